@@ -1,0 +1,544 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gaffer-dev/gaffer/internal/store"
+)
+
+// Errors the engine's verbs return; dialects map them to their service's
+// own error names.
+var (
+	// ErrInvalidToken means the token is not one this server minted.
+	ErrInvalidToken = errors.New("engine: invalid task token")
+	// ErrTaskClosed means the token's attempt is over: completed, failed,
+	// timed out, canceled, or superseded by a later attempt.
+	ErrTaskClosed = errors.New("engine: task attempt is no longer open")
+	// ErrStopped means the engine is shutting down.
+	ErrStopped = errors.New("engine: stopped")
+)
+
+// Owner is a dialect's side of the engine: it learns what happened to its
+// tasks and timers and decides what comes next. Each method runs inside the
+// store transaction that records the event, so the owner's reaction commits
+// together with it (invariant 3). An error undoes both.
+type Owner interface {
+	// TaskStarted is called when an attempt is handed to a poller.
+	TaskStarted(tx store.Tx, t *store.Task) error
+	// TaskClosed is called when a task ends with outcome o; t is already
+	// deleted from the store.
+	TaskClosed(tx store.Tx, t *store.Task, o Outcome) error
+	// TimerFired is called when a timer's time has come; tm is already
+	// deleted from the store.
+	TimerFired(tx store.Tx, tm *store.Timer) error
+}
+
+// OutcomeKind is how a task ended.
+type OutcomeKind int
+
+// Outcome kinds.
+const (
+	Completed OutcomeKind = iota + 1
+	Failed
+	TimedOut
+	Canceled
+)
+
+// TimeoutKind says which timeout ended a task.
+type TimeoutKind int
+
+// Timeout kinds.
+const (
+	ScheduleToStart TimeoutKind = iota + 1
+	ScheduleToClose
+	StartToClose
+	Heartbeat
+)
+
+// String returns the SWF-style name of the timeout ("HEARTBEAT", ...).
+func (k TimeoutKind) String() string {
+	switch k {
+	case ScheduleToStart:
+		return "SCHEDULE_TO_START"
+	case ScheduleToClose:
+		return "SCHEDULE_TO_CLOSE"
+	case StartToClose:
+		return "START_TO_CLOSE"
+	case Heartbeat:
+		return "HEARTBEAT"
+	}
+	return fmt.Sprintf("TimeoutKind(%d)", int(k))
+}
+
+// Outcome is how a task ended and with what.
+type Outcome struct {
+	Kind    OutcomeKind
+	Result  []byte      // Completed
+	Error   string      // Failed
+	Cause   string      // Failed
+	Timeout TimeoutKind // TimedOut
+	// Details are the last heartbeat's details (TimedOut) or the worker's
+	// cancellation details (Canceled).
+	Details []byte
+	// Worker is the identity of the attempt's holder, if it was started.
+	Worker string
+}
+
+// Config configures an Engine.
+type Config struct {
+	Store  store.Store
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// FlushInterval is how often heartbeats kept in memory are persisted;
+	// default one second. A restart gives each started attempt this much
+	// grace on top of its last persisted heartbeat.
+	FlushInterval time.Duration
+}
+
+// Engine coordinates tasks: queues with long-polling workers, attempts
+// with tokens and heartbeats, and the deadlines around them. It knows
+// nothing of AWS; dialects drive it through Owner callbacks and its verbs.
+// See doc.go for the protocol.
+type Engine struct {
+	store  store.Store
+	log    *slog.Logger
+	now    func() time.Time
+	flush  time.Duration
+	owners map[string]Owner
+
+	tokens    tokens
+	matcher   *matcher
+	active    *active
+	deadlines *deadlines
+
+	startOnce sync.Once
+	stopOnce  sync.Once
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	// fired is signalled (non-blocking) after each deadline is handled;
+	// tests wait on it instead of sleeping.
+	fired chan struct{}
+}
+
+// New returns an engine; register owners, then call Start.
+func New(cfg Config) *Engine {
+	e := &Engine{
+		store:     cfg.Store,
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		flush:     cfg.FlushInterval,
+		owners:    make(map[string]Owner),
+		matcher:   newMatcher(),
+		active:    newActive(),
+		deadlines: newDeadlines(),
+		stop:      make(chan struct{}),
+		fired:     make(chan struct{}, 1),
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.flush <= 0 {
+		e.flush = time.Second
+	}
+	return e
+}
+
+// RegisterOwner makes o the owner of tasks and timers whose OwnerKind is
+// kind. Call it before Start.
+func (e *Engine) RegisterOwner(kind string, o Owner) { e.owners[kind] = o }
+
+// Now returns the engine's clock reading.
+func (e *Engine) Now() time.Time { return e.now() }
+
+const secretKey = "engine.token_secret"
+
+// Start loads the token secret and the open tasks and timers from the store,
+// re-arms their deadlines, and starts the background loops. It returns once
+// the engine is ready to serve.
+func (e *Engine) Start(ctx context.Context) error {
+	var err error
+	e.startOnce.Do(func() { err = e.load(ctx) })
+	if err != nil {
+		return err
+	}
+	e.wg.Add(2)
+	go e.runDeadlines()
+	go e.runFlusher()
+	return nil
+}
+
+func (e *Engine) load(ctx context.Context) error {
+	err := e.store.Update(ctx, func(tx store.Tx) error {
+		secret, err := tx.GetMeta(secretKey)
+		if errors.Is(err, store.ErrNotFound) {
+			secret = make([]byte, 32)
+			if _, err := rand.Read(secret); err != nil {
+				return err
+			}
+			return tx.PutMeta(secretKey, secret)
+		}
+		e.tokens.secret = secret
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("load token secret: %w", err)
+	}
+	if e.tokens.secret == nil {
+		if err := e.store.View(ctx, func(tx store.Tx) error {
+			s, err := tx.GetMeta(secretKey)
+			e.tokens.secret = s
+			return err
+		}); err != nil {
+			return fmt.Errorf("load token secret: %w", err)
+		}
+	}
+	var tasks []*store.Task
+	var timers []*store.Timer
+	err = e.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		if tasks, err = tx.ListTasks(store.TaskQuery{}); err != nil {
+			return err
+		}
+		timers, err = tx.ListTimers(store.TimerQuery{})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("load tasks and timers: %w", err)
+	}
+	now := e.now()
+	for _, t := range tasks {
+		switch t.State {
+		case store.TaskScheduled:
+			e.armScheduled(t)
+			e.matcher.offer(t.Queue, t.ID)
+		case store.TaskStarted:
+			if t.ScheduleToClose > 0 {
+				e.deadlines.add(deadline{at: t.ScheduledAt.Add(t.ScheduleToClose), kind: dlScheduleToClose, id: t.ID, attempt: -1})
+			}
+			at := e.armStarted(t)
+			// Heartbeats newer than the last flush were lost with the
+			// process: give the holder the flush interval's benefit of the
+			// doubt.
+			at.lastBeat = t.StartedAt
+			if t.HeartbeatAt.After(at.lastBeat) {
+				at.lastBeat = t.HeartbeatAt
+			}
+			at.lastBeat = at.lastBeat.Add(e.flush)
+			at.details = t.Details
+		}
+	}
+	for _, tm := range timers {
+		e.deadlines.add(deadline{at: tm.FireAt, kind: dlTimer, id: tm.ID})
+	}
+	e.log.Info("engine loaded", "tasks", len(tasks), "timers", len(timers), "took", e.now().Sub(now))
+	return nil
+}
+
+// Stop releases waiting pollers, persists heartbeats kept in memory and
+// stops the background loops. It is safe to call twice, and before Start.
+func (e *Engine) Stop() {
+	e.stopOnce.Do(func() {
+		e.matcher.close()
+		close(e.stop)
+	})
+	e.wg.Wait()
+}
+
+// Drain releases every waiting poller with an empty answer and makes later
+// polls return at once; the rest of the engine keeps working. Servers call
+// it first when shutting down.
+func (e *Engine) Drain() { e.matcher.close() }
+
+// Update runs fn in a store transaction (see store.Store.Update). Dialects
+// use it for every write, so that their owner state and the engine's tasks
+// and timers commit together.
+func (e *Engine) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	return e.store.Update(ctx, fn)
+}
+
+// View runs fn in a read-only store transaction.
+func (e *Engine) View(ctx context.Context, fn func(tx store.Tx) error) error {
+	return e.store.View(ctx, fn)
+}
+
+// Schedule adds task t to its queue within tx. Once tx commits, t is handed
+// to a waiting poller (or the next one), and its schedule timeouts run.
+// t.OwnerKind must name a registered owner.
+func (e *Engine) Schedule(tx store.Tx, t *store.Task) error {
+	if _, ok := e.owners[t.OwnerKind]; !ok {
+		return fmt.Errorf("schedule task: no owner %q", t.OwnerKind)
+	}
+	t.State = store.TaskScheduled
+	if t.ScheduledAt.IsZero() {
+		t.ScheduledAt = e.now()
+	}
+	if err := tx.InsertTask(t); err != nil {
+		return fmt.Errorf("schedule task: %w", err)
+	}
+	task := *t
+	tx.AfterCommit(func() {
+		e.armScheduled(&task)
+		e.matcher.offer(task.Queue, task.ID)
+	})
+	return nil
+}
+
+// SetTimer adds a durable timer within tx; once tx commits it fires at
+// tm.FireAt (or at once if that has passed), calling the owner's TimerFired.
+func (e *Engine) SetTimer(tx store.Tx, tm *store.Timer) error {
+	if _, ok := e.owners[tm.OwnerKind]; !ok {
+		return fmt.Errorf("set timer: no owner %q", tm.OwnerKind)
+	}
+	if err := tx.InsertTimer(tm); err != nil {
+		return fmt.Errorf("set timer: %w", err)
+	}
+	dl := deadline{at: tm.FireAt, kind: dlTimer, id: tm.ID}
+	tx.AfterCommit(func() { e.deadlines.add(dl) })
+	return nil
+}
+
+// CancelTimer deletes a timer within tx; it will not fire.
+func (e *Engine) CancelTimer(tx store.Tx, id int64) error {
+	if err := tx.DeleteTimer(id); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("cancel timer: %w", err)
+	}
+	return nil
+}
+
+// CloseTask ends task t within tx without telling its owner (the owner
+// itself is ending it, e.g. the execution was stopped). Its token dies.
+func (e *Engine) CloseTask(tx store.Tx, t *store.Task) error {
+	if err := tx.DeleteTask(t.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("close task: %w", err)
+	}
+	id, attempt := t.ID, t.Attempt
+	tx.AfterCommit(func() { e.active.remove(id, attempt) })
+	return nil
+}
+
+// RequestCancel marks task t as asked to cancel within tx; once tx commits,
+// the holder's next heartbeat learns it.
+func (e *Engine) RequestCancel(tx store.Tx, t *store.Task) error {
+	t.CancelRequested = true
+	if err := tx.UpdateTask(t); err != nil {
+		return fmt.Errorf("request cancel: %w", err)
+	}
+	id := t.ID
+	tx.AfterCommit(func() {
+		if at := e.active.get(id); at != nil {
+			at.mu.Lock()
+			at.cancelRequested = true
+			at.mu.Unlock()
+		}
+	})
+	return nil
+}
+
+// Poll waits up to wait for a task on queue, starts an attempt of it for
+// worker and returns the task and the attempt's token. It returns a nil task
+// if none came in time, ctx ended, or the engine is draining. The start is
+// durable before Poll returns.
+func (e *Engine) Poll(ctx context.Context, queue, worker string, wait time.Duration) (*store.Task, string, error) {
+	deadline := e.now().Add(wait)
+	for {
+		id, ok := e.matcher.take(ctx, queue, deadline)
+		if !ok {
+			return nil, "", nil
+		}
+		if ctx.Err() != nil {
+			// The poller is gone: never hand a task to a dead connection.
+			e.matcher.putBack(queue, id)
+			return nil, "", nil
+		}
+		t, err := e.start(ctx, id, worker)
+		switch {
+		case err == nil:
+			return t, e.tokens.encode(tokenRef{partition: t.Partition, taskID: t.ID, attempt: t.Attempt}), nil
+		case errors.Is(err, errNotSchedulable):
+			continue // canceled or taken meanwhile
+		default:
+			e.matcher.putBack(queue, id)
+			return nil, "", err
+		}
+	}
+}
+
+var errNotSchedulable = errors.New("task is not waiting to start")
+
+// start durably starts the next attempt of task id.
+func (e *Engine) start(ctx context.Context, id int64, worker string) (*store.Task, error) {
+	var started *store.Task
+	err := e.store.Update(ctx, func(tx store.Tx) error {
+		t, err := tx.GetTask(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return errNotSchedulable
+		}
+		if err != nil {
+			return err
+		}
+		if t.State != store.TaskScheduled {
+			return errNotSchedulable
+		}
+		t.State = store.TaskStarted
+		t.Attempt++
+		t.StartedAt = e.now()
+		t.Worker = worker
+		t.HeartbeatAt = time.Time{}
+		t.Details = nil
+		if err := tx.UpdateTask(t); err != nil {
+			return err
+		}
+		if err := e.owners[t.OwnerKind].TaskStarted(tx, t); err != nil {
+			return err
+		}
+		task := *t
+		tx.AfterCommit(func() { e.armStarted(&task) })
+		started = t
+		return nil
+	})
+	return started, err
+}
+
+// armScheduled sets the deadlines of a scheduled task.
+func (e *Engine) armScheduled(t *store.Task) {
+	if t.ScheduleToStart > 0 {
+		e.deadlines.add(deadline{at: t.ScheduledAt.Add(t.ScheduleToStart), kind: dlScheduleToStart, id: t.ID, attempt: t.Attempt})
+	}
+	if t.ScheduleToClose > 0 {
+		e.deadlines.add(deadline{at: t.ScheduledAt.Add(t.ScheduleToClose), kind: dlScheduleToClose, id: t.ID, attempt: -1})
+	}
+}
+
+// armStarted records a started attempt in memory and sets its deadlines.
+func (e *Engine) armStarted(t *store.Task) *attempt {
+	at := &attempt{
+		taskID:          t.ID,
+		attempt:         t.Attempt,
+		queue:           t.Queue,
+		heartbeat:       t.Heartbeat,
+		lastBeat:        t.StartedAt,
+		cancelRequested: t.CancelRequested,
+	}
+	e.active.put(at)
+	if t.StartToClose > 0 {
+		e.deadlines.add(deadline{at: t.StartedAt.Add(t.StartToClose), kind: dlStartToClose, id: t.ID, attempt: t.Attempt})
+	}
+	if t.Heartbeat > 0 {
+		e.deadlines.add(deadline{at: t.StartedAt.Add(t.Heartbeat), kind: dlHeartbeat, id: t.ID, attempt: t.Attempt})
+	}
+	return at
+}
+
+// HeartbeatResult is what a heartbeat learns.
+type HeartbeatResult struct {
+	// CancelRequested is true once the task's owner asked it to stop.
+	CancelRequested bool
+}
+
+// Heartbeat records that the holder of token is alive, with optional
+// details. It costs no store write: the latest heartbeat is kept in memory
+// and persisted lazily (see Config.FlushInterval).
+func (e *Engine) Heartbeat(token string, details []byte) (HeartbeatResult, error) {
+	ref, err := e.tokens.decode(token)
+	if err != nil {
+		return HeartbeatResult{}, ErrInvalidToken
+	}
+	at := e.active.get(ref.taskID)
+	if at == nil || at.attempt != ref.attempt {
+		return HeartbeatResult{}, ErrTaskClosed
+	}
+	now := e.now()
+	at.mu.Lock()
+	at.lastBeat = now
+	if details != nil {
+		at.details = details
+	}
+	at.dirty = true
+	res := HeartbeatResult{CancelRequested: at.cancelRequested}
+	at.mu.Unlock()
+	return res, nil
+}
+
+// Complete ends the attempt named by token successfully with result.
+func (e *Engine) Complete(ctx context.Context, token string, result []byte) error {
+	return e.finish(ctx, token, Outcome{Kind: Completed, Result: result})
+}
+
+// Fail ends the attempt named by token with an error and a cause.
+func (e *Engine) Fail(ctx context.Context, token, errName, cause string) error {
+	return e.finish(ctx, token, Outcome{Kind: Failed, Error: errName, Cause: cause})
+}
+
+// AcknowledgeCancel ends the attempt named by token as canceled by its
+// worker, with details.
+func (e *Engine) AcknowledgeCancel(ctx context.Context, token string, details []byte) error {
+	return e.finish(ctx, token, Outcome{Kind: Canceled, Details: details})
+}
+
+// TaskOf returns the open task that token names, for dialects that need to
+// check it (which queue, which owner) before acting.
+func (e *Engine) TaskOf(ctx context.Context, token string) (*store.Task, error) {
+	ref, err := e.tokens.decode(token)
+	if err != nil {
+		return nil, ErrInvalidToken
+	}
+	var t *store.Task
+	err = e.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		t, err = tx.GetTask(ref.taskID)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (t.Attempt != ref.attempt || t.State != store.TaskStarted)) {
+		return nil, ErrTaskClosed
+	}
+	return t, err
+}
+
+func (e *Engine) finish(ctx context.Context, token string, o Outcome) error {
+	ref, err := e.tokens.decode(token)
+	if err != nil {
+		return ErrInvalidToken
+	}
+	if at := e.active.get(ref.taskID); at == nil || at.attempt != ref.attempt {
+		return ErrTaskClosed // fast path: no store round trip for a dead token
+	}
+	return e.store.Update(ctx, func(tx store.Tx) error {
+		t, err := tx.GetTask(ref.taskID)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrTaskClosed
+		}
+		if err != nil {
+			return err
+		}
+		if t.State != store.TaskStarted || t.Attempt != ref.attempt {
+			return ErrTaskClosed
+		}
+		return e.closeWith(tx, t, o)
+	})
+}
+
+// closeWith deletes t and tells its owner how it ended, within tx.
+func (e *Engine) closeWith(tx store.Tx, t *store.Task, o Outcome) error {
+	if err := tx.DeleteTask(t.ID); err != nil {
+		return err
+	}
+	if t.State == store.TaskStarted {
+		o.Worker = t.Worker
+	}
+	if err := e.owners[t.OwnerKind].TaskClosed(tx, t, o); err != nil {
+		return err
+	}
+	id, attempt := t.ID, t.Attempt
+	tx.AfterCommit(func() { e.active.remove(id, attempt) })
+	return nil
+}

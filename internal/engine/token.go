@@ -1,0 +1,83 @@
+package engine
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+)
+
+// tokenVersion is the first byte of every token's payload.
+const tokenVersion = 1
+
+// macSize is how many bytes of HMAC-SHA256 a token carries.
+const macSize = 16
+
+// tokenRef is what a token names: one attempt of one task.
+type tokenRef struct {
+	partition int
+	taskID    int64
+	attempt   int
+}
+
+// tokens mints and checks task tokens. A token is the base64url encoding of
+// (version, partition, task id, attempt) followed by a truncated HMAC-SHA256 of
+// those bytes under the server's secret: opaque to clients, unforgeable, and
+// valid across restarts because the secret is stored.
+type tokens struct {
+	secret []byte
+}
+
+// encode returns the token for ref.
+func (k *tokens) encode(ref tokenRef) string {
+	var buf [1 + 3*binary.MaxVarintLen64 + macSize]byte
+	b := buf[:0]
+	b = append(b, tokenVersion)
+	b = binary.AppendUvarint(b, uint64(ref.partition))
+	b = binary.AppendUvarint(b, uint64(ref.taskID))
+	b = binary.AppendUvarint(b, uint64(ref.attempt))
+	m := hmac.New(sha256.New, k.secret)
+	m.Write(b)
+	b = m.Sum(b)[:len(b)+macSize]
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+var errBadToken = errors.New("malformed or forged token")
+
+// decode checks token and returns what it names.
+func (k *tokens) decode(token string) (tokenRef, error) {
+	if len(token) == 0 || len(token) > 256 {
+		return tokenRef{}, errBadToken
+	}
+	var buf [256]byte
+	n, err := base64.RawURLEncoding.Decode(buf[:], []byte(token))
+	if err != nil || n < 1+3+macSize {
+		return tokenRef{}, errBadToken
+	}
+	b := buf[:n]
+	payload, mac := b[:n-macSize], b[n-macSize:]
+	m := hmac.New(sha256.New, k.secret)
+	m.Write(payload)
+	var sum [sha256.Size]byte
+	if !hmac.Equal(m.Sum(sum[:0])[:macSize], mac) {
+		return tokenRef{}, errBadToken
+	}
+	if payload[0] != tokenVersion {
+		return tokenRef{}, errBadToken
+	}
+	p := payload[1:]
+	var vals [3]uint64
+	for i := range vals {
+		v, n := binary.Uvarint(p)
+		if n <= 0 {
+			return tokenRef{}, errBadToken
+		}
+		vals[i] = v
+		p = p[n:]
+	}
+	if len(p) != 0 || vals[0] > 1<<20 || vals[1] > 1<<62 || vals[2] > 1<<30 {
+		return tokenRef{}, errBadToken
+	}
+	return tokenRef{partition: int(vals[0]), taskID: int64(vals[1]), attempt: int(vals[2])}, nil
+}
