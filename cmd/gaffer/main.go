@@ -1,0 +1,67 @@
+// Command gaffer is a self-hosted task coordination server that speaks the
+// AWS Step Functions, Simple Workflow Service and Data Pipeline worker APIs.
+//
+//	gaffer serve [flags]   run a node
+//	gaffer bench [flags]   measure the hot paths against a bare HTTP handler
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand.
+type command interface {
+	Run(ctx context.Context, args []string) error
+	Usage()
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	commands := map[string]command{
+		"serve": &serveCommand{stderr: stderr},
+		"bench": &benchCommand{stdout: stdout, stderr: stderr},
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "gaffer: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	if err := cmd.Run(ctx, args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "gaffer %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `gaffer — a self-hosted task coordination server speaking the AWS
+Step Functions, SWF and Data Pipeline worker APIs.
+
+Usage:
+  gaffer serve [flags]   run a node (embedded SQLite; see 'gaffer serve -h')
+  gaffer bench [flags]   benchmark the hot paths (see 'gaffer bench -h')
+`)
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/gaffer-dev/gaffer/internal/server"
+)
+
+// serveCommand runs a gaffer node until SIGINT or SIGTERM.
+type serveCommand struct {
+	stderr io.Writer
+	fs     *flag.FlagSet
+}
+
+func (c *serveCommand) flags() (*flag.FlagSet, *server.Config, *string) {
+	fs := flag.NewFlagSet("gaffer serve", flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	cfg := &server.Config{}
+	fs.StringVar(&cfg.Listen, "listen", server.DefaultListen, "address to serve the AWS APIs on")
+	fs.StringVar(&cfg.DataDir, "data", "gaffer-data", "directory for the SQLite database (created if missing)")
+	fs.DurationVar(&cfg.MaxPollWait, "max-poll-wait", 60*time.Second, "cap on long polls (AWS holds them 60 s); lower it for tests")
+	fs.StringVar(&cfg.Account, "account", "000000000000", "AWS account id used in ARNs")
+	fs.DurationVar(&cfg.FlushInterval, "heartbeat-flush", time.Second, "how often heartbeats kept in memory are persisted")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	c.fs = fs
+	return fs, cfg, level
+}
+
+// Usage prints the flags.
+func (c *serveCommand) Usage() {
+	fs, _, _ := c.flags()
+	fs.Usage()
+}
+
+// Run parses args and serves until ctx ends.
+func (c *serveCommand) Run(ctx context.Context, args []string) error {
+	fs, cfg, level := c.flags()
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("-log-level: %q is not one of debug, info, warn, error", *level)
+	}
+	if cfg.MaxPollWait <= 0 {
+		return fmt.Errorf("-max-poll-wait: %v must be positive", cfg.MaxPollWait)
+	}
+	if cfg.FlushInterval <= 0 {
+		return fmt.Errorf("-heartbeat-flush: %v must be positive", cfg.FlushInterval)
+	}
+	cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	srv, err := server.New(*cfg)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	cfg.Logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

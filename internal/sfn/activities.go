@@ -1,0 +1,106 @@
+package sfn
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/store"
+)
+
+func defaultJitter() float64 { return rand.Float64() }
+
+// activity is the stored record of an activity.
+type activity struct {
+	ARN       string    `json:"arn"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created"`
+	Tags      []Tag     `json:"tags,omitempty"`
+}
+
+// queueOf returns the engine queue of an activity.
+func queueOf(activityARN string) string { return ownerKind + ":" + activityARN }
+
+func activityNotFound(a string) error {
+	return awsapi.Errorf("ActivityDoesNotExist", "Activity Does Not Exist: '%s'", a)
+}
+
+// CreateActivity creates an activity, or returns the existing one of the
+// same name (the call is idempotent by name; differing tags are ignored, as
+// AWS does).
+func (s *Service) CreateActivity(ctx context.Context, in *createActivityInput) (*createActivityOutput, error) {
+	if err := checkName(in.Name); err != nil {
+		return nil, err
+	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	a := activity{
+		ARN:       arn{region: awsapi.Region(ctx), account: s.account, resource: "activity", name: in.Name}.String(),
+		Name:      in.Name,
+		CreatedAt: s.eng.Now().UTC(),
+		Tags:      in.Tags,
+	}
+	err := s.update(ctx, func(tx store.Tx) error {
+		o, err := tx.GetObject(kindActivity, a.ARN)
+		if err == nil {
+			return decode(o, &a)
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return putObject(tx, kindActivity, a.ARN, "", "", &a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &createActivityOutput{ActivityArn: a.ARN, CreationDate: awsapi.Timestamp{Time: a.CreatedAt}}, nil
+}
+
+// DescribeActivity describes an activity.
+func (s *Service) DescribeActivity(ctx context.Context, in *activityArnInput) (*describeActivityOutput, error) {
+	if _, err := parseARN(in.ActivityArn, "activity"); err != nil {
+		return nil, err
+	}
+	var a activity
+	err := s.view(ctx, func(tx store.Tx) error {
+		_, err := getObject(tx, kindActivity, in.ActivityArn, &a, activityNotFound(in.ActivityArn))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &describeActivityOutput{ActivityArn: a.ARN, Name: a.Name, CreationDate: awsapi.Timestamp{Time: a.CreatedAt}}, nil
+}
+
+// ListActivities lists activities in creation order.
+func (s *Service) ListActivities(ctx context.Context, in *listInput) (*listActivitiesOutput, error) {
+	out := &listActivitiesOutput{Activities: []activityListItem{}}
+	err := s.list(ctx, kindActivity, "", "", in.MaxResults, in.NextToken, false, &out.NextToken, func(o *store.Object) error {
+		var a activity
+		if err := decode(o, &a); err != nil {
+			return err
+		}
+		out.Activities = append(out.Activities, activityListItem{ActivityArn: a.ARN, Name: a.Name, CreationDate: awsapi.Timestamp{Time: a.CreatedAt}})
+		return nil
+	})
+	return out, err
+}
+
+// DeleteActivity deletes an activity. Deleting one that does not exist
+// succeeds, as on AWS.
+func (s *Service) DeleteActivity(ctx context.Context, in *activityArnInput) (*empty, error) {
+	if _, err := parseARN(in.ActivityArn, "activity"); err != nil {
+		return nil, err
+	}
+	err := s.update(ctx, func(tx store.Tx) error {
+		err := tx.DeleteObject(kindActivity, in.ActivityArn)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	return &empty{}, err
+}

@@ -1,0 +1,359 @@
+package sfn
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/store"
+)
+
+// Execution statuses.
+const (
+	statusRunning   = "RUNNING"
+	statusSucceeded = "SUCCEEDED"
+	statusFailed    = "FAILED"
+	statusTimedOut  = "TIMED_OUT"
+	statusAborted   = "ABORTED"
+)
+
+// execution is the stored record of an execution: what DescribeExecution
+// shows, the definition it runs, and where it is.
+type execution struct {
+	ARN              string                `json:"arn"`
+	StateMachineARN  string                `json:"stateMachineArn"`
+	StateMachineName string                `json:"stateMachineName"`
+	Name             string                `json:"name"`
+	Status           string                `json:"status"`
+	StartDate        time.Time             `json:"startDate"`
+	StopDate         time.Time             `json:"stopDate,omitzero"`
+	Input            string                `json:"input"`
+	Output           *string               `json:"output,omitempty"`
+	Error            string                `json:"error,omitempty"`
+	Cause            string                `json:"cause,omitempty"`
+	TraceHeader      string                `json:"traceHeader,omitempty"`
+	Definition       string                `json:"definition"`
+	RoleArn          string                `json:"roleArn"`
+	RevisionID       string                `json:"revisionId,omitempty"`
+	MachineUpdatedAt time.Time             `json:"machineUpdated"`
+	Logging          *LoggingConfiguration `json:"logging,omitempty"`
+	Tracing          *TracingConfiguration `json:"tracing,omitempty"`
+	LastEventID      int64                 `json:"lastEventId"`
+
+	// Where the execution is: the current state and its raw input.
+	State       string    `json:"state,omitempty"`
+	StateInput  string    `json:"stateInput,omitempty"`
+	EnteredAt   time.Time `json:"enteredAt,omitzero"`
+	RetryCounts []int     `json:"retryCounts,omitempty"`
+	// The open activity task of a Task state.
+	TaskID           int64  `json:"taskId,omitempty"`
+	TaskResource     string `json:"taskResource,omitempty"`
+	TaskInput        string `json:"taskInput,omitempty"`
+	TaskTimeout      int    `json:"taskTimeout,omitempty"`
+	TaskHeartbeat    int    `json:"taskHeartbeat,omitempty"`
+	ScheduledEventID int64  `json:"scheduledEventId,omitempty"`
+	StartedEventID   int64  `json:"startedEventId,omitempty"`
+	// The pending timer of a Wait state, a retry back-off or a yield.
+	TimerID    int64  `json:"timerId,omitempty"`
+	WaitOutput string `json:"waitOutput,omitempty"`
+	WaitNext   string `json:"waitNext,omitempty"`
+	WaitEnd    bool   `json:"waitEnd,omitempty"`
+	// The execution's own TimeoutSeconds timer.
+	TimeoutTimerID int64 `json:"timeoutTimerId,omitempty"`
+}
+
+func executionNotFound(a string) error {
+	return awsapi.Errorf("ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", a)
+}
+
+// newUUID returns a random UUID, AWS's default execution name.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// StartExecution starts an execution of a state machine. Starting one with
+// the name and input of a running execution returns that execution (AWS's
+// idempotency); any other reuse of a name fails with ExecutionAlreadyExists.
+func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (*startExecutionOutput, error) {
+	smARN, err := parseARN(in.StateMachineArn, "stateMachine")
+	if err != nil {
+		return nil, err
+	}
+	name := in.Name
+	if name == "" {
+		name = newUUID()
+	} else if err := checkName(name); err != nil {
+		return nil, err
+	}
+	input := "{}"
+	if in.Input != nil {
+		input = *in.Input
+	}
+	if !json.Valid([]byte(input)) {
+		return nil, awsapi.Errorf("InvalidExecutionInput", "Invalid Execution Input: the input is not valid JSON")
+	}
+	exARN := arn{region: smARN.region, account: smARN.account, resource: "execution", name: smARN.name, sub: name}.String()
+	var ex execution
+	err = s.update(ctx, func(tx store.Tx) error {
+		var m stateMachine
+		if _, err := getObject(tx, kindStateMachine, in.StateMachineArn, &m, machineNotFound(in.StateMachineArn)); err != nil {
+			return err
+		}
+		o, err := tx.GetObject(kindExecution, exARN)
+		if err == nil {
+			if err := decode(o, &ex); err != nil {
+				return err
+			}
+			if ex.Status == statusRunning && ex.Input == input {
+				return nil
+			}
+			return awsapi.Errorf("ExecutionAlreadyExists", "Execution Already Exists: '%s'", exARN)
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		machine, err := s.machine(m.Definition)
+		if err != nil {
+			return err
+		}
+		now := s.eng.Now().UTC()
+		ex = execution{
+			ARN:              exARN,
+			StateMachineARN:  m.ARN,
+			StateMachineName: m.Name,
+			Name:             name,
+			Status:           statusRunning,
+			StartDate:        now,
+			Input:            input,
+			TraceHeader:      in.TraceHeader,
+			Definition:       m.Definition,
+			RoleArn:          m.RoleArn,
+			RevisionID:       m.RevisionID,
+			MachineUpdatedAt: m.UpdatedAt,
+			Logging:          m.Logging,
+			Tracing:          m.Tracing,
+		}
+		r := &recorder{ex: &ex, now: now}
+		r.add(historyEvent{Type: "ExecutionStarted", ExecutionStarted: &executionStartedDetails{
+			Input: data(input), InputDetails: notTruncated, RoleArn: m.RoleArn,
+		}}, 0)
+		if machine.TimeoutSeconds > 0 {
+			tm := &store.Timer{OwnerKind: ownerKind, OwnerID: ex.ARN, Kind: timerTimeout, FireAt: now.Add(time.Duration(machine.TimeoutSeconds) * time.Second)}
+			if err := s.eng.SetTimer(tx, tm); err != nil {
+				return err
+			}
+			ex.TimeoutTimerID = tm.ID
+		}
+		run := &run{s: s, tx: tx, ex: &ex, m: machine, rec: r}
+		if err := run.enter(machine.StartAt, []byte(input), 0); err != nil {
+			return err
+		}
+		return run.save(true)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &startExecutionOutput{ExecutionArn: ex.ARN, StartDate: awsapi.Timestamp{Time: ex.StartDate}}, nil
+}
+
+// loadExecution reads an execution for the read-only operations.
+func (s *Service) loadExecution(ctx context.Context, executionArn string) (*execution, error) {
+	if _, err := parseARN(executionArn, "execution"); err != nil {
+		return nil, err
+	}
+	var ex execution
+	err := s.view(ctx, func(tx store.Tx) error {
+		_, err := getObject(tx, kindExecution, executionArn, &ex, executionNotFound(executionArn))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ex, nil
+}
+
+// DescribeExecution describes an execution.
+func (s *Service) DescribeExecution(ctx context.Context, in *executionArnInput) (*describeExecutionOutput, error) {
+	ex, err := s.loadExecution(ctx, in.ExecutionArn)
+	if err != nil {
+		return nil, err
+	}
+	out := &describeExecutionOutput{
+		ExecutionArn:    ex.ARN,
+		StateMachineArn: ex.StateMachineARN,
+		Name:            ex.Name,
+		Status:          ex.Status,
+		StartDate:       awsapi.Timestamp{Time: ex.StartDate},
+		StopDate:        awsapi.Timestamp{Time: ex.StopDate},
+		TraceHeader:     ex.TraceHeader,
+		Error:           ex.Error,
+		Cause:           ex.Cause,
+		RedriveStatus:   "NOT_REDRIVABLE",
+	}
+	if in.IncludedData != "METADATA_ONLY" {
+		out.Input = data(ex.Input)
+		out.InputDetails = &dataDetails{Included: true}
+		if ex.Output != nil {
+			out.Output = ex.Output
+			out.OutputDetails = &dataDetails{Included: true}
+		}
+	}
+	return out, nil
+}
+
+// DescribeStateMachineForExecution describes the state machine as the
+// execution started it.
+func (s *Service) DescribeStateMachineForExecution(ctx context.Context, in *executionArnInput) (*describeStateMachineForExecutionOutput, error) {
+	ex, err := s.loadExecution(ctx, in.ExecutionArn)
+	if err != nil {
+		return nil, err
+	}
+	return &describeStateMachineForExecutionOutput{
+		StateMachineArn:      ex.StateMachineARN,
+		Name:                 ex.StateMachineName,
+		Definition:           ex.Definition,
+		RoleArn:              ex.RoleArn,
+		UpdateDate:           awsapi.Timestamp{Time: ex.MachineUpdatedAt},
+		LoggingConfiguration: ex.Logging,
+		TracingConfiguration: ex.Tracing,
+		RevisionID:           ex.RevisionID,
+	}, nil
+}
+
+// StopExecution aborts a running execution: its open task's token dies and
+// its timers are dropped. Stopping an execution that has already ended
+// changes nothing and returns its stop date.
+func (s *Service) StopExecution(ctx context.Context, in *stopExecutionInput) (*stopExecutionOutput, error) {
+	if _, err := parseARN(in.ExecutionArn, "execution"); err != nil {
+		return nil, err
+	}
+	var ex execution
+	err := s.update(ctx, func(tx store.Tx) error {
+		if _, err := getObject(tx, kindExecution, in.ExecutionArn, &ex, executionNotFound(in.ExecutionArn)); err != nil {
+			return err
+		}
+		if ex.Status != statusRunning {
+			return nil
+		}
+		machine, err := s.machine(ex.Definition)
+		if err != nil {
+			return err
+		}
+		r := &run{s: s, tx: tx, ex: &ex, m: machine, rec: &recorder{ex: &ex, now: s.eng.Now().UTC()}}
+		d := &errorDetails{}
+		if in.Error != nil {
+			d.Error = *in.Error
+		}
+		if in.Cause != nil {
+			d.Cause = *in.Cause
+		}
+		r.rec.add(historyEvent{Type: "ExecutionAborted", ExecutionAborted: d}, -1)
+		if err := r.close(statusAborted, nil, d.Error, d.Cause); err != nil {
+			return err
+		}
+		return r.save(false)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &stopExecutionOutput{StopDate: awsapi.Timestamp{Time: ex.StopDate}}, nil
+}
+
+// ListExecutions lists a state machine's executions, newest first.
+func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (*listExecutionsOutput, error) {
+	if in.MapRunArn != "" {
+		return nil, awsapi.Errorf("ValidationException", "gaffer does not support Map runs: mapRunArn cannot be used")
+	}
+	if in.StateMachineArn == "" {
+		return nil, awsapi.Errorf("ValidationException", "Must provide a StateMachine ARN or MapRun ARN")
+	}
+	if _, err := parseARN(in.StateMachineArn, "stateMachine"); err != nil {
+		return nil, err
+	}
+	if err := s.view(ctx, func(tx store.Tx) error {
+		_, err := tx.GetObject(kindStateMachine, in.StateMachineArn)
+		if errors.Is(err, store.ErrNotFound) {
+			return machineNotFound(in.StateMachineArn)
+		}
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if in.RedriveFilter == "REDRIVEN" {
+		return &listExecutionsOutput{Executions: []executionListItem{}}, nil
+	}
+	out := &listExecutionsOutput{Executions: []executionListItem{}}
+	err := s.list(ctx, kindExecution, in.StateMachineArn, in.StatusFilter, in.MaxResults, in.NextToken, true, &out.NextToken, func(o *store.Object) error {
+		var ex execution
+		if err := decode(o, &ex); err != nil {
+			return err
+		}
+		out.Executions = append(out.Executions, executionListItem{
+			ExecutionArn:    ex.ARN,
+			StateMachineArn: ex.StateMachineARN,
+			Name:            ex.Name,
+			Status:          ex.Status,
+			StartDate:       awsapi.Timestamp{Time: ex.StartDate},
+			StopDate:        awsapi.Timestamp{Time: ex.StopDate},
+		})
+		return nil
+	})
+	return out, err
+}
+
+// GetExecutionHistory pages through an execution's history.
+func (s *Service) GetExecutionHistory(ctx context.Context, in *getExecutionHistoryInput) (*getExecutionHistoryOutput, error) {
+	if _, err := parseARN(in.ExecutionArn, "execution"); err != nil {
+		return nil, err
+	}
+	const kind = "history"
+	after, err := parsePageToken(kind, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	size := pageSize(in.MaxResults)
+	out := &getExecutionHistoryOutput{Events: []json.RawMessage{}}
+	err = s.view(ctx, func(tx store.Tx) error {
+		if _, err := tx.GetObject(kindExecution, in.ExecutionArn); errors.Is(err, store.ErrNotFound) {
+			return executionNotFound(in.ExecutionArn)
+		} else if err != nil {
+			return err
+		}
+		evs, err := tx.ListEvents(store.EventQuery{Owner: in.ExecutionArn, AfterID: after, Desc: in.ReverseOrder, Limit: size + 1})
+		if err != nil {
+			return err
+		}
+		if len(evs) > size {
+			evs = evs[:size]
+			out.NextToken = pageToken(kind, evs[size-1].ID)
+		}
+		strip := in.IncludeExecutionData != nil && !*in.IncludeExecutionData
+		for _, e := range evs {
+			body := e.Body
+			if strip {
+				var ev historyEvent
+				if err := json.Unmarshal(body, &ev); err != nil {
+					return fmt.Errorf("decode history event: %w", err)
+				}
+				ev.stripData()
+				if body, err = json.Marshal(&ev); err != nil {
+					return err
+				}
+			}
+			out.Events = append(out.Events, body)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

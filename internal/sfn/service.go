@@ -1,0 +1,274 @@
+// Package sfn is gaffer's AWS Step Functions dialect: activities, state
+// machines and executions on the engine. Executions are driven by the asl
+// interpreter; each activity Task state becomes an engine task on the
+// activity's queue, and the engine tells the service (as the tasks' Owner)
+// when an attempt starts, ends or times out, inside the same transaction.
+package sfn
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gaffer-dev/gaffer/internal/asl"
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/engine"
+	"github.com/gaffer-dev/gaffer/internal/store"
+)
+
+// ownerKind names this dialect's tasks and timers in the engine.
+const ownerKind = "sfn"
+
+// Object kinds in the store.
+const (
+	kindActivity     = "sfn.activity"
+	kindStateMachine = "sfn.statemachine"
+	kindExecution    = "sfn.execution"
+)
+
+// Config configures the Step Functions service.
+type Config struct {
+	Engine  *engine.Engine
+	Logger  *slog.Logger
+	Account string // AWS account id in ARNs; default "000000000000"
+	// MaxPollWait caps GetActivityTask's long poll (AWS: 60 s).
+	MaxPollWait time.Duration
+	// Jitter returns a random number in [0,1) for retry jitter; nil uses
+	// math/rand.
+	Jitter func() float64
+}
+
+// Service implements the Step Functions operations.
+type Service struct {
+	eng     *engine.Engine
+	log     *slog.Logger
+	account string
+	maxPoll time.Duration
+	jitter  func() float64
+
+	machines sync.Map // definition text → *asl.Machine
+}
+
+// New returns the service and registers it with the engine as the owner of
+// Step Functions tasks and timers. Call it before the engine starts.
+func New(cfg Config) *Service {
+	s := &Service{
+		eng:     cfg.Engine,
+		log:     cfg.Logger,
+		account: cfg.Account,
+		maxPoll: cfg.MaxPollWait,
+		jitter:  cfg.Jitter,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.account == "" {
+		s.account = "000000000000"
+	}
+	if s.maxPoll <= 0 || s.maxPoll > 60*time.Second {
+		s.maxPoll = 60 * time.Second
+	}
+	if s.jitter == nil {
+		s.jitter = defaultJitter
+	}
+	cfg.Engine.RegisterOwner(ownerKind, (*owner)(s))
+	return s
+}
+
+// API returns the wire description of the service for awsapi.
+func (s *Service) API() *awsapi.Service {
+	return &awsapi.Service{
+		Model:               awsapi.EmbeddedModel("stepfunctions"),
+		ErrorNamespace:      "com.amazonaws.swf.service.v2.model",
+		Statuses:            errorStatuses,
+		ValidationErrorCode: "ValidationException",
+		InternalErrorCode:   "InternalFailure",
+		TypeOverrides: map[string]string{
+			"ValidationException": "com.amazon.coral.validate#ValidationException",
+		},
+		Ops: map[string]awsapi.Operation{
+			"CreateActivity":                   awsapi.Op(s.CreateActivity),
+			"DescribeActivity":                 awsapi.Op(s.DescribeActivity),
+			"ListActivities":                   awsapi.Op(s.ListActivities),
+			"DeleteActivity":                   awsapi.Op(s.DeleteActivity),
+			"GetActivityTask":                  awsapi.Op(s.GetActivityTask),
+			"SendTaskHeartbeat":                awsapi.Op(s.SendTaskHeartbeat),
+			"SendTaskSuccess":                  awsapi.Op(s.SendTaskSuccess),
+			"SendTaskFailure":                  awsapi.Op(s.SendTaskFailure),
+			"CreateStateMachine":               awsapi.Op(s.CreateStateMachine),
+			"DescribeStateMachine":             awsapi.Op(s.DescribeStateMachine),
+			"UpdateStateMachine":               awsapi.Op(s.UpdateStateMachine),
+			"DeleteStateMachine":               awsapi.Op(s.DeleteStateMachine),
+			"ListStateMachines":                awsapi.Op(s.ListStateMachines),
+			"ValidateStateMachineDefinition":   awsapi.Op(s.ValidateStateMachineDefinition),
+			"StartExecution":                   awsapi.Op(s.StartExecution),
+			"DescribeExecution":                awsapi.Op(s.DescribeExecution),
+			"StopExecution":                    awsapi.Op(s.StopExecution),
+			"ListExecutions":                   awsapi.Op(s.ListExecutions),
+			"GetExecutionHistory":              awsapi.Op(s.GetExecutionHistory),
+			"DescribeStateMachineForExecution": awsapi.Op(s.DescribeStateMachineForExecution),
+			"TagResource":                      awsapi.Op(s.TagResource),
+			"UntagResource":                    awsapi.Op(s.UntagResource),
+			"ListTagsForResource":              awsapi.Op(s.ListTagsForResource),
+		},
+	}
+}
+
+// errorStatuses lists the Step Functions errors whose HTTP status is not 400.
+var errorStatuses = map[string]int{
+	"ConflictException":             http.StatusConflict,
+	"ResourceNotFound":              http.StatusNotFound,
+	"ServiceQuotaExceededException": http.StatusPaymentRequired,
+	"InternalFailure":               http.StatusInternalServerError,
+}
+
+// storeErr maps store errors that a client can act on.
+func storeErr(err error) error {
+	if errors.Is(err, store.ErrOverloaded) {
+		return awsapi.Errorf("ThrottlingException", "gaffer is overloaded: too many writes are queued; retry with back-off")
+	}
+	return err
+}
+
+// tokenErr maps engine token errors to Step Functions errors.
+func tokenErr(err error) error {
+	switch {
+	case errors.Is(err, engine.ErrInvalidToken):
+		return awsapi.Errorf("InvalidToken", "Invalid Token: the task token is malformed or was not issued by this server")
+	case errors.Is(err, engine.ErrTaskClosed):
+		return awsapi.Errorf("TaskTimedOut", "Task Timed Out: Provided task does not exist anymore")
+	}
+	return storeErr(err)
+}
+
+// arn is a parsed Step Functions ARN.
+type arn struct {
+	region, account, resource string
+	name, sub              string // e.g. state machine name and execution name
+}
+
+func (a arn) String() string {
+	s := "arn:aws:states:" + a.region + ":" + a.account + ":" + a.resource + ":" + a.name
+	if a.sub != "" {
+		s += ":" + a.sub
+	}
+	return s
+}
+
+// parseARN parses an ARN of the given resource type ("activity",
+// "stateMachine", "execution").
+func parseARN(s, resource string) (arn, error) {
+	parts := strings.Split(s, ":")
+	bad := awsapi.Errorf("InvalidArn", "Invalid Arn: '%s' is not a valid %s ARN", s, resource)
+	if len(parts) < 7 || parts[0] != "arn" || parts[2] != "states" || parts[3] == "" || parts[5] != resource {
+		return arn{}, bad
+	}
+	a := arn{region: parts[3], account: parts[4], resource: resource, name: parts[6]}
+	switch {
+	case resource == "execution" && len(parts) == 8 && parts[7] != "":
+		a.sub = parts[7]
+	case resource != "execution" && len(parts) == 7:
+	default:
+		return arn{}, bad
+	}
+	if a.name == "" {
+		return arn{}, bad
+	}
+	return a, nil
+}
+
+// checkName checks a resource name by AWS's rules.
+func checkName(name string) error {
+	if n := len([]rune(name)); n < 1 || n > 80 {
+		return awsapi.Errorf("InvalidName", "Invalid Name: '%s' (names are 1 to 80 characters)", name)
+	}
+	for _, r := range name {
+		if r <= 0x20 || (r >= 0x7f && r <= 0x9f) || strings.ContainsRune("<>{}[]?*\"#%\\^|~`$&,;:/", r) || r == 0xFEFF {
+			return awsapi.Errorf("InvalidName", "Invalid Name: '%s' (names may not contain whitespace, brackets, wildcards, control characters or any of \" # %% \\ ^ | ~ ` $ & , ; : /)", name)
+		}
+	}
+	return nil
+}
+
+// pageSize returns the page size for maxResults (0: AWS's default of 100).
+func pageSize(maxResults int) int {
+	if maxResults <= 0 {
+		return 100
+	}
+	return min(maxResults, 1000)
+}
+
+// pageToken encodes a listing's position.
+func pageToken(kind string, pos int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strconv.FormatInt(pos, 10)))
+}
+
+// parsePageToken decodes a token made by pageToken for the same kind.
+func parsePageToken(kind, tok string) (int64, error) {
+	if tok == "" {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	k, pos, ok := strings.Cut(string(b), ":")
+	n, perr := strconv.ParseInt(pos, 10, 64)
+	if err != nil || !ok || k != kind || perr != nil || n < 0 {
+		return 0, awsapi.Errorf("InvalidToken", "Invalid Token: '%s' is not a page token of this listing", tok)
+	}
+	return n, nil
+}
+
+// getObject loads and decodes a stored object, returning notFound if it
+// does not exist.
+func getObject(tx store.Tx, kind, id string, v any, notFound error) (*store.Object, error) {
+	o, err := tx.GetObject(kind, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(o.Body, v); err != nil {
+		return nil, fmt.Errorf("decode %s %s: %w", kind, id, err)
+	}
+	return o, nil
+}
+
+// putObject encodes and stores v.
+func putObject(tx store.Tx, kind, id, parent, status string, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", kind, err)
+	}
+	return tx.PutObject(&store.Object{Kind: kind, ID: id, Parent: parent, Status: status, Body: body})
+}
+
+// machine returns the parsed definition, cached by its text.
+func (s *Service) machine(definition string) (*asl.Machine, error) {
+	if m, ok := s.machines.Load(definition); ok {
+		return m.(*asl.Machine), nil
+	}
+	m, err := asl.Parse([]byte(definition))
+	if err != nil {
+		return nil, err
+	}
+	s.machines.Store(definition, m)
+	return m, nil
+}
+
+// update runs fn in a write transaction, mapping store errors.
+func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
+	return storeErr(s.eng.Update(ctx, fn))
+}
+
+// view runs fn in a read transaction.
+func (s *Service) view(ctx context.Context, fn func(tx store.Tx) error) error {
+	return storeErr(s.eng.View(ctx, fn))
+}

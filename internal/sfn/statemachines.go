@@ -1,0 +1,269 @@
+package sfn
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/gaffer-dev/gaffer/internal/asl"
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/store"
+)
+
+// stateMachine is the stored record of a state machine.
+type stateMachine struct {
+	ARN        string                `json:"arn"`
+	Name       string                `json:"name"`
+	Definition string                `json:"definition"`
+	RoleArn    string                `json:"roleArn"`
+	Type       string                `json:"type"`
+	CreatedAt  time.Time             `json:"created"`
+	UpdatedAt  time.Time             `json:"updated"`
+	RevisionID string                `json:"revisionId"`
+	Logging    *LoggingConfiguration `json:"logging,omitempty"`
+	Tracing    *TracingConfiguration `json:"tracing,omitempty"`
+	Tags       []Tag                 `json:"tags,omitempty"`
+}
+
+func machineNotFound(a string) error {
+	return awsapi.Errorf("StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", a)
+}
+
+// revision identifies one version of a state machine's configuration.
+func revision(definition, roleArn string) string {
+	h := sha256.Sum256([]byte(definition + "\x00" + roleArn))
+	return hex.EncodeToString(h[:16])
+}
+
+// checkDefinition parses a definition, answering InvalidDefinition with
+// every problem found.
+func (s *Service) checkDefinition(definition string) (*asl.Machine, error) {
+	m, err := s.machine(definition)
+	if err != nil {
+		return nil, awsapi.Errorf("InvalidDefinition", "%s", err.Error())
+	}
+	return m, nil
+}
+
+func checkRoleArn(roleArn string) error {
+	if !strings.HasPrefix(roleArn, "arn:") || len(strings.Split(roleArn, ":")) < 6 {
+		return awsapi.Errorf("InvalidArn", "Invalid Arn: '%s' is not a valid role ARN", roleArn)
+	}
+	return nil
+}
+
+func defaultLogging(l *LoggingConfiguration) *LoggingConfiguration {
+	if l == nil {
+		return &LoggingConfiguration{Level: "OFF"}
+	}
+	return l
+}
+
+func defaultTracing(t *TracingConfiguration) *TracingConfiguration {
+	if t == nil {
+		return &TracingConfiguration{}
+	}
+	return t
+}
+
+// CreateStateMachine creates a state machine. Creating one that exists with
+// the same definition and role returns it (idempotent, as on AWS); with
+// anything else different it fails with StateMachineAlreadyExists.
+func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachineInput) (*createStateMachineOutput, error) {
+	if err := checkName(in.Name); err != nil {
+		return nil, err
+	}
+	if in.Type == "EXPRESS" {
+		return nil, awsapi.Errorf("StateMachineTypeNotSupported", "State Machine Type Not Supported: gaffer runs STANDARD state machines only")
+	}
+	if in.Publish {
+		return nil, awsapi.Errorf("ValidationException", "gaffer does not support state machine versions yet: publish must be false")
+	}
+	if err := checkRoleArn(in.RoleArn); err != nil {
+		return nil, err
+	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	if _, err := s.checkDefinition(in.Definition); err != nil {
+		return nil, err
+	}
+	now := s.eng.Now().UTC()
+	m := stateMachine{
+		ARN:        arn{region: awsapi.Region(ctx), account: s.account, resource: "stateMachine", name: in.Name}.String(),
+		Name:       in.Name,
+		Definition: in.Definition,
+		RoleArn:    in.RoleArn,
+		Type:       "STANDARD",
+		CreatedAt:  now,
+		UpdatedAt:  now,
+		RevisionID: revision(in.Definition, in.RoleArn),
+		Logging:    defaultLogging(in.LoggingConfiguration),
+		Tracing:    defaultTracing(in.TracingConfiguration),
+		Tags:       in.Tags,
+	}
+	err := s.update(ctx, func(tx store.Tx) error {
+		o, err := tx.GetObject(kindStateMachine, m.ARN)
+		if err == nil {
+			var old stateMachine
+			if err := decode(o, &old); err != nil {
+				return err
+			}
+			if old.Definition != m.Definition || old.RoleArn != m.RoleArn {
+				return awsapi.Errorf("StateMachineAlreadyExists", "State Machine Already Exists: '%s' with a different definition or role", m.ARN)
+			}
+			m = old
+			return nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return putObject(tx, kindStateMachine, m.ARN, "", "", &m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &createStateMachineOutput{StateMachineArn: m.ARN, CreationDate: awsapi.Timestamp{Time: m.CreatedAt}}, nil
+}
+
+// DescribeStateMachine describes a state machine.
+func (s *Service) DescribeStateMachine(ctx context.Context, in *stateMachineArnInput) (*describeStateMachineOutput, error) {
+	if _, err := parseARN(in.StateMachineArn, "stateMachine"); err != nil {
+		return nil, err
+	}
+	var m stateMachine
+	err := s.view(ctx, func(tx store.Tx) error {
+		_, err := getObject(tx, kindStateMachine, in.StateMachineArn, &m, machineNotFound(in.StateMachineArn))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &describeStateMachineOutput{
+		StateMachineArn:      m.ARN,
+		Name:                 m.Name,
+		Status:               "ACTIVE",
+		Definition:           m.Definition,
+		RoleArn:              m.RoleArn,
+		Type:                 m.Type,
+		CreationDate:         awsapi.Timestamp{Time: m.CreatedAt},
+		LoggingConfiguration: m.Logging,
+		TracingConfiguration: m.Tracing,
+		RevisionID:           m.RevisionID,
+	}, nil
+}
+
+// UpdateStateMachine changes a state machine's definition, role, logging or
+// tracing. Running executions keep the definition they started with.
+func (s *Service) UpdateStateMachine(ctx context.Context, in *updateStateMachineInput) (*updateStateMachineOutput, error) {
+	if _, err := parseARN(in.StateMachineArn, "stateMachine"); err != nil {
+		return nil, err
+	}
+	if in.Definition == nil && in.RoleArn == nil && in.LoggingConfiguration == nil && in.TracingConfiguration == nil {
+		return nil, awsapi.Errorf("MissingRequiredParameter", "Missing Required Parameter: give at least one of definition, roleArn, loggingConfiguration or tracingConfiguration")
+	}
+	if in.Publish {
+		return nil, awsapi.Errorf("ValidationException", "gaffer does not support state machine versions yet: publish must be false")
+	}
+	if in.Definition != nil {
+		if _, err := s.checkDefinition(*in.Definition); err != nil {
+			return nil, err
+		}
+	}
+	if in.RoleArn != nil {
+		if err := checkRoleArn(*in.RoleArn); err != nil {
+			return nil, err
+		}
+	}
+	var m stateMachine
+	err := s.update(ctx, func(tx store.Tx) error {
+		if _, err := getObject(tx, kindStateMachine, in.StateMachineArn, &m, machineNotFound(in.StateMachineArn)); err != nil {
+			return err
+		}
+		if in.Definition != nil {
+			m.Definition = *in.Definition
+		}
+		if in.RoleArn != nil {
+			m.RoleArn = *in.RoleArn
+		}
+		if in.LoggingConfiguration != nil {
+			m.Logging = in.LoggingConfiguration
+		}
+		if in.TracingConfiguration != nil {
+			m.Tracing = in.TracingConfiguration
+		}
+		m.UpdatedAt = s.eng.Now().UTC()
+		m.RevisionID = revision(m.Definition, m.RoleArn)
+		return putObject(tx, kindStateMachine, m.ARN, "", "", &m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &updateStateMachineOutput{UpdateDate: awsapi.Timestamp{Time: m.UpdatedAt}, RevisionID: m.RevisionID}, nil
+}
+
+// DeleteStateMachine deletes a state machine. Its running executions run
+// to their end on the definition they started with; deleting one that does
+// not exist succeeds.
+func (s *Service) DeleteStateMachine(ctx context.Context, in *stateMachineArnInput) (*empty, error) {
+	if _, err := parseARN(in.StateMachineArn, "stateMachine"); err != nil {
+		return nil, err
+	}
+	err := s.update(ctx, func(tx store.Tx) error {
+		err := tx.DeleteObject(kindStateMachine, in.StateMachineArn)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	return &empty{}, err
+}
+
+// ListStateMachines lists state machines in creation order.
+func (s *Service) ListStateMachines(ctx context.Context, in *listInput) (*listStateMachinesOutput, error) {
+	out := &listStateMachinesOutput{StateMachines: []stateMachineListItem{}}
+	err := s.list(ctx, kindStateMachine, "", "", in.MaxResults, in.NextToken, false, &out.NextToken, func(o *store.Object) error {
+		var m stateMachine
+		if err := decode(o, &m); err != nil {
+			return err
+		}
+		out.StateMachines = append(out.StateMachines, stateMachineListItem{StateMachineArn: m.ARN, Name: m.Name, Type: m.Type, CreationDate: awsapi.Timestamp{Time: m.CreatedAt}})
+		return nil
+	})
+	return out, err
+}
+
+// ValidateStateMachineDefinition checks a definition without creating
+// anything and lists its problems as diagnostics.
+func (s *Service) ValidateStateMachineDefinition(ctx context.Context, in *validateInput) (*validateOutput, error) {
+	out := &validateOutput{Result: "OK", Diagnostics: []diagnostic{}}
+	if in.Type == "EXPRESS" {
+		out.Result = "FAIL"
+		out.Diagnostics = append(out.Diagnostics, diagnostic{Severity: "ERROR", Code: "UNSUPPORTED_FEATURE", Message: "gaffer runs STANDARD state machines only"})
+		return out, nil
+	}
+	_, err := asl.Parse([]byte(in.Definition))
+	var de *asl.DefinitionError
+	switch {
+	case err == nil:
+	case errors.As(err, &de):
+		out.Result = "FAIL"
+		for _, p := range de.Problems {
+			out.Diagnostics = append(out.Diagnostics, diagnostic{Severity: "ERROR", Code: p.Code, Message: p.Message, Location: p.Location})
+		}
+	default:
+		return nil, err
+	}
+	limit := in.MaxResults
+	if limit <= 0 {
+		limit = 100
+	}
+	if len(out.Diagnostics) > limit {
+		out.Diagnostics = out.Diagnostics[:limit]
+		out.Truncated = true
+	}
+	return out, nil
+}

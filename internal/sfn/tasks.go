@@ -1,0 +1,63 @@
+package sfn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/store"
+)
+
+// GetActivityTask long-polls an activity for a task. It answers the moment
+// a task is scheduled, or with no taskToken after the poll wait (60 s,
+// capped by the server's --max-poll-wait).
+func (s *Service) GetActivityTask(ctx context.Context, in *getActivityTaskInput) (*getActivityTaskOutput, error) {
+	if _, err := parseARN(in.ActivityArn, "activity"); err != nil {
+		return nil, err
+	}
+	if err := s.view(ctx, func(tx store.Tx) error {
+		_, err := tx.GetObject(kindActivity, in.ActivityArn)
+		if errors.Is(err, store.ErrNotFound) {
+			return activityNotFound(in.ActivityArn)
+		}
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	t, token, err := s.eng.Poll(ctx, queueOf(in.ActivityArn), in.WorkerName, s.maxPoll)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	if t == nil {
+		return &getActivityTaskOutput{}, nil
+	}
+	return &getActivityTaskOutput{TaskToken: token, Input: string(t.Input)}, nil
+}
+
+// SendTaskHeartbeat reports that the worker holding the token is alive.
+func (s *Service) SendTaskHeartbeat(ctx context.Context, in *sendTaskHeartbeatInput) (*empty, error) {
+	if _, err := s.eng.Heartbeat(in.TaskToken, nil); err != nil {
+		return nil, tokenErr(err)
+	}
+	return &empty{}, nil
+}
+
+// SendTaskSuccess completes the task with output.
+func (s *Service) SendTaskSuccess(ctx context.Context, in *sendTaskSuccessInput) (*empty, error) {
+	if !json.Valid([]byte(in.Output)) {
+		return nil, awsapi.Errorf("InvalidOutput", "Invalid Output: the output is not valid JSON")
+	}
+	if err := s.eng.Complete(ctx, in.TaskToken, []byte(in.Output)); err != nil {
+		return nil, tokenErr(err)
+	}
+	return &empty{}, nil
+}
+
+// SendTaskFailure fails the task with an error and a cause.
+func (s *Service) SendTaskFailure(ctx context.Context, in *sendTaskFailureInput) (*empty, error) {
+	if err := s.eng.Fail(ctx, in.TaskToken, in.Error, in.Cause); err != nil {
+		return nil, tokenErr(err)
+	}
+	return &empty{}, nil
+}
