@@ -36,13 +36,18 @@ var ErrClosed = errors.New("store: closed")
 // answer with a throttling error rather than queueing without bound.
 var ErrOverloaded = errors.New("store: write queue full")
 
-// Store is a transactional store.
+// Store is a transactional store. Times it returns are UTC and round-trip
+// to the nanosecond; the zero time.Time round-trips as zero. Nil and empty
+// byte slices round-trip as stored.
 type Store interface {
 	// Update runs fn in a read-write transaction. The store may run several
 	// callers' functions in one transaction; fn runs inside a savepoint, so an
 	// error from fn undoes fn's writes only, and Update returns that error.
 	// Update returns nil only once the transaction holding fn's writes is
-	// durably committed. fn must not keep tx after it returns.
+	// durably committed. fn must not keep tx after it returns, and must not
+	// call Update or View itself (fn may run on the store's only writer).
+	// If ctx ends before fn starts, Update returns ctx.Err() and fn never
+	// runs; once fn has started, Update waits for the commit's outcome.
 	Update(ctx context.Context, fn func(tx Tx) error) error
 	// View runs fn in a read-only transaction with a consistent snapshot.
 	View(ctx context.Context, fn func(tx Tx) error) error
@@ -85,7 +90,8 @@ type Tx interface {
 	// starting after AfterID (0: from the start, or from the end if Desc),
 	// at most Limit of them (0: all).
 	ListEvents(q EventQuery) ([]Event, error)
-	// DeleteEvents deletes all of owner's events.
+	// DeleteEvents deletes all of owner's events; a later AppendEvents
+	// starts again at 1.
 	DeleteEvents(owner string) error
 
 	// InsertTask inserts t and assigns t.ID (never reused).

@@ -1,0 +1,320 @@
+// Package sqlite implements store.Store on a single SQLite file, through
+// modernc.org/sqlite (pure Go).
+//
+// # Writes: group commit through one writer
+//
+// One goroutine, the writer, owns the only read-write connection. Update
+// puts a job on a bounded queue (a full queue fails at once with
+// store.ErrOverloaded) and waits for its answer. The writer takes a job,
+// drains whatever else is queued (up to Options.MaxBatch), and runs them all
+// in one BEGIN IMMEDIATE ... COMMIT, so that the whole batch shares one fsync:
+//
+//   - each job's function runs inside SAVEPOINT sp ... RELEASE sp; when it
+//     returns an error or panics, ROLLBACK TO sp undoes its writes only, its
+//     AfterCommit callbacks are dropped and its Update returns that error;
+//   - after COMMIT the surviving jobs' AfterCommit callbacks run on the
+//     writer, in job order, and then every job is answered;
+//   - if COMMIT fails, every job in the batch gets the error and no callback
+//     runs; if the transaction itself breaks mid-batch (a failed ROLLBACK TO
+//     or RELEASE), the jobs that ran get the error and the ones that had not
+//     started yet run in a fresh transaction.
+//
+// A job whose context is done before the writer reaches it does not run:
+// Update returns the context's error, and nothing was written. Once the
+// writer has started a job's function, Update waits for the outcome even if
+// the context ends, because the caller must know whether it committed.
+//
+// # Durability
+//
+// The database is in WAL mode with synchronous=FULL: an Update that
+// returned nil survives kill -9 and power loss.
+//
+// # Reads
+//
+// View runs on a separate pool of query_only connections, in a deferred
+// transaction: its snapshot is taken at its first read and held until fn
+// returns. Writes in a View fail with an error; AfterCommit in a View does
+// nothing.
+//
+// # Sequences
+//
+// Object.Seq comes from a counter the writer keeps in memory. It is loaded at
+// Open (the larger of the persisted counter and the largest stored Seq) and
+// persisted in the sequences table once per transaction, so a Seq is never
+// handed out twice, even for an object that was since deleted. Seqs taken by
+// a rolled-back function are skipped, leaving gaps. Because one writer
+// assigns them and commits in order, Seq order is also commit order. Task and
+// timer IDs come from AUTOINCREMENT and are never reused after a delete.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gaffer-dev/gaffer/internal/store"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Options configure a Store. The zero value is usable.
+type Options struct {
+	Logger    *slog.Logger // nil: discard
+	QueueSize int          // pending Update calls before ErrOverloaded; default 8192
+	MaxBatch  int          // Update functions per transaction; default 512
+}
+
+// Defaults for Options.
+const (
+	DefaultQueueSize = 8192
+	DefaultMaxBatch  = 512
+)
+
+const busyTimeoutMillis = 5000
+
+// Store is a store.Store on one SQLite file. Create it with Open.
+type Store struct {
+	path string
+	log  *slog.Logger
+
+	wdb   *sql.DB   // the writer's database handle, one connection
+	wconn *sql.Conn // the writer's connection: only the writer goroutine uses it
+	rdb   *sql.DB   // read-only pool for View
+
+	rstmtsMu sync.Mutex
+	rstmts   map[string]*sql.Stmt // statements prepared on rdb
+
+	// mu guards closed and sending on queue, so that Close can close queue.
+	mu     sync.RWMutex
+	closed bool
+	queue  chan *job
+
+	isClosed  atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+
+	w *writer
+
+	// onEnqueue, when set (by tests, before any Update), is called after a
+	// job has been queued.
+	onEnqueue func()
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database file at path, applies the
+// schema migrations, and starts the writer. It returns an error wrapping
+// ErrSchemaTooNew if the file was written by a newer gaffer.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = DefaultQueueSize
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = DefaultMaxBatch
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	ctx := context.Background()
+
+	wdb, err := sql.Open("sqlite", dsn(abs,
+		"journal_mode(WAL)", "synchronous(FULL)", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis)))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+	wconn, err := wdb.Conn(ctx)
+	if err != nil {
+		_ = wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	fail := func(err error) (*Store, error) {
+		_ = wconn.Close()
+		_ = wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := migrate(ctx, wconn); err != nil {
+		return fail(err)
+	}
+	w, err := newWriter(ctx, wconn, opts.MaxBatch, opts.Logger)
+	if err != nil {
+		return fail(err)
+	}
+
+	readers := max(4, runtime.GOMAXPROCS(0))
+	rdb, err := sql.Open("sqlite", dsn(abs,
+		fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis), "query_only(1)"))
+	if err != nil {
+		w.closeStmts()
+		return fail(err)
+	}
+	rdb.SetMaxOpenConns(readers)
+	rdb.SetMaxIdleConns(readers)
+	rdb.SetConnMaxLifetime(0)
+	rdb.SetConnMaxIdleTime(0)
+	if err := rdb.PingContext(ctx); err != nil {
+		_ = rdb.Close()
+		w.closeStmts()
+		return fail(err)
+	}
+
+	s := &Store{
+		path:   path,
+		log:    opts.Logger,
+		wdb:    wdb,
+		wconn:  wconn,
+		rdb:    rdb,
+		rstmts: make(map[string]*sql.Stmt),
+		queue:  make(chan *job, opts.QueueSize),
+		w:      w,
+	}
+	go w.run(s.queue)
+	return s, nil
+}
+
+// dsn returns the modernc.org/sqlite data source name for the file at the
+// absolute path abs with the given per-connection pragmas.
+func dsn(abs string, pragmas ...string) string {
+	var b strings.Builder
+	b.WriteString("file:")
+	b.WriteString(uriEscaper.Replace(abs))
+	for i, p := range pragmas {
+		if i == 0 {
+			b.WriteByte('?')
+		} else {
+			b.WriteByte('&')
+		}
+		b.WriteString("_pragma=")
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+// uriEscaper escapes the characters that mean something in an SQLite URI
+// filename.
+var uriEscaper = strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23")
+
+// Close stops accepting Updates (they return store.ErrClosed), commits the
+// ones already queued, stops the writer and closes the database. It is safe
+// to call more than once; later calls return the first call's result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.isClosed.Store(true)
+		s.mu.Lock()
+		s.closed = true
+		close(s.queue)
+		s.mu.Unlock()
+		<-s.w.done
+
+		var errs []error
+		s.w.closeStmts()
+		s.rstmtsMu.Lock()
+		for _, st := range s.rstmts {
+			errs = append(errs, st.Close())
+		}
+		s.rstmts = nil
+		s.rstmtsMu.Unlock()
+		errs = append(errs, s.rdb.Close(), s.wconn.Close(), s.wdb.Close())
+		if err := errors.Join(errs...); err != nil {
+			s.closeErr = fmt.Errorf("sqlite: close: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// Update implements store.Store. It returns store.ErrOverloaded at once when
+// Options.QueueSize Updates are already waiting, and store.ErrClosed after
+// Close. If ctx ends while the job is still queued, Update returns ctx.Err()
+// and the function never runs.
+//
+// fn runs on the writer goroutine, holding up every other write while it
+// runs: it must be quick, must not block, and must not call Update (that
+// would wait for the writer that is running it). A panic in fn is recovered
+// and returned as an error.
+func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	j := &job{ctx: ctx, fn: fn, reply: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return store.ErrClosed
+	}
+	select {
+	case s.queue <- j:
+	default:
+		s.mu.RUnlock()
+		return store.ErrOverloaded
+	}
+	s.mu.RUnlock()
+	if s.onEnqueue != nil {
+		s.onEnqueue()
+	}
+
+	done := ctx.Done()
+	if done == nil {
+		return <-j.reply
+	}
+	select {
+	case err := <-j.reply:
+		return err
+	case <-done:
+		if j.state.CompareAndSwap(jobQueued, jobAbandoned) {
+			// The writer will skip it: nothing was written.
+			return ctx.Err()
+		}
+		// The writer has started it: wait for the outcome.
+		return <-j.reply
+	}
+}
+
+// View implements store.Store. It returns store.ErrClosed after Close.
+func (s *Store) View(ctx context.Context, fn func(tx store.Tx) error) error {
+	if s.isClosed.Load() {
+		return store.ErrClosed
+	}
+	sqlTx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		if s.isClosed.Load() {
+			return store.ErrClosed
+		}
+		return fmt.Errorf("sqlite: begin view: %w", err)
+	}
+	defer func() { _ = sqlTx.Rollback() }()
+	t := &tx{ctx: ctx, s: s, rtx: sqlTx}
+	defer t.finish()
+	return fn(t)
+}
+
+// readStmt returns query prepared on the read pool.
+func (s *Store) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	s.rstmtsMu.Lock()
+	defer s.rstmtsMu.Unlock()
+	if st, ok := s.rstmts[query]; ok {
+		return st, nil
+	}
+	if s.rstmts == nil {
+		return nil, store.ErrClosed
+	}
+	st, err := s.rdb.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	s.rstmts[query] = st
+	return st, nil
+}

@@ -1,0 +1,277 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync/atomic"
+
+	"github.com/gaffer-dev/gaffer/internal/store"
+)
+
+// Job states: the writer moves a job from queued to running before it runs
+// the job's function; Update moves it from queued to abandoned when the
+// caller's context ends first. Whoever wins the swap decides.
+const (
+	jobQueued int32 = iota
+	jobRunning
+	jobAbandoned
+)
+
+// job is one Update call.
+type job struct {
+	ctx   context.Context
+	fn    func(store.Tx) error
+	state atomic.Int32
+	reply chan error // buffered: the writer never waits for the caller
+
+	// Owned by the writer.
+	callbacks []func()
+	err       error
+}
+
+// writer owns the read-write connection and everything only it touches.
+type writer struct {
+	conn     *sql.Conn
+	log      *slog.Logger
+	maxBatch int
+	done     chan struct{} // closed when run returns
+
+	stmts map[string]*sql.Stmt // prepared on conn
+
+	seq      int64 // last Object.Seq handed out
+	savedSeq int64 // last Object.Seq persisted in sequences
+
+	ran []*job // scratch: the jobs whose functions ran in the current transaction
+
+	// Counters for tests.
+	batches atomic.Int64 // transactions committed
+	jobs    atomic.Int64 // functions run
+}
+
+func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int, log *slog.Logger) (*writer, error) {
+	w := &writer{
+		conn:     conn,
+		log:      log,
+		maxBatch: maxBatch,
+		done:     make(chan struct{}),
+		stmts:    make(map[string]*sql.Stmt),
+	}
+	var saved, stored int64
+	err := conn.QueryRowContext(ctx, `SELECT value FROM sequences WHERE name = 'objects'`).Scan(&saved)
+	if err != nil {
+		return nil, fmt.Errorf("load object sequence: %w", err)
+	}
+	err = conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM objects`).Scan(&stored)
+	if err != nil {
+		return nil, fmt.Errorf("load object sequence: %w", err)
+	}
+	w.seq = max(saved, stored)
+	w.savedSeq = saved
+	for _, q := range []string{qBegin, qCommit, qRollback, qSavepoint, qRelease, qRollbackTo, qSaveSeq} {
+		if _, err := w.stmt(q); err != nil {
+			w.closeStmts()
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
+		}
+	}
+	return w, nil
+}
+
+const (
+	qBegin      = `BEGIN IMMEDIATE`
+	qCommit     = `COMMIT`
+	qRollback   = `ROLLBACK`
+	qSavepoint  = `SAVEPOINT sp`
+	qRelease    = `RELEASE sp`
+	qRollbackTo = `ROLLBACK TO sp`
+	qSaveSeq    = `UPDATE sequences SET value = ? WHERE name = 'objects'`
+)
+
+// stmt returns query prepared on the writer's connection.
+func (w *writer) stmt(query string) (*sql.Stmt, error) {
+	if st, ok := w.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := w.conn.PrepareContext(context.Background(), query)
+	if err != nil {
+		return nil, err
+	}
+	w.stmts[query] = st
+	return st, nil
+}
+
+func (w *writer) exec(query string, args ...any) error {
+	st, err := w.stmt(query)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(context.Background(), args...)
+	return err
+}
+
+func (w *writer) closeStmts() {
+	for q, st := range w.stmts {
+		_ = st.Close()
+		delete(w.stmts, q)
+	}
+}
+
+// run is the writer goroutine: it commits batches of jobs from queue until
+// queue is closed and drained.
+func (w *writer) run(queue <-chan *job) {
+	defer close(w.done)
+	batch := make([]*job, 0, w.maxBatch)
+	for {
+		j, ok := <-queue
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], j)
+	drain:
+		for len(batch) < w.maxBatch {
+			select {
+			case j, ok := <-queue:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, j)
+			default:
+				break drain
+			}
+		}
+		for rest := batch; len(rest) > 0; {
+			rest = w.runTx(rest)
+		}
+		clear(batch) // let the jobs be collected
+	}
+}
+
+// claim takes j for running. It returns false if j must not run: the caller
+// gave up on it, or its context is done (then j is answered).
+func (w *writer) claim(j *job) bool {
+	if !j.state.CompareAndSwap(jobQueued, jobRunning) {
+		return false
+	}
+	if err := j.ctx.Err(); err != nil {
+		j.reply <- err
+		return false
+	}
+	return true
+}
+
+// runTx runs jobs in one transaction and answers them. If the transaction
+// breaks before every job has run, it answers the ones that ran and returns
+// the rest, to be run in a new transaction.
+func (w *writer) runTx(jobs []*job) (rest []*job) {
+	if err := w.exec(qBegin); err != nil {
+		err = fmt.Errorf("sqlite: begin: %w", err)
+		for _, j := range jobs {
+			if w.claim(j) {
+				j.reply <- err
+			}
+		}
+		return nil
+	}
+	w.ran = w.ran[:0]
+	defer func() { clear(w.ran) }()
+	for i, j := range jobs {
+		if !w.claim(j) {
+			continue
+		}
+		w.ran = append(w.ran, j)
+		if err := w.runJob(j); err != nil {
+			// The transaction is gone: nothing that ran is committed.
+			w.abort(fmt.Errorf("sqlite: transaction aborted: %w", err))
+			return jobs[i+1:]
+		}
+	}
+
+	var err error
+	if w.seq != w.savedSeq {
+		if err = w.exec(qSaveSeq, w.seq); err != nil {
+			err = fmt.Errorf("save object sequence: %w", err)
+		}
+	}
+	if err == nil {
+		err = w.exec(qCommit)
+	}
+	if err != nil {
+		w.abort(fmt.Errorf("sqlite: commit: %w", err))
+		return nil
+	}
+	w.savedSeq = w.seq
+	w.batches.Add(1)
+	for _, j := range w.ran {
+		if j.err == nil {
+			for _, f := range j.callbacks {
+				w.callback(f)
+			}
+		}
+		j.callbacks = nil
+		j.reply <- j.err
+	}
+	return nil
+}
+
+// abort rolls the transaction back and answers every job that ran with err,
+// except those whose own function failed, which keep their error.
+func (w *writer) abort(err error) {
+	if rbErr := w.exec(qRollback); rbErr != nil {
+		w.log.Debug("rollback after failed transaction", slog.Any("error", rbErr))
+	}
+	w.log.Error("sqlite transaction failed", slog.Any("error", err), slog.Int("jobs", len(w.ran)))
+	for _, j := range w.ran {
+		if j.err == nil {
+			j.err = err
+		}
+		j.callbacks = nil
+		j.reply <- j.err
+	}
+}
+
+// runJob runs j's function in a savepoint and records its outcome in j.err.
+// It returns an error only when the transaction itself is broken.
+func (w *writer) runJob(j *job) error {
+	w.jobs.Add(1)
+	if err := w.exec(qSavepoint); err != nil {
+		return err
+	}
+	t := &tx{w: w, job: j}
+	j.err = w.call(j.fn, t)
+	t.finish()
+	if j.err != nil {
+		j.callbacks = nil
+		if err := w.exec(qRollbackTo); err != nil {
+			return err
+		}
+	}
+	return w.exec(qRelease)
+}
+
+// call runs fn, turning a panic into an error.
+func (w *writer) call(fn func(store.Tx) error, t *tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.log.Error("store update function panicked", slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+			err = fmt.Errorf("%w: %v", errPanic, r)
+		}
+	}()
+	return fn(t)
+}
+
+// errPanic is wrapped by the error Update returns when its function panicked.
+var errPanic = errors.New("sqlite: update function panicked")
+
+// callback runs an AfterCommit callback; a panic is logged, not propagated:
+// the transaction has committed and the writer must go on.
+func (w *writer) callback(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.log.Error("store AfterCommit callback panicked", slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
+		}
+	}()
+	f()
+}
