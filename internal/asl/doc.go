@@ -1,0 +1,54 @@
+// Package asl interprets Amazon States Language state machines: it parses
+// and validates definitions and, given a state and its input, computes what
+// happens next. It is pure: no I/O, no clock, no randomness. The caller (the
+// engine) owns the execution, persists its progress, schedules activity tasks
+// and timers, and passes times and random numbers in.
+//
+// # Running an execution
+//
+// Parse a definition once; the *Machine is immutable. Then, starting with
+// Machine.StartAt and the execution input, call Enter for each state with its
+// raw input and act on the returned Step:
+//
+//   - StepNext: record the state's output and Enter Step.Next with Step.Output.
+//   - StepSucceed / StepFail: the execution ends.
+//   - StepWait: arm a timer for Step.Wait (or Step.WaitUntil); when it fires,
+//     Enter Step.Next with Step.Output, or succeed with it if Step.End.
+//   - StepTask: schedule an activity task (Step.Resource, Step.TaskInput, the
+//     timeouts). When the worker answers, call TaskSucceeded with the state's
+//     raw input (the same input given to Enter) and the worker's output, or
+//     TaskFailed with the error name and cause (States.Timeout and
+//     States.HeartbeatTimeout for expiries).
+//   - StepRetry (from TaskFailed): after Step.Delay, Enter the same state again
+//     with the same raw input, with Context.RetryCount one higher, and keep
+//     Step.RetryCounts to pass to the next TaskFailed of this visit. Counters
+//     reset when the execution leaves the state.
+//
+// # Errors
+//
+// Parse returns a *DefinitionError listing every problem in document order.
+// Enter and TaskSucceeded return a *RuntimeError when the state's data cannot
+// be processed: a path that matches nothing (States.Runtime), a ResultPath
+// that cannot be applied (States.ResultPathMatchFailure), a value of the wrong
+// type (States.Runtime). The state fails with that error. States.Runtime is
+// never retried or caught, so the execution fails; any other error from a
+// Task state may be passed to TaskFailed so that Retry and Catch apply, as on
+// AWS.
+//
+// # Data
+//
+// JSON is decoded with numbers kept as text (json.Number) and object keys in
+// their original order, so a state's output reproduces its input's numbers and
+// key order exactly. Paths follow Jayway JsonPath as AWS uses it: a definite
+// path ($.a.b, $['a b'], $.a[0]) yields the node itself; a path with [*], ..,
+// slices or unions yields an array of every match.
+//
+// # Not supported
+//
+// Parse refuses, with UNSUPPORTED_FEATURE, everything gaffer does not run
+// rather than mis-running it: Parallel and Map states, JSONata (QueryLanguage,
+// Arguments, Output, Condition), workflow variables (Assign, "$name" paths),
+// intrinsic functions (States.Format and friends), JSONPath filter and script
+// expressions, task credentials, and any Task Resource other than an activity
+// ARN.
+package asl

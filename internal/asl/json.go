@@ -1,0 +1,263 @@
+package asl
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// JSON values inside the interpreter are the types encoding/json produces with
+// UseNumber, except that objects are *object so that key order survives a
+// round trip: nil, bool, string, json.Number, []any and *object.
+//
+// Values are never modified in place once built: functions that change a
+// value (ResultPath) copy the containers on the way down. Definitions can
+// therefore share literal values (Result, Parameters) with every execution.
+
+// maxDepth bounds the nesting of decoded JSON. Jackson, which AWS uses,
+// refuses documents nested deeper than 1000 by default; the bound also keeps
+// json.Decoder.Token, whose cost grows with depth, fast.
+const maxDepth = 1000
+
+// object is a JSON object that remembers the order of its keys.
+type object struct {
+	keys []string
+	vals map[string]any
+}
+
+// newObject returns an empty object with room for n keys.
+func newObject(n int) *object {
+	return &object{keys: make([]string, 0, n), vals: make(map[string]any, n)}
+}
+
+// get returns the value stored under k.
+func (o *object) get(k string) (any, bool) {
+	v, ok := o.vals[k]
+	return v, ok
+}
+
+// set stores v under k, appending k if it is new.
+func (o *object) set(k string, v any) {
+	if _, ok := o.vals[k]; !ok {
+		o.keys = append(o.keys, k)
+	}
+	o.vals[k] = v
+}
+
+// clone returns a shallow copy of o.
+func (o *object) clone() *object {
+	c := &object{keys: make([]string, len(o.keys), len(o.keys)+1), vals: make(map[string]any, len(o.vals)+1)}
+	copy(c.keys, o.keys)
+	for k, v := range o.vals {
+		c.vals[k] = v
+	}
+	return c
+}
+
+// decodeJSON decodes exactly one JSON value from data. With strict set, a
+// repeated key in an object is an error (definitions); otherwise the last value
+// wins and the key keeps its first position (data).
+func decodeJSON(data []byte, strict bool) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	v, err := decodeValue(d, strict, 0, "")
+	if err != nil {
+		return nil, err
+	}
+	if tok, err := d.Token(); err != io.EOF {
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("unexpected %v after the top-level value", tok)
+	}
+	return v, nil
+}
+
+// decodeValue reads one value; ptr is its JSON pointer, for messages.
+func decodeValue(d *json.Decoder, strict bool, depth int, ptr string) (any, error) {
+	if depth > maxDepth {
+		return nil, errors.New("JSON nested too deeply")
+	}
+	tok, err := d.Token()
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	delim, ok := tok.(json.Delim)
+	if !ok {
+		return tok, nil
+	}
+	switch delim {
+	case '{':
+		o := newObject(4)
+		for d.More() {
+			kt, err := d.Token()
+			if err != nil {
+				return nil, err
+			}
+			k, ok := kt.(string)
+			if !ok {
+				return nil, fmt.Errorf("object key %v is not a string", kt)
+			}
+			kptr := ptr + "/" + pointerEscape(k)
+			if _, dup := o.vals[k]; dup && strict {
+				return nil, fmt.Errorf("duplicate key %q at %s", k, kptr)
+			}
+			v, err := decodeValue(d, strict, depth+1, kptr)
+			if err != nil {
+				return nil, err
+			}
+			o.set(k, v)
+		}
+		if err := closeToken(d); err != nil {
+			return nil, err
+		}
+		return o, nil
+	case '[':
+		a := []any{}
+		for d.More() {
+			v, err := decodeValue(d, strict, depth+1, ptr+"/"+strconv.Itoa(len(a)))
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
+		if err := closeToken(d); err != nil {
+			return nil, err
+		}
+		return a, nil
+	}
+	return nil, fmt.Errorf("unexpected %v", delim)
+}
+
+// closeToken reads the '}' or ']' that ends an object or array.
+func closeToken(d *json.Decoder) error {
+	_, err := d.Token()
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// decodeData decodes a state input or task result. Empty data is {}.
+func decodeData(data []byte) (any, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return newObject(0), nil
+	}
+	return decodeJSON(data, false)
+}
+
+// encodeJSON returns the compact JSON text of v. Numbers keep their text, keys
+// keep their order, and <, > and & are not escaped.
+func encodeJSON(v any) []byte {
+	return appendJSON(nil, v)
+}
+
+// appendJSON appends the JSON text of v to b.
+func appendJSON(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case bool:
+		return strconv.AppendBool(b, v)
+	case json.Number:
+		if v == "" {
+			return append(b, '0')
+		}
+		return append(b, v...)
+	case string:
+		return appendString(b, v)
+	case *object:
+		b = append(b, '{')
+		for i, k := range v.keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			b = appendJSON(b, v.vals[k])
+		}
+		return append(b, '}')
+	case []any:
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSON(b, e)
+		}
+		return append(b, ']')
+	default:
+		// Not produced by this package; keep the output valid anyway.
+		text, err := json.Marshal(v)
+		if err != nil {
+			return append(b, "null"...)
+		}
+		return append(b, text...)
+	}
+}
+
+// appendString appends s as a JSON string, escaping as encoding/json does
+// but leaving <, > and & alone.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
+
+// pointerEscape escapes one JSON pointer reference token (RFC 6901).
+func pointerEscape(s string) string {
+	if !strings.ContainsAny(s, "~/") {
+		return s
+	}
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '~':
+			b = append(b, '~', '0')
+		case '/':
+			b = append(b, '~', '1')
+		default:
+			b = append(b, s[i])
+		}
+	}
+	return string(b)
+}

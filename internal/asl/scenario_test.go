@@ -1,0 +1,327 @@
+package asl
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the expected output in testdata/*.txt")
+
+// A script (testdata/*.txt) is a sequence of commands, each written as
+//
+//	command arg...
+//	optional body lines
+//	----
+//	expected output lines
+//	<blank line>
+//
+// Lines starting with '#' between commands are comments. The commands drive
+// one execution, the way the engine would:
+//
+//	define              body: a definition; prints "ok" or the problems
+//	context k=v...      sets Context fields: id, name, role, machine, machine-id,
+//	                    start, entered, token (times in RFC 3339)
+//	jitter f            the jitter TaskFailed gets (default 0.5)
+//	start               body: the execution input (default {}); moves to StartAt
+//	enter [state]       Enter the current (or named) state; body: its input
+//	run                 Enter states until a task, the end, or an error
+//	task-succeed        body: the task result; TaskSucceeded
+//	task-fail err cause TaskFailed with the error name and the rest of the line
+//
+// Each processed state prints one line; the driver then moves on as the
+// engine would (Next, after a wait, retry counters, RetryCount).
+
+// scriptCase is one command of a script.
+type scriptCase struct {
+	cmd    string
+	args   []string
+	body   string
+	want   string
+	header []string // comment and blank lines before the command, kept for -update
+}
+
+// parseScript splits a script into its commands.
+func parseScript(t testing.TB, name, text string) []scriptCase {
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	var cases []scriptCase
+	var header []string
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			header = append(header, line)
+			continue
+		}
+		c := scriptCase{header: header}
+		header = nil
+		fields := strings.Fields(line)
+		c.cmd, c.args = fields[0], fields[1:]
+		var body []string
+		for i++; i < len(lines) && lines[i] != "----"; i++ {
+			body = append(body, lines[i])
+		}
+		if i >= len(lines) {
+			t.Fatalf("%s: command %q has no ---- line", name, line)
+		}
+		var want []string
+		for i++; i < len(lines) && lines[i] != ""; i++ {
+			want = append(want, lines[i])
+		}
+		c.body = strings.Join(body, "\n")
+		c.want = strings.Join(want, "\n")
+		cases = append(cases, c)
+	}
+	if len(header) > 0 {
+		cases = append(cases, scriptCase{header: header})
+	}
+	return cases
+}
+
+// driver runs one execution for a script.
+type driver struct {
+	m      *Machine
+	ctx    Context
+	cur    string
+	input  []byte
+	counts []int
+	jitter float64
+	done   bool
+	last   StepKind // the kind of the last step
+}
+
+// do runs one command and returns its output.
+func (d *driver) do(c scriptCase) (string, error) {
+	switch c.cmd {
+	case "define":
+		m, err := Parse([]byte(c.body))
+		if err != nil {
+			var de *DefinitionError
+			if !errors.As(err, &de) {
+				return "", fmt.Errorf("Parse returned %T, want *DefinitionError", err)
+			}
+			var b strings.Builder
+			for i, p := range de.Problems {
+				if i > 0 {
+					b.WriteByte('\n')
+				}
+				fmt.Fprintf(&b, "%s at %s: %s", p.Code, p.Location, p.Message)
+			}
+			return b.String(), nil
+		}
+		d.m = m
+		return "ok", nil
+	case "context":
+		for _, a := range c.args {
+			k, v, _ := strings.Cut(a, "=")
+			switch k {
+			case "id":
+				d.ctx.ExecutionID = v
+			case "name":
+				d.ctx.ExecutionName = v
+			case "role":
+				d.ctx.RoleArn = v
+			case "machine":
+				d.ctx.StateMachineName = v
+			case "machine-id":
+				d.ctx.StateMachineID = v
+			case "token":
+				d.ctx.TaskToken = v
+			case "start", "entered":
+				ts, err := time.Parse(time.RFC3339Nano, v)
+				if err != nil {
+					return "", err
+				}
+				if k == "start" {
+					d.ctx.StartTime = ts
+				} else {
+					d.ctx.EnteredTime = ts
+				}
+			default:
+				return "", fmt.Errorf("unknown context key %q", k)
+			}
+		}
+		return "ok", nil
+	case "jitter":
+		f, err := strconv.ParseFloat(c.args[0], 64)
+		d.jitter = f
+		return "ok", err
+	case "start":
+		d.input = []byte(orDefault(c.body, "{}"))
+		d.ctx.ExecutionInput = d.input
+		d.cur, d.done, d.counts, d.ctx.RetryCount = d.m.StartAt, false, nil, 0
+		return "at " + d.cur, nil
+	case "enter":
+		if len(c.args) > 0 {
+			d.cur, d.done, d.counts, d.ctx.RetryCount = c.args[0], false, nil, 0
+		}
+		if c.body != "" {
+			d.input = []byte(c.body)
+		}
+		return d.enter(), nil
+	case "run":
+		var out []string
+		for !d.done {
+			line := d.enter()
+			out = append(out, line)
+			if d.last == StepTask {
+				break
+			}
+		}
+		return strings.Join(out, "\n"), nil
+	case "task-succeed":
+		step, err := d.m.TaskSucceeded(d.cur, d.input, []byte(orDefault(c.body, "{}")), &d.ctx)
+		return d.advance(step, err), nil
+	case "task-fail":
+		errName, cause := "", ""
+		if len(c.args) > 0 {
+			errName = c.args[0]
+			cause = strings.Join(c.args[1:], " ")
+		}
+		step := d.m.TaskFailed(d.cur, d.input, errName, cause, d.counts, d.jitter, &d.ctx)
+		return d.advance(step, nil), nil
+	}
+	return "", fmt.Errorf("unknown command %q", c.cmd)
+}
+
+// enter enters the current state.
+func (d *driver) enter() string {
+	if d.done {
+		return "(execution is over)"
+	}
+	step, err := d.m.Enter(d.cur, d.input, &d.ctx)
+	return d.advance(step, err)
+}
+
+// advance prints a step and moves the execution on as the engine would.
+func (d *driver) advance(step Step, err error) string {
+	d.last = step.Kind
+	if err != nil {
+		d.done = true
+		return fmt.Sprintf("%s: error %v", d.cur, err)
+	}
+	switch step.Kind {
+	case StepNext:
+		d.cur, d.input, d.counts, d.ctx.RetryCount = step.Next, step.Output, nil, 0
+	case StepWait:
+		if step.End {
+			d.done = true
+		}
+		d.cur, d.input = step.Next, step.Output
+	case StepSucceed, StepFail:
+		d.done = true
+	case StepRetry:
+		d.counts = step.RetryCounts
+		d.ctx.RetryCount++
+	}
+	return formatStep(step)
+}
+
+// formatStep prints a step on one line.
+func formatStep(s Step) string {
+	head := fmt.Sprintf("%s (%s): %s", s.State, s.Type, s.Kind)
+	switch s.Kind {
+	case StepNext:
+		return fmt.Sprintf("%s %s %s", head, s.Next, s.Output)
+	case StepSucceed:
+		return fmt.Sprintf("%s %s", head, s.Output)
+	case StepFail:
+		return fmt.Sprintf("%s error=%q cause=%q", head, s.Error, s.Cause)
+	case StepTask:
+		return fmt.Sprintf("%s %s input=%s timeout=%d heartbeat=%d", head, s.Resource, s.TaskInput, s.TimeoutSeconds, s.HeartbeatSeconds)
+	case StepWait:
+		amount := s.Wait.String()
+		if !s.WaitUntil.IsZero() {
+			amount = "until " + s.WaitUntil.Format(time.RFC3339Nano)
+		}
+		then := "then " + s.Next
+		if s.End {
+			then = "then end"
+		}
+		return fmt.Sprintf("%s %s %s %s", head, amount, then, s.Output)
+	case StepRetry:
+		return fmt.Sprintf("%s after %v counts=%v", head, s.Delay, s.RetryCounts)
+	}
+	return head
+}
+
+// orDefault returns s, or def if s is blank.
+func orDefault(s, def string) string {
+	if strings.TrimSpace(s) == "" {
+		return def
+	}
+	return s
+}
+
+// renderScript writes cases back as a script, with their outputs.
+func renderScript(cases []scriptCase) string {
+	var b strings.Builder
+	for i, c := range cases {
+		for _, h := range c.header {
+			b.WriteString(h + "\n")
+		}
+		if c.cmd == "" {
+			continue
+		}
+		b.WriteString(strings.Join(append([]string{c.cmd}, c.args...), " ") + "\n")
+		if c.body != "" {
+			b.WriteString(c.body + "\n")
+		}
+		b.WriteString("----\n")
+		if c.want != "" {
+			b.WriteString(c.want + "\n")
+		}
+		if i < len(cases)-1 {
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+func TestScenarios(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("testdata/*.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no scenarios in testdata")
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
+			t.Parallel()
+			text, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cases := parseScript(t, file, string(text))
+			d := &driver{jitter: 0.5}
+			for i, c := range cases {
+				if c.cmd == "" {
+					continue
+				}
+				got, err := d.do(c)
+				if err != nil {
+					t.Fatalf("%s: %s: %v", file, c.cmd, err)
+				}
+				if *update {
+					cases[i].want = got
+					continue
+				}
+				if got != c.want {
+					t.Errorf("%s: %s %s:\ngot:\n%s\nwant:\n%s", file, c.cmd, strings.Join(c.args, " "), got, c.want)
+				}
+			}
+			if *update {
+				if err := os.WriteFile(file, []byte(renderScript(cases)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
