@@ -1,0 +1,81 @@
+package awsapi
+
+import (
+	"fmt"
+	"net/http"
+)
+
+// Error is an AWS error answer. Code is the error shape name sent as the
+// last part of __type and in X-Amzn-ErrorType (e.g. "TaskTimedOut"); Message
+// is sent as "message". The HTTP status comes from the answering Service's
+// Statuses table (see Service).
+type Error struct {
+	Code    string
+	Message string
+}
+
+// Error implements error as "Code: Message".
+func (e *Error) Error() string {
+	if e.Message == "" {
+		return e.Code
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	if len(args) == 0 {
+		return &Error{Code: code, Message: format}
+	}
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Throttling returns the common "ThrottlingException" error (400), which SDKs
+// retry with back-off.
+func Throttling(msg string) *Error {
+	return &Error{Code: CodeThrottling, Message: msg}
+}
+
+// Error codes produced by this package, or common to every AWS JSON service.
+const (
+	// CodeUnknownOperation answers an X-Amz-Target that names no served
+	// operation (or is missing), and a request that is not a POST.
+	CodeUnknownOperation = "UnknownOperationException"
+	// CodeSerialization answers a body that is not a JSON object or whose
+	// members have the wrong JSON type for the model.
+	CodeSerialization = "SerializationException"
+	// CodeRequestTooLarge answers a body larger than Config.MaxBodyBytes.
+	CodeRequestTooLarge = "RequestEntityTooLargeException"
+	// CodeThrottling is the common throttling error; see Throttling.
+	CodeThrottling = "ThrottlingException"
+	// CodeValidation is the default Service.ValidationErrorCode.
+	CodeValidation = "ValidationException"
+	// CodeInternalFailure is the default Service.InternalErrorCode.
+	CodeInternalFailure = "InternalFailure"
+	// CodeServiceUnavailable is the common "try again later" error (503).
+	CodeServiceUnavailable = "ServiceUnavailable"
+)
+
+// coralNamespace prefixes __type for errors answered before a service is
+// known (no or unknown X-Amz-Target), as AWS's request framework does.
+const coralNamespace = "com.amazon.coral.service"
+
+// commonStatuses is the HTTP status of the errors any AWS JSON operation may
+// return (https://docs.aws.amazon.com/step-functions/latest/apireference/CommonErrors.html)
+// and of this package's own errors. A Service's Statuses table takes
+// precedence; codes in neither table answer 400.
+var commonStatuses = map[string]int{
+	CodeThrottling:                http.StatusBadRequest,
+	CodeValidation:                http.StatusBadRequest,
+	CodeSerialization:             http.StatusBadRequest,
+	CodeUnknownOperation:          http.StatusBadRequest,
+	"AccessDeniedException":       http.StatusBadRequest,
+	"IncompleteSignature":         http.StatusBadRequest,
+	"RequestExpired":              http.StatusBadRequest,
+	"MissingAuthenticationToken":  http.StatusForbidden,
+	"InvalidClientTokenId":        http.StatusForbidden,
+	"UnrecognizedClientException": http.StatusBadRequest,
+	CodeRequestTooLarge:           http.StatusRequestEntityTooLarge,
+	CodeInternalFailure:           http.StatusInternalServerError,
+	CodeServiceUnavailable:        http.StatusServiceUnavailable,
+}
