@@ -463,7 +463,11 @@ func (e *Engine) Heartbeat(token string, details []byte) (HeartbeatResult, error
 	if details != nil {
 		at.details = details
 	}
-	at.dirty = true
+	// Persist only what a restart needs: the beat time of an attempt with a
+	// heartbeat timeout, and details.
+	if at.heartbeat > 0 || details != nil {
+		at.dirty = true
+	}
 	res := HeartbeatResult{CancelRequested: at.cancelRequested}
 	at.mu.Unlock()
 	return res, nil

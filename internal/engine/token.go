@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"hash"
+	"sync"
 )
 
 // tokenVersion is the first byte of every token's payload.
@@ -27,6 +29,16 @@ type tokenRef struct {
 // valid across restarts because the secret is stored.
 type tokens struct {
 	secret []byte
+	macs   sync.Pool // of hash.Hash: HMAC-SHA256 under secret, reused
+}
+
+// mac returns an HMAC-SHA256 hash under the secret from the pool.
+func (k *tokens) mac() hash.Hash {
+	if h, ok := k.macs.Get().(hash.Hash); ok {
+		h.Reset()
+		return h
+	}
+	return hmac.New(sha256.New, k.secret)
 }
 
 // encode returns the token for ref.
@@ -37,9 +49,10 @@ func (k *tokens) encode(ref tokenRef) string {
 	b = binary.AppendUvarint(b, uint64(ref.partition))
 	b = binary.AppendUvarint(b, uint64(ref.taskID))
 	b = binary.AppendUvarint(b, uint64(ref.attempt))
-	m := hmac.New(sha256.New, k.secret)
+	m := k.mac()
 	m.Write(b)
 	b = m.Sum(b)[:len(b)+macSize]
+	k.macs.Put(m)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -57,10 +70,12 @@ func (k *tokens) decode(token string) (tokenRef, error) {
 	}
 	b := buf[:n]
 	payload, mac := b[:n-macSize], b[n-macSize:]
-	m := hmac.New(sha256.New, k.secret)
+	m := k.mac()
 	m.Write(payload)
 	var sum [sha256.Size]byte
-	if !hmac.Equal(m.Sum(sum[:0])[:macSize], mac) {
+	ok := hmac.Equal(m.Sum(sum[:0])[:macSize], mac)
+	k.macs.Put(m)
+	if !ok {
 		return tokenRef{}, errBadToken
 	}
 	if payload[0] != tokenVersion {
