@@ -314,7 +314,7 @@ func (s *Service) GetExecutionHistory(ctx context.Context, in *getExecutionHisto
 	if _, err := parseARN(in.ExecutionArn, "execution"); err != nil {
 		return nil, err
 	}
-	const kind = "history"
+	kind := listingKey("history", in.ExecutionArn)
 	after, err := parsePageToken(kind, in.NextToken)
 	if err != nil {
 		return nil, err

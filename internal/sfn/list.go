@@ -20,7 +20,8 @@ func decode(o *store.Object, v any) error {
 // in insertion order (newest first if desc), calling each for every object
 // of the page and setting *next to the next page's token.
 func (s *Service) list(ctx context.Context, kind, parent, status string, maxResults int, token string, desc bool, next *string, each func(*store.Object) error) error {
-	after, err := parsePageToken(kind, token)
+	key := listingKey(kind, parent)
+	after, err := parsePageToken(key, token)
 	if err != nil {
 		return err
 	}
@@ -32,7 +33,7 @@ func (s *Service) list(ctx context.Context, kind, parent, status string, maxResu
 		}
 		if len(objs) > size {
 			objs = objs[:size]
-			*next = pageToken(kind, objs[size-1].Seq)
+			*next = pageToken(key, objs[size-1].Seq)
 		}
 		for _, o := range objs {
 			if err := each(o); err != nil {

@@ -7,6 +7,8 @@ package sfn
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -17,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/gaffer-dev/gaffer/internal/asl"
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
@@ -191,7 +194,7 @@ func checkName(name string) error {
 		return awsapi.Errorf("InvalidName", "Invalid Name: '%s' (names are 1 to 80 characters)", name)
 	}
 	for _, r := range name {
-		if r <= 0x20 || (r >= 0x7f && r <= 0x9f) || strings.ContainsRune("<>{}[]?*\"#%\\^|~`$&,;:/", r) || r == 0xFEFF {
+		if r <= 0x20 || (r >= 0x7f && r <= 0x9f) || unicode.IsSpace(r) || strings.ContainsRune("<>{}[]?*\"#%\\^|~`$&,;:/", r) || r == 0xFEFF {
 			return awsapi.Errorf("InvalidName", "Invalid Name: '%s' (names may not contain whitespace, brackets, wildcards, control characters or any of \" # %% \\ ^ | ~ ` $ & , ; : /)", name)
 		}
 	}
@@ -204,6 +207,16 @@ func pageSize(maxResults int) int {
 		return 100
 	}
 	return min(maxResults, 1000)
+}
+
+// listingKey names one listing (a kind of object, the children of one
+// parent) so that a page token of one listing is refused by another.
+func listingKey(kind, parent string) string {
+	if parent == "" {
+		return kind
+	}
+	h := sha256.Sum256([]byte(parent))
+	return kind + "@" + hex.EncodeToString(h[:6])
 }
 
 // pageToken encodes a listing's position.
