@@ -255,6 +255,10 @@ func (s *Service) StopExecution(ctx context.Context, in *stopExecutionInput) (*s
 		if in.Cause != nil {
 			d.Cause = *in.Cause
 		}
+		// The state in progress (a Task or a Wait) is aborted first.
+		if st, ok := machine.StateType(ex.State); ok && (st == "Task" || st == "Wait") {
+			r.rec.add(historyEvent{Type: st + "StateAborted"}, -1)
+		}
 		r.rec.add(historyEvent{Type: "ExecutionAborted", ExecutionAborted: d}, -1)
 		if err := r.close(statusAborted, nil, d.Error, d.Cause); err != nil {
 			return err

@@ -166,8 +166,10 @@ func (r *run) schedule() error {
 		Input:     []byte(ex.TaskInput),
 	}
 	if ex.TaskTimeout > 0 {
+		// Counted from ActivityStarted, as on AWS: a task nobody polls waits
+		// (bounded only by the execution's own timeout).
 		d.TimeoutInSeconds = int64(ex.TaskTimeout)
-		t.ScheduleToClose = time.Duration(ex.TaskTimeout) * time.Second
+		t.StartToClose = time.Duration(ex.TaskTimeout) * time.Second
 	}
 	if ex.TaskHeartbeat > 0 {
 		d.HeartbeatInSeconds = int64(ex.TaskHeartbeat)
@@ -359,7 +361,8 @@ func (o *owner) TimerFired(tx store.Tx, tm *store.Timer) error {
 	case tm.Kind == timerTimeout && tm.ID == ex.TimeoutTimerID:
 		ex.TimeoutTimerID = 0
 		r.rec.add(historyEvent{Type: "ExecutionTimedOut", ExecutionTimedOut: &errorDetails{Error: "States.Timeout", Cause: "The execution ran longer than the state machine's TimeoutSeconds."}}, -1)
-		err = r.close(statusTimedOut, nil, "States.Timeout", "")
+		// AWS's DescribeExecution shows no error or cause for a timeout.
+		err = r.close(statusTimedOut, nil, "", "")
 	case tm.ID != ex.TimerID:
 		return nil // stale
 	case tm.Kind == timerWait:

@@ -8,8 +8,8 @@ package sfn
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -155,7 +155,7 @@ func tokenErr(err error) error {
 // arn is a parsed Step Functions ARN.
 type arn struct {
 	region, account, resource string
-	name, sub              string // e.g. state machine name and execution name
+	name, sub                 string // e.g. state machine name and execution name
 }
 
 func (a arn) String() string {
