@@ -100,6 +100,10 @@ func (s *Service) DeleteActivity(ctx context.Context, in *activityArnInput) (*em
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
+		tx.AfterCommit(func() {
+			s.deletions.Add(1)
+			s.activities.Delete(in.ActivityArn)
+		})
 		return err
 	})
 	return &empty{}, err

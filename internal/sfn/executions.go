@@ -36,7 +36,7 @@ type execution struct {
 	Error            string                `json:"error,omitempty"`
 	Cause            string                `json:"cause,omitempty"`
 	TraceHeader      string                `json:"traceHeader,omitempty"`
-	Definition       string                `json:"definition"`
+	DefHash          string                `json:"definitionHash"` // the definition it runs (kind sfn.definition)
 	RoleArn          string                `json:"roleArn"`
 	RevisionID       string                `json:"revisionId,omitempty"`
 	MachineUpdatedAt time.Time             `json:"machineUpdated"`
@@ -120,7 +120,7 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		machine, err := s.machine(m.Definition)
+		machine, err := s.machineByHash(tx, m.DefHash)
 		if err != nil {
 			return err
 		}
@@ -134,7 +134,7 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 			StartDate:        now,
 			Input:            input,
 			TraceHeader:      in.TraceHeader,
-			Definition:       m.Definition,
+			DefHash:          m.DefHash,
 			RoleArn:          m.RoleArn,
 			RevisionID:       m.RevisionID,
 			MachineUpdatedAt: m.UpdatedAt,
@@ -216,10 +216,17 @@ func (s *Service) DescribeStateMachineForExecution(ctx context.Context, in *exec
 	if err != nil {
 		return nil, err
 	}
+	var definition string
+	if err := s.view(ctx, func(tx store.Tx) error {
+		definition, err = definitionText(tx, ex.DefHash)
+		return err
+	}); err != nil {
+		return nil, err
+	}
 	return &describeStateMachineForExecutionOutput{
 		StateMachineArn:      ex.StateMachineARN,
 		Name:                 ex.StateMachineName,
-		Definition:           ex.Definition,
+		Definition:           definition,
 		RoleArn:              ex.RoleArn,
 		UpdateDate:           awsapi.Timestamp{Time: ex.MachineUpdatedAt},
 		LoggingConfiguration: ex.Logging,
@@ -243,7 +250,7 @@ func (s *Service) StopExecution(ctx context.Context, in *stopExecutionInput) (*s
 		if ex.Status != statusRunning {
 			return nil
 		}
-		machine, err := s.machine(ex.Definition)
+		machine, err := s.machineByHash(tx, ex.DefHash)
 		if err != nil {
 			return err
 		}

@@ -152,11 +152,11 @@ func (r *run) runtimeFail(err error) error {
 // schedule schedules the current Task state's activity.
 func (r *run) schedule() error {
 	ex := r.ex
-	if _, err := r.tx.GetObject(kindActivity, ex.TaskResource); errors.Is(err, store.ErrNotFound) {
+	if ok, err := r.s.activityExists(r.tx, ex.TaskResource); err != nil {
+		return err
+	} else if !ok {
 		r.rec.add(historyEvent{Type: "ActivityScheduleFailed"}, -1)
 		return r.fail("States.Runtime", fmt.Sprintf("The activity '%s' does not exist.", ex.TaskResource))
-	} else if err != nil {
-		return err
 	}
 	d := &activityScheduledDetails{Resource: ex.TaskResource, Input: data(ex.TaskInput), InputDetails: notTruncated}
 	t := &store.Task{
@@ -276,7 +276,7 @@ func (o *owner) load(tx store.Tx, arn string) (*run, bool, error) {
 	if ex.Status != statusRunning {
 		return nil, false, nil
 	}
-	m, err := s.machine(ex.Definition)
+	m, err := s.machineByHash(tx, ex.DefHash)
 	if err != nil {
 		return nil, false, fmt.Errorf("execution %s: stored definition: %w", arn, err)
 	}

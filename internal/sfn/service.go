@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -35,6 +36,7 @@ const (
 	kindActivity     = "sfn.activity"
 	kindStateMachine = "sfn.statemachine"
 	kindExecution    = "sfn.execution"
+	kindDefinition   = "sfn.definition" // a definition's text, by its hash
 )
 
 // Config configures the Step Functions service.
@@ -57,7 +59,9 @@ type Service struct {
 	maxPoll time.Duration
 	jitter  func() float64
 
-	machines sync.Map // definition text → *asl.Machine
+	machines   sync.Map     // definition hash → *asl.Machine
+	activities sync.Map     // ARNs of activities known to exist → struct{}
+	deletions  atomic.Int64 // activity deletions so far: a read older than one is not cached
 }
 
 // New returns the service and registers it with the engine as the owner of
@@ -263,17 +267,77 @@ func putObject(tx store.Tx, kind, id, parent, status string, v any) error {
 	return tx.PutObject(&store.Object{Kind: kind, ID: id, Parent: parent, Status: status, Body: body})
 }
 
-// machine returns the parsed definition, cached by its text.
-func (s *Service) machine(definition string) (*asl.Machine, error) {
-	if m, ok := s.machines.Load(definition); ok {
-		return m.(*asl.Machine), nil
+// definitionHash names a definition's text.
+func definitionHash(definition string) string {
+	h := sha256.Sum256([]byte(definition))
+	return hex.EncodeToString(h[:])
+}
+
+// parseDefinition parses a definition and caches the result by its hash.
+func (s *Service) parseDefinition(definition string) (*asl.Machine, string, error) {
+	hash := definitionHash(definition)
+	if m, ok := s.machines.Load(hash); ok {
+		return m.(*asl.Machine), hash, nil
 	}
 	m, err := asl.Parse([]byte(definition))
 	if err != nil {
+		return nil, "", err
+	}
+	s.machines.Store(hash, m)
+	return m, hash, nil
+}
+
+// storeDefinition keeps a definition's text under its hash, once: running
+// executions refer to the definition they started with by hash, so their
+// records stay small however large the definition is.
+func storeDefinition(tx store.Tx, hash, definition string) error {
+	err := tx.InsertObject(&store.Object{Kind: kindDefinition, ID: hash, Body: []byte(definition)})
+	if errors.Is(err, store.ErrExists) {
+		return nil
+	}
+	return err
+}
+
+// machineByHash returns the parsed definition with the given hash.
+func (s *Service) machineByHash(tx store.Tx, hash string) (*asl.Machine, error) {
+	if m, ok := s.machines.Load(hash); ok {
+		return m.(*asl.Machine), nil
+	}
+	text, err := definitionText(tx, hash)
+	if err != nil {
 		return nil, err
 	}
-	s.machines.Store(definition, m)
-	return m, nil
+	m, _, err := s.parseDefinition(text)
+	return m, err
+}
+
+// definitionText reads a stored definition.
+func definitionText(tx store.Tx, hash string) (string, error) {
+	o, err := tx.GetObject(kindDefinition, hash)
+	if err != nil {
+		return "", fmt.Errorf("load definition %s: %w", hash, err)
+	}
+	return string(o.Body), nil
+}
+
+// activityExists reports whether an activity exists, from memory when it
+// is known to (this node is the only writer of activities).
+func (s *Service) activityExists(tx store.Tx, arn string) (bool, error) {
+	if _, ok := s.activities.Load(arn); ok {
+		return true, nil
+	}
+	deletions := s.deletions.Load()
+	_, err := tx.GetObject(kindActivity, arn)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if s.deletions.Load() == deletions {
+		s.activities.Store(arn, struct{}{})
+	}
+	return true, nil
 }
 
 // update runs fn in a write transaction, mapping store errors.

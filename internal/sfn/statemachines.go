@@ -18,6 +18,7 @@ type stateMachine struct {
 	ARN        string                `json:"arn"`
 	Name       string                `json:"name"`
 	Definition string                `json:"definition"`
+	DefHash    string                `json:"definitionHash"`
 	RoleArn    string                `json:"roleArn"`
 	Type       string                `json:"type"`
 	CreatedAt  time.Time             `json:"created"`
@@ -40,12 +41,12 @@ func revision(definition, roleArn string) string {
 
 // checkDefinition parses a definition, answering InvalidDefinition with
 // every problem found.
-func (s *Service) checkDefinition(definition string) (*asl.Machine, error) {
-	m, err := s.machine(definition)
+func (s *Service) checkDefinition(definition string) (*asl.Machine, string, error) {
+	m, hash, err := s.parseDefinition(definition)
 	if err != nil {
-		return nil, awsapi.Errorf("InvalidDefinition", "%s", err.Error())
+		return nil, "", awsapi.Errorf("InvalidDefinition", "%s", err.Error())
 	}
-	return m, nil
+	return m, hash, nil
 }
 
 func checkRoleArn(roleArn string) error {
@@ -88,7 +89,8 @@ func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachine
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
-	if _, err := s.checkDefinition(in.Definition); err != nil {
+	_, hash, err := s.checkDefinition(in.Definition)
+	if err != nil {
 		return nil, err
 	}
 	now := s.eng.Now().UTC()
@@ -96,6 +98,7 @@ func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachine
 		ARN:        arn{region: awsapi.Region(ctx), account: s.account, resource: "stateMachine", name: in.Name}.String(),
 		Name:       in.Name,
 		Definition: in.Definition,
+		DefHash:    hash,
 		RoleArn:    in.RoleArn,
 		Type:       "STANDARD",
 		CreatedAt:  now,
@@ -105,7 +108,7 @@ func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachine
 		Tracing:    defaultTracing(in.TracingConfiguration),
 		Tags:       in.Tags,
 	}
-	err := s.update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		o, err := tx.GetObject(kindStateMachine, m.ARN)
 		if err == nil {
 			var old stateMachine
@@ -119,6 +122,9 @@ func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachine
 			return nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err := storeDefinition(tx, m.DefHash, m.Definition); err != nil {
 			return err
 		}
 		return putObject(tx, kindStateMachine, m.ARN, "", "", &m)
@@ -168,8 +174,10 @@ func (s *Service) UpdateStateMachine(ctx context.Context, in *updateStateMachine
 	if in.Publish {
 		return nil, awsapi.Errorf("ValidationException", "gaffer does not support state machine versions yet: publish must be false")
 	}
+	var hash string
 	if in.Definition != nil {
-		if _, err := s.checkDefinition(*in.Definition); err != nil {
+		var err error
+		if _, hash, err = s.checkDefinition(*in.Definition); err != nil {
 			return nil, err
 		}
 	}
@@ -184,7 +192,10 @@ func (s *Service) UpdateStateMachine(ctx context.Context, in *updateStateMachine
 			return err
 		}
 		if in.Definition != nil {
-			m.Definition = *in.Definition
+			m.Definition, m.DefHash = *in.Definition, hash
+			if err := storeDefinition(tx, hash, m.Definition); err != nil {
+				return err
+			}
 		}
 		if in.RoleArn != nil {
 			m.RoleArn = *in.RoleArn

@@ -3,7 +3,6 @@ package sfn
 import (
 	"context"
 	"encoding/json"
-	"errors"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/store"
@@ -16,14 +15,16 @@ func (s *Service) GetActivityTask(ctx context.Context, in *getActivityTaskInput)
 	if _, err := parseARN(in.ActivityArn, "activity"); err != nil {
 		return nil, err
 	}
-	if err := s.view(ctx, func(tx store.Tx) error {
-		_, err := tx.GetObject(kindActivity, in.ActivityArn)
-		if errors.Is(err, store.ErrNotFound) {
-			return activityNotFound(in.ActivityArn)
+	if _, known := s.activities.Load(in.ActivityArn); !known {
+		if err := s.view(ctx, func(tx store.Tx) error {
+			ok, err := s.activityExists(tx, in.ActivityArn)
+			if err == nil && !ok {
+				return activityNotFound(in.ActivityArn)
+			}
+			return err
+		}); err != nil {
+			return nil, err
 		}
-		return err
-	}); err != nil {
-		return nil, err
 	}
 	t, token, err := s.eng.Poll(ctx, queueOf(in.ActivityArn), in.WorkerName, s.maxPoll)
 	if err != nil {

@@ -46,7 +46,7 @@ var migrations = [][]string{
 			id    BIGINT NOT NULL,
 			body  BLOB,
 			PRIMARY KEY (owner, id)
-		)`,
+		) WITHOUT ROWID`,
 		`CREATE TABLE tasks (
 			id                        INTEGER PRIMARY KEY AUTOINCREMENT,
 			partition_id              INTEGER NOT NULL,

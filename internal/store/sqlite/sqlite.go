@@ -129,7 +129,10 @@ func Open(path string, opts Options) (*Store, error) {
 	ctx := context.Background()
 
 	wdb, err := sql.Open("sqlite", dsn(abs,
-		"journal_mode(WAL)", "synchronous(FULL)", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis)))
+		"journal_mode(WAL)", "synchronous(FULL)", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis),
+		// Savepoint sub-journals stay in memory rather than in a temp file:
+		// every Update runs in a savepoint, so this is on the hot path.
+		"temp_store(MEMORY)"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}

@@ -1,0 +1,1573 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+// benchCommand measures gaffer's hot paths — heartbeats, the full task
+// cycle, waking a waiting poller and the memory an idle long poll holds —
+// against a bare net/http handler on the same machine, over the wire. The
+// gaffer server and the bare handler each run as a subprocess of the bench.
+//
+// Two hidden modes make those subprocesses out of the same binary:
+//
+//	gaffer bench -bare-server ADDR [-serve-debug ADDR]
+//	    serve the bare handler on ADDR
+//	gaffer bench [-serve-cpuprofile FILE] [-serve-debug ADDR] -- SERVEARGS
+//	    run 'gaffer serve SERVEARGS' under a CPU profile written to FILE,
+//	    and with the Go runtime's memory statistics and heap profile on
+//	    http://ADDR/memstats and /heap
+type benchCommand struct {
+	stdout, stderr io.Writer
+}
+
+// benchOptions are the bench's flags.
+type benchOptions struct {
+	duration   time.Duration
+	clients    int
+	workers    int
+	samples    int
+	polls      int
+	only       string
+	json       bool
+	gaffer     string
+	cpuprofile string
+	memprofile string
+
+	// Hidden modes (see benchCommand).
+	bareServer      string
+	serveCPUProfile string
+	serveDebug      string
+}
+
+// Bench phases, in the order they run.
+const (
+	phaseHeartbeat = "heartbeat"
+	phaseCycle     = "cycle"
+	phaseWake      = "wake"
+	phaseMemory    = "memory"
+)
+
+var benchPhases = []string{phaseHeartbeat, phaseCycle, phaseWake, phaseMemory}
+
+// Targets from the performance issue.
+const (
+	targetHeartbeatRatio = 0.50    // gaffer heartbeats/s ÷ bare handler requests/s
+	targetCycleRate      = 2000    // executions/s
+	targetWakeP99        = 2e-3    // seconds
+	targetPollBytes      = 8 << 10 // RSS bytes per idle long poll
+)
+
+// Fixed settings of the bench.
+const (
+	// serverPollWait is --max-poll-wait of the server for the heartbeat,
+	// cycle and wake phases: every poll there should be answered at once,
+	// so a poll that waits this long is a failure.
+	serverPollWait = 10 * time.Second
+	// memoryPollWait is --max-poll-wait of the memory phase's server, so
+	// its polls stay idle for the whole measurement.
+	memoryPollWait = 60 * time.Second
+	// wakeSettle is how long the wake phase waits, after the poll request
+	// has been written to the socket, before it starts the execution: time
+	// for the server to read the request and register the poller. It is a
+	// fixed delay, not a synchronisation; see docs/performance.md.
+	wakeSettle = 2 * time.Millisecond
+	// wakeWarmup is the number of wake samples discarded first.
+	wakeWarmup = 10
+	// pollBatch is how many idle polls the memory phase opens at once,
+	// below the kernel's default listen backlog (somaxconn 4096).
+	pollBatch = 250
+	// rssWindow and rssTolerance define a settled RSS: it changed by less
+	// than rssTolerance over rssWindow.
+	rssWindow    = time.Second
+	rssTolerance = 0.01
+	// rssMaxSettle bounds the wait for a settled RSS.
+	rssMaxSettle = 15 * time.Second
+	// syncSamples is the number of fdatasyncs timed on the data
+	// directory's disk.
+	syncSamples = 100
+	// stopTimeout bounds a subprocess's clean exit after SIGTERM.
+	stopTimeout = 30 * time.Second
+)
+
+// Wire constants.
+const (
+	amzJSON      = "application/x-amz-json-1.0"
+	targetPrefix = "AWSStepFunctions."
+	benchAuth    = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/states/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
+	benchRole    = "arn:aws:iam::000000000000:role/bench"
+)
+
+func (c *benchCommand) flags(hidden bool) (*flag.FlagSet, *benchOptions) {
+	fs := flag.NewFlagSet("gaffer bench", flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	o := &benchOptions{}
+	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time of each throughput phase (heartbeat, cycle), after a warm-up of a fifth of it (at most 1s)")
+	fs.IntVar(&o.clients, "clients", 64, "concurrent clients sending heartbeats (to gaffer and to the bare handler)")
+	fs.IntVar(&o.workers, "workers", 32, "concurrent worker loops in the cycle phase")
+	fs.IntVar(&o.samples, "samples", 500, "wake-latency samples")
+	fs.IntVar(&o.polls, "polls", 10000, "idle long polls held open in the memory phase")
+	fs.StringVar(&o.only, "only", strings.Join(benchPhases, ","), "comma-separated phases to run: "+strings.Join(benchPhases, ", "))
+	fs.BoolVar(&o.json, "json", false, "print the results as JSON instead of a table")
+	fs.StringVar(&o.gaffer, "gaffer", "", "gaffer `binary` to benchmark (default: this executable)")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the gaffer server (heartbeat, cycle and wake phases) to `file`")
+	fs.StringVar(&o.memprofile, "memprofile", "", "write a heap profile of the memory phase's server, taken while the idle polls are held, to `file`")
+	if hidden {
+		fs.StringVar(&o.bareServer, "bare-server", "", "")
+		fs.StringVar(&o.serveCPUProfile, "serve-cpuprofile", "", "")
+		fs.StringVar(&o.serveDebug, "serve-debug", "", "")
+		fs.Usage = c.Usage
+	}
+	return fs, o
+}
+
+// Usage prints the flags.
+func (c *benchCommand) Usage() {
+	fs, _ := c.flags(false)
+	fmt.Fprint(c.stderr, `Usage: gaffer bench [flags]
+
+Starts a gaffer server and a bare net/http handler as subprocesses on
+loopback and measures SendTaskHeartbeat throughput against the bare
+handler, the full StartExecution → GetActivityTask → SendTaskHeartbeat →
+SendTaskSuccess cycle, the latency of waking a waiting poller and the
+memory held per idle long poll. Missed targets are reported, not errors.
+
+Flags:
+`)
+	fs.PrintDefaults()
+}
+
+// Run parses args and runs the bench (or one of the hidden server modes).
+func (c *benchCommand) Run(ctx context.Context, args []string) error {
+	fs, o := c.flags(true)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch {
+	case o.bareServer != "":
+		if fs.NArg() > 0 {
+			return fmt.Errorf("unexpected arguments: %v", fs.Args())
+		}
+		return serveBare(ctx, o.bareServer, o.serveDebug)
+	case o.serveCPUProfile != "" || o.serveDebug != "":
+		return serveWrapped(ctx, o.serveCPUProfile, o.serveDebug, fs.Args(), c.stderr)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	phases, err := o.validate()
+	if err != nil {
+		return err
+	}
+	if o.gaffer == "" {
+		if o.gaffer, err = os.Executable(); err != nil {
+			return fmt.Errorf("find the gaffer binary: %w", err)
+		}
+	}
+	b := &bench{opts: o, phases: phases, stderr: &lockedWriter{w: c.stderr}}
+	report, err := b.run(ctx)
+	if err != nil {
+		return err
+	}
+	if o.json {
+		enc := json.NewEncoder(c.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(report)
+	}
+	return report.writeTable(c.stdout)
+}
+
+// validate checks the options and returns the set of phases to run.
+func (o *benchOptions) validate() (map[string]bool, error) {
+	if o.duration <= 0 {
+		return nil, fmt.Errorf("-duration: %v must be positive", o.duration)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"clients", o.clients}, {"workers", o.workers}, {"samples", o.samples}, {"polls", o.polls}} {
+		if f.v < 1 {
+			return nil, fmt.Errorf("-%s: %d must be at least 1", f.name, f.v)
+		}
+	}
+	phases := map[string]bool{}
+	for p := range strings.SplitSeq(o.only, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if !slices.Contains(benchPhases, p) {
+			return nil, fmt.Errorf("-only: %q is not one of %s", p, strings.Join(benchPhases, ", "))
+		}
+		phases[p] = true
+	}
+	if len(phases) == 0 {
+		return nil, fmt.Errorf("-only: %q names no phase; choose from %s", o.only, strings.Join(benchPhases, ", "))
+	}
+	return phases, nil
+}
+
+// Report.
+
+// benchReport is the bench's output.
+type benchReport struct {
+	Machine  benchMachine  `json:"machine"`
+	Settings benchSettings `json:"settings"`
+	Results  []benchResult `json:"results"`
+}
+
+type benchMachine struct {
+	OS         string `json:"os"`
+	Arch       string `json:"arch"`
+	CPUs       int    `json:"cpus"`
+	CPUModel   string `json:"cpu_model,omitempty"`
+	GoVersion  string `json:"go_version"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	// SyncP50Ms and SyncP99Ms are the latency of appending 4 KiB to a file
+	// in the data directory's file system and fdatasync-ing it: the floor
+	// of one durable commit.
+	SyncP50Ms float64 `json:"sync_p50_ms"`
+	SyncP99Ms float64 `json:"sync_p99_ms"`
+}
+
+type benchSettings struct {
+	Duration    string `json:"duration"`
+	Clients     int    `json:"clients"`
+	Workers     int    `json:"workers"`
+	Samples     int    `json:"samples"`
+	Polls       int    `json:"polls"`
+	BareHandler string `json:"bare_handler"`
+	Server      string `json:"server"`
+}
+
+// benchResult is one figure. Pass is nil for figures without a target.
+type benchResult struct {
+	Phase       string  `json:"phase"`
+	Metric      string  `json:"metric"`
+	Description string  `json:"description"`
+	Value       float64 `json:"value"`
+	Unit        string  `json:"unit"`
+	Target      string  `json:"target,omitempty"`
+	Pass        *bool   `json:"pass,omitempty"`
+}
+
+func (r *benchReport) add(phase, metric, desc string, value float64, unit string) {
+	r.Results = append(r.Results, benchResult{Phase: phase, Metric: metric, Description: desc, Value: value, Unit: unit})
+}
+
+func (r *benchReport) addTarget(phase, metric, desc string, value float64, unit, target string, pass bool) {
+	r.Results = append(r.Results, benchResult{Phase: phase, Metric: metric, Description: desc, Value: value, Unit: unit, Target: target, Pass: &pass})
+}
+
+func (r *benchReport) writeTable(w io.Writer) error {
+	m := r.Machine
+	fmt.Fprintf(w, "gaffer bench: %s/%s, %d CPUs (%s), %s, GOMAXPROCS %d\n", m.OS, m.Arch, m.CPUs, m.CPUModel, m.GoVersion, m.GOMAXPROCS)
+	fmt.Fprintf(w, "data directory's disk: 4 KiB append + fdatasync p50 %.2f ms, p99 %.2f ms\n", m.SyncP50Ms, m.SyncP99Ms)
+	s := r.Settings
+	fmt.Fprintf(w, "duration %s, %d clients, %d workers, %d samples, %d polls; server: %s; bare handler: %s\n\n",
+		s.Duration, s.Clients, s.Workers, s.Samples, s.Polls, s.Server, s.BareHandler)
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PHASE\tFIGURE\tVALUE\tTARGET\tRESULT")
+	for _, res := range r.Results {
+		verdict := ""
+		if res.Pass != nil {
+			verdict = "MISS"
+			if *res.Pass {
+				verdict = "PASS"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\n", res.Phase, res.Description, formatValue(res.Value), res.Unit, res.Target, verdict)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for line := range strings.Lines(table.String()) {
+		if _, err := io.WriteString(w, strings.TrimRight(line, " \n")+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func formatValue(v float64) string {
+	switch {
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 1:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 3, 64)
+	}
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// The bench.
+
+type bench struct {
+	opts   *benchOptions
+	phases map[string]bool
+	stderr io.Writer
+	tmp    string
+	client *http.Client // shared by every phase but memory, for gaffer and bare alike
+	report *benchReport
+}
+
+func (b *bench) progress(format string, args ...any) {
+	fmt.Fprintf(b.stderr, "bench: "+format+"\n", args...)
+}
+
+func (b *bench) run(ctx context.Context) (*benchReport, error) {
+	o := b.opts
+	b.report = &benchReport{
+		Machine: benchMachine{
+			OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), CPUModel: cpuModel(),
+			GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		},
+		Settings: benchSettings{
+			Duration: o.duration.String(), Clients: o.clients, Workers: o.workers, Samples: o.samples, Polls: o.polls,
+			BareHandler: "subprocess (gaffer bench -bare-server)",
+			Server:      "subprocess (" + o.gaffer + " serve, SQLite in a temp dir)",
+		},
+	}
+	tmp, err := os.MkdirTemp("", "gaffer-bench-")
+	if err != nil {
+		return nil, fmt.Errorf("create temp dir: %w", err)
+	}
+	b.tmp = tmp
+	defer os.RemoveAll(tmp)
+	b.progress("disk: timing %d fdatasyncs in %s", syncSamples, tmp)
+	syncs, err := measureSync(tmp, syncSamples)
+	if err != nil {
+		return nil, err
+	}
+	b.report.Machine.SyncP50Ms = float64(percentile(syncs, 0.50)) / float64(time.Millisecond)
+	b.report.Machine.SyncP99Ms = float64(percentile(syncs, 0.99)) / float64(time.Millisecond)
+	b.client = newBenchClient(max(o.clients, o.workers) + 8)
+	defer b.client.CloseIdleConnections()
+
+	if b.phases[phaseHeartbeat] || b.phases[phaseCycle] || b.phases[phaseWake] {
+		if err := b.runMain(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if b.phases[phaseMemory] {
+		if err := b.runMemory(ctx); err != nil {
+			return nil, fmt.Errorf("memory: %w", err)
+		}
+	}
+	return b.report, nil
+}
+
+// runMain runs the heartbeat, cycle and wake phases against one server.
+func (b *bench) runMain(ctx context.Context) (err error) {
+	srv, err := b.startGaffer(ctx, "main", serverPollWait, b.opts.cpuprofile, false)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if serr := srv.stop(); serr != nil && err == nil {
+			err = serr
+		}
+		if err == nil && b.opts.cpuprofile != "" {
+			b.progress("server CPU profile written to %s", b.opts.cpuprofile)
+		}
+	}()
+	gaffer := &endpoint{url: srv.url, client: b.client, proc: srv}
+	if b.phases[phaseHeartbeat] {
+		if err := b.heartbeat(ctx, gaffer); err != nil {
+			return fmt.Errorf("heartbeat: %w", err)
+		}
+	}
+	if b.phases[phaseCycle] {
+		if err := b.cycle(ctx, gaffer); err != nil {
+			return fmt.Errorf("cycle: %w", err)
+		}
+	}
+	if b.phases[phaseWake] {
+		if err := b.wake(ctx, gaffer); err != nil {
+			return fmt.Errorf("wake: %w", err)
+		}
+	}
+	return nil
+}
+
+// setupMachine creates an activity and a state machine whose one Task
+// state runs it, and returns their ARNs.
+func setupMachine(ctx context.Context, ep *endpoint, name string) (activityArn, machineArn string, err error) {
+	cl := ep.caller()
+	var act struct{ ActivityArn string }
+	if err := cl.callJSON(ctx, "CreateActivity", map[string]any{"name": name}, &act); err != nil {
+		return "", "", err
+	}
+	def, err := json.Marshal(map[string]any{
+		"StartAt": "Work",
+		"States": map[string]any{
+			"Work": map[string]any{"Type": "Task", "Resource": act.ActivityArn, "HeartbeatSeconds": 3600, "End": true},
+		},
+	})
+	if err != nil {
+		return "", "", err
+	}
+	var sm struct{ StateMachineArn string }
+	if err := cl.callJSON(ctx, "CreateStateMachine", map[string]any{
+		"name": name, "roleArn": benchRole, "definition": string(def),
+	}, &sm); err != nil {
+		return "", "", err
+	}
+	if act.ActivityArn == "" || sm.StateMachineArn == "" {
+		return "", "", errors.New("CreateActivity or CreateStateMachine answered without an ARN")
+	}
+	return act.ActivityArn, sm.StateMachineArn, nil
+}
+
+// Phase 1: heartbeats against the bare handler.
+
+func (b *bench) heartbeat(ctx context.Context, gaffer *endpoint) (err error) {
+	o := b.opts
+	bareSrv, err := b.startBare(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if serr := bareSrv.stop(); serr != nil && err == nil {
+			err = serr
+		}
+	}()
+	bare := &endpoint{url: bareSrv.url, client: b.client, proc: bareSrv}
+
+	activity, machine, err := setupMachine(ctx, gaffer, "bench-heartbeat")
+	if err != nil {
+		return err
+	}
+	cl := gaffer.caller()
+	if err := cl.callJSON(ctx, "StartExecution", map[string]any{"stateMachineArn": machine, "input": "{}"}, nil); err != nil {
+		return err
+	}
+	var task struct{ TaskToken string }
+	if err := cl.callJSON(ctx, "GetActivityTask", map[string]any{"activityArn": activity, "workerName": "bench"}, &task); err != nil {
+		return err
+	}
+	if task.TaskToken == "" {
+		return fmt.Errorf("GetActivityTask returned no task within %v", serverPollWait)
+	}
+	body := mustJSON(map[string]any{"taskToken": task.TaskToken})
+
+	b.progress("heartbeat: bare handler, %d clients, %v", o.clients, o.duration)
+	bareRate, bareCPU, bareClientCPU, err := hammer(ctx, bare, o.clients, o.duration, "SendTaskHeartbeat", body)
+	if err != nil {
+		return fmt.Errorf("bare handler: %w", err)
+	}
+	b.progress("heartbeat: gaffer SendTaskHeartbeat, %d clients, %v", o.clients, o.duration)
+	gafferRate, gafferCPU, gafferClientCPU, err := hammer(ctx, gaffer, o.clients, o.duration, "SendTaskHeartbeat", body)
+	if err != nil {
+		return err
+	}
+	ratio := gafferRate / bareRate
+	r := b.report
+	r.add(phaseHeartbeat, "bare_rps", fmt.Sprintf("bare net/http handler, %d clients", o.clients), bareRate, "req/s")
+	r.add(phaseHeartbeat, "gaffer_rps", fmt.Sprintf("gaffer SendTaskHeartbeat, %d clients", o.clients), gafferRate, "req/s")
+	r.addTarget(phaseHeartbeat, "ratio", "gaffer ÷ bare handler", 100*ratio, "%",
+		fmt.Sprintf(">= %.0f %%", 100*targetHeartbeatRatio), ratio >= targetHeartbeatRatio)
+	r.add(phaseHeartbeat, "bare_cpu_us", "bare handler server CPU per request", micros(bareCPU), "µs")
+	r.add(phaseHeartbeat, "gaffer_cpu_us", "gaffer server CPU per heartbeat", micros(gafferCPU), "µs")
+	r.add(phaseHeartbeat, "client_cpu_us", "bench client CPU per request (mean of both runs)", micros((bareClientCPU+gafferClientCPU)/2), "µs")
+	return nil
+}
+
+// hammer sends the same request from n concurrent clients, first for a
+// warm-up of a fifth of d (at most a second), then for d, and returns the
+// measured requests per second and the server's CPU time per request.
+func hammer(ctx context.Context, ep *endpoint, n int, d time.Duration, op string, body []byte) (rate float64, cpu, clientCPU time.Duration, err error) {
+	callers := make([]*caller, n)
+	for i := range callers {
+		callers[i] = ep.caller()
+	}
+	round := func(d time.Duration) (float64, time.Duration, time.Duration, error) {
+		ctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		var count atomic.Int64
+		var wg sync.WaitGroup
+		cpu0, err := ep.proc.cpuTime()
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		own0 := ownCPUTime()
+		start := time.Now()
+		deadline := start.Add(d)
+		for _, cl := range callers {
+			wg.Go(func() {
+				k := int64(0)
+				for time.Now().Before(deadline) {
+					if _, err := cl.call(ctx, op, body); err != nil {
+						cancel(err)
+						break
+					}
+					k++
+				}
+				count.Add(k)
+			})
+		}
+		wg.Wait()
+		elapsed := time.Since(start)
+		own1 := ownCPUTime()
+		cpu1, err := ep.proc.cpuTime()
+		if err != nil {
+			return 0, 0, 0, err
+		}
+		if err := context.Cause(ctx); err != nil {
+			return 0, 0, 0, err
+		}
+		k := time.Duration(max(count.Load(), 1))
+		return float64(count.Load()) / elapsed.Seconds(), (cpu1 - cpu0) / k, (own1 - own0) / k, nil
+	}
+	if _, _, _, err := round(min(d/5, time.Second)); err != nil {
+		return 0, 0, 0, err
+	}
+	return round(d)
+}
+
+// ownCPUTime returns the user and system CPU time this process has used.
+func ownCPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+// Phase 2: the full cycle.
+
+func (b *bench) cycle(ctx context.Context, gaffer *endpoint) error {
+	o := b.opts
+	activity, machine, err := setupMachine(ctx, gaffer, "bench-cycle")
+	if err != nil {
+		return err
+	}
+	startBody := mustJSON(map[string]any{"stateMachineArn": machine, "input": `{"bench":true}`})
+	pollBody := mustJSON(map[string]any{"activityArn": activity, "workerName": "bench"})
+
+	// Each worker starts an execution, polls the activity (which every
+	// worker shares, so it may get another worker's task), heartbeats and
+	// completes what it got. Every loop starts one execution and completes
+	// one, so when all workers have stopped every execution has been
+	// completed.
+	round := func(d time.Duration) (completed int64, rate float64, cpu, clientCPU time.Duration, lastArns []string, err error) {
+		ctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		var count atomic.Int64
+		var wg sync.WaitGroup
+		lastArns = make([]string, o.workers)
+		cpu0, err := gaffer.proc.cpuTime()
+		if err != nil {
+			return 0, 0, 0, 0, nil, err
+		}
+		own0 := ownCPUTime()
+		start := time.Now()
+		deadline := start.Add(d)
+		for w := range o.workers {
+			cl := gaffer.caller()
+			wg.Go(func() {
+				var started struct{ ExecutionArn string }
+				var task struct{ TaskToken string }
+				for time.Now().Before(deadline) {
+					if err := cl.callJSON(ctx, "StartExecution", startBody, &started); err != nil {
+						cancel(err)
+						return
+					}
+					lastArns[w] = started.ExecutionArn
+					task.TaskToken = ""
+					if err := cl.callJSON(ctx, "GetActivityTask", pollBody, &task); err != nil {
+						cancel(err)
+						return
+					}
+					if task.TaskToken == "" {
+						cancel(fmt.Errorf("GetActivityTask returned no task within %v although executions were started", serverPollWait))
+						return
+					}
+					token := mustJSON(map[string]any{"taskToken": task.TaskToken})
+					if _, err := cl.call(ctx, "SendTaskHeartbeat", token); err != nil {
+						cancel(err)
+						return
+					}
+					success := mustJSON(map[string]any{"taskToken": task.TaskToken, "output": `{"done":true}`})
+					if _, err := cl.call(ctx, "SendTaskSuccess", success); err != nil {
+						cancel(err)
+						return
+					}
+					count.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		elapsed := time.Since(start)
+		own1 := ownCPUTime()
+		cpu1, err := gaffer.proc.cpuTime()
+		if err != nil {
+			return 0, 0, 0, 0, nil, err
+		}
+		if err := context.Cause(ctx); err != nil {
+			return 0, 0, 0, 0, nil, err
+		}
+		k := count.Load()
+		per := time.Duration(max(k, 1))
+		return k, float64(k) / elapsed.Seconds(), (cpu1 - cpu0) / per, (own1 - own0) / per, lastArns, nil
+	}
+	b.progress("cycle: %d workers, %v", o.workers, o.duration)
+	if _, _, _, _, _, err := round(min(o.duration/5, time.Second)); err != nil {
+		return err
+	}
+	completed, rate, cpu, clientCPU, lastArns, err := round(o.duration)
+	if err != nil {
+		return err
+	}
+	// Every worker's last execution must have succeeded.
+	cl := gaffer.caller()
+	for _, arn := range lastArns {
+		if arn == "" {
+			continue
+		}
+		if err := waitSucceeded(ctx, cl, arn); err != nil {
+			return err
+		}
+	}
+	r := b.report
+	r.add(phaseCycle, "executions", "executions completed (SendTaskSuccess answered 200)", float64(completed), "")
+	r.addTarget(phaseCycle, "executions_per_s", fmt.Sprintf("Start→Get→Heartbeat→Success, %d workers", o.workers), rate, "exec/s",
+		fmt.Sprintf(">= %d exec/s", targetCycleRate), rate >= targetCycleRate)
+	r.add(phaseCycle, "cpu_us", "gaffer server CPU per execution (4 requests)", micros(cpu), "µs")
+	r.add(phaseCycle, "client_cpu_us", "bench client CPU per execution", micros(clientCPU), "µs")
+	return nil
+}
+
+// waitSucceeded waits up to five seconds for an execution to succeed.
+func waitSucceeded(ctx context.Context, cl *caller, arn string) error {
+	deadline := time.Now().Add(5 * time.Second)
+	var out struct{ Status string }
+	for {
+		if err := cl.callJSON(ctx, "DescribeExecution", map[string]any{"executionArn": arn}, &out); err != nil {
+			return err
+		}
+		if out.Status == "SUCCEEDED" {
+			return nil
+		}
+		if out.Status != "RUNNING" || time.Now().After(deadline) {
+			return fmt.Errorf("execution %s is %s after its task succeeded, want SUCCEEDED", arn, out.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Phase 3: waking a waiting poller.
+
+func (b *bench) wake(ctx context.Context, gaffer *endpoint) error {
+	o := b.opts
+	activity, machine, err := setupMachine(ctx, gaffer, "bench-wake")
+	if err != nil {
+		return err
+	}
+	startBody := mustJSON(map[string]any{"stateMachineArn": machine, "input": "{}"})
+	pollBody := mustJSON(map[string]any{"activityArn": activity, "workerName": "bench"})
+	poller, starter := gaffer.caller(), gaffer.caller()
+
+	type polled struct {
+		at    time.Time
+		token string
+		err   error
+	}
+	// sample returns the time from sending StartExecution to the poll's
+	// answer, and to StartExecution's own answer.
+	sample := func() (wake, start time.Duration, err error) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		wrote := make(chan struct{})
+		var once sync.Once
+		trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { once.Do(func() { close(wrote) }) }}
+		done := make(chan polled, 1)
+		go func() {
+			var task struct{ TaskToken string }
+			err := poller.callJSON(httptrace.WithClientTrace(ctx, trace), "GetActivityTask", pollBody, &task)
+			done <- polled{at: time.Now(), token: task.TaskToken, err: err}
+		}()
+		select {
+		case <-wrote:
+		case p := <-done:
+			if p.err != nil {
+				return 0, 0, p.err
+			}
+			return 0, 0, errors.New("GetActivityTask answered before any execution was started")
+		}
+		time.Sleep(wakeSettle)
+		t0 := time.Now()
+		if err := starter.callJSON(ctx, "StartExecution", startBody, nil); err != nil {
+			return 0, 0, err
+		}
+		start = time.Since(t0)
+		p := <-done
+		if p.err != nil {
+			return 0, 0, p.err
+		}
+		if p.token == "" {
+			return 0, 0, fmt.Errorf("GetActivityTask returned no task within %v of StartExecution", serverPollWait)
+		}
+		wake = p.at.Sub(t0)
+		if _, err := starter.call(ctx, "SendTaskSuccess", mustJSON(map[string]any{"taskToken": p.token, "output": "{}"})); err != nil {
+			return 0, 0, err
+		}
+		return wake, start, nil
+	}
+	b.progress("wake: %d samples, one waiting poller", o.samples)
+	lats := make([]time.Duration, 0, o.samples)
+	starts := make([]time.Duration, 0, o.samples)
+	for i := range wakeWarmup + o.samples {
+		wake, start, err := sample()
+		if err != nil {
+			return err
+		}
+		if i >= wakeWarmup {
+			lats = append(lats, wake)
+			starts = append(starts, start)
+		}
+	}
+	slices.Sort(lats)
+	slices.Sort(starts)
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	p99 := percentile(lats, 0.99)
+	r := b.report
+	r.add(phaseWake, "p50_ms", "StartExecution sent → waiting poll answered, p50", ms(percentile(lats, 0.50)), "ms")
+	r.addTarget(phaseWake, "p99_ms", "StartExecution sent → waiting poll answered, p99", ms(p99), "ms",
+		fmt.Sprintf("< %.0f ms", targetWakeP99*1000), p99.Seconds() < targetWakeP99)
+	r.add(phaseWake, "max_ms", "StartExecution sent → waiting poll answered, max", ms(lats[len(lats)-1]), "ms")
+	r.add(phaseWake, "start_p50_ms", "StartExecution sent → its own answer (durable), p50", ms(percentile(starts, 0.50)), "ms")
+	r.add(phaseWake, "start_p99_ms", "StartExecution sent → its own answer (durable), p99", ms(percentile(starts, 0.99)), "ms")
+	return nil
+}
+
+// measureSync appends 4 KiB to a file in dir and fdatasyncs it n times,
+// as a WAL commit does, and returns the sorted latencies.
+func measureSync(dir string, n int) ([]time.Duration, error) {
+	f, err := os.Create(filepath.Join(dir, "sync-probe"))
+	if err != nil {
+		return nil, fmt.Errorf("time disk syncs: %w", err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	page := make([]byte, 4096)
+	lats := make([]time.Duration, 0, n)
+	for range n {
+		start := time.Now()
+		if _, err := f.Write(page); err != nil {
+			return nil, fmt.Errorf("time disk syncs: %w", err)
+		}
+		if err := syscall.Fdatasync(int(f.Fd())); err != nil {
+			return nil, fmt.Errorf("time disk syncs: %w", err)
+		}
+		lats = append(lats, time.Since(start))
+	}
+	slices.Sort(lats)
+	return lats, nil
+}
+
+// percentile returns the q-quantile of sorted by the nearest-rank method.
+func percentile(sorted []time.Duration, q float64) time.Duration {
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+// Phase 4: memory held by idle long polls.
+
+// idleMemory is what a server holds for idle requests.
+type idleMemory struct {
+	rssBefore, rssAfter     int64
+	statsBefore, statsAfter debugStats
+}
+
+func (b *bench) runMemory(ctx context.Context) error {
+	o := b.opts
+	if err := raiseFileLimit(uint64(o.polls) + 256); err != nil {
+		return err
+	}
+	gaffer, err := b.memoryGaffer(ctx)
+	if err != nil {
+		return err
+	}
+	bare, err := b.memoryBare(ctx)
+	if err != nil {
+		return fmt.Errorf("bare handler: %w", err)
+	}
+	n := float64(o.polls)
+	perPoll := float64(gaffer.rssAfter-gaffer.rssBefore) / n
+	delta := func(after, before uint64) float64 { return (float64(after) - float64(before)) / n / 1024 }
+	r := b.report
+	r.add(phaseMemory, "rss_before_mib", "gaffer server RSS before the polls", float64(gaffer.rssBefore)/(1<<20), "MiB")
+	r.add(phaseMemory, "rss_after_mib", fmt.Sprintf("gaffer server RSS with %d idle polls", o.polls), float64(gaffer.rssAfter)/(1<<20), "MiB")
+	r.addTarget(phaseMemory, "kib_per_poll", "gaffer RSS growth per idle long poll", perPoll/1024, "KiB",
+		fmt.Sprintf("< %d KiB", targetPollBytes>>10), perPoll < targetPollBytes)
+	r.add(phaseMemory, "stack_kib_per_poll", "of which goroutine stacks (Go StackInuse)", delta(gaffer.statsAfter.StackInuse, gaffer.statsBefore.StackInuse), "KiB")
+	r.add(phaseMemory, "heap_kib_per_poll", "of which heap in use (Go HeapInuse, garbage included)", delta(gaffer.statsAfter.HeapInuse, gaffer.statsBefore.HeapInuse), "KiB")
+	r.add(phaseMemory, "goroutines_per_poll", "gaffer goroutines per idle poll", float64(gaffer.statsAfter.Goroutines-gaffer.statsBefore.Goroutines)/n, "")
+	r.add(phaseMemory, "bare_kib_per_request", "bare net/http handler: RSS growth per request held open", float64(bare.rssAfter-bare.rssBefore)/n/1024, "KiB")
+	r.add(phaseMemory, "bare_stack_kib_per_request", "of which goroutine stacks (Go StackInuse)", delta(bare.statsAfter.StackInuse, bare.statsBefore.StackInuse), "KiB")
+	r.add(phaseMemory, "bare_heap_kib_per_request", "of which heap in use (Go HeapInuse, garbage included)", delta(bare.statsAfter.HeapInuse, bare.statsBefore.HeapInuse), "KiB")
+	r.add(phaseMemory, "bare_goroutines_per_request", "bare net/http handler: goroutines per request held open", float64(bare.statsAfter.Goroutines-bare.statsBefore.Goroutines)/n, "")
+	return nil
+}
+
+// memoryGaffer holds idle GetActivityTask polls open against a fresh
+// gaffer server whose polls wait up to a minute.
+func (b *bench) memoryGaffer(ctx context.Context) (m idleMemory, err error) {
+	srv, err := b.startGaffer(ctx, "memory", memoryPollWait, "", true)
+	if err != nil {
+		return m, err
+	}
+	defer func() {
+		if serr := srv.stop(); serr != nil && err == nil {
+			err = serr
+		}
+	}()
+	// The setup request closes its connection, so that every connection
+	// the server holds during the measurement is an idle poll.
+	setup := &endpoint{url: srv.url, client: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}}
+	var act struct{ ActivityArn string }
+	if err := setup.caller().callJSON(ctx, "CreateActivity", map[string]any{"name": "bench-idle"}, &act); err != nil {
+		return m, err
+	}
+	body := mustJSON(map[string]any{"activityArn": act.ActivityArn, "workerName": "bench"})
+	return b.holdIdle(ctx, srv, "gaffer", body, b.opts.memprofile)
+}
+
+// memoryBare holds the same requests open against a fresh bare handler,
+// which answers GetActivityTask only when the client goes away: the floor
+// of an idle request in net/http.
+func (b *bench) memoryBare(ctx context.Context) (m idleMemory, err error) {
+	srv, err := b.startBare(ctx, true)
+	if err != nil {
+		return m, err
+	}
+	defer func() {
+		if serr := srv.stop(); serr != nil && err == nil {
+			err = serr
+		}
+	}()
+	body := mustJSON(map[string]any{"activityArn": "arn:aws:states:us-east-1:000000000000:activity:bench-idle", "workerName": "bench"})
+	return b.holdIdle(ctx, srv, "bare handler", body, "")
+}
+
+// holdIdle opens -polls GetActivityTask requests, each on its own
+// connection, waits until the server holds them all and its RSS has
+// settled, and returns the server's memory before and after. With
+// heapProfile set it saves the server's heap profile taken then.
+func (b *bench) holdIdle(ctx context.Context, srv *proc, label string, body []byte, heapProfile string) (m idleMemory, err error) {
+	o := b.opts
+	b.progress("memory: %s: waiting for the server's RSS to settle", label)
+	if m.rssBefore, err = srv.settledRSS(ctx); err != nil {
+		return m, err
+	}
+	baseFDs, err := srv.openFiles()
+	if err != nil {
+		return m, err
+	}
+	if m.statsBefore, err = srv.memStats(ctx); err != nil {
+		return m, err
+	}
+
+	b.progress("memory: %s: opening %d idle GetActivityTask requests, %d at a time", label, o.polls, pollBatch)
+	client := newBenchClient(o.polls + 8)
+	defer client.CloseIdleConnections()
+	ep := &endpoint{url: srv.url, client: client}
+	pollCtx, cancelPolls := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancelPolls()
+		wg.Wait()
+	}()
+	var early atomic.Int64
+	var earlyErr atomic.Pointer[error]
+	endedEarly := func() error {
+		if e := earlyErr.Load(); e != nil {
+			return fmt.Errorf("%d idle requests ended before the measurement: %w", early.Load(), *e)
+		}
+		return nil
+	}
+	for sent := 0; sent < o.polls; {
+		n := min(pollBatch, o.polls-sent)
+		var batch sync.WaitGroup
+		batch.Add(n)
+		for range n {
+			var once sync.Once
+			written := func() { once.Do(batch.Done) }
+			trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { written() }}
+			rctx := httptrace.WithClientTrace(pollCtx, trace)
+			cl := ep.caller()
+			wg.Go(func() {
+				_, err := cl.call(rctx, "GetActivityTask", body)
+				written()
+				if pollCtx.Err() == nil {
+					if err == nil {
+						err = errors.New("GetActivityTask answered an idle poll")
+					}
+					early.Add(1)
+					earlyErr.CompareAndSwap(nil, &err)
+				}
+			})
+		}
+		if err := waitGroupCtx(ctx, &batch, 30*time.Second); err != nil {
+			return m, fmt.Errorf("open requests %d–%d: %w", sent, sent+n, err)
+		}
+		if err := endedEarly(); err != nil {
+			return m, err
+		}
+		sent += n
+	}
+
+	b.progress("memory: %s: waiting until the server holds %d connections", label, o.polls)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		fds, err := srv.openFiles()
+		if err != nil {
+			return m, err
+		}
+		if fds >= baseFDs+o.polls {
+			break
+		}
+		if time.Now().After(deadline) {
+			return m, fmt.Errorf("the server holds %d open files, want at least %d", fds, baseFDs+o.polls)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.progress("memory: %s: waiting for the server's RSS to settle", label)
+	if m.rssAfter, err = srv.settledRSS(ctx); err != nil {
+		return m, err
+	}
+	if m.statsAfter, err = srv.memStats(ctx); err != nil {
+		return m, err
+	}
+	if heapProfile != "" {
+		heap, err := srv.debugGet(ctx, "/heap")
+		if err != nil {
+			return m, err
+		}
+		if err := os.WriteFile(heapProfile, heap, 0o644); err != nil {
+			return m, fmt.Errorf("write heap profile: %w", err)
+		}
+		b.progress("memory: %s: heap profile written to %s", label, heapProfile)
+	}
+	return m, endedEarly()
+}
+
+// waitGroupCtx waits for wg, at most timeout.
+func waitGroupCtx(ctx context.Context, wg *sync.WaitGroup, timeout time.Duration) error {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return nil
+	case <-t.C:
+		return fmt.Errorf("requests not written after %v", timeout)
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// raiseFileLimit raises the soft RLIMIT_NOFILE to the hard limit (the
+// servers started afterwards inherit it) and checks that it allows need
+// descriptors.
+func raiseFileLimit(need uint64) error {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return fmt.Errorf("read RLIMIT_NOFILE: %w", err)
+	}
+	if lim.Cur < lim.Max {
+		lim.Cur = lim.Max
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			return fmt.Errorf("raise RLIMIT_NOFILE: %w", err)
+		}
+	}
+	if lim.Cur < need {
+		return fmt.Errorf("RLIMIT_NOFILE is %d, the bench needs %d open files for -polls; raise the hard limit (ulimit -Hn) or lower -polls", lim.Cur, need)
+	}
+	return nil
+}
+
+// Clients.
+
+// newBenchClient returns the HTTP client of the bench: keep-alive, no
+// proxy, no compression, up to conns idle connections to one host.
+func newBenchClient(conns int) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        conns,
+		MaxIdleConnsPerHost: conns,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}}
+}
+
+// endpoint is a server and the client that talks to it.
+type endpoint struct {
+	url    string
+	client *http.Client
+	proc   *proc // the server process
+}
+
+func (ep *endpoint) caller() *caller {
+	return &caller{ep: ep, headers: map[string]http.Header{}}
+}
+
+// caller makes one request at a time, reusing its headers and buffer.
+type caller struct {
+	ep      *endpoint
+	headers map[string]http.Header // by operation
+	buf     bytes.Buffer
+}
+
+func (cl *caller) header(op string) http.Header {
+	h, ok := cl.headers[op]
+	if !ok {
+		h = http.Header{
+			"Content-Type":  {amzJSON},
+			"X-Amz-Target":  {targetPrefix + op},
+			"X-Amz-Date":    {"20260101T000000Z"},
+			"Authorization": {benchAuth},
+			"User-Agent":    {"gaffer-bench aws-sdk-go-v2/1.0"},
+		}
+		cl.headers[op] = h
+	}
+	return h
+}
+
+// call sends one request and returns the response body, valid until the
+// next call. Any status but 200 is an error carrying the body.
+func (cl *caller) call(ctx context.Context, op string, body []byte) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cl.ep.url+"/", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header = cl.header(op)
+	resp, err := cl.ep.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	cl.buf.Reset()
+	_, err = cl.buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("%s: read response: %w", op, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: HTTP %d: %s", op, resp.StatusCode, bytes.TrimSpace(cl.buf.Bytes()))
+	}
+	return cl.buf.Bytes(), nil
+}
+
+// callJSON sends in (a []byte is sent as is, anything else is marshalled)
+// and decodes the answer into out unless out is nil.
+func (cl *caller) callJSON(ctx context.Context, op string, in, out any) error {
+	body, ok := in.([]byte)
+	if !ok {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	resp, err := cl.call(ctx, op, body)
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(resp, out); err != nil {
+		return fmt.Errorf("%s: decode %q: %w", op, resp, err)
+	}
+	return nil
+}
+
+// lockedWriter serialises writes: the bench's progress lines and the
+// servers' logs share stderr.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// Subprocesses.
+
+// proc is a server subprocess.
+type proc struct {
+	name   string
+	cmd    *exec.Cmd
+	url    string
+	exited chan struct{}
+	// debugURL serves /memstats and /heap (hidden -serve-debug mode), or
+	// is empty.
+	debugURL string
+	err      error // from Wait, once exited is closed
+}
+
+// startGaffer starts 'gaffer serve' on a free loopback port with a data
+// directory under the bench's temp dir. With a CPU profile path or debug
+// set, it runs under the hidden wrapper mode (see benchCommand), with the
+// runtime's memory statistics on proc.debugURL.
+func (b *bench) startGaffer(ctx context.Context, name string, pollWait time.Duration, cpuprofile string, debug bool) (*proc, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"serve"}
+	debugAddr := ""
+	if cpuprofile != "" || debug {
+		args = []string{"bench"}
+		if cpuprofile != "" {
+			args = append(args, "-serve-cpuprofile", cpuprofile)
+		}
+		if debug {
+			if debugAddr, err = freeAddr(); err != nil {
+				return nil, err
+			}
+			args = append(args, "-serve-debug", debugAddr)
+		}
+		args = append(args, "--")
+	}
+	args = append(args, "--listen", addr, "--data", filepath.Join(b.tmp, name),
+		"--max-poll-wait", pollWait.String(), "--log-level", "warn")
+	p, err := b.start(ctx, "gaffer "+name+" server", addr, args)
+	if err != nil {
+		return nil, err
+	}
+	if debugAddr != "" {
+		p.debugURL = "http://" + debugAddr
+	}
+	return p, nil
+}
+
+// startBare starts the bare handler, with debug (see startGaffer) if
+// asked.
+func (b *bench) startBare(ctx context.Context, debug bool) (*proc, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"bench", "-bare-server", addr}
+	debugAddr := ""
+	if debug {
+		if debugAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
+		args = append(args, "-serve-debug", debugAddr)
+	}
+	p, err := b.start(ctx, "bare handler", addr, args)
+	if err != nil {
+		return nil, err
+	}
+	if debugAddr != "" {
+		p.debugURL = "http://" + debugAddr
+	}
+	return p, nil
+}
+
+// start runs the gaffer binary with args and waits until addr answers GET
+// /healthz with 200.
+func (b *bench) start(ctx context.Context, name, addr string, args []string) (*proc, error) {
+	cmd := exec.Command(b.opts.gaffer, args...)
+	cmd.Stdout = b.stderr
+	cmd.Stderr = b.stderr
+	// A process group of its own: ^C reaches the bench, which then stops
+	// the server with SIGTERM, rather than both at once.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, url: "http://" + addr, exited: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.exited)
+	}()
+	hc := &http.Client{Timeout: time.Second}
+	defer hc.CloseIdleConnections()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := hc.Get(p.url + "/healthz")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p, nil
+			}
+		}
+		select {
+		case <-p.exited:
+			return nil, fmt.Errorf("%s exited before it was ready: %v", name, p.err)
+		case <-ctx.Done():
+			_ = p.stop()
+			return nil, context.Cause(ctx)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			_ = p.stop()
+			return nil, fmt.Errorf("%s not ready on %s after 30s", name, addr)
+		}
+	}
+}
+
+// stop sends SIGTERM and waits for a clean exit; after stopTimeout it
+// kills the process.
+func (p *proc) stop() error {
+	select {
+	case <-p.exited:
+		return fmt.Errorf("%s exited during the bench: %v", p.name, p.err)
+	default:
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return fmt.Errorf("stop %s: %w", p.name, err)
+	}
+	select {
+	case <-p.exited:
+		if p.err != nil {
+			return fmt.Errorf("%s: %w", p.name, p.err)
+		}
+		return nil
+	case <-time.After(stopTimeout):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+		return fmt.Errorf("%s did not stop within %v of SIGTERM; killed", p.name, stopTimeout)
+	}
+}
+
+// rss returns the process's resident set size in bytes.
+func (p *proc) rss() (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("read RSS of %s: %w", p.name, err)
+	}
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(v) // "123456 kB"
+			if len(f) == 2 && f[1] == "kB" {
+				kb, err := strconv.ParseInt(f[0], 10, 64)
+				if err == nil {
+					return kb << 10, nil
+				}
+			}
+			break
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", p.cmd.Process.Pid)
+}
+
+// settledRSS samples the RSS every 100 ms and returns it once it changed
+// by less than rssTolerance over rssWindow (at most rssMaxSettle).
+func (p *proc) settledRSS(ctx context.Context) (int64, error) {
+	const every = 100 * time.Millisecond
+	window := int(rssWindow / every)
+	var samples []int64
+	deadline := time.Now().Add(rssMaxSettle)
+	for {
+		v, err := p.rss()
+		if err != nil {
+			return 0, err
+		}
+		samples = append(samples, v)
+		if len(samples) > window {
+			last := samples[len(samples)-window-1:]
+			lo, hi := slices.Min(last), slices.Max(last)
+			if float64(hi-lo) <= rssTolerance*float64(hi) || time.Now().After(deadline) {
+				return v, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, context.Cause(ctx)
+		case <-time.After(every):
+		}
+	}
+}
+
+// cpuTime returns the user and system CPU time the process has used,
+// from /proc/<pid>/stat (in clock ticks of 10 ms: Linux's USER_HZ is 100).
+func (p *proc) cpuTime() (time.Duration, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("read CPU time of %s: %w", p.name, err)
+	}
+	// The command name (field 2) is in parentheses and may hold spaces;
+	// utime and stime are fields 14 and 15, the 12th and 13th after it.
+	_, rest, ok := strings.Cut(string(data), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0, fmt.Errorf("read CPU time of %s: unexpected /proc/%d/stat", p.name, p.cmd.Process.Pid)
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("read CPU time of %s: %w", p.name, err)
+		}
+		ticks += v
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
+// openFiles counts the process's open file descriptors.
+func (p *proc) openFiles() (int, error) {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("count open files of %s: %w", p.name, err)
+	}
+	return len(ents), nil
+}
+
+// freeAddr returns a loopback address with a port that was free a moment
+// ago.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free port: %w", err)
+	}
+	addr := ln.Addr().String()
+	return addr, ln.Close()
+}
+
+// Hidden modes.
+
+// serveBare serves the bare handler on addr until ctx ends, with the
+// debug endpoints on debugAddr if it is set.
+func serveBare(ctx context.Context, addr, debugAddr string) error {
+	if debugAddr != "" {
+		stop, err := serveDebug(debugAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: bareHandler{}, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 5 * time.Minute}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// bareHandler is the ceiling: it answers every POST with {} and the
+// headers gaffer sends (Content-Type, Content-Length, x-amzn-RequestId),
+// and GET /healthz with 200. A GetActivityTask is held until the client
+// goes away: the cheapest possible idle long poll.
+type bareHandler struct{}
+
+var (
+	bareContentType = []string{amzJSON}
+	bareLength      = []string{"2"}
+	bareBody        = []byte("{}")
+)
+
+func (bareHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet && r.URL.Path == "/healthz" {
+		_, _ = w.Write([]byte("ok\n"))
+		return
+	}
+	_, _ = io.Copy(io.Discard, r.Body)
+	if r.Header.Get("X-Amz-Target") == targetPrefix+"GetActivityTask" {
+		<-r.Context().Done()
+	}
+	h := w.Header()
+	h["x-amzn-RequestId"] = []string{bareRequestID()}
+	h["Content-Type"] = bareContentType
+	h["Content-Length"] = bareLength
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(bareBody)
+}
+
+// bareRequestID returns a random UUID-shaped id, as gaffer does per
+// request.
+func bareRequestID() string {
+	const hex = "0123456789abcdef"
+	a, b := rand.Uint64(), rand.Uint64()
+	var out [36]byte
+	j := 0
+	for i := range 16 {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		v := a
+		if i >= 8 {
+			v = b
+		}
+		c := byte(v >> (8 * (i % 8)))
+		out[j], out[j+1] = hex[c>>4], hex[c&0x0f]
+		j += 2
+	}
+	return string(out[:])
+}
+
+// serveWrapped runs 'gaffer serve args', under a CPU profile written to
+// cpuprofile when the server stops, and with the runtime's memory
+// statistics and heap profile served on debugAddr, when those are set.
+func serveWrapped(ctx context.Context, cpuprofile, debugAddr string, args []string, stderr io.Writer) (err error) {
+	if debugAddr != "" {
+		stop, err := serveDebug(debugAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return fmt.Errorf("create CPU profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("start CPU profile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if cerr := f.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("write CPU profile: %w", cerr)
+			}
+		}()
+	}
+	return (&serveCommand{stderr: stderr}).Run(ctx, args)
+}
+
+// serveDebug serves the runtime's memory statistics on
+// http://addr/memstats and its heap profile on /heap; stop closes it.
+func serveDebug(addr string) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for debug: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /memstats", func(w http.ResponseWriter, r *http.Request) {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(debugStats{
+			HeapInuse: m.HeapInuse, StackInuse: m.StackInuse, Sys: m.Sys,
+			HeapObjects: m.HeapObjects, Goroutines: runtime.NumGoroutine(),
+		})
+	})
+	mux.HandleFunc("GET /heap", func(w http.ResponseWriter, r *http.Request) {
+		_ = pprof.Lookup("heap").WriteTo(w, 0)
+	})
+	dbg := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = dbg.Serve(ln) }()
+	return func() { _ = dbg.Close() }, nil
+}
+
+// debugStats is the hidden debug endpoint's /memstats answer.
+type debugStats struct {
+	HeapInuse   uint64 `json:"heap_inuse"`
+	StackInuse  uint64 `json:"stack_inuse"`
+	Sys         uint64 `json:"sys"`
+	HeapObjects uint64 `json:"heap_objects"`
+	Goroutines  int    `json:"goroutines"`
+}
+
+// memStats fetches the runtime's memory statistics from a server started
+// with debug.
+func (p *proc) memStats(ctx context.Context) (debugStats, error) {
+	var st debugStats
+	body, err := p.debugGet(ctx, "/memstats")
+	if err != nil {
+		return st, err
+	}
+	if err := json.Unmarshal(body, &st); err != nil {
+		return st, fmt.Errorf("decode memory statistics of %s: %w", p.name, err)
+	}
+	return st, nil
+}
+
+func (p *proc) debugGet(ctx context.Context, path string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.debugURL+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	// A connection of its own, closed after the answer: it must not
+	// linger among the connections the memory phase counts.
+	req.Close = true
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s debug %s: %w", p.name, path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%s debug %s: %w", p.name, path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s debug %s: HTTP %d: %s", p.name, path, resp.StatusCode, body)
+	}
+	return body, nil
+}

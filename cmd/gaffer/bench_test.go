@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBench runs the whole bench with tiny settings against a freshly built
+// gaffer binary (inside a test, os.Executable is the test binary).
+func TestBench(t *testing.T) {
+	t.Parallel()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("find the go tool: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "gaffer")
+	if out, err := exec.CommandContext(t.Context(), goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	var stdout, stderr bytes.Buffer
+	args := []string{"bench", "-gaffer", bin, "-duration", "200ms", "-samples", "20", "-polls", "200", "-json"}
+	if code := run(t.Context(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("gaffer bench exited %d\nstderr:\n%s", code, &stderr)
+	}
+	var report benchReport
+	if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
+		t.Fatalf("decode report: %v\n%s", err, &stdout)
+	}
+	got := map[string]benchResult{}
+	for _, r := range report.Results {
+		got[r.Phase+"/"+r.Metric] = r
+	}
+	want := []struct {
+		key    string
+		target bool
+	}{
+		{"heartbeat/bare_rps", false},
+		{"heartbeat/gaffer_rps", false},
+		{"heartbeat/ratio", true},
+		{"heartbeat/bare_cpu_us", false},
+		{"heartbeat/gaffer_cpu_us", false},
+		{"heartbeat/client_cpu_us", false},
+		{"cycle/executions", false},
+		{"cycle/executions_per_s", true},
+		{"cycle/cpu_us", false},
+		{"cycle/client_cpu_us", false},
+		{"wake/p50_ms", false},
+		{"wake/p99_ms", true},
+		{"wake/max_ms", false},
+		{"wake/start_p50_ms", false},
+		{"wake/start_p99_ms", false},
+		{"memory/rss_before_mib", false},
+		{"memory/rss_after_mib", false},
+		{"memory/kib_per_poll", true},
+		{"memory/stack_kib_per_poll", false},
+		{"memory/heap_kib_per_poll", false},
+		{"memory/goroutines_per_poll", false},
+		{"memory/bare_kib_per_request", false},
+		{"memory/bare_stack_kib_per_request", false},
+		{"memory/bare_heap_kib_per_request", false},
+		{"memory/bare_goroutines_per_request", false},
+	}
+	for _, w := range want {
+		r, ok := got[w.key]
+		if !ok {
+			t.Errorf("no %s in the report:\n%s", w.key, &stdout)
+			continue
+		}
+		if !(r.Value > 0) {
+			t.Errorf("%s = %v, want a positive number", w.key, r.Value)
+		}
+		if hasTarget := r.Pass != nil && r.Target != ""; hasTarget != w.target {
+			t.Errorf("%s: target %q, pass %v; want a target: %v", w.key, r.Target, r.Pass, w.target)
+		}
+	}
+	if len(report.Results) != len(want) {
+		t.Errorf("%d results, want %d:\n%s", len(report.Results), len(want), &stdout)
+	}
+	for _, phase := range benchPhases {
+		if !strings.Contains(stderr.String(), "bench: "+phase+":") {
+			t.Errorf("no progress line for %s on stderr:\n%s", phase, &stderr)
+		}
+	}
+}
+
+func TestBenchFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-only", "heartbeat,nap"}, `-only: "nap" is not one of heartbeat, cycle, wake, memory`},
+		{[]string{"-only", ","}, `-only: "," names no phase`},
+		{[]string{"-duration", "0s"}, "-duration: 0s must be positive"},
+		{[]string{"-polls", "0"}, "-polls: 0 must be at least 1"},
+		{[]string{"extra"}, "unexpected arguments: [extra]"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			err := (&benchCommand{stdout: &stdout, stderr: &stderr}).Run(t.Context(), tt.args)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Run(%q) = %v, want an error containing %q", tt.args, err, tt.want)
+			}
+		})
+	}
+}
