@@ -18,6 +18,7 @@ import (
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/sfn"
+	"github.com/gaffer-dev/gaffer/internal/swf"
 	"github.com/gaffer-dev/gaffer/internal/store"
 	"github.com/gaffer-dev/gaffer/internal/store/sqlite"
 )
@@ -74,18 +75,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	eng := engine.New(engine.Config{Store: st, Logger: cfg.Logger.With("component", "engine"), FlushInterval: cfg.FlushInterval})
 	states := sfn.New(sfn.Config{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
-	// SWF and Data Pipeline are routed but not implemented yet: their
-	// operations answer UnknownOperationException.
-	swf := &awsapi.Service{
-		Model: awsapi.EmbeddedModel("swf"), ErrorNamespace: "com.amazonaws.swf.base.model",
-		ValidationErrorCode: "ValidationException", InternalErrorCode: "InternalFailure",
-	}
+	workflows := swf.New(swf.Config{Engine: eng, Logger: cfg.Logger.With("component", "swf"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
+	// Data Pipeline is routed but not implemented yet: its operations
+	// answer UnknownOperationException.
 	pipeline := &awsapi.Service{
 		Model: awsapi.EmbeddedModel("datapipeline"), ErrorNamespace: "com.amazon.setl.webservice",
 		ValidationErrorCode: "InvalidRequestException", InternalErrorCode: "InternalServiceError",
 		Statuses: map[string]int{"InternalServiceError": http.StatusInternalServerError},
 	}
-	api := awsapi.NewHandler(awsapi.Config{Logger: cfg.Logger.With("component", "awsapi")}, states.API(), swf, pipeline)
+	api := awsapi.NewHandler(awsapi.Config{Logger: cfg.Logger.With("component", "awsapi")}, states.API(), workflows.API(), pipeline)
 
 	mux := http.NewServeMux()
 	mux.Handle("POST /", api)

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/swf"
 
 	"github.com/gaffer-dev/gaffer/internal/server"
 )
@@ -80,6 +81,11 @@ func AWSConfig(endpoint string) aws.Config {
 // SFN returns a Step Functions client for the server at endpoint.
 func SFN(endpoint string) *sfn.Client {
 	return sfn.NewFromConfig(AWSConfig(endpoint))
+}
+
+// SWF returns a Simple Workflow Service client for the server at endpoint.
+func SWF(endpoint string) *swf.Client {
+	return swf.NewFromConfig(AWSConfig(endpoint))
 }
 
 var (

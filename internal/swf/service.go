@@ -1,0 +1,194 @@
+// Package swf is gaffer's Amazon Simple Workflow Service dialect: domains,
+// workflow and activity types, workflow executions with their histories,
+// decision tasks and activity tasks, on the engine.
+//
+// Decision tasks and activity tasks are engine tasks on queues named for
+// their domain and task list; timers and the workflow's own timeout are
+// engine timers. The engine tells the service (as the Owner of "swf" tasks
+// and timers) when an attempt starts, ends or times out, inside the same
+// transaction, and the service records the history events and schedules
+// what follows (usually a decision task). See docs/architecture.md.
+package swf
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"maps"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/engine"
+	"github.com/gaffer-dev/gaffer/internal/store"
+)
+
+// ownerKind names this dialect's tasks and timers in the engine.
+const ownerKind = "swf"
+
+// Config configures the SWF service.
+type Config struct {
+	Engine  *engine.Engine
+	Logger  *slog.Logger
+	Account string // AWS account id in ARNs; default "000000000000"
+	// MaxPollWait caps PollForActivityTask and PollForDecisionTask (AWS: 60 s).
+	MaxPollWait time.Duration
+}
+
+// Service implements the SWF operations.
+type Service struct {
+	eng     *engine.Engine
+	log     *slog.Logger
+	account string
+	maxPoll time.Duration
+}
+
+// New returns the service and registers it with the engine as the owner of
+// SWF tasks and timers. Call it before the engine starts.
+func New(cfg Config) *Service {
+	s := &Service{eng: cfg.Engine, log: cfg.Logger, account: cfg.Account, maxPoll: cfg.MaxPollWait}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.account == "" {
+		s.account = "000000000000"
+	}
+	if s.maxPoll <= 0 || s.maxPoll > 60*time.Second {
+		s.maxPoll = 60 * time.Second
+	}
+	cfg.Engine.RegisterOwner(ownerKind, (*owner)(s))
+	return s
+}
+
+// API returns the wire description of the service for awsapi. Each area of
+// the service registers its own operations.
+func (s *Service) API() *awsapi.Service {
+	ops := map[string]awsapi.Operation{}
+	maps.Copy(ops, s.controlOps())
+	maps.Copy(ops, s.executionOps())
+	maps.Copy(ops, s.visibilityOps())
+	return &awsapi.Service{
+		Model:               awsapi.EmbeddedModel("swf"),
+		ErrorNamespace:      "com.amazonaws.swf.base.model",
+		Statuses:            errorStatuses,
+		ValidationErrorCode: "ValidationException",
+		InternalErrorCode:   "InternalFailure",
+		Ops:                 ops,
+	}
+}
+
+// errorStatuses lists the SWF errors whose HTTP status is not 400.
+var errorStatuses = map[string]int{
+	"InternalFailure": http.StatusInternalServerError,
+}
+
+// Fault names, as the model spells them.
+const (
+	faultUnknownResource       = "UnknownResourceFault"
+	faultDomainAlreadyExists   = "DomainAlreadyExistsFault"
+	faultDomainDeprecated      = "DomainDeprecatedFault"
+	faultTypeAlreadyExists     = "TypeAlreadyExistsFault"
+	faultTypeDeprecated        = "TypeDeprecatedFault"
+	faultTypeNotDeprecated     = "TypeNotDeprecatedFault"
+	faultDefaultUndefined      = "DefaultUndefinedFault"
+	faultAlreadyStarted        = "WorkflowExecutionAlreadyStartedFault"
+	faultOperationNotPermitted = "OperationNotPermittedFault"
+	faultLimitExceeded         = "LimitExceededFault"
+	faultTooManyTags           = "TooManyTagsFault"
+)
+
+// storeErr maps store errors that a client can act on.
+func storeErr(err error) error {
+	if errors.Is(err, store.ErrOverloaded) {
+		return awsapi.Errorf("ThrottlingException", "gaffer is overloaded: too many writes are queued; retry with back-off")
+	}
+	return err
+}
+
+// tokenErr maps engine token errors to SWF faults: SWF answers every dead
+// or unknown token with UnknownResourceFault.
+func tokenErr(err error) error {
+	switch {
+	case errors.Is(err, engine.ErrInvalidToken):
+		return awsapi.Errorf(faultUnknownResource, "Unknown task token: it is malformed or was not issued by this server")
+	case errors.Is(err, engine.ErrTaskClosed):
+		return awsapi.Errorf(faultUnknownResource, "Unknown task token: the task is closed (completed, failed, canceled, timed out, or its execution closed)")
+	}
+	return storeErr(err)
+}
+
+// update runs fn in a write transaction, mapping store errors.
+func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
+	return storeErr(s.eng.Update(ctx, fn))
+}
+
+// view runs fn in a read transaction.
+func (s *Service) view(ctx context.Context, fn func(tx store.Tx) error) error {
+	return storeErr(s.eng.View(ctx, fn))
+}
+
+// checkName checks a domain, type, task list, activity, workflow, timer,
+// marker or signal name by SWF's rules: no ':', '/', '|', no control
+// characters, not the literal "arn", no leading or trailing whitespace.
+// field names the member in the message.
+func checkName(field, name string) error {
+	bad := func(why string) error {
+		return awsapi.Errorf("ValidationException", "Invalid %s '%s': %s", field, name, why)
+	}
+	if name == "" {
+		return bad("it must not be empty")
+	}
+	if name == "arn" {
+		return bad("it must not be the literal string \"arn\"")
+	}
+	if strings.TrimSpace(name) != name {
+		return bad("it must not start or end with whitespace")
+	}
+	for _, r := range name {
+		if r == ':' || r == '/' || r == '|' || r <= 0x1f || (r >= 0x7f && r <= 0x9f) || r == unicode.ReplacementChar {
+			return bad("it must not contain ':', '/', '|' or control characters")
+		}
+	}
+	return nil
+}
+
+// pageSize returns the page size for maximumPageSize (0: 1000, SWF's
+// default and maximum).
+func pageSize(maximumPageSize int) int {
+	if maximumPageSize <= 0 || maximumPageSize > 1000 {
+		return 1000
+	}
+	return maximumPageSize
+}
+
+// listingKey names one listing so that a page token of one listing is
+// refused by another.
+func listingKey(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(h[:6])
+}
+
+// pageToken encodes a listing's position.
+func pageToken(key string, pos int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(key + ":" + strconv.FormatInt(pos, 10)))
+}
+
+// parsePageToken decodes a token made by pageToken for the same listing.
+func parsePageToken(key, tok string) (int64, error) {
+	if tok == "" {
+		return 0, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	k, pos, ok := strings.Cut(string(b), ":")
+	n, perr := strconv.ParseInt(pos, 10, 64)
+	if err != nil || !ok || k != key || perr != nil || n < 0 {
+		return 0, awsapi.Errorf("ValidationException", "Invalid nextPageToken: it is not a page token of this listing")
+	}
+	return n, nil
+}
