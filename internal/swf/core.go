@@ -13,6 +13,9 @@ func (s *Service) executionOps() map[string]awsapi.Operation {
 	return map[string]awsapi.Operation{}
 }
 
+// openCounts reports the execution's open work from its Runtime state.
+func (e *execution) openCounts() WorkflowExecutionOpenCounts { return WorkflowExecutionOpenCounts{} }
+
 // owner is the Service seen as the engine's Owner of "swf" tasks and timers.
 type owner Service
 

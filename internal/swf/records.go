@@ -250,3 +250,13 @@ func (r *recorder) flush(tx store.Tx) error {
 	r.pending = r.pending[:0]
 	return nil
 }
+
+// WorkflowExecutionOpenCounts is what DescribeWorkflowExecution reports of
+// an execution's open work.
+type WorkflowExecutionOpenCounts struct {
+	OpenActivityTasks           int `json:"openActivityTasks"`
+	OpenDecisionTasks           int `json:"openDecisionTasks"`
+	OpenTimers                  int `json:"openTimers"`
+	OpenChildWorkflowExecutions int `json:"openChildWorkflowExecutions"`
+	OpenLambdaFunctions         int `json:"openLambdaFunctions"`
+}
