@@ -398,11 +398,11 @@ func (e *Engine) start(ctx context.Context, id int64, worker string) (*store.Tas
 		if err := tx.UpdateTask(t); err != nil {
 			return err
 		}
+		task := *t
+		tx.AfterCommit(func() { e.armStarted(&task) }) // before the owner's callbacks
 		if err := e.owners[t.OwnerKind].TaskStarted(tx, t); err != nil {
 			return err
 		}
-		task := *t
-		tx.AfterCommit(func() { e.armStarted(&task) })
 		started = t
 		return nil
 	})
@@ -539,10 +539,9 @@ func (e *Engine) closeWith(tx store.Tx, t *store.Task, o Outcome) error {
 	if t.State == store.TaskStarted {
 		o.Worker = t.Worker
 	}
-	if err := e.owners[t.OwnerKind].TaskClosed(tx, t, o); err != nil {
-		return err
-	}
+	// The engine's own effect is registered first, so that by the time
+	// the owner's after-commit callbacks run the token is already dead.
 	id, attempt := t.ID, t.Attempt
 	tx.AfterCommit(func() { e.active.remove(id, attempt) })
-	return nil
+	return e.owners[t.OwnerKind].TaskClosed(tx, t, o)
 }

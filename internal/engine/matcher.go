@@ -49,12 +49,20 @@ func (m *matcher) offer(queue string, id int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	q := m.queue(queue)
-	if e := q.waiters.Front(); e != nil {
-		q.waiters.Remove(e)
-		e.Value.(*waiter).ch <- id
-		return
+	if !q.handToWaiter(id) {
+		q.ready = append(q.ready, id)
 	}
-	q.ready = append(q.ready, id)
+}
+
+// handToWaiter gives id to the oldest waiting poller, if there is one.
+func (q *pollQueue) handToWaiter(id int64) bool {
+	e := q.waiters.Front()
+	if e == nil {
+		return false
+	}
+	q.waiters.Remove(e)
+	e.Value.(*waiter).ch <- id
+	return true
 }
 
 // putBack returns id to the front of queue: it was handed to a poller that
@@ -63,9 +71,7 @@ func (m *matcher) putBack(queue string, id int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	q := m.queue(queue)
-	if e := q.waiters.Front(); e != nil {
-		q.waiters.Remove(e)
-		e.Value.(*waiter).ch <- id
+	if q.handToWaiter(id) {
 		return
 	}
 	if q.head > 0 {

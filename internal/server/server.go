@@ -18,9 +18,9 @@ import (
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/sfn"
-	"github.com/gaffer-dev/gaffer/internal/swf"
 	"github.com/gaffer-dev/gaffer/internal/store"
 	"github.com/gaffer-dev/gaffer/internal/store/sqlite"
+	"github.com/gaffer-dev/gaffer/internal/swf"
 )
 
 // Config configures a node.

@@ -344,7 +344,7 @@ func (s *Service) GetExecutionHistory(ctx context.Context, in *getExecutionHisto
 		}
 		if len(evs) > size {
 			evs = evs[:size]
-			out.NextToken = pageToken(kind, evs[size-1].ID)
+			out.NextToken = awsapi.PageToken(kind, evs[size-1].ID)
 		}
 		strip := in.IncludeExecutionData != nil && !*in.IncludeExecutionData
 		for _, e := range evs {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -33,7 +34,7 @@ func (s *Service) list(ctx context.Context, kind, parent, status string, maxResu
 		}
 		if len(objs) > size {
 			objs = objs[:size]
-			*next = pageToken(key, objs[size-1].Seq)
+			*next = awsapi.PageToken(key, objs[size-1].Seq)
 		}
 		for _, o := range objs {
 			if err := each(o); err != nil {

@@ -8,14 +8,11 @@ package sfn
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -215,56 +212,30 @@ func pageSize(maxResults int) int {
 
 // listingKey names one listing (a kind of object, the children of one
 // parent) so that a page token of one listing is refused by another.
-func listingKey(kind, parent string) string {
-	if parent == "" {
-		return kind
-	}
-	h := sha256.Sum256([]byte(parent))
-	return kind + "@" + hex.EncodeToString(h[:6])
-}
+func listingKey(kind, parent string) string { return awsapi.ListingKey(kind, parent) }
 
-// pageToken encodes a listing's position.
-func pageToken(kind string, pos int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strconv.FormatInt(pos, 10)))
-}
-
-// parsePageToken decodes a token made by pageToken for the same kind.
-func parsePageToken(kind, tok string) (int64, error) {
-	if tok == "" {
-		return 0, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	k, pos, ok := strings.Cut(string(b), ":")
-	n, perr := strconv.ParseInt(pos, 10, 64)
-	if err != nil || !ok || k != kind || perr != nil || n < 0 {
+// parsePageToken decodes a page token of the listing key.
+func parsePageToken(key, tok string) (int64, error) {
+	pos, ok := awsapi.ParsePageToken(key, tok)
+	if !ok {
 		return 0, awsapi.Errorf("InvalidToken", "Invalid Token: '%s' is not a page token of this listing", tok)
 	}
-	return n, nil
+	return pos, nil
 }
 
 // getObject loads and decodes a stored object, returning notFound if it
 // does not exist.
 func getObject(tx store.Tx, kind, id string, v any, notFound error) (*store.Object, error) {
-	o, err := tx.GetObject(kind, id)
+	o, err := store.GetJSON(tx, kind, id, v)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound
 	}
-	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal(o.Body, v); err != nil {
-		return nil, fmt.Errorf("decode %s %s: %w", kind, id, err)
-	}
-	return o, nil
+	return o, err
 }
 
 // putObject encodes and stores v.
 func putObject(tx store.Tx, kind, id, parent, status string, v any) error {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", kind, err)
-	}
-	return tx.PutObject(&store.Object{Kind: kind, ID: id, Parent: parent, Status: status, Body: body})
+	return store.PutJSON(tx, &store.Object{Kind: kind, ID: id, Parent: parent, Status: status}, v)
 }
 
 // definitionHash names a definition's text.

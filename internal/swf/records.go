@@ -172,26 +172,16 @@ func parseDuration(field, s string) (d time.Duration, none bool, err error) {
 // getJSON loads and decodes a stored object, returning notFound if it does
 // not exist.
 func getJSON(tx store.Tx, kind, id string, v any, notFound error) (*store.Object, error) {
-	o, err := tx.GetObject(kind, id)
+	o, err := store.GetJSON(tx, kind, id, v)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound
 	}
-	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal(o.Body, v); err != nil {
-		return nil, fmt.Errorf("decode %s %s: %w", kind, id, err)
-	}
-	return o, nil
+	return o, err
 }
 
 // putJSON encodes and stores v.
 func putJSON(tx store.Tx, kind, id, parent, status string, v any) error {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", kind, err)
-	}
-	return tx.PutObject(&store.Object{Kind: kind, ID: id, Parent: parent, Status: status, Body: body})
+	return store.PutJSON(tx, &store.Object{Kind: kind, ID: id, Parent: parent, Status: status}, v)
 }
 
 // loadDomain reads a domain, answering UnknownResourceFault if it does not

@@ -12,14 +12,10 @@ package swf
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 	"maps"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -169,26 +165,16 @@ func pageSize(maximumPageSize int) int {
 
 // listingKey names one listing so that a page token of one listing is
 // refused by another.
-func listingKey(parts ...string) string {
-	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
-	return hex.EncodeToString(h[:6])
-}
+func listingKey(parts ...string) string { return awsapi.ListingKey(parts...) }
 
 // pageToken encodes a listing's position.
-func pageToken(key string, pos int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(key + ":" + strconv.FormatInt(pos, 10)))
-}
+func pageToken(key string, pos int64) string { return awsapi.PageToken(key, pos) }
 
 // parsePageToken decodes a token made by pageToken for the same listing.
 func parsePageToken(key, tok string) (int64, error) {
-	if tok == "" {
-		return 0, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	k, pos, ok := strings.Cut(string(b), ":")
-	n, perr := strconv.ParseInt(pos, 10, 64)
-	if err != nil || !ok || k != key || perr != nil || n < 0 {
+	pos, ok := awsapi.ParsePageToken(key, tok)
+	if !ok {
 		return 0, awsapi.Errorf("ValidationException", "Invalid nextPageToken: it is not a page token of this listing")
 	}
-	return n, nil
+	return pos, nil
 }

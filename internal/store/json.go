@@ -1,0 +1,30 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// GetJSON reads the object (kind, id) and decodes its body into v. It
+// returns ErrNotFound if there is no such object. For dialects that keep
+// their records as JSON bodies.
+func GetJSON(tx Tx, kind, id string, v any) (*Object, error) {
+	o, err := tx.GetObject(kind, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(o.Body, v); err != nil {
+		return nil, fmt.Errorf("decode %s %s: %w", kind, id, err)
+	}
+	return o, nil
+}
+
+// PutJSON encodes v as o's body and stores o with PutObject.
+func PutJSON(tx Tx, o *Object, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s %s: %w", o.Kind, o.ID, err)
+	}
+	o.Body = body
+	return tx.PutObject(o)
+}
