@@ -1,0 +1,242 @@
+package swf
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/store"
+)
+
+// maxRetentionDays is SWF's longest workflowExecutionRetentionPeriodInDays.
+const maxRetentionDays = 90
+
+type registerDomainInput struct {
+	Name          string        `json:"name"`
+	Description   string        `json:"description"`
+	RetentionDays string        `json:"workflowExecutionRetentionPeriodInDays"`
+	Tags          []ResourceTag `json:"tags"`
+}
+
+type domainNameInput struct {
+	Name string `json:"name"`
+}
+
+type listDomainsInput struct {
+	NextPageToken      string `json:"nextPageToken"`
+	RegistrationStatus string `json:"registrationStatus"`
+	MaximumPageSize    int    `json:"maximumPageSize"`
+	ReverseOrder       bool   `json:"reverseOrder"`
+}
+
+// DomainInfo describes a domain.
+type DomainInfo struct {
+	Name        string `json:"name"`
+	Status      string `json:"status"`
+	Description string `json:"description,omitempty"`
+	Arn         string `json:"arn,omitempty"`
+}
+
+// DomainConfiguration is a domain's configuration.
+type DomainConfiguration struct {
+	WorkflowExecutionRetentionPeriodInDays string `json:"workflowExecutionRetentionPeriodInDays"`
+}
+
+type domainDetail struct {
+	DomainInfo    DomainInfo          `json:"domainInfo"`
+	Configuration DomainConfiguration `json:"configuration"`
+}
+
+type domainInfos struct {
+	DomainInfos   []DomainInfo `json:"domainInfos"`
+	NextPageToken string       `json:"nextPageToken,omitempty"`
+}
+
+func (d *domain) info() DomainInfo {
+	return DomainInfo{Name: d.Name, Status: d.Status, Description: d.Description, Arn: d.ARN}
+}
+
+// domainARN returns the ARN of the domain name in the request's region.
+func (s *Service) domainARN(ctx context.Context, name string) string {
+	return "arn:aws:swf:" + awsapi.Region(ctx) + ":" + s.account + ":/domain/" + name
+}
+
+// checkRetention checks a workflowExecutionRetentionPeriodInDays: "NONE"
+// or a whole number of days from 0 to 90.
+func checkRetention(v string) error {
+	if v == "NONE" {
+		return nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || !allDigits(v) || n > maxRetentionDays {
+		return awsapi.Errorf("ValidationException", "Invalid workflowExecutionRetentionPeriodInDays '%s': give a whole number of days from 0 to %d, or NONE", v, maxRetentionDays)
+	}
+	return nil
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// putDomain stores a domain, with its status as the object's status so that
+// ListDomains can filter on it.
+func putDomain(tx store.Tx, d *domain) error {
+	return putJSON(tx, kindDomain, d.Name, "", d.Status, d)
+}
+
+// RegisterDomain registers a new domain.
+func (s *Service) RegisterDomain(ctx context.Context, in *registerDomainInput) (*struct{}, error) {
+	if err := checkName("name", in.Name); err != nil {
+		return nil, err
+	}
+	if err := checkRetention(in.RetentionDays); err != nil {
+		return nil, err
+	}
+	tags, err := mergeTags(nil, in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	d := domain{
+		Name:          in.Name,
+		Description:   in.Description,
+		Status:        statusRegistered,
+		RetentionDays: in.RetentionDays,
+		ARN:           s.domainARN(ctx, in.Name),
+		Tags:          tags,
+		Created:       s.eng.Now().UTC(),
+	}
+	body, err := json.Marshal(&d)
+	if err != nil {
+		return nil, fmt.Errorf("encode domain: %w", err)
+	}
+	err = s.update(ctx, func(tx store.Tx) error {
+		err := tx.InsertObject(&store.Object{Kind: kindDomain, ID: d.Name, Status: d.Status, Body: body})
+		if errors.Is(err, store.ErrExists) {
+			return awsapi.Errorf(faultDomainAlreadyExists, "Domain already exists: %s", d.Name)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &struct{}{}, nil
+}
+
+// DescribeDomain describes a domain.
+func (s *Service) DescribeDomain(ctx context.Context, in *domainNameInput) (*domainDetail, error) {
+	var d *domain
+	err := s.view(ctx, func(tx store.Tx) error {
+		var err error
+		d, err = loadDomain(tx, in.Name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &domainDetail{DomainInfo: d.info(), Configuration: DomainConfiguration{WorkflowExecutionRetentionPeriodInDays: d.RetentionDays}}, nil
+}
+
+// ListDomains lists the domains of one registration status by name.
+func (s *Service) ListDomains(ctx context.Context, in *listDomainsInput) (*domainInfos, error) {
+	var all []DomainInfo
+	err := s.view(ctx, func(tx store.Tx) error {
+		objs, err := tx.ListObjects(store.ObjectQuery{Kind: kindDomain, Status: in.RegistrationStatus})
+		if err != nil {
+			return err
+		}
+		all = make([]DomainInfo, 0, len(objs))
+		for _, o := range objs {
+			var d domain
+			if err := json.Unmarshal(o.Body, &d); err != nil {
+				return fmt.Errorf("decode domain %s: %w", o.ID, err)
+			}
+			all = append(all, d.info())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	listing := listingKey("domains", in.RegistrationStatus, strconv.FormatBool(in.ReverseOrder))
+	page, next, err := sortedPage(all, func(d DomainInfo) string { return d.Name }, listing, in.NextPageToken, in.MaximumPageSize, in.ReverseOrder)
+	if err != nil {
+		return nil, err
+	}
+	return &domainInfos{DomainInfos: page, NextPageToken: next}, nil
+}
+
+// DeprecateDomain deprecates a domain and, as on AWS, every activity and
+// workflow type registered in it. Executions already started run on.
+func (s *Service) DeprecateDomain(ctx context.Context, in *domainNameInput) (*struct{}, error) {
+	now := s.eng.Now().UTC()
+	err := s.update(ctx, func(tx store.Tx) error {
+		d, err := loadDomain(tx, in.Name)
+		if err != nil {
+			return err
+		}
+		if d.Status == statusDeprecated {
+			return awsapi.Errorf(faultDomainDeprecated, "Domain is already deprecated: %s", d.Name)
+		}
+		d.Status = statusDeprecated
+		if err := putDomain(tx, d); err != nil {
+			return err
+		}
+		if err := deprecateAll(tx, kindActivityType, d.Name, func() typeRecord { return new(activityType) }, now); err != nil {
+			return err
+		}
+		return deprecateAll(tx, kindWorkflowType, d.Name, func() typeRecord { return new(workflowType) }, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &struct{}{}, nil
+}
+
+// deprecateAll deprecates the registered types of one kind in a domain.
+func deprecateAll(tx store.Tx, kind, domainName string, fresh func() typeRecord, now time.Time) error {
+	objs, err := tx.ListObjects(store.ObjectQuery{Kind: kind, Parent: domainName, Status: statusRegistered})
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		rec := fresh()
+		if err := json.Unmarshal(o.Body, rec); err != nil {
+			return fmt.Errorf("decode %s %s: %w", kind, o.ID, err)
+		}
+		status, deprecated := rec.regState()
+		*status, *deprecated = statusDeprecated, now
+		if err := putJSON(tx, kind, o.ID, domainName, statusDeprecated, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UndeprecateDomain makes a deprecated domain usable again. The types that
+// deprecating it deprecated stay deprecated (undeprecate them one by one).
+func (s *Service) UndeprecateDomain(ctx context.Context, in *domainNameInput) (*struct{}, error) {
+	err := s.update(ctx, func(tx store.Tx) error {
+		d, err := loadDomain(tx, in.Name)
+		if err != nil {
+			return err
+		}
+		if d.Status == statusRegistered {
+			return awsapi.Errorf(faultDomainAlreadyExists, "Domain is not deprecated: %s", d.Name)
+		}
+		d.Status = statusRegistered
+		return putDomain(tx, d)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &struct{}{}, nil
+}
