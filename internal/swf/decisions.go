@@ -592,7 +592,7 @@ func (r *run) continueAsNew(a *continueAsNewDecision, completed int64) error {
 		WorkflowType:                 WorkflowType{Name: wt.Name, Version: wt.Version},
 		LambdaRole:                   p.lambdaRole,
 	})
-	if err := r.close(closing{status: closeContinuedAsNew, continuedAsNewTo: p.runID}); err != nil {
+	if err := r.close(closing{status: closeContinuedAsNew}); err != nil {
 		return err
 	}
 	_, err = ss.startRun(p)

@@ -262,9 +262,3 @@ type scheduleLambdaFunctionFailedAttrs struct {
 	Cause                        string `json:"cause"`
 	DecisionTaskCompletedEventID int64  `json:"decisionTaskCompletedEventId"`
 }
-
-type recordMarkerFailedAttrs struct {
-	MarkerName                   string `json:"markerName"`
-	Cause                        string `json:"cause"`
-	DecisionTaskCompletedEventID int64  `json:"decisionTaskCompletedEventId"`
-}

@@ -227,11 +227,26 @@ func (ss *session) openRun(domainName, workflowID, runID string) (*run, error) {
 	return r, nil
 }
 
-// commit writes every execution of the session: history events, then the
-// record with its runtime state.
+// maxHistoryEvents is SWF's hard limit on an execution's history: a run
+// that reaches it is terminated (cause EVENT_LIMIT_EXCEEDED) at the end of
+// the reaction that got it there, so its last event may be a few past it.
+const maxHistoryEvents = 25000
+
+// commit writes every execution the session changed: history events, then
+// the record with its runtime state.
 func (ss *session) commit() error {
+	// Terminating a run may touch others (children, parent): index loop.
+	for i := 0; i < len(ss.order); i++ {
+		if r := ss.order[i]; r.open() && r.ex.LastEventID >= maxHistoryEvents-1 {
+			if err := r.terminate("", "", "", "EVENT_LIMIT_EXCEEDED"); err != nil {
+				return err
+			}
+		}
+	}
 	for _, r := range ss.order {
-		if r.deleted {
+		// Every change of a run records at least one event: a run that
+		// was only looked at is not written.
+		if r.deleted || len(r.rec.pending) == 0 {
 			continue
 		}
 		if err := r.rec.flush(ss.tx); err != nil {
@@ -333,11 +348,10 @@ func (r *run) closeTask(id int64) error {
 
 // closing says how an execution ends, for its parent's event.
 type closing struct {
-	status           string // a close status
-	result           string // COMPLETED
-	reason, details  string // FAILED (reason, details), CANCELED (details)
-	childPolicy      string // TERMINATED, TIMED_OUT: applied to open children
-	continuedAsNewTo string // CONTINUED_AS_NEW: the new run
+	status          string // a close status
+	result          string // COMPLETED
+	reason, details string // FAILED (reason, details), CANCELED (details)
+	childPolicy     string // TERMINATED, TIMED_OUT: applied to open children
 }
 
 // close ends the execution after its closing event was recorded: every
