@@ -1,6 +1,7 @@
 package swf
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -339,6 +340,18 @@ func (r *run) decisionCompleted(res *decisionResult) error {
 	return nil
 }
 
+// closeByDecision carries out a Complete, Fail or Cancel decision: the
+// closing event and the close, or, if events arrived while the decision
+// task was started, the decision's ...Failed event (UNHANDLED_DECISION).
+func (r *run) closeByDecision(decisionType string, completed int64, unhandled bool, eventType string, attrs workflowClosedAttrs, c closing) error {
+	if unhandled {
+		return r.closeFailed(decisionType+"Failed", completed)
+	}
+	attrs.DecisionTaskCompletedEventID = completed
+	r.rec.add(eventType, attrs)
+	return r.close(c)
+}
+
 // apply carries out one decision.
 func (r *run) apply(d *decision, completed int64, unhandled bool) error {
 	switch d.DecisionType {
@@ -347,35 +360,17 @@ func (r *run) apply(d *decision, completed int64, unhandled bool) error {
 	case "RequestCancelActivityTask":
 		return r.requestCancelActivity(d.RequestCancelActivityTask.ActivityID, completed)
 	case "CompleteWorkflowExecution":
-		if unhandled {
-			return r.closeFailed("CompleteWorkflowExecutionFailed", completed)
-		}
-		a := d.CompleteWorkflowExecution
-		if a == nil {
-			a = &completeWorkflowExecutionDecision{}
-		}
-		r.rec.add("WorkflowExecutionCompleted", workflowClosedAttrs{Result: a.Result, DecisionTaskCompletedEventID: completed})
-		return r.close(closing{status: closeCompleted, result: a.Result})
+		a := cmp.Or(d.CompleteWorkflowExecution, &completeWorkflowExecutionDecision{})
+		return r.closeByDecision(d.DecisionType, completed, unhandled, "WorkflowExecutionCompleted",
+			workflowClosedAttrs{Result: a.Result}, closing{status: closeCompleted, result: a.Result})
 	case "FailWorkflowExecution":
-		if unhandled {
-			return r.closeFailed("FailWorkflowExecutionFailed", completed)
-		}
-		a := d.FailWorkflowExecution
-		if a == nil {
-			a = &failWorkflowExecutionDecision{}
-		}
-		r.rec.add("WorkflowExecutionFailed", workflowClosedAttrs{Reason: a.Reason, Details: a.Details, DecisionTaskCompletedEventID: completed})
-		return r.close(closing{status: closeFailed, reason: a.Reason, details: a.Details})
+		a := cmp.Or(d.FailWorkflowExecution, &failWorkflowExecutionDecision{})
+		return r.closeByDecision(d.DecisionType, completed, unhandled, "WorkflowExecutionFailed",
+			workflowClosedAttrs{Reason: a.Reason, Details: a.Details}, closing{status: closeFailed, reason: a.Reason, details: a.Details})
 	case "CancelWorkflowExecution":
-		if unhandled {
-			return r.closeFailed("CancelWorkflowExecutionFailed", completed)
-		}
-		a := d.CancelWorkflowExecution
-		if a == nil {
-			a = &cancelWorkflowExecutionDecision{}
-		}
-		r.rec.add("WorkflowExecutionCanceled", workflowClosedAttrs{Details: a.Details, DecisionTaskCompletedEventID: completed})
-		return r.close(closing{status: closeCanceled, details: a.Details})
+		a := cmp.Or(d.CancelWorkflowExecution, &cancelWorkflowExecutionDecision{})
+		return r.closeByDecision(d.DecisionType, completed, unhandled, "WorkflowExecutionCanceled",
+			workflowClosedAttrs{Details: a.Details}, closing{status: closeCanceled, details: a.Details})
 	case "ContinueAsNewWorkflowExecution":
 		if unhandled {
 			return r.closeFailed("ContinueAsNewWorkflowExecutionFailed", completed)
