@@ -30,9 +30,11 @@ import (
 )
 
 // benchCommand measures gaffer's hot paths — heartbeats, the full task
-// cycle, waking a waiting poller and the memory an idle long poll holds —
-// against a bare net/http handler on the same machine, over the wire. The
-// gaffer server and the bare handler each run as a subprocess of the bench.
+// cycle, waking a waiting poller and the memory an idle long poll holds for
+// Step Functions; heartbeats, the workflow cycle and the decision round
+// trip for SWF — against a bare net/http handler on the same machine, over
+// the wire. The gaffer server and the bare handler each run as a
+// subprocess of the bench.
 //
 // Two hidden modes make those subprocesses out of the same binary:
 //
@@ -67,18 +69,24 @@ type benchOptions struct {
 
 // Bench phases, in the order they run.
 const (
-	phaseHeartbeat = "heartbeat"
-	phaseCycle     = "cycle"
-	phaseWake      = "wake"
-	phaseMemory    = "memory"
+	phaseHeartbeat    = "heartbeat"
+	phaseCycle        = "cycle"
+	phaseWake         = "wake"
+	phaseSWFHeartbeat = "swf-heartbeat"
+	phaseSWFActivity  = "swf-activity"
+	phaseSWFDecision  = "swf-decision"
+	phaseMemory       = "memory"
 )
 
-var benchPhases = []string{phaseHeartbeat, phaseCycle, phaseWake, phaseMemory}
+var benchPhases = []string{phaseHeartbeat, phaseCycle, phaseWake, phaseSWFHeartbeat, phaseSWFActivity, phaseSWFDecision, phaseMemory}
+
+// mainPhases run against one server, in this order; memory uses fresh ones.
+var mainPhases = []string{phaseHeartbeat, phaseCycle, phaseWake, phaseSWFHeartbeat, phaseSWFActivity, phaseSWFDecision}
 
 // Targets from the performance issue.
 const (
-	targetHeartbeatRatio = 0.50    // gaffer heartbeats/s ÷ bare handler requests/s
-	targetCycleRate      = 2000    // executions/s
+	targetHeartbeatRatio = 0.50    // gaffer heartbeats/s ÷ bare handler requests/s (SFN and SWF)
+	targetCycleRate      = 2000    // executions/s; SWF: workflows/s, decision tasks/s
 	targetWakeP99        = 2e-3    // seconds
 	targetPollBytes      = 8 << 10 // RSS bytes per idle long poll
 )
@@ -113,6 +121,11 @@ const (
 	syncSamples = 100
 	// stopTimeout bounds a subprocess's clean exit after SIGTERM.
 	stopTimeout = 30 * time.Second
+	// swfDecisionTimers is the number of StartTimer rounds of each
+	// workflow in the swf-decision phase: each workflow has this many
+	// decision tasks answered with a timer and one answered with
+	// CompleteWorkflowExecution.
+	swfDecisionTimers = 10
 )
 
 // Wire constants.
@@ -121,21 +134,36 @@ const (
 	targetPrefix = "AWSStepFunctions."
 	benchAuth    = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/states/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
 	benchRole    = "arn:aws:iam::000000000000:role/bench"
+
+	swfTargetPrefix = "SimpleWorkflowService."
+	swfAuth         = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/swf/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
+)
+
+// dialect is what tells a service's requests apart on the wire: the
+// X-Amz-Target prefix and the SigV4 credential scope's service.
+type dialect struct {
+	targetPrefix string
+	auth         string
+}
+
+var (
+	sfnDialect = dialect{targetPrefix: targetPrefix, auth: benchAuth}
+	swfDialect = dialect{targetPrefix: swfTargetPrefix, auth: swfAuth}
 )
 
 func (c *benchCommand) flags(hidden bool) (*flag.FlagSet, *benchOptions) {
 	fs := flag.NewFlagSet("gaffer bench", flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	o := &benchOptions{}
-	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time of each throughput phase (heartbeat, cycle), after a warm-up of a fifth of it (at most 1s)")
+	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time of each throughput phase (heartbeat, cycle, swf-heartbeat, swf-activity, swf-decision), after a warm-up of a fifth of it (at most 1s)")
 	fs.IntVar(&o.clients, "clients", 64, "concurrent clients sending heartbeats (to gaffer and to the bare handler)")
-	fs.IntVar(&o.workers, "workers", 32, "concurrent worker loops in the cycle phase")
+	fs.IntVar(&o.workers, "workers", 32, "concurrent worker loops in the cycle, swf-activity and swf-decision phases")
 	fs.IntVar(&o.samples, "samples", 500, "wake-latency samples")
 	fs.IntVar(&o.polls, "polls", 10000, "idle long polls held open in the memory phase")
 	fs.StringVar(&o.only, "only", strings.Join(benchPhases, ","), "comma-separated phases to run: "+strings.Join(benchPhases, ", "))
 	fs.BoolVar(&o.json, "json", false, "print the results as JSON instead of a table")
 	fs.StringVar(&o.gaffer, "gaffer", "", "gaffer `binary` to benchmark (default: this executable)")
-	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the gaffer server (heartbeat, cycle and wake phases) to `file`")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the gaffer server (every phase but memory) to `file`")
 	fs.StringVar(&o.memprofile, "memprofile", "", "write a heap profile of the memory phase's server, taken while the idle polls are held, to `file`")
 	if hidden {
 		fs.StringVar(&o.bareServer, "bare-server", "", "")
@@ -152,10 +180,15 @@ func (c *benchCommand) Usage() {
 	fmt.Fprint(c.stderr, `Usage: gaffer bench [flags]
 
 Starts a gaffer server and a bare net/http handler as subprocesses on
-loopback and measures SendTaskHeartbeat throughput against the bare
-handler, the full StartExecution → GetActivityTask → SendTaskHeartbeat →
-SendTaskSuccess cycle, the latency of waking a waiting poller and the
-memory held per idle long poll. Missed targets are reported, not errors.
+loopback and measures, for Step Functions, SendTaskHeartbeat throughput
+against the bare handler, the full StartExecution → GetActivityTask →
+SendTaskHeartbeat → SendTaskSuccess cycle, the latency of waking a waiting
+poller and the memory held per idle long poll; for SWF,
+RecordActivityTaskHeartbeat throughput against the bare handler, the
+whole life of a one-activity workflow (start, decide, poll, heartbeat,
+complete, decide) and the decision round trip (a decision task answered
+with a timer → the next decision task). Missed targets are reported, not
+errors.
 
 Flags:
 `)
@@ -385,7 +418,7 @@ func (b *bench) run(ctx context.Context) (*benchReport, error) {
 	b.client = newBenchClient(max(o.clients, o.workers) + 8)
 	defer b.client.CloseIdleConnections()
 
-	if b.phases[phaseHeartbeat] || b.phases[phaseCycle] || b.phases[phaseWake] {
+	if slices.ContainsFunc(mainPhases, func(p string) bool { return b.phases[p] }) {
 		if err := b.runMain(ctx); err != nil {
 			return nil, err
 		}
@@ -398,7 +431,7 @@ func (b *bench) run(ctx context.Context) (*benchReport, error) {
 	return b.report, nil
 }
 
-// runMain runs the heartbeat, cycle and wake phases against one server.
+// runMain runs every phase but memory against one server.
 func (b *bench) runMain(ctx context.Context) (err error) {
 	srv, err := b.startGaffer(ctx, "main", serverPollWait, b.opts.cpuprofile, false)
 	if err != nil {
@@ -426,6 +459,21 @@ func (b *bench) runMain(ctx context.Context) (err error) {
 	if b.phases[phaseWake] {
 		if err := b.wake(ctx, gaffer); err != nil {
 			return fmt.Errorf("wake: %w", err)
+		}
+	}
+	if b.phases[phaseSWFHeartbeat] {
+		if err := b.swfHeartbeat(ctx, gaffer); err != nil {
+			return fmt.Errorf("%s: %w", phaseSWFHeartbeat, err)
+		}
+	}
+	if b.phases[phaseSWFActivity] {
+		if err := b.swfActivity(ctx, gaffer); err != nil {
+			return fmt.Errorf("%s: %w", phaseSWFActivity, err)
+		}
+	}
+	if b.phases[phaseSWFDecision] {
+		if err := b.swfDecision(ctx, gaffer); err != nil {
+			return fmt.Errorf("%s: %w", phaseSWFDecision, err)
 		}
 	}
 	return nil
@@ -493,12 +541,12 @@ func (b *bench) heartbeat(ctx context.Context, gaffer *endpoint) (err error) {
 	body := mustJSON(map[string]any{"taskToken": task.TaskToken})
 
 	b.progress("heartbeat: bare handler, %d clients, %v", o.clients, o.duration)
-	bareRate, bareCPU, bareClientCPU, err := hammer(ctx, bare, o.clients, o.duration, "SendTaskHeartbeat", body)
+	bareRate, bareCPU, bareClientCPU, err := hammer(ctx, bare, sfnDialect, o.clients, o.duration, "SendTaskHeartbeat", body)
 	if err != nil {
 		return fmt.Errorf("bare handler: %w", err)
 	}
 	b.progress("heartbeat: gaffer SendTaskHeartbeat, %d clients, %v", o.clients, o.duration)
-	gafferRate, gafferCPU, gafferClientCPU, err := hammer(ctx, gaffer, o.clients, o.duration, "SendTaskHeartbeat", body)
+	gafferRate, gafferCPU, gafferClientCPU, err := hammer(ctx, gaffer, sfnDialect, o.clients, o.duration, "SendTaskHeartbeat", body)
 	if err != nil {
 		return err
 	}
@@ -514,13 +562,14 @@ func (b *bench) heartbeat(ctx context.Context, gaffer *endpoint) (err error) {
 	return nil
 }
 
-// hammer sends the same request from n concurrent clients, first for a
-// warm-up of a fifth of d (at most a second), then for d, and returns the
-// measured requests per second and the server's CPU time per request.
-func hammer(ctx context.Context, ep *endpoint, n int, d time.Duration, op string, body []byte) (rate float64, cpu, clientCPU time.Duration, err error) {
+// hammer sends the same request (op of dialect) from n concurrent
+// clients, first for a warm-up of a fifth of d (at most a second), then
+// for d, and returns the measured requests per second and the server's
+// CPU time per request.
+func hammer(ctx context.Context, ep *endpoint, dl dialect, n int, d time.Duration, op string, body []byte) (rate float64, cpu, clientCPU time.Duration, err error) {
 	callers := make([]*caller, n)
 	for i := range callers {
-		callers[i] = ep.caller()
+		callers[i] = ep.callerFor(dl)
 	}
 	round := func(d time.Duration) (float64, time.Duration, time.Duration, error) {
 		ctx, cancel := context.WithCancelCause(ctx)
@@ -781,6 +830,508 @@ func (b *bench) wake(ctx context.Context, gaffer *endpoint) error {
 	r.add(phaseWake, "max_ms", "StartExecution sent → waiting poll answered, max", ms(lats[len(lats)-1]), "ms")
 	r.add(phaseWake, "start_p50_ms", "StartExecution sent → its own answer (durable), p50", ms(percentile(starts, 0.50)), "ms")
 	r.add(phaseWake, "start_p99_ms", "StartExecution sent → its own answer (durable), p99", ms(percentile(starts, 0.99)), "ms")
+	return nil
+}
+
+// SWF phases. Each registers a domain of its own on the main server.
+
+// SWF names the bench registers in each SWF phase's domain.
+const (
+	swfTypeName    = "bench"
+	swfTypeVersion = "1"
+)
+
+// setupSWF registers domain, with a workflow type and an activity type
+// whose defaults resolve every timeout: an hour for the activity's
+// timeouts (its heartbeat timeout included) and for the execution, ten
+// minutes for a decision task. Task lists are given per request.
+func setupSWF(ctx context.Context, ep *endpoint, domain string) error {
+	cl := ep.swfCaller()
+	if err := cl.callJSON(ctx, "RegisterDomain", map[string]any{
+		"name": domain, "workflowExecutionRetentionPeriodInDays": "1",
+	}, nil); err != nil {
+		return err
+	}
+	if err := cl.callJSON(ctx, "RegisterWorkflowType", map[string]any{
+		"domain": domain, "name": swfTypeName, "version": swfTypeVersion,
+		"defaultTaskList":                     map[string]any{"name": "bench-decisions"},
+		"defaultExecutionStartToCloseTimeout": "3600",
+		"defaultTaskStartToCloseTimeout":      "600",
+		"defaultChildPolicy":                  "TERMINATE",
+	}, nil); err != nil {
+		return err
+	}
+	return cl.callJSON(ctx, "RegisterActivityType", map[string]any{
+		"domain": domain, "name": swfTypeName, "version": swfTypeVersion,
+		"defaultTaskList":                   map[string]any{"name": "bench-activities"},
+		"defaultTaskScheduleToStartTimeout": "3600",
+		"defaultTaskScheduleToCloseTimeout": "3600",
+		"defaultTaskStartToCloseTimeout":    "3600",
+		"defaultTaskHeartbeatTimeout":       "3600",
+	}, nil)
+}
+
+// swfLoop drives workflows of one domain one after the other on a
+// decision task list and an activity task list of its own, so that each
+// of its polls finds the task its previous request produced. (On shared
+// task lists a loop could take another loop's task and leave its own poll
+// waiting for work that only it would produce.)
+type swfLoop struct {
+	cl                       *caller
+	domain                   string
+	name                     string // names the loop's task lists and workflows
+	workflows                int    // started so far
+	pollDecision, pollActive []byte
+}
+
+func newSWFLoop(ep *endpoint, domain string, i int) *swfLoop {
+	l := &swfLoop{cl: ep.swfCaller(), domain: domain, name: "loop" + strconv.Itoa(i)}
+	l.pollDecision = mustJSON(map[string]any{
+		"domain": domain, "taskList": map[string]any{"name": l.name + "-decisions"}, "identity": "bench-decider",
+	})
+	l.pollActive = mustJSON(map[string]any{
+		"domain": domain, "taskList": map[string]any{"name": l.name + "-activities"}, "identity": "bench-worker",
+	})
+	return l
+}
+
+// swfExecution is a WorkflowExecution on the wire.
+type swfExecution struct {
+	WorkflowID string `json:"workflowId"`
+	RunID      string `json:"runId"`
+}
+
+// start starts the loop's next workflow on its decision task list.
+func (l *swfLoop) start(ctx context.Context) (swfExecution, error) {
+	l.workflows++
+	ex := swfExecution{WorkflowID: l.name + "-" + strconv.Itoa(l.workflows)}
+	var out struct{ RunID string }
+	err := l.cl.callJSON(ctx, "StartWorkflowExecution", map[string]any{
+		"domain":       l.domain,
+		"workflowId":   ex.WorkflowID,
+		"workflowType": map[string]any{"name": swfTypeName, "version": swfTypeVersion},
+		"taskList":     map[string]any{"name": l.name + "-decisions"},
+		"input":        `{"bench":true}`,
+	}, &out)
+	if err == nil && out.RunID == "" {
+		err = errors.New("StartWorkflowExecution answered without a runId")
+	}
+	ex.RunID = out.RunID
+	return ex, err
+}
+
+// decisionTask polls the loop's decision task list, which must answer a
+// decision task of ex whose history holds an event of type want, and
+// returns its token.
+func (l *swfLoop) decisionTask(ctx context.Context, ex swfExecution, want string) (string, error) {
+	type event struct{ EventType string }
+	var task struct {
+		TaskToken         string
+		WorkflowExecution swfExecution
+		NextPageToken     string
+		Events            []event
+	}
+	if err := l.cl.callJSON(ctx, "PollForDecisionTask", l.pollDecision, &task); err != nil {
+		return "", err
+	}
+	switch {
+	case task.TaskToken == "":
+		return "", fmt.Errorf("PollForDecisionTask returned no task within %v although %s has one", serverPollWait, ex.WorkflowID)
+	case task.WorkflowExecution != ex:
+		return "", fmt.Errorf("PollForDecisionTask on %s's task list returned a task of %v", ex.WorkflowID, task.WorkflowExecution)
+	case task.NextPageToken != "":
+		return "", fmt.Errorf("PollForDecisionTask paged a history of %d events", len(task.Events))
+	case !slices.Contains(task.Events, event{want}):
+		return "", fmt.Errorf("the decision task of %s has no %s event: %+v", ex.WorkflowID, want, task.Events)
+	}
+	return task.TaskToken, nil
+}
+
+// decide answers a decision task with one decision.
+func (l *swfLoop) decide(ctx context.Context, token string, decision map[string]any) error {
+	_, err := l.cl.call(ctx, "RespondDecisionTaskCompleted", mustJSON(map[string]any{
+		"taskToken": token, "decisions": []any{decision},
+	}))
+	return err
+}
+
+// scheduleActivity is the decision that schedules the bench's activity
+// on the loop's activity task list.
+func (l *swfLoop) scheduleActivity() map[string]any {
+	return map[string]any{
+		"decisionType": "ScheduleActivityTask",
+		"scheduleActivityTaskDecisionAttributes": map[string]any{
+			"activityType": map[string]any{"name": swfTypeName, "version": swfTypeVersion},
+			"activityId":   "work",
+			"taskList":     map[string]any{"name": l.name + "-activities"},
+			"input":        `{"bench":true}`,
+		},
+	}
+}
+
+var swfCompleteWorkflow = map[string]any{
+	"decisionType": "CompleteWorkflowExecution",
+	"completeWorkflowExecutionDecisionAttributes": map[string]any{"result": `{"done":true}`},
+}
+
+func swfStartTimer(id string) map[string]any {
+	return map[string]any{
+		"decisionType":                 "StartTimer",
+		"startTimerDecisionAttributes": map[string]any{"timerId": id, "startToFireTimeout": "0"},
+	}
+}
+
+// activityTask polls the loop's activity task list, which must answer an
+// activity task of ex, and returns its token.
+func (l *swfLoop) activityTask(ctx context.Context, ex swfExecution) (string, error) {
+	var task struct {
+		TaskToken         string
+		WorkflowExecution swfExecution
+	}
+	if err := l.cl.callJSON(ctx, "PollForActivityTask", l.pollActive, &task); err != nil {
+		return "", err
+	}
+	switch {
+	case task.TaskToken == "":
+		return "", fmt.Errorf("PollForActivityTask returned no task within %v although %s scheduled one", serverPollWait, ex.WorkflowID)
+	case task.WorkflowExecution != ex:
+		return "", fmt.Errorf("PollForActivityTask on %s's task list returned a task of %v", ex.WorkflowID, task.WorkflowExecution)
+	}
+	return task.TaskToken, nil
+}
+
+// heartbeat sends RecordActivityTaskHeartbeat, which must not ask to
+// cancel.
+func (l *swfLoop) heartbeat(ctx context.Context, token string) error {
+	var out struct{ CancelRequested *bool }
+	if err := l.cl.callJSON(ctx, "RecordActivityTaskHeartbeat", mustJSON(map[string]any{"taskToken": token}), &out); err != nil {
+		return err
+	}
+	if out.CancelRequested == nil || *out.CancelRequested {
+		return fmt.Errorf("RecordActivityTaskHeartbeat answered cancelRequested %v, want false", out.CancelRequested)
+	}
+	return nil
+}
+
+// waitCompleted checks that ex has closed as COMPLETED, waiting up to five
+// seconds for it to close.
+func waitCompleted(ctx context.Context, cl *caller, domain string, ex swfExecution) error {
+	deadline := time.Now().Add(5 * time.Second)
+	var out struct {
+		ExecutionInfo struct{ ExecutionStatus, CloseStatus string }
+	}
+	for {
+		if err := cl.callJSON(ctx, "DescribeWorkflowExecution", map[string]any{"domain": domain, "execution": ex}, &out); err != nil {
+			return err
+		}
+		info := out.ExecutionInfo
+		if info.ExecutionStatus == "CLOSED" && info.CloseStatus == "COMPLETED" {
+			return nil
+		}
+		if info.ExecutionStatus != "OPEN" || time.Now().After(deadline) {
+			return fmt.Errorf("workflow %s is %s %s after its completion, want CLOSED COMPLETED", ex.WorkflowID, info.ExecutionStatus, info.CloseStatus)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// runLoops runs loop(ctx, i, deadline) in n goroutines, each until it
+// returns (the loops stop starting work at deadline = now + d, and finish
+// what they started), and returns the time until the last one returned
+// and the CPU time the server and the bench used meanwhile. The first
+// error stops every loop.
+func runLoops(ctx context.Context, ep *endpoint, n int, d time.Duration, loop func(ctx context.Context, i int, deadline time.Time) error) (elapsed, cpu, clientCPU time.Duration, err error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	cpu0, err := ep.proc.cpuTime()
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	own0 := ownCPUTime()
+	start := time.Now()
+	deadline := start.Add(d)
+	for i := range n {
+		wg.Go(func() {
+			if err := loop(ctx, i, deadline); err != nil {
+				cancel(err)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed = time.Since(start)
+	own1 := ownCPUTime()
+	cpu1, err := ep.proc.cpuTime()
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if err := context.Cause(ctx); err != nil {
+		return 0, 0, 0, err
+	}
+	return elapsed, cpu1 - cpu0, own1 - own0, nil
+}
+
+// Phase swf-heartbeat: RecordActivityTaskHeartbeat against the bare
+// handler.
+
+func (b *bench) swfHeartbeat(ctx context.Context, gaffer *endpoint) (err error) {
+	o := b.opts
+	bareSrv, err := b.startBare(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if serr := bareSrv.stop(); serr != nil && err == nil {
+			err = serr
+		}
+	}()
+	bare := &endpoint{url: bareSrv.url, client: b.client, proc: bareSrv}
+
+	// A real activity token: a workflow whose decider schedules one
+	// activity, polled by a worker.
+	const domain = "bench-heartbeat"
+	if err := setupSWF(ctx, gaffer, domain); err != nil {
+		return err
+	}
+	l := newSWFLoop(gaffer, domain, 0)
+	ex, err := l.start(ctx)
+	if err != nil {
+		return err
+	}
+	token, err := l.decisionTask(ctx, ex, "WorkflowExecutionStarted")
+	if err != nil {
+		return err
+	}
+	if err := l.decide(ctx, token, l.scheduleActivity()); err != nil {
+		return err
+	}
+	if token, err = l.activityTask(ctx, ex); err != nil {
+		return err
+	}
+	body := mustJSON(map[string]any{"taskToken": token})
+
+	b.progress("%s: bare handler, %d clients, %v", phaseSWFHeartbeat, o.clients, o.duration)
+	bareRate, bareCPU, bareClientCPU, err := hammer(ctx, bare, swfDialect, o.clients, o.duration, "RecordActivityTaskHeartbeat", body)
+	if err != nil {
+		return fmt.Errorf("bare handler: %w", err)
+	}
+	b.progress("%s: gaffer RecordActivityTaskHeartbeat, %d clients, %v", phaseSWFHeartbeat, o.clients, o.duration)
+	gafferRate, gafferCPU, gafferClientCPU, err := hammer(ctx, gaffer, swfDialect, o.clients, o.duration, "RecordActivityTaskHeartbeat", body)
+	if err != nil {
+		return err
+	}
+	if err := l.heartbeat(ctx, token); err != nil { // still the task's holder
+		return err
+	}
+	ratio := gafferRate / bareRate
+	r := b.report
+	r.add(phaseSWFHeartbeat, "bare_rps", fmt.Sprintf("bare net/http handler, %d clients", o.clients), bareRate, "req/s")
+	r.add(phaseSWFHeartbeat, "gaffer_rps", fmt.Sprintf("gaffer RecordActivityTaskHeartbeat, %d clients", o.clients), gafferRate, "req/s")
+	r.addTarget(phaseSWFHeartbeat, "ratio", "gaffer ÷ bare handler", 100*ratio, "%",
+		fmt.Sprintf(">= %.0f %%", 100*targetHeartbeatRatio), ratio >= targetHeartbeatRatio)
+	r.add(phaseSWFHeartbeat, "bare_cpu_us", "bare handler server CPU per request", micros(bareCPU), "µs")
+	r.add(phaseSWFHeartbeat, "gaffer_cpu_us", "gaffer server CPU per heartbeat", micros(gafferCPU), "µs")
+	r.add(phaseSWFHeartbeat, "client_cpu_us", "bench client CPU per request (mean of both runs)", micros((bareClientCPU+gafferClientCPU)/2), "µs")
+	return nil
+}
+
+// Phase swf-activity: the whole life of a workflow with one activity.
+
+// swfActivitySteps are the requests of one workflow in the swf-activity
+// phase, in order, with the metric of their mean answer time.
+var swfActivitySteps = []struct{ metric, desc string }{
+	{"start_ms", "StartWorkflowExecution"},
+	{"poll_decision_ms", "PollForDecisionTask (first decision task)"},
+	{"schedule_ms", "RespondDecisionTaskCompleted (ScheduleActivityTask)"},
+	{"poll_activity_ms", "PollForActivityTask"},
+	{"heartbeat_ms", "RecordActivityTaskHeartbeat"},
+	{"complete_activity_ms", "RespondActivityTaskCompleted"},
+	{"poll_decision2_ms", "PollForDecisionTask (second decision task)"},
+	{"complete_workflow_ms", "RespondDecisionTaskCompleted (CompleteWorkflowExecution)"},
+}
+
+func (b *bench) swfActivity(ctx context.Context, gaffer *endpoint) error {
+	o := b.opts
+	const domain = "bench-activity"
+	if err := setupSWF(ctx, gaffer, domain); err != nil {
+		return err
+	}
+	loops := make([]*swfLoop, o.workers)
+	for i := range loops {
+		loops[i] = newSWFLoop(gaffer, domain, i)
+	}
+	// What one loop did: workflows completed, the last one, and the sum
+	// of the answer times of each step (swfActivitySteps).
+	type loopResult struct {
+		completed int64
+		last      swfExecution
+		steps     []time.Duration
+	}
+	round := func(d time.Duration) (results []loopResult, elapsed, cpu, clientCPU time.Duration, err error) {
+		results = make([]loopResult, o.workers)
+		for i := range results {
+			results[i].steps = make([]time.Duration, len(swfActivitySteps))
+		}
+		elapsed, cpu, clientCPU, err = runLoops(ctx, gaffer, o.workers, d, func(ctx context.Context, i int, deadline time.Time) error {
+			l, res := loops[i], &results[i]
+			// The requests of one workflow, in the order of swfActivitySteps.
+			var ex swfExecution
+			var decision, activity string
+			steps := []func() error{
+				func() (err error) { ex, err = l.start(ctx); return err },
+				func() (err error) { decision, err = l.decisionTask(ctx, ex, "WorkflowExecutionStarted"); return err },
+				func() error { return l.decide(ctx, decision, l.scheduleActivity()) },
+				func() (err error) { activity, err = l.activityTask(ctx, ex); return err },
+				func() error { return l.heartbeat(ctx, activity) },
+				func() error {
+					_, err := l.cl.call(ctx, "RespondActivityTaskCompleted", mustJSON(map[string]any{"taskToken": activity, "result": `{"done":true}`}))
+					return err
+				},
+				func() (err error) { decision, err = l.decisionTask(ctx, ex, "ActivityTaskCompleted"); return err },
+				func() error { return l.decide(ctx, decision, swfCompleteWorkflow) },
+			}
+			for time.Now().Before(deadline) {
+				for k, step := range steps {
+					t0 := time.Now()
+					err := step()
+					res.steps[k] += time.Since(t0)
+					if err != nil {
+						return err
+					}
+				}
+				res.completed++
+				res.last = ex
+			}
+			return nil
+		})
+		return results, elapsed, cpu, clientCPU, err
+	}
+	b.progress("%s: %d loops, %v", phaseSWFActivity, o.workers, o.duration)
+	if _, _, _, _, err := round(min(o.duration/5, time.Second)); err != nil {
+		return err
+	}
+	results, elapsed, cpu, clientCPU, err := round(o.duration)
+	if err != nil {
+		return err
+	}
+	var completed int64
+	steps := make([]time.Duration, len(swfActivitySteps))
+	cl := gaffer.swfCaller()
+	for _, res := range results {
+		completed += res.completed
+		for i, d := range res.steps {
+			steps[i] += d
+		}
+		if res.completed > 0 {
+			if err := waitCompleted(ctx, cl, domain, res.last); err != nil {
+				return err
+			}
+		}
+	}
+	rate := float64(completed) / elapsed.Seconds()
+	per := time.Duration(max(completed, 1))
+	r := b.report
+	r.add(phaseSWFActivity, "workflows", "workflows completed (CompleteWorkflowExecution answered 200)", float64(completed), "")
+	r.addTarget(phaseSWFActivity, "workflows_per_s", fmt.Sprintf("Start→Decide→Poll→Heartbeat→Complete→Decide, %d loops", o.workers), rate, "wf/s",
+		fmt.Sprintf(">= %d wf/s", targetCycleRate), rate >= targetCycleRate)
+	r.add(phaseSWFActivity, "cpu_us", "gaffer server CPU per workflow (8 requests)", micros(cpu/per), "µs")
+	r.add(phaseSWFActivity, "client_cpu_us", "bench client CPU per workflow", micros(clientCPU/per), "µs")
+	for i, s := range swfActivitySteps {
+		r.add(phaseSWFActivity, s.metric, "mean answer time: "+s.desc, float64(steps[i]/per)/float64(time.Millisecond), "ms")
+	}
+	return nil
+}
+
+// Phase swf-decision: a decision task answered → the next decision task.
+
+func (b *bench) swfDecision(ctx context.Context, gaffer *endpoint) error {
+	o := b.opts
+	const domain = "bench-decision"
+	if err := setupSWF(ctx, gaffer, domain); err != nil {
+		return err
+	}
+	loops := make([]*swfLoop, o.workers)
+	for i := range loops {
+		loops[i] = newSWFLoop(gaffer, domain, i)
+	}
+	type loopResult struct {
+		decisions int64
+		last      swfExecution
+		trips     []time.Duration // StartTimer sent → next decision task received
+	}
+	// Each loop starts a workflow, answers its first swfDecisionTimers
+	// decision tasks with a timer that fires at once (TimerFired schedules
+	// the next decision task) and the last one with
+	// CompleteWorkflowExecution, then starts the next workflow.
+	round := func(d time.Duration) (results []loopResult, elapsed, cpu, clientCPU time.Duration, err error) {
+		results = make([]loopResult, o.workers)
+		elapsed, cpu, clientCPU, err = runLoops(ctx, gaffer, o.workers, d, func(ctx context.Context, i int, deadline time.Time) error {
+			l, res := loops[i], &results[i]
+			for time.Now().Before(deadline) {
+				ex, err := l.start(ctx)
+				if err != nil {
+					return err
+				}
+				token, err := l.decisionTask(ctx, ex, "WorkflowExecutionStarted")
+				if err != nil {
+					return err
+				}
+				for k := range swfDecisionTimers {
+					t0 := time.Now()
+					if err := l.decide(ctx, token, swfStartTimer("t"+strconv.Itoa(k))); err != nil {
+						return err
+					}
+					res.decisions++
+					if token, err = l.decisionTask(ctx, ex, "TimerFired"); err != nil {
+						return err
+					}
+					res.trips = append(res.trips, time.Since(t0))
+				}
+				if err := l.decide(ctx, token, swfCompleteWorkflow); err != nil {
+					return err
+				}
+				res.decisions++
+				res.last = ex
+			}
+			return nil
+		})
+		return results, elapsed, cpu, clientCPU, err
+	}
+	b.progress("%s: %d loops, %d timers per workflow, %v", phaseSWFDecision, o.workers, swfDecisionTimers, o.duration)
+	if _, _, _, _, err := round(min(o.duration/5, time.Second)); err != nil {
+		return err
+	}
+	results, elapsed, cpu, clientCPU, err := round(o.duration)
+	if err != nil {
+		return err
+	}
+	var decisions int64
+	var trips []time.Duration
+	cl := gaffer.swfCaller()
+	for _, res := range results {
+		decisions += res.decisions
+		trips = append(trips, res.trips...)
+		if res.decisions > 0 {
+			if err := waitCompleted(ctx, cl, domain, res.last); err != nil {
+				return err
+			}
+		}
+	}
+	if len(trips) == 0 {
+		return errors.New("no decision round trip completed")
+	}
+	slices.Sort(trips)
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	rate := float64(decisions) / elapsed.Seconds()
+	per := time.Duration(max(decisions, 1))
+	r := b.report
+	r.add(phaseSWFDecision, "decisions", "decision tasks answered (RespondDecisionTaskCompleted answered 200)", float64(decisions), "")
+	r.addTarget(phaseSWFDecision, "decisions_per_s", fmt.Sprintf("decision tasks answered, %d loops, %d timers + 1 completion per workflow", o.workers, swfDecisionTimers), rate, "dec/s",
+		fmt.Sprintf(">= %d dec/s", targetCycleRate), rate >= targetCycleRate)
+	r.add(phaseSWFDecision, "round_trip_p50_ms", "StartTimer(0) answer sent → next decision task received, p50", ms(percentile(trips, 0.50)), "ms")
+	r.add(phaseSWFDecision, "round_trip_p99_ms", "StartTimer(0) answer sent → next decision task received, p99", ms(percentile(trips, 0.99)), "ms")
+	r.add(phaseSWFDecision, "cpu_us", "gaffer server CPU per decision task", micros(cpu/per), "µs")
+	r.add(phaseSWFDecision, "client_cpu_us", "bench client CPU per decision task", micros(clientCPU/per), "µs")
 	return nil
 }
 
@@ -1053,13 +1604,20 @@ type endpoint struct {
 	proc   *proc // the server process
 }
 
-func (ep *endpoint) caller() *caller {
-	return &caller{ep: ep, headers: map[string]http.Header{}}
+// caller returns a Step Functions caller.
+func (ep *endpoint) caller() *caller { return ep.callerFor(sfnDialect) }
+
+// swfCaller returns an SWF caller.
+func (ep *endpoint) swfCaller() *caller { return ep.callerFor(swfDialect) }
+
+func (ep *endpoint) callerFor(dl dialect) *caller {
+	return &caller{ep: ep, dialect: dl, headers: map[string]http.Header{}}
 }
 
 // caller makes one request at a time, reusing its headers and buffer.
 type caller struct {
 	ep      *endpoint
+	dialect dialect
 	headers map[string]http.Header // by operation
 	buf     bytes.Buffer
 }
@@ -1069,9 +1627,9 @@ func (cl *caller) header(op string) http.Header {
 	if !ok {
 		h = http.Header{
 			"Content-Type":  {amzJSON},
-			"X-Amz-Target":  {targetPrefix + op},
+			"X-Amz-Target":  {cl.dialect.targetPrefix + op},
 			"X-Amz-Date":    {"20260101T000000Z"},
-			"Authorization": {benchAuth},
+			"Authorization": {cl.dialect.auth},
 			"User-Agent":    {"gaffer-bench aws-sdk-go-v2/1.0"},
 		}
 		cl.headers[op] = h
