@@ -55,10 +55,7 @@ func (s *Service) PollForActivityTask(ctx context.Context, in *pollForActivityTa
 	if err := checkName("taskList.name", in.TaskList.Name); err != nil {
 		return nil, err
 	}
-	if err := s.view(ctx, func(tx store.Tx) error {
-		_, err := loadDomain(tx, in.Domain)
-		return err
-	}); err != nil {
+	if err := s.checkDomain(ctx, in.Domain); err != nil {
 		return nil, err
 	}
 	deadline := s.eng.Now().Add(s.maxPoll)

@@ -121,10 +121,7 @@ func (s *Service) PollForDecisionTask(ctx context.Context, in *pollForDecisionTa
 	if in.NextPageToken != "" {
 		return s.nextDecisionPage(ctx, in)
 	}
-	if err := s.view(ctx, func(tx store.Tx) error {
-		_, err := loadDomain(tx, in.Domain)
-		return err
-	}); err != nil {
+	if err := s.checkDomain(ctx, in.Domain); err != nil {
 		return nil, err
 	}
 	deadline := s.eng.Now().Add(s.maxPoll)

@@ -17,6 +17,7 @@ import (
 	"maps"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -43,6 +44,26 @@ type Service struct {
 	log     *slog.Logger
 	account string
 	maxPoll time.Duration
+
+	// domains holds the names of domains known to exist. SWF domains are
+	// never deleted, so a name once seen stays valid: polls, the hottest
+	// callers, check here before reading the store.
+	domains sync.Map
+}
+
+// checkDomain answers UnknownResourceFault unless the domain exists.
+func (s *Service) checkDomain(ctx context.Context, name string) error {
+	if _, ok := s.domains.Load(name); ok {
+		return nil
+	}
+	err := s.view(ctx, func(tx store.Tx) error {
+		_, err := loadDomain(tx, name)
+		return err
+	})
+	if err == nil {
+		s.domains.Store(name, struct{}{})
+	}
+	return err
 }
 
 // New returns the service and registers it with the engine as the owner of
