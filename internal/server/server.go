@@ -17,6 +17,7 @@ import (
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/engine"
+	"github.com/gaffer-dev/gaffer/internal/pipeline"
 	"github.com/gaffer-dev/gaffer/internal/sfn"
 	"github.com/gaffer-dev/gaffer/internal/store"
 	"github.com/gaffer-dev/gaffer/internal/store/sqlite"
@@ -76,14 +77,8 @@ func New(cfg Config) (*Server, error) {
 	eng := engine.New(engine.Config{Store: st, Logger: cfg.Logger.With("component", "engine"), FlushInterval: cfg.FlushInterval})
 	states := sfn.New(sfn.Config{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
 	workflows := swf.New(swf.Config{Engine: eng, Logger: cfg.Logger.With("component", "swf"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
-	// Data Pipeline is routed but not implemented yet: its operations
-	// answer UnknownOperationException.
-	pipeline := &awsapi.Service{
-		Model: awsapi.EmbeddedModel("datapipeline"), ErrorNamespace: "com.amazon.setl.webservice",
-		ValidationErrorCode: "InvalidRequestException", InternalErrorCode: "InternalServiceError",
-		Statuses: map[string]int{"InternalServiceError": http.StatusInternalServerError},
-	}
-	api := awsapi.NewHandler(awsapi.Config{Logger: cfg.Logger.With("component", "awsapi")}, states.API(), workflows.API(), pipeline)
+	pipelines := pipeline.New(pipeline.Config{Engine: eng, Logger: cfg.Logger.With("component", "pipeline"), Account: cfg.Account})
+	api := awsapi.NewHandler(awsapi.Config{Logger: cfg.Logger.With("component", "awsapi")}, states.API(), workflows.API(), pipelines.API())
 
 	mux := http.NewServeMux()
 	mux.Handle("POST /", api)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/swf"
 
@@ -86,6 +87,11 @@ func SFN(endpoint string) *sfn.Client {
 // SWF returns a Simple Workflow Service client for the server at endpoint.
 func SWF(endpoint string) *swf.Client {
 	return swf.NewFromConfig(AWSConfig(endpoint))
+}
+
+// DataPipeline returns a Data Pipeline client for the server at endpoint.
+func DataPipeline(endpoint string) *datapipeline.Client {
+	return datapipeline.NewFromConfig(AWSConfig(endpoint))
 }
 
 var (

@@ -1,0 +1,287 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/store"
+)
+
+// Limits.
+const (
+	// listPageSize is the number of pipelines in one ListPipelines page:
+	// what one DescribePipelines call takes.
+	listPageSize = 25
+	// maxDescribePipelines is the most ids DescribePipelines takes (model
+	// documentation).
+	maxDescribePipelines = 25
+	// pipelineIDLength is the number of characters after "df-".
+	pipelineIDLength = 19
+)
+
+func (s *Service) pipelineOps() map[string]awsapi.Operation {
+	return map[string]awsapi.Operation{
+		"CreatePipeline":    awsapi.Op(s.CreatePipeline),
+		"DeletePipeline":    awsapi.Op(s.DeletePipeline),
+		"DescribePipelines": awsapi.Op(s.DescribePipelines),
+		"ListPipelines":     awsapi.Op(s.ListPipelines),
+	}
+}
+
+type createPipelineInput struct {
+	Name        string `json:"name"`
+	UniqueID    string `json:"uniqueId"`
+	Description string `json:"description"`
+	Tags        []Tag  `json:"tags"`
+}
+
+type createPipelineOutput struct {
+	PipelineID string `json:"pipelineId"`
+}
+
+type pipelineIDInput struct {
+	PipelineID string `json:"pipelineId"`
+}
+
+type describePipelinesInput struct {
+	PipelineIDs []string `json:"pipelineIds"`
+}
+
+// PipelineDescription is what DescribePipelines tells of a pipeline.
+type PipelineDescription struct {
+	PipelineID  string  `json:"pipelineId"`
+	Name        string  `json:"name"`
+	Fields      []Field `json:"fields"`
+	Description string  `json:"description,omitempty"`
+	Tags        []Tag   `json:"tags,omitempty"`
+}
+
+type describePipelinesOutput struct {
+	PipelineDescriptionList []PipelineDescription `json:"pipelineDescriptionList"`
+}
+
+type listPipelinesInput struct {
+	Marker string `json:"marker"`
+}
+
+// PipelineIDName names a pipeline in ListPipelines.
+type PipelineIDName struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type listPipelinesOutput struct {
+	PipelineIDList []PipelineIDName `json:"pipelineIdList"`
+	Marker         string           `json:"marker,omitempty"`
+	HasMoreResults bool             `json:"hasMoreResults"`
+}
+
+// newPipelineID returns a pipeline id no pipeline, live or deleted, has.
+func newPipelineID(tx store.Tx) (string, error) {
+	for {
+		// rand.Text is base32: upper-case letters and the digits 2-7.
+		id := "df-" + rand.Text()[:pipelineIDLength]
+		taken := false
+		for _, kind := range []string{kindPipeline, kindDeleted} {
+			_, err := tx.GetObject(kind, id)
+			if err == nil {
+				taken = true
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return "", err
+			}
+		}
+		if !taken {
+			return id, nil
+		}
+	}
+}
+
+// CreatePipeline creates an empty pipeline, or returns the id of the one
+// already created with the same name and uniqueId.
+func (s *Service) CreatePipeline(ctx context.Context, in *createPipelineInput) (*createPipelineOutput, error) {
+	tags, err := mergeTags(nil, in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	now := s.eng.Now().UTC()
+	var id string
+	err = s.update(ctx, func(tx store.Tx) error {
+		idx := uniqueIndex{}
+		if _, err := store.GetJSON(tx, kindUniqueID, in.UniqueID, &idx); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if existing, ok := idx[in.Name]; ok {
+			id = existing
+			return nil
+		}
+		newID, err := newPipelineID(tx)
+		if err != nil {
+			return err
+		}
+		p := &pipelineRecord{
+			ID:          newID,
+			Name:        in.Name,
+			UniqueID:    in.UniqueID,
+			Description: in.Description,
+			Tags:        tags,
+			State:       statePending,
+			Created:     now,
+			Account:     s.account,
+			Creator:     s.account,
+		}
+		body, err := json.Marshal(p)
+		if err != nil {
+			return fmt.Errorf("encode pipeline: %w", err)
+		}
+		if err := tx.InsertObject(&store.Object{Kind: kindPipeline, ID: p.ID, Status: p.State, Body: body}); err != nil {
+			return err
+		}
+		idx[in.Name] = p.ID
+		if err := store.PutJSON(tx, &store.Object{Kind: kindUniqueID, ID: in.UniqueID}, idx); err != nil {
+			return err
+		}
+		id = p.ID
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &createPipelineOutput{PipelineID: id}, nil
+}
+
+// DeletePipeline deletes a pipeline and its definitions, leaving a
+// tombstone so that its id answers PipelineDeletedException from then on.
+func (s *Service) DeletePipeline(ctx context.Context, in *pipelineIDInput) (*struct{}, error) {
+	now := s.eng.Now().UTC()
+	err := s.update(ctx, func(tx store.Tx) error {
+		p, err := loadPipeline(tx, in.PipelineID)
+		var ae *awsapi.Error
+		if errors.As(err, &ae) && ae.Code == errPipelineDeleted {
+			// The model gives DeletePipeline no PipelineDeletedException.
+			return awsapi.Errorf(errPipelineNotFound, "Pipeline %s does not exist: it was deleted", in.PipelineID)
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteObject(kindPipeline, p.ID); err != nil {
+			return err
+		}
+		for _, v := range []string{versionLatest, versionActive} {
+			if err := tx.DeleteObject(kindDefinition, definitionID(p.ID, v)); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		if err := forgetUniqueID(tx, p); err != nil {
+			return err
+		}
+		return store.PutJSON(tx, &store.Object{Kind: kindDeleted, ID: p.ID},
+			&tombstone{ID: p.ID, Name: p.Name, UniqueID: p.UniqueID, Deleted: now})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &struct{}{}, nil
+}
+
+// forgetUniqueID frees the (name, uniqueId) of a deleted pipeline.
+func forgetUniqueID(tx store.Tx, p *pipelineRecord) error {
+	idx := uniqueIndex{}
+	if _, err := store.GetJSON(tx, kindUniqueID, p.UniqueID, &idx); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	if idx[p.Name] != p.ID {
+		return nil
+	}
+	delete(idx, p.Name)
+	if len(idx) == 0 {
+		return tx.DeleteObject(kindUniqueID, p.UniqueID)
+	}
+	return store.PutJSON(tx, &store.Object{Kind: kindUniqueID, ID: p.UniqueID}, idx)
+}
+
+// DescribePipelines describes up to 25 pipelines, in the order asked.
+func (s *Service) DescribePipelines(ctx context.Context, in *describePipelinesInput) (*describePipelinesOutput, error) {
+	if n := len(in.PipelineIDs); n > maxDescribePipelines {
+		return nil, invalid("Too many pipelineIds: DescribePipelines takes at most %d (got %d)", maxDescribePipelines, n)
+	}
+	out := &describePipelinesOutput{PipelineDescriptionList: []PipelineDescription{}}
+	err := s.view(ctx, func(tx store.Tx) error {
+		for _, id := range in.PipelineIDs {
+			p, err := loadPipeline(tx, id)
+			if err != nil {
+				return err
+			}
+			out.PipelineDescriptionList = append(out.PipelineDescriptionList, p.describe())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// describe returns the pipeline's description, its fields in the order of
+// AWS's example.
+func (p *pipelineRecord) describe() PipelineDescription {
+	fields := []Field{strField("@pipelineState", p.State)}
+	if p.Description != "" {
+		fields = append(fields, strField("description", p.Description))
+	}
+	fields = append(fields,
+		strField("name", p.Name),
+		strField("@creationTime", p.Created.UTC().Format(fieldTime)),
+		strField("@id", p.ID),
+		strField("@sphere", spherePipeline),
+	)
+	if p.Version > 0 {
+		fields = append(fields, strField("@version", strconv.Itoa(p.Version)))
+	}
+	fields = append(fields,
+		strField("@userId", p.Creator),
+		strField("@accountId", p.Account),
+		strField("uniqueId", p.UniqueID),
+		strField("pipelineCreator", p.Creator),
+	)
+	return PipelineDescription{PipelineID: p.ID, Name: p.Name, Fields: fields, Description: p.Description, Tags: p.Tags}
+}
+
+// ListPipelines lists the live pipelines, oldest first, 25 a page.
+func (s *Service) ListPipelines(ctx context.Context, in *listPipelinesInput) (*listPipelinesOutput, error) {
+	listing := awsapi.ListingKey("ListPipelines")
+	after, err := parseMarker(listing, in.Marker)
+	if err != nil {
+		return nil, err
+	}
+	var objs []*store.Object
+	err = s.view(ctx, func(tx store.Tx) error {
+		var err error
+		objs, err = tx.ListObjects(store.ObjectQuery{Kind: kindPipeline, AfterSeq: after, Limit: listPageSize + 1})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &listPipelinesOutput{PipelineIDList: []PipelineIDName{}}
+	if len(objs) > listPageSize {
+		objs = objs[:listPageSize]
+		out.HasMoreResults = true
+		out.Marker = pageToken(listing, objs[len(objs)-1].Seq)
+	}
+	for _, o := range objs {
+		var p pipelineRecord
+		if err := json.Unmarshal(o.Body, &p); err != nil {
+			return nil, fmt.Errorf("decode pipeline %s: %w", o.ID, err)
+		}
+		out.PipelineIDList = append(out.PipelineIDList, PipelineIDName{ID: p.ID, Name: p.Name})
+	}
+	return out, nil
+}

@@ -1,0 +1,177 @@
+// Package pipeline is gaffer's AWS Data Pipeline dialect. This first part is
+// the control plane: pipelines, their definitions (pipeline objects,
+// parameter objects and values) with AWS's validation, the component
+// objects they define (DescribeObjects, QueryObjects) and tags.
+//
+// # Records
+//
+// Everything is a store.Object with a JSON body (see records.go):
+//
+//   - a pipeline (kind "pipeline.pipeline", ID its pipelineId, Status its
+//     @pipelineState) holds its name, uniqueId, description, tags, creation
+//     time, the state (PENDING until activated) and the version counters of
+//     its definitions;
+//   - a deleted pipeline leaves a tombstone (kind "pipeline.deleted"), so that
+//     its id answers PipelineDeletedException while an id never issued
+//     answers PipelineNotFoundException;
+//   - a uniqueId index (kind "pipeline.uniqueid", ID the uniqueId) maps each
+//     pipeline name created with that uniqueId to its pipelineId: CreatePipeline
+//     is idempotent per (name, uniqueId), as AWS documents;
+//   - a definition (kind "pipeline.definition", ID "<pipelineId>|latest")
+//     is the last definition PutPipelineDefinition saved. Activation (a later
+//     part) copies it to "<pipelineId>|active".
+//
+// # Decisions where AWS is silent
+//
+//   - Pipeline ids are "df-" and 19 upper-case letters and digits, like
+//     AWS's examples (df-06372391ZG65EXAMPLE). A pipelineId that is not of
+//     the form "df-" + upper-case letters and digits answers
+//     InvalidRequestException; a well-formed one never issued answers
+//     PipelineNotFoundException; a deleted one PipelineDeletedException
+//     (DeletePipeline, whose model has no PipelineDeletedException, answers
+//     PipelineNotFoundException for it).
+//   - CreatePipeline with a uniqueId already used under another name creates
+//     a new pipeline: AWS keys idempotency on the (name, uniqueId)
+//     combination. Deleting a pipeline frees its (name, uniqueId).
+//   - ListPipelines pages hold 25 pipelines (what one DescribePipelines call
+//     takes), oldest first. Every paged answer carries hasMoreResults; the
+//     last page has no marker.
+//   - PutPipelineDefinition with validation errors stores nothing and
+//     answers errored=true with the errors (never an HTTP error); warnings
+//     alone do not stop it. See validate.go for the rules.
+//   - GetPipelineDefinition of a pipeline with no definition answers an
+//     empty one; version "active" before any activation answers
+//     InvalidRequestException.
+//   - DescribeObjects and QueryObjects see the components of the latest
+//     definition; the INSTANCE and ATTEMPT spheres are empty until
+//     activation exists. DescribeObjects leaves out ids the definition does
+//     not have. With evaluateExpressions, expressions that are plain
+//     references (#{myParameter}, #{field}, #{parent.field}, #{@id}) are
+//     replaced by their values; functions and runtime fields are left as
+//     written.
+//
+// Data Pipeline field values are strings; times in them are UTC
+// "YYYY-MM-DDTHH:MM:SS".
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"maps"
+	"net/http"
+	"strings"
+
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/engine"
+	"github.com/gaffer-dev/gaffer/internal/store"
+)
+
+// Config configures the Data Pipeline service.
+type Config struct {
+	Engine  *engine.Engine
+	Logger  *slog.Logger
+	Account string // AWS account id (@accountId, @userId); default "000000000000"
+}
+
+// Service implements the Data Pipeline operations.
+type Service struct {
+	eng     *engine.Engine
+	log     *slog.Logger
+	account string
+}
+
+// New returns the service.
+func New(cfg Config) *Service {
+	s := &Service{eng: cfg.Engine, log: cfg.Logger, account: cfg.Account}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.account == "" {
+		s.account = "000000000000"
+	}
+	return s
+}
+
+// API returns the wire description of the service for awsapi. Each area of
+// the service registers its own operations; the others answer
+// UnknownOperationException.
+func (s *Service) API() *awsapi.Service {
+	ops := map[string]awsapi.Operation{}
+	maps.Copy(ops, s.pipelineOps())
+	maps.Copy(ops, s.definitionOps())
+	maps.Copy(ops, s.objectOps())
+	maps.Copy(ops, s.tagOps())
+	return &awsapi.Service{
+		Model:               awsapi.EmbeddedModel("datapipeline"),
+		ErrorNamespace:      "com.amazon.setl.webservice",
+		Statuses:            errorStatuses,
+		ValidationErrorCode: errInvalidRequest,
+		InternalErrorCode:   errInternal,
+		Ops:                 ops,
+	}
+}
+
+// Error names, as the model spells them.
+const (
+	errInvalidRequest   = "InvalidRequestException"
+	errInternal         = "InternalServiceError"
+	errPipelineNotFound = "PipelineNotFoundException"
+	errPipelineDeleted  = "PipelineDeletedException"
+)
+
+// errorStatuses lists the Data Pipeline errors whose HTTP status is not 400.
+var errorStatuses = map[string]int{
+	errInternal: http.StatusInternalServerError,
+}
+
+// invalid returns an InvalidRequestException.
+func invalid(format string, args ...any) error {
+	return awsapi.Errorf(errInvalidRequest, format, args...)
+}
+
+// storeErr maps store errors that a client can act on.
+func storeErr(err error) error {
+	if errors.Is(err, store.ErrOverloaded) {
+		return awsapi.Throttling("gaffer is overloaded: too many writes are queued; retry with back-off")
+	}
+	return err
+}
+
+// update runs fn in a write transaction, mapping store errors.
+func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
+	return storeErr(s.eng.Update(ctx, fn))
+}
+
+// view runs fn in a read transaction.
+func (s *Service) view(ctx context.Context, fn func(tx store.Tx) error) error {
+	return storeErr(s.eng.View(ctx, fn))
+}
+
+// checkPipelineID checks that id has the form of a pipeline id: "df-" and
+// upper-case letters and digits.
+func checkPipelineID(id string) error {
+	rest, ok := strings.CutPrefix(id, "df-")
+	good := ok && rest != ""
+	for i := 0; good && i < len(rest); i++ {
+		c := rest[i]
+		good = c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
+	if !good {
+		return invalid("Invalid pipelineId '%s': a pipeline id is 'df-' followed by upper-case letters and digits, as CreatePipeline returns it", id)
+	}
+	return nil
+}
+
+// pageToken encodes a listing's position as a marker.
+func pageToken(key string, pos int64) string { return awsapi.PageToken(key, pos) }
+
+// parseMarker decodes a marker made by pageToken for the same listing; ""
+// is the start.
+func parseMarker(key, marker string) (int64, error) {
+	pos, ok := awsapi.ParsePageToken(key, marker)
+	if !ok {
+		return 0, invalid("Invalid marker: it is not a marker of this listing; pass the marker of the previous answer unchanged")
+	}
+	return pos, nil
+}
