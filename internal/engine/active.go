@@ -99,15 +99,3 @@ type beat struct {
 	at      time.Time
 	details []byte
 }
-
-// count reports how many attempts are started.
-func (a *active) count() int {
-	n := 0
-	for i := range a.shards {
-		s := &a.shards[i]
-		s.mu.RLock()
-		n += len(s.m)
-		s.mu.RUnlock()
-	}
-	return n
-}

@@ -79,9 +79,3 @@ func (d *deadlines) due(now time.Time, buf []deadline) ([]deadline, time.Time) {
 	}
 	return buf, d.h[0].at
 }
-
-func (d *deadlines) len() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return len(d.h)
-}
