@@ -489,23 +489,26 @@ func (e *Engine) AcknowledgeCancel(ctx context.Context, token string, details []
 	return e.finish(ctx, token, Outcome{Kind: Canceled, Details: details})
 }
 
-// TaskOf returns the open task that token names, for dialects that need to
-// check it (which queue, which owner) before acting.
-func (e *Engine) TaskOf(ctx context.Context, token string) (*store.Task, error) {
+// OpenTask returns, within tx, the started task whose current attempt
+// token names, or ErrInvalidToken / ErrTaskClosed. It is for dialects that
+// act on a token beyond the engine's verbs (Data Pipeline's
+// ReportTaskProgress records the runner's acknowledgement on its attempt).
+func (e *Engine) OpenTask(tx store.Tx, token string) (*store.Task, error) {
 	ref, err := e.tokens.decode(token)
 	if err != nil {
 		return nil, ErrInvalidToken
 	}
-	var t *store.Task
-	err = e.store.View(ctx, func(tx store.Tx) error {
-		var err error
-		t, err = tx.GetTask(ref.taskID)
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (t.Attempt != ref.attempt || t.State != store.TaskStarted)) {
+	t, err := tx.GetTask(ref.taskID)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrTaskClosed
 	}
-	return t, err
+	if err != nil {
+		return nil, err
+	}
+	if t.State != store.TaskStarted || t.Attempt != ref.attempt {
+		return nil, ErrTaskClosed
+	}
+	return t, nil
 }
 
 func (e *Engine) finish(ctx context.Context, token string, o Outcome) error {

@@ -520,3 +520,31 @@ func BenchmarkScheduleStartComplete(b *testing.B) {
 		}
 	})
 }
+
+func TestOpenTask(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	sched := b.schedule(t, "q", func(tk *store.Task) { tk.OwnerRef = "attempt-1" })
+	_, tok := b.poll(t, "q", time.Second)
+	open := func(token string) (*store.Task, error) {
+		var got *store.Task
+		err := b.eng.View(context.Background(), func(tx store.Tx) error {
+			var err error
+			got, err = b.eng.OpenTask(tx, token)
+			return err
+		})
+		return got, err
+	}
+	if got, err := open(tok); err != nil || got.ID != sched.ID || got.OwnerRef != "attempt-1" {
+		t.Fatalf("OpenTask = %+v, %v; want task %d", got, err, sched.ID)
+	}
+	if _, err := open("garbage"); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("OpenTask(garbage): %v, want ErrInvalidToken", err)
+	}
+	if err := b.eng.Complete(context.Background(), tok, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := open(tok); !errors.Is(err, ErrTaskClosed) {
+		t.Fatalf("OpenTask after complete: %v, want ErrTaskClosed", err)
+	}
+}

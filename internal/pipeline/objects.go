@@ -79,8 +79,14 @@ type queryObjectsOutput struct {
 }
 
 // componentStatus is the @status of a pipeline's components: PENDING
-// until the pipeline is activated.
-func componentStatus(p *pipelineRecord) string { return statePending }
+// until the pipeline is activated, then the pipeline's state (SCHEDULED,
+// INACTIVE, FINISHED).
+func componentStatus(p *pipelineRecord) string {
+	if p.State == "" {
+		return statePending
+	}
+	return p.State
+}
 
 // systemFields returns the read-only fields the service adds to a
 // component.
@@ -118,7 +124,14 @@ func (s *Service) DescribeObjects(ctx context.Context, in *describeObjectsInput)
 			return err
 		}
 		def, err := componentDefinition(tx, p)
-		if err != nil || def == nil {
+		if err != nil {
+			return err
+		}
+		if def == nil {
+			def = &definitionRecord{}
+		}
+		rv, err := newRunView(tx, p)
+		if err != nil {
 			return err
 		}
 		ix := newIndex(def.Objects)
@@ -126,6 +139,13 @@ func (s *Service) DescribeObjects(ctx context.Context, in *describeObjectsInput)
 		for i := int(min(pos, int64(len(ids)))); i < len(ids); i++ {
 			o := ix.byID[ids[i]]
 			if o == nil {
+				ro, err := rv.runObject(tx, ids[i], in.EvaluateExpressions)
+				if err != nil {
+					return err
+				}
+				if ro != nil {
+					out.PipelineObjects = append(out.PipelineObjects, *ro)
+				}
 				continue
 			}
 			obj := PipelineObject{ID: o.ID, Name: o.Name, Fields: make([]Field, 0, len(o.Fields)+4)}
@@ -187,7 +207,20 @@ func (s *Service) QueryObjects(ctx context.Context, in *queryObjectsInput) (*que
 			return err
 		}
 		if in.Sphere != sphereComponent {
-			return nil // no instances or attempts before activation
+			rv, err := newRunView(tx, p)
+			if err != nil {
+				return err
+			}
+			objs, err := rv.sphereObjects(tx, in.Sphere)
+			if err != nil {
+				return err
+			}
+			for i := range objs {
+				if matchesFields(&objs[i], selectors) {
+					matched = append(matched, objs[i].ID)
+				}
+			}
+			return nil
 		}
 		def, err := componentDefinition(tx, p)
 		if err != nil || def == nil {
@@ -324,6 +357,9 @@ type evalEnv struct {
 	ix         *index
 	pipelineID string
 	params     map[string][]string
+	// runtime holds an instance's runtime fields (@scheduledStartTime...)
+	// when evaluating in its context; nil for components.
+	runtime map[string]string
 }
 
 // evalString replaces the expressions in s that can be evaluated in the
@@ -372,6 +408,9 @@ func (e *evalEnv) eval(o *PipelineObject, x exprNode, depth int) (string, bool) 
 // object o refers to.
 func (e *evalEnv) resolve(o *PipelineObject, path []string, depth int) (string, bool) {
 	if len(path) == 1 {
+		if v, ok := e.runtime[path[0]]; ok {
+			return v, true
+		}
 		for _, id := range []string{path[0], "*" + path[0], strings.TrimPrefix(path[0], "*")} {
 			if vals, ok := e.params[id]; ok {
 				if len(vals) != 1 {

@@ -176,6 +176,9 @@ func (s *Service) DeletePipeline(ctx context.Context, in *pipelineIDInput) (*str
 				return err
 			}
 		}
+		if err := s.deleteRun(tx, p.ID); err != nil {
+			return err
+		}
 		if err := forgetUniqueID(tx, p); err != nil {
 			return err
 		}

@@ -57,6 +57,13 @@ type pipelineRecord struct {
 	// ActiveVersion is the version of the definition last activated (0:
 	// never activated).
 	ActiveVersion int `json:"activeVersion,omitempty"`
+	// Run numbers the activations that started a run; Activated is when
+	// the current run started (startAt FIRST_ACTIVATION_DATE_TIME).
+	Run       int       `json:"run,omitempty"`
+	Activated time.Time `json:"activated,omitzero"`
+	// Paused holds, per Schedule id, the next period of a schedule whose
+	// timer fired while the pipeline was deactivated.
+	Paused map[string]int `json:"paused,omitempty"`
 }
 
 // tombstone is what a deleted pipeline leaves.

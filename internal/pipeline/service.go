@@ -1,7 +1,11 @@
-// Package pipeline is gaffer's AWS Data Pipeline dialect. This first part is
-// the control plane: pipelines, their definitions (pipeline objects,
-// parameter objects and values) with AWS's validation, the component
-// objects they define (DescribeObjects, QueryObjects) and tags.
+// Package pipeline is gaffer's AWS Data Pipeline dialect: the control plane
+// (pipelines, their definitions with AWS's validation, the component
+// objects they define, tags), activation with its instances and attempts
+// (activate.go, instances.go) and the task-runner calls (runner.go:
+// PollForTask, ReportTaskProgress, SetTaskStatus,
+// ReportTaskRunnerHeartbeat). The service is the engine's owner of kind
+// "pipeline": each attempt is one engine task in the queue of its worker
+// group, and its taskId is the engine token.
 //
 // # Records
 //
@@ -18,8 +22,10 @@
 //     pipeline name created with that uniqueId to its pipelineId: CreatePipeline
 //     is idempotent per (name, uniqueId), as AWS documents;
 //   - a definition (kind "pipeline.definition", ID "<pipelineId>|latest")
-//     is the last definition PutPipelineDefinition saved. Activation (a later
-//     part) copies it to "<pipelineId>|active".
+//     is the last definition PutPipelineDefinition saved. Activation
+//     copies it to "<pipelineId>|active";
+//   - instances, attempts, registered task runners and the taskId index:
+//     see activate.go and runner.go.
 //
 // # Decisions where AWS is silent
 //
@@ -43,9 +49,9 @@
 //     empty one; version "active" before any activation answers
 //     InvalidRequestException.
 //   - DescribeObjects and QueryObjects see the components of the latest
-//     definition; the INSTANCE and ATTEMPT spheres are empty until
-//     activation exists. DescribeObjects leaves out ids the definition does
-//     not have. With evaluateExpressions, expressions that are plain
+//     definition, and the instances and attempts of the runs (INSTANCE and
+//     ATTEMPT spheres; their component fields come from the active
+//     definition). DescribeObjects leaves out ids it does not know. With evaluateExpressions, expressions that are plain
 //     references (#{myParameter}, #{field}, #{parent.field}, #{@id}) are
 //     replaced by their values; functions and runtime fields are left as
 //     written.
@@ -61,6 +67,7 @@ import (
 	"maps"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/engine"
@@ -72,6 +79,16 @@ type Config struct {
 	Engine  *engine.Engine
 	Logger  *slog.Logger
 	Account string // AWS account id (@accountId, @userId); default "000000000000"
+	// MaxPollWait caps PollForTask's long poll (AWS: 90 s, the default).
+	MaxPollWait time.Duration
+	// AckTimeout is the acknowledgement window: a task not acknowledged
+	// by a first ReportTaskProgress this long after PollForTask handed it
+	// out is given up (attempt TIMEDOUT) and retried. Default 2 minutes, as
+	// AWS.
+	AckTimeout time.Duration
+	// RetryDelay is the wait before retrying a failed attempt when the
+	// activity has no retryDelay field. Default 2 minutes.
+	RetryDelay time.Duration
 }
 
 // Service implements the Data Pipeline operations.
@@ -79,11 +96,28 @@ type Service struct {
 	eng     *engine.Engine
 	log     *slog.Logger
 	account string
+
+	maxPoll    time.Duration
+	ackTimeout time.Duration
+	retryDelay time.Duration
+	acked      ackCache
 }
 
 // New returns the service.
 func New(cfg Config) *Service {
-	s := &Service{eng: cfg.Engine, log: cfg.Logger, account: cfg.Account}
+	s := &Service{eng: cfg.Engine, log: cfg.Logger, account: cfg.Account, maxPoll: cfg.MaxPollWait, ackTimeout: cfg.AckTimeout, retryDelay: cfg.RetryDelay}
+	if s.maxPoll <= 0 || s.maxPoll > maxPipelinePoll {
+		s.maxPoll = maxPipelinePoll
+	}
+	if s.ackTimeout <= 0 {
+		s.ackTimeout = defaultAckTimeout
+	}
+	if s.retryDelay <= 0 {
+		s.retryDelay = defaultRetryDelay
+	}
+	if s.eng != nil {
+		s.eng.RegisterOwner(ownerKind, owner{s})
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -102,6 +136,7 @@ func (s *Service) API() *awsapi.Service {
 	maps.Copy(ops, s.definitionOps())
 	maps.Copy(ops, s.objectOps())
 	maps.Copy(ops, s.tagOps())
+	maps.Copy(ops, s.runnerOps())
 	return &awsapi.Service{
 		Model:               awsapi.EmbeddedModel("datapipeline"),
 		ErrorNamespace:      "com.amazon.setl.webservice",

@@ -38,6 +38,9 @@ type Config struct {
 	Logger *slog.Logger
 	// FlushInterval is how often in-memory heartbeats are persisted.
 	FlushInterval time.Duration
+	// PipelineAckTimeout is Data Pipeline's acknowledgement window (see
+	// pipeline.Config.AckTimeout); default 2 minutes. Tests shorten it.
+	PipelineAckTimeout time.Duration
 }
 
 // DefaultListen is the default listen address.
@@ -77,7 +80,7 @@ func New(cfg Config) (*Server, error) {
 	eng := engine.New(engine.Config{Store: st, Logger: cfg.Logger.With("component", "engine"), FlushInterval: cfg.FlushInterval})
 	states := sfn.New(sfn.Config{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
 	workflows := swf.New(swf.Config{Engine: eng, Logger: cfg.Logger.With("component", "swf"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
-	pipelines := pipeline.New(pipeline.Config{Engine: eng, Logger: cfg.Logger.With("component", "pipeline"), Account: cfg.Account})
+	pipelines := pipeline.New(pipeline.Config{Engine: eng, Logger: cfg.Logger.With("component", "pipeline"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait, AckTimeout: cfg.PipelineAckTimeout})
 	api := awsapi.NewHandler(awsapi.Config{Logger: cfg.Logger.With("component", "awsapi")}, states.API(), workflows.API(), pipelines.API())
 
 	mux := http.NewServeMux()

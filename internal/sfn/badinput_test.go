@@ -180,7 +180,7 @@ func TestBadInputRaw(t *testing.T) {
 		{name: "unimplemented StartSyncExecution", target: "StartSyncExecution", body: `{"stateMachineArn":"` + sm + `"}`, status: 400, code: "UnknownOperationException", msg: []string{"StartSyncExecution"}},
 		{name: "unimplemented CreateStateMachineAlias", target: "CreateStateMachineAlias", body: `{"name":"a","routingConfiguration":[]}`, status: 400, code: "UnknownOperationException", msg: []string{"CreateStateMachineAlias"}},
 		{name: "SWF unknown operation", target: "=SimpleWorkflowService.NoSuchOperation", body: `{}`, status: 400, code: "UnknownOperationException", msg: []string{"NoSuchOperation"}},
-		{name: "Data Pipeline not implemented", target: "=DataPipeline.PollForTask", contentType: cpJSON11, body: `{"workerGroup":"w"}`, status: 400, code: "UnknownOperationException", msg: []string{"PollForTask"}},
+		{name: "Data Pipeline unknown operation", target: "=DataPipeline.NoSuchOperation", contentType: cpJSON11, body: `{}`, status: 400, code: "UnknownOperationException", msg: []string{"NoSuchOperation"}},
 		{name: "body over 1 MiB", target: "CreateActivity", body: huge, status: 413, code: "RequestEntityTooLargeException"},
 		{name: "chunked body over 1 MiB", target: "CreateActivity", body: huge, chunked: true, status: 413, code: "RequestEntityTooLargeException"},
 		{name: "GET", method: http.MethodGet, target: "ListActivities", status: 405, code: "UnknownOperationException", msg: []string{"GET"}},

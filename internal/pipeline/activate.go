@@ -1,0 +1,642 @@
+package pipeline
+
+// Activation and the run state of a pipeline: instances and attempts.
+//
+// # Records
+//
+//   - an instance (kind "pipeline.instance", ID "@<componentId>_<time>",
+//     Parent the pipelineId, Status its @status) is one run of one activity
+//     component;
+//   - an attempt (kind "pipeline.attempt", ID "<instanceId>_Attempt=<n>",
+//     Parent the pipelineId, Status its @status) is one try of an instance,
+//     handed to a task runner as one engine task (a new engine task, hence a
+//     new taskId, per attempt).
+//
+// Statuses follow the AWS developer guide: an instance goes
+// WAITING_ON_DEPENDENCIES → WAITING_FOR_RUNNER → RUNNING → FINISHED | FAILED
+// | CANCELED | CASCADE_FAILED; an attempt WAITING_FOR_RUNNER → RUNNING →
+// FINISHED | FAILED | TIMEDOUT | CANCELED.
+//
+// # Decisions where AWS is silent
+//
+//   - On-demand activities (scheduleType ondemand, or no schedule) get one
+//     instance per activation; scheduled ones one per period of their
+//     Schedule (see schedule.go).
+//   - ActivatePipeline of an active pipeline whose run is not over does
+//     nothing; of a FINISHED (or never run) pipeline starts a new run; of a
+//     deactivated pipeline resumes its run (instances that were canceled stay
+//     so).
+//   - maximumRetries defaults to 2 and is capped at 5; retryDelay defaults
+//     to Config.RetryDelay (2 minutes) and, unlike AWS (minimum 2 minutes),
+//     any period is accepted. Periods may be given in seconds ("2 seconds"),
+//     a gaffer extension so that tests run fast.
+//   - An attempt that hits its attemptTimeout, its reportProgressTimeout
+//     (default 15 minutes) or the acknowledgement window (Config.AckTimeout,
+//     default 2 minutes, enforced by an owner timer since the engine has one
+//     heartbeat timeout per task) ends TIMEDOUT and counts as a failure.
+//   - With failureAndRerunMode none (the default), instances depending on
+//     a failed one stay WAITING_ON_DEPENDENCIES; with cascade they become
+//     CASCADE_FAILED. A run is over (the pipeline FINISHED) when no instance
+//     can make progress.
+//   - SetTaskStatus FALSE (a precondition not met) ends the instance FAILED
+//     without retries.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/store"
+)
+
+// Object kinds of the run state.
+const (
+	kindInstance = "pipeline.instance" // ID: instance id; Parent: pipelineId; Status: @status
+	kindAttempt  = "pipeline.attempt"  // ID: attempt id; Parent: pipelineId; Status: @status
+	kindRunner   = "pipeline.runner"   // ID: taskrunnerId; Body: runnerRecord
+)
+
+// ownerKind is the engine owner kind of Data Pipeline tasks and timers.
+const ownerKind = "pipeline"
+
+// Pipeline and object states.
+const (
+	stateScheduled   = "SCHEDULED"
+	stateInactive    = "INACTIVE"
+	stateFinished    = "FINISHED"
+	statusWaitDeps   = "WAITING_ON_DEPENDENCIES"
+	statusWaitRunner = "WAITING_FOR_RUNNER"
+	statusRunning    = "RUNNING"
+	statusFinished   = "FINISHED"
+	statusFailed     = "FAILED"
+	statusCanceled   = "CANCELED"
+	statusCascade    = "CASCADE_FAILED"
+	statusTimedOut   = "TIMEDOUT"
+	statusPaused     = "PAUSED"
+)
+
+// Defaults of the timing fields.
+const (
+	defaultMaxRetries     = 2
+	maxMaxRetries         = 5
+	defaultReportProgress = 15 * time.Minute
+	defaultAckTimeout     = 2 * time.Minute
+	defaultRetryDelay     = 2 * time.Minute
+)
+
+// instanceRecord is one run of an activity component.
+type instanceRecord struct {
+	ID             string        `json:"id"`
+	PipelineID     string        `json:"pipelineId"`
+	Component      string        `json:"component"`
+	Run            int           `json:"run"` // activation run number
+	Status         string        `json:"status"`
+	Scheduled      time.Time     `json:"scheduled"`
+	Started        time.Time     `json:"started,omitzero"`
+	Ended          time.Time     `json:"ended,omitzero"`
+	Attempts       int           `json:"attempts"`
+	RetryBase      int           `json:"retryBase,omitempty"` // Attempts when last rerun
+	DependsOn      []string      `json:"dependsOn,omitempty"` // instance ids
+	WorkerGroup    string        `json:"workerGroup"`
+	MaxRetries     int           `json:"maxRetries"`
+	RetryDelay     time.Duration `json:"retryDelay"`
+	AttemptTimeout time.Duration `json:"attemptTimeout,omitempty"`
+	ReportProgress time.Duration `json:"reportProgress"`
+	Cascade        bool          `json:"cascade,omitempty"`
+	Current        string        `json:"current,omitempty"` // the latest attempt's id
+	ErrorID        string        `json:"errorId,omitempty"`
+	ErrorMsg       string        `json:"errorMessage,omitempty"`
+	CascadeOn      string        `json:"cascadeFailedOn,omitempty"`
+}
+
+// attemptRecord is one try of an instance.
+type attemptRecord struct {
+	ID         string    `json:"id"`
+	N          int       `json:"n"`
+	InstanceID string    `json:"instanceId"`
+	PipelineID string    `json:"pipelineId"`
+	Component  string    `json:"component"`
+	Status     string    `json:"status"`
+	TaskID     int64     `json:"taskId"`
+	Acked      bool      `json:"acked,omitempty"`
+	Hostname   string    `json:"hostname,omitempty"`
+	Created    time.Time `json:"created"`
+	Started    time.Time `json:"started,omitzero"`
+	Ended      time.Time `json:"ended,omitzero"`
+	ErrorID    string    `json:"errorId,omitempty"`
+	ErrorMsg   string    `json:"errorMessage,omitempty"`
+	ErrorStack string    `json:"errorStackTrace,omitempty"`
+	Progress   []Field   `json:"progress,omitempty"` // fields set by ReportTaskProgress
+	Canceled   bool      `json:"canceled,omitempty"` // cancellation was requested
+	Token      string    `json:"token,omitempty"`    // its taskId (the engine token), once the runner acknowledged it
+}
+
+func putInstance(tx store.Tx, in *instanceRecord) error {
+	return store.PutJSON(tx, &store.Object{Kind: kindInstance, ID: in.ID, Parent: in.PipelineID, Status: in.Status}, in)
+}
+
+func putAttempt(tx store.Tx, a *attemptRecord) error {
+	return store.PutJSON(tx, &store.Object{Kind: kindAttempt, ID: a.ID, Parent: a.PipelineID, Status: a.Status}, a)
+}
+
+func getInstance(tx store.Tx, id string) (*instanceRecord, error) {
+	var in instanceRecord
+	if _, err := store.GetJSON(tx, kindInstance, id, &in); err != nil {
+		return nil, err
+	}
+	return &in, nil
+}
+
+func getAttempt(tx store.Tx, id string) (*attemptRecord, error) {
+	var a attemptRecord
+	if _, err := store.GetJSON(tx, kindAttempt, id, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// listInstances returns a pipeline's instances in creation order.
+func listInstances(tx store.Tx, pipelineID string) ([]*instanceRecord, error) {
+	objs, err := tx.ListObjects(store.ObjectQuery{Kind: kindInstance, Parent: pipelineID})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*instanceRecord, 0, len(objs))
+	for _, o := range objs {
+		var in instanceRecord
+		if err := jsonDecode(o, &in); err != nil {
+			return nil, err
+		}
+		out = append(out, &in)
+	}
+	return out, nil
+}
+
+// listAttempts returns a pipeline's attempts in creation order.
+func listAttempts(tx store.Tx, pipelineID string) ([]*attemptRecord, error) {
+	objs, err := tx.ListObjects(store.ObjectQuery{Kind: kindAttempt, Parent: pipelineID})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*attemptRecord, 0, len(objs))
+	for _, o := range objs {
+		var a attemptRecord
+		if err := jsonDecode(o, &a); err != nil {
+			return nil, err
+		}
+		out = append(out, &a)
+	}
+	return out, nil
+}
+
+// parsePeriod parses a Data Pipeline period ("15 minutes", "1 hour", "2
+// days"); seconds ("2 seconds") are a gaffer extension.
+func parsePeriod(v string) (time.Duration, error) {
+	f := strings.Fields(strings.TrimSpace(v))
+	if len(f) != 2 {
+		return 0, fmt.Errorf("'%s' is not a period like '15 minutes'", v)
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("'%s' is not a period like '15 minutes'", v)
+	}
+	var unit time.Duration
+	switch strings.TrimSuffix(strings.ToLower(f[1]), "s") {
+	case "second":
+		unit = time.Second
+	case "minute":
+		unit = time.Minute
+	case "hour":
+		unit = time.Hour
+	case "day":
+		unit = 24 * time.Hour
+	case "week":
+		unit = 7 * 24 * time.Hour
+	case "month":
+		unit = 30 * 24 * time.Hour
+	case "year":
+		unit = 365 * 24 * time.Hour
+	default:
+		return 0, fmt.Errorf("'%s' has an unknown unit; give seconds, minutes, hours, days, weeks, months or years", v)
+	}
+	return time.Duration(n) * unit, nil
+}
+
+type activateInput struct {
+	PipelineID      string            `json:"pipelineId"`
+	ParameterValues []ParameterValue  `json:"parameterValues"`
+	StartTimestamp  *awsapi.Timestamp `json:"startTimestamp"`
+}
+
+type deactivateInput struct {
+	PipelineID   string `json:"pipelineId"`
+	CancelActive *bool  `json:"cancelActive"`
+}
+
+// ActivatePipeline starts (or resumes) a run of the pipeline's definition.
+func (s *Service) ActivatePipeline(ctx context.Context, in *activateInput) (*struct{}, error) {
+	now := s.eng.Now().UTC().Truncate(time.Second)
+	start := now
+	if in.StartTimestamp != nil && !in.StartTimestamp.IsZero() {
+		start = in.StartTimestamp.UTC().Truncate(time.Second)
+	}
+	err := s.update(ctx, func(tx store.Tx) error {
+		p, err := loadPipeline(tx, in.PipelineID)
+		if err != nil {
+			return err
+		}
+		insts, err := listInstances(tx, p.ID)
+		if err != nil {
+			return err
+		}
+		pending, err := schedulePending(tx, p)
+		if err != nil {
+			return err
+		}
+		if p.State == stateScheduled && (pending || !runOver(insts)) {
+			return nil // already active
+		}
+		if p.State == stateInactive && (pending || !runOver(insts)) {
+			p.State = stateScheduled
+			if err := s.resumeSchedules(tx, p); err != nil {
+				return err
+			}
+			if err := putPipeline(tx, p); err != nil {
+				return err
+			}
+			return s.advance(tx, p, insts)
+		}
+		latest, ok, err := loadDefinition(tx, p.ID, versionLatest)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return invalid("Pipeline %s has no definition: put one with PutPipelineDefinition before activating it", p.ID)
+		}
+		def := *latest
+		if len(in.ParameterValues) > 0 {
+			def.ParameterValues = in.ParameterValues
+			if rep := validateDefinition(p.ID, def.Objects, def.ParameterObjects, def.ParameterValues); rep.errored() {
+				return invalid("Invalid parameterValues: %s", rep.errs[0].Errors)
+			}
+		}
+		run := p.Run + 1
+		for _, i := range insts {
+			run = max(run, i.Run+1)
+		}
+		created, err := s.newInstances(tx, p, &def, run, start, "")
+		if err != nil {
+			return err
+		}
+		p.Run, p.Activated, p.Paused = run, now, nil
+		scheds, err := s.armSchedules(tx, p, &def, run)
+		if err != nil {
+			return err
+		}
+		if err := putDefinition(tx, p.ID, versionActive, &def); err != nil {
+			return err
+		}
+		p.ActiveVersion = def.Version
+		p.State = stateScheduled
+		if len(created) == 0 && scheds == 0 {
+			p.State = stateFinished
+		}
+		if err := putPipeline(tx, p); err != nil {
+			return err
+		}
+		return s.advance(tx, p, created)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &struct{}{}, nil
+}
+
+// runOver reports whether no instance of the latest run can make progress.
+func runOver(insts []*instanceRecord) bool {
+	run := 0
+	byID := map[string]*instanceRecord{}
+	for _, i := range insts {
+		run = max(run, i.Run)
+		byID[i.ID] = i
+	}
+	for _, i := range insts {
+		if i.Run != run {
+			continue
+		}
+		switch i.Status {
+		case statusWaitRunner, statusRunning, statusPaused:
+			return false
+		case statusWaitDeps:
+			if !blocked(i, byID) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// blocked reports whether an instance waits on one that ended without
+// finishing (so it never runs).
+func blocked(i *instanceRecord, byID map[string]*instanceRecord) bool {
+	for _, d := range i.DependsOn {
+		if dep := byID[d]; dep != nil {
+			switch dep.Status {
+			case statusFailed, statusCanceled, statusCascade, statusTimedOut:
+				return true
+			case statusWaitDeps:
+				if blocked(dep, byID) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// newInstances creates one instance per activity of def.
+//
+// newInstances creates one instance, scheduled at start, per activity of
+// def whose schedule (scheduleOf) is schedule ("" for on-demand ones).
+func (s *Service) newInstances(tx store.Tx, p *pipelineRecord, def *definitionRecord, run int, start time.Time, schedule string) ([]*instanceRecord, error) {
+	ix := newIndex(def.Objects)
+	stamp := start.Format(fieldTime)
+	ids := map[string]string{} // component id → instance id
+	var acts []*PipelineObject
+	for i := range def.Objects {
+		o := &def.Objects[i]
+		if !activityTypes[ix.lookupString(o, "type")] {
+			continue
+		}
+		if sched, _ := scheduleOf(ix, o); sched != schedule {
+			continue
+		}
+		id := "@" + o.ID + "_" + stamp
+		if _, err := tx.GetObject(kindInstance, id); err == nil {
+			id = fmt.Sprintf("@%s_%s_%d", o.ID, stamp, run)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		ids[o.ID] = id
+		acts = append(acts, o)
+	}
+	env := &evalEnv{ix: ix, pipelineID: p.ID, params: parameterValues(def.ParameterObjects, def.ParameterValues)}
+	var out []*instanceRecord
+	for _, o := range acts {
+		in := &instanceRecord{
+			ID: ids[o.ID], PipelineID: p.ID, Component: o.ID, Run: run, Status: statusWaitDeps,
+			Scheduled: start, MaxRetries: defaultMaxRetries, RetryDelay: s.retryDelay,
+			ReportProgress: defaultReportProgress,
+		}
+		str := func(key string) string { return env.evalString(o, ix.lookupString(o, key), 0) }
+		in.WorkerGroup = str("workerGroup")
+		for _, f := range ix.lookup(o, "runsOn") {
+			if f.RefValue != nil {
+				if r := ix.byID[*f.RefValue]; r != nil {
+					if wg := env.evalString(r, ix.lookupString(r, "workerGroup"), 0); wg != "" {
+						in.WorkerGroup = wg
+					}
+				}
+			}
+		}
+		if in.WorkerGroup == "" {
+			return nil, invalid("Activity '%s' has no workerGroup (on itself, its runsOn resource, a parent or Default)", o.ID)
+		}
+		if v := str("maximumRetries"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return nil, invalid("Activity '%s': maximumRetries '%s' is not a number from 0 to %d", o.ID, v, maxMaxRetries)
+			}
+			in.MaxRetries = min(n, maxMaxRetries)
+		}
+		for key, dst := range map[string]*time.Duration{"retryDelay": &in.RetryDelay, "attemptTimeout": &in.AttemptTimeout, "reportProgressTimeout": &in.ReportProgress} {
+			if v := str(key); v != "" {
+				d, err := parsePeriod(v)
+				if err != nil {
+					return nil, invalid("Activity '%s': %s %v", o.ID, key, err)
+				}
+				*dst = d
+			}
+		}
+		if in.ReportProgress <= 0 {
+			in.ReportProgress = defaultReportProgress
+		}
+		in.Cascade = strings.EqualFold(str("failureAndRerunMode"), "cascade")
+		for _, f := range ix.lookup(o, "dependsOn") {
+			if f.RefValue != nil {
+				if d, ok := ids[*f.RefValue]; ok {
+					in.DependsOn = append(in.DependsOn, d)
+				} else if d := "@" + *f.RefValue + "_" + stamp; objectExists(tx, kindInstance, d) {
+					in.DependsOn = append(in.DependsOn, d) // same period, another schedule
+				}
+			}
+		}
+		if err := putInstance(tx, in); err != nil {
+			return nil, err
+		}
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// advance dispatches every instance of the pipeline that is ready (its
+// dependencies FINISHED), cascades failures, and marks the pipeline
+// FINISHED when its run is over. insts may be a subset; the pipeline's
+// instances are reloaded.
+func (s *Service) advance(tx store.Tx, p *pipelineRecord, _ []*instanceRecord) error {
+	insts, err := listInstances(tx, p.ID)
+	if err != nil {
+		return err
+	}
+	byID := map[string]*instanceRecord{}
+	for _, i := range insts {
+		byID[i.ID] = i
+	}
+	now := s.eng.Now().UTC()
+	for changed := true; changed; {
+		changed = false
+		for _, i := range insts {
+			if i.Status != statusWaitDeps {
+				continue
+			}
+			ready := true
+			for _, d := range i.DependsOn {
+				dep := byID[d]
+				if dep == nil {
+					continue
+				}
+				if dep.Status == statusFinished {
+					continue
+				}
+				ready = false
+				if i.Cascade && (dep.Status == statusFailed || dep.Status == statusCascade || dep.Status == statusCanceled) {
+					i.Status, i.CascadeOn, i.Ended = statusCascade, dep.ID, now
+					if err := putInstance(tx, i); err != nil {
+						return err
+					}
+					changed = true
+					break
+				}
+			}
+			if ready && p.State == stateScheduled {
+				if err := s.dispatch(tx, i); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	pending, err := schedulePending(tx, p)
+	if err != nil {
+		return err
+	}
+	if p.State == stateScheduled && !pending && runOver(insts) {
+		p.State = stateFinished
+		return putPipeline(tx, p)
+	}
+	return nil
+}
+
+// dispatch creates the next attempt of instance i and schedules its task.
+func (s *Service) dispatch(tx store.Tx, i *instanceRecord) error {
+	i.Attempts++
+	a := &attemptRecord{
+		ID: fmt.Sprintf("%s_Attempt=%d", i.ID, i.Attempts), N: i.Attempts, InstanceID: i.ID,
+		PipelineID: i.PipelineID, Component: i.Component, Status: statusWaitRunner, Created: s.eng.Now().UTC(),
+	}
+	t := &store.Task{
+		Queue: taskQueue(i.WorkerGroup), OwnerKind: ownerKind, OwnerID: i.PipelineID, OwnerRef: a.ID,
+		StartToClose: i.AttemptTimeout, Heartbeat: i.ReportProgress,
+	}
+	if err := s.eng.Schedule(tx, t); err != nil {
+		return err
+	}
+	a.TaskID = t.ID
+	i.Status, i.Current = statusWaitRunner, a.ID
+	if err := putAttempt(tx, a); err != nil {
+		return err
+	}
+	return putInstance(tx, i)
+}
+
+// taskQueue is the engine queue of a worker group (exact, case-sensitive).
+func taskQueue(workerGroup string) string { return "pipeline|" + workerGroup }
+
+// DeactivatePipeline stops dispatching the pipeline's instances and, with
+// cancelActive (the default), cancels its running and waiting attempts:
+// the runner's next ReportTaskProgress answers canceled=true.
+func (s *Service) DeactivatePipeline(ctx context.Context, in *deactivateInput) (*struct{}, error) {
+	cancelActive := in.CancelActive == nil || *in.CancelActive
+	err := s.update(ctx, func(tx store.Tx) error {
+		p, err := loadPipeline(tx, in.PipelineID)
+		if err != nil {
+			return err
+		}
+		if p.State != stateScheduled {
+			return nil
+		}
+		p.State = stateInactive
+		if err := putPipeline(tx, p); err != nil {
+			return err
+		}
+		if !cancelActive {
+			return nil
+		}
+		insts, err := listInstances(tx, p.ID)
+		if err != nil {
+			return err
+		}
+		for _, i := range insts {
+			if i.Status == statusWaitRunner || i.Status == statusRunning {
+				if err := s.cancelInstance(tx, i, "Canceled by DeactivatePipeline"); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &struct{}{}, nil
+}
+
+// cancelInstance cancels an instance: a waiting attempt ends at once, a
+// running one is asked to stop (its holder learns it from
+// ReportTaskProgress; the instance is CANCELED now either way).
+func (s *Service) cancelInstance(tx store.Tx, i *instanceRecord, reason string) error {
+	now := s.eng.Now().UTC()
+	if i.Current != "" {
+		a, err := getAttempt(tx, i.Current)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if a != nil && (a.Status == statusWaitRunner || a.Status == statusRunning) {
+			t, err := tx.GetTask(a.TaskID)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+			case err != nil:
+				return err
+			case t.State == store.TaskStarted:
+				if err := s.eng.RequestCancel(tx, t); err != nil {
+					return err
+				}
+			default:
+				if err := s.eng.CloseTask(tx, t); err != nil {
+					return err
+				}
+			}
+			a.Status, a.Canceled, a.Ended, a.ErrorMsg = statusCanceled, true, now, reason
+			if err := putAttempt(tx, a); err != nil {
+				return err
+			}
+		}
+	}
+	i.Status, i.Ended = statusCanceled, now
+	return putInstance(tx, i)
+}
+
+// deleteRun removes a pipeline's run state: its open tasks (their taskIds
+// die), timers, instances, attempts and taskId index.
+func (s *Service) deleteRun(tx store.Tx, pipelineID string) error {
+	tasks, err := tx.ListTasks(store.TaskQuery{OwnerKind: ownerKind, OwnerID: pipelineID})
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		if err := s.eng.CloseTask(tx, t); err != nil {
+			return err
+		}
+	}
+	timers, err := tx.ListTimers(store.TimerQuery{OwnerKind: ownerKind, OwnerID: pipelineID})
+	if err != nil {
+		return err
+	}
+	for _, tm := range timers {
+		if err := s.eng.CancelTimer(tx, tm.ID); err != nil {
+			return err
+		}
+	}
+	for _, kind := range []string{kindInstance, kindAttempt} {
+		objs, err := tx.ListObjects(store.ObjectQuery{Kind: kind, Parent: pipelineID})
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if err := tx.DeleteObject(kind, o.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+package pipeline_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/datapipeline/types"
+
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
+)
+
+// Invariant 1: ActivatePipeline, handed-out tasks, SetTaskStatus and retry
+// timers survive a kill -9.
+func TestRunnerSurvivesKill(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds and runs gaffer serve")
+	}
+	proc := servertest.StartProcess(t, "")
+	b := &bundle{client: servertest.DataPipeline(proc.URL), ctx: context.Background()}
+	wg := uniq("wg")
+	id := b.activated(t, onDemand(wg),
+		shell("A"), shell("B", ref("dependsOn", "A")), shell("C"))
+	tasks := map[string]*types.TaskObject{}
+	for range 2 {
+		task := b.poll(t, wg)
+		tasks[component(task)] = task
+	}
+	if tasks["A"] == nil || tasks["C"] == nil {
+		t.Fatalf("first tasks: %v", tasks)
+	}
+	b.progress(t, aws.ToString(tasks["A"].TaskId))
+	b.progress(t, aws.ToString(tasks["C"].TaskId))
+	// C fails: its retry (after 1 s) is a durable timer.
+	b.setStatus(t, aws.ToString(tasks["C"].TaskId), types.TaskStatusFailed, "E", "first try")
+
+	proc.Kill(t)
+	proc = servertest.StartProcess(t, proc.DataDir)
+	b.client = servertest.DataPipeline(proc.URL)
+
+	// A's task survived with its taskId.
+	if b.progress(t, aws.ToString(tasks["A"].TaskId)) {
+		t.Fatal("A canceled after restart")
+	}
+	b.setStatus(t, aws.ToString(tasks["A"].TaskId), types.TaskStatusFinished, "", "")
+	got := map[string]string{}
+	for range 2 {
+		task := b.poll(t, wg)
+		got[component(task)] = aws.ToString(task.AttemptId)
+		b.progress(t, aws.ToString(task.TaskId))
+		b.setStatus(t, aws.ToString(task.TaskId), types.TaskStatusFinished, "", "")
+	}
+	if !strings.HasSuffix(got["C"], "_Attempt=2") || !strings.HasSuffix(got["B"], "_Attempt=1") {
+		t.Fatalf("after restart: %v", got)
+	}
+	want := map[string]string{"A": "1", "B": "1", "C": "2"}
+	for iid, f := range b.objects(t, id, "INSTANCE") {
+		comp := strings.TrimPrefix(f["@componentParent"], "ref:")
+		if f["@status"] != "FINISHED" || f["@attemptCount"] != want[comp] {
+			t.Errorf("instance %s = %v", iid, f)
+		}
+	}
+	if st := b.pipelineState(t, id); st != "FINISHED" {
+		t.Fatalf("@pipelineState = %s, want FINISHED", st)
+	}
+}
+
+// component returns the component id of a task's attempt.
+func component(task *types.TaskObject) string {
+	return strings.SplitN(strings.TrimPrefix(aws.ToString(task.AttemptId), "@"), "_", 2)[0]
+}

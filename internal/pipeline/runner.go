@@ -1,0 +1,609 @@
+package pipeline
+
+// The worker side: PollForTask, ReportTaskProgress, SetTaskStatus and
+// ReportTaskRunnerHeartbeat, and the service as the engine's owner of
+// Data Pipeline tasks and timers.
+//
+// A taskId is the engine token of the attempt's task. The first
+// ReportTaskProgress of an attempt acknowledges it (recorded on the
+// attempt); an attempt not acknowledged within Config.AckTimeout is given
+// up (TIMEDOUT) by an owner timer set when it is handed out, and retried.
+// Later reports are engine heartbeats (memory only); the engine enforces
+// reportProgressTimeout (heartbeat) and attemptTimeout (start-to-close).
+//
+// Task runners register themselves with ReportTaskRunnerHeartbeat (kind
+// "pipeline.runner", ID the taskrunnerId, with the last-seen time). A
+// runner record's terminate flag makes its next heartbeat answer
+// terminate=true; nothing sets it yet (an operator command comes later).
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/engine"
+	"github.com/gaffer-dev/gaffer/internal/store"
+)
+
+const errTaskNotFound = "TaskNotFoundException"
+
+// Timer kinds.
+const (
+	timerAck   = "ack"   // Payload: attempt id
+	timerRetry = "retry" // Payload: instance id
+)
+
+// maxPipelinePoll is AWS's PollForTask long-poll time.
+const maxPipelinePoll = 90 * time.Second
+
+func jsonDecode(o *store.Object, v any) error {
+	if err := json.Unmarshal(o.Body, v); err != nil {
+		return fmt.Errorf("decode %s %s: %w", o.Kind, o.ID, err)
+	}
+	return nil
+}
+
+func (s *Service) runnerOps() map[string]awsapi.Operation {
+	return map[string]awsapi.Operation{
+		"ActivatePipeline":          awsapi.Op(s.ActivatePipeline),
+		"DeactivatePipeline":        awsapi.Op(s.DeactivatePipeline),
+		"PollForTask":               awsapi.Op(s.PollForTask),
+		"ReportTaskProgress":        awsapi.Op(s.ReportTaskProgress),
+		"SetTaskStatus":             awsapi.Op(s.SetTaskStatus),
+		"ReportTaskRunnerHeartbeat": awsapi.Op(s.ReportTaskRunnerHeartbeat),
+		"SetStatus":                 awsapi.Op(s.SetStatus),
+		"EvaluateExpression":        awsapi.Op(s.EvaluateExpression),
+	}
+}
+
+// ackCache remembers the acknowledged taskIds of open attempts, so that
+// only the first report of an attempt writes.
+type ackCache struct{ m sync.Map }
+
+type pollForTaskInput struct {
+	WorkerGroup string `json:"workerGroup"`
+	Hostname    string `json:"hostname"`
+}
+
+// TaskObject is a task handed to a runner.
+type TaskObject struct {
+	TaskID     string                    `json:"taskId"`
+	PipelineID string                    `json:"pipelineId"`
+	AttemptID  string                    `json:"attemptId"`
+	Objects    map[string]PipelineObject `json:"objects"`
+}
+
+type pollForTaskOutput struct {
+	TaskObject *TaskObject `json:"taskObject,omitempty"`
+}
+
+// PollForTask long-polls a worker group for a task.
+func (s *Service) PollForTask(ctx context.Context, in *pollForTaskInput) (*pollForTaskOutput, error) {
+	if in.WorkerGroup == "" {
+		return nil, invalid("workerGroup is required: give the worker group whose tasks this runner runs (exact, case-sensitive)")
+	}
+	deadline := s.eng.Now().Add(s.maxPoll)
+	for {
+		wait := deadline.Sub(s.eng.Now())
+		if wait <= 0 {
+			return &pollForTaskOutput{}, nil
+		}
+		t, token, err := s.eng.Poll(ctx, taskQueue(in.WorkerGroup), in.Hostname, wait)
+		if err != nil {
+			return nil, storeErr(err)
+		}
+		if t == nil {
+			return &pollForTaskOutput{}, nil
+		}
+		var obj *TaskObject
+		err = s.view(ctx, func(tx store.Tx) error {
+			var err error
+			obj, err = s.taskObject(tx, t, token)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if obj != nil {
+			return &pollForTaskOutput{TaskObject: obj}, nil
+		}
+	}
+}
+
+// taskObject builds the objects a runner gets with a task: the attempt,
+// its instance and the component's referenced objects, with expressions
+// evaluated. nil if the attempt is no longer running.
+func (s *Service) taskObject(tx store.Tx, t *store.Task, token string) (*TaskObject, error) {
+	a, err := getAttempt(tx, t.OwnerRef)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.Status != statusRunning || a.TaskID != t.ID {
+		return nil, nil
+	}
+	inst, err := getInstance(tx, a.InstanceID)
+	if err != nil {
+		return nil, err
+	}
+	def, ok, err := loadDefinition(tx, a.PipelineID, versionActive)
+	if err != nil || !ok {
+		return nil, err
+	}
+	p, err := loadPipeline(tx, a.PipelineID)
+	if err != nil {
+		return nil, err
+	}
+	objs := map[string]PipelineObject{}
+	ix := newIndex(def.Objects)
+	env := &evalEnv{ix: ix, pipelineID: p.ID, params: parameterValues(def.ParameterObjects, def.ParameterValues)}
+	comp := ix.byID[a.Component]
+	if comp == nil {
+		return nil, nil
+	}
+	env.runtime = inst.runtimeMap()
+	objs[a.ID] = PipelineObject{ID: a.ID, Name: a.ID, Fields: append(env.flatten(comp), attemptFields(a, inst, def.Version)...)}
+	objs[inst.ID] = PipelineObject{ID: inst.ID, Name: inst.ID, Fields: append(env.flatten(comp), instanceFields(inst, def.Version)...)}
+	env.runtime = nil
+	for _, f := range env.flattenRaw(comp) {
+		if f.RefValue == nil || f.Key == "parent" {
+			continue
+		}
+		if r := ix.byID[*f.RefValue]; r != nil {
+			if _, done := objs[r.ID]; !done {
+				objs[r.ID] = PipelineObject{ID: r.ID, Name: r.Name, Fields: env.flatten(r)}
+			}
+		}
+	}
+	return &TaskObject{TaskID: token, PipelineID: p.ID, AttemptID: a.ID, Objects: objs}, nil
+}
+
+// flattenRaw returns o's fields with the ones it inherits (from its parent
+// chain and Default) that it does not override.
+func (e *evalEnv) flattenRaw(o *PipelineObject) []Field {
+	var out []Field
+	seenKey := map[string]bool{}
+	seen := map[string]bool{}
+	add := func(cur *PipelineObject) {
+		local := map[string]bool{}
+		for _, f := range cur.Fields {
+			if seenKey[f.Key] {
+				continue
+			}
+			local[f.Key] = true
+			out = append(out, f)
+		}
+		for k := range local {
+			seenKey[k] = true
+		}
+	}
+	for cur := o; cur != nil && !seen[cur.ID]; cur = e.ix.parentOf(cur) {
+		seen[cur.ID] = true
+		add(cur)
+	}
+	if d := e.ix.byID[defaultObjectID]; d != nil && !seen[defaultObjectID] {
+		add(d)
+	}
+	return out
+}
+
+// flatten is flattenRaw with string values evaluated in o's context.
+func (e *evalEnv) flatten(o *PipelineObject) []Field {
+	fs := e.flattenRaw(o)
+	for i, f := range fs {
+		if f.StringValue != nil && !verbatimKeys[f.Key] {
+			fs[i] = strField(f.Key, e.evalString(o, *f.StringValue, 0))
+		}
+	}
+	return fs
+}
+
+func fmtTime(t time.Time) string { return t.UTC().Format(fieldTime) }
+
+// runtimeMap returns the instance's runtime fields for expressions.
+func (i *instanceRecord) runtimeMap() map[string]string {
+	m := map[string]string{"@scheduledStartTime": fmtTime(i.Scheduled), "@id": i.ID}
+	if !i.Started.IsZero() {
+		m["@actualStartTime"] = fmtTime(i.Started)
+	}
+	return m
+}
+
+// instanceFields are the runtime fields of an instance.
+func instanceFields(i *instanceRecord, version int) []Field {
+	fs := []Field{
+		refField("@componentParent", i.Component),
+		strField("@pipelineId", i.PipelineID),
+		strField("@sphere", sphereInstance),
+		strField("@version", fmt.Sprint(version)),
+		strField("@status", i.Status),
+		strField("@scheduledStartTime", fmtTime(i.Scheduled)),
+		strField("@attemptCount", fmt.Sprint(i.Attempts)),
+	}
+	if i.Current != "" {
+		fs = append(fs, refField("@headAttempt", i.Current))
+	}
+	if !i.Started.IsZero() {
+		fs = append(fs, strField("@actualStartTime", fmtTime(i.Started)))
+	}
+	if !i.Ended.IsZero() {
+		fs = append(fs, strField("@actualEndTime", fmtTime(i.Ended)))
+	}
+	if i.ErrorID != "" {
+		fs = append(fs, strField("errorId", i.ErrorID))
+	}
+	if i.ErrorMsg != "" {
+		fs = append(fs, strField("errorMessage", i.ErrorMsg))
+	}
+	if i.CascadeOn != "" {
+		fs = append(fs, refField("@cascadeFailedOn", i.CascadeOn))
+	}
+	for _, d := range i.DependsOn {
+		fs = append(fs, refField("@waitingOn", d))
+	}
+	return fs
+}
+
+// attemptFields are the runtime fields of an attempt.
+func attemptFields(a *attemptRecord, i *instanceRecord, version int) []Field {
+	fs := []Field{
+		refField("@componentParent", a.Component),
+		refField("@instanceParent", a.InstanceID),
+		strField("@pipelineId", a.PipelineID),
+		strField("@sphere", sphereAttempt),
+		strField("@version", fmt.Sprint(version)),
+		strField("@status", a.Status),
+		strField("@scheduledStartTime", fmtTime(i.Scheduled)),
+		strField("@attemptCount", fmt.Sprint(a.N)),
+	}
+	if !a.Started.IsZero() {
+		fs = append(fs, strField("@actualStartTime", fmtTime(a.Started)))
+	}
+	if !a.Ended.IsZero() {
+		fs = append(fs, strField("@actualEndTime", fmtTime(a.Ended)))
+	}
+	if a.Hostname != "" {
+		fs = append(fs, strField("hostname", a.Hostname))
+	}
+	if a.ErrorID != "" {
+		fs = append(fs, strField("errorId", a.ErrorID))
+	}
+	if a.ErrorMsg != "" {
+		fs = append(fs, strField("errorMessage", a.ErrorMsg))
+	}
+	if a.ErrorStack != "" {
+		fs = append(fs, strField("errorStackTrace", a.ErrorStack))
+	}
+	return append(fs, a.Progress...)
+}
+
+func refField(key, id string) Field { return Field{Key: key, RefValue: &id} }
+
+type reportTaskProgressInput struct {
+	TaskID string  `json:"taskId"`
+	Fields []Field `json:"fields"`
+}
+
+type reportTaskProgressOutput struct {
+	Canceled bool `json:"canceled"`
+}
+
+// taskErr maps engine token errors to TaskNotFoundException.
+func taskErr(err error) error {
+	if errors.Is(err, engine.ErrInvalidToken) || errors.Is(err, engine.ErrTaskClosed) {
+		return awsapi.Errorf(errTaskNotFound, "Task not found: the taskId is unknown, or its attempt has ended (finished, failed, timed out or canceled)")
+	}
+	return storeErr(err)
+}
+
+// ReportTaskProgress acknowledges a task (first call) or keeps it alive.
+func (s *Service) ReportTaskProgress(ctx context.Context, in *reportTaskProgressInput) (*reportTaskProgressOutput, error) {
+	res, err := s.eng.Heartbeat(in.TaskID, nil)
+	if err != nil {
+		return nil, taskErr(err)
+	}
+	if _, acked := s.acked.m.Load(in.TaskID); !acked || len(in.Fields) > 0 {
+		err = s.update(ctx, func(tx store.Tx) error {
+			t, err := s.eng.OpenTask(tx, in.TaskID)
+			if err != nil {
+				return err
+			}
+			a, err := getAttempt(tx, t.OwnerRef)
+			if errors.Is(err, store.ErrNotFound) {
+				return engine.ErrTaskClosed
+			}
+			if err != nil {
+				return err
+			}
+			if a.Status != statusRunning && a.Status != statusCanceled {
+				return engine.ErrTaskClosed
+			}
+			if a.Acked && len(in.Fields) == 0 {
+				return nil
+			}
+			a.Acked, a.Token = true, in.TaskID
+			for _, f := range in.Fields {
+				if strings.HasPrefix(f.Key, "@") {
+					continue
+				}
+				a.Progress = setField(a.Progress, f)
+			}
+			return putAttempt(tx, a)
+		})
+		if err != nil {
+			return nil, taskErr(err)
+		}
+		s.acked.m.Store(in.TaskID, struct{}{})
+	}
+	return &reportTaskProgressOutput{Canceled: res.CancelRequested}, nil
+}
+
+func setField(fs []Field, f Field) []Field {
+	for i := range fs {
+		if fs[i].Key == f.Key {
+			fs[i] = f
+			return fs
+		}
+	}
+	return append(fs, f)
+}
+
+type setTaskStatusInput struct {
+	TaskID          string `json:"taskId"`
+	TaskStatus      string `json:"taskStatus"`
+	ErrorID         string `json:"errorId"`
+	ErrorMessage    string `json:"errorMessage"`
+	ErrorStackTrace string `json:"errorStackTrace"`
+}
+
+// failure is the Cause of a failed engine outcome.
+type failure struct {
+	Message string `json:"message,omitempty"`
+	Stack   string `json:"stack,omitempty"`
+	False   bool   `json:"false,omitempty"`
+}
+
+// SetTaskStatus ends an attempt: FINISHED, FAILED or FALSE.
+func (s *Service) SetTaskStatus(ctx context.Context, in *setTaskStatusInput) (*struct{}, error) {
+	if strings.HasPrefix(in.ErrorID, "Service_") {
+		return nil, invalid("Invalid errorId '%s': ids starting with 'Service_' are reserved", in.ErrorID)
+	}
+	var err error
+	switch in.TaskStatus {
+	case "FINISHED":
+		err = s.eng.Complete(ctx, in.TaskID, nil)
+	case "FAILED", "FALSE":
+		cause, _ := json.Marshal(failure{Message: in.ErrorMessage, Stack: in.ErrorStackTrace, False: in.TaskStatus == "FALSE"})
+		err = s.eng.Fail(ctx, in.TaskID, in.ErrorID, string(cause))
+	default:
+		return nil, invalid("Invalid taskStatus '%s': give FINISHED, FAILED or FALSE", in.TaskStatus)
+	}
+	if err != nil {
+		return nil, taskErr(err)
+	}
+	return &struct{}{}, nil
+}
+
+type runnerHeartbeatInput struct {
+	TaskrunnerID string `json:"taskrunnerId"`
+	WorkerGroup  string `json:"workerGroup"`
+	Hostname     string `json:"hostname"`
+}
+
+type runnerHeartbeatOutput struct {
+	Terminate bool `json:"terminate"`
+}
+
+// runnerRecord is a registered task runner.
+type runnerRecord struct {
+	ID          string    `json:"id"`
+	WorkerGroup string    `json:"workerGroup,omitempty"`
+	Hostname    string    `json:"hostname,omitempty"`
+	FirstSeen   time.Time `json:"firstSeen"`
+	LastSeen    time.Time `json:"lastSeen"`
+	// Terminate asks the runner to shut down (set by an operator tool, to
+	// come).
+	Terminate bool `json:"terminate,omitempty"`
+}
+
+// ReportTaskRunnerHeartbeat records that a task runner is alive.
+func (s *Service) ReportTaskRunnerHeartbeat(ctx context.Context, in *runnerHeartbeatInput) (*runnerHeartbeatOutput, error) {
+	if in.TaskrunnerID == "" {
+		return nil, invalid("taskrunnerId is required")
+	}
+	now := s.eng.Now().UTC()
+	var term bool
+	err := s.update(ctx, func(tx store.Tx) error {
+		var r runnerRecord
+		if _, err := store.GetJSON(tx, kindRunner, in.TaskrunnerID, &r); errors.Is(err, store.ErrNotFound) {
+			r = runnerRecord{ID: in.TaskrunnerID, FirstSeen: now}
+		} else if err != nil {
+			return err
+		}
+		r.LastSeen = now
+		if in.WorkerGroup != "" {
+			r.WorkerGroup = in.WorkerGroup
+		}
+		if in.Hostname != "" {
+			r.Hostname = in.Hostname
+		}
+		term = r.Terminate
+		return store.PutJSON(tx, &store.Object{Kind: kindRunner, ID: r.ID}, &r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &runnerHeartbeatOutput{Terminate: term}, nil
+}
+
+// owner is the service's engine.Owner.
+type owner struct{ s *Service }
+
+// TaskStarted marks the attempt RUNNING and arms the acknowledgement
+// window.
+func (o owner) TaskStarted(tx store.Tx, t *store.Task) error {
+	s := o.s
+	a, err := getAttempt(tx, t.OwnerRef)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if a.Status != statusWaitRunner {
+		return nil // canceled meanwhile: taskObject skips it
+	}
+	now := s.eng.Now().UTC()
+	a.Status, a.Started, a.Hostname = statusRunning, now, t.Worker
+	if err := putAttempt(tx, a); err != nil {
+		return err
+	}
+	inst, err := getInstance(tx, a.InstanceID)
+	if err != nil {
+		return err
+	}
+	inst.Status = statusRunning
+	if inst.Started.IsZero() {
+		inst.Started = now
+	}
+	if err := putInstance(tx, inst); err != nil {
+		return err
+	}
+	return s.eng.SetTimer(tx, &store.Timer{OwnerKind: ownerKind, OwnerID: a.PipelineID, Kind: timerAck, FireAt: now.Add(s.ackTimeout), Payload: []byte(a.ID)})
+}
+
+// TaskClosed records how an attempt ended and decides what comes next.
+func (o owner) TaskClosed(tx store.Tx, t *store.Task, out engine.Outcome) error {
+	a, err := getAttempt(tx, t.OwnerRef)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch out.Kind {
+	case engine.Completed:
+		return o.s.attemptEnded(tx, a, statusFinished, "", "", "", false)
+	case engine.Failed:
+		var f failure
+		_ = json.Unmarshal([]byte(out.Cause), &f)
+		return o.s.attemptEnded(tx, a, statusFailed, out.Error, f.Message, f.Stack, f.False)
+	case engine.TimedOut:
+		msg := "The task runner stopped reporting progress (reportProgressTimeout)"
+		if out.Timeout == engine.StartToClose {
+			msg = "The attempt ran longer than its attemptTimeout"
+		}
+		return o.s.attemptEnded(tx, a, statusTimedOut, "TIMEDOUT", msg, "", false)
+	default:
+		return o.s.attemptEnded(tx, a, statusCanceled, "", "", "", true)
+	}
+}
+
+// TimerFired handles the acknowledgement window and retry delays.
+func (o owner) TimerFired(tx store.Tx, tm *store.Timer) error {
+	s := o.s
+	switch tm.Kind {
+	case timerAck:
+		a, err := getAttempt(tx, string(tm.Payload))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil || a.Acked {
+			return err
+		}
+		t, err := tx.GetTask(a.TaskID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.eng.CloseTask(tx, t); err != nil {
+			return err
+		}
+		return s.attemptEnded(tx, a, statusTimedOut, "TIMEDOUT", "The task runner did not acknowledge the task (ReportTaskProgress) within the acknowledgement window", "", false)
+	case timerPeriod:
+		return s.periodFired(tx, tm)
+	case timerRetry:
+		inst, err := getInstance(tx, string(tm.Payload))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil || inst.Status != statusWaitRunner || inst.Current != "" {
+			return err
+		}
+		p, err := loadPipeline(tx, inst.PipelineID)
+		if err != nil {
+			return nil // deleted meanwhile
+		}
+		if p.State != stateScheduled {
+			// Deactivated: wait as if on dependencies; activation resumes.
+			inst.Status = statusWaitDeps
+			return putInstance(tx, inst)
+		}
+		return s.dispatch(tx, inst)
+	}
+	return nil
+}
+
+// attemptEnded records the end of attempt a and moves its instance on:
+// FINISHED releases dependents; a failure retries after retryDelay up to
+// maximumRetries, then fails the instance.
+func (s *Service) attemptEnded(tx store.Tx, a *attemptRecord, status, errID, errMsg, stack string, final bool) error {
+	now := s.eng.Now().UTC()
+	wasCanceled := a.Status == statusCanceled
+	if !wasCanceled {
+		a.Status = status
+	}
+	a.Ended = now
+	if a.Token != "" {
+		token := a.Token
+		tx.AfterCommit(func() { s.acked.m.Delete(token) })
+	}
+	if errID != "" || errMsg != "" || stack != "" {
+		a.ErrorID, a.ErrorMsg, a.ErrorStack = errID, errMsg, stack
+	}
+	if err := putAttempt(tx, a); err != nil {
+		return err
+	}
+	inst, err := getInstance(tx, a.InstanceID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if inst.Current != a.ID || wasCanceled || inst.Status == statusCanceled {
+		return nil // superseded or canceled: nothing follows
+	}
+	p, err := loadPipeline(tx, a.PipelineID)
+	if err != nil {
+		return nil // deleted meanwhile
+	}
+	switch {
+	case status == statusFinished:
+		inst.Status, inst.Ended, inst.ErrorID, inst.ErrorMsg = statusFinished, now, "", ""
+	case status == statusCanceled:
+		inst.Status, inst.Ended = statusCanceled, now
+	case !final && inst.Attempts-inst.RetryBase <= inst.MaxRetries:
+		inst.Status, inst.Current = statusWaitRunner, ""
+		inst.ErrorID, inst.ErrorMsg = a.ErrorID, a.ErrorMsg
+		if err := putInstance(tx, inst); err != nil {
+			return err
+		}
+		return s.eng.SetTimer(tx, &store.Timer{OwnerKind: ownerKind, OwnerID: a.PipelineID, Kind: timerRetry, FireAt: now.Add(inst.RetryDelay), Payload: []byte(inst.ID)})
+	default:
+		inst.Status, inst.Ended, inst.ErrorID, inst.ErrorMsg = statusFailed, now, a.ErrorID, a.ErrorMsg
+	}
+	if err := putInstance(tx, inst); err != nil {
+		return err
+	}
+	return s.advance(tx, p, nil)
+}

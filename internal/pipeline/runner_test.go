@@ -1,0 +1,489 @@
+package pipeline_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
+	"github.com/aws/aws-sdk-go-v2/service/datapipeline/types"
+
+	"github.com/gaffer-dev/gaffer/internal/server"
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
+)
+
+// setupRunner starts a server with a short acknowledgement window.
+func setupRunner(t *testing.T, ack time.Duration) *bundle {
+	t.Helper()
+	srv, err := server.New(server.Config{
+		Listen:             "127.0.0.1:0",
+		DataDir:            t.TempDir(),
+		MaxPollWait:        2 * time.Second,
+		FlushInterval:      100 * time.Millisecond,
+		PipelineAckTimeout: ack,
+	})
+	if err != nil {
+		t.Fatalf("new server: %v", err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatalf("start server: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return &bundle{srv: srv, client: servertest.DataPipeline(srv.URL()), ctx: context.Background()}
+}
+
+// activated creates, defines and activates an on-demand pipeline.
+func (b *bundle) activated(t *testing.T, objs ...types.PipelineObject) string {
+	t.Helper()
+	id := b.create(t, uniq("run"))
+	b.put(t, id, objs)
+	_, err := b.client.ActivatePipeline(b.ctx, &datapipeline.ActivatePipelineInput{PipelineId: aws.String(id)})
+	ok(t, "ActivatePipeline", err)
+	return id
+}
+
+// poll polls workerGroup until it gets a task (at most a few long polls).
+func (b *bundle) poll(t *testing.T, wg string) *types.TaskObject {
+	t.Helper()
+	for range 10 {
+		out, err := b.client.PollForTask(b.ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg), Hostname: aws.String("host-1")})
+		ok(t, "PollForTask", err)
+		if out.TaskObject != nil {
+			return out.TaskObject
+		}
+	}
+	t.Fatalf("no task for worker group %s", wg)
+	return nil
+}
+
+func (b *bundle) progress(t *testing.T, taskID string) bool {
+	t.Helper()
+	out, err := b.client.ReportTaskProgress(b.ctx, &datapipeline.ReportTaskProgressInput{TaskId: aws.String(taskID)})
+	ok(t, "ReportTaskProgress", err)
+	return out.Canceled
+}
+
+func (b *bundle) setStatus(t *testing.T, taskID string, st types.TaskStatus, errID, msg string) {
+	t.Helper()
+	in := &datapipeline.SetTaskStatusInput{TaskId: aws.String(taskID), TaskStatus: st}
+	if errID != "" {
+		in.ErrorId, in.ErrorMessage, in.ErrorStackTrace = aws.String(errID), aws.String(msg), aws.String("at line 1")
+	}
+	_, err := b.client.SetTaskStatus(b.ctx, in)
+	ok(t, "SetTaskStatus", err)
+}
+
+// objects returns the objects of a sphere as id → fields.
+func (b *bundle) objects(t *testing.T, id, s string) map[string]map[string]string {
+	t.Helper()
+	q, err := b.client.QueryObjects(b.ctx, &datapipeline.QueryObjectsInput{PipelineId: aws.String(id), Sphere: aws.String(s)})
+	ok(t, "QueryObjects", err)
+	out := map[string]map[string]string{}
+	if len(q.Ids) == 0 {
+		return out
+	}
+	d, err := b.client.DescribeObjects(b.ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: q.Ids})
+	ok(t, "DescribeObjects", err)
+	for _, o := range d.PipelineObjects {
+		out[aws.ToString(o.Id)] = fieldMap(o.Fields)
+	}
+	return out
+}
+
+func (b *bundle) pipelineState(t *testing.T, id string) string {
+	t.Helper()
+	out, err := b.client.DescribePipelines(b.ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{id}})
+	ok(t, "DescribePipelines", err)
+	return fieldMap(out.PipelineDescriptionList[0].Fields)["@pipelineState"]
+}
+
+func shell(id string, fields ...types.Field) types.PipelineObject {
+	return obj(id, append([]types.Field{str("type", "ShellCommandActivity"), str("command", "echo "+id)}, fields...)...)
+}
+
+func onDemand(wg string) types.PipelineObject {
+	return obj("Default", str("scheduleType", "ondemand"), str("workerGroup", wg), str("retryDelay", "1 seconds"))
+}
+
+func TestRunnerHappyPath(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	wg := uniq("wg")
+	id := b.activated(t, onDemand(wg), shell("Hello", ref("parent", "Default")))
+	if st := b.pipelineState(t, id); st != "SCHEDULED" {
+		t.Fatalf("@pipelineState = %s, want SCHEDULED", st)
+	}
+	// Exact, case-sensitive worker groups: another case gets nothing.
+	out, err := b.client.PollForTask(b.ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(strings.ToUpper(wg))})
+	ok(t, "PollForTask other case", err)
+	if out.TaskObject != nil {
+		t.Fatalf("a poll on %s got %s's task", strings.ToUpper(wg), wg)
+	}
+	task := b.poll(t, wg)
+	if aws.ToString(task.PipelineId) != id || !strings.HasPrefix(aws.ToString(task.AttemptId), "@Hello_") || !strings.HasSuffix(aws.ToString(task.AttemptId), "_Attempt=1") {
+		t.Fatalf("task = %+v", task)
+	}
+	att, okk := task.Objects[aws.ToString(task.AttemptId)]
+	if !okk {
+		t.Fatalf("objects %v lack the attempt", task.Objects)
+	}
+	fm := fieldMap(att.Fields)
+	if fm["command"] != "echo Hello" || fm["workerGroup"] != wg || fm["@status"] != "RUNNING" || !strings.HasPrefix(fm["@instanceParent"], "ref:@Hello_") {
+		t.Fatalf("attempt fields = %v", fm)
+	}
+	if b.progress(t, aws.ToString(task.TaskId)) {
+		t.Fatal("canceled on first report")
+	}
+	b.progress(t, aws.ToString(task.TaskId))
+	b.setStatus(t, aws.ToString(task.TaskId), types.TaskStatusFinished, "", "")
+
+	insts := b.objects(t, id, "INSTANCE")
+	if len(insts) != 1 {
+		t.Fatalf("instances = %v", insts)
+	}
+	for iid, f := range insts {
+		if f["@status"] != "FINISHED" || f["@attemptCount"] != "1" || f["@componentParent"] != "ref:Hello" || f["@actualEndTime"] == "" || !strings.HasPrefix(iid, "@Hello_") {
+			t.Fatalf("instance %s = %v", iid, f)
+		}
+	}
+	atts := b.objects(t, id, "ATTEMPT")
+	if f := atts[aws.ToString(task.AttemptId)]; f["@status"] != "FINISHED" || f["hostname"] != "host-1" {
+		t.Fatalf("attempts = %v", atts)
+	}
+	if st := b.pipelineState(t, id); st != "FINISHED" {
+		t.Fatalf("@pipelineState = %s, want FINISHED", st)
+	}
+	// The finished task's id is stale now.
+	_, err = b.client.ReportTaskProgress(b.ctx, &datapipeline.ReportTaskProgressInput{TaskId: task.TaskId})
+	wantCode(t, "ReportTaskProgress of a finished task", err, "TaskNotFoundException")
+	_, err = b.client.SetTaskStatus(b.ctx, &datapipeline.SetTaskStatusInput{TaskId: task.TaskId, TaskStatus: types.TaskStatusFinished})
+	wantCode(t, "SetTaskStatus of a finished task", err, "TaskNotFoundException")
+	_, err = b.client.SetTaskStatus(b.ctx, &datapipeline.SetTaskStatusInput{TaskId: aws.String("bogus"), TaskStatus: types.TaskStatusFinished})
+	wantCode(t, "SetTaskStatus of a bogus task", err, "TaskNotFoundException")
+}
+
+func TestRunnerRetriesThenFails(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	wg := uniq("wg")
+	id := b.activated(t, onDemand(wg), shell("Flaky", str("maximumRetries", "1")))
+	var last string
+	for n := 1; n <= 2; n++ {
+		task := b.poll(t, wg)
+		if !strings.HasSuffix(aws.ToString(task.AttemptId), "_Attempt="+string(rune('0'+n))) {
+			t.Fatalf("attempt %d id = %s", n, aws.ToString(task.AttemptId))
+		}
+		b.progress(t, aws.ToString(task.TaskId))
+		last = "boom" + string(rune('0'+n))
+		b.setStatus(t, aws.ToString(task.TaskId), types.TaskStatusFailed, "E"+last, "failed "+last)
+	}
+	insts := b.objects(t, id, "INSTANCE")
+	for iid, f := range insts {
+		if f["@status"] != "FAILED" || f["@attemptCount"] != "2" || f["errorId"] != "E"+last || f["errorMessage"] != "failed "+last {
+			t.Fatalf("instance %s = %v", iid, f)
+		}
+	}
+	atts := b.objects(t, id, "ATTEMPT")
+	if len(atts) != 2 {
+		t.Fatalf("attempts = %v", atts)
+	}
+	for aid, f := range atts {
+		if f["@status"] != "FAILED" || f["errorStackTrace"] != "at line 1" {
+			t.Fatalf("attempt %s = %v", aid, f)
+		}
+	}
+	if st := b.pipelineState(t, id); st != "FINISHED" {
+		t.Fatalf("@pipelineState = %s, want FINISHED", st)
+	}
+	// No third attempt.
+	out, err := b.client.PollForTask(b.ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg)})
+	ok(t, "PollForTask", err)
+	if out.TaskObject != nil {
+		t.Fatalf("a third attempt was handed out: %s", aws.ToString(out.TaskObject.AttemptId))
+	}
+}
+
+func TestRunnerDependsOnAndCascade(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	wg := uniq("wg")
+	id := b.activated(t, onDemand(wg),
+		shell("First", str("maximumRetries", "0")),
+		shell("Second", ref("dependsOn", "First")),
+		shell("Third", ref("dependsOn", "Second"), str("failureAndRerunMode", "cascade")),
+		shell("Other", ref("dependsOn", "First"), str("failureAndRerunMode", "cascade")))
+	task := b.poll(t, wg)
+	if !strings.HasPrefix(aws.ToString(task.AttemptId), "@First_") {
+		t.Fatalf("first task is %s", aws.ToString(task.AttemptId))
+	}
+	out, err := b.client.PollForTask(b.ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg)})
+	ok(t, "PollForTask", err)
+	if out.TaskObject != nil {
+		t.Fatalf("%s was handed out before First finished", aws.ToString(out.TaskObject.AttemptId))
+	}
+	b.progress(t, aws.ToString(task.TaskId))
+	b.setStatus(t, aws.ToString(task.TaskId), types.TaskStatusFinished, "", "")
+
+	got := map[string]string{}
+	for range 2 {
+		task := b.poll(t, wg)
+		got[strings.SplitN(strings.TrimPrefix(aws.ToString(task.AttemptId), "@"), "_", 2)[0]] = aws.ToString(task.TaskId)
+	}
+	if got["Second"] == "" || got["Other"] == "" {
+		t.Fatalf("after First: %v", got)
+	}
+	b.progress(t, got["Other"])
+	b.setStatus(t, got["Other"], types.TaskStatusFinished, "", "")
+	b.progress(t, got["Second"])
+	// Second has maximumRetries 2 by default: fail it three times.
+	b.setStatus(t, got["Second"], types.TaskStatusFailed, "E", "no")
+	for range 2 {
+		task := b.poll(t, wg)
+		b.progress(t, aws.ToString(task.TaskId))
+		b.setStatus(t, aws.ToString(task.TaskId), types.TaskStatusFailed, "E", "no")
+	}
+	want := map[string]string{"First": "FINISHED", "Other": "FINISHED", "Second": "FAILED", "Third": "CASCADE_FAILED"}
+	for iid, f := range b.objects(t, id, "INSTANCE") {
+		comp := strings.TrimPrefix(f["@componentParent"], "ref:")
+		if f["@status"] != want[comp] {
+			t.Errorf("instance %s: @status %s, want %s", iid, f["@status"], want[comp])
+		}
+	}
+	if st := b.pipelineState(t, id); st != "FINISHED" {
+		t.Fatalf("@pipelineState = %s, want FINISHED", st)
+	}
+}
+
+func TestRunnerDeactivateCancels(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	wg := uniq("wg")
+	id := b.activated(t, onDemand(wg), shell("Long"))
+	task := b.poll(t, wg)
+	if b.progress(t, aws.ToString(task.TaskId)) {
+		t.Fatal("canceled before deactivation")
+	}
+	_, err := b.client.DeactivatePipeline(b.ctx, &datapipeline.DeactivatePipelineInput{PipelineId: aws.String(id), CancelActive: aws.Bool(true)})
+	ok(t, "DeactivatePipeline", err)
+	if !b.progress(t, aws.ToString(task.TaskId)) {
+		t.Fatal("ReportTaskProgress after DeactivatePipeline: canceled = false")
+	}
+	if st := b.pipelineState(t, id); st != "INACTIVE" {
+		t.Fatalf("@pipelineState = %s, want INACTIVE", st)
+	}
+	for iid, f := range b.objects(t, id, "INSTANCE") {
+		if f["@status"] != "CANCELED" {
+			t.Fatalf("instance %s = %v", iid, f)
+		}
+	}
+	for aid, f := range b.objects(t, id, "ATTEMPT") {
+		if f["@status"] != "CANCELED" {
+			t.Fatalf("attempt %s = %v", aid, f)
+		}
+	}
+	// The runner may still report its status; nothing is retried.
+	b.setStatus(t, aws.ToString(task.TaskId), types.TaskStatusFailed, "Killed", "stopped")
+	out, err := b.client.PollForTask(b.ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg)})
+	ok(t, "PollForTask", err)
+	if out.TaskObject != nil {
+		t.Fatalf("a canceled instance was retried: %s", aws.ToString(out.TaskObject.AttemptId))
+	}
+}
+
+func TestRunnerAckWindow(t *testing.T) {
+	t.Parallel()
+	b := setupRunner(t, time.Second)
+	wg := uniq("wg")
+	id := b.activated(t, onDemand(wg), shell("Silent"))
+	first := b.poll(t, wg)
+	// Never acknowledged: after the window and retryDelay, a new attempt.
+	second := b.poll(t, wg)
+	if aws.ToString(second.TaskId) == aws.ToString(first.TaskId) || !strings.HasSuffix(aws.ToString(second.AttemptId), "_Attempt=2") {
+		t.Fatalf("second task = %s (%s)", aws.ToString(second.AttemptId), aws.ToString(second.TaskId))
+	}
+	_, err := b.client.ReportTaskProgress(b.ctx, &datapipeline.ReportTaskProgressInput{TaskId: first.TaskId})
+	wantCode(t, "ReportTaskProgress of the timed-out attempt", err, "TaskNotFoundException")
+	atts := b.objects(t, id, "ATTEMPT")
+	if f := atts[aws.ToString(first.AttemptId)]; f["@status"] != "TIMEDOUT" {
+		t.Fatalf("first attempt = %v", f)
+	}
+	// Acknowledged within the window, it stays.
+	b.progress(t, aws.ToString(second.TaskId))
+	b.setStatus(t, aws.ToString(second.TaskId), types.TaskStatusFinished, "", "")
+	if st := b.pipelineState(t, id); st != "FINISHED" {
+		t.Fatalf("@pipelineState = %s, want FINISHED", st)
+	}
+}
+
+func TestRunnerHeartbeat(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	out, err := b.client.ReportTaskRunnerHeartbeat(b.ctx, &datapipeline.ReportTaskRunnerHeartbeatInput{
+		TaskrunnerId: aws.String(uniq("runner")), WorkerGroup: aws.String("wg"), Hostname: aws.String("h")})
+	ok(t, "ReportTaskRunnerHeartbeat", err)
+	if out.Terminate {
+		t.Fatal("terminate = true")
+	}
+	_, err = b.client.PollForTask(b.ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String("")})
+	wantCode(t, "PollForTask without workerGroup", err, "InvalidRequestException")
+}
+
+func TestRunnerSetStatus(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	wg := uniq("wg")
+	id := b.activated(t, onDemand(wg), shell("A", str("maximumRetries", "0")), shell("B", ref("dependsOn", "A")))
+	var instA, instB string
+	for iid, f := range b.objects(t, id, "INSTANCE") {
+		switch f["@componentParent"] {
+		case "ref:A":
+			instA = iid
+		case "ref:B":
+			instB = iid
+			if f["@status"] != "WAITING_ON_DEPENDENCIES" {
+				t.Fatalf("B = %v", f)
+			}
+		}
+	}
+	// Pause B while it waits; A fails; RERUN A; A finishes; B stays paused
+	// until resumed.
+	_, err := b.client.SetStatus(b.ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{"B"}, Status: aws.String("pause")})
+	ok(t, "SetStatus pause", err)
+	task := b.poll(t, wg)
+	b.setStatus(t, aws.ToString(task.TaskId), types.TaskStatusFailed, "E", "no")
+	if f := b.objects(t, id, "INSTANCE")[instA]; f["@status"] != "FAILED" {
+		t.Fatalf("A = %v", f)
+	}
+	_, err = b.client.SetStatus(b.ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{instA}, Status: aws.String("RERUN")})
+	ok(t, "SetStatus RERUN", err)
+	task = b.poll(t, wg)
+	if !strings.HasSuffix(aws.ToString(task.AttemptId), "_Attempt=2") {
+		t.Fatalf("rerun attempt = %s", aws.ToString(task.AttemptId))
+	}
+	b.setStatus(t, aws.ToString(task.TaskId), types.TaskStatusFinished, "", "")
+	if f := b.objects(t, id, "INSTANCE")[instB]; f["@status"] != "PAUSED" {
+		t.Fatalf("B = %v", f)
+	}
+	_, err = b.client.SetStatus(b.ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{"B"}, Status: aws.String("RESUME")})
+	ok(t, "SetStatus RESUME", err)
+	task = b.poll(t, wg)
+	if !strings.HasPrefix(aws.ToString(task.AttemptId), instB) {
+		t.Fatalf("after resume: %s", aws.ToString(task.AttemptId))
+	}
+	// TRY_CANCEL of the running B: its runner learns it.
+	_, err = b.client.SetStatus(b.ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{instB}, Status: aws.String("TRY_CANCEL")})
+	ok(t, "SetStatus TRY_CANCEL", err)
+	if !b.progress(t, aws.ToString(task.TaskId)) {
+		t.Fatal("canceled = false after TRY_CANCEL")
+	}
+	if st := b.pipelineState(t, id); st != "FINISHED" {
+		t.Fatalf("@pipelineState = %s, want FINISHED", st)
+	}
+	_, err = b.client.SetStatus(b.ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{instB}, Status: aws.String("RERUN")})
+	wantCode(t, "SetStatus on a finished pipeline", err, "InvalidRequestException")
+	_, err = b.client.SetStatus(b.ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{"B"}, Status: aws.String("NOPE")})
+	wantCode(t, "SetStatus NOPE", err, "InvalidRequestException")
+}
+
+func TestRunnerEvaluateAndDelete(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	wg := uniq("wg")
+	id := b.activated(t, onDemand(wg), shell("Echo", str("myDir", "/tmp/#{@scheduledStartTime}")))
+	task := b.poll(t, wg)
+	inst := strings.TrimSuffix(aws.ToString(task.AttemptId), "_Attempt=1")
+	out, err := b.client.EvaluateExpression(b.ctx, &datapipeline.EvaluateExpressionInput{PipelineId: aws.String(id), ObjectId: aws.String(inst), Expression: aws.String("#{command} in #{workerGroup}")})
+	ok(t, "EvaluateExpression", err)
+	if got := aws.ToString(out.EvaluatedExpression); got != "echo Echo in "+wg {
+		t.Fatalf("evaluated = %q", got)
+	}
+	fm := fieldMap(task.Objects[aws.ToString(task.AttemptId)].Fields)
+	if want := "/tmp/" + strings.TrimPrefix(inst, "@Echo_"); fm["myDir"] != want {
+		t.Fatalf("myDir = %q, want %q", fm["myDir"], want)
+	}
+	_, err = b.client.EvaluateExpression(b.ctx, &datapipeline.EvaluateExpressionInput{PipelineId: aws.String(id), ObjectId: aws.String("Nope"), Expression: aws.String("x")})
+	wantCode(t, "EvaluateExpression of an unknown object", err, "TaskNotFoundException")
+
+	_, err = b.client.DeletePipeline(b.ctx, &datapipeline.DeletePipelineInput{PipelineId: aws.String(id)})
+	ok(t, "DeletePipeline", err)
+	_, err = b.client.ReportTaskProgress(b.ctx, &datapipeline.ReportTaskProgressInput{TaskId: task.TaskId})
+	wantCode(t, "ReportTaskProgress after DeletePipeline", err, "TaskNotFoundException")
+}
+
+func TestRunnerSchedules(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	wg := uniq("wg")
+	start := time.Now().UTC().Format("2006-01-02T15:04:05")
+	id := b.activated(t,
+		obj("Default", str("workerGroup", wg), str("scheduleType", "cron"), ref("schedule", "Every")),
+		obj("Every", str("type", "Schedule"), str("period", "1 seconds"), str("startDateTime", start), str("occurrences", "3")),
+		shell("Tick", str("stdout", "/tmp/#{@scheduledStartTime}")))
+	seen := map[string]bool{}
+	for range 3 {
+		task := b.poll(t, wg)
+		fm := fieldMap(task.Objects[aws.ToString(task.AttemptId)].Fields)
+		if seen[fm["@scheduledStartTime"]] || fm["stdout"] != "/tmp/"+fm["@scheduledStartTime"] {
+			t.Fatalf("attempt fields = %v (seen %v)", fm, seen)
+		}
+		seen[fm["@scheduledStartTime"]] = true
+		if st := b.pipelineState(t, id); st != "SCHEDULED" {
+			t.Fatalf("@pipelineState = %s while running, want SCHEDULED", st)
+		}
+		b.setStatus(t, aws.ToString(task.TaskId), types.TaskStatusFinished, "", "")
+	}
+	if !seen[start] {
+		t.Fatalf("no instance for the first period %s: %v", start, seen)
+	}
+	if st := b.pipelineState(t, id); st != "FINISHED" {
+		t.Fatalf("@pipelineState = %s, want FINISHED", st)
+	}
+	if n := len(b.objects(t, id, "INSTANCE")); n != 3 {
+		t.Fatalf("%d instances, want 3", n)
+	}
+
+	// A timeseries schedule in the past is backfilled: 17:00 to 18:00 every
+	// 15 minutes is four periods.
+	wg2 := uniq("wg")
+	id2 := b.activated(t,
+		obj("Default", str("workerGroup", wg2), str("scheduleType", "timeseries"), ref("schedule", "Past")),
+		obj("Past", str("type", "Schedule"), str("period", "15 minutes"), str("startDateTime", "2012-09-25T17:00:00"), str("endDateTime", "2012-09-25T18:00:00")),
+		shell("Backfill"))
+	for range 4 {
+		task := b.poll(t, wg2)
+		b.setStatus(t, aws.ToString(task.TaskId), types.TaskStatusFinished, "", "")
+	}
+	insts := b.objects(t, id2, "INSTANCE")
+	if _, ok := insts["@Backfill_2012-09-25T17:45:00"]; len(insts) != 4 || !ok {
+		t.Fatalf("instances = %v", insts)
+	}
+	if st := b.pipelineState(t, id2); st != "FINISHED" {
+		t.Fatalf("@pipelineState = %s, want FINISHED", st)
+	}
+}
+
+func TestRunnerReportProgressTimeout(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	wg := uniq("wg")
+	id := b.activated(t, onDemand(wg), shell("Stall", str("reportProgressTimeout", "1 seconds")))
+	first := b.poll(t, wg)
+	b.progress(t, aws.ToString(first.TaskId)) // acknowledged, then silent
+	second := b.poll(t, wg)
+	if !strings.HasSuffix(aws.ToString(second.AttemptId), "_Attempt=2") {
+		t.Fatalf("second attempt = %s", aws.ToString(second.AttemptId))
+	}
+	if f := b.objects(t, id, "ATTEMPT")[aws.ToString(first.AttemptId)]; f["@status"] != "TIMEDOUT" || f["errorId"] != "TIMEDOUT" {
+		t.Fatalf("first attempt = %v", f)
+	}
+	_, err := b.client.SetTaskStatus(b.ctx, &datapipeline.SetTaskStatusInput{TaskId: first.TaskId, TaskStatus: types.TaskStatusFinished})
+	wantCode(t, "SetTaskStatus of the timed-out attempt", err, "TaskNotFoundException")
+}
