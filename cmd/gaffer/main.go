@@ -3,6 +3,7 @@
 //
 //	gaffer serve [flags]   run a node
 //	gaffer bench [flags]   measure the hot paths against a bare HTTP handler
+//	gaffer runners [flags] list Data Pipeline task runners, or ask one to stop
 package main
 
 import (
@@ -30,8 +31,9 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	commands := map[string]command{
-		"serve": &serveCommand{stderr: stderr},
-		"bench": &benchCommand{stdout: stdout, stderr: stderr},
+		"serve":   &serveCommand{stderr: stderr},
+		"bench":   &benchCommand{stdout: stdout, stderr: stderr},
+		"runners": &runnersCommand{stdout: stdout, stderr: stderr},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
@@ -63,5 +65,6 @@ Step Functions, SWF and Data Pipeline worker APIs.
 Usage:
   gaffer serve [flags]   run a node (embedded SQLite; see 'gaffer serve -h')
   gaffer bench [flags]   benchmark the hot paths (see 'gaffer bench -h')
+  gaffer runners [flags] list Data Pipeline task runners, or ask one to stop
 `)
 }

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -89,6 +90,16 @@ func New(cfg Config) (*Server, error) {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
 	})
+	// Operator endpoints (not AWS APIs): the Data Pipeline task runners
+	// that have reported in, and a way to ask one to stop.
+	mux.HandleFunc("GET /gaffer/runners", func(w http.ResponseWriter, r *http.Request) {
+		runners, err := pipelines.Runners(r.Context())
+		writeJSON(w, runners, err)
+	})
+	mux.HandleFunc("POST /gaffer/runners/{id}/terminate", func(w http.ResponseWriter, r *http.Request) {
+		runner, err := pipelines.TerminateRunner(r.Context(), r.PathValue("id"))
+		writeJSON(w, runner, err)
+	})
 	mux.Handle("/", api) // other methods get the wire layer's JSON error
 	s := &Server{
 		cfg:    cfg,
@@ -151,4 +162,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.log.Info("gaffer stopped")
 	})
 	return err
+}
+
+// writeJSON answers an operator endpoint: v as JSON, or the error as
+// {"message": ...} with 404 for an unknown runner and 500 otherwise.
+func writeJSON(w http.ResponseWriter, v any, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	if err != nil {
+		status := http.StatusInternalServerError
+		if errors.Is(err, pipeline.ErrUnknownRunner) {
+			status = http.StatusNotFound
+		}
+		w.WriteHeader(status)
+		v = map[string]string{"message": err.Error()}
+	}
+	_ = json.NewEncoder(w).Encode(v)
 }

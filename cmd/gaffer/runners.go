@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"text/tabwriter"
+	"time"
+)
+
+// runnersCommand lists the Data Pipeline task runners a server knows, and
+// asks one to stop.
+type runnersCommand struct {
+	stdout, stderr io.Writer
+}
+
+func (c *runnersCommand) flags() (*flag.FlagSet, *string, *string) {
+	fs := flag.NewFlagSet("gaffer runners", flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	endpoint := fs.String("endpoint", "http://127.0.0.1:7710", "the gaffer server")
+	terminate := fs.String("terminate", "", "ask the task runner with this taskrunnerId to stop: its next ReportTaskRunnerHeartbeat answers terminate: true")
+	fs.Usage = func() {
+		fmt.Fprintf(c.stderr, "Usage: gaffer runners [-endpoint URL] [-terminate ID]\n\nLists the Data Pipeline task runners that have reported a heartbeat, or asks one to stop.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	return fs, endpoint, terminate
+}
+
+// Usage prints the flags.
+func (c *runnersCommand) Usage() {
+	fs, _, _ := c.flags()
+	fs.Usage()
+}
+
+// runnerView is a runner as the server's operator endpoint returns it.
+type runnerView struct {
+	ID          string    `json:"taskrunnerId"`
+	WorkerGroup string    `json:"workerGroup"`
+	Hostname    string    `json:"hostname"`
+	LastSeen    time.Time `json:"lastSeen"`
+	Terminate   bool      `json:"terminate"`
+}
+
+// Run lists the runners, or terminates one.
+func (c *runnersCommand) Run(ctx context.Context, args []string) error {
+	fs, endpoint, terminate := c.flags()
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	method, path := http.MethodGet, "/gaffer/runners"
+	if *terminate != "" {
+		method, path = http.MethodPost, "/gaffer/runners/"+url.PathEscape(*terminate)+"/terminate"
+	}
+	req, err := http.NewRequestWithContext(ctx, method, *endpoint+path, nil)
+	if err != nil {
+		return fmt.Errorf("-endpoint: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var e struct{ Message string }
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, e.Message)
+	}
+	if *terminate != "" {
+		fmt.Fprintf(c.stdout, "asked task runner %s to stop; it will be told at its next heartbeat\n", *terminate)
+		return nil
+	}
+	var runners []runnerView
+	if err := json.NewDecoder(resp.Body).Decode(&runners); err != nil {
+		return fmt.Errorf("decode runners: %w", err)
+	}
+	tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TASKRUNNER\tWORKER GROUP\tHOSTNAME\tLAST SEEN\tTERMINATE")
+	for _, r := range runners {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\n", r.ID, r.WorkerGroup, r.Hostname, r.LastSeen.Format(time.RFC3339), r.Terminate)
+	}
+	return tw.Flush()
+}
