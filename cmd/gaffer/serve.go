@@ -27,6 +27,8 @@ func (c *serveCommand) flags() (*flag.FlagSet, *server.Config, *string) {
 	fs.DurationVar(&cfg.MaxPollWait, "max-poll-wait", 60*time.Second, "cap on long polls (AWS holds them 60 s); lower it for tests")
 	fs.StringVar(&cfg.Account, "account", "000000000000", "AWS account id used in ARNs")
 	fs.DurationVar(&cfg.FlushInterval, "heartbeat-flush", time.Second, "how often heartbeats kept in memory are persisted")
+	fs.DurationVar(&cfg.PipelineAckTimeout, "pipeline-ack-timeout", 2*time.Minute, "Data Pipeline: how long a task may go unacknowledged by ReportTaskProgress before it is retried")
+	fs.DurationVar(&cfg.PipelineRetryDelay, "pipeline-retry-delay", 10*time.Minute, "Data Pipeline: the retryDelay of activities that set none")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	c.fs = fs
 	return fs, cfg, level
@@ -53,6 +55,9 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	}
 	if cfg.MaxPollWait <= 0 {
 		return fmt.Errorf("-max-poll-wait: %v must be positive", cfg.MaxPollWait)
+	}
+	if cfg.PipelineAckTimeout <= 0 || cfg.PipelineRetryDelay <= 0 {
+		return fmt.Errorf("-pipeline-ack-timeout and -pipeline-retry-delay must be positive (got %v, %v)", cfg.PipelineAckTimeout, cfg.PipelineRetryDelay)
 	}
 	if cfg.FlushInterval <= 0 {
 		return fmt.Errorf("-heartbeat-flush: %v must be positive", cfg.FlushInterval)

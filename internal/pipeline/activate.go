@@ -85,7 +85,7 @@ const (
 	maxMaxRetries         = 5
 	defaultReportProgress = 15 * time.Minute
 	defaultAckTimeout     = 2 * time.Minute
-	defaultRetryDelay     = 2 * time.Minute
+	defaultRetryDelay     = 10 * time.Minute // AWS's default retryDelay
 )
 
 // instanceRecord is one run of an activity component.

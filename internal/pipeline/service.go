@@ -87,7 +87,7 @@ type Config struct {
 	// AWS.
 	AckTimeout time.Duration
 	// RetryDelay is the wait before retrying a failed attempt when the
-	// activity has no retryDelay field. Default 2 minutes.
+	// activity has no retryDelay field. Default 10 minutes, as AWS.
 	RetryDelay time.Duration
 }
 

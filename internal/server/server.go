@@ -42,6 +42,9 @@ type Config struct {
 	// PipelineAckTimeout is Data Pipeline's acknowledgement window (see
 	// pipeline.Config.AckTimeout); default 2 minutes. Tests shorten it.
 	PipelineAckTimeout time.Duration
+	// PipelineRetryDelay is Data Pipeline's default retryDelay for
+	// activities that set none (see pipeline.Config.RetryDelay).
+	PipelineRetryDelay time.Duration
 }
 
 // DefaultListen is the default listen address.
@@ -81,7 +84,7 @@ func New(cfg Config) (*Server, error) {
 	eng := engine.New(engine.Config{Store: st, Logger: cfg.Logger.With("component", "engine"), FlushInterval: cfg.FlushInterval})
 	states := sfn.New(sfn.Config{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
 	workflows := swf.New(swf.Config{Engine: eng, Logger: cfg.Logger.With("component", "swf"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
-	pipelines := pipeline.New(pipeline.Config{Engine: eng, Logger: cfg.Logger.With("component", "pipeline"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait, AckTimeout: cfg.PipelineAckTimeout})
+	pipelines := pipeline.New(pipeline.Config{Engine: eng, Logger: cfg.Logger.With("component", "pipeline"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait, AckTimeout: cfg.PipelineAckTimeout, RetryDelay: cfg.PipelineRetryDelay})
 	api := awsapi.NewHandler(awsapi.Config{Logger: cfg.Logger.With("component", "awsapi")}, states.API(), workflows.API(), pipelines.API())
 
 	mux := http.NewServeMux()
