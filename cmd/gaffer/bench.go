@@ -32,9 +32,10 @@ import (
 // benchCommand measures gaffer's hot paths — heartbeats, the full task
 // cycle, waking a waiting poller and the memory an idle long poll holds for
 // Step Functions; heartbeats, the workflow cycle and the decision round
-// trip for SWF — against a bare net/http handler on the same machine, over
-// the wire. The gaffer server and the bare handler each run as a
-// subprocess of the bench.
+// trip for SWF; acknowledged-task heartbeats and the task runner's round
+// trip for Data Pipeline — against a bare net/http handler on the same
+// machine, over the wire. The gaffer server and the bare handler each run
+// as a subprocess of the bench.
 //
 // Two hidden modes make those subprocesses out of the same binary:
 //
@@ -75,18 +76,20 @@ const (
 	phaseSWFHeartbeat = "swf-heartbeat"
 	phaseSWFActivity  = "swf-activity"
 	phaseSWFDecision  = "swf-decision"
+	phaseDPHeartbeat  = "dp-heartbeat"
+	phaseDPTask       = "dp-task"
 	phaseMemory       = "memory"
 )
 
-var benchPhases = []string{phaseHeartbeat, phaseCycle, phaseWake, phaseSWFHeartbeat, phaseSWFActivity, phaseSWFDecision, phaseMemory}
+var benchPhases = []string{phaseHeartbeat, phaseCycle, phaseWake, phaseSWFHeartbeat, phaseSWFActivity, phaseSWFDecision, phaseDPHeartbeat, phaseDPTask, phaseMemory}
 
 // mainPhases run against one server, in this order; memory uses fresh ones.
-var mainPhases = []string{phaseHeartbeat, phaseCycle, phaseWake, phaseSWFHeartbeat, phaseSWFActivity, phaseSWFDecision}
+var mainPhases = []string{phaseHeartbeat, phaseCycle, phaseWake, phaseSWFHeartbeat, phaseSWFActivity, phaseSWFDecision, phaseDPHeartbeat, phaseDPTask}
 
 // Targets from the performance issue.
 const (
 	targetHeartbeatRatio = 0.50    // gaffer heartbeats/s ÷ bare handler requests/s (SFN and SWF)
-	targetCycleRate      = 2000    // executions/s; SWF: workflows/s, decision tasks/s
+	targetCycleRate      = 2000    // executions/s; SWF: workflows/s, decision tasks/s; Data Pipeline: tasks/s
 	targetWakeP99        = 2e-3    // seconds
 	targetPollBytes      = 8 << 10 // RSS bytes per idle long poll
 )
@@ -126,6 +129,10 @@ const (
 	// decision tasks answered with a timer and one answered with
 	// CompleteWorkflowExecution.
 	swfDecisionTimers = 10
+	// dpActivities is the number of ShellCommandActivity objects of each
+	// dp-task pipeline: with its Default object, the definition limit of
+	// 100 objects. One activation yields this many tasks.
+	dpActivities = 99
 )
 
 // Wire constants.
@@ -137,27 +144,34 @@ const (
 
 	swfTargetPrefix = "SimpleWorkflowService."
 	swfAuth         = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/swf/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
+
+	amzJSON11      = "application/x-amz-json-1.1"
+	dpTargetPrefix = "DataPipeline."
+	dpAuth         = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/datapipeline/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
 )
 
 // dialect is what tells a service's requests apart on the wire: the
-// X-Amz-Target prefix and the SigV4 credential scope's service.
+// X-Amz-Target prefix, the SigV4 credential scope's service and the
+// Content-Type.
 type dialect struct {
 	targetPrefix string
 	auth         string
+	contentType  string
 }
 
 var (
-	sfnDialect = dialect{targetPrefix: targetPrefix, auth: benchAuth}
-	swfDialect = dialect{targetPrefix: swfTargetPrefix, auth: swfAuth}
+	sfnDialect = dialect{targetPrefix: targetPrefix, auth: benchAuth, contentType: amzJSON}
+	swfDialect = dialect{targetPrefix: swfTargetPrefix, auth: swfAuth, contentType: amzJSON}
+	dpDialect  = dialect{targetPrefix: dpTargetPrefix, auth: dpAuth, contentType: amzJSON11}
 )
 
 func (c *benchCommand) flags(hidden bool) (*flag.FlagSet, *benchOptions) {
 	fs := flag.NewFlagSet("gaffer bench", flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	o := &benchOptions{}
-	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time of each throughput phase (heartbeat, cycle, swf-heartbeat, swf-activity, swf-decision), after a warm-up of a fifth of it (at most 1s)")
+	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time of each throughput phase (heartbeat, cycle, swf-heartbeat, swf-activity, swf-decision, dp-heartbeat, dp-task), after a warm-up of a fifth of it (at most 1s)")
 	fs.IntVar(&o.clients, "clients", 64, "concurrent clients sending heartbeats (to gaffer and to the bare handler)")
-	fs.IntVar(&o.workers, "workers", 32, "concurrent worker loops in the cycle, swf-activity and swf-decision phases")
+	fs.IntVar(&o.workers, "workers", 32, "concurrent worker loops in the cycle, swf-activity, swf-decision and dp-task phases")
 	fs.IntVar(&o.samples, "samples", 500, "wake-latency samples")
 	fs.IntVar(&o.polls, "polls", 10000, "idle long polls held open in the memory phase")
 	fs.StringVar(&o.only, "only", strings.Join(benchPhases, ","), "comma-separated phases to run: "+strings.Join(benchPhases, ", "))
@@ -187,8 +201,10 @@ poller and the memory held per idle long poll; for SWF,
 RecordActivityTaskHeartbeat throughput against the bare handler, the
 whole life of a one-activity workflow (start, decide, poll, heartbeat,
 complete, decide) and the decision round trip (a decision task answered
-with a timer → the next decision task). Missed targets are reported, not
-errors.
+with a timer → the next decision task); for Data Pipeline,
+ReportTaskProgress throughput on an acknowledged task against the bare
+handler and the task-runner round trip (PollForTask → ReportTaskProgress
+→ SetTaskStatus FINISHED). Missed targets are reported, not errors.
 
 Flags:
 `)
@@ -474,6 +490,16 @@ func (b *bench) runMain(ctx context.Context) (err error) {
 	if b.phases[phaseSWFDecision] {
 		if err := b.swfDecision(ctx, gaffer); err != nil {
 			return fmt.Errorf("%s: %w", phaseSWFDecision, err)
+		}
+	}
+	if b.phases[phaseDPHeartbeat] {
+		if err := b.dpHeartbeat(ctx, gaffer); err != nil {
+			return fmt.Errorf("%s: %w", phaseDPHeartbeat, err)
+		}
+	}
+	if b.phases[phaseDPTask] {
+		if err := b.dpTask(ctx, gaffer); err != nil {
+			return fmt.Errorf("%s: %w", phaseDPTask, err)
 		}
 	}
 	return nil
@@ -1335,6 +1361,411 @@ func (b *bench) swfDecision(ctx context.Context, gaffer *endpoint) error {
 	return nil
 }
 
+// Data Pipeline phases. Each creates pipelines of its own on the main
+// server, in worker groups of its own.
+
+// dpObject is a pipeline object on the wire; a field has a stringValue or
+// a refValue.
+type dpObject struct {
+	ID     string    `json:"id"`
+	Name   string    `json:"name"`
+	Fields []dpField `json:"fields"`
+}
+
+type dpField struct {
+	Key         string `json:"key"`
+	StringValue string `json:"stringValue,omitempty"`
+	RefValue    string `json:"refValue,omitempty"`
+}
+
+// dpTaskObject is the part of a PollForTask answer the bench checks.
+type dpTaskObject struct {
+	TaskID     string `json:"taskId"`
+	PipelineID string `json:"pipelineId"`
+	AttemptID  string `json:"attemptId"`
+}
+
+// setupPipeline creates an on-demand pipeline named name whose Default
+// object puts it in workerGroup, defines it with n ShellCommandActivity
+// objects without dependencies (every one of them is ready as soon as the
+// pipeline is activated), and returns its id. It does not activate it.
+//
+// The activities' ids start with name: gaffer's instance ids are
+// "@<componentId>_<activation second>", unique in the store only across
+// pipelines whose component ids differ (see docs/performance.md, Data
+// Pipeline).
+func setupPipeline(ctx context.Context, cl *caller, name, workerGroup string, n int) (string, error) {
+	var created struct {
+		PipelineID string `json:"pipelineId"`
+	}
+	if err := cl.callJSON(ctx, "CreatePipeline", map[string]any{"name": name, "uniqueId": name}, &created); err != nil {
+		return "", err
+	}
+	if created.PipelineID == "" {
+		return "", errors.New("CreatePipeline answered without a pipelineId")
+	}
+	objs := []dpObject{{ID: "Default", Name: "Default", Fields: []dpField{
+		{Key: "scheduleType", StringValue: "ondemand"},
+		{Key: "workerGroup", StringValue: workerGroup},
+	}}}
+	for i := range n {
+		id := name + "-work" + strconv.Itoa(i)
+		objs = append(objs, dpObject{ID: id, Name: id, Fields: []dpField{
+			{Key: "type", StringValue: "ShellCommandActivity"},
+			{Key: "command", StringValue: "true"},
+			{Key: "parent", RefValue: "Default"},
+		}})
+	}
+	var put struct {
+		Errored          bool            `json:"errored"`
+		ValidationErrors json.RawMessage `json:"validationErrors"`
+	}
+	if err := cl.callJSON(ctx, "PutPipelineDefinition", map[string]any{"pipelineId": created.PipelineID, "pipelineObjects": objs}, &put); err != nil {
+		return "", err
+	}
+	if put.Errored {
+		return "", fmt.Errorf("PutPipelineDefinition rejected the bench's definition: %s", put.ValidationErrors)
+	}
+	return created.PipelineID, nil
+}
+
+// dpLoop is one task runner of the dp-task phase: a worker group and a
+// pipeline of its own, so that each of its polls finds a task of its own
+// pipeline (on a shared worker group a runner could be left waiting while
+// another runner's re-activation is pending).
+type dpLoop struct {
+	cl         *caller
+	pipelineID string
+	poll       []byte
+	activate   []byte
+	left       int           // tasks of the current run not yet handed out
+	runs       int           // activations
+	activating time.Duration // answer times of every activation, summed
+}
+
+func newDPLoop(ctx context.Context, ep *endpoint, i int) (*dpLoop, error) {
+	l := &dpLoop{cl: ep.dpCaller()}
+	wg := "bench-dp-task-" + strconv.Itoa(i)
+	id, err := setupPipeline(ctx, l.cl, wg, wg, dpActivities)
+	if err != nil {
+		return nil, err
+	}
+	l.pipelineID = id
+	l.poll = mustJSON(map[string]any{"workerGroup": wg, "hostname": "bench-runner-" + strconv.Itoa(i)})
+	l.activate = mustJSON(map[string]any{"pipelineId": id})
+	return l, nil
+}
+
+// activateRun activates the loop's pipeline: a new run of dpActivities
+// tasks, once the previous run is over.
+func (l *dpLoop) activateRun(ctx context.Context) error {
+	t0 := time.Now()
+	if _, err := l.cl.call(ctx, "ActivatePipeline", l.activate); err != nil {
+		return err
+	}
+	l.activating += time.Since(t0)
+	l.runs++
+	l.left = dpActivities
+	return nil
+}
+
+// pollTask polls the loop's worker group, which must answer a task of
+// its pipeline.
+func (l *dpLoop) pollTask(ctx context.Context) (string, error) {
+	var out struct {
+		TaskObject *dpTaskObject `json:"taskObject"`
+	}
+	if err := l.cl.callJSON(ctx, "PollForTask", l.poll, &out); err != nil {
+		return "", err
+	}
+	switch t := out.TaskObject; {
+	case t == nil || t.TaskID == "":
+		return "", fmt.Errorf("PollForTask returned no task within %v although pipeline %s has %d waiting (run %d)", serverPollWait, l.pipelineID, l.left, l.runs)
+	case t.PipelineID != l.pipelineID:
+		return "", fmt.Errorf("PollForTask on %s's worker group returned a task of %s", l.pipelineID, t.PipelineID)
+	case t.AttemptID == "":
+		return "", errors.New("PollForTask answered a task without an attemptId")
+	}
+	l.left--
+	return out.TaskObject.TaskID, nil
+}
+
+// progress sends ReportTaskProgress, which must not ask to cancel.
+func dpProgress(ctx context.Context, cl *caller, body []byte) error {
+	var out struct {
+		Canceled *bool `json:"canceled"`
+	}
+	if err := cl.callJSON(ctx, "ReportTaskProgress", body, &out); err != nil {
+		return err
+	}
+	if out.Canceled == nil || *out.Canceled {
+		return fmt.Errorf("ReportTaskProgress answered canceled %v, want false", out.Canceled)
+	}
+	return nil
+}
+
+// dpFinish sends SetTaskStatus FINISHED.
+func dpFinish(ctx context.Context, cl *caller, taskID string) error {
+	_, err := cl.call(ctx, "SetTaskStatus", mustJSON(map[string]any{"taskId": taskID, "taskStatus": "FINISHED"}))
+	return err
+}
+
+// waitPipelineFinished checks that pipeline id's run ended FINISHED with
+// every instance FINISHED, waiting up to five seconds.
+func waitPipelineFinished(ctx context.Context, cl *caller, id string) error {
+	deadline := time.Now().Add(5 * time.Second)
+	var out struct {
+		PipelineDescriptionList []struct {
+			Fields []dpField `json:"fields"`
+		} `json:"pipelineDescriptionList"`
+	}
+	for {
+		if err := cl.callJSON(ctx, "DescribePipelines", map[string]any{"pipelineIds": []string{id}}, &out); err != nil {
+			return err
+		}
+		state := ""
+		if len(out.PipelineDescriptionList) == 1 {
+			for _, f := range out.PipelineDescriptionList[0].Fields {
+				if f.Key == "@pipelineState" {
+					state = f.StringValue
+				}
+			}
+		}
+		if state == "FINISHED" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("pipeline %s is %q after all its tasks finished, want FINISHED", id, state)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Phase dp-heartbeat: ReportTaskProgress on an acknowledged task against
+// the bare handler.
+
+func (b *bench) dpHeartbeat(ctx context.Context, gaffer *endpoint) (err error) {
+	o := b.opts
+	bareSrv, err := b.startBare(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if serr := bareSrv.stop(); serr != nil && err == nil {
+			err = serr
+		}
+	}()
+	bare := &endpoint{url: bareSrv.url, client: b.client, proc: bareSrv}
+
+	// A real, acknowledged task: a one-activity pipeline, activated,
+	// polled, and acknowledged by a first ReportTaskProgress (the one that
+	// writes).
+	cl := gaffer.dpCaller()
+	const wg = "bench-dp-heartbeat"
+	id, err := setupPipeline(ctx, cl, wg, wg, 1)
+	if err != nil {
+		return err
+	}
+	if _, err := cl.call(ctx, "ActivatePipeline", mustJSON(map[string]any{"pipelineId": id})); err != nil {
+		return err
+	}
+	l := &dpLoop{cl: cl, pipelineID: id, poll: mustJSON(map[string]any{"workerGroup": wg, "hostname": "bench-runner"}), left: 1, runs: 1}
+	taskID, err := l.pollTask(ctx)
+	if err != nil {
+		return err
+	}
+	body := mustJSON(map[string]any{"taskId": taskID})
+	if err := dpProgress(ctx, cl, body); err != nil {
+		return err
+	}
+
+	b.progress("%s: bare handler, %d clients, %v", phaseDPHeartbeat, o.clients, o.duration)
+	bareRate, bareCPU, bareClientCPU, err := hammer(ctx, bare, dpDialect, o.clients, o.duration, "ReportTaskProgress", body)
+	if err != nil {
+		return fmt.Errorf("bare handler: %w", err)
+	}
+	b.progress("%s: gaffer ReportTaskProgress, %d clients, %v", phaseDPHeartbeat, o.clients, o.duration)
+	gafferRate, gafferCPU, gafferClientCPU, err := hammer(ctx, gaffer, dpDialect, o.clients, o.duration, "ReportTaskProgress", body)
+	if err != nil {
+		return err
+	}
+	// Still the task's holder, and the task still ends normally.
+	if err := dpProgress(ctx, cl, body); err != nil {
+		return err
+	}
+	if err := dpFinish(ctx, cl, taskID); err != nil {
+		return err
+	}
+	if err := waitPipelineFinished(ctx, cl, id); err != nil {
+		return err
+	}
+	ratio := gafferRate / bareRate
+	r := b.report
+	r.add(phaseDPHeartbeat, "bare_rps", fmt.Sprintf("bare net/http handler, %d clients", o.clients), bareRate, "req/s")
+	r.add(phaseDPHeartbeat, "gaffer_rps", fmt.Sprintf("gaffer ReportTaskProgress (acknowledged task), %d clients", o.clients), gafferRate, "req/s")
+	r.addTarget(phaseDPHeartbeat, "ratio", "gaffer ÷ bare handler", 100*ratio, "%",
+		fmt.Sprintf(">= %.0f %%", 100*targetHeartbeatRatio), ratio >= targetHeartbeatRatio)
+	r.add(phaseDPHeartbeat, "bare_cpu_us", "bare handler server CPU per request", micros(bareCPU), "µs")
+	r.add(phaseDPHeartbeat, "gaffer_cpu_us", "gaffer server CPU per ReportTaskProgress", micros(gafferCPU), "µs")
+	r.add(phaseDPHeartbeat, "client_cpu_us", "bench client CPU per request (mean of both runs)", micros((bareClientCPU+gafferClientCPU)/2), "µs")
+	return nil
+}
+
+// Phase dp-task: the task runner's round trip, PollForTask →
+// ReportTaskProgress → SetTaskStatus FINISHED.
+
+func (b *bench) dpTask(ctx context.Context, gaffer *endpoint) error {
+	o := b.opts
+	b.progress("%s: creating %d pipelines of %d activities", phaseDPTask, o.workers, dpActivities)
+	loops := make([]*dpLoop, o.workers)
+	for i := range loops {
+		l, err := newDPLoop(ctx, gaffer, i)
+		if err != nil {
+			return err
+		}
+		loops[i] = l
+	}
+	// What one loop did in a round: tasks finished, activations and the
+	// time spent in them, the sum of each step's answer times, and each
+	// round trip's time.
+	type loopResult struct {
+		tasks       int64
+		activations int64
+		activating  time.Duration
+		steps       [3]time.Duration // poll, progress, finish
+		trips       []time.Duration
+	}
+	// Each loop runs its tasks one after the other. A loop whose run is
+	// exhausted re-activates its pipeline (timed apart, see below); before
+	// the measured round every loop has a run with tasks left, activated
+	// by the warm-up round or here.
+	round := func(d time.Duration) (results []loopResult, elapsed, cpu, clientCPU time.Duration, err error) {
+		results = make([]loopResult, o.workers)
+		elapsed, cpu, clientCPU, err = runLoops(ctx, gaffer, o.workers, d, func(ctx context.Context, i int, deadline time.Time) error {
+			l, res := loops[i], &results[i]
+			for time.Now().Before(deadline) {
+				if l.left == 0 {
+					t0 := time.Now()
+					if err := l.activateRun(ctx); err != nil {
+						return err
+					}
+					res.activating += time.Since(t0)
+					res.activations++
+				}
+				t0 := time.Now()
+				taskID, err := l.pollTask(ctx)
+				if err != nil {
+					return err
+				}
+				t1 := time.Now()
+				if err := dpProgress(ctx, l.cl, mustJSON(map[string]any{"taskId": taskID})); err != nil {
+					return err
+				}
+				t2 := time.Now()
+				if err := dpFinish(ctx, l.cl, taskID); err != nil {
+					return err
+				}
+				t3 := time.Now()
+				res.steps[0] += t1.Sub(t0)
+				res.steps[1] += t2.Sub(t1)
+				res.steps[2] += t3.Sub(t2)
+				res.trips = append(res.trips, t3.Sub(t0))
+				res.tasks++
+			}
+			return nil
+		})
+		return results, elapsed, cpu, clientCPU, err
+	}
+	b.progress("%s: activating %d pipelines", phaseDPTask, o.workers)
+	for _, l := range loops {
+		if err := l.activateRun(ctx); err != nil {
+			return err
+		}
+	}
+	b.progress("%s: %d runners, %v", phaseDPTask, o.workers, o.duration)
+	if _, _, _, _, err := round(min(o.duration/5, time.Second)); err != nil {
+		return err
+	}
+	// Top up every loop whose run is nearly exhausted, so that the
+	// measured round starts with work activated outside it.
+	for _, l := range loops {
+		if l.left == 0 {
+			if err := l.activateRun(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	results, elapsed, cpu, clientCPU, err := round(o.duration)
+	if err != nil {
+		return err
+	}
+	var tasks, activations int64
+	var activating time.Duration
+	var steps [3]time.Duration
+	var trips []time.Duration
+	var busy float64 // Σ tasks_i / (elapsed - activating_i)
+	for _, res := range results {
+		tasks += res.tasks
+		activations += res.activations
+		activating += res.activating
+		for k := range steps {
+			steps[k] += res.steps[k]
+		}
+		trips = append(trips, res.trips...)
+		if w := (elapsed - res.activating).Seconds(); w > 0 {
+			busy += float64(res.tasks) / w
+		}
+	}
+	if len(trips) == 0 {
+		return errors.New("no task round trip completed")
+	}
+	// Drain: finish what is left of every run, so that every pipeline must
+	// end FINISHED (each task was set FINISHED and nothing was lost).
+	cl := gaffer.dpCaller()
+	for _, l := range loops {
+		for l.left > 0 {
+			taskID, err := l.pollTask(ctx)
+			if err != nil {
+				return err
+			}
+			if err := dpProgress(ctx, l.cl, mustJSON(map[string]any{"taskId": taskID})); err != nil {
+				return err
+			}
+			if err := dpFinish(ctx, l.cl, taskID); err != nil {
+				return err
+			}
+		}
+		if err := waitPipelineFinished(ctx, cl, l.pipelineID); err != nil {
+			return err
+		}
+	}
+	slices.Sort(trips)
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	per := time.Duration(max(tasks, 1))
+	wall := float64(tasks) / elapsed.Seconds()
+	r := b.report
+	r.add(phaseDPTask, "tasks", "tasks finished (SetTaskStatus FINISHED answered 200)", float64(tasks), "")
+	r.addTarget(phaseDPTask, "tasks_per_s", fmt.Sprintf("Poll→Progress→SetTaskStatus, %d runners, activation time excluded", o.workers), busy, "tasks/s",
+		fmt.Sprintf(">= %d tasks/s", targetCycleRate), busy >= targetCycleRate)
+	r.add(phaseDPTask, "tasks_per_s_wall", "the same over the whole round, re-activations included", wall, "tasks/s")
+	r.add(phaseDPTask, "round_trip_p50_ms", "PollForTask sent → SetTaskStatus answered, p50", ms(percentile(trips, 0.50)), "ms")
+	r.add(phaseDPTask, "round_trip_p99_ms", "PollForTask sent → SetTaskStatus answered, p99", ms(percentile(trips, 0.99)), "ms")
+	r.add(phaseDPTask, "poll_ms", "mean answer time: PollForTask", ms(steps[0]/per), "ms")
+	r.add(phaseDPTask, "progress_ms", "mean answer time: ReportTaskProgress (first: acknowledges, writes)", ms(steps[1]/per), "ms")
+	r.add(phaseDPTask, "finish_ms", "mean answer time: SetTaskStatus FINISHED", ms(steps[2]/per), "ms")
+	r.add(phaseDPTask, "activations", fmt.Sprintf("re-activations during the measured round (%d tasks each)", dpActivities), float64(activations), "")
+	var runs int
+	var allActivating time.Duration
+	for _, l := range loops {
+		runs += l.runs
+		allActivating += l.activating
+	}
+	r.add(phaseDPTask, "activate_ms", fmt.Sprintf("mean answer time: ActivatePipeline (a new run of %d tasks), all %d of the phase", dpActivities, runs), ms(allActivating/time.Duration(max(runs, 1))), "ms")
+	r.add(phaseDPTask, "cpu_us", "gaffer server CPU per task (3 requests; activations included)", micros(cpu/per), "µs")
+	r.add(phaseDPTask, "client_cpu_us", "bench client CPU per task", micros(clientCPU/per), "µs")
+	return nil
+}
+
 // measureSync appends 4 KiB to a file in dir and fdatasyncs it n times,
 // as a WAL commit does, and returns the sorted latencies.
 func measureSync(dir string, n int) ([]time.Duration, error) {
@@ -1610,6 +2041,9 @@ func (ep *endpoint) caller() *caller { return ep.callerFor(sfnDialect) }
 // swfCaller returns an SWF caller.
 func (ep *endpoint) swfCaller() *caller { return ep.callerFor(swfDialect) }
 
+// dpCaller returns a Data Pipeline caller.
+func (ep *endpoint) dpCaller() *caller { return ep.callerFor(dpDialect) }
+
 func (ep *endpoint) callerFor(dl dialect) *caller {
 	return &caller{ep: ep, dialect: dl, headers: map[string]http.Header{}}
 }
@@ -1626,7 +2060,7 @@ func (cl *caller) header(op string) http.Header {
 	h, ok := cl.headers[op]
 	if !ok {
 		h = http.Header{
-			"Content-Type":  {amzJSON},
+			"Content-Type":  {cl.dialect.contentType},
 			"X-Amz-Target":  {cl.dialect.targetPrefix + op},
 			"X-Amz-Date":    {"20260101T000000Z"},
 			"Authorization": {cl.dialect.auth},

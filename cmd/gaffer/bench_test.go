@@ -78,6 +78,24 @@ func TestBench(t *testing.T) {
 		{"swf-decision/round_trip_p99_ms", false},
 		{"swf-decision/cpu_us", false},
 		{"swf-decision/client_cpu_us", false},
+		{"dp-heartbeat/bare_rps", false},
+		{"dp-heartbeat/gaffer_rps", false},
+		{"dp-heartbeat/ratio", true},
+		{"dp-heartbeat/bare_cpu_us", false},
+		{"dp-heartbeat/gaffer_cpu_us", false},
+		{"dp-heartbeat/client_cpu_us", false},
+		{"dp-task/tasks", false},
+		{"dp-task/tasks_per_s", true},
+		{"dp-task/tasks_per_s_wall", false},
+		{"dp-task/round_trip_p50_ms", false},
+		{"dp-task/round_trip_p99_ms", false},
+		{"dp-task/poll_ms", false},
+		{"dp-task/progress_ms", false},
+		{"dp-task/finish_ms", false},
+		{"dp-task/activations", false},
+		{"dp-task/activate_ms", false},
+		{"dp-task/cpu_us", false},
+		{"dp-task/client_cpu_us", false},
 		{"memory/rss_before_mib", false},
 		{"memory/rss_after_mib", false},
 		{"memory/kib_per_poll", true},
@@ -93,6 +111,13 @@ func TestBench(t *testing.T) {
 		r, ok := got[w.key]
 		if !ok {
 			t.Errorf("no %s in the report:\n%s", w.key, &stdout)
+			continue
+		}
+		if w.key == "dp-task/activations" {
+			// Zero when no runner exhausts its run in the measured round.
+			if !(r.Value >= 0) {
+				t.Errorf("%s = %v, want a count", w.key, r.Value)
+			}
 			continue
 		}
 		if !(r.Value > 0) {
@@ -118,7 +143,7 @@ func TestBenchFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-only", "heartbeat,nap"}, `-only: "nap" is not one of heartbeat, cycle, wake, swf-heartbeat, swf-activity, swf-decision, memory`},
+		{[]string{"-only", "heartbeat,nap"}, `-only: "nap" is not one of heartbeat, cycle, wake, swf-heartbeat, swf-activity, swf-decision, dp-heartbeat, dp-task, memory`},
 		{[]string{"-only", ","}, `-only: "," names no phase`},
 		{[]string{"-duration", "0s"}, "-duration: 0s must be positive"},
 		{[]string{"-polls", "0"}, "-polls: 0 must be at least 1"},

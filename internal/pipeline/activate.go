@@ -375,10 +375,12 @@ func (s *Service) newInstances(tx store.Tx, p *pipelineRecord, def *definitionRe
 		if sched, _ := scheduleOf(ix, o); sched != schedule {
 			continue
 		}
-		id := "@" + o.ID + "_" + stamp
-		if _, err := tx.GetObject(kindInstance, id); err == nil {
-			id = fmt.Sprintf("@%s_%s_%d", o.ID, stamp, run)
-		} else if !errors.Is(err, store.ErrNotFound) {
+		// Instance ids are AWS's "@<component>_<time>", but the store keys
+		// them across all pipelines: two pipelines with the same component
+		// ids activated in the same second must not share one. The first
+		// free of "@c_t", "@c_t_2", "@c_t_3"... is taken.
+		id, err := freeInstanceID(tx, "@"+o.ID+"_"+stamp)
+		if err != nil {
 			return nil, err
 		}
 		ids[o.ID] = id
@@ -639,4 +641,20 @@ func (s *Service) deleteRun(tx store.Tx, pipelineID string) error {
 		}
 	}
 	return nil
+}
+
+// freeInstanceID returns base, or base with the first "_<n>" suffix (from
+// 2) that no stored instance has.
+func freeInstanceID(tx store.Tx, base string) (string, error) {
+	id := base
+	for n := 2; ; n++ {
+		_, err := tx.GetObject(kindInstance, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return id, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		id = fmt.Sprintf("%s_%d", base, n)
+	}
 }
