@@ -130,9 +130,10 @@ type attemptRecord struct {
 	ErrorID    string    `json:"errorId,omitempty"`
 	ErrorMsg   string    `json:"errorMessage,omitempty"`
 	ErrorStack string    `json:"errorStackTrace,omitempty"`
-	Progress   []Field   `json:"progress,omitempty"` // fields set by ReportTaskProgress
-	Canceled   bool      `json:"canceled,omitempty"` // cancellation was requested
-	Token      string    `json:"token,omitempty"`    // its taskId (the engine token), once the runner acknowledged it
+	Progress   []Field   `json:"progress,omitempty"`   // fields set by ReportTaskProgress
+	Canceled   bool      `json:"canceled,omitempty"`   // cancellation was requested
+	Token      string    `json:"token,omitempty"`      // its taskId (the engine token), once the runner acknowledged it
+	AckTimerID int64     `json:"ackTimerId,omitempty"` // the armed acknowledgement window, until acknowledged or ended
 }
 
 func putInstance(tx store.Tx, in *instanceRecord) error {

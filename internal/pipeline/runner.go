@@ -329,6 +329,9 @@ func (s *Service) ReportTaskProgress(ctx context.Context, in *reportTaskProgress
 				return nil
 			}
 			a.Acked, a.Token = true, in.TaskID
+			if err := s.dropAckTimer(tx, a); err != nil {
+				return err
+			}
 			for _, f := range in.Fields {
 				if strings.HasPrefix(f.Key, "@") {
 					continue
@@ -461,7 +464,11 @@ func (o owner) TaskStarted(tx store.Tx, t *store.Task) error {
 		return nil // canceled meanwhile: taskObject skips it
 	}
 	now := s.eng.Now().UTC()
-	a.Status, a.Started, a.Hostname = statusRunning, now, t.Worker
+	ack := &store.Timer{OwnerKind: ownerKind, OwnerID: a.PipelineID, Kind: timerAck, FireAt: now.Add(s.ackTimeout), Payload: []byte(a.ID)}
+	if err := s.eng.SetTimer(tx, ack); err != nil {
+		return err
+	}
+	a.Status, a.Started, a.Hostname, a.AckTimerID = statusRunning, now, t.Worker, ack.ID
 	if err := putAttempt(tx, a); err != nil {
 		return err
 	}
@@ -473,10 +480,17 @@ func (o owner) TaskStarted(tx store.Tx, t *store.Task) error {
 	if inst.Started.IsZero() {
 		inst.Started = now
 	}
-	if err := putInstance(tx, inst); err != nil {
-		return err
+	return putInstance(tx, inst)
+}
+
+// dropAckTimer cancels attempt a's acknowledgement window, if it is armed.
+func (s *Service) dropAckTimer(tx store.Tx, a *attemptRecord) error {
+	if a.AckTimerID == 0 {
+		return nil
 	}
-	return s.eng.SetTimer(tx, &store.Timer{OwnerKind: ownerKind, OwnerID: a.PipelineID, Kind: timerAck, FireAt: now.Add(s.ackTimeout), Payload: []byte(a.ID)})
+	id := a.AckTimerID
+	a.AckTimerID = 0
+	return s.eng.CancelTimer(tx, id)
 }
 
 // TaskClosed records how an attempt ended and decides what comes next.
@@ -563,6 +577,9 @@ func (s *Service) attemptEnded(tx store.Tx, a *attemptRecord, status, errID, err
 		a.Status = status
 	}
 	a.Ended = now
+	if err := s.dropAckTimer(tx, a); err != nil {
+		return err
+	}
 	if a.Token != "" {
 		token := a.Token
 		tx.AfterCommit(func() { s.acked.m.Delete(token) })
