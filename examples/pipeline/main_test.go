@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
+	"github.com/aws/aws-sdk-go-v2/service/datapipeline/types"
+
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
+)
+
+// syncBuffer is an io.Writer the runner and the test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestRun runs the runner with -setup against an in-process gaffer, adds a
+// pipeline whose command fails, and checks over the wire that the demo
+// pipeline's instances finished and the failing attempt failed with
+// CommandFailed.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
+	client := servertest.DataPipeline(srv.URL())
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	progressPeriod = 200 * time.Millisecond
+
+	const wg = "example-wg"
+	var out syncBuffer
+	runCtx, stop := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- run(runCtx, srv.URL(), wg, "test-runner", true, &out) }()
+	stopped := false
+	defer func() {
+		if !stopped {
+			stop()
+			<-errc
+		}
+	}()
+
+	failID, err := definePipeline(ctx, client, "fail-"+wg, []types.PipelineObject{
+		object("Default", str("scheduleType", "ondemand"), str("workerGroup", wg)),
+		object("Fail", str("type", "ShellCommandActivity"), ref("parent", "Default"),
+			str("command", "echo working; echo oops >&2; exit 3"), str("maximumRetries", "0")),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	demoID := waitPipelineNamed(t, ctx, client, "demo-"+wg, &out)
+
+	demo := waitObjects(t, ctx, client, demoID, "INSTANCE", &out, func(m map[string]map[string]string) bool {
+		return len(m) == 2 && allStatus(m, "FINISHED")
+	})
+	for iid, f := range demo {
+		if f["@componentParent"] != "ref:First" && f["@componentParent"] != "ref:Second" {
+			t.Errorf("demo instance %s = %v", iid, f)
+		}
+	}
+	fail := waitObjects(t, ctx, client, failID, "INSTANCE", &out, func(m map[string]map[string]string) bool {
+		return len(m) == 1 && allStatus(m, "FAILED")
+	})
+	for iid, f := range fail {
+		if f["errorId"] != "CommandFailed" || f["@attemptCount"] != "1" {
+			t.Errorf("failing instance %s = %v", iid, f)
+		}
+	}
+	atts := waitObjects(t, ctx, client, failID, "ATTEMPT", &out, func(m map[string]map[string]string) bool {
+		return len(m) == 1 && allStatus(m, "FAILED")
+	})
+	for aid, f := range atts {
+		if f["errorId"] != "CommandFailed" || !strings.Contains(f["errorMessage"], "exit status 3") || !strings.Contains(f["errorMessage"], "oops") {
+			t.Errorf("failing attempt %s = %v, want errorId CommandFailed and the exit status and stderr in errorMessage", aid, f)
+		}
+	}
+
+	stop()
+	stopped = true
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("run did not return after its context ended:\n%s", out.String())
+	}
+	for _, step := range []string{
+		"pipeline df-", "heartbeat: runner test-runner, terminate false", "polling worker group " + wg,
+		`run "echo hello"`, "stdout: hello", "progress: running", "exit 0; FINISHED", "SetTaskStatus FINISHED",
+		"stdout: working", "exit status 3; stderr: oops; FAILED", "SetTaskStatus FAILED", "runner test-runner stopped",
+	} {
+		if !strings.Contains(out.String(), step) {
+			t.Errorf("output lacks %q:\n%s", step, out.String())
+		}
+	}
+}
+
+func allStatus(m map[string]map[string]string, want string) bool {
+	for _, f := range m {
+		if f["@status"] != want {
+			return false
+		}
+	}
+	return true
+}
+
+// waitPipelineNamed returns the id of the pipeline called name once it
+// exists.
+func waitPipelineNamed(t *testing.T, ctx context.Context, client *datapipeline.Client, name string, out *syncBuffer) string {
+	t.Helper()
+	for {
+		list, err := client.ListPipelines(ctx, &datapipeline.ListPipelinesInput{})
+		if err != nil {
+			t.Fatalf("ListPipelines: %v\noutput:\n%s", err, out.String())
+		}
+		for _, p := range list.PipelineIdList {
+			if aws.ToString(p.Name) == name {
+				return aws.ToString(p.Id)
+			}
+		}
+		wait(t, ctx, "pipeline "+name, out)
+	}
+}
+
+// waitObjects polls the objects of a sphere (id → fields, refs as
+// "ref:<id>") until done accepts them.
+func waitObjects(t *testing.T, ctx context.Context, client *datapipeline.Client, id, sphere string, out *syncBuffer, done func(map[string]map[string]string) bool) map[string]map[string]string {
+	t.Helper()
+	for {
+		m := map[string]map[string]string{}
+		q, err := client.QueryObjects(ctx, &datapipeline.QueryObjectsInput{PipelineId: aws.String(id), Sphere: aws.String(sphere)})
+		if err != nil {
+			t.Fatalf("QueryObjects: %v", err)
+		}
+		if len(q.Ids) > 0 {
+			d, err := client.DescribeObjects(ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: q.Ids})
+			if err != nil {
+				t.Fatalf("DescribeObjects: %v", err)
+			}
+			for _, o := range d.PipelineObjects {
+				f := map[string]string{}
+				for _, fl := range o.Fields {
+					if fl.RefValue != nil {
+						f[aws.ToString(fl.Key)] = "ref:" + *fl.RefValue
+					} else {
+						f[aws.ToString(fl.Key)] = aws.ToString(fl.StringValue)
+					}
+				}
+				m[aws.ToString(o.Id)] = f
+			}
+		}
+		if done(m) {
+			return m
+		}
+		wait(t, ctx, sphere+" objects of "+id+" (last: "+describe(m)+")", out)
+	}
+}
+
+func describe(m map[string]map[string]string) string {
+	var b strings.Builder
+	for id, f := range m {
+		b.WriteString(id + "=" + f["@status"] + " ")
+	}
+	return b.String()
+}
+
+// wait pauses between two looks at the server's state; it fails the test
+// when ctx's deadline has passed.
+func wait(t *testing.T, ctx context.Context, what string, out *syncBuffer) {
+	t.Helper()
+	select {
+	case <-ctx.Done():
+		t.Fatalf("gave up waiting for %s\noutput:\n%s", what, out.String())
+	case <-time.After(50 * time.Millisecond):
+	}
+}
