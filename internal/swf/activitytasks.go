@@ -2,7 +2,6 @@ package swf
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"github.com/gaffer-dev/gaffer/internal/store"
@@ -90,15 +89,8 @@ func (s *Service) activityTask(ctx context.Context, t *store.Task, token string)
 	}
 	var out *activityTaskOutput
 	err := s.view(ctx, func(tx store.Tx) error {
-		var ex execution
-		if _, err := getJSON(tx, kindExecution, t.OwnerID, &ex, store.ErrNotFound); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return nil
-			}
-			return err
-		}
-		rt, err := decodeRuntime(ex.Runtime)
-		if err != nil {
+		ex, rt, err := loadTaskRun(tx, t)
+		if err != nil || ex == nil {
 			return err
 		}
 		a := rt.Activities[activityID]

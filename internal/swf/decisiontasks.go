@@ -155,15 +155,8 @@ func emptyDecisionTask() *decisionTaskOutput { return &decisionTaskOutput{} }
 func (s *Service) decisionTask(ctx context.Context, t *store.Task, token string, in *pollForDecisionTaskInput) (*decisionTaskOutput, error) {
 	var out *decisionTaskOutput
 	err := s.view(ctx, func(tx store.Tx) error {
-		var ex execution
-		if _, err := getJSON(tx, kindExecution, t.OwnerID, &ex, store.ErrNotFound); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return nil
-			}
-			return err
-		}
-		rt, err := decodeRuntime(ex.Runtime)
-		if err != nil {
+		ex, rt, err := loadTaskRun(tx, t)
+		if err != nil || ex == nil {
 			return err
 		}
 		if ex.Status != statusOpen || rt.Decision == nil || rt.Decision.TaskID != t.ID || rt.Decision.StartedEventID == 0 {
@@ -228,4 +221,22 @@ func (s *Service) nextDecisionPage(ctx context.Context, in *pollForDecisionTaskI
 		return nil, err
 	}
 	return out, nil
+}
+
+// loadTaskRun reads the execution a started task belongs to, and its
+// runtime state, for building a poll's answer; ex is nil if the execution
+// is gone.
+func loadTaskRun(tx store.Tx, t *store.Task) (ex *execution, rt *runtime, err error) {
+	ex = new(execution)
+	if _, err := getJSON(tx, kindExecution, t.OwnerID, ex, store.ErrNotFound); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil, nil
+		}
+		return nil, nil, err
+	}
+	rt, err = decodeRuntime(ex.Runtime)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ex, rt, nil
 }
