@@ -910,6 +910,18 @@ type swfLoop struct {
 	pollDecision, pollActive []byte
 }
 
+// setupSWFLoops registers domain and its types and returns n loops on it.
+func setupSWFLoops(ctx context.Context, ep *endpoint, domain string, n int) ([]*swfLoop, error) {
+	if err := setupSWF(ctx, ep, domain); err != nil {
+		return nil, err
+	}
+	loops := make([]*swfLoop, n)
+	for i := range loops {
+		loops[i] = newSWFLoop(ep, domain, i)
+	}
+	return loops, nil
+}
+
 func newSWFLoop(ep *endpoint, domain string, i int) *swfLoop {
 	l := &swfLoop{cl: ep.swfCaller(), domain: domain, name: "loop" + strconv.Itoa(i)}
 	l.pollDecision = mustJSON(map[string]any{
@@ -1179,12 +1191,9 @@ var swfActivitySteps = []struct{ metric, desc string }{
 func (b *bench) swfActivity(ctx context.Context, gaffer *endpoint) error {
 	o := b.opts
 	const domain = "bench-activity"
-	if err := setupSWF(ctx, gaffer, domain); err != nil {
+	loops, err := setupSWFLoops(ctx, gaffer, domain, o.workers)
+	if err != nil {
 		return err
-	}
-	loops := make([]*swfLoop, o.workers)
-	for i := range loops {
-		loops[i] = newSWFLoop(gaffer, domain, i)
 	}
 	// What one loop did: workflows completed, the last one, and the sum
 	// of the answer times of each step (swfActivitySteps).
@@ -1273,12 +1282,9 @@ func (b *bench) swfActivity(ctx context.Context, gaffer *endpoint) error {
 func (b *bench) swfDecision(ctx context.Context, gaffer *endpoint) error {
 	o := b.opts
 	const domain = "bench-decision"
-	if err := setupSWF(ctx, gaffer, domain); err != nil {
+	loops, err := setupSWFLoops(ctx, gaffer, domain, o.workers)
+	if err != nil {
 		return err
-	}
-	loops := make([]*swfLoop, o.workers)
-	for i := range loops {
-		loops[i] = newSWFLoop(gaffer, domain, i)
 	}
 	type loopResult struct {
 		decisions int64

@@ -17,6 +17,21 @@ const (
 	dlTimer // an owner's durable timer
 )
 
+// timeout returns the task timeout a task deadline enforces.
+func (k deadlineKind) timeout() TimeoutKind {
+	switch k {
+	case dlScheduleToStart:
+		return ScheduleToStart
+	case dlScheduleToClose:
+		return ScheduleToClose
+	case dlStartToClose:
+		return StartToClose
+	case dlHeartbeat:
+		return Heartbeat
+	}
+	return 0
+}
+
 // deadline is one entry of the deadline queue.
 type deadline struct {
 	at      time.Time

@@ -67,12 +67,7 @@ func (e *Engine) fire(dl deadline) {
 			return
 		}
 	}
-	kind := map[deadlineKind]TimeoutKind{
-		dlScheduleToStart: ScheduleToStart,
-		dlScheduleToClose: ScheduleToClose,
-		dlStartToClose:    StartToClose,
-		dlHeartbeat:       Heartbeat,
-	}[dl.kind]
+	kind := dl.kind.timeout()
 	var details []byte
 	var haveDetails bool
 	if at := e.active.get(dl.id); at != nil && at.attempt == dl.attempt {
