@@ -96,6 +96,7 @@ type instanceRecord struct {
 	Run            int           `json:"run"` // activation run number
 	Status         string        `json:"status"`
 	Scheduled      time.Time     `json:"scheduled"`
+	ScheduledEnd   time.Time     `json:"scheduledEnd,omitzero"`
 	Started        time.Time     `json:"started,omitzero"`
 	Ended          time.Time     `json:"ended,omitzero"`
 	Attempts       int           `json:"attempts"`
@@ -111,6 +112,19 @@ type instanceRecord struct {
 	ErrorID        string        `json:"errorId,omitempty"`
 	ErrorMsg       string        `json:"errorMessage,omitempty"`
 	CascadeOn      string        `json:"cascadeFailedOn,omitempty"`
+	// Precondition marks the check of a precondition of the activity
+	// instance in Dependents; PreconditionTimeout bounds how long a
+	// condition not met (SetTaskStatus FALSE) is checked again.
+	Precondition        bool          `json:"precondition,omitempty"`
+	PreconditionTimeout time.Duration `json:"preconditionTimeout,omitempty"`
+	// Dependents are the instances whose DependsOn holds this one.
+	Dependents []string `json:"dependents,omitempty"`
+	// MaxActive is the component's maxActiveInstances (0: no limit).
+	MaxActive int `json:"maxActive,omitempty"`
+
+	// stored is the status the record was read or last written with, for
+	// the run's bookkeeping (noteTransition).
+	stored string
 }
 
 // attemptRecord is one try of an instance.
@@ -136,7 +150,12 @@ type attemptRecord struct {
 	AckTimerID int64     `json:"ackTimerId,omitempty"` // the armed acknowledgement window, until acknowledged or ended
 }
 
+// putInstance stores an instance and keeps the run's bookkeeping.
 func putInstance(tx store.Tx, in *instanceRecord) error {
+	if err := noteTransition(tx, in); err != nil {
+		return err
+	}
+	in.stored = in.Status
 	return store.PutJSON(tx, &store.Object{Kind: kindInstance, ID: in.ID, Parent: in.PipelineID, Status: in.Status}, in)
 }
 
@@ -149,6 +168,7 @@ func getInstance(tx store.Tx, id string) (*instanceRecord, error) {
 	if _, err := store.GetJSON(tx, kindInstance, id, &in); err != nil {
 		return nil, err
 	}
+	in.stored = in.Status
 	return &in, nil
 }
 
@@ -172,6 +192,7 @@ func listInstances(tx store.Tx, pipelineID string) ([]*instanceRecord, error) {
 		if err := jsonDecode(o, &in); err != nil {
 			return nil, err
 		}
+		in.stored = in.Status
 		out = append(out, &in)
 	}
 	return out, nil
@@ -289,7 +310,7 @@ func (s *Service) ActivatePipeline(ctx context.Context, in *activateInput) (*str
 		for _, i := range insts {
 			run = max(run, i.Run+1)
 		}
-		created, err := s.newInstances(tx, p, &def, run, start, "")
+		created, err := s.newInstances(tx, p, &def, run, start, start, "")
 		if err != nil {
 			return err
 		}
@@ -317,197 +338,11 @@ func (s *Service) ActivatePipeline(ctx context.Context, in *activateInput) (*str
 	return &struct{}{}, nil
 }
 
-// runOver reports whether no instance of the latest run can make progress.
-func runOver(insts []*instanceRecord) bool {
-	run := 0
-	byID := map[string]*instanceRecord{}
-	for _, i := range insts {
-		run = max(run, i.Run)
-		byID[i.ID] = i
-	}
-	for _, i := range insts {
-		if i.Run != run {
-			continue
-		}
-		switch i.Status {
-		case statusWaitRunner, statusRunning, statusPaused:
-			return false
-		case statusWaitDeps:
-			if !blocked(i, byID) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// blocked reports whether an instance waits on one that ended without
-// finishing (so it never runs).
-func blocked(i *instanceRecord, byID map[string]*instanceRecord) bool {
-	for _, d := range i.DependsOn {
-		if dep := byID[d]; dep != nil {
-			switch dep.Status {
-			case statusFailed, statusCanceled, statusCascade, statusTimedOut:
-				return true
-			case statusWaitDeps:
-				if blocked(dep, byID) {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-// newInstances creates one instance per activity of def.
-//
-// newInstances creates one instance, scheduled at start, per activity of
-// def whose schedule (scheduleOf) is schedule ("" for on-demand ones).
-func (s *Service) newInstances(tx store.Tx, p *pipelineRecord, def *definitionRecord, run int, start time.Time, schedule string) ([]*instanceRecord, error) {
-	ix := newIndex(def.Objects)
-	stamp := start.Format(fieldTime)
-	ids := map[string]string{} // component id → instance id
-	var acts []*PipelineObject
-	for i := range def.Objects {
-		o := &def.Objects[i]
-		if !activityTypes[ix.lookupString(o, "type")] {
-			continue
-		}
-		if sched, _ := scheduleOf(ix, o); sched != schedule {
-			continue
-		}
-		// Instance ids are AWS's "@<component>_<time>", but the store keys
-		// them across all pipelines: two pipelines with the same component
-		// ids activated in the same second must not share one. The first
-		// free of "@c_t", "@c_t_2", "@c_t_3"... is taken.
-		id, err := freeInstanceID(tx, "@"+o.ID+"_"+stamp)
-		if err != nil {
-			return nil, err
-		}
-		ids[o.ID] = id
-		acts = append(acts, o)
-	}
-	env := &evalEnv{ix: ix, pipelineID: p.ID, params: parameterValues(def.ParameterObjects, def.ParameterValues)}
-	var out []*instanceRecord
-	for _, o := range acts {
-		in := &instanceRecord{
-			ID: ids[o.ID], PipelineID: p.ID, Component: o.ID, Run: run, Status: statusWaitDeps,
-			Scheduled: start, MaxRetries: defaultMaxRetries, RetryDelay: s.retryDelay,
-			ReportProgress: defaultReportProgress,
-		}
-		str := func(key string) string { return env.evalString(o, ix.lookupString(o, key), 0) }
-		in.WorkerGroup = str("workerGroup")
-		for _, f := range ix.lookup(o, "runsOn") {
-			if f.RefValue != nil {
-				if r := ix.byID[*f.RefValue]; r != nil {
-					if wg := env.evalString(r, ix.lookupString(r, "workerGroup"), 0); wg != "" {
-						in.WorkerGroup = wg
-					}
-				}
-			}
-		}
-		if in.WorkerGroup == "" {
-			return nil, invalid("Activity '%s' has no workerGroup (on itself, its runsOn resource, a parent or Default)", o.ID)
-		}
-		if v := str("maximumRetries"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				return nil, invalid("Activity '%s': maximumRetries '%s' is not a number from 0 to %d", o.ID, v, maxMaxRetries)
-			}
-			in.MaxRetries = min(n, maxMaxRetries)
-		}
-		for key, dst := range map[string]*time.Duration{"retryDelay": &in.RetryDelay, "attemptTimeout": &in.AttemptTimeout, "reportProgressTimeout": &in.ReportProgress} {
-			if v := str(key); v != "" {
-				d, err := parsePeriod(v)
-				if err != nil {
-					return nil, invalid("Activity '%s': %s %v", o.ID, key, err)
-				}
-				*dst = d
-			}
-		}
-		if in.ReportProgress <= 0 {
-			in.ReportProgress = defaultReportProgress
-		}
-		in.Cascade = strings.EqualFold(str("failureAndRerunMode"), "cascade")
-		for _, f := range ix.lookup(o, "dependsOn") {
-			if f.RefValue != nil {
-				if d, ok := ids[*f.RefValue]; ok {
-					in.DependsOn = append(in.DependsOn, d)
-				} else if d := "@" + *f.RefValue + "_" + stamp; objectExists(tx, kindInstance, d) {
-					in.DependsOn = append(in.DependsOn, d) // same period, another schedule
-				}
-			}
-		}
-		if err := putInstance(tx, in); err != nil {
-			return nil, err
-		}
-		out = append(out, in)
-	}
-	return out, nil
-}
-
 func cmpOr(a, b string) string {
 	if a != "" {
 		return a
 	}
 	return b
-}
-
-// advance dispatches every instance of the pipeline that is ready (its
-// dependencies FINISHED), cascades failures, and marks the pipeline
-// FINISHED when its run is over. insts may be a subset; the pipeline's
-// instances are reloaded.
-func (s *Service) advance(tx store.Tx, p *pipelineRecord, _ []*instanceRecord) error {
-	insts, err := listInstances(tx, p.ID)
-	if err != nil {
-		return err
-	}
-	byID := map[string]*instanceRecord{}
-	for _, i := range insts {
-		byID[i.ID] = i
-	}
-	now := s.eng.Now().UTC()
-	for changed := true; changed; {
-		changed = false
-		for _, i := range insts {
-			if i.Status != statusWaitDeps {
-				continue
-			}
-			ready := true
-			for _, d := range i.DependsOn {
-				dep := byID[d]
-				if dep == nil {
-					continue
-				}
-				if dep.Status == statusFinished {
-					continue
-				}
-				ready = false
-				if i.Cascade && (dep.Status == statusFailed || dep.Status == statusCascade || dep.Status == statusCanceled) {
-					i.Status, i.CascadeOn, i.Ended = statusCascade, dep.ID, now
-					if err := putInstance(tx, i); err != nil {
-						return err
-					}
-					changed = true
-					break
-				}
-			}
-			if ready && p.State == stateScheduled {
-				if err := s.dispatch(tx, i); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	pending, err := schedulePending(tx, p)
-	if err != nil {
-		return err
-	}
-	if p.State == stateScheduled && !pending && runOver(insts) {
-		p.State = stateFinished
-		return putPipeline(tx, p)
-	}
-	return nil
 }
 
 // dispatch creates the next attempt of instance i and schedules its task.
@@ -630,6 +465,9 @@ func (s *Service) deleteRun(tx store.Tx, pipelineID string) error {
 			return err
 		}
 	}
+	if err := tx.DeleteObject(kindRunState, pipelineID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
 	for _, kind := range []string{kindInstance, kindAttempt} {
 		objs, err := tx.ListObjects(store.ObjectQuery{Kind: kind, Parent: pipelineID})
 		if err != nil {
@@ -645,15 +483,15 @@ func (s *Service) deleteRun(tx store.Tx, pipelineID string) error {
 }
 
 // freeInstanceID returns base, or base with the first "_<n>" suffix (from
-// 2) that no stored instance has.
-func freeInstanceID(tx store.Tx, base string) (string, error) {
+// 2) that no stored instance has and taken does not hold.
+func freeInstanceID(tx store.Tx, base string, taken map[string]bool) (string, error) {
 	id := base
 	for n := 2; ; n++ {
 		_, err := tx.GetObject(kindInstance, id)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) && !taken[id] {
 			return id, nil
 		}
-		if err != nil {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return "", err
 		}
 		id = fmt.Sprintf("%s_%d", base, n)

@@ -148,10 +148,15 @@ func (s *Service) taskObject(tx store.Tx, t *store.Task, token string) (*TaskObj
 	if comp == nil {
 		return nil, nil
 	}
+	// Every object is evaluated in the context of the instance's period
+	// (a data node's directoryPath uses @scheduledStartTime too), with its
+	// own @id.
 	env.runtime = inst.runtimeMap()
+	env.runtime["@id"] = a.ID
 	objs[a.ID] = PipelineObject{ID: a.ID, Name: a.ID, Fields: append(env.flatten(comp), attemptFields(a, inst, def.Version)...)}
+	env.runtime["@id"] = inst.ID
 	objs[inst.ID] = PipelineObject{ID: inst.ID, Name: inst.ID, Fields: append(env.flatten(comp), instanceFields(inst, def.Version)...)}
-	env.runtime = nil
+	delete(env.runtime, "@id")
 	for _, f := range env.flattenRaw(comp) {
 		if f.RefValue == nil || f.Key == "parent" {
 			continue
@@ -209,11 +214,20 @@ func fmtTime(t time.Time) string { return t.UTC().Format(fieldTime) }
 
 // runtimeMap returns the instance's runtime fields for expressions.
 func (i *instanceRecord) runtimeMap() map[string]string {
-	m := map[string]string{"@scheduledStartTime": fmtTime(i.Scheduled), "@id": i.ID}
+	m := map[string]string{"@scheduledStartTime": fmtTime(i.Scheduled), "@scheduledEndTime": fmtTime(i.scheduledEnd()), "@id": i.ID}
 	if !i.Started.IsZero() {
 		m["@actualStartTime"] = fmtTime(i.Started)
 	}
 	return m
+}
+
+// scheduledEnd is the end of the instance's period (its start for
+// on-demand instances and those created before it was recorded).
+func (i *instanceRecord) scheduledEnd() time.Time {
+	if i.ScheduledEnd.IsZero() {
+		return i.Scheduled
+	}
+	return i.ScheduledEnd
 }
 
 // instanceFields are the runtime fields of an instance.
@@ -225,6 +239,7 @@ func instanceFields(i *instanceRecord, version int) []Field {
 		strField("@version", fmt.Sprint(version)),
 		strField("@status", i.Status),
 		strField("@scheduledStartTime", fmtTime(i.Scheduled)),
+		strField("@scheduledEndTime", fmtTime(i.scheduledEnd())),
 		strField("@attemptCount", fmt.Sprint(i.Attempts)),
 	}
 	if i.Current != "" {
@@ -261,6 +276,7 @@ func attemptFields(a *attemptRecord, i *instanceRecord, version int) []Field {
 		strField("@version", fmt.Sprint(version)),
 		strField("@status", a.Status),
 		strField("@scheduledStartTime", fmtTime(i.Scheduled)),
+		strField("@scheduledEndTime", fmtTime(i.scheduledEnd())),
 		strField("@attemptCount", fmt.Sprint(a.N)),
 	}
 	if !a.Started.IsZero() {
@@ -504,19 +520,23 @@ func (o owner) TaskClosed(tx store.Tx, t *store.Task, out engine.Outcome) error 
 	}
 	switch out.Kind {
 	case engine.Completed:
-		return o.s.attemptEnded(tx, a, statusFinished, "", "", "", false)
+		return o.s.attemptEnded(tx, a, statusFinished, "", "", "", endFailure)
 	case engine.Failed:
 		var f failure
 		_ = json.Unmarshal([]byte(out.Cause), &f)
-		return o.s.attemptEnded(tx, a, statusFailed, out.Error, f.Message, f.Stack, f.False)
+		how := endFailure
+		if f.False {
+			how = endNotMet
+		}
+		return o.s.attemptEnded(tx, a, statusFailed, out.Error, f.Message, f.Stack, how)
 	case engine.TimedOut:
 		msg := "The task runner stopped reporting progress (reportProgressTimeout)"
 		if out.Timeout == engine.StartToClose {
 			msg = "The attempt ran longer than its attemptTimeout"
 		}
-		return o.s.attemptEnded(tx, a, statusTimedOut, "TIMEDOUT", msg, "", false)
+		return o.s.attemptEnded(tx, a, statusTimedOut, "TIMEDOUT", msg, "", endFailure)
 	default:
-		return o.s.attemptEnded(tx, a, statusCanceled, "", "", "", true)
+		return o.s.attemptEnded(tx, a, statusCanceled, "", "", "", endFailure)
 	}
 }
 
@@ -542,7 +562,7 @@ func (o owner) TimerFired(tx store.Tx, tm *store.Timer) error {
 		if err := s.eng.CloseTask(tx, t); err != nil {
 			return err
 		}
-		return s.attemptEnded(tx, a, statusTimedOut, "TIMEDOUT", "The task runner did not acknowledge the task (ReportTaskProgress) within the acknowledgement window", "", false)
+		return s.attemptEnded(tx, a, statusTimedOut, "TIMEDOUT", "The task runner did not acknowledge the task (ReportTaskProgress) within the acknowledgement window", "", endUnacked)
 	case timerPeriod:
 		return s.periodFired(tx, tm)
 	case timerRetry:
@@ -567,10 +587,19 @@ func (o owner) TimerFired(tx store.Tx, tm *store.Timer) error {
 	return nil
 }
 
+// ending tells attemptEnded how an attempt that did not finish counts.
+type ending int
+
+const (
+	endFailure ending = iota // FAILED or timed out: retried up to maximumRetries
+	endNotMet                // SetTaskStatus FALSE: a precondition is checked again; an activity fails
+	endUnacked               // not acknowledged: handed out again at once, not counted as a retry
+)
+
 // attemptEnded records the end of attempt a and moves its instance on:
 // FINISHED releases dependents; a failure retries after retryDelay up to
 // maximumRetries, then fails the instance.
-func (s *Service) attemptEnded(tx store.Tx, a *attemptRecord, status, errID, errMsg, stack string, final bool) error {
+func (s *Service) attemptEnded(tx store.Tx, a *attemptRecord, status, errID, errMsg, stack string, how ending) error {
 	now := s.eng.Now().UTC()
 	wasCanceled := a.Status == statusCanceled
 	if !wasCanceled {
@@ -583,6 +612,10 @@ func (s *Service) attemptEnded(tx store.Tx, a *attemptRecord, status, errID, err
 	if a.Token != "" {
 		token := a.Token
 		tx.AfterCommit(func() { s.acked.m.Delete(token) })
+	}
+	notMet := how == endNotMet
+	if notMet && errMsg == "" {
+		errMsg = "The condition is not met (SetTaskStatus FALSE)"
 	}
 	if errID != "" || errMsg != "" || stack != "" {
 		a.ErrorID, a.ErrorMsg, a.ErrorStack = errID, errMsg, stack
@@ -609,18 +642,39 @@ func (s *Service) attemptEnded(tx store.Tx, a *attemptRecord, status, errID, err
 		inst.Status, inst.Ended, inst.ErrorID, inst.ErrorMsg = statusFinished, now, "", ""
 	case status == statusCanceled:
 		inst.Status, inst.Ended = statusCanceled, now
-	case !final && inst.Attempts-inst.RetryBase <= inst.MaxRetries:
+	case notMet && inst.Precondition && inst.PreconditionTimeout > 0 && now.Before(inst.Started.Add(inst.PreconditionTimeout)):
+		// Checked again after retryDelay until preconditionTimeout; a
+		// condition not met does not count as a retry.
+		inst.RetryBase++
+		return s.retryLater(tx, inst, a, now)
+	case how == endUnacked:
+		// AWS hands an unacknowledged task out again in a later poll: a
+		// lost PollForTask answer must not use up a retry.
+		inst.RetryBase++
 		inst.Status, inst.Current = statusWaitRunner, ""
-		inst.ErrorID, inst.ErrorMsg = a.ErrorID, a.ErrorMsg
-		if err := putInstance(tx, inst); err != nil {
-			return err
+		if p.State != stateScheduled {
+			inst.Status = statusWaitDeps // deactivated meanwhile: activation resumes it
+			return putInstance(tx, inst)
 		}
-		return s.eng.SetTimer(tx, &store.Timer{OwnerKind: ownerKind, OwnerID: a.PipelineID, Kind: timerRetry, FireAt: now.Add(inst.RetryDelay), Payload: []byte(inst.ID)})
+		return s.dispatch(tx, inst)
+	case (how == endFailure || notMet && inst.Precondition) && inst.Attempts-inst.RetryBase <= inst.MaxRetries:
+		return s.retryLater(tx, inst, a, now)
 	default:
 		inst.Status, inst.Ended, inst.ErrorID, inst.ErrorMsg = statusFailed, now, a.ErrorID, a.ErrorMsg
 	}
 	if err := putInstance(tx, inst); err != nil {
 		return err
 	}
-	return s.advance(tx, p, nil)
+	return s.advance(tx, p, []*instanceRecord{inst})
+}
+
+// retryLater puts instance inst, whose attempt a failed, back to wait for
+// a new attempt after its retryDelay.
+func (s *Service) retryLater(tx store.Tx, inst *instanceRecord, a *attemptRecord, now time.Time) error {
+	inst.Status, inst.Current = statusWaitRunner, ""
+	inst.ErrorID, inst.ErrorMsg = a.ErrorID, a.ErrorMsg
+	if err := putInstance(tx, inst); err != nil {
+		return err
+	}
+	return s.eng.SetTimer(tx, &store.Timer{OwnerKind: ownerKind, OwnerID: a.PipelineID, Kind: timerRetry, FireAt: now.Add(inst.RetryDelay), Payload: []byte(inst.ID)})
 }

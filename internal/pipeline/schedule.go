@@ -249,9 +249,10 @@ func (s *Service) periodFired(tx store.Tx, tm *store.Timer) error {
 	if err != nil || !ok {
 		return err
 	}
+	var created []*instanceRecord
 	sp, err := s.spec(p, def, ref.Schedule)
 	if err == nil {
-		_, err = s.newInstances(tx, p, def, ref.Run, sp.periodStart(ref.N), ref.Schedule)
+		created, err = s.newInstances(tx, p, def, ref.Run, sp.periodStart(ref.N), sp.periodStart(ref.N+1), ref.Schedule)
 	}
 	if ae := (*awsapi.Error)(nil); errors.As(err, &ae) {
 		// The definition cannot run (checked at activation, so rare): stop
@@ -267,5 +268,5 @@ func (s *Service) periodFired(tx store.Tx, tm *store.Timer) error {
 	if _, err := s.armPeriod(tx, p, def, next); err != nil {
 		return err
 	}
-	return s.advance(tx, p, nil)
+	return s.advance(tx, p, created)
 }
