@@ -133,17 +133,17 @@ func (s *Service) taskObject(tx store.Tx, t *store.Task, token string) (*TaskObj
 	if err != nil {
 		return nil, err
 	}
-	def, ok, err := loadDefinition(tx, a.PipelineID, versionActive)
-	if err != nil || !ok {
-		return nil, err
-	}
 	p, err := loadPipeline(tx, a.PipelineID)
 	if err != nil {
 		return nil, err
 	}
+	def, err := s.activeDefinition(tx, p)
+	if err != nil || def == nil {
+		return nil, err
+	}
 	objs := map[string]PipelineObject{}
-	ix := newIndex(def.Objects)
-	env := &evalEnv{ix: ix, pipelineID: p.ID, params: parameterValues(def.ParameterObjects, def.ParameterValues)}
+	ix := def.ix
+	env := def.env(p.ID)
 	comp := ix.byID[a.Component]
 	if comp == nil {
 		return nil, nil
@@ -153,9 +153,9 @@ func (s *Service) taskObject(tx store.Tx, t *store.Task, token string) (*TaskObj
 	// own @id.
 	env.runtime = inst.runtimeMap()
 	env.runtime["@id"] = a.ID
-	objs[a.ID] = PipelineObject{ID: a.ID, Name: a.ID, Fields: append(env.flatten(comp), attemptFields(a, inst, def.Version)...)}
+	objs[a.ID] = PipelineObject{ID: a.ID, Name: a.ID, Fields: append(env.flatten(comp), attemptFields(a, inst, def.version)...)}
 	env.runtime["@id"] = inst.ID
-	objs[inst.ID] = PipelineObject{ID: inst.ID, Name: inst.ID, Fields: append(env.flatten(comp), instanceFields(inst, def.Version)...)}
+	objs[inst.ID] = PipelineObject{ID: inst.ID, Name: inst.ID, Fields: append(env.flatten(comp), instanceFields(inst, def.version)...)}
 	delete(env.runtime, "@id")
 	for _, f := range env.flattenRaw(comp) {
 		if f.RefValue == nil || f.Key == "parent" {

@@ -101,6 +101,7 @@ type Service struct {
 	ackTimeout time.Duration
 	retryDelay time.Duration
 	acked      ackCache
+	defs       activeDefs
 }
 
 // New returns the service.
