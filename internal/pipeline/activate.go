@@ -121,6 +121,8 @@ type instanceRecord struct {
 	Dependents []string `json:"dependents,omitempty"`
 	// MaxActive is the component's maxActiveInstances (0: no limit).
 	MaxActive int `json:"maxActive,omitempty"`
+	// LateAfter is the component's lateAfterTimeout (0: none).
+	LateAfter time.Duration `json:"lateAfter,omitempty"`
 
 	// stored is the status the record was read or last written with, for
 	// the run's bookkeeping (noteTransition).

@@ -11,16 +11,21 @@ import (
 //
 //	expr    = term { ("+" | "-") term }
 //	term    = unary { ("*" | "/") unary }
-//	unary   = "-" unary | primary
+//	unary   = "-" unary | power
+//	power   = primary [ "^" unary ]              (right-associative)
 //	primary = number [ unit ] | string | "(" expr ")"
 //	        | name "(" [ expr { "," expr } ] ")"   (a function call)
 //	        | name { "." name }                    (a reference)
 //	name    = [ "@" | "*" ] letter { letter | digit | "_" }
 //	unit    = year(s) | month(s) | week(s) | day(s) | hour(s) | minute(s)
 //
-// Strings are quoted with ' or " and take backslash escapes. Parsing checks
-// the syntax only: which functions and fields exist is decided when the
-// expression is evaluated (at run time on AWS).
+// So ^ binds tighter than unary minus (-2 ^ 2 is -(2 ^ 2)) and 2 ^ 3 ^ 2 is
+// 2 ^ (3 ^ 2), as in mathematics. Strings are quoted with ' or " and take
+// backslash escapes. checkTemplate checks the syntax and that each function
+// called exists and is given the number of arguments it takes; which fields
+// exist and the types of arguments are decided when the expression is
+// evaluated (at run time on AWS). exprfunc.go evaluates values, operators
+// and functions.
 
 // segment is a piece of a string value: literal text or one expression's
 // source (without its delimiters).
@@ -79,7 +84,9 @@ func exprEnd(s string) (int, error) {
 	return 0, fmt.Errorf("expression '#{%s' has no closing '}'", s)
 }
 
-// checkTemplate checks the syntax of every expression in a string value.
+// checkTemplate checks every expression in a string value: its syntax, and
+// that the functions it calls exist and are given as many arguments as they
+// take.
 func checkTemplate(s string) error {
 	if !strings.Contains(s, "#{") {
 		return nil
@@ -89,10 +96,15 @@ func checkTemplate(s string) error {
 		return err
 	}
 	for _, sg := range segs {
-		if sg.isExpr {
-			if _, err := parseExpr(sg.text); err != nil {
-				return err
-			}
+		if !sg.isExpr {
+			continue
+		}
+		x, err := parseExpr(sg.text)
+		if err != nil {
+			return err
+		}
+		if err := checkCalls(x); err != nil {
+			return fmt.Errorf("expression '#{%s}': %w", sg.text, err)
 		}
 	}
 	return nil
@@ -230,7 +242,7 @@ func (p *exprParser) next() error {
 			b.WriteByte(ch)
 		}
 		p.tok = token{kind: tokString, text: b.String(), pos: start}
-	case strings.IndexByte("(),.+-*/", c) >= 0:
+	case strings.IndexByte("(),.+-*/^", c) >= 0:
 		p.pos++
 		p.tok = token{kind: tokPunct, text: s[start:p.pos], pos: start}
 	default:
@@ -291,7 +303,24 @@ func (p *exprParser) unary() (exprNode, error) {
 		}
 		return negExpr{x: x}, nil
 	}
-	return p.primary()
+	return p.power()
+}
+
+// power parses an exponentiation; its exponent is a unary, so that
+// 2 ^ -1 and 2 ^ 3 ^ 2 (2 ^ 9) parse.
+func (p *exprParser) power() (exprNode, error) {
+	base, err := p.primary()
+	if err != nil || !p.isPunct("^") {
+		return base, err
+	}
+	if err := p.next(); err != nil {
+		return nil, err
+	}
+	exp, err := p.unary()
+	if err != nil {
+		return nil, err
+	}
+	return binExpr{op: '^', l: base, r: exp}, nil
 }
 
 // periodUnits are the units a number may carry ("3 hours").

@@ -283,9 +283,11 @@ type evaluateExpressionOutput struct {
 
 // EvaluateExpression evaluates the expressions in a string in the context
 // of a component (of the latest definition) or of an instance or attempt
-// (with its runtime fields, e.g. @scheduledStartTime). gaffer evaluates
-// literals and references; an expression it cannot evaluate (functions,
-// arithmetic, unknown fields) answers InvalidRequestException.
+// (with its runtime fields, e.g. @scheduledStartTime): references,
+// operators and AWS's date and time functions. An expression that cannot be
+// evaluated (an unknown field, a runtime field of a component, a function
+// given arguments of the wrong type) answers InvalidRequestException with
+// why the first one cannot.
 func (s *Service) EvaluateExpression(ctx context.Context, in *evaluateExpressionInput) (*evaluateExpressionOutput, error) {
 	if err := checkTemplate(in.Expression); err != nil {
 		return nil, invalid("Invalid expression: %v", err)
@@ -330,9 +332,13 @@ func (s *Service) EvaluateExpression(ctx context.Context, in *evaluateExpression
 		if o == nil {
 			return awsapi.Errorf(errTaskNotFound, "Object '%s' is not an object of pipeline %s", in.ObjectID, p.ID)
 		}
-		out = env.evalString(o, in.Expression, 0)
-		if strings.Contains(out, "#{") {
-			return invalid("Cannot evaluate '%s' in the context of '%s': gaffer evaluates literals and references to fields, parameters and runtime fields only", in.Expression, in.ObjectID)
+		out, err = env.evalTemplate(o, in.Expression, 0)
+		var ee *evalError
+		switch {
+		case errors.As(err, &ee):
+			return invalid("Cannot evaluate '#{%s}' in the context of '%s': %v", ee.expr, in.ObjectID, ee.err)
+		case err != nil:
+			return invalid("Cannot evaluate '%s' in the context of '%s': %v", in.Expression, in.ObjectID, err)
 		}
 		return nil
 	})

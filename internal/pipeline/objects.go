@@ -360,95 +360,17 @@ type evalEnv struct {
 	// runtime holds an instance's runtime fields (@scheduledStartTime...)
 	// when evaluating in its context; nil for components.
 	runtime map[string]string
+	// node is the component of the instance an action (SnsAlarm) fires
+	// for, reached as node.<field>; nodeRuntime holds that instance's
+	// runtime fields (@status, errorMessage...).
+	node        *PipelineObject
+	nodeRuntime map[string]string
 }
 
 // evalString replaces the expressions in s that can be evaluated in the
-// context of object o; the others are left as written.
+// context of object o; the others (a runtime field on a component, a
+// function given arguments of the wrong type...) are left as written.
 func (e *evalEnv) evalString(o *PipelineObject, s string, depth int) string {
-	if !strings.Contains(s, "#{") {
-		return s
-	}
-	segs, err := splitTemplate(s)
-	if err != nil {
-		return s
-	}
-	var b strings.Builder
-	for _, sg := range segs {
-		if !sg.isExpr {
-			b.WriteString(sg.text)
-			continue
-		}
-		if x, err := parseExpr(sg.text); err == nil {
-			if v, ok := e.eval(o, x, depth); ok {
-				b.WriteString(v)
-				continue
-			}
-		}
-		b.WriteString("#{" + sg.text + "}")
-	}
-	return b.String()
-}
-
-// eval evaluates literals and references; ok is false for anything else
-// (functions, arithmetic, runtime fields), which needs an instance.
-func (e *evalEnv) eval(o *PipelineObject, x exprNode, depth int) (string, bool) {
-	switch x := x.(type) {
-	case litExpr:
-		if x.unit != "" {
-			return x.value + " " + x.unit, true
-		}
-		return x.value, true
-	case refExpr:
-		return e.resolve(o, x.path, depth)
-	}
-	return "", false
-}
-
-// resolve evaluates a reference: a parameter, or a field of o or of an
-// object o refers to.
-func (e *evalEnv) resolve(o *PipelineObject, path []string, depth int) (string, bool) {
-	if len(path) == 1 {
-		if v, ok := e.runtime[path[0]]; ok {
-			return v, true
-		}
-		for _, id := range []string{path[0], "*" + path[0], strings.TrimPrefix(path[0], "*")} {
-			if vals, ok := e.params[id]; ok {
-				if len(vals) != 1 {
-					return "", false
-				}
-				return vals[0], true
-			}
-		}
-	}
-	cur := o
-	for _, name := range path[:len(path)-1] {
-		fs := e.ix.lookup(cur, name)
-		if len(fs) != 1 || fs[0].RefValue == nil {
-			return "", false
-		}
-		if cur = e.ix.byID[*fs[0].RefValue]; cur == nil {
-			return "", false
-		}
-	}
-	switch last := path[len(path)-1]; last {
-	case "@id":
-		return cur.ID, true
-	case "@pipelineId":
-		return e.pipelineID, true
-	case "@sphere":
-		return sphereComponent, true
-	default:
-		fs := e.ix.lookup(cur, last)
-		if len(fs) == 0 && last == "name" {
-			return cur.Name, true
-		}
-		if len(fs) != 1 || fs[0].StringValue == nil || depth >= maxEvalDepth {
-			return "", false
-		}
-		v := *fs[0].StringValue
-		if strings.Contains(v, "#{") {
-			v = e.evalString(cur, v, depth+1)
-		}
-		return v, true
-	}
+	out, _ := e.evalTemplate(o, s, depth)
+	return out
 }

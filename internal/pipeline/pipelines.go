@@ -222,7 +222,11 @@ func (s *Service) DescribePipelines(ctx context.Context, in *describePipelinesIn
 			if err != nil {
 				return err
 			}
-			out.PipelineDescriptionList = append(out.PipelineDescriptionList, p.describe())
+			rs, err := loadRunState(tx, p.ID)
+			if err != nil {
+				return err
+			}
+			out.PipelineDescriptionList = append(out.PipelineDescriptionList, p.describe(rs))
 		}
 		return nil
 	})
@@ -233,9 +237,16 @@ func (s *Service) DescribePipelines(ctx context.Context, in *describePipelinesIn
 }
 
 // describe returns the pipeline's description, its fields in the order of
-// AWS's example.
-func (p *pipelineRecord) describe() PipelineDescription {
+// AWS's example; rs gives @healthStatus.
+func (p *pipelineRecord) describe(rs *runState) PipelineDescription {
 	fields := []Field{strField("@pipelineState", p.State)}
+	if h := rs.health(); h != "" {
+		fields = append(fields,
+			strField("@healthStatus", h),
+			strField("@healthStatusFromInstanceId", rs.HealthFrom),
+			strField("@healthStatusUpdatedTime", rs.HealthAt.Format(fieldTime)),
+		)
+	}
 	if p.Description != "" {
 		fields = append(fields, strField("description", p.Description))
 	}

@@ -57,6 +57,33 @@ type runState struct {
 	// instances kept waiting by that limit, oldest first.
 	Active map[string]int      `json:"active,omitempty"`
 	Held   map[string][]string `json:"held,omitempty"`
+	// Health is, per component, HEALTHY or ERROR after its latest instance
+	// finished or failed, and HealthFrom and HealthAt the instance and time
+	// of the latest change; kept from run to run (DescribePipelines'
+	// @healthStatus).
+	Health     map[string]string `json:"health,omitempty"`
+	HealthFrom string            `json:"healthFrom,omitempty"`
+	HealthAt   time.Time         `json:"healthAt,omitzero"`
+}
+
+// Health statuses.
+const (
+	healthOK    = "HEALTHY"
+	healthError = "ERROR"
+)
+
+// health is the pipeline's @healthStatus: ERROR if a component's latest
+// instance failed, HEALTHY if one finished and none failed, "" before any
+// did either.
+func (rs *runState) health() string {
+	h := ""
+	for _, v := range rs.Health {
+		if v == healthError {
+			return healthError
+		}
+		h = healthOK
+	}
+	return h
 }
 
 func loadRunState(tx store.Tx, pipelineID string) (*runState, error) {
@@ -99,18 +126,37 @@ func noteTransition(tx store.Tx, in *instanceRecord) error {
 	wasActive := in.MaxActive > 0 && activeStatus(in.stored)
 	isActive := in.MaxActive > 0 && activeStatus(in.Status)
 	broke := in.stored != "" && !isOpen && in.Status != statusFinished && in.stored != in.Status
-	if wasOpen == isOpen && wasActive == isActive && !broke {
+	health := ""
+	if in.stored != in.Status {
+		switch in.Status {
+		case statusFinished:
+			health = healthOK
+		case statusFailed:
+			health = healthError
+		}
+	}
+	if wasOpen == isOpen && wasActive == isActive && !broke && health == "" {
 		return nil
 	}
 	rs, err := loadRunState(tx, in.PipelineID)
 	if err != nil {
 		return err
 	}
+	if health != "" {
+		if rs.Health == nil {
+			rs.Health = map[string]string{}
+		}
+		rs.Health[in.Component], rs.HealthFrom, rs.HealthAt = health, in.ID, time.Now().UTC()
+	}
 	switch {
 	case in.Run < rs.Run:
-		return nil // an instance of an earlier run (SetStatus RERUN)
+		// An instance of an earlier run (SetStatus RERUN): only its health.
+		if health == "" {
+			return nil
+		}
+		return putRunState(tx, in.PipelineID, rs)
 	case in.Run > rs.Run:
-		*rs = runState{Run: in.Run, Counted: in.stored == ""}
+		*rs = runState{Run: in.Run, Counted: in.stored == "", Health: rs.Health, HealthFrom: rs.HealthFrom, HealthAt: rs.HealthAt}
 	}
 	if isOpen != wasOpen {
 		if isOpen {
@@ -427,6 +473,11 @@ func (s *Service) newInstances(tx store.Tx, p *pipelineRecord, def *definitionRe
 		if err := putInstance(tx, in); err != nil {
 			return nil, err
 		}
+		if schedule != "" { // lateAfterTimeout is ignored for on-demand instances, as on AWS
+			if err := s.armLate(tx, ix, in); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return out, nil
 }
@@ -503,6 +554,7 @@ func (s *Service) configure(env *evalEnv, o *PipelineObject, in *instanceRecord,
 	}{
 		{"retryDelay", &in.RetryDelay}, {"attemptTimeout", &in.AttemptTimeout},
 		{"reportProgressTimeout", &in.ReportProgress}, {"preconditionTimeout", &in.PreconditionTimeout},
+		{"lateAfterTimeout", &in.LateAfter},
 	}
 	for _, pd := range periods {
 		if pd.key == "preconditionTimeout" && !in.Precondition {

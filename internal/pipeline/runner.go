@@ -565,6 +565,8 @@ func (o owner) TimerFired(tx store.Tx, tm *store.Timer) error {
 		return s.attemptEnded(tx, a, statusTimedOut, "TIMEDOUT", "The task runner did not acknowledge the task (ReportTaskProgress) within the acknowledgement window", "", endUnacked)
 	case timerPeriod:
 		return s.periodFired(tx, tm)
+	case timerLate:
+		return s.lateFired(tx, tm)
 	case timerRetry:
 		inst, err := getInstance(tx, string(tm.Payload))
 		if errors.Is(err, store.ErrNotFound) {
@@ -663,6 +665,15 @@ func (s *Service) attemptEnded(tx store.Tx, a *attemptRecord, status, errID, err
 		inst.Status, inst.Ended, inst.ErrorID, inst.ErrorMsg = statusFailed, now, a.ErrorID, a.ErrorMsg
 	}
 	if err := putInstance(tx, inst); err != nil {
+		return err
+	}
+	switch inst.Status {
+	case statusFinished:
+		_, err = s.runActions(tx, p, inst, onSuccess)
+	case statusFailed:
+		_, err = s.runActions(tx, p, inst, onFail)
+	}
+	if err != nil {
 		return err
 	}
 	return s.advance(tx, p, []*instanceRecord{inst})

@@ -60,11 +60,6 @@ type schedSpec struct {
 	timeseries  bool
 }
 
-func objectExists(tx store.Tx, kind, id string) bool {
-	_, err := tx.GetObject(kind, id)
-	return err == nil
-}
-
 // spec reads schedule sched of def for pipeline p.
 func (s *Service) spec(p *pipelineRecord, def *definitionRecord, sched string) (*schedSpec, error) {
 	ix := newIndex(def.Objects)
