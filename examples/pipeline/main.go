@@ -3,11 +3,12 @@
 //
 // It registers itself with ReportTaskRunnerHeartbeat (again every
 // heartbeat period, and stops when the answer is terminate), long-polls
-// PollForTask on its worker group, runs the ShellCommandActivity's command
-// with sh -c while sending ReportTaskProgress every few seconds (killing the
-// command if the answer is canceled), and ends each task with SetTaskStatus:
-// FINISHED when the command exits 0, FAILED with errorId CommandFailed
-// otherwise.
+// PollForTask on its worker group, runs the command of the task's
+// ShellCommandActivity or ShellCommandPrecondition with sh -c while sending
+// ReportTaskProgress every few seconds (killing the command if the answer is
+// canceled), and ends each task with SetTaskStatus: FINISHED when the
+// command exits 0; otherwise FAILED with errorId CommandFailed for an
+// activity, FALSE (the condition does not hold) for a precondition.
 //
 //	go run ./cmd/gaffer serve                                  # one terminal
 //	go run ./examples/pipeline -worker-group demo -setup       # another
@@ -173,13 +174,18 @@ func (r *runner) heartbeat(ctx context.Context) (bool, error) {
 // work runs one task's command and reports how it ended.
 func (r *runner) work(ctx context.Context, task *types.TaskObject) {
 	taskID, attempt := aws.ToString(task.TaskId), aws.ToString(task.AttemptId)
-	command, ok := shellCommand(task)
+	command, typ, ok := shellCommand(task)
 	if !ok {
-		r.printf("task %s: no ShellCommandActivity command; FAILED", attempt)
-		r.setStatus(ctx, taskID, attempt, types.TaskStatusFailed, "NoCommand", "the task has no ShellCommandActivity command")
+		r.printf("task %s: no ShellCommandActivity or ShellCommandPrecondition command; FAILED", attempt)
+		r.setStatus(ctx, taskID, attempt, types.TaskStatusFailed, "NoCommand", "the task has no ShellCommandActivity or ShellCommandPrecondition command")
 		return
 	}
-	r.printf("task %s: run %q", attempt, command)
+	precondition := typ == "ShellCommandPrecondition"
+	if precondition {
+		r.printf("task %s: check %q", attempt, command)
+	} else {
+		r.printf("task %s: run %q", attempt, command)
+	}
 
 	cmdCtx, kill := context.WithCancel(ctx)
 	defer kill()
@@ -243,6 +249,10 @@ wait:
 	case err == nil:
 		r.printf("task %s: exit 0; FINISHED", attempt)
 		r.setStatus(ctx, taskID, attempt, types.TaskStatusFinished, "", "")
+	case precondition && errors.As(err, new(*exec.ExitError)):
+		// The check ran and says no: the server checks again later.
+		r.printf("task %s: %v; condition not met; FALSE", attempt, err)
+		r.setStatus(ctx, taskID, attempt, types.TaskStatusFalse, "", err.Error())
 	default:
 		msg := err.Error()
 		if tail := lastBytes(strings.TrimSpace(stderr.String()), stderrTail); tail != "" {
@@ -256,7 +266,10 @@ wait:
 func (r *runner) setStatus(ctx context.Context, taskID, attempt string, st types.TaskStatus, errID, msg string) {
 	in := &datapipeline.SetTaskStatusInput{TaskId: aws.String(taskID), TaskStatus: st}
 	if errID != "" {
-		in.ErrorId, in.ErrorMessage = aws.String(errID), aws.String(msg)
+		in.ErrorId = aws.String(errID)
+	}
+	if msg != "" {
+		in.ErrorMessage = aws.String(msg)
 	}
 	if _, err := r.client.SetTaskStatus(ctx, in); err != nil {
 		r.printf("task %s: SetTaskStatus %s failed: %v", attempt, st, err)
@@ -265,22 +278,20 @@ func (r *runner) setStatus(ctx context.Context, taskID, attempt string, st types
 	r.printf("task %s: SetTaskStatus %s", attempt, st)
 }
 
-// shellCommand returns the command of the task's ShellCommandActivity: the
-// attempt object carries its component's fields.
-func shellCommand(task *types.TaskObject) (string, bool) {
-	if a, ok := task.Objects[aws.ToString(task.AttemptId)]; ok {
-		if c, ok := field(a.Fields, "command"); ok {
-			return c, true
-		}
+// shellCommand returns the command of the task's ShellCommandActivity or
+// ShellCommandPrecondition, and which of the two it is: the attempt object
+// carries its component's fields.
+func shellCommand(task *types.TaskObject) (command, typ string, ok bool) {
+	a, found := task.Objects[aws.ToString(task.AttemptId)]
+	if !found {
+		return "", "", false
 	}
-	for _, o := range task.Objects {
-		if t, _ := field(o.Fields, "type"); t == "ShellCommandActivity" {
-			if c, ok := field(o.Fields, "command"); ok {
-				return c, true
-			}
-		}
+	typ, _ = field(a.Fields, "type")
+	if typ != "ShellCommandActivity" && typ != "ShellCommandPrecondition" {
+		return "", typ, false
 	}
-	return "", false
+	command, ok = field(a.Fields, "command")
+	return command, typ, ok
 }
 
 func field(fs []types.Field, key string) (string, bool) {

@@ -66,6 +66,17 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	preID, err := definePipeline(ctx, client, "pre-"+wg, []types.PipelineObject{
+		object("Default", str("scheduleType", "ondemand"), str("workerGroup", wg), str("retryDelay", "1 seconds")),
+		object("Holds", str("type", "ShellCommandPrecondition"), str("command", "true")),
+		object("Never", str("type", "ShellCommandPrecondition"), str("command", "exit 1"), str("maximumRetries", "0")),
+		object("Gated", str("type", "ShellCommandActivity"), ref("parent", "Default"), str("command", "echo gated"), ref("precondition", "Holds")),
+		object("Blocked", str("type", "ShellCommandActivity"), ref("parent", "Default"), str("command", "echo blocked"),
+			ref("precondition", "Never"), str("failureAndRerunMode", "cascade")),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	demoID := waitPipelineNamed(t, ctx, client, "demo-"+wg, &out)
 
 	demo := waitObjects(t, ctx, client, demoID, "INSTANCE", &out, func(m map[string]map[string]string) bool {
@@ -84,6 +95,15 @@ func TestRun(t *testing.T) {
 			t.Errorf("failing instance %s = %v", iid, f)
 		}
 	}
+	want := map[string]string{"ref:Holds": "FINISHED", "ref:Gated": "FINISHED", "ref:Never": "FAILED", "ref:Blocked": "CASCADE_FAILED"}
+	waitObjects(t, ctx, client, preID, "INSTANCE", &out, func(m map[string]map[string]string) bool {
+		for _, f := range m {
+			if want[f["@componentParent"]] != f["@status"] {
+				return false
+			}
+		}
+		return len(m) == 4
+	})
 	atts := waitObjects(t, ctx, client, failID, "ATTEMPT", &out, func(m map[string]map[string]string) bool {
 		return len(m) == 1 && allStatus(m, "FAILED")
 	})
@@ -106,7 +126,9 @@ func TestRun(t *testing.T) {
 	for _, step := range []string{
 		"pipeline df-", "heartbeat: runner test-runner, terminate false", "polling worker group " + wg,
 		`run "echo hello"`, "stdout: hello", "progress: running", "exit 0; FINISHED", "SetTaskStatus FINISHED",
-		"stdout: working", "exit status 3; stderr: oops; FAILED", "SetTaskStatus FAILED", "runner test-runner stopped",
+		"stdout: working", "exit status 3; stderr: oops; FAILED", "SetTaskStatus FAILED",
+		`check "true"`, `check "exit 1"`, "exit status 1; condition not met; FALSE", "SetTaskStatus FALSE", "stdout: gated",
+		"runner test-runner stopped",
 	} {
 		if !strings.Contains(out.String(), step) {
 			t.Errorf("output lacks %q:\n%s", step, out.String())

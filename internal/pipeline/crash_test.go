@@ -68,6 +68,4 @@ func TestRunnerSurvivesKill(t *testing.T) {
 }
 
 // component returns the component id of a task's attempt.
-func component(task *types.TaskObject) string {
-	return strings.SplitN(strings.TrimPrefix(aws.ToString(task.AttemptId), "@"), "_", 2)[0]
-}
+func component(task *types.TaskObject) string { return componentOf(aws.ToString(task.AttemptId)) }
