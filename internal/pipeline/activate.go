@@ -30,16 +30,20 @@ package pipeline
 //     to Config.RetryDelay (2 minutes) and, unlike AWS (minimum 2 minutes),
 //     any period is accepted. Periods may be given in seconds ("2 seconds"),
 //     a gaffer extension so that tests run fast.
-//   - An attempt that hits its attemptTimeout, its reportProgressTimeout
-//     (default 15 minutes) or the acknowledgement window (Config.AckTimeout,
+//   - An attempt that hits its attemptTimeout or its reportProgressTimeout
+//     (default 15 minutes) ends TIMEDOUT and counts as a failure. One not
+//     acknowledged within the acknowledgement window (Config.AckTimeout,
 //     default 2 minutes, enforced by an owner timer since the engine has one
-//     heartbeat timeout per task) ends TIMEDOUT and counts as a failure.
+//     heartbeat timeout per task) ends TIMEDOUT too, but its instance is
+//     handed out again at once without spending a retry: AWS gives such a
+//     task to a later poll, and a lost PollForTask answer is not the
+//     task's failure.
 //   - With failureAndRerunMode none (the default), instances depending on
 //     a failed one stay WAITING_ON_DEPENDENCIES; with cascade they become
 //     CASCADE_FAILED. A run is over (the pipeline FINISHED) when no instance
 //     can make progress.
-//   - SetTaskStatus FALSE (a precondition not met) ends the instance FAILED
-//     without retries.
+//   - SetTaskStatus FALSE is for preconditions (see progress.go); on an
+//     activity it ends the instance FAILED without retries.
 
 import (
 	"context"
@@ -154,11 +158,22 @@ type attemptRecord struct {
 
 // putInstance stores an instance and keeps the run's bookkeeping.
 func putInstance(tx store.Tx, in *instanceRecord) error {
-	if err := noteTransition(tx, in); err != nil {
+	return putInstances(tx, []*instanceRecord{in})
+}
+
+// putInstances stores instances of one pipeline and keeps the run's
+// bookkeeping.
+func putInstances(tx store.Tx, ins []*instanceRecord) error {
+	if err := noteTransitions(tx, ins); err != nil {
 		return err
 	}
-	in.stored = in.Status
-	return store.PutJSON(tx, &store.Object{Kind: kindInstance, ID: in.ID, Parent: in.PipelineID, Status: in.Status}, in)
+	for _, in := range ins {
+		in.stored = in.Status
+		if err := store.PutJSON(tx, &store.Object{Kind: kindInstance, ID: in.ID, Parent: in.PipelineID, Status: in.Status}, in); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func putAttempt(tx store.Tx, a *attemptRecord) error {
@@ -470,7 +485,7 @@ func (s *Service) deleteRun(tx store.Tx, pipelineID string) error {
 	if err := tx.DeleteObject(kindRunState, pipelineID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	for _, kind := range []string{kindInstance, kindAttempt} {
+	for _, kind := range []string{kindInstance, kindAttempt, kindHealth} {
 		objs, err := tx.ListObjects(store.ObjectQuery{Kind: kind, Parent: pipelineID})
 		if err != nil {
 			return err

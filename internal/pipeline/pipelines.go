@@ -222,11 +222,11 @@ func (s *Service) DescribePipelines(ctx context.Context, in *describePipelinesIn
 			if err != nil {
 				return err
 			}
-			rs, err := loadRunState(tx, p.ID)
+			h, err := loadHealth(tx, p.ID)
 			if err != nil {
 				return err
 			}
-			out.PipelineDescriptionList = append(out.PipelineDescriptionList, p.describe(rs))
+			out.PipelineDescriptionList = append(out.PipelineDescriptionList, p.describe(h))
 		}
 		return nil
 	})
@@ -237,14 +237,14 @@ func (s *Service) DescribePipelines(ctx context.Context, in *describePipelinesIn
 }
 
 // describe returns the pipeline's description, its fields in the order of
-// AWS's example; rs gives @healthStatus.
-func (p *pipelineRecord) describe(rs *runState) PipelineDescription {
+// AWS's example; h gives @healthStatus.
+func (p *pipelineRecord) describe(h *healthRecord) PipelineDescription {
 	fields := []Field{strField("@pipelineState", p.State)}
-	if h := rs.health(); h != "" {
+	if st := h.status(); st != "" {
 		fields = append(fields,
-			strField("@healthStatus", h),
-			strField("@healthStatusFromInstanceId", rs.HealthFrom),
-			strField("@healthStatusUpdatedTime", rs.HealthAt.Format(fieldTime)),
+			strField("@healthStatus", st),
+			strField("@healthStatusFromInstanceId", h.From),
+			strField("@healthStatusUpdatedTime", h.At.Format(fieldTime)),
 		)
 	}
 	if p.Description != "" {

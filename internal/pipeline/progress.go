@@ -57,13 +57,60 @@ type runState struct {
 	// instances kept waiting by that limit, oldest first.
 	Active map[string]int      `json:"active,omitempty"`
 	Held   map[string][]string `json:"held,omitempty"`
-	// Health is, per component, HEALTHY or ERROR after its latest instance
-	// finished or failed, and HealthFrom and HealthAt the instance and time
-	// of the latest change; kept from run to run (DescribePipelines'
-	// @healthStatus).
-	Health     map[string]string `json:"health,omitempty"`
-	HealthFrom string            `json:"healthFrom,omitempty"`
-	HealthAt   time.Time         `json:"healthAt,omitzero"`
+}
+
+// kindHealth records a component's health: ID "<pipelineId>|<component>",
+// Parent the pipelineId, Status HEALTHY or ERROR after its latest instance
+// finished or failed, Body a healthMark. Kept from run to run
+// (DescribePipelines' @healthStatus), written only when it changes.
+const kindHealth = "pipeline.health"
+
+// healthMark is the instance and time of a component's latest health
+// change.
+type healthMark struct {
+	Instance string    `json:"instance"`
+	At       time.Time `json:"at"`
+}
+
+// healthRecord is a pipeline's health: each component's, and the latest
+// change.
+type healthRecord struct {
+	Components map[string]string
+	From       string
+	At         time.Time
+}
+
+func loadHealth(tx store.Tx, pipelineID string) (*healthRecord, error) {
+	objs, err := tx.ListObjects(store.ObjectQuery{Kind: kindHealth, Parent: pipelineID})
+	if err != nil {
+		return nil, err
+	}
+	h := &healthRecord{Components: map[string]string{}}
+	for _, o := range objs {
+		var m healthMark
+		if err := jsonDecode(o, &m); err != nil {
+			return nil, err
+		}
+		h.Components[o.ID] = o.Status
+		if !m.At.Before(h.At) {
+			h.From, h.At = m.Instance, m.At
+		}
+	}
+	return h, nil
+}
+
+// noteHealth records that instance in finished (HEALTHY) or failed
+// (ERROR).
+func noteHealth(tx store.Tx, in *instanceRecord, health string) error {
+	id := in.PipelineID + "|" + in.Component
+	o, err := tx.GetObject(kindHealth, id)
+	switch {
+	case err == nil && o.Status == health:
+		return nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	return store.PutJSON(tx, &store.Object{Kind: kindHealth, ID: id, Parent: in.PipelineID, Status: health}, healthMark{Instance: in.ID, At: time.Now().UTC()})
 }
 
 // Health statuses.
@@ -72,18 +119,18 @@ const (
 	healthError = "ERROR"
 )
 
-// health is the pipeline's @healthStatus: ERROR if a component's latest
+// status is the pipeline's @healthStatus: ERROR if a component's latest
 // instance failed, HEALTHY if one finished and none failed, "" before any
 // did either.
-func (rs *runState) health() string {
-	h := ""
-	for _, v := range rs.Health {
+func (h *healthRecord) status() string {
+	st := ""
+	for _, v := range h.Components {
 		if v == healthError {
 			return healthError
 		}
-		h = healthOK
+		st = healthOK
 	}
-	return h
+	return st
 }
 
 func loadRunState(tx store.Tx, pipelineID string) (*runState, error) {
@@ -118,67 +165,71 @@ func failedStatus(st string) bool {
 	return st == statusFailed || st == statusCanceled || st == statusCascade || st == statusTimedOut
 }
 
-// noteTransition updates the run's bookkeeping for instance in, about to be
-// stored with in.Status (in.stored is the status it was read with, "" if
-// it is new).
-func noteTransition(tx store.Tx, in *instanceRecord) error {
-	wasOpen, isOpen := openStatus(in.stored), openStatus(in.Status)
-	wasActive := in.MaxActive > 0 && activeStatus(in.stored)
-	isActive := in.MaxActive > 0 && activeStatus(in.Status)
-	broke := in.stored != "" && !isOpen && in.Status != statusFinished && in.stored != in.Status
-	health := ""
-	if in.stored != in.Status {
-		switch in.Status {
-		case statusFinished:
-			health = healthOK
-		case statusFailed:
-			health = healthError
+// noteTransitions updates the run's bookkeeping for instances about to be
+// stored with their Status (in.stored is the status each was read with, ""
+// if it is new): the pipeline's run record, read and written once, and the
+// components' health.
+func noteTransitions(tx store.Tx, ins []*instanceRecord) error {
+	var rs *runState
+	dirty := false
+	for _, in := range ins {
+		if in.stored != in.Status {
+			switch in.Status {
+			case statusFinished:
+				if err := noteHealth(tx, in, healthOK); err != nil {
+					return err
+				}
+			case statusFailed:
+				if err := noteHealth(tx, in, healthError); err != nil {
+					return err
+				}
+			}
+		}
+		wasOpen, isOpen := openStatus(in.stored), openStatus(in.Status)
+		wasActive := in.MaxActive > 0 && activeStatus(in.stored)
+		isActive := in.MaxActive > 0 && activeStatus(in.Status)
+		broke := in.stored != "" && !isOpen && in.Status != statusFinished && in.stored != in.Status
+		if wasOpen == isOpen && wasActive == isActive && !broke {
+			continue
+		}
+		if rs == nil {
+			var err error
+			if rs, err = loadRunState(tx, in.PipelineID); err != nil {
+				return err
+			}
+		}
+		switch {
+		case in.Run < rs.Run:
+			continue // an instance of an earlier run (SetStatus RERUN)
+		case in.Run > rs.Run:
+			*rs = runState{Run: in.Run, Counted: in.stored == ""}
+		}
+		dirty = true
+		if isOpen != wasOpen {
+			if isOpen {
+				rs.Open++
+			} else {
+				rs.Open--
+			}
+		}
+		if broke {
+			rs.Broken = true
+		}
+		if isActive != wasActive {
+			if rs.Active == nil {
+				rs.Active = map[string]int{}
+			}
+			if isActive {
+				rs.Active[in.Component]++
+			} else if rs.Active[in.Component]--; rs.Active[in.Component] <= 0 {
+				delete(rs.Active, in.Component)
+			}
 		}
 	}
-	if wasOpen == isOpen && wasActive == isActive && !broke && health == "" {
+	if !dirty {
 		return nil
 	}
-	rs, err := loadRunState(tx, in.PipelineID)
-	if err != nil {
-		return err
-	}
-	if health != "" {
-		if rs.Health == nil {
-			rs.Health = map[string]string{}
-		}
-		rs.Health[in.Component], rs.HealthFrom, rs.HealthAt = health, in.ID, time.Now().UTC()
-	}
-	switch {
-	case in.Run < rs.Run:
-		// An instance of an earlier run (SetStatus RERUN): only its health.
-		if health == "" {
-			return nil
-		}
-		return putRunState(tx, in.PipelineID, rs)
-	case in.Run > rs.Run:
-		*rs = runState{Run: in.Run, Counted: in.stored == "", Health: rs.Health, HealthFrom: rs.HealthFrom, HealthAt: rs.HealthAt}
-	}
-	if isOpen != wasOpen {
-		if isOpen {
-			rs.Open++
-		} else {
-			rs.Open--
-		}
-	}
-	if broke {
-		rs.Broken = true
-	}
-	if isActive != wasActive {
-		if rs.Active == nil {
-			rs.Active = map[string]int{}
-		}
-		if isActive {
-			rs.Active[in.Component]++
-		} else if rs.Active[in.Component]--; rs.Active[in.Component] <= 0 {
-			delete(rs.Active, in.Component)
-		}
-	}
-	return putRunState(tx, in.PipelineID, rs)
+	return putRunState(tx, ins[0].PipelineID, rs)
 }
 
 // runOver reports whether no instance of the latest run can make progress.
@@ -469,10 +520,10 @@ func (s *Service) newInstances(tx store.Tx, p *pipelineRecord, def *definitionRe
 			}
 		}
 	}
+	if err := putInstances(tx, out); err != nil {
+		return nil, err
+	}
 	for _, in := range out {
-		if err := putInstance(tx, in); err != nil {
-			return nil, err
-		}
 		if schedule != "" { // lateAfterTimeout is ignored for on-demand instances, as on AWS
 			if err := s.armLate(tx, ix, in); err != nil {
 				return nil, err
