@@ -145,6 +145,11 @@ var (
 		"RegEx": true, "TSV": true,
 		"SnsAlarm": true, "Terminate": true,
 	}
+	preconditionTypes = map[string]bool{
+		"DynamoDBDataExists": true, "DynamoDBTableExists": true, "Exists": true, "S3KeyExists": true,
+		"S3PrefixNotEmpty": true, "ShellCommandPrecondition": true,
+	}
+	actionTypes = map[string]bool{"SnsAlarm": true, "Terminate": true}
 )
 
 // Field keys with one value, keys whose value refers to an object, and
@@ -257,6 +262,19 @@ func validateObject(r *report, ix *index, o *PipelineObject) {
 			}
 		}
 	}
+	validateTiming(r, o)
+	for _, rt := range typedRefs {
+		for _, f := range own(o, rt.key) {
+			if f.RefValue == nil {
+				continue
+			}
+			if target := ix.byID[*f.RefValue]; target != nil {
+				if t := ix.lookupString(target, "type"); !rt.types[t] {
+					r.errorf(o.ID, "INVALID_REFERENCE: field '%s' refers to '%s', which is %s, not %s", rt.key, *f.RefValue, typeDesc(t), rt.what)
+				}
+			}
+		}
+	}
 	if st := singleString(o, "scheduleType"); st != "" && !strings.Contains(st, "#{") {
 		switch strings.ToLower(st) {
 		case "cron", "timeseries", "ondemand":
@@ -281,6 +299,41 @@ func validateObject(r *report, ix *index, o *PipelineObject) {
 		validateSchedule(r, ix, o)
 	case !otherTypes[typ]:
 		r.warnf(o.ID, "UNKNOWN_TYPE: '%s' is not a Data Pipeline object type", typ)
+	}
+}
+
+// Reference fields whose target must be of some types.
+var typedRefs = []struct {
+	key   string
+	types map[string]bool
+	what  string
+}{
+	{"precondition", preconditionTypes, "a precondition (ShellCommandPrecondition, Exists, S3KeyExists...)"},
+	{"onSuccess", actionTypes, "an action (SnsAlarm or Terminate)"},
+	{"onFail", actionTypes, "an action (SnsAlarm or Terminate)"},
+	{"onLateAction", actionTypes, "an action (SnsAlarm or Terminate)"},
+}
+
+// validateTiming checks the literal values of the retry and timeout
+// fields that o sets, so that a definition that activation would refuse is
+// refused when it is put.
+func validateTiming(r *report, o *PipelineObject) {
+	for _, k := range []string{"retryDelay", "attemptTimeout", "reportProgressTimeout", "preconditionTimeout", "lateAfterTimeout"} {
+		if v := singleString(o, k); v != "" && !strings.Contains(v, "#{") {
+			if _, err := parsePeriod(v); err != nil {
+				r.errorf(o.ID, "INVALID_FIELD_VALUE: '%s' %v", k, err)
+			}
+		}
+	}
+	if v := singleString(o, "maximumRetries"); v != "" && !strings.Contains(v, "#{") {
+		if n, err := strconv.Atoi(v); err != nil || n < 0 {
+			r.errorf(o.ID, "INVALID_FIELD_VALUE: 'maximumRetries' value '%s' must be a whole number from 0 (at most %d are made)", v, maxMaxRetries)
+		}
+	}
+	if v := singleString(o, "maxActiveInstances"); v != "" && !strings.Contains(v, "#{") {
+		if n, err := strconv.Atoi(v); err != nil || n < 1 {
+			r.errorf(o.ID, "INVALID_FIELD_VALUE: 'maxActiveInstances' value '%s' must be a whole number from 1", v)
+		}
 	}
 }
 
