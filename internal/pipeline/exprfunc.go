@@ -232,7 +232,18 @@ func (e *evalEnv) resolve(o *PipelineObject, path []string, depth int) (string, 
 		if !strings.Contains(v, "#{") {
 			return v, nil
 		}
-		out, err := e.evalTemplate(cur, v, depth+1)
+		ev := e
+		if _, ok := e.runtime["@id"]; ok && cur != o {
+			// Another object's field: its @id is its own, not the
+			// instance's or attempt's.
+			ev = &evalEnv{ix: e.ix, pipelineID: e.pipelineID, params: e.params, runtime: make(map[string]string, len(e.runtime))}
+			for k, v := range e.runtime {
+				if k != "@id" {
+					ev.runtime[k] = v
+				}
+			}
+		}
+		out, err := ev.evalTemplate(cur, v, depth+1)
 		if err != nil {
 			var de *depthError
 			if errors.As(err, &de) {

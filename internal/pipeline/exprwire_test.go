@@ -66,6 +66,24 @@ func TestPollForTaskEvaluatesFunctions(t *testing.T) {
 	}
 }
 
+func TestPollForTaskEvaluatesReferencedObjects(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	wg := uniq("wg")
+	b.activated(t, onDemand(wg),
+		obj("In", str("type", "S3DataNode"), str("directoryPath", "s3://bucket/#{format(@scheduledStartTime,'YYYY-MM-dd')}/#{@id}")),
+		obj("Copy", str("type", "ShellCommandActivity"), str("command", "cat #{input.directoryPath}"), ref("input", "In")))
+	task := b.poll(t, wg)
+	_, start := scheduledStart(t, task)
+	want := "s3://bucket/" + start.Format("2006-01-02") + "/In"
+	if got := fieldMap(task.Objects["In"].Fields)["directoryPath"]; got != want {
+		t.Fatalf("data node's directoryPath = %q, want %q", got, want)
+	}
+	if got := fieldMap(task.Objects[aws.ToString(task.AttemptId)].Fields)["command"]; got != "cat "+want {
+		t.Fatalf("attempt's command = %q, want %q", got, "cat "+want)
+	}
+}
+
 func TestEvaluateExpressionBadCall(t *testing.T) {
 	t.Parallel()
 	b, id, task := runningTask(t, "echo hello")
