@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,24 +12,6 @@ import (
 
 	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
-
-// syncBuffer is an io.Writer the runner and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestRun runs the runner with -setup against an in-process gaffer, adds a
 // pipeline whose command fails, and checks over the wire that the demo
@@ -46,7 +26,7 @@ func TestRun(t *testing.T) {
 	progressPeriod = 200 * time.Millisecond
 
 	const wg = "example-wg"
-	var out syncBuffer
+	var out servertest.Buffer
 	runCtx, stop := context.WithCancel(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- run(runCtx, srv.URL(), wg, "test-runner", true, &out) }()
@@ -147,7 +127,7 @@ func allStatus(m map[string]map[string]string, want string) bool {
 
 // waitPipelineNamed returns the id of the pipeline called name once it
 // exists.
-func waitPipelineNamed(t *testing.T, ctx context.Context, client *datapipeline.Client, name string, out *syncBuffer) string {
+func waitPipelineNamed(t *testing.T, ctx context.Context, client *datapipeline.Client, name string, out *servertest.Buffer) string {
 	t.Helper()
 	for {
 		list, err := client.ListPipelines(ctx, &datapipeline.ListPipelinesInput{})
@@ -165,7 +145,7 @@ func waitPipelineNamed(t *testing.T, ctx context.Context, client *datapipeline.C
 
 // waitObjects polls the objects of a sphere (id → fields, refs as
 // "ref:<id>") until done accepts them.
-func waitObjects(t *testing.T, ctx context.Context, client *datapipeline.Client, id, sphere string, out *syncBuffer, done func(map[string]map[string]string) bool) map[string]map[string]string {
+func waitObjects(t *testing.T, ctx context.Context, client *datapipeline.Client, id, sphere string, out *servertest.Buffer, done func(map[string]map[string]string) bool) map[string]map[string]string {
 	t.Helper()
 	for {
 		m := map[string]map[string]string{}
@@ -207,7 +187,7 @@ func describe(m map[string]map[string]string) string {
 
 // wait pauses between two looks at the server's state; it fails the test
 // when ctx's deadline has passed.
-func wait(t *testing.T, ctx context.Context, what string, out *syncBuffer) {
+func wait(t *testing.T, ctx context.Context, what string, out *servertest.Buffer) {
 	t.Helper()
 	select {
 	case <-ctx.Done():
