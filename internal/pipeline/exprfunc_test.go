@@ -384,3 +384,28 @@ func BenchmarkEvalString(b *testing.B) {
 		})
 	}
 }
+
+// FuzzEvalTemplate checks that no string value a definition may hold makes
+// evaluation panic or loop (PollForTask evaluates every field it hands
+// out), and that evalString keeps text without expressions as it is.
+func FuzzEvalTemplate(f *testing.F) {
+	for _, s := range []string{
+		"plain", "#{myDateTime}", "#{format(plusMonths(myDateTime, 1), 'EEEE, MMMM d, YYYY hh:mm a zzzz Z ZZ')}",
+		"#{inTimeZone(myDateTime,'+05:30')}", "#{2 ^ 3 ^ 2} #{-7 / 2} #{1.0 / 3}", "#{myCount * 99999999999}",
+		"#{makeDateTime(2011,5,24,14,21) - 3 weeks}", "#{format(myDateTime, ''''T'''')}", "#{myLoop}",
+		"#{node.errorMessage}", "#{'a' + 1 + 2.5}", "#{yesterday(midnight(sunday(myDateTime)))}",
+		"#{format(myDateTime,'S SSSSSSSSSSSS')}", "#{plusYears(myDateTime, 9223372036854775807)}",
+		"#{1/0}", "#{", "#{)}", "#{'unterminated}",
+	} {
+		f.Add(s)
+	}
+	env, act := exprSetup(map[string]string{"@scheduledStartTime": "2024-02-29T23:30:00", "@id": "@Act_1"})
+	f.Fuzz(func(t *testing.T, s string) {
+		out := env.evalString(act, s, 0)
+		if !strings.Contains(s, "#{") && out != s {
+			t.Fatalf("evalString(%q) = %q: text without expressions changed", s, out)
+		}
+		_, _ = env.evalTemplate(act, s, 0)
+		_ = checkTemplate(s)
+	})
+}
