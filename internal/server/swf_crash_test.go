@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -778,10 +780,9 @@ func TestSWFCrashHeartbeatTimeout(t *testing.T) {
 			lastBeat := time.Now()
 			// Heartbeats live in memory and are persisted every
 			// --heartbeat-flush (100ms here): a beat younger than that may
-			// die with the process by design. Let several intervals pass
-			// so that "before-crash" is the last persisted one; the 2 s
-			// heartbeat deadline is still well ahead.
-			time.Sleep(500 * time.Millisecond)
+			// die with the process by design. Wait until "before-crash" is
+			// in the database; the 2 s heartbeat deadline is still ahead.
+			waitPersistedDetails(t, p.DataDir, "before-crash")
 			p.Kill(t)
 			// Simulated downtime: the worker and the server are both gone.
 			time.Sleep(downtime)
@@ -834,5 +835,28 @@ func TestSWFCrashHeartbeatTimeout(t *testing.T) {
 				t.Errorf("close status %s, want COMPLETED", info.CloseStatus)
 			}
 		})
+	}
+}
+
+// waitPersistedDetails waits until a task in the server's database (read
+// beside the running server, read-only) holds heartbeat details want.
+func waitPersistedDetails(t *testing.T, dataDir, want string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dataDir, "gaffer.db")+"?mode=ro")
+	if err != nil {
+		t.Fatalf("open the database read-only: %v", err)
+	}
+	defer db.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		err := db.QueryRow(`SELECT COUNT(*) FROM tasks WHERE CAST(details AS TEXT) = ?`, want).Scan(&n)
+		if err == nil && n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("heartbeat details %q not persisted within 10s (last error: %v)", want, err)
+		}
+		time.Sleep(10 * time.Millisecond) // re-reads; the server's flusher does the work
 	}
 }
