@@ -69,3 +69,40 @@ func TestRunnerSurvivesKill(t *testing.T) {
 
 // component returns the component id of a task's attempt.
 func component(task *types.TaskObject) string { return componentOf(aws.ToString(task.AttemptId)) }
+
+// A precondition's re-check (a durable retry timer) and the run's
+// bookkeeping survive a kill -9: the run still ends FINISHED and HEALTHY.
+func TestPreconditionSurvivesKill(t *testing.T) {
+	t.Parallel()
+	proc := servertest.StartProcess(t, "")
+	b := &bundle{client: servertest.DataPipeline(proc.URL), ctx: context.Background()}
+	wg := uniq("wg")
+	id := b.activated(t, onDemand(wg),
+		obj("Ready", str("type", "ShellCommandPrecondition"), str("command", "test -f /ready")),
+		shell("Work", ref("precondition", "Ready")))
+	check := b.poll(t, wg)
+	if component(check) != "Ready" {
+		t.Fatalf("first task: %s", aws.ToString(check.AttemptId))
+	}
+	b.progress(t, aws.ToString(check.TaskId))
+	b.setStatus(t, aws.ToString(check.TaskId), types.TaskStatusFalse, "", "")
+
+	proc.Kill(t)
+	proc = servertest.StartProcess(t, proc.DataDir)
+	b.client = servertest.DataPipeline(proc.URL)
+
+	for _, want := range []string{"Ready", "Work"} {
+		task := b.poll(t, wg)
+		if component(task) != want {
+			t.Fatalf("after restart: %s, want a task of %s", aws.ToString(task.AttemptId), want)
+		}
+		b.progress(t, aws.ToString(task.TaskId))
+		b.setStatus(t, aws.ToString(task.TaskId), types.TaskStatusFinished, "", "")
+	}
+	if st := b.pipelineState(t, id); st != "FINISHED" {
+		t.Fatalf("@pipelineState = %s, want FINISHED", st)
+	}
+	if h := b.health(t, id); h["@healthStatus"] != "HEALTHY" {
+		t.Fatalf("health after the run: %v", h)
+	}
+}
