@@ -15,13 +15,19 @@
 //
 // # Protocol
 //
-// Schedule inserts a task inside the owner's transaction; after the commit
-// the task id is offered to the queue's matcher, which hands it straight to
-// the oldest waiting poller or keeps it for the next. The poller then starts
-// the attempt durably (state Started, Attempt+1, the owner's TaskStarted in
-// the same transaction) and only then answers with the token. A task
-// canceled between the offer and the start is skipped. A poll whose client
-// has gone never starts a task: the id is put back.
+// Schedule inserts a task inside the owner's transaction. If a poller waits
+// on the queue, Schedule reserves it and inserts the task already started
+// for it (state Started, attempt 1); the owner's TaskStarted runs at the
+// end of that transaction, after the owner's own writes (Update wraps the
+// transaction for this), and after the commit the reserved poller answers
+// with the token — one commit for schedule and start. If the transaction
+// fails or ends the task again, the poller is released and waits on.
+// Otherwise, after the commit the task id is offered to the queue's
+// matcher, which keeps it for the next poller; that poller starts the
+// attempt durably (state Started, Attempt+1, the owner's TaskStarted in the
+// same transaction) and only then answers. A task canceled between the
+// offer and the start is skipped. A poll whose client has gone is not
+// reserved and never starts a task: an offered id is put back.
 //
 // A token is base64url(version, partition, task id, attempt, HMAC-SHA256
 // truncated to 16 bytes) under a secret kept in the store, so tokens survive

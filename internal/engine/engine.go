@@ -263,7 +263,87 @@ func (e *Engine) Drain() { e.matcher.close() }
 // use it for every write, so that their owner state and the engine's tasks
 // and timers commit together.
 func (e *Engine) Update(ctx context.Context, fn func(tx store.Tx) error) error {
-	return e.store.Update(ctx, fn)
+	return e.update(ctx, fn)
+}
+
+// engTx is the transaction the engine gives to Update's fn and to owner
+// callbacks: the store's, plus the tasks Schedule started in it for
+// reserved pollers.
+type engTx struct {
+	store.Tx
+	eager []*eagerStart
+}
+
+// eagerStart is a task started by Schedule for a reserved poller.
+type eagerStart struct {
+	id     int64
+	w      *waiter
+	handed bool // fulfilled or released
+}
+
+// update runs fn in a store transaction. Tasks that fn scheduled and
+// started for waiting pollers get their owners' TaskStarted once fn is
+// done (so that the owner's records written after Schedule are there),
+// within the same transaction; after the commit each poller gets its task,
+// and if the transaction fails the pollers go back to waiting.
+func (e *Engine) update(ctx context.Context, fn func(tx store.Tx) error) error {
+	var et *engTx
+	err := e.store.Update(ctx, func(tx store.Tx) error {
+		if et != nil {
+			e.releaseEager(et) // fn runs again: an earlier run's reservations are void
+		}
+		et = &engTx{Tx: tx}
+		if err := fn(et); err != nil {
+			return err
+		}
+		return e.startEager(et)
+	})
+	if err != nil && et != nil {
+		e.releaseEager(et)
+	}
+	return err
+}
+
+// startEager calls the owners' TaskStarted for the tasks started in et
+// and arranges their hand-over after the commit. A task that the
+// transaction ended again is not handed over.
+func (e *Engine) startEager(et *engTx) error {
+	for i := 0; i < len(et.eager); i++ { // TaskStarted may schedule more
+		es := et.eager[i]
+		t, err := et.GetTask(es.id)
+		if errors.Is(err, store.ErrNotFound) || err == nil && t.State != store.TaskStarted {
+			es.handed = true
+			e.matcher.release(es.w)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		task := *t
+		et.AfterCommit(func() { // before the owner's callbacks
+			e.armStarted(&task)
+			if task.ScheduleToClose > 0 {
+				e.deadlines.add(deadline{at: task.ScheduledAt.Add(task.ScheduleToClose), kind: dlScheduleToClose, id: task.ID, attempt: -1})
+			}
+			es.handed = true
+			e.matcher.fulfil(es.w, &task)
+		})
+		if err := e.owners[t.OwnerKind].TaskStarted(et, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// releaseEager sends the pollers reserved in et, and not yet handed a
+// task, back to waiting.
+func (e *Engine) releaseEager(et *engTx) {
+	for _, es := range et.eager {
+		if !es.handed {
+			es.handed = true
+			e.matcher.release(es.w)
+		}
+	}
 }
 
 // View runs fn in a read-only store transaction.
@@ -271,9 +351,12 @@ func (e *Engine) View(ctx context.Context, fn func(tx store.Tx) error) error {
 	return e.store.View(ctx, fn)
 }
 
-// Schedule adds task t to its queue within tx. Once tx commits, t is handed
-// to a waiting poller (or the next one), and its schedule timeouts run.
-// t.OwnerKind must name a registered owner.
+// Schedule adds task t to its queue within tx. If a poller waits on the
+// queue (and tx is one the engine gave), the task is started for it in tx
+// — its owner's TaskStarted runs at the end of the transaction — and
+// handed to it once tx commits: one commit fewer than a poller starting it.
+// Otherwise, once tx commits, t is handed to the next poller, and its
+// schedule timeouts run. t.OwnerKind must name a registered owner.
 func (e *Engine) Schedule(tx store.Tx, t *store.Task) error {
 	if _, ok := e.owners[t.OwnerKind]; !ok {
 		return fmt.Errorf("schedule task: no owner %q", t.OwnerKind)
@@ -281,6 +364,21 @@ func (e *Engine) Schedule(tx store.Tx, t *store.Task) error {
 	t.State = store.TaskScheduled
 	if t.ScheduledAt.IsZero() {
 		t.ScheduledAt = e.now()
+	}
+	if et, ok := tx.(*engTx); ok {
+		if w := e.matcher.reserve(t.Queue); w != nil {
+			t.State = store.TaskStarted
+			t.Attempt++
+			t.StartedAt = e.now()
+			t.Worker = w.worker
+			es := &eagerStart{w: w}
+			et.eager = append(et.eager, es) // released if the insert fails
+			if err := tx.InsertTask(t); err != nil {
+				return fmt.Errorf("schedule task: %w", err)
+			}
+			es.id = t.ID
+			return nil
+		}
 	}
 	if err := tx.InsertTask(t); err != nil {
 		return fmt.Errorf("schedule task: %w", err)
@@ -351,10 +449,14 @@ func (e *Engine) RequestCancel(tx store.Tx, t *store.Task) error {
 func (e *Engine) Poll(ctx context.Context, queue, worker string, wait time.Duration) (*store.Task, string, error) {
 	deadline := e.now().Add(wait)
 	for {
-		id, ok := e.matcher.take(ctx, queue, deadline)
+		h, ok := e.matcher.take(ctx, queue, worker, deadline)
 		if !ok {
 			return nil, "", nil
 		}
+		if t := h.started; t != nil {
+			return t, e.tokens.encode(tokenRef{partition: t.Partition, taskID: t.ID, attempt: t.Attempt}), nil
+		}
+		id := h.id
 		if ctx.Err() != nil {
 			// The poller is gone: never hand a task to a dead connection.
 			e.matcher.putBack(queue, id)
@@ -378,7 +480,7 @@ var errNotSchedulable = errors.New("task is not waiting to start")
 // start durably starts the next attempt of task id.
 func (e *Engine) start(ctx context.Context, id int64, worker string) (*store.Task, error) {
 	var started *store.Task
-	err := e.store.Update(ctx, func(tx store.Tx) error {
+	err := e.update(ctx, func(tx store.Tx) error {
 		t, err := tx.GetTask(id)
 		if errors.Is(err, store.ErrNotFound) {
 			return errNotSchedulable
@@ -519,7 +621,7 @@ func (e *Engine) finish(ctx context.Context, token string, o Outcome) error {
 	if at := e.active.get(ref.taskID); at == nil || at.attempt != ref.attempt {
 		return ErrTaskClosed // fast path: no store round trip for a dead token
 	}
-	return e.store.Update(ctx, func(tx store.Tx) error {
+	return e.update(ctx, func(tx store.Tx) error {
 		t, err := tx.GetTask(ref.taskID)
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrTaskClosed

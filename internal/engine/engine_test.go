@@ -24,6 +24,9 @@ type testOwner struct {
 	started chan store.Task
 	closed  chan closed
 	fired   chan store.Timer
+	// onStarted, if set (before the first task is scheduled), also runs
+	// in TaskStarted.
+	onStarted func(tx store.Tx, t *store.Task) error
 }
 
 func newTestOwner() *testOwner {
@@ -36,6 +39,9 @@ func newTestOwner() *testOwner {
 
 func (o *testOwner) TaskStarted(tx store.Tx, t *store.Task) error {
 	tx.AfterCommit(func() { o.started <- *t })
+	if o.onStarted != nil {
+		return o.onStarted(tx, t)
+	}
 	return nil
 }
 

@@ -75,7 +75,7 @@ func (e *Engine) fire(dl deadline) {
 		details, haveDetails = at.details, true
 		at.mu.Unlock()
 	}
-	err := e.store.Update(ctx, func(tx store.Tx) error {
+	err := e.update(ctx, func(tx store.Tx) error {
 		t, err := tx.GetTask(dl.id)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -105,7 +105,7 @@ func (e *Engine) fire(dl deadline) {
 }
 
 func (e *Engine) fireTimer(ctx context.Context, dl deadline) {
-	err := e.store.Update(ctx, func(tx store.Tx) error {
+	err := e.update(ctx, func(tx store.Tx) error {
 		tm, err := tx.GetTimer(dl.id)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil // canceled

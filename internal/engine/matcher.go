@@ -5,6 +5,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
 // matcher is the long-poll rendezvous. Each queue holds the ids of its
@@ -13,6 +15,12 @@ import (
 // the queue for the next poll. The matcher is a hint: the store is the truth,
 // and a poller that is handed an id still has to start the task durably (a
 // task canceled meanwhile is skipped).
+//
+// A transaction that schedules a task may instead reserve the oldest
+// waiting poller and start the task for it in the same transaction
+// (Engine.Schedule): the reserved poller then waits for that transaction's
+// outcome — the started task once it commits (fulfil), or nothing if it
+// fails (release), after which it goes back to waiting.
 type matcher struct {
 	mu     sync.Mutex
 	queues map[string]*pollQueue
@@ -26,8 +34,21 @@ type pollQueue struct {
 	waiters list.List // of *waiter, oldest first
 }
 
+// handoff is what a waiting poller receives: the id of a scheduled task to
+// start, a task already started for it, or neither (its reservation was
+// released).
+type handoff struct {
+	id      int64
+	started *store.Task
+}
+
 type waiter struct {
-	ch chan int64 // capacity 1: receives at most one id
+	ctx    context.Context // the poll's: a poller whose client is gone is not reserved
+	worker string
+	ch     chan handoff // capacity 1: receives at most one handoff per wait
+	// reserved is set (under matcher.mu) when a scheduling transaction
+	// took this poller off the list to start a task for it.
+	reserved bool
 }
 
 func newMatcher() *matcher {
@@ -61,9 +82,41 @@ func (q *pollQueue) handToWaiter(id int64) bool {
 		return false
 	}
 	q.waiters.Remove(e)
-	e.Value.(*waiter).ch <- id
+	e.Value.(*waiter).ch <- handoff{id: id}
 	return true
 }
+
+// reserve takes the oldest waiting poller of queue whose client is still
+// there off the list, for a transaction to start a task for it; nil if
+// none waits or the matcher is closed. The caller must end the reservation
+// with fulfil or release.
+func (m *matcher) reserve(queue string) *waiter {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	select {
+	case <-m.closed:
+		return nil
+	default:
+	}
+	q := m.queues[queue]
+	if q == nil {
+		return nil
+	}
+	for e := q.waiters.Front(); e != nil; e = e.Next() {
+		if w := e.Value.(*waiter); w.ctx.Err() == nil {
+			q.waiters.Remove(e)
+			w.reserved = true
+			return w
+		}
+	}
+	return nil
+}
+
+// fulfil hands reserved poller w the task started for it.
+func (m *matcher) fulfil(w *waiter, t *store.Task) { w.ch <- handoff{started: t} }
+
+// release ends w's reservation without a task: it goes back to waiting.
+func (m *matcher) release(w *waiter) { w.ch <- handoff{} }
 
 // putBack returns id to the front of queue: it was handed to a poller that
 // could not take it.
@@ -82,53 +135,70 @@ func (m *matcher) putBack(queue string, id int64) {
 	q.ready = append([]int64{id}, q.ready...)
 }
 
-// take returns the next task id of queue, waiting until one is offered, ctx
-// ends, the deadline passes or the matcher closes; ok is false if none came.
-func (m *matcher) take(ctx context.Context, queue string, deadline time.Time) (id int64, ok bool) {
-	m.mu.Lock()
-	q := m.queue(queue)
-	if q.head < len(q.ready) {
-		id = q.ready[q.head]
-		q.head++
-		if q.head == len(q.ready) {
-			q.ready, q.head = q.ready[:0], 0
-		} else if q.head > 1024 && q.head*2 > len(q.ready) {
-			q.ready = append(q.ready[:0], q.ready[q.head:]...)
-			q.head = 0
-		}
-		m.mu.Unlock()
-		return id, true
-	}
-	select {
-	case <-m.closed:
-		m.mu.Unlock()
-		return 0, false
-	default:
-	}
-	w := &waiter{ch: make(chan int64, 1)}
-	e := q.waiters.PushBack(w)
-	m.mu.Unlock()
-
+// take returns the next task of queue for a poll by worker: the id of a
+// scheduled task, or a task already started for this poller. It waits until
+// one comes, ctx ends, the deadline passes or the matcher closes; ok is
+// false if none came.
+func (m *matcher) take(ctx context.Context, queue, worker string, deadline time.Time) (h handoff, ok bool) {
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
-	select {
-	case id = <-w.ch:
-		return id, true
-	case <-ctx.Done():
-	case <-t.C:
-	case <-m.closed:
-	}
-	m.mu.Lock()
-	select {
-	case id = <-w.ch:
-		// Handed an id just as we gave up: pass it on.
+	for {
+		m.mu.Lock()
+		q := m.queue(queue)
+		if q.head < len(q.ready) {
+			id := q.ready[q.head]
+			q.head++
+			if q.head == len(q.ready) {
+				q.ready, q.head = q.ready[:0], 0
+			} else if q.head > 1024 && q.head*2 > len(q.ready) {
+				q.ready = append(q.ready[:0], q.ready[q.head:]...)
+				q.head = 0
+			}
+			m.mu.Unlock()
+			return handoff{id: id}, true
+		}
+		select {
+		case <-m.closed:
+			m.mu.Unlock()
+			return handoff{}, false
+		default:
+		}
+		w := &waiter{ctx: ctx, worker: worker, ch: make(chan handoff, 1)}
+		e := q.waiters.PushBack(w)
 		m.mu.Unlock()
-		m.putBack(queue, id)
-	default:
-		q.waiters.Remove(e)
-		m.mu.Unlock()
+
+		select {
+		case h = <-w.ch:
+			if h.id != 0 || h.started != nil {
+				return h, true
+			}
+			continue // a reservation released: wait again
+		case <-ctx.Done():
+		case <-t.C:
+		case <-m.closed:
+		}
+		m.mu.Lock()
+		if w.reserved {
+			// A transaction is starting a task for this poller: its
+			// outcome is a commit away. A task started for it is its
+			// answer, even past the deadline.
+			m.mu.Unlock()
+			if h = <-w.ch; h.started != nil {
+				return h, true
+			}
+			return handoff{}, false
+		}
+		select {
+		case h = <-w.ch:
+			// Handed an id just as we gave up: pass it on.
+			m.mu.Unlock()
+			m.putBack(queue, h.id)
+		default:
+			q.waiters.Remove(e)
+			m.mu.Unlock()
+		}
+		return handoff{}, false
 	}
-	return 0, false
 }
 
 // close releases every waiting poller; later polls return at once.

@@ -1,0 +1,148 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/gaffer-dev/gaffer/internal/store"
+)
+
+// parkPoller starts a poll on queue and waits until it waits in the
+// matcher; the poll's answer arrives on the returned channel.
+func (b *bundle) parkPoller(t *testing.T, ctx context.Context, queue, worker string) <-chan *store.Task {
+	t.Helper()
+	got := make(chan *store.Task, 1)
+	before := b.eng.matcher.waiting(queue)
+	go func() {
+		task, _, err := b.eng.Poll(ctx, queue, worker, 10*time.Second)
+		if err != nil {
+			t.Errorf("poll: %v", err)
+		}
+		got <- task
+	}()
+	for b.eng.matcher.waiting(queue) == before {
+		time.Sleep(time.Millisecond) // wait for the poller to park
+	}
+	return got
+}
+
+// A task scheduled while a poller waits is started in the scheduling
+// transaction itself: when Update returns, the store already has it
+// started for that poller, and its owner saw TaskStarted once.
+func TestScheduleStartsTaskForWaitingPoller(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	got := b.parkPoller(t, context.Background(), "q", "worker-7")
+	sched := b.schedule(t, "q", nil)
+	var stored *store.Task
+	if err := b.store.View(context.Background(), func(tx store.Tx) error {
+		var err error
+		stored, err = tx.GetTask(sched.ID)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if stored.State != store.TaskStarted || stored.Attempt != 1 || stored.Worker != "worker-7" {
+		t.Fatalf("stored task after the scheduling commit: %+v, want started (attempt 1) by worker-7", stored)
+	}
+	task := recv(t, got, "poll answer")
+	if task == nil || task.ID != sched.ID || task.Attempt != 1 {
+		t.Fatalf("poll = %+v, want task %d attempt 1", task, sched.ID)
+	}
+	if st := recv(t, b.owner.started, "TaskStarted"); st.ID != sched.ID {
+		t.Fatalf("TaskStarted for %d, want %d", st.ID, sched.ID)
+	}
+	select {
+	case st := <-b.owner.started:
+		t.Fatalf("a second TaskStarted: %+v", st)
+	default:
+	}
+}
+
+// The owner's TaskStarted runs after the rest of the scheduling
+// transaction, so it sees the records written after Schedule.
+func TestEagerTaskStartedSeesTheOwnersWrites(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	seen := make(chan bool, 1)
+	b.owner.onStarted = func(tx store.Tx, task *store.Task) error {
+		_, err := tx.GetObject("rec", task.OwnerRef)
+		seen <- err == nil
+		return nil
+	}
+	got := b.parkPoller(t, context.Background(), "q", "w")
+	err := b.eng.Update(context.Background(), func(tx store.Tx) error {
+		if err := b.eng.Schedule(tx, &store.Task{Queue: "q", OwnerKind: "test", OwnerID: "o", OwnerRef: "r1"}); err != nil {
+			return err
+		}
+		return tx.PutObject(&store.Object{Kind: "rec", ID: "r1"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !recv(t, seen, "TaskStarted") {
+		t.Fatal("TaskStarted did not see the record written after Schedule")
+	}
+	if task := recv(t, got, "poll answer"); task == nil {
+		t.Fatal("the waiting poller got nothing")
+	}
+}
+
+// If the scheduling transaction fails, or ends the task again, the
+// reserved poller gets nothing and goes on waiting for the next task.
+func TestEagerReservationReleased(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	got := b.parkPoller(t, context.Background(), "q", "w")
+	boom := errors.New("boom")
+	err := b.eng.Update(context.Background(), func(tx store.Tx) error {
+		if err := b.eng.Schedule(tx, &store.Task{Queue: "q", OwnerKind: "test", OwnerID: "o"}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update = %v, want boom", err)
+	}
+	err = b.eng.Update(context.Background(), func(tx store.Tx) error {
+		task := &store.Task{Queue: "q", OwnerKind: "test", OwnerID: "o"}
+		if err := b.eng.Schedule(tx, task); err != nil {
+			return err
+		}
+		return b.eng.CloseTask(tx, task)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for b.eng.matcher.waiting("q") == 0 {
+		time.Sleep(time.Millisecond) // the poller waits again
+	}
+	select {
+	case task := <-got:
+		t.Fatalf("the poller was answered with %+v", task)
+	default:
+	}
+	sched := b.schedule(t, "q", nil)
+	if task := recv(t, got, "poll answer"); task == nil || task.ID != sched.ID {
+		t.Fatalf("poll = %+v, want task %d", task, sched.ID)
+	}
+}
+
+// A poller whose client is gone is not given a started task.
+func TestEagerSkipsCanceledPoller(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	gone := b.parkPoller(t, ctx, "q", "gone")
+	alive := b.parkPoller(t, context.Background(), "q", "alive")
+	cancel()
+	sched := b.schedule(t, "q", nil)
+	if task := recv(t, alive, "live poll answer"); task == nil || task.ID != sched.ID || task.Worker != "alive" {
+		t.Fatalf("live poll = %+v, want task %d for worker alive", task, sched.ID)
+	}
+	if task := recv(t, gone, "canceled poll answer"); task != nil {
+		t.Fatalf("canceled poll got task %d", task.ID)
+	}
+}
