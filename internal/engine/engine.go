@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +21,9 @@ var (
 	// ErrTaskClosed means the token's attempt is over: completed, failed,
 	// timed out, canceled, or superseded by a later attempt.
 	ErrTaskClosed = errors.New("engine: task attempt is no longer open")
+	// ErrWrongQueue means the token names an open attempt of a task of
+	// another queue than the verb takes (HeartbeatIn).
+	ErrWrongQueue = errors.New("engine: task token of another queue")
 	// ErrStopped means the engine is shutting down.
 	ErrStopped = errors.New("engine: stopped")
 )
@@ -551,6 +555,14 @@ type HeartbeatResult struct {
 // details. It costs no store write: the latest heartbeat is kept in memory
 // and persisted lazily (see Config.FlushInterval).
 func (e *Engine) Heartbeat(token string, details []byte) (HeartbeatResult, error) {
+	return e.HeartbeatIn("", token, details)
+}
+
+// HeartbeatIn is Heartbeat for a token of a task whose queue begins with
+// queuePrefix: a token of any other queue gets ErrWrongQueue and records
+// nothing. Dialects with several kinds of tasks use it to refuse a token of
+// the wrong kind.
+func (e *Engine) HeartbeatIn(queuePrefix, token string, details []byte) (HeartbeatResult, error) {
 	ref, err := e.tokens.decode(token)
 	if err != nil {
 		return HeartbeatResult{}, ErrInvalidToken
@@ -558,6 +570,9 @@ func (e *Engine) Heartbeat(token string, details []byte) (HeartbeatResult, error
 	at := e.active.get(ref.taskID)
 	if at == nil || at.attempt != ref.attempt {
 		return HeartbeatResult{}, ErrTaskClosed
+	}
+	if !strings.HasPrefix(at.queue, queuePrefix) {
+		return HeartbeatResult{}, ErrWrongQueue
 	}
 	now := e.now()
 	at.mu.Lock()

@@ -2,8 +2,11 @@ package swf
 
 import (
 	"context"
+	"errors"
 	"strings"
 
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -119,7 +122,10 @@ func (s *Service) RecordActivityTaskHeartbeat(ctx context.Context, in *recordAct
 	if in.Details != nil {
 		details = []byte(*in.Details)
 	}
-	res, err := s.eng.Heartbeat(in.TaskToken, details)
+	res, err := s.eng.HeartbeatIn(activityQueuePrefix, in.TaskToken, details)
+	if errors.Is(err, engine.ErrWrongQueue) {
+		return nil, awsapi.Errorf(faultUnknownResource, "Unknown task token: it is a decision task's; RecordActivityTaskHeartbeat takes an activity task's token")
+	}
 	if err != nil {
 		return nil, tokenErr(err)
 	}

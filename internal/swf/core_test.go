@@ -755,6 +755,8 @@ func TestExTokensRefused(t *testing.T) {
 	exWantCode(t, "decision token to RespondActivityTaskCompleted", err, "UnknownResourceFault")
 	_, err = e.client.RespondActivityTaskFailed(e.ctx, &swf.RespondActivityTaskFailedInput{TaskToken: dt.TaskToken})
 	exWantCode(t, "decision token to RespondActivityTaskFailed", err, "UnknownResourceFault")
+	_, err = e.client.RecordActivityTaskHeartbeat(e.ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: dt.TaskToken})
+	exWantCode(t, "decision token to RecordActivityTaskHeartbeat", err, "UnknownResourceFault")
 
 	// Terminating the execution kills the open tokens.
 	_, err = e.client.TerminateWorkflowExecution(e.ctx, &swf.TerminateWorkflowExecutionInput{Domain: aws.String(e.domain), WorkflowId: we.WorkflowId})

@@ -40,8 +40,11 @@ func decisionQueue(domain, taskList string) string {
 	return ownerKind + ":d:" + domain + "|" + taskList
 }
 func activityQueue(domain, taskList string) string {
-	return ownerKind + ":a:" + domain + "|" + taskList
+	return activityQueuePrefix + domain + "|" + taskList
 }
+
+// activityQueuePrefix begins every activity task queue.
+const activityQueuePrefix = ownerKind + ":a:"
 
 // domain is the stored record of a domain.
 type domain struct {
