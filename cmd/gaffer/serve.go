@@ -27,7 +27,7 @@ func (c *serveCommand) flags() (*flag.FlagSet, *server.Config, *string) {
 	fs.DurationVar(&cfg.MaxPollWait, "max-poll-wait", 60*time.Second, "cap on long polls (AWS holds them 60 s); lower it for tests")
 	fs.StringVar(&cfg.Account, "account", "000000000000", "AWS account id used in ARNs")
 	fs.DurationVar(&cfg.FlushInterval, "heartbeat-flush", time.Second, "how often heartbeats kept in memory are persisted")
-	fs.DurationVar(&cfg.PipelineAckTimeout, "pipeline-ack-timeout", 2*time.Minute, "Data Pipeline: how long a task may go unacknowledged by ReportTaskProgress before it is retried")
+	fs.DurationVar(&cfg.PipelineAckTimeout, "pipeline-ack-timeout", 2*time.Minute, "Data Pipeline: how long a task may go unacknowledged by ReportTaskProgress before it is handed out again")
 	fs.DurationVar(&cfg.PipelineRetryDelay, "pipeline-retry-delay", 10*time.Minute, "Data Pipeline: the retryDelay of activities that set none")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	c.fs = fs
