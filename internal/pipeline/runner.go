@@ -7,7 +7,8 @@ package pipeline
 // A taskId is the engine token of the attempt's task. The first
 // ReportTaskProgress of an attempt acknowledges it (recorded on the
 // attempt); an attempt not acknowledged within Config.AckTimeout is given
-// up (TIMEDOUT) by an owner timer set when it is handed out, and retried.
+// up (TIMEDOUT) by an owner timer set when it is handed out, and handed
+// out again at once with a new attempt (no retry spent).
 // Later reports are engine heartbeats (memory only); the engine enforces
 // reportProgressTimeout (heartbeat) and attemptTimeout (start-to-close).
 //

@@ -83,8 +83,8 @@ type Config struct {
 	MaxPollWait time.Duration
 	// AckTimeout is the acknowledgement window: a task not acknowledged
 	// by a first ReportTaskProgress this long after PollForTask handed it
-	// out is given up (attempt TIMEDOUT) and retried. Default 2 minutes, as
-	// AWS.
+	// out is given up (attempt TIMEDOUT) and handed out again with a new
+	// attempt, without spending a retry. Default 2 minutes, as AWS.
 	AckTimeout time.Duration
 	// RetryDelay is the wait before retrying a failed attempt when the
 	// activity has no retryDelay field. Default 10 minutes, as AWS.
