@@ -14,8 +14,8 @@ package pipeline
 //
 // Task runners register themselves with ReportTaskRunnerHeartbeat (kind
 // "pipeline.runner", ID the taskrunnerId, with the last-seen time). A
-// runner record's terminate flag makes its next heartbeat answer
-// terminate=true; nothing sets it yet (an operator command comes later).
+// runner record's terminate flag, set by an operator (TerminateRunner,
+// operator.go), makes its next heartbeat answer terminate=true.
 
 import (
 	"context"
@@ -428,8 +428,7 @@ type runnerRecord struct {
 	Hostname    string    `json:"hostname,omitempty"`
 	FirstSeen   time.Time `json:"firstSeen"`
 	LastSeen    time.Time `json:"lastSeen"`
-	// Terminate asks the runner to shut down (set by an operator tool, to
-	// come).
+	// Terminate asks the runner to shut down (set by TerminateRunner).
 	Terminate bool `json:"terminate,omitempty"`
 }
 
