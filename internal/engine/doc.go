@@ -1,5 +1,5 @@
 // Package engine is gaffer's task coordination core. It knows nothing of
-// AWS: the dialects (sfn; swf and pipeline later) translate their services'
+// AWS: the dialects (sfn, swf and pipeline) translate their services'
 // models into its nouns and verbs.
 //
 // # Nouns
