@@ -14,8 +14,9 @@ package pipeline
 // waiting instance be blocked for good, and only then are all instances
 // listed to decide).
 //
-// Preconditions: an activity's `precondition` objects become instances of
-// their own, one per activity instance, checked by a task runner as tasks
+// Preconditions: the `precondition` objects of an activity and of its input
+// data nodes become instances of their own, one per activity instance
+// (preconditionsOf), checked by a task runner as tasks
 // of their worker group (their own workerGroup, their runsOn resource's,
 // or else the activity's) once the activity's dependencies have finished;
 // the activity depends on them. SetTaskStatus FINISHED means the condition
