@@ -24,13 +24,7 @@ func TestPreconditionsWithMaxActiveBackfill(t *testing.T) {
 		task := b.poll(t, wg)
 		c := component(task)
 		counts[c]++
-		active := 0
-		for _, f := range b.objects(t, id, "INSTANCE") {
-			if f["@componentParent"] == "ref:Load" && (f["@status"] == "WAITING_FOR_RUNNER" || f["@status"] == "RUNNING") {
-				active++
-			}
-		}
-		if active > 1 {
+		if active := b.activeInstances(t, id, "Load"); active > 1 {
 			t.Fatalf("with %s handed out, %d Load instances waiting for a runner or running, want at most 1", aws.ToString(task.AttemptId), active)
 		}
 		b.progress(t, aws.ToString(task.TaskId))

@@ -16,6 +16,19 @@ func componentOf(id string) string {
 	return strings.SplitN(strings.TrimPrefix(id, "@"), "_", 2)[0]
 }
 
+// activeInstances counts the instances of component that wait for a
+// runner or run (what maxActiveInstances limits).
+func (b *bundle) activeInstances(t *testing.T, id, component string) int {
+	t.Helper()
+	n := 0
+	for _, f := range b.objects(t, id, "INSTANCE") {
+		if f["@componentParent"] == "ref:"+component && (f["@status"] == "WAITING_FOR_RUNNER" || f["@status"] == "RUNNING") {
+			n++
+		}
+	}
+	return n
+}
+
 // noTask fails if workerGroup has a task to hand out.
 func (b *bundle) noTask(t *testing.T, wg, why string) {
 	t.Helper()
@@ -158,14 +171,7 @@ func TestMaxActiveInstances(t *testing.T) {
 			t.Fatalf("task %d fields: %v", n, fm)
 		}
 		order = append(order, fm["@scheduledStartTime"])
-		waiting := 0
-		for _, f := range b.objects(t, id, "INSTANCE") {
-			switch f["@status"] {
-			case "WAITING_FOR_RUNNER", "RUNNING":
-				waiting++
-			}
-		}
-		if waiting != 1 {
+		if waiting := b.activeInstances(t, id, "Serial"); waiting != 1 {
 			t.Fatalf("with task %d out, %d instances waiting for a runner or running, want 1", n, waiting)
 		}
 		b.noTask(t, wg, "a second instance while one is active")
