@@ -258,6 +258,10 @@ func (e *Engine) Stop() {
 	e.wg.Wait()
 }
 
+// Waiting reports how many polls wait on queue now (for tests and
+// metrics).
+func (e *Engine) Waiting(queue string) int { return e.matcher.waiting(queue) }
+
 // Drain releases every waiting poller with an empty answer and makes later
 // polls return at once; the rest of the engine keeps working. Servers call
 // it first when shutting down.
@@ -360,7 +364,9 @@ func (e *Engine) View(ctx context.Context, fn func(tx store.Tx) error) error {
 // — its owner's TaskStarted runs at the end of the transaction — and
 // handed to it once tx commits: one commit fewer than a poller starting it.
 // Otherwise, once tx commits, t is handed to the next poller, and its
-// schedule timeouts run. t.OwnerKind must name a registered owner.
+// schedule timeouts run. On return t.State tells which: an owner may record
+// the start of a task Schedule started (TaskStarted still runs, and must
+// then find it recorded). t.OwnerKind must name a registered owner.
 func (e *Engine) Schedule(tx store.Tx, t *store.Task) error {
 	if _, ok := e.owners[t.OwnerKind]; !ok {
 		return fmt.Errorf("schedule task: no owner %q", t.OwnerKind)

@@ -206,7 +206,7 @@ func (m *matcher) close() {
 	m.once.Do(func() { close(m.closed) })
 }
 
-// waiting reports how many pollers wait on queue (for tests and metrics).
+// waiting reports how many pollers wait on queue.
 func (m *matcher) waiting(queue string) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -145,6 +145,10 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // URL returns the server's base URL, for clients' endpoint settings.
 func (s *Server) URL() string { return "http://" + s.Addr() }
 
+// Engine returns the node's engine, for tests and operator tools that look
+// at its in-memory state (Engine.Waiting).
+func (s *Server) Engine() *engine.Engine { return s.engine }
+
 // Shutdown stops the node gracefully: waiting polls are answered empty,
 // in-flight requests finish, heartbeats held in memory are persisted, and
 // the store is flushed and closed. It is safe to call twice.

@@ -183,6 +183,11 @@ func (r *run) schedule() error {
 		return err
 	}
 	ex.TaskID = t.ID
+	if t.State == store.TaskStarted {
+		// Started for a waiting poller in this transaction: record it in
+		// this save; TaskStarted then finds it recorded.
+		ex.StartedEventID = r.rec.add(historyEvent{Type: "ActivityStarted", ActivityStarted: &activityStartedDetails{WorkerName: t.Worker}}, ex.ScheduledEventID)
+	}
 	return nil
 }
 
@@ -286,8 +291,8 @@ func (o *owner) load(tx store.Tx, arn string) (*run, bool, error) {
 // TaskStarted records ActivityStarted.
 func (o *owner) TaskStarted(tx store.Tx, t *store.Task) error {
 	r, ok, err := o.load(tx, t.OwnerID)
-	if err != nil || !ok || r.ex.TaskID != t.ID {
-		return err
+	if err != nil || !ok || r.ex.TaskID != t.ID || r.ex.StartedEventID != 0 {
+		return err // not this execution's task, or its start is recorded (started in Schedule)
 	}
 	r.ex.StartedEventID = r.rec.add(historyEvent{Type: "ActivityStarted", ActivityStarted: &activityStartedDetails{WorkerName: t.Worker}}, r.ex.ScheduledEventID)
 	return r.save(false)
