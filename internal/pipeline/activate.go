@@ -378,6 +378,13 @@ func (s *Service) dispatch(tx store.Tx, i *instanceRecord) error {
 	}
 	a.TaskID = t.ID
 	i.Status, i.Current = statusWaitRunner, a.ID
+	if t.State == store.TaskStarted {
+		// Started for a waiting runner in this transaction: record it now;
+		// TaskStarted then finds the attempt running and writes nothing.
+		if err := s.markStarted(tx, a, i, t.Worker); err != nil {
+			return err
+		}
+	}
 	if err := putAttempt(tx, a); err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline/types"
+
+	"github.com/gaffer-dev/gaffer/internal/pipeline"
 )
 
 // componentOf returns the component id of an instance or attempt id
@@ -206,5 +208,46 @@ func TestAckWindowDoesNotSpendRetries(t *testing.T) {
 		if f["@status"] != "FINISHED" || f["@attemptCount"] != "3" {
 			t.Fatalf("instance %s = %v", iid, f)
 		}
+	}
+}
+
+// A runner that waits when the pipeline is activated gets the task started
+// for it in the activation's own transaction: the attempt is RUNNING on
+// its host at once, acknowledged by its first report, and finishes.
+func TestTaskStartedForWaitingRunner(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	wg := uniq("wg")
+	got := make(chan *types.TaskObject, 1)
+	go func() {
+		out, err := b.client.PollForTask(b.ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg), Hostname: aws.String("early-host")})
+		if err != nil {
+			t.Errorf("PollForTask: %v", err)
+		}
+		got <- out.TaskObject
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for b.srv.Engine().Waiting(pipeline.TaskQueue(wg)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the poll never waited")
+		}
+		time.Sleep(time.Millisecond) // wait for the poll to park
+	}
+	id := b.activated(t, onDemand(wg), shell("Only"))
+	task := <-got
+	if task == nil || componentOf(aws.ToString(task.AttemptId)) != "Only" {
+		t.Fatalf("PollForTask = %+v", task)
+	}
+	if f := fieldMap(task.Objects[aws.ToString(task.AttemptId)].Fields); f["@status"] != "RUNNING" || f["hostname"] != "early-host" {
+		t.Fatalf("attempt in the answer: %v", f)
+	}
+	atts := b.objects(t, id, "ATTEMPT")
+	if f := atts[aws.ToString(task.AttemptId)]; len(atts) != 1 || f["@status"] != "RUNNING" || f["hostname"] != "early-host" {
+		t.Fatalf("attempts = %v", atts)
+	}
+	b.progress(t, aws.ToString(task.TaskId))
+	b.setStatus(t, aws.ToString(task.TaskId), types.TaskStatusFinished, "", "")
+	if st := b.pipelineState(t, id); st != "FINISHED" {
+		t.Fatalf("@pipelineState = %s, want FINISHED", st)
 	}
 }

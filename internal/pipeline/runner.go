@@ -466,7 +466,7 @@ func (s *Service) ReportTaskRunnerHeartbeat(ctx context.Context, in *runnerHeart
 type owner struct{ s *Service }
 
 // TaskStarted marks the attempt RUNNING and arms the acknowledgement
-// window.
+// window (markStarted), unless dispatch did when it scheduled the task.
 func (o owner) TaskStarted(tx store.Tx, t *store.Task) error {
 	s := o.s
 	a, err := getAttempt(tx, t.OwnerRef)
@@ -477,26 +477,38 @@ func (o owner) TaskStarted(tx store.Tx, t *store.Task) error {
 		return err
 	}
 	if a.Status != statusWaitRunner {
-		return nil // canceled meanwhile: taskObject skips it
-	}
-	now := s.eng.Now().UTC()
-	ack := &store.Timer{OwnerKind: ownerKind, OwnerID: a.PipelineID, Kind: timerAck, FireAt: now.Add(s.ackTimeout), Payload: []byte(a.ID)}
-	if err := s.eng.SetTimer(tx, ack); err != nil {
-		return err
-	}
-	a.Status, a.Started, a.Hostname, a.AckTimerID = statusRunning, now, t.Worker, ack.ID
-	if err := putAttempt(tx, a); err != nil {
-		return err
+		// Canceled meanwhile (taskObject skips it), or already recorded by
+		// dispatch (started for a waiting runner when scheduled).
+		return nil
 	}
 	inst, err := getInstance(tx, a.InstanceID)
 	if err != nil {
 		return err
 	}
+	if err := s.markStarted(tx, a, inst, t.Worker); err != nil {
+		return err
+	}
+	if err := putAttempt(tx, a); err != nil {
+		return err
+	}
+	return putInstance(tx, inst)
+}
+
+// markStarted records that runner host took attempt a of instance inst:
+// both RUNNING, and the acknowledgement window armed. The caller stores
+// them.
+func (s *Service) markStarted(tx store.Tx, a *attemptRecord, inst *instanceRecord, host string) error {
+	now := s.eng.Now().UTC()
+	ack := &store.Timer{OwnerKind: ownerKind, OwnerID: a.PipelineID, Kind: timerAck, FireAt: now.Add(s.ackTimeout), Payload: []byte(a.ID)}
+	if err := s.eng.SetTimer(tx, ack); err != nil {
+		return err
+	}
+	a.Status, a.Started, a.Hostname, a.AckTimerID = statusRunning, now, host, ack.ID
 	inst.Status = statusRunning
 	if inst.Started.IsZero() {
 		inst.Started = now
 	}
-	return putInstance(tx, inst)
+	return nil
 }
 
 // dropAckTimer cancels attempt a's acknowledgement window, if it is armed.
