@@ -138,7 +138,5 @@ func TestLateActionTerminates(t *testing.T) {
 	if len(alarms) != 1 || alarms[0]["trigger"] != "onLateAction" || alarms[0]["message"] != aws.ToString(task.AttemptId)[:strings.Index(aws.ToString(task.AttemptId), "_Attempt=")]+" still RUNNING" {
 		t.Fatalf("alarms = %v", alarms)
 	}
-	if st := b.pipelineState(t, id); st != "FINISHED" {
-		t.Fatalf("@pipelineState = %s, want FINISHED", st)
-	}
+	b.wantState(t, id, "FINISHED")
 }

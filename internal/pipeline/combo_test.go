@@ -42,7 +42,5 @@ func TestPreconditionsWithMaxActiveBackfill(t *testing.T) {
 	if len(insts) != 6 {
 		t.Fatalf("%d instances, want 6", len(insts))
 	}
-	if st := b.pipelineState(t, id); st != "FINISHED" {
-		t.Fatalf("@pipelineState = %s, want FINISHED", st)
-	}
+	b.wantState(t, id, "FINISHED")
 }

@@ -62,9 +62,7 @@ func TestRunnerSurvivesKill(t *testing.T) {
 			t.Errorf("instance %s = %v", iid, f)
 		}
 	}
-	if st := b.pipelineState(t, id); st != "FINISHED" {
-		t.Fatalf("@pipelineState = %s, want FINISHED", st)
-	}
+	b.wantState(t, id, "FINISHED")
 }
 
 // component returns the component id of a task's attempt.
@@ -99,9 +97,7 @@ func TestPreconditionSurvivesKill(t *testing.T) {
 		b.progress(t, aws.ToString(task.TaskId))
 		b.setStatus(t, aws.ToString(task.TaskId), types.TaskStatusFinished, "", "")
 	}
-	if st := b.pipelineState(t, id); st != "FINISHED" {
-		t.Fatalf("@pipelineState = %s, want FINISHED", st)
-	}
+	b.wantState(t, id, "FINISHED")
 	if h := b.health(t, id); h["@healthStatus"] != "HEALTHY" {
 		t.Fatalf("health after the run: %v", h)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline/types"
 
 	"github.com/gaffer-dev/gaffer/internal/pipeline"
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
 // componentOf returns the component id of an instance or attempt id
@@ -96,9 +97,7 @@ func TestPreconditionCheckedByRunner(t *testing.T) {
 	if f := b.objects(t, id, "ATTEMPT")[aws.ToString(first.AttemptId)]; f["@status"] != "FAILED" || !strings.Contains(f["errorMessage"], "not met") {
 		t.Fatalf("the check that answered FALSE: %v", f)
 	}
-	if st := b.pipelineState(t, id); st != "FINISHED" {
-		t.Fatalf("@pipelineState = %s, want FINISHED", st)
-	}
+	b.wantState(t, id, "FINISHED")
 }
 
 func TestPreconditionTimeoutOnInputDataNode(t *testing.T) {
@@ -150,9 +149,7 @@ func TestPreconditionTimeoutOnInputDataNode(t *testing.T) {
 	if len(insts) != 2 {
 		t.Fatalf("instances = %v", insts)
 	}
-	if st := b.pipelineState(t, id); st != "FINISHED" {
-		t.Fatalf("@pipelineState = %s, want FINISHED", st)
-	}
+	b.wantState(t, id, "FINISHED")
 }
 
 func TestMaxActiveInstances(t *testing.T) {
@@ -183,9 +180,7 @@ func TestMaxActiveInstances(t *testing.T) {
 	if strings.Join(order, ",") != "2012-09-25T17:00:00,2012-09-25T17:15:00,2012-09-25T17:30:00,2012-09-25T17:45:00" {
 		t.Fatalf("periods ran in order %v", order)
 	}
-	if st := b.pipelineState(t, id); st != "FINISHED" {
-		t.Fatalf("@pipelineState = %s, want FINISHED", st)
-	}
+	b.wantState(t, id, "FINISHED")
 }
 
 func TestAckWindowDoesNotSpendRetries(t *testing.T) {
@@ -226,13 +221,7 @@ func TestTaskStartedForWaitingRunner(t *testing.T) {
 		}
 		got <- out.TaskObject
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for b.srv.Engine().Waiting(pipeline.TaskQueue(wg)) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the poll never waited")
-		}
-		time.Sleep(time.Millisecond) // wait for the poll to park
-	}
+	servertest.WaitPolling(t, b.srv, pipeline.TaskQueue(wg))
 	id := b.activated(t, onDemand(wg), shell("Only"))
 	task := <-got
 	if task == nil || componentOf(aws.ToString(task.AttemptId)) != "Only" {
@@ -247,7 +236,5 @@ func TestTaskStartedForWaitingRunner(t *testing.T) {
 	}
 	b.progress(t, aws.ToString(task.TaskId))
 	b.setStatus(t, aws.ToString(task.TaskId), types.TaskStatusFinished, "", "")
-	if st := b.pipelineState(t, id); st != "FINISHED" {
-		t.Fatalf("@pipelineState = %s, want FINISHED", st)
-	}
+	b.wantState(t, id, "FINISHED")
 }

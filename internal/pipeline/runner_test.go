@@ -98,6 +98,14 @@ func (b *bundle) objects(t *testing.T, id, s string) map[string]map[string]strin
 	return out
 }
 
+// wantState fails unless the pipeline's @pipelineState is want.
+func (b *bundle) wantState(t *testing.T, id, want string) {
+	t.Helper()
+	if st := b.pipelineState(t, id); st != want {
+		t.Fatalf("@pipelineState = %s, want %s", st, want)
+	}
+}
+
 func (b *bundle) pipelineState(t *testing.T, id string) string {
 	t.Helper()
 	out, err := b.client.DescribePipelines(b.ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{id}})
@@ -158,9 +166,7 @@ func TestRunnerHappyPath(t *testing.T) {
 	if f := atts[aws.ToString(task.AttemptId)]; f["@status"] != "FINISHED" || f["hostname"] != "host-1" {
 		t.Fatalf("attempts = %v", atts)
 	}
-	if st := b.pipelineState(t, id); st != "FINISHED" {
-		t.Fatalf("@pipelineState = %s, want FINISHED", st)
-	}
+	b.wantState(t, id, "FINISHED")
 	// The finished task's id is stale now.
 	_, err = b.client.ReportTaskProgress(b.ctx, &datapipeline.ReportTaskProgressInput{TaskId: task.TaskId})
 	wantCode(t, "ReportTaskProgress of a finished task", err, "TaskNotFoundException")
@@ -200,9 +206,7 @@ func TestRunnerRetriesThenFails(t *testing.T) {
 			t.Fatalf("attempt %s = %v", aid, f)
 		}
 	}
-	if st := b.pipelineState(t, id); st != "FINISHED" {
-		t.Fatalf("@pipelineState = %s, want FINISHED", st)
-	}
+	b.wantState(t, id, "FINISHED")
 	// No third attempt.
 	out, err := b.client.PollForTask(b.ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg)})
 	ok(t, "PollForTask", err)
@@ -257,9 +261,7 @@ func TestRunnerDependsOnAndCascade(t *testing.T) {
 			t.Errorf("instance %s: @status %s, want %s", iid, f["@status"], want[comp])
 		}
 	}
-	if st := b.pipelineState(t, id); st != "FINISHED" {
-		t.Fatalf("@pipelineState = %s, want FINISHED", st)
-	}
+	b.wantState(t, id, "FINISHED")
 }
 
 func TestRunnerDeactivateCancels(t *testing.T) {
@@ -318,9 +320,7 @@ func TestRunnerAckWindow(t *testing.T) {
 	// Acknowledged within the window, it stays.
 	b.progress(t, aws.ToString(second.TaskId))
 	b.setStatus(t, aws.ToString(second.TaskId), types.TaskStatusFinished, "", "")
-	if st := b.pipelineState(t, id); st != "FINISHED" {
-		t.Fatalf("@pipelineState = %s, want FINISHED", st)
-	}
+	b.wantState(t, id, "FINISHED")
 }
 
 func TestRunnerHeartbeat(t *testing.T) {
@@ -384,9 +384,7 @@ func TestRunnerSetStatus(t *testing.T) {
 	if !b.progress(t, aws.ToString(task.TaskId)) {
 		t.Fatal("canceled = false after TRY_CANCEL")
 	}
-	if st := b.pipelineState(t, id); st != "FINISHED" {
-		t.Fatalf("@pipelineState = %s, want FINISHED", st)
-	}
+	b.wantState(t, id, "FINISHED")
 	_, err = b.client.SetStatus(b.ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{instB}, Status: aws.String("RERUN")})
 	wantCode(t, "SetStatus on a finished pipeline", err, "InvalidRequestException")
 	_, err = b.client.SetStatus(b.ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{"B"}, Status: aws.String("NOPE")})
@@ -443,9 +441,7 @@ func TestRunnerSchedules(t *testing.T) {
 	if !seen[start] {
 		t.Fatalf("no instance for the first period %s: %v", start, seen)
 	}
-	if st := b.pipelineState(t, id); st != "FINISHED" {
-		t.Fatalf("@pipelineState = %s, want FINISHED", st)
-	}
+	b.wantState(t, id, "FINISHED")
 	if n := len(b.objects(t, id, "INSTANCE")); n != 3 {
 		t.Fatalf("%d instances, want 3", n)
 	}
@@ -465,9 +461,7 @@ func TestRunnerSchedules(t *testing.T) {
 	if _, ok := insts["@Backfill_2012-09-25T17:45:00"]; len(insts) != 4 || !ok {
 		t.Fatalf("instances = %v", insts)
 	}
-	if st := b.pipelineState(t, id2); st != "FINISHED" {
-		t.Fatalf("@pipelineState = %s, want FINISHED", st)
-	}
+	b.wantState(t, id2, "FINISHED")
 }
 
 func TestRunnerReportProgressTimeout(t *testing.T) {

@@ -3,12 +3,12 @@ package sfn_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 	sfnsvc "github.com/gaffer-dev/gaffer/internal/sfn"
 )
 
@@ -30,13 +30,7 @@ func TestTaskStartedForWaitingWorker(t *testing.T) {
 		out, err := b.client.GetActivityTask(b.ctx, &sfn.GetActivityTaskInput{ActivityArn: aws.String(act), WorkerName: aws.String("early-bird")})
 		got <- answer{out, err}
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for b.srv.Engine().Waiting(sfnsvc.QueueOf(act)) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the poll never waited")
-		}
-		time.Sleep(time.Millisecond) // wait for the poll to park
-	}
+	servertest.WaitPolling(t, b.srv, sfnsvc.QueueOf(act))
 	exec := b.start(t, sm, `{"n":1}`)
 	a := <-got
 	if a.err != nil || aws.ToString(a.out.TaskToken) == "" || aws.ToString(a.out.Input) != `{"n":1}` {

@@ -234,3 +234,17 @@ func (b *Buffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// WaitPolling waits until a poll waits on the engine queue of srv, so that
+// a test can schedule work for a parked poller; it fails the test after
+// 10 s.
+func WaitPolling(t testing.TB, srv *server.Server, queue string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.Engine().Waiting(queue) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no poll waited on %s within 10s", queue)
+		}
+		time.Sleep(time.Millisecond) // re-reads; the poll parks on its own
+	}
+}
