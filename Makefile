@@ -1,5 +1,8 @@
 .DEFAULT_GOAL := help
 
+# Go from Debian's or the official tarball's usual place when it is not on PATH.
+export PATH := $(PATH):/usr/local/go/bin
+
 .PHONY: help
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -13,17 +16,20 @@ run: ## run a node on 127.0.0.1:7710 with data in ./gaffer-data
 	go run ./cmd/gaffer serve
 
 .PHONY: test
-test: ## the README's test command (what CI runs)
+test: test-deps ## the README's test command (what CI runs): what the tests need, then every test
 	go test -count=1 ./...
 
+.PHONY: test-deps
+test-deps: ## install what the tests need where it is missing (the AWS CLI), or say what to install
+	@scripts/test-deps
+
 .PHONY: test-race
-test-race: ## the tests under the race detector
+test-race: test-deps ## the tests under the race detector
 	go test -count=1 -race ./...
 
 .PHONY: lint
-lint: ## gofmt and go vet
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
-	go vet ./...
+lint: ## gofmt, go vet, staticcheck and the house rules (scripts/lint); CI runs it
+	@scripts/lint
 
 .PHONY: bench
 bench: ## Go micro-benchmarks, then the end-to-end gaffer bench
