@@ -28,7 +28,7 @@ var ErrUnknownRunner = errors.New("pipeline: unknown task runner")
 
 // Runners lists the registered task runners, most recently seen first.
 func (s *Service) Runners(ctx context.Context) ([]Runner, error) {
-	var out []Runner
+	out := []Runner{} // an empty registry is listed as [], not null
 	err := s.view(ctx, func(tx store.Tx) error {
 		objs, err := tx.ListObjects(store.ObjectQuery{Kind: kindRunner})
 		if err != nil {

@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -69,5 +71,24 @@ func TestOperatorTerminatesRunner(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("terminate of an unknown runner: status %d, want 404", resp.StatusCode)
+	}
+}
+
+// With no task runner registered, the operator endpoint lists an empty JSON
+// array, not null.
+func TestOperatorListsNoRunnersAsEmptyArray(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
+	resp, err := http.Get(srv.URL() + "/gaffer/runners")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(body)); resp.StatusCode != http.StatusOK || got != "[]" {
+		t.Fatalf("GET /gaffer/runners with no runners = %d %q, want 200 []", resp.StatusCode, got)
 	}
 }
