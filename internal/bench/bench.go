@@ -168,23 +168,23 @@ const (
 // the gaffer server come first.
 var phases = []Phase{
 	{Name: phaseHeartbeat, Throughput: true, run: (*bench).heartbeat,
-		Description: "Step Functions: SendTaskHeartbeat throughput, against the bare handler"},
+		Description: "Step Functions: SendTaskHeartbeat throughput against the bare handler"},
 	{Name: phaseCycle, Throughput: true, run: (*bench).cycle,
-		Description: "Step Functions: StartExecution → GetActivityTask → SendTaskHeartbeat → SendTaskSuccess, executions/s"},
+		Description: "Step Functions: executions/s of Start → GetActivityTask → Heartbeat → Success"},
 	{Name: phaseWake, run: (*bench).wake,
-		Description: "Step Functions: StartExecution sent → a waiting GetActivityTask answered, latency"},
+		Description: "Step Functions: latency of StartExecution → a waiting GetActivityTask answered"},
 	{Name: phaseSWFHeartbeat, Throughput: true, run: (*bench).swfHeartbeat,
-		Description: "SWF: RecordActivityTaskHeartbeat throughput, against the bare handler"},
+		Description: "SWF: RecordActivityTaskHeartbeat throughput against the bare handler"},
 	{Name: phaseSWFActivity, Throughput: true, run: (*bench).swfActivity,
-		Description: "SWF: the whole life of a one-activity workflow (start, decide, poll, heartbeat, complete, decide), workflows/s"},
+		Description: "SWF: workflows/s of a one-activity workflow's whole life (8 requests)"},
 	{Name: phaseSWFDecision, Throughput: true, run: (*bench).swfDecision,
-		Description: "SWF: a decision task answered with a timer → the next decision task, decisions/s"},
+		Description: "SWF: decisions/s and latency of a timer decision → the next decision task"},
 	{Name: phaseDPHeartbeat, Throughput: true, run: (*bench).dpHeartbeat,
-		Description: "Data Pipeline: ReportTaskProgress throughput on an acknowledged task, against the bare handler"},
+		Description: "Data Pipeline: ReportTaskProgress throughput against the bare handler"},
 	{Name: phaseDPTask, Throughput: true, run: (*bench).dpTask,
-		Description: "Data Pipeline: PollForTask → ReportTaskProgress → SetTaskStatus FINISHED, tasks/s"},
+		Description: "Data Pipeline: tasks/s of PollForTask → ReportTaskProgress → SetTaskStatus"},
 	{Name: phaseMemory, alone: true, run: (*bench).memory,
-		Description: "Step Functions: memory held per idle GetActivityTask long poll, against the bare handler"},
+		Description: "Step Functions: memory per idle GetActivityTask long poll against the bare handler"},
 }
 
 // Phases returns the bench's phases, in the order they run.
