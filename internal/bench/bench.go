@@ -1,0 +1,341 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Config is what one run of the bench measures and how; the flags of
+// 'gaffer bench' fill it. Start from DefaultConfig.
+type Config struct {
+	// Duration is the measured time of each throughput phase, after a
+	// warm-up of a fifth of it (at most a second).
+	Duration time.Duration
+	// Clients is the number of concurrent clients sending heartbeats (to
+	// gaffer and to the bare handler).
+	Clients int
+	// Workers is the number of concurrent worker loops in the cycle,
+	// swf-activity, swf-decision and dp-task phases.
+	Workers int
+	// Samples is the number of wake-latency samples.
+	Samples int
+	// Polls is the number of idle long polls held open in the memory
+	// phase.
+	Polls int
+	// Only is the comma-separated list of the phases to run (see Phases).
+	Only string
+	// JSON prints the results as JSON instead of a table.
+	JSON bool
+	// Gaffer is the gaffer binary to benchmark; empty means this
+	// executable. Besides 'serve', it must have the hidden modes of
+	// 'gaffer bench' (ServeBare behind -bare-server ADDR, ServeWrapped
+	// behind -serve-cpuprofile FILE and -serve-debug ADDR), which start
+	// the bench's subprocesses.
+	Gaffer string
+	// CPUProfile, if set, is the file the CPU profile of the gaffer server
+	// is written to (every phase but memory).
+	CPUProfile string
+	// MemProfile, if set, is the file the heap profile of the memory
+	// phase's server is written to, taken while the idle polls are held.
+	MemProfile string
+	// Stderr receives the progress lines and the servers' logs; nil
+	// discards them.
+	Stderr io.Writer
+}
+
+// DefaultConfig returns the defaults of 'gaffer bench': every phase, 5 s
+// per throughput phase, 64 clients, 32 workers, 500 samples, 10000 polls.
+func DefaultConfig() Config {
+	return Config{
+		Duration: 5 * time.Second,
+		Clients:  64,
+		Workers:  32,
+		Samples:  500,
+		Polls:    10000,
+		Only:     strings.Join(phaseNames(func(Phase) bool { return true }), ","),
+	}
+}
+
+// Validate checks the settings. Its errors name the flag of 'gaffer
+// bench' that sets the field.
+func (c *Config) Validate() error {
+	_, err := c.selected()
+	return err
+}
+
+// selected validates c and returns the set of phases to run.
+func (c *Config) selected() (map[string]bool, error) {
+	if c.Duration <= 0 {
+		return nil, fmt.Errorf("-duration: %v must be positive", c.Duration)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"clients", c.Clients}, {"workers", c.Workers}, {"samples", c.Samples}, {"polls", c.Polls}} {
+		if f.v < 1 {
+			return nil, fmt.Errorf("-%s: %d must be at least 1", f.name, f.v)
+		}
+	}
+	all := phaseNames(func(Phase) bool { return true })
+	selected := map[string]bool{}
+	for p := range strings.SplitSeq(c.Only, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if !slices.Contains(all, p) {
+			return nil, fmt.Errorf("-only: %q is not one of %s", p, strings.Join(all, ", "))
+		}
+		selected[p] = true
+	}
+	if len(selected) == 0 {
+		return nil, fmt.Errorf("-only: %q names no phase; choose from %s", c.Only, strings.Join(all, ", "))
+	}
+	return selected, nil
+}
+
+// Run validates cfg, runs the phases it selects, in the order of Phases,
+// and writes the results to stdout: a table, or JSON with cfg.JSON. A
+// missed target is reported, not an error; an error is any answer other
+// than the one expected, or a server that fails.
+func Run(ctx context.Context, cfg Config, stdout io.Writer) error {
+	selected, err := cfg.selected()
+	if err != nil {
+		return err
+	}
+	if cfg.Gaffer == "" {
+		if cfg.Gaffer, err = os.Executable(); err != nil {
+			return fmt.Errorf("find the gaffer binary: %w", err)
+		}
+	}
+	stderr := cfg.Stderr
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	b := &bench{cfg: cfg, selected: selected, stderr: &lockedWriter{w: stderr}}
+	report, err := b.run(ctx)
+	if err != nil {
+		return err
+	}
+	if cfg.JSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(report)
+	}
+	return report.writeTable(stdout)
+}
+
+// A Phase is one measurement of the bench.
+type Phase struct {
+	// Name names the phase in Config.Only (-only) and in the report.
+	Name string
+	// Description says in one line what the phase measures.
+	Description string
+	// Throughput phases run for Config.Duration after a warm-up.
+	Throughput bool
+
+	// alone phases start servers of their own; the others share one
+	// gaffer server, started before the first of them runs and stopped
+	// after the last.
+	alone bool
+	// run runs the phase and adds its figures to the report; gaffer is the
+	// shared server, nil for a phase that runs alone.
+	run func(b *bench, ctx context.Context, gaffer *endpoint) error
+}
+
+// Bench phases.
+const (
+	phaseHeartbeat    = "heartbeat"
+	phaseCycle        = "cycle"
+	phaseWake         = "wake"
+	phaseSWFHeartbeat = "swf-heartbeat"
+	phaseSWFActivity  = "swf-activity"
+	phaseSWFDecision  = "swf-decision"
+	phaseDPHeartbeat  = "dp-heartbeat"
+	phaseDPTask       = "dp-task"
+	phaseMemory       = "memory"
+)
+
+// phases are the bench's phases, in the order they run. Those that share
+// the gaffer server come first.
+var phases = []Phase{
+	{Name: phaseHeartbeat, Throughput: true, run: (*bench).heartbeat,
+		Description: "Step Functions: SendTaskHeartbeat throughput against the bare handler"},
+	{Name: phaseCycle, Throughput: true, run: (*bench).cycle,
+		Description: "Step Functions: executions/s of Start → GetActivityTask → Heartbeat → Success"},
+	{Name: phaseWake, run: (*bench).wake,
+		Description: "Step Functions: latency of StartExecution → a waiting GetActivityTask answered"},
+	{Name: phaseSWFHeartbeat, Throughput: true, run: (*bench).swfHeartbeat,
+		Description: "SWF: RecordActivityTaskHeartbeat throughput against the bare handler"},
+	{Name: phaseSWFActivity, Throughput: true, run: (*bench).swfActivity,
+		Description: "SWF: workflows/s of a one-activity workflow's whole life (8 requests)"},
+	{Name: phaseSWFDecision, Throughput: true, run: (*bench).swfDecision,
+		Description: "SWF: decisions/s and latency of a timer decision → the next decision task"},
+	{Name: phaseDPHeartbeat, Throughput: true, run: (*bench).dpHeartbeat,
+		Description: "Data Pipeline: ReportTaskProgress throughput against the bare handler"},
+	{Name: phaseDPTask, Throughput: true, run: (*bench).dpTask,
+		Description: "Data Pipeline: tasks/s of PollForTask → ReportTaskProgress → SetTaskStatus"},
+	{Name: phaseMemory, alone: true, run: (*bench).memory,
+		Description: "Step Functions: memory per idle GetActivityTask long poll against the bare handler"},
+}
+
+// Phases returns the bench's phases, in the order they run.
+func Phases() []Phase { return slices.Clone(phases) }
+
+// phaseNames returns the names of the phases for which keep is true, in
+// order.
+func phaseNames(keep func(Phase) bool) []string {
+	var names []string
+	for _, p := range phases {
+		if keep(p) {
+			names = append(names, p.Name)
+		}
+	}
+	return names
+}
+
+// Targets from the performance issue.
+const (
+	targetHeartbeatRatio = 0.50    // gaffer heartbeats/s ÷ bare handler requests/s (SFN and SWF)
+	targetCycleRate      = 2000    // executions/s; SWF: workflows/s, decision tasks/s; Data Pipeline: tasks/s
+	targetWakeP99        = 2e-3    // seconds
+	targetPollBytes      = 8 << 10 // RSS bytes per idle long poll
+)
+
+// Fixed settings of the bench.
+const (
+	// serverPollWait is --max-poll-wait of the server for the heartbeat,
+	// cycle and wake phases: every poll there should be answered at once,
+	// so a poll that waits this long is a failure.
+	serverPollWait = 10 * time.Second
+	// memoryPollWait is --max-poll-wait of the memory phase's server, so
+	// its polls stay idle for the whole measurement.
+	memoryPollWait = 60 * time.Second
+	// wakeSettle is how long the wake phase waits, after the poll request
+	// has been written to the socket, before it starts the execution: time
+	// for the server to read the request and register the poller. It is a
+	// fixed delay, not a synchronisation; see docs/performance.md.
+	wakeSettle = 2 * time.Millisecond
+	// wakeWarmup is the number of wake samples discarded first.
+	wakeWarmup = 10
+	// pollBatch is how many idle polls the memory phase opens at once,
+	// below the kernel's default listen backlog (somaxconn 4096).
+	pollBatch = 250
+	// rssWindow and rssTolerance define a settled RSS: it changed by less
+	// than rssTolerance over rssWindow.
+	rssWindow    = time.Second
+	rssTolerance = 0.01
+	// rssMaxSettle bounds the wait for a settled RSS.
+	rssMaxSettle = 15 * time.Second
+	// syncSamples is the number of fdatasyncs timed on the data
+	// directory's disk.
+	syncSamples = 100
+	// stopTimeout bounds a subprocess's clean exit after SIGTERM.
+	stopTimeout = 30 * time.Second
+	// swfDecisionTimers is the number of StartTimer rounds of each
+	// workflow in the swf-decision phase: each workflow has this many
+	// decision tasks answered with a timer and one answered with
+	// CompleteWorkflowExecution.
+	swfDecisionTimers = 10
+	// dpActivities is the number of ShellCommandActivity objects of each
+	// dp-task pipeline: with its Default object, the definition limit of
+	// 100 objects. One activation yields this many tasks.
+	dpActivities = 99
+)
+
+// bench is one run.
+type bench struct {
+	cfg      Config
+	selected map[string]bool // phase names
+	stderr   io.Writer
+	tmp      string
+	client   *http.Client // shared by every phase but memory, for gaffer and bare alike
+	report   *report
+}
+
+func (b *bench) progress(format string, args ...any) {
+	fmt.Fprintf(b.stderr, "bench: "+format+"\n", args...)
+}
+
+func (b *bench) run(ctx context.Context) (*report, error) {
+	o := b.cfg
+	b.report = &report{
+		Machine: machineInfo{
+			OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), CPUModel: cpuModel(),
+			GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		},
+		Settings: settings{
+			Duration: o.Duration.String(), Clients: o.Clients, Workers: o.Workers, Samples: o.Samples, Polls: o.Polls,
+			BareHandler: "subprocess (gaffer bench -bare-server)",
+			Server:      "subprocess (" + o.Gaffer + " serve, SQLite in a temp dir)",
+		},
+	}
+	tmp, err := os.MkdirTemp("", "gaffer-bench-")
+	if err != nil {
+		return nil, fmt.Errorf("create temp dir: %w", err)
+	}
+	b.tmp = tmp
+	defer os.RemoveAll(tmp)
+	b.progress("disk: timing %d fdatasyncs in %s", syncSamples, tmp)
+	syncs, err := measureSync(tmp, syncSamples)
+	if err != nil {
+		return nil, err
+	}
+	b.report.Machine.SyncP50Ms = float64(percentile(syncs, 0.50)) / float64(time.Millisecond)
+	b.report.Machine.SyncP99Ms = float64(percentile(syncs, 0.99)) / float64(time.Millisecond)
+	b.client = newClient(max(o.Clients, o.Workers) + 8)
+	defer b.client.CloseIdleConnections()
+
+	var shared, alone []Phase
+	for _, p := range phases {
+		switch {
+		case !b.selected[p.Name]:
+		case p.alone:
+			alone = append(alone, p)
+		default:
+			shared = append(shared, p)
+		}
+	}
+	if len(shared) > 0 {
+		if err := b.runShared(ctx, shared); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range alone {
+		if err := p.run(b, ctx, nil); err != nil {
+			return nil, fmt.Errorf("%s: %w", p.Name, err)
+		}
+	}
+	return b.report, nil
+}
+
+// runShared runs phases, in order, against one gaffer server.
+func (b *bench) runShared(ctx context.Context, phases []Phase) (err error) {
+	srv, err := b.startGaffer(ctx, "main", serverPollWait, b.cfg.CPUProfile, false)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if serr := srv.stop(); serr != nil && err == nil {
+			err = serr
+		}
+		if err == nil && b.cfg.CPUProfile != "" {
+			b.progress("server CPU profile written to %s", b.cfg.CPUProfile)
+		}
+	}()
+	gaffer := &endpoint{url: srv.url, client: b.client, proc: srv}
+	for _, p := range phases {
+		if err := p.run(b, ctx, gaffer); err != nil {
+			return fmt.Errorf("%s: %w", p.Name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,185 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRun runs the whole bench with tiny settings against a freshly built
+// gaffer binary, which also serves the bench's subprocesses (inside a
+// test, os.Executable is the test binary).
+func TestRun(t *testing.T) {
+	t.Parallel()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("find the go tool: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "gaffer")
+	if out, err := exec.CommandContext(t.Context(), goTool, "build", "-o", bin, "github.com/gaffer-dev/gaffer/cmd/gaffer").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	var stdout, stderr bytes.Buffer
+	cfg := DefaultConfig()
+	cfg.Gaffer, cfg.Duration, cfg.Samples, cfg.Polls, cfg.JSON = bin, 200*time.Millisecond, 20, 200, true
+	cfg.Stderr = &stderr
+	if err := Run(t.Context(), cfg, &stdout); err != nil {
+		t.Fatalf("Run: %v\nstderr:\n%s", err, &stderr)
+	}
+	var report report
+	if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
+		t.Fatalf("decode report: %v\n%s", err, &stdout)
+	}
+	got := map[string]result{}
+	for _, r := range report.Results {
+		got[r.Phase+"/"+r.Metric] = r
+	}
+	want := []struct {
+		key    string
+		target bool
+	}{
+		{"heartbeat/bare_rps", false},
+		{"heartbeat/gaffer_rps", false},
+		{"heartbeat/ratio", true},
+		{"heartbeat/bare_cpu_us", false},
+		{"heartbeat/gaffer_cpu_us", false},
+		{"heartbeat/client_cpu_us", false},
+		{"cycle/executions", false},
+		{"cycle/executions_per_s", true},
+		{"cycle/cpu_us", false},
+		{"cycle/client_cpu_us", false},
+		{"wake/p50_ms", false},
+		{"wake/p99_ms", true},
+		{"wake/max_ms", false},
+		{"wake/start_p50_ms", false},
+		{"wake/start_p99_ms", false},
+		{"swf-heartbeat/bare_rps", false},
+		{"swf-heartbeat/gaffer_rps", false},
+		{"swf-heartbeat/ratio", true},
+		{"swf-heartbeat/bare_cpu_us", false},
+		{"swf-heartbeat/gaffer_cpu_us", false},
+		{"swf-heartbeat/client_cpu_us", false},
+		{"swf-activity/workflows", false},
+		{"swf-activity/workflows_per_s", true},
+		{"swf-activity/cpu_us", false},
+		{"swf-activity/client_cpu_us", false},
+		{"swf-activity/start_ms", false},
+		{"swf-activity/poll_decision_ms", false},
+		{"swf-activity/schedule_ms", false},
+		{"swf-activity/poll_activity_ms", false},
+		{"swf-activity/heartbeat_ms", false},
+		{"swf-activity/complete_activity_ms", false},
+		{"swf-activity/poll_decision2_ms", false},
+		{"swf-activity/complete_workflow_ms", false},
+		{"swf-decision/decisions", false},
+		{"swf-decision/decisions_per_s", true},
+		{"swf-decision/round_trip_p50_ms", false},
+		{"swf-decision/round_trip_p99_ms", false},
+		{"swf-decision/cpu_us", false},
+		{"swf-decision/client_cpu_us", false},
+		{"dp-heartbeat/bare_rps", false},
+		{"dp-heartbeat/gaffer_rps", false},
+		{"dp-heartbeat/ratio", true},
+		{"dp-heartbeat/bare_cpu_us", false},
+		{"dp-heartbeat/gaffer_cpu_us", false},
+		{"dp-heartbeat/client_cpu_us", false},
+		{"dp-task/tasks", false},
+		{"dp-task/tasks_per_s", true},
+		{"dp-task/tasks_per_s_wall", false},
+		{"dp-task/round_trip_p50_ms", false},
+		{"dp-task/round_trip_p99_ms", false},
+		{"dp-task/poll_ms", false},
+		{"dp-task/progress_ms", false},
+		{"dp-task/finish_ms", false},
+		{"dp-task/activations", false},
+		{"dp-task/activate_ms", false},
+		{"dp-task/cpu_us", false},
+		{"dp-task/client_cpu_us", false},
+		{"memory/rss_before_mib", false},
+		{"memory/rss_after_mib", false},
+		{"memory/kib_per_poll", true},
+		{"memory/stack_kib_per_poll", false},
+		{"memory/heap_kib_per_poll", false},
+		{"memory/goroutines_per_poll", false},
+		{"memory/bare_kib_per_request", false},
+		{"memory/bare_stack_kib_per_request", false},
+		{"memory/bare_heap_kib_per_request", false},
+		{"memory/bare_goroutines_per_request", false},
+	}
+	for _, w := range want {
+		r, ok := got[w.key]
+		if !ok {
+			t.Errorf("no %s in the report:\n%s", w.key, &stdout)
+			continue
+		}
+		if w.key == "dp-task/activations" {
+			// Zero when no runner exhausts its run in the measured round.
+			if !(r.Value >= 0) {
+				t.Errorf("%s = %v, want a count", w.key, r.Value)
+			}
+			continue
+		}
+		if !(r.Value > 0) {
+			t.Errorf("%s = %v, want a positive number", w.key, r.Value)
+		}
+		if hasTarget := r.Pass != nil && r.Target != ""; hasTarget != w.target {
+			t.Errorf("%s: target %q, pass %v; want a target: %v", w.key, r.Target, r.Pass, w.target)
+		}
+	}
+	if len(report.Results) != len(want) {
+		t.Errorf("%d results, want %d:\n%s", len(report.Results), len(want), &stdout)
+	}
+	for _, phase := range Phases() {
+		if !strings.Contains(stderr.String(), "bench: "+phase.Name+":") {
+			t.Errorf("no progress line for %s on stderr:\n%s", phase.Name, &stderr)
+		}
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"unknown phase", func(c *Config) { c.Only = "heartbeat,nap" }, `-only: "nap" is not one of heartbeat, cycle, wake, swf-heartbeat, swf-activity, swf-decision, dp-heartbeat, dp-task, memory`},
+		{"no phase", func(c *Config) { c.Only = "," }, `-only: "," names no phase`},
+		{"zero duration", func(c *Config) { c.Duration = 0 }, "-duration: 0s must be positive"},
+		{"zero clients", func(c *Config) { c.Clients = 0 }, "-clients: 0 must be at least 1"},
+		{"zero workers", func(c *Config) { c.Workers = 0 }, "-workers: 0 must be at least 1"},
+		{"zero samples", func(c *Config) { c.Samples = 0 }, "-samples: 0 must be at least 1"},
+		{"zero polls", func(c *Config) { c.Polls = 0 }, "-polls: 0 must be at least 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := DefaultConfig()
+			tt.edit(&cfg)
+			err := cfg.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Validate() = %v, want an error containing %q", err, tt.want)
+			}
+			// Run checks the settings before it starts anything.
+			var stdout bytes.Buffer
+			if err := Run(t.Context(), cfg, &stdout); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Run() = %v, want an error containing %q", err, tt.want)
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("Run wrote %q to stdout", &stdout)
+			}
+		})
+	}
+	cfg := DefaultConfig()
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("DefaultConfig().Validate() = %v", err)
+	}
+	if got, want := cfg.Only, "heartbeat,cycle,wake,swf-heartbeat,swf-activity,swf-decision,dp-heartbeat,dp-task,memory"; got != want {
+		t.Errorf("DefaultConfig().Only = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,166 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Wire constants.
+const (
+	amzJSON      = "application/x-amz-json-1.0"
+	targetPrefix = "AWSStepFunctions."
+	benchAuth    = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/states/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
+	benchRole    = "arn:aws:iam::000000000000:role/bench"
+
+	swfTargetPrefix = "SimpleWorkflowService."
+	swfAuth         = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/swf/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
+
+	amzJSON11      = "application/x-amz-json-1.1"
+	dpTargetPrefix = "DataPipeline."
+	dpAuth         = "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/datapipeline/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"
+)
+
+// dialect is what tells a service's requests apart on the wire: the
+// X-Amz-Target prefix, the SigV4 credential scope's service and the
+// Content-Type.
+type dialect struct {
+	targetPrefix string
+	auth         string
+	contentType  string
+}
+
+var (
+	sfnDialect = dialect{targetPrefix: targetPrefix, auth: benchAuth, contentType: amzJSON}
+	swfDialect = dialect{targetPrefix: swfTargetPrefix, auth: swfAuth, contentType: amzJSON}
+	dpDialect  = dialect{targetPrefix: dpTargetPrefix, auth: dpAuth, contentType: amzJSON11}
+)
+
+// newClient returns the HTTP client of the bench: keep-alive, no
+// proxy, no compression, up to conns idle connections to one host.
+func newClient(conns int) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        conns,
+		MaxIdleConnsPerHost: conns,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}}
+}
+
+// endpoint is a server and the client that talks to it.
+type endpoint struct {
+	url    string
+	client *http.Client
+	proc   *proc // the server process
+}
+
+// caller returns a Step Functions caller.
+func (ep *endpoint) caller() *caller { return ep.callerFor(sfnDialect) }
+
+// swfCaller returns an SWF caller.
+func (ep *endpoint) swfCaller() *caller { return ep.callerFor(swfDialect) }
+
+// dpCaller returns a Data Pipeline caller.
+func (ep *endpoint) dpCaller() *caller { return ep.callerFor(dpDialect) }
+
+func (ep *endpoint) callerFor(dl dialect) *caller {
+	return &caller{ep: ep, dialect: dl, headers: map[string]http.Header{}}
+}
+
+// caller makes one request at a time, reusing its headers and buffer.
+type caller struct {
+	ep      *endpoint
+	dialect dialect
+	headers map[string]http.Header // by operation
+	buf     bytes.Buffer
+}
+
+func (cl *caller) header(op string) http.Header {
+	h, ok := cl.headers[op]
+	if !ok {
+		h = http.Header{
+			"Content-Type":  {cl.dialect.contentType},
+			"X-Amz-Target":  {cl.dialect.targetPrefix + op},
+			"X-Amz-Date":    {"20260101T000000Z"},
+			"Authorization": {cl.dialect.auth},
+			"User-Agent":    {"gaffer-bench aws-sdk-go-v2/1.0"},
+		}
+		cl.headers[op] = h
+	}
+	return h
+}
+
+// call sends one request and returns the response body, valid until the
+// next call. Any status but 200 is an error carrying the body.
+func (cl *caller) call(ctx context.Context, op string, body []byte) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cl.ep.url+"/", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header = cl.header(op)
+	resp, err := cl.ep.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	cl.buf.Reset()
+	_, err = cl.buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("%s: read response: %w", op, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: HTTP %d: %s", op, resp.StatusCode, bytes.TrimSpace(cl.buf.Bytes()))
+	}
+	return cl.buf.Bytes(), nil
+}
+
+// callJSON sends in (a []byte is sent as is, anything else is marshalled)
+// and decodes the answer into out unless out is nil.
+func (cl *caller) callJSON(ctx context.Context, op string, in, out any) error {
+	body, ok := in.([]byte)
+	if !ok {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	resp, err := cl.call(ctx, op, body)
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(resp, out); err != nil {
+		return fmt.Errorf("%s: decode %q: %w", op, resp, err)
+	}
+	return nil
+}
+
+// lockedWriter serialises writes: the bench's progress lines and the
+// servers' logs share stderr.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
