@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/pipeline/expr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -289,7 +290,7 @@ type evaluateExpressionOutput struct {
 // given arguments of the wrong type) answers InvalidRequestException with
 // why the first one cannot.
 func (s *Service) EvaluateExpression(ctx context.Context, in *evaluateExpressionInput) (*evaluateExpressionOutput, error) {
-	if err := checkTemplate(in.Expression); err != nil {
+	if err := expr.Validate(in.Expression); err != nil {
 		return nil, invalid("Invalid expression: %v", err)
 	}
 	var out string
@@ -333,10 +334,10 @@ func (s *Service) EvaluateExpression(ctx context.Context, in *evaluateExpression
 			return awsapi.Errorf(errTaskNotFound, "Object '%s' is not an object of pipeline %s", in.ObjectID, p.ID)
 		}
 		out, err = env.evalTemplate(o, in.Expression, 0)
-		var ee *evalError
+		var ee *expr.Error
 		switch {
 		case errors.As(err, &ee):
-			return invalid("Cannot evaluate '#{%s}' in the context of '%s': %v", ee.expr, in.ObjectID, ee.err)
+			return invalid("Cannot evaluate '#{%s}' in the context of '%s': %v", ee.Expr, in.ObjectID, ee.Err)
 		case err != nil:
 			return invalid("Cannot evaluate '%s' in the context of '%s': %v", in.Expression, in.ObjectID, err)
 		}

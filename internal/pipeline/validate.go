@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gaffer-dev/gaffer/internal/pipeline/expr"
 )
 
 // Definition limits (AWS's defaults; errors, not warnings).
@@ -237,7 +239,7 @@ func validateObject(r *report, ix *index, o *PipelineObject) {
 			continue
 		}
 		if !verbatimKeys[f.Key] {
-			if err := checkTemplate(*f.StringValue); err != nil {
+			if err := expr.Validate(*f.StringValue); err != nil {
 				r.errorf(o.ID, "INVALID_EXPRESSION: field '%s': %v", f.Key, err)
 			}
 		}

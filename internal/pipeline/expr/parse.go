@@ -1,31 +1,9 @@
-package pipeline
+package expr
 
 import (
 	"fmt"
 	"strings"
 )
-
-// Data Pipeline expressions: a string field value may hold expressions
-// between "#{" and "}", e.g. "s3://bucket/#{format(@scheduledStartTime,
-// 'YYYY-MM-dd')}/#{myPrefix}". The grammar gaffer accepts:
-//
-//	expr    = term { ("+" | "-") term }
-//	term    = unary { ("*" | "/") unary }
-//	unary   = "-" unary | power
-//	power   = primary [ "^" unary ]              (right-associative)
-//	primary = number [ unit ] | string | "(" expr ")"
-//	        | name "(" [ expr { "," expr } ] ")"   (a function call)
-//	        | name { "." name }                    (a reference)
-//	name    = [ "@" | "*" ] letter { letter | digit | "_" }
-//	unit    = year(s) | month(s) | week(s) | day(s) | hour(s) | minute(s)
-//
-// So ^ binds tighter than unary minus (-2 ^ 2 is -(2 ^ 2)) and 2 ^ 3 ^ 2 is
-// 2 ^ (3 ^ 2), as in mathematics. Strings are quoted with ' or " and take
-// backslash escapes. checkTemplate checks the syntax and that each function
-// called exists and is given the number of arguments it takes; which fields
-// exist and the types of arguments are decided when the expression is
-// evaluated (at run time on AWS). exprfunc.go evaluates values, operators
-// and functions.
 
 // segment is a piece of a string value: literal text or one expression's
 // source (without its delimiters).
@@ -84,10 +62,12 @@ func exprEnd(s string) (int, error) {
 	return 0, fmt.Errorf("expression '#{%s' has no closing '}'", s)
 }
 
-// checkTemplate checks every expression in a string value: its syntax, and
+// Validate checks every expression in a string value s: its syntax, and
 // that the functions it calls exist and are given as many arguments as they
-// take.
-func checkTemplate(s string) error {
+// take. Which references resolve and the types of function arguments are
+// decided when the value is evaluated (at run time on AWS), so an
+// expression Validate accepts may still fail in Eval.
+func Validate(s string) error {
 	if !strings.Contains(s, "#{") {
 		return nil
 	}

@@ -1,62 +1,6 @@
-package pipeline
-
-// Evaluating expressions in an evalEnv: references, values, operators,
-// functions and Joda-Time date formats, as AWS's Developer Guide documents
-// them ("Simple Data Types", "Mathematical Functions", "String Functions",
-// "Date and Time Functions").
-//
-// Values are Strings, Integers, Doubles, DateTimes and Periods ("1 day").
-// Field, parameter and runtime-field values are text, typed by their use:
-// text is a DateTime where a function takes one and the text is
-// "YYYY-MM-DDTHH:MM:SS" (the field layout, UTC), an Integer where one is
-// taken and the text is a whole number, and so on. Where AWS leaves the
-// behaviour unsaid, gaffer does this:
-//
-//   - Numbers: a literal without a decimal point is an Integer (64 bits),
-//     with one a Double. Integer + - * stay Integers (#{1 + 2} is 3), and
-//     Integer / Integer truncates toward zero as Java does (#{1 / 2} is 0,
-//     #{-7 / 2} is -3); with a Double operand the result is a Double
-//     (#{1.0 / 2} is 0.5). ^ is Java's Math.pow: always a Double (#{2 ^ 2}
-//     is 4.0), binding tighter than unary minus (#{-2 ^ 2} is -4.0) and
-//     right-associative. Doubles render as Java's Double.toString does
-//     (4.0, 0.5, 1.0E7). Dividing by zero is an error rather than Java's
-//     exception or Infinity.
-//   - +: AWS's String Functions page defines + as concatenation, non-string
-//     values first converted to strings. So + adds when both operands are
-//     numbers (literals, numeric results, or text that is a number:
-//     #{myCount + 1}), and concatenates when either operand is a String or
-//     text that is not a number (#{'s3://b/' + year(x)}; #{format(x,'YYYY')
-//     + 1} is "20111", format giving a String). A DateTime plus or minus a
-//     Period (#{@scheduledStartTime - 1 day}) is shifted as by the plus and
-//     minus functions. Anything else (a DateTime plus a number) is an
-//     error.
-//   - DateTimes: a DateTime in UTC renders as field values do,
-//     "2011-05-24T17:10:00". One in another zone (from inTimeZone) renders
-//     as Joda's DateTime.toString does, with milliseconds and the offset,
-//     "2011-05-24T10:10:00.000-07:00", which is also taken where a DateTime
-//     is. plusMonths and plusYears keep the day of the month when it exists
-//     and otherwise take the month's last day (as Joda: 2011-01-31 plus one
-//     month is 2011-02-28); plusDays and plusWeeks keep the local time of
-//     day across daylight-saving changes; plusHours and plusMinutes add
-//     elapsed time.
-//   - inTimeZone takes a tz database id ('America/Los_Angeles'), 'UTC' or a
-//     fixed offset ('-07:00').
-//   - The functions are those of AWS's Date and Time Functions page,
-//     yesterday included. AWS documents no concat function (its String
-//     Functions page has + only), so gaffer has none.
-//
-// format takes Joda-Time DateTimeFormat patterns: the letters G C Y y x w e
-// E D M d a K h H k m s S z Z, and quoted text ('T'; a doubled quote for a
-// quote). zzzz (the long zone name) prints "Coordinated Universal Time" in
-// UTC and the zone id elsewhere: Go knows no other long names.
-//
-// An expression that cannot be evaluated is an error naming what to fix
-// ("minusDays expects (DateTime, Integer), got (String "abc", Integer 1)");
-// evalString leaves such an expression as written, evalTemplate also
-// returns the first error.
+package expr
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -67,9 +11,27 @@ import (
 	_ "time/tzdata" // inTimeZone needs the tz database on hosts without one
 )
 
-// evalTemplate is evalString that also returns why the first expression
-// left as written could not be evaluated (an *evalError).
-func (e *evalEnv) evalTemplate(o *PipelineObject, s string, depth int) (string, error) {
+// Env resolves the references of expressions: the names that are not
+// functions or literals, as in #{myField}, #{node.errorMessage} or
+// #{@scheduledStartTime}. It is how the caller supplies every value an
+// expression reads, times included: the package has no clock.
+type Env interface {
+	// Resolve returns the text a reference stands for. path holds its
+	// dot-separated names (["parent", "workerGroup"] for
+	// #{parent.workerGroup}). The text is typed by its use (see the package
+	// documentation); a field whose value holds expressions is returned
+	// evaluated (with Eval, in the context of its own object). An error
+	// says why the reference does not resolve.
+	Resolve(path []string) (string, error)
+}
+
+// Eval evaluates the expressions of a string value s in env and returns s
+// with each replaced by its value. An expression that cannot be evaluated
+// (a syntax error, an unknown function, arguments of the wrong type, a
+// reference env cannot resolve) is left as written, and the first such is
+// returned as an *Error. If s has an expression without its closing "}",
+// Eval returns s unchanged and an error that is not an *Error.
+func Eval(s string, env Env) (string, error) {
 	if !strings.Contains(s, "#{") {
 		return s, nil
 	}
@@ -87,11 +49,11 @@ func (e *evalEnv) evalTemplate(o *PipelineObject, s string, depth int) (string, 
 		x, err := parseExpr(sg.text)
 		var v value
 		if err == nil {
-			v, err = e.eval(o, x, depth)
+			v, err = eval(env, x)
 		}
 		if err != nil {
 			if first == nil {
-				first = &evalError{expr: sg.text, err: err}
+				first = &Error{Expr: sg.text, Err: err}
 			}
 			b.WriteString("#{")
 			b.WriteString(sg.text)
@@ -103,29 +65,38 @@ func (e *evalEnv) evalTemplate(o *PipelineObject, s string, depth int) (string, 
 	return b.String(), first
 }
 
-// eval evaluates an expression in the context of object o.
-func (e *evalEnv) eval(o *PipelineObject, x exprNode, depth int) (value, error) {
+// Error is why an expression of a string value could not be evaluated.
+type Error struct {
+	Expr string // the expression's source, without "#{" and "}"
+	Err  error  // why it could not be evaluated
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("'#{%s}': %v", e.Expr, e.Err) }
+func (e *Error) Unwrap() error { return e.Err }
+
+// eval evaluates an expression, resolving its references in env.
+func eval(env Env, x exprNode) (value, error) {
 	switch x := x.(type) {
 	case litExpr:
 		return literal(x)
 	case refExpr:
-		s, err := e.resolve(o, x.path, depth)
+		s, err := env.Resolve(x.path)
 		if err != nil {
 			return value{}, err
 		}
 		return textValue(s), nil
 	case negExpr:
-		v, err := e.eval(o, x.x, depth)
+		v, err := eval(env, x.x)
 		if err != nil {
 			return value{}, err
 		}
 		return negate(v)
 	case binExpr:
-		l, err := e.eval(o, x.l, depth)
+		l, err := eval(env, x.l)
 		if err != nil {
 			return value{}, err
 		}
-		r, err := e.eval(o, x.r, depth)
+		r, err := eval(env, x.r)
 		if err != nil {
 			return value{}, err
 		}
@@ -133,7 +104,7 @@ func (e *evalEnv) eval(o *PipelineObject, x exprNode, depth int) (value, error) 
 	case callExpr:
 		args := make([]value, len(x.args))
 		for i, a := range x.args {
-			v, err := e.eval(o, a, depth)
+			v, err := eval(env, a)
 			if err != nil {
 				return value{}, err
 			}
@@ -142,134 +113,6 @@ func (e *evalEnv) eval(o *PipelineObject, x exprNode, depth int) (value, error) 
 		return callFunc(x.fn, args)
 	}
 	return value{}, fmt.Errorf("cannot evaluate %T", x)
-}
-
-// param returns the value of parameter name ("myParam" also finds
-// "*myParam" and the reverse); ok is false if there is no such parameter.
-func (e *evalEnv) param(name string) (string, bool, error) {
-	for i := range 3 {
-		id := name
-		switch i {
-		case 1:
-			id = "*" + name
-		case 2:
-			if id = strings.TrimPrefix(name, "*"); id == name {
-				continue
-			}
-		}
-		if vals, ok := e.params[id]; ok {
-			if len(vals) != 1 {
-				return "", true, fmt.Errorf("parameter '%s' has %d values; an expression takes one", id, len(vals))
-			}
-			return vals[0], true, nil
-		}
-	}
-	return "", false, nil
-}
-
-// resolve evaluates a reference: a runtime field, a parameter, or a field
-// of o or of an object o refers to.
-func (e *evalEnv) resolve(o *PipelineObject, path []string, depth int) (string, error) {
-	if len(path) > 1 && path[0] == "node" && e.node != nil {
-		// An action's reference to the object it fires for.
-		sub := &evalEnv{ix: e.ix, pipelineID: e.pipelineID, params: e.params, runtime: e.nodeRuntime}
-		return sub.resolve(e.node, path[1:], depth)
-	}
-	if len(path) == 1 {
-		if v, ok := e.runtime[path[0]]; ok {
-			return v, nil
-		}
-		if v, ok, err := e.param(path[0]); ok {
-			return v, err
-		}
-	}
-	cur := o
-	for _, name := range path[:len(path)-1] {
-		fs := e.ix.lookup(cur, name)
-		switch {
-		case len(fs) == 0:
-			return "", fmt.Errorf("'%s' has no field '%s'", cur.ID, name)
-		case len(fs) > 1:
-			return "", fmt.Errorf("field '%s' of '%s' has %d values; a reference takes one", name, cur.ID, len(fs))
-		case fs[0].RefValue == nil:
-			return "", fmt.Errorf("field '%s' of '%s' is a string, not a reference to an object", name, cur.ID)
-		}
-		next := e.ix.byID[*fs[0].RefValue]
-		if next == nil {
-			return "", fmt.Errorf("field '%s' of '%s' refers to '%s', which is not an object of the definition", name, cur.ID, *fs[0].RefValue)
-		}
-		cur = next
-	}
-	switch last := path[len(path)-1]; last {
-	case "@id":
-		return cur.ID, nil
-	case "@pipelineId":
-		return e.pipelineID, nil
-	case "@sphere":
-		return sphereComponent, nil
-	default:
-		fs := e.ix.lookup(cur, last)
-		if len(fs) == 0 && last == "name" {
-			return cur.Name, nil
-		}
-		switch {
-		case len(fs) == 0 && len(path) == 1 && strings.HasPrefix(last, "@") && e.runtime == nil:
-			return "", fmt.Errorf("'%s' is a runtime field: it has a value in the context of an instance or attempt, not of component '%s'", last, cur.ID)
-		case len(fs) == 0 && len(path) == 1 && strings.HasPrefix(last, "@"):
-			return "", fmt.Errorf("runtime field '%s' has no value in this context", last)
-		case len(fs) == 0 && len(path) == 1:
-			return "", fmt.Errorf("'%s' is not a field of '%s', a parameter or a runtime field", last, cur.ID)
-		case len(fs) == 0:
-			return "", fmt.Errorf("'%s' has no field '%s'", cur.ID, last)
-		case len(fs) > 1:
-			return "", fmt.Errorf("field '%s' of '%s' has %d values; an expression takes one", last, cur.ID, len(fs))
-		case fs[0].StringValue == nil:
-			return "", fmt.Errorf("field '%s' of '%s' is a reference to an object, not a string", last, cur.ID)
-		case depth >= maxEvalDepth:
-			return "", &depthError{field: last, object: cur.ID}
-		}
-		v := *fs[0].StringValue
-		if !strings.Contains(v, "#{") {
-			return v, nil
-		}
-		ev := e
-		if _, ok := e.runtime["@id"]; ok && cur != o {
-			// Another object's field: its @id is its own, not the
-			// instance's or attempt's.
-			ev = &evalEnv{ix: e.ix, pipelineID: e.pipelineID, params: e.params, runtime: make(map[string]string, len(e.runtime))}
-			for k, v := range e.runtime {
-				if k != "@id" {
-					ev.runtime[k] = v
-				}
-			}
-		}
-		out, err := ev.evalTemplate(cur, v, depth+1)
-		if err != nil {
-			var de *depthError
-			if errors.As(err, &de) {
-				return "", de
-			}
-			return "", fmt.Errorf("field '%s' of '%s': %w", last, cur.ID, err)
-		}
-		return out, nil
-	}
-}
-
-// evalError is why an expression of a string value could not be
-// evaluated.
-type evalError struct {
-	expr string // the expression's source, without "#{" and "}"
-	err  error
-}
-
-func (e *evalError) Error() string { return fmt.Sprintf("'#{%s}': %v", e.expr, e.err) }
-func (e *evalError) Unwrap() error { return e.err }
-
-// depthError is a reference chain longer than maxEvalDepth.
-type depthError struct{ field, object string }
-
-func (e *depthError) Error() string {
-	return fmt.Sprintf("references nest more than %d deep at field '%s' of '%s'; does it refer to itself?", maxEvalDepth, e.field, e.object)
 }
 
 // valueKind is the type of an expression value.
@@ -441,6 +284,10 @@ func formatDouble(f float64) string {
 	n, _ := strconv.Atoi(exp)
 	return mant + "E" + strconv.Itoa(n)
 }
+
+// fieldTime is the layout of a DateTime in UTC, as field values hold
+// times.
+const fieldTime = "2006-01-02T15:04:05"
 
 // zonedTime is the layout of a DateTime outside UTC (Joda's
 // DateTime.toString).

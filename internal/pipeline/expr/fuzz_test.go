@@ -1,0 +1,74 @@
+package expr
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// scenarioSeeds returns the string values the testdata scripts evaluate
+// and validate.
+func scenarioSeeds(t testing.TB) []string {
+	files, err := filepath.Glob("testdata/*.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seeds []string
+	for _, file := range files {
+		text, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range parseScript(t, file, string(text)) {
+			if c.cmd == "eval" || c.cmd == "validate" {
+				seeds = append(seeds, c.arg)
+			}
+		}
+	}
+	return seeds
+}
+
+// FuzzEval checks that no string value a definition may hold makes
+// evaluation or validation panic or loop (the pipeline dialect evaluates
+// every field it hands out), that Eval keeps text without expressions as
+// it is, and that it fails only with an *Error once every expression
+// closes.
+func FuzzEval(f *testing.F) {
+	for _, s := range scenarioSeeds(f) {
+		f.Add(s)
+	}
+	for _, s := range []string{
+		"plain", "#{myDateTime}", "#{format(plusMonths(myDateTime, 1), 'EEEE, MMMM d, YYYY hh:mm a zzzz Z ZZ')}",
+		"#{inTimeZone(myDateTime,'+05:30')}", "#{2 ^ 3 ^ 2} #{-7 / 2} #{1.0 / 3}", "#{myCount * 99999999999}",
+		"#{makeDateTime(2011,5,24,14,21) - 3 weeks}", "#{format(myDateTime, ''''T'''')}", "#{myLoop}",
+		"#{node.errorMessage}", "#{'a' + 1 + 2.5}", "#{yesterday(midnight(sunday(myDateTime)))}",
+		"#{format(myDateTime,'S SSSSSSSSSSSS')}", "#{plusYears(myDateTime, 9223372036854775807)}",
+		"#{1/0}", "#{", "#{)}", "#{'unterminated}",
+	} {
+		f.Add(s)
+	}
+	env := &fields{m: map[string]string{
+		"myDateTime":          "2011-05-24T17:10:00",
+		"myZoned":             "#{inTimeZone(myDateTime,'America/Los_Angeles')}",
+		"myCount":             "9",
+		"myLoop":              "#{myLoop}",
+		"node.errorMessage":   "failed at #{@scheduledStartTime}",
+		"@scheduledStartTime": "2024-02-29T23:30:00",
+		"@id":                 "@Act_1",
+	}}
+	f.Fuzz(func(t *testing.T, s string) {
+		out, err := Eval(s, env)
+		if !strings.Contains(s, "#{") && (out != s || err != nil) {
+			t.Fatalf("Eval(%q) = %q, %v: text without expressions changed", s, out, err)
+		}
+		if _, serr := splitTemplate(s); err != nil && serr == nil {
+			var ee *Error
+			if !errors.As(err, &ee) {
+				t.Fatalf("Eval(%q) error %v is not an *Error", s, err)
+			}
+		}
+		_ = Validate(s)
+	})
+}
