@@ -16,16 +16,18 @@
 // # Protocol
 //
 // Schedule inserts a task inside the owner's transaction. If a poller waits
-// on the queue, Schedule reserves it and inserts the task already started
-// for it (state Started, attempt 1); the owner's TaskStarted runs at the
-// end of that transaction, after the owner's own writes (Update wraps the
-// transaction for this), and after the commit the reserved poller answers
-// with the token — one commit for schedule and start. If the transaction
-// fails or ends the task again, the poller is released and waits on.
-// Otherwise, after the commit the task id is offered to the queue's
-// matcher, which keeps it for the next poller; that poller starts the
-// attempt durably (state Started, Attempt+1, the owner's TaskStarted in the
-// same transaction) and only then answers. A task canceled between the
+// on the queue, Schedule reserves it, inserts the task already started for
+// it (state Started, attempt 1) and returns Scheduled{Started: true} with
+// the poller's identity, so the owner can record the start in the writes
+// it is about to make; the owner's TaskStarted runs at the end of that
+// transaction, after the owner's own writes (Update wraps the transaction
+// for this), with StartedBySchedule, and after the commit the reserved
+// poller answers with the token — one commit for schedule and start. If
+// the transaction fails or ends the task again, the poller is released
+// and waits on. Otherwise, after the commit the task id is offered to the
+// queue's matcher, which keeps it for the next poller; that poller starts
+// the attempt durably (state Started, Attempt+1, the owner's TaskStarted
+// with StartedByPoll in the same transaction) and only then answers. A task canceled between the
 // offer and the start is skipped. A poll whose client has gone is not
 // reserved and never starts a task: an offered id is put back.
 //
@@ -34,8 +36,11 @@
 // restarts and cannot be forged. Complete, Fail and AcknowledgeCancel check
 // the token, then, in one transaction, check that the task is still in that
 // attempt, delete it and call the owner's TaskClosed: the outcome and the
-// owner's reaction commit together or not at all. A token of any other
-// attempt, or of a task that ended, gets ErrTaskClosed.
+// owner's reaction commit together or not at all. CompleteFunc does the
+// same with a callback of the dialect's in place of TaskClosed, for an
+// answer the engine need not see (an SWF decider's decisions, kept in the
+// dialect's own type). A token of any other attempt, or of a task that
+// ended, gets ErrTaskClosed.
 //
 // Heartbeat touches memory only: the started attempt's last-beat time and
 // details live in a sharded map, and a flusher persists changed ones every

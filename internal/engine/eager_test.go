@@ -29,13 +29,30 @@ func (b *bundle) parkPoller(t *testing.T, ctx context.Context, queue, worker str
 }
 
 // A task scheduled while a poller waits is started in the scheduling
-// transaction itself: when Update returns, the store already has it
-// started for that poller, and its owner saw TaskStarted once.
+// transaction itself: Schedule says so, when Update returns the store
+// already has it started for that poller, and its owner saw TaskStarted
+// once, by Schedule.
 func TestScheduleStartsTaskForWaitingPoller(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
+	by := make(chan StartKind, 2)
+	b.owner.onStarted = func(_ store.Tx, _ *store.Task, k StartKind) error {
+		by <- k
+		return nil
+	}
 	got := b.parkPoller(t, context.Background(), "q", "worker-7")
-	sched := b.schedule(t, "q", nil)
+	sched := &store.Task{Queue: "q", OwnerKind: "test", OwnerID: "o1"}
+	var res Scheduled
+	if err := b.eng.Update(context.Background(), func(tx store.Tx) error {
+		var err error
+		res, err = b.eng.Schedule(tx, sched)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !res.Started || res.Worker != "worker-7" {
+		t.Fatalf("Schedule = %+v, want started for worker-7", res)
+	}
 	var stored *store.Task
 	if err := b.store.View(context.Background(), func(tx store.Tx) error {
 		var err error
@@ -54,6 +71,9 @@ func TestScheduleStartsTaskForWaitingPoller(t *testing.T) {
 	if st := recv(t, b.owner.started, "TaskStarted"); st.ID != sched.ID {
 		t.Fatalf("TaskStarted for %d, want %d", st.ID, sched.ID)
 	}
+	if k := recv(t, by, "TaskStarted's kind"); k != StartedBySchedule {
+		t.Fatalf("TaskStarted by %d, want StartedBySchedule", k)
+	}
 	select {
 	case st := <-b.owner.started:
 		t.Fatalf("a second TaskStarted: %+v", st)
@@ -67,14 +87,14 @@ func TestEagerTaskStartedSeesTheOwnersWrites(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	seen := make(chan bool, 1)
-	b.owner.onStarted = func(tx store.Tx, task *store.Task) error {
+	b.owner.onStarted = func(tx store.Tx, task *store.Task, _ StartKind) error {
 		_, err := tx.GetObject("rec", task.OwnerRef)
 		seen <- err == nil
 		return nil
 	}
 	got := b.parkPoller(t, context.Background(), "q", "w")
 	err := b.eng.Update(context.Background(), func(tx store.Tx) error {
-		if err := b.eng.Schedule(tx, &store.Task{Queue: "q", OwnerKind: "test", OwnerID: "o", OwnerRef: "r1"}); err != nil {
+		if _, err := b.eng.Schedule(tx, &store.Task{Queue: "q", OwnerKind: "test", OwnerID: "o", OwnerRef: "r1"}); err != nil {
 			return err
 		}
 		return tx.PutObject(&store.Object{Kind: "rec", ID: "r1"})
@@ -98,7 +118,7 @@ func TestEagerReservationReleased(t *testing.T) {
 	got := b.parkPoller(t, context.Background(), "q", "w")
 	boom := errors.New("boom")
 	err := b.eng.Update(context.Background(), func(tx store.Tx) error {
-		if err := b.eng.Schedule(tx, &store.Task{Queue: "q", OwnerKind: "test", OwnerID: "o"}); err != nil {
+		if _, err := b.eng.Schedule(tx, &store.Task{Queue: "q", OwnerKind: "test", OwnerID: "o"}); err != nil {
 			return err
 		}
 		return boom
@@ -108,7 +128,7 @@ func TestEagerReservationReleased(t *testing.T) {
 	}
 	err = b.eng.Update(context.Background(), func(tx store.Tx) error {
 		task := &store.Task{Queue: "q", OwnerKind: "test", OwnerID: "o"}
-		if err := b.eng.Schedule(tx, task); err != nil {
+		if _, err := b.eng.Schedule(tx, task); err != nil {
 			return err
 		}
 		return b.eng.CloseTask(tx, task)

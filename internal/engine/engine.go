@@ -33,14 +33,47 @@ var (
 // store transaction that records the event, so the owner's reaction commits
 // together with it (invariant 3). An error undoes both.
 type Owner interface {
-	// TaskStarted is called when an attempt is handed to a poller.
-	TaskStarted(tx store.Tx, t *store.Task) error
+	// TaskStarted is called when an attempt is handed to a poller, in the
+	// transaction that starts it; by says which transaction that is (see
+	// StartKind), and so whether the owner has had the chance to record
+	// the start already.
+	TaskStarted(tx store.Tx, t *store.Task, by StartKind) error
 	// TaskClosed is called when a task ends with outcome o; t is already
-	// deleted from the store.
+	// deleted from the store. A task completed through CompleteFunc is the
+	// exception: its callback runs instead.
 	TaskClosed(tx store.Tx, t *store.Task, o Outcome) error
 	// TimerFired is called when a timer's time has come; tm is already
 	// deleted from the store.
 	TimerFired(tx store.Tx, tm *store.Timer) error
+}
+
+// StartKind says how an attempt was started.
+type StartKind int
+
+// Start kinds.
+const (
+	// StartedByPoll: a poll took the scheduled task and started it in a
+	// transaction of its own, which TaskStarted is the owner's only part
+	// in.
+	StartedByPoll StartKind = iota + 1
+	// StartedBySchedule: Schedule found a poller waiting and started the
+	// task for it in the owner's own transaction, and said so
+	// (Scheduled.Started). TaskStarted runs at the end of that
+	// transaction; an owner that recorded the start when Schedule
+	// returned has nothing left to do.
+	StartedBySchedule
+)
+
+// Scheduled is what Schedule did with a task.
+type Scheduled struct {
+	// Started is true if a poller was waiting on the queue: the task was
+	// inserted already started for it (attempt 1) and is handed to it
+	// once the transaction commits. The owner may record the start in
+	// the same transaction straight away; its TaskStarted is called too,
+	// at the end of the transaction, with StartedBySchedule.
+	Started bool
+	// Worker is the identity of the poller the task was started for.
+	Worker string
 }
 
 // OutcomeKind is how a task ended.
@@ -83,7 +116,7 @@ func (k TimeoutKind) String() string {
 // Outcome is how a task ended and with what.
 type Outcome struct {
 	Kind    OutcomeKind
-	Result  []byte      // Completed
+	Result  []byte      // Completed: the worker's result, as given to Complete
 	Error   string      // Failed
 	Cause   string      // Failed
 	Timeout TimeoutKind // TimedOut
@@ -336,7 +369,7 @@ func (e *Engine) startEager(et *engTx) error {
 			es.handed = true
 			e.matcher.fulfil(es.w, &task)
 		})
-		if err := e.owners[t.OwnerKind].TaskStarted(et, t); err != nil {
+		if err := e.owners[t.OwnerKind].TaskStarted(et, t, StartedBySchedule); err != nil {
 			return err
 		}
 	}
@@ -359,17 +392,17 @@ func (e *Engine) View(ctx context.Context, fn func(tx store.Tx) error) error {
 	return e.store.View(ctx, fn)
 }
 
-// Schedule adds task t to its queue within tx. If a poller waits on the
-// queue (and tx is one the engine gave), the task is started for it in tx
-// — its owner's TaskStarted runs at the end of the transaction — and
-// handed to it once tx commits: one commit fewer than a poller starting it.
-// Otherwise, once tx commits, t is handed to the next poller, and its
-// schedule timeouts run. On return t.State tells which: an owner may record
-// the start of a task Schedule started (TaskStarted still runs, and must
-// then find it recorded). t.OwnerKind must name a registered owner.
-func (e *Engine) Schedule(tx store.Tx, t *store.Task) error {
+// Schedule adds task t to its queue within tx (t gets its id and state).
+// If a poller waits on the queue (and tx is one the engine gave), the task
+// is started for it in tx and handed to it once tx commits: one commit
+// fewer than a poller starting it. The result says so (Scheduled.Started),
+// and the owner's TaskStarted runs at the end of the transaction with
+// StartedBySchedule. Otherwise, once tx commits, t is handed to the next
+// poller, and its schedule timeouts run. t.OwnerKind must name a
+// registered owner.
+func (e *Engine) Schedule(tx store.Tx, t *store.Task) (Scheduled, error) {
 	if _, ok := e.owners[t.OwnerKind]; !ok {
-		return fmt.Errorf("schedule task: no owner %q", t.OwnerKind)
+		return Scheduled{}, fmt.Errorf("schedule task: no owner %q", t.OwnerKind)
 	}
 	t.State = store.TaskScheduled
 	if t.ScheduledAt.IsZero() {
@@ -384,21 +417,21 @@ func (e *Engine) Schedule(tx store.Tx, t *store.Task) error {
 			es := &eagerStart{w: w}
 			et.eager = append(et.eager, es) // released if the insert fails
 			if err := tx.InsertTask(t); err != nil {
-				return fmt.Errorf("schedule task: %w", err)
+				return Scheduled{}, fmt.Errorf("schedule task: %w", err)
 			}
 			es.id = t.ID
-			return nil
+			return Scheduled{Started: true, Worker: w.worker}, nil
 		}
 	}
 	if err := tx.InsertTask(t); err != nil {
-		return fmt.Errorf("schedule task: %w", err)
+		return Scheduled{}, fmt.Errorf("schedule task: %w", err)
 	}
 	task := *t
 	tx.AfterCommit(func() {
 		e.armScheduled(&task)
 		e.matcher.offer(task.Queue, task.ID)
 	})
-	return nil
+	return Scheduled{}, nil
 }
 
 // SetTimer adds a durable timer within tx; once tx commits it fires at
@@ -512,7 +545,7 @@ func (e *Engine) start(ctx context.Context, id int64, worker string) (*store.Tas
 		}
 		task := *t
 		tx.AfterCommit(func() { e.armStarted(&task) }) // before the owner's callbacks
-		if err := e.owners[t.OwnerKind].TaskStarted(tx, t); err != nil {
+		if err := e.owners[t.OwnerKind].TaskStarted(tx, t, StartedByPoll); err != nil {
 			return err
 		}
 		started = t
@@ -596,20 +629,32 @@ func (e *Engine) HeartbeatIn(queuePrefix, token string, details []byte) (Heartbe
 	return res, nil
 }
 
-// Complete ends the attempt named by token successfully with result.
+// Complete ends the attempt named by token successfully with result, which
+// the owner's TaskClosed gets as Outcome.Result.
 func (e *Engine) Complete(ctx context.Context, token string, result []byte) error {
-	return e.finish(ctx, token, Outcome{Kind: Completed, Result: result})
+	return e.finish(ctx, token, Outcome{Kind: Completed, Result: result}, nil)
+}
+
+// CompleteFunc ends the attempt named by token successfully, like Complete,
+// for a worker whose answer is more than a result (an SWF decider's
+// decisions): the answer stays in the dialect's own type, held by closed,
+// which runs instead of the owner's TaskClosed, in the transaction that
+// closes the task (t is already deleted). An error from closed undoes the
+// close and is returned: the attempt stays open (closed returns
+// ErrTaskClosed to refuse the token of a task the verb does not apply to).
+func (e *Engine) CompleteFunc(ctx context.Context, token string, closed func(tx store.Tx, t *store.Task) error) error {
+	return e.finish(ctx, token, Outcome{Kind: Completed}, closed)
 }
 
 // Fail ends the attempt named by token with an error and a cause.
 func (e *Engine) Fail(ctx context.Context, token, errName, cause string) error {
-	return e.finish(ctx, token, Outcome{Kind: Failed, Error: errName, Cause: cause})
+	return e.finish(ctx, token, Outcome{Kind: Failed, Error: errName, Cause: cause}, nil)
 }
 
 // AcknowledgeCancel ends the attempt named by token as canceled by its
 // worker, with details.
 func (e *Engine) AcknowledgeCancel(ctx context.Context, token string, details []byte) error {
-	return e.finish(ctx, token, Outcome{Kind: Canceled, Details: details})
+	return e.finish(ctx, token, Outcome{Kind: Canceled, Details: details}, nil)
 }
 
 // OpenTask returns, within tx, the started task whose current attempt
@@ -634,7 +679,9 @@ func (e *Engine) OpenTask(tx store.Tx, token string) (*store.Task, error) {
 	return t, nil
 }
 
-func (e *Engine) finish(ctx context.Context, token string, o Outcome) error {
+// finish ends the attempt named by token with o; closed, if not nil, runs
+// instead of the owner's TaskClosed (CompleteFunc).
+func (e *Engine) finish(ctx context.Context, token string, o Outcome, closed func(tx store.Tx, t *store.Task) error) error {
 	ref, err := e.tokens.decode(token)
 	if err != nil {
 		return ErrInvalidToken
@@ -653,21 +700,36 @@ func (e *Engine) finish(ctx context.Context, token string, o Outcome) error {
 		if t.State != store.TaskStarted || t.Attempt != ref.attempt {
 			return ErrTaskClosed
 		}
-		return e.closeWith(tx, t, o)
+		if closed == nil {
+			return e.closeWith(tx, t, o)
+		}
+		if err := e.deleteTask(tx, t); err != nil {
+			return err
+		}
+		return closed(tx, t)
 	})
 }
 
 // closeWith deletes t and tells its owner how it ended, within tx.
 func (e *Engine) closeWith(tx store.Tx, t *store.Task, o Outcome) error {
-	if err := tx.DeleteTask(t.ID); err != nil {
+	if err := e.deleteTask(tx, t); err != nil {
 		return err
 	}
 	if t.State == store.TaskStarted {
 		o.Worker = t.Worker
 	}
-	// The engine's own effect is registered first, so that by the time
-	// the owner's after-commit callbacks run the token is already dead.
+	return e.owners[t.OwnerKind].TaskClosed(tx, t, o)
+}
+
+// deleteTask deletes t within tx and, once tx commits, its attempt's
+// in-memory state. That effect is registered before the owner's, so that
+// by the time the owner's after-commit callbacks run the token is already
+// dead.
+func (e *Engine) deleteTask(tx store.Tx, t *store.Task) error {
+	if err := tx.DeleteTask(t.ID); err != nil {
+		return err
+	}
 	id, attempt := t.ID, t.Attempt
 	tx.AfterCommit(func() { e.active.remove(id, attempt) })
-	return e.owners[t.OwnerKind].TaskClosed(tx, t, o)
+	return nil
 }

@@ -26,7 +26,7 @@ type testOwner struct {
 	fired   chan store.Timer
 	// onStarted, if set (before the first task is scheduled), also runs
 	// in TaskStarted.
-	onStarted func(tx store.Tx, t *store.Task) error
+	onStarted func(tx store.Tx, t *store.Task, by StartKind) error
 }
 
 func newTestOwner() *testOwner {
@@ -37,10 +37,10 @@ func newTestOwner() *testOwner {
 	}
 }
 
-func (o *testOwner) TaskStarted(tx store.Tx, t *store.Task) error {
+func (o *testOwner) TaskStarted(tx store.Tx, t *store.Task, by StartKind) error {
 	tx.AfterCommit(func() { o.started <- *t })
 	if o.onStarted != nil {
-		return o.onStarted(tx, t)
+		return o.onStarted(tx, t, by)
 	}
 	return nil
 }
@@ -97,7 +97,10 @@ func (b *bundle) schedule(t *testing.T, queue string, mod func(*store.Task)) *st
 	if mod != nil {
 		mod(task)
 	}
-	if err := b.eng.Update(context.Background(), func(tx store.Tx) error { return b.eng.Schedule(tx, task) }); err != nil {
+	if err := b.eng.Update(context.Background(), func(tx store.Tx) error {
+		_, err := b.eng.Schedule(tx, task)
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	return task
@@ -126,6 +129,11 @@ func recv[T any](t *testing.T, ch <-chan T, what string) T {
 func TestRoundTrip(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
+	by := make(chan StartKind, 1)
+	b.owner.onStarted = func(_ store.Tx, _ *store.Task, k StartKind) error {
+		by <- k
+		return nil
+	}
 	sched := b.schedule(t, "q", nil)
 	task, tok := b.poll(t, "q", time.Second)
 	if task == nil || task.ID != sched.ID || task.Attempt != 1 || task.Worker != "worker-1" {
@@ -133,6 +141,9 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if got := recv(t, b.owner.started, "TaskStarted"); got.ID != sched.ID {
 		t.Fatalf("started %d, want %d", got.ID, sched.ID)
+	}
+	if k := recv(t, by, "TaskStarted's kind"); k != StartedByPoll {
+		t.Fatalf("TaskStarted by %d, want StartedByPoll", k)
 	}
 	if _, err := b.eng.Heartbeat(tok, nil); err != nil {
 		t.Fatalf("heartbeat: %v", err)
@@ -158,6 +169,46 @@ func TestRoundTrip(t *testing.T) {
 	forged := (&tokens{secret: []byte("not the server's")}).encode(tokenRef{taskID: sched.ID, attempt: 1})
 	if _, err := b.eng.Heartbeat(forged, nil); !errors.Is(err, ErrInvalidToken) {
 		t.Fatalf("forged token: %v, want ErrInvalidToken", err)
+	}
+}
+
+// CompleteFunc's callback runs instead of the owner's TaskClosed, in the
+// closing transaction; if it fails, the attempt stays open.
+func TestCompleteFunc(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	sched := b.schedule(t, "q", nil)
+	_, tok := b.poll(t, "q", time.Second)
+	refuse := func(tx store.Tx, task *store.Task) error {
+		if _, err := tx.GetTask(task.ID); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetTask in the callback = %v, want the task deleted", err)
+		}
+		return ErrTaskClosed
+	}
+	if err := b.eng.CompleteFunc(context.Background(), tok, refuse); !errors.Is(err, ErrTaskClosed) {
+		t.Fatalf("refused CompleteFunc = %v, want ErrTaskClosed", err)
+	}
+	if _, err := b.eng.Heartbeat(tok, nil); err != nil {
+		t.Fatalf("heartbeat after a refused CompleteFunc: %v", err)
+	}
+	var got *store.Task
+	err := b.eng.CompleteFunc(context.Background(), tok, func(tx store.Tx, task *store.Task) error {
+		got = task
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("CompleteFunc: %v", err)
+	}
+	if got == nil || got.ID != sched.ID || got.Worker != "worker-1" {
+		t.Fatalf("callback got %+v, want task %d held by worker-1", got, sched.ID)
+	}
+	select {
+	case c := <-b.owner.closed:
+		t.Fatalf("TaskClosed called too: %+v", c)
+	default:
+	}
+	if _, err := b.eng.Heartbeat(tok, nil); !errors.Is(err, ErrTaskClosed) {
+		t.Fatalf("heartbeat after CompleteFunc: %v, want ErrTaskClosed", err)
 	}
 }
 
@@ -478,7 +529,10 @@ func BenchmarkHeartbeat(b *testing.B) {
 	}
 	defer eng.Stop()
 	task := &store.Task{Queue: "q", OwnerKind: "test", OwnerID: "o", Heartbeat: time.Hour}
-	if err := eng.Update(context.Background(), func(tx store.Tx) error { return eng.Schedule(tx, task) }); err != nil {
+	if err := eng.Update(context.Background(), func(tx store.Tx) error {
+		_, err := eng.Schedule(tx, task)
+		return err
+	}); err != nil {
 		b.Fatal(err)
 	}
 	_, tok, err := eng.Poll(context.Background(), "q", "w", time.Second)
@@ -513,7 +567,10 @@ func BenchmarkScheduleStartComplete(b *testing.B) {
 		ctx := context.Background()
 		for pb.Next() {
 			task := &store.Task{Queue: "q", OwnerKind: "test", OwnerID: "o"}
-			if err := eng.Update(ctx, func(tx store.Tx) error { return eng.Schedule(tx, task) }); err != nil {
+			if err := eng.Update(ctx, func(tx store.Tx) error {
+				_, err := eng.Schedule(tx, task)
+				return err
+			}); err != nil {
 				b.Fatal(err)
 			}
 			_, tok, err := eng.Poll(ctx, "q", "w", time.Second)

@@ -373,15 +373,16 @@ func (s *Service) dispatch(tx store.Tx, i *instanceRecord) error {
 		Queue: taskQueue(i.WorkerGroup), OwnerKind: ownerKind, OwnerID: i.PipelineID, OwnerRef: a.ID,
 		StartToClose: i.AttemptTimeout, Heartbeat: i.ReportProgress,
 	}
-	if err := s.eng.Schedule(tx, t); err != nil {
+	sch, err := s.eng.Schedule(tx, t)
+	if err != nil {
 		return err
 	}
 	a.TaskID = t.ID
 	i.Status, i.Current = statusWaitRunner, a.ID
-	if t.State == store.TaskStarted {
-		// Started for a waiting runner in this transaction: record it now;
-		// TaskStarted then finds the attempt running and writes nothing.
-		if err := s.markStarted(tx, a, i, t.Worker); err != nil {
+	if sch.Started {
+		// Started for a waiting runner in this transaction: record it now
+		// (TaskStarted, StartedBySchedule, has nothing to do).
+		if err := s.markStarted(tx, a, i, sch.Worker); err != nil {
 			return err
 		}
 	}

@@ -465,9 +465,13 @@ func (s *Service) ReportTaskRunnerHeartbeat(ctx context.Context, in *runnerHeart
 // owner is the service's engine.Owner.
 type owner struct{ s *Service }
 
-// TaskStarted marks the attempt RUNNING and arms the acknowledgement
-// window (markStarted), unless dispatch did when it scheduled the task.
-func (o owner) TaskStarted(tx store.Tx, t *store.Task) error {
+// TaskStarted marks the attempt of a task a poll started RUNNING and arms
+// the acknowledgement window (markStarted); dispatch did that for a task
+// Schedule started.
+func (o owner) TaskStarted(tx store.Tx, t *store.Task, by engine.StartKind) error {
+	if by == engine.StartedBySchedule {
+		return nil
+	}
 	s := o.s
 	a, err := getAttempt(tx, t.OwnerRef)
 	if errors.Is(err, store.ErrNotFound) {
@@ -477,9 +481,7 @@ func (o owner) TaskStarted(tx store.Tx, t *store.Task) error {
 		return err
 	}
 	if a.Status != statusWaitRunner {
-		// Canceled meanwhile (taskObject skips it), or already recorded by
-		// dispatch (started for a waiting runner when scheduled).
-		return nil
+		return nil // canceled meanwhile (taskObject skips it)
 	}
 	inst, err := getInstance(tx, a.InstanceID)
 	if err != nil {

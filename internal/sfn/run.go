@@ -179,14 +179,15 @@ func (r *run) schedule() error {
 	ex.StartedEventID = 0
 	t.OwnerRef = fmt.Sprint(ex.ScheduledEventID)
 	t.ScheduledAt = r.rec.now
-	if err := r.s.eng.Schedule(r.tx, t); err != nil {
+	sch, err := r.s.eng.Schedule(r.tx, t)
+	if err != nil {
 		return err
 	}
 	ex.TaskID = t.ID
-	if t.State == store.TaskStarted {
+	if sch.Started {
 		// Started for a waiting poller in this transaction: record it in
-		// this save; TaskStarted then finds it recorded.
-		ex.StartedEventID = r.rec.add(historyEvent{Type: "ActivityStarted", ActivityStarted: &activityStartedDetails{WorkerName: t.Worker}}, ex.ScheduledEventID)
+		// this save (TaskStarted, StartedBySchedule, has nothing to do).
+		ex.StartedEventID = r.rec.add(historyEvent{Type: "ActivityStarted", ActivityStarted: &activityStartedDetails{WorkerName: sch.Worker}}, ex.ScheduledEventID)
 	}
 	return nil
 }
@@ -288,11 +289,15 @@ func (o *owner) load(tx store.Tx, arn string) (*run, bool, error) {
 	return &run{s: s, tx: tx, ex: &ex, m: m, rec: &recorder{ex: &ex, now: s.eng.Now().UTC()}}, true, nil
 }
 
-// TaskStarted records ActivityStarted.
-func (o *owner) TaskStarted(tx store.Tx, t *store.Task) error {
+// TaskStarted records ActivityStarted of a task a poll started; schedule
+// recorded that of a task Schedule started.
+func (o *owner) TaskStarted(tx store.Tx, t *store.Task, by engine.StartKind) error {
+	if by == engine.StartedBySchedule {
+		return nil
+	}
 	r, ok, err := o.load(tx, t.OwnerID)
-	if err != nil || !ok || r.ex.TaskID != t.ID || r.ex.StartedEventID != 0 {
-		return err // not this execution's task, or its start is recorded (started in Schedule)
+	if err != nil || !ok || r.ex.TaskID != t.ID {
+		return err // not this execution's task
 	}
 	r.ex.StartedEventID = r.rec.add(historyEvent{Type: "ActivityStarted", ActivityStarted: &activityStartedDetails{WorkerName: t.Worker}}, r.ex.ScheduledEventID)
 	return r.save(false)

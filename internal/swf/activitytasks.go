@@ -134,7 +134,7 @@ func (s *Service) RecordActivityTaskHeartbeat(ctx context.Context, in *recordAct
 
 // RespondActivityTaskCompleted completes an activity task with a result.
 func (s *Service) RespondActivityTaskCompleted(ctx context.Context, in *respondActivityTaskCompletedInput) (*struct{}, error) {
-	if err := s.eng.Complete(ctx, in.TaskToken, append([]byte{resultActivity}, in.Result...)); err != nil {
+	if err := s.eng.Complete(ctx, in.TaskToken, []byte(in.Result)); err != nil {
 		return nil, tokenErr(err)
 	}
 	return &struct{}{}, nil

@@ -1,7 +1,6 @@
 package swf
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -53,8 +52,11 @@ func (o *owner) load(tx store.Tx, id string) (*session, *run, error) {
 	return ss, r, nil
 }
 
-// TaskStarted records DecisionTaskStarted or ActivityTaskStarted.
-func (o *owner) TaskStarted(tx store.Tx, t *store.Task) error {
+// TaskStarted records DecisionTaskStarted or ActivityTaskStarted, also of
+// a task Schedule started (by is not needed): the start is recorded at
+// the end of the transaction, so that it follows every event of the
+// decision that scheduled the task, as on AWS.
+func (o *owner) TaskStarted(tx store.Tx, t *store.Task, _ engine.StartKind) error {
 	ss, r, err := o.load(tx, t.OwnerID)
 	if err != nil || r == nil {
 		return err
@@ -77,32 +79,21 @@ func (o *owner) TaskStarted(tx store.Tx, t *store.Task) error {
 }
 
 // TaskClosed records how a decision or activity task ended and schedules
-// what follows. A Respond* call made with the token of the other kind of
-// task (an activity's token to RespondDecisionTaskCompleted...) is refused
-// as an unknown token, and the task stays open.
+// what follows. A decision task is completed through
+// decisionTaskCompleted, so here it can only time out: an activity verb
+// given a decision task's token (RespondActivityTaskCompleted...) is
+// refused as an unknown token, and the task stays open.
 func (o *owner) TaskClosed(tx store.Tx, t *store.Task, out engine.Outcome) error {
 	isDecision := t.OwnerRef == refDecision
-	switch out.Kind {
-	case engine.Completed:
-		want := byte(resultActivity)
-		if isDecision {
-			want = resultDecision
-		}
-		if len(out.Result) == 0 || out.Result[0] != want {
-			return engine.ErrTaskClosed
-		}
-		out.Result = out.Result[1:]
-	case engine.Failed, engine.Canceled:
-		if isDecision {
-			return engine.ErrTaskClosed
-		}
+	if isDecision && out.Kind != engine.TimedOut {
+		return engine.ErrTaskClosed
 	}
 	ss, r, err := o.load(tx, t.OwnerID)
 	if err != nil || r == nil {
 		return err
 	}
 	if isDecision {
-		err = r.decisionClosed(t, out)
+		err = r.decisionTimedOut(t, out.Timeout)
 	} else {
 		err = r.activityClosed(t, out)
 	}
@@ -112,31 +103,42 @@ func (o *owner) TaskClosed(tx store.Tx, t *store.Task, out engine.Outcome) error
 	return ss.commit()
 }
 
-// decisionClosed handles the end of the decision task t.
-func (r *run) decisionClosed(t *store.Task, out engine.Outcome) error {
+// decisionTaskCompleted applies what a decider answered for task t
+// (RespondDecisionTaskCompleted, through the engine's CompleteFunc) in the
+// transaction that closes it. An activity task's token is refused as an
+// unknown token, and that task stays open.
+func (o *owner) decisionTaskCompleted(tx store.Tx, t *store.Task, res *decisionResult) error {
+	if t.OwnerRef != refDecision {
+		return engine.ErrTaskClosed
+	}
+	ss, r, err := o.load(tx, t.OwnerID)
+	if err != nil || r == nil {
+		return err
+	}
+	if d := r.rt.Decision; d == nil || d.TaskID != t.ID {
+		return nil
+	}
+	if err := r.decisionCompleted(res); err != nil {
+		return err
+	}
+	return ss.commit()
+}
+
+// decisionTimedOut handles the decision task t timing out.
+func (r *run) decisionTimedOut(t *store.Task, timeout engine.TimeoutKind) error {
 	d := r.rt.Decision
 	if d == nil || d.TaskID != t.ID {
 		return nil
 	}
-	switch out.Kind {
-	case engine.Completed:
-		var res decisionResult
-		if err := json.Unmarshal(out.Result, &res); err != nil {
-			return fmt.Errorf("decode decisions: %w", err)
-		}
-		return r.decisionCompleted(&res)
-	case engine.TimedOut:
-		r.rec.add("DecisionTaskTimedOut", decisionTaskTimedOutAttrs{
-			TimeoutType: out.Timeout.String(), ScheduledEventID: d.ScheduledEventID, StartedEventID: d.StartedEventID,
-		})
-		r.rt.Decision = nil
-		if out.Timeout == engine.ScheduleToStart {
-			// The task list override timed out: back to the original list.
-			r.rt.TaskListOverride, r.rt.OverrideScheduleToStart = "", ""
-		}
-		return r.scheduleDecision()
+	r.rec.add("DecisionTaskTimedOut", decisionTaskTimedOutAttrs{
+		TimeoutType: timeout.String(), ScheduledEventID: d.ScheduledEventID, StartedEventID: d.StartedEventID,
+	})
+	r.rt.Decision = nil
+	if timeout == engine.ScheduleToStart {
+		// The task list override timed out: back to the original list.
+		r.rt.TaskListOverride, r.rt.OverrideScheduleToStart = "", ""
 	}
-	return fmt.Errorf("swf: unexpected decision task outcome %d", out.Kind)
+	return r.scheduleDecision()
 }
 
 // activityClosed handles the end of the activity task t.

@@ -3,7 +3,6 @@ package swf
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -24,24 +23,16 @@ type respondDecisionTaskCompletedInput struct {
 	decisionResult
 }
 
-// decisionResult is what a decider answered: it travels from
-// RespondDecisionTaskCompleted to the owner's TaskClosed as the engine
-// task's result (prefixed with resultDecision), so the decisions are
-// applied in the transaction that completes the task.
+// decisionResult is what a decider answered: RespondDecisionTaskCompleted
+// hands it to the owner's decisionTaskCompleted through the engine's
+// CompleteFunc, so the decisions are applied in the transaction that
+// completes the task.
 type decisionResult struct {
 	Decisions                      []decision `json:"decisions,omitempty"`
 	ExecutionContext               *string    `json:"executionContext,omitempty"`
 	TaskList                       *TaskList  `json:"taskList,omitempty"`
 	TaskListScheduleToStartTimeout string     `json:"taskListScheduleToStartTimeout,omitempty"`
 }
-
-// Result prefixes: the engine's Complete serves both RespondDecisionTask-
-// Completed and RespondActivityTaskCompleted; the owner refuses a result
-// given for the other kind of task (a decision on an activity's token).
-const (
-	resultDecision = 'd'
-	resultActivity = 'a'
-)
 
 // decision is one Decision with the model's member names.
 type decision struct {
@@ -277,17 +268,17 @@ func (d *decision) validate(i int) error {
 }
 
 // RespondDecisionTaskCompleted completes a decision task. The decisions
-// are applied by the owner's TaskClosed, in the transaction that closes
-// the task: all of them or (if the task is no longer open) none.
+// are applied by the owner's decisionTaskCompleted, in the transaction
+// that closes the task: all of them or (if the task is no longer open)
+// none.
 func (s *Service) RespondDecisionTaskCompleted(ctx context.Context, in *respondDecisionTaskCompletedInput) (*struct{}, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(&in.decisionResult)
+	err := s.eng.CompleteFunc(ctx, in.TaskToken, func(tx store.Tx, t *store.Task) error {
+		return (*owner)(s).decisionTaskCompleted(tx, t, &in.decisionResult)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("encode decisions: %w", err)
-	}
-	if err := s.eng.Complete(ctx, in.TaskToken, append([]byte{resultDecision}, body...)); err != nil {
 		return nil, tokenErr(err)
 	}
 	return &struct{}{}, nil
@@ -496,7 +487,7 @@ func (r *run) scheduleActivity(a *scheduleActivityTaskDecision, completed int64)
 		*x.d = d
 	}
 	id := r.rec.add("ActivityTaskScheduled", ev)
-	if err := ss.s.eng.Schedule(ss.tx, t); err != nil {
+	if _, err := ss.s.eng.Schedule(ss.tx, t); err != nil {
 		return err
 	}
 	r.rt.Activities[a.ActivityID] = &openActivity{TaskID: t.ID, Type: a.ActivityType, ScheduledEventID: id}

@@ -319,7 +319,7 @@ func (r *run) scheduleDecision() error {
 		StartToClose:    toClose,
 		ScheduledAt:     r.ss.now,
 	}
-	if err := r.ss.s.eng.Schedule(r.ss.tx, t); err != nil {
+	if _, err := r.ss.s.eng.Schedule(r.ss.tx, t); err != nil {
 		return err
 	}
 	r.rt.Decision = &openDecision{TaskID: t.ID, ScheduledEventID: id}
