@@ -1,5 +1,7 @@
 package awsapi
 
+//go:generate go run ./internal/errgen
+
 import (
 	"fmt"
 	"net/http"
@@ -28,6 +30,17 @@ func Errorf(code, format string, args ...any) *Error {
 		return &Error{Code: code, Message: format}
 	}
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorMapping answers an error of the engine or the store that an
+// operation returns (matched with errors.Is) as the service's AWS error.
+// The mappings of the three services are generated from errors.json into
+// sfnerr.Mapped, swferr.Mapped and dperr.Mapped: the one place where
+// internal errors are mapped.
+type ErrorMapping struct {
+	Err     error
+	Code    string
+	Message string
 }
 
 // Throttling returns the common "ThrottlingException" error (400), which SDKs

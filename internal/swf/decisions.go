@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/swferr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -190,7 +190,7 @@ func (in *decisionResult) validate() error {
 func (d *decision) validate(i int) error {
 	prefix := fmt.Sprintf("decisions.%d.", i+1)
 	missing := func(member string) error {
-		return awsapi.Errorf("ValidationException", "Invalid decision %d: a %s decision needs %s", i+1, d.DecisionType, member)
+		return swferr.ValidationException("Invalid decision %d: a %s decision needs %s", i+1, d.DecisionType, member)
 	}
 	name := func(field, v string) error { return checkName(prefix+field, v) }
 	switch d.DecisionType {
@@ -241,7 +241,7 @@ func (d *decision) validate(i int) error {
 			return err
 		}
 		if !allDigits(a.StartToFireTimeout) {
-			return awsapi.Errorf("ValidationException", "Invalid %sstartTimerDecisionAttributes.startToFireTimeout '%s': give a whole number of seconds", prefix, a.StartToFireTimeout)
+			return swferr.ValidationException("Invalid %sstartTimerDecisionAttributes.startToFireTimeout '%s': give a whole number of seconds", prefix, a.StartToFireTimeout)
 		}
 	case "CancelTimer":
 		if d.CancelTimer == nil {
@@ -271,7 +271,7 @@ func (d *decision) validate(i int) error {
 			return missing("scheduleLambdaFunctionDecisionAttributes")
 		}
 	default:
-		return awsapi.Errorf("ValidationException", "Invalid decision %d: unknown decisionType '%s'", i+1, d.DecisionType)
+		return swferr.ValidationException("Invalid decision %d: unknown decisionType '%s'", i+1, d.DecisionType)
 	}
 	return nil
 }
@@ -288,7 +288,7 @@ func (s *Service) RespondDecisionTaskCompleted(ctx context.Context, in *respondD
 		return nil, fmt.Errorf("encode decisions: %w", err)
 	}
 	if err := s.eng.Complete(ctx, in.TaskToken, append([]byte{resultDecision}, body...)); err != nil {
-		return nil, tokenErr(err)
+		return nil, err
 	}
 	return &struct{}{}, nil
 }
