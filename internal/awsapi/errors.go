@@ -43,6 +43,26 @@ type ErrorMapping struct {
 	Message string
 }
 
+// ListsError reports whether an operation of the model may answer the
+// error code: the model lists it among the operation's errors, or it is
+// one of the common errors any AWS JSON operation may answer (throttling,
+// validation, serialization, unknown operation, access and signature
+// errors, too large a body, internal failure, service unavailable). Tests
+// use it to check that gaffer answers only what the models promise.
+func (m *Model) ListsError(operation, code string) bool {
+	if _, ok := commonStatuses[code]; ok {
+		return true
+	}
+	if op := m.Operations[operation]; op != nil {
+		for _, e := range op.Errors {
+			if e.Shape == code {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Throttling returns the common "ThrottlingException" error (400), which SDKs
 // retry with back-off.
 func Throttling(msg string) *Error {

@@ -5,6 +5,9 @@
 //
 //	go generate ./internal/awsapi
 //
+// With -check it writes nothing and fails if a generated file is not what
+// it would write (TestErrorsGenerated runs it).
+//
 // A generated package holds, for one service: a Code… constant and a
 // constructor per error shape of the model (and per common error listed in
 // errors.json), the ErrorNamespace, TypeOverrides, validation and internal
@@ -15,6 +18,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"go/format"
 	"html"
@@ -74,6 +78,8 @@ var sentinelPackages = map[string]string{
 func main() {
 	log.SetFlags(0)
 	log.SetPrefix("errgen: ")
+	check := flag.Bool("check", false, "fail if a generated file is out of date instead of writing it")
+	flag.Parse()
 	raw, err := os.ReadFile("errors.json")
 	if err != nil {
 		log.Fatal(err)
@@ -87,10 +93,17 @@ func main() {
 		if err != nil {
 			log.Fatalf("%s: %v", st.Model, err)
 		}
+		path := filepath.Join(st.Package, "errors_generated.go")
+		if *check {
+			if old, err := os.ReadFile(path); err != nil || !bytes.Equal(old, src) {
+				log.Fatalf("%s is out of date: run go generate ./internal/awsapi", path)
+			}
+			continue
+		}
 		if err := os.MkdirAll(st.Package, 0o755); err != nil {
 			log.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(st.Package, "errors_generated.go"), src, 0o644); err != nil {
+		if err := os.WriteFile(path, src, 0o644); err != nil {
 			log.Fatal(err)
 		}
 	}
