@@ -15,6 +15,10 @@ build: ## build ./gaffer
 run: ## run a node on 127.0.0.1:7710 with data in ./gaffer-data
 	go run ./cmd/gaffer serve
 
+.PHONY: generate
+generate: ## regenerate the AWS error packages from the models and internal/awsapi/errors.json
+	go generate ./internal/awsapi
+
 .PHONY: test
 test: test-deps ## the README's test command (what CI runs): what the tests need, then every test
 	go test -count=1 ./...

@@ -3,7 +3,9 @@
 // SDKs and CLIs for Step Functions, SWF and Data Pipeline can talk to gaffer
 // unchanged. Dialect packages (sfn, swf, pipeline) describe each service as a
 // Service — the embedded botocore model, an error table and the implemented
-// Operations — and NewHandler serves them all.
+// Operations — and NewHandler serves them all. Each service's error table
+// and error constructors are generated from its model and errors.json into
+// sfnerr, swferr and dperr (go generate; see internal/errgen).
 //
 // # Requests
 //
@@ -47,7 +49,9 @@
 // the body, the Go SDK also the header; neither part contains ':'. The
 // status comes from Service.Statuses, then the common table (throttling
 // 400, InternalFailure 500, ServiceUnavailable 503, ...), else 400. An
-// operation error that is not an *Error, or a panic, answers 500 with the
+// operation error that is not an *Error but is one of Service.Mapped (an
+// engine or store error) answers that mapping's code and message. Any
+// other operation error, or a panic, answers 500 with the
 // service's InternalErrorCode and a message pointing at the request id; the
 // real error is logged at Error level. Request logs use constant messages
 // with attributes, at Debug level except for 5xx answers.

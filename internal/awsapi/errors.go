@@ -1,5 +1,7 @@
 package awsapi
 
+//go:generate go run ./internal/errgen
+
 import (
 	"fmt"
 	"net/http"
@@ -28,6 +30,37 @@ func Errorf(code, format string, args ...any) *Error {
 		return &Error{Code: code, Message: format}
 	}
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorMapping answers an error of the engine or the store that an
+// operation returns (matched with errors.Is) as the service's AWS error.
+// The mappings of the three services are generated from errors.json into
+// sfnerr.Mapped, swferr.Mapped and dperr.Mapped: the one place where
+// internal errors are mapped.
+type ErrorMapping struct {
+	Err     error
+	Code    string
+	Message string
+}
+
+// ListsError reports whether an operation of the model may answer the
+// error code: the model lists it among the operation's errors, or it is
+// one of the common errors any AWS JSON operation may answer (throttling,
+// validation, serialization, unknown operation, access and signature
+// errors, too large a body, internal failure, service unavailable). Tests
+// use it to check that gaffer answers only what the models promise.
+func (m *Model) ListsError(operation, code string) bool {
+	if _, ok := commonStatuses[code]; ok {
+		return true
+	}
+	if op := m.Operations[operation]; op != nil {
+		for _, e := range op.Errors {
+			if e.Shape == code {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Throttling returns the common "ThrottlingException" error (400), which SDKs

@@ -84,6 +84,10 @@ type Service struct {
 	// InternalErrorCode answers unexpected errors and panics with 500;
 	// default "InternalFailure" (Data Pipeline: "InternalServiceError").
 	InternalErrorCode string
+	// Mapped answers an error an operation returns that is not an *Error
+	// but is (errors.Is) one of these, first match, with its Code and
+	// Message; the status comes from the table as for any other code.
+	Mapped []ErrorMapping
 	// Ops are the implemented operations by name. Every other operation of
 	// the model answers UnknownOperationException.
 	Ops map[string]Operation
@@ -136,6 +140,7 @@ type service struct {
 	namespace      string
 	statuses       map[string]int
 	overrides      map[string]string
+	mapped         []ErrorMapping
 	validationCode string
 	internalCode   string
 	contentType    []string // shared, read-only header value
@@ -189,6 +194,7 @@ func NewHandler(cfg Config, services ...*Service) http.Handler {
 			namespace:      s.ErrorNamespace,
 			statuses:       s.Statuses,
 			overrides:      s.TypeOverrides,
+			mapped:         s.Mapped,
 			validationCode: s.ValidationErrorCode,
 			internalCode:   s.InternalErrorCode,
 			contentType:    []string{"application/x-amz-json-" + m.JSONVersion},
@@ -379,6 +385,12 @@ func (ex *exchange) opError(err error) {
 	if errors.As(err, &ae) {
 		ex.fail(0, ae)
 		return
+	}
+	for i := range ex.svc.mapped {
+		if m := &ex.svc.mapped[i]; errors.Is(err, m.Err) {
+			ex.send(ex.svc.status(m.Code), m.Code, m.Message)
+			return
+		}
 	}
 	code := ex.svc.internalCode
 	ex.logged = true

@@ -3,6 +3,7 @@ package awsapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -605,5 +606,48 @@ func TestHeadersInProcess(t *testing.T) {
 	}
 	if got := rec.Header().Get("Content-Length"); got != strconv.Itoa(rec.Body.Len()) {
 		t.Errorf("Content-Length %s for %d bytes", got, rec.Body.Len())
+	}
+}
+
+// An operation error that is (or wraps) one of the Service's Mapped errors
+// answers that mapping's code and message, with the code's status; the
+// first match wins, and an *Error still answers itself.
+func TestMappedErrors(t *testing.T) {
+	t.Parallel()
+	errGone := errors.New("gone")
+	errBusy := errors.New("busy")
+	var opErr error
+	svc := &Service{
+		Model:          EmbeddedModel("stepfunctions"),
+		ErrorNamespace: "ns",
+		Statuses:       map[string]int{"ConflictException": http.StatusConflict},
+		Mapped: []ErrorMapping{
+			{Err: errGone, Code: "TaskTimedOut", Message: "Task Timed Out"},
+			{Err: errBusy, Code: "ConflictException", Message: "busy, try later"},
+			{Err: errGone, Code: "InvalidToken", Message: "not this one"},
+		},
+		Ops: map[string]Operation{
+			"SendTaskHeartbeat": func(ctx context.Context, body []byte) (any, error) { return nil, opErr },
+		},
+	}
+	h := NewHandler(Config{}, svc)
+	tests := []struct {
+		err    error
+		status int
+		typ    string
+		msg    string
+	}{
+		{fmt.Errorf("heartbeat: %w", errGone), 400, "ns#TaskTimedOut", "Task Timed Out"},
+		{errBusy, 409, "ns#ConflictException", "busy, try later"},
+		{Errorf("InvalidToken", "bad"), 400, "ns#InvalidToken", "bad"},
+		{errTest, 500, "ns#InternalFailure", ""},
+	}
+	for _, tt := range tests {
+		opErr = tt.err
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"taskToken":"t"}`))
+		req.Header.Set("X-Amz-Target", "AWSStepFunctions.SendTaskHeartbeat")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		wantError(t, response{status: w.Code, header: w.Header(), body: w.Body.String()}, tt.status, tt.typ, tt.msg)
 	}
 }

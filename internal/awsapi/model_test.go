@@ -1,6 +1,7 @@
 package awsapi
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -76,5 +77,36 @@ func TestLoadModelErrors(t *testing.T) {
 	m, err := LoadModel([]byte(`{` + meta + `}`))
 	if err != nil || m.JSONVersion != "1.0" || m.Shapes == nil || m.Operations == nil {
 		t.Errorf("minimal model: %+v, %v", m, err)
+	}
+}
+
+// The generated error packages (sfnerr, swferr, dperr) are what errgen
+// makes of the models and errors.json.
+func TestErrorsGenerated(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "run", "./internal/errgen", "-check").CombinedOutput()
+	if err != nil {
+		t.Fatalf("errgen -check: %v\n%s", err, out)
+	}
+}
+
+func TestListsError(t *testing.T) {
+	t.Parallel()
+	m := EmbeddedModel("stepfunctions")
+	tests := []struct {
+		op, code string
+		want     bool
+	}{
+		{"SendTaskHeartbeat", "TaskTimedOut", true},
+		{"SendTaskHeartbeat", "ThrottlingException", true}, // common
+		{"SendTaskHeartbeat", "InternalFailure", true},     // common
+		{"SendTaskHeartbeat", "ActivityDoesNotExist", false},
+		{"DeleteActivity", "ActivityDoesNotExist", false},
+		{"NoSuchOperation", "TaskTimedOut", false},
+	}
+	for _, tt := range tests {
+		if got := m.ListsError(tt.op, tt.code); got != tt.want {
+			t.Errorf("ListsError(%s, %s) = %v, want %v", tt.op, tt.code, got, tt.want)
+		}
 	}
 }

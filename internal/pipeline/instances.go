@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/dperr"
 	"github.com/gaffer-dev/gaffer/internal/pipeline/expr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
@@ -331,7 +331,7 @@ func (s *Service) EvaluateExpression(ctx context.Context, in *evaluateExpression
 			}
 		}
 		if o == nil {
-			return awsapi.Errorf(errTaskNotFound, "Object '%s' is not an object of pipeline %s", in.ObjectID, p.ID)
+			return dperr.TaskNotFoundException("Object '%s' is not an object of pipeline %s", in.ObjectID, p.ID)
 		}
 		out, err = env.evalTemplate(o, in.Expression, 0)
 		var ee *expr.Error

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/dperr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -161,9 +162,9 @@ func (s *Service) DeletePipeline(ctx context.Context, in *pipelineIDInput) (*str
 	err := s.update(ctx, func(tx store.Tx) error {
 		p, err := loadPipeline(tx, in.PipelineID)
 		var ae *awsapi.Error
-		if errors.As(err, &ae) && ae.Code == errPipelineDeleted {
+		if errors.As(err, &ae) && ae.Code == dperr.CodePipelineDeletedException {
 			// The model gives DeletePipeline no PipelineDeletedException.
-			return awsapi.Errorf(errPipelineNotFound, "Pipeline %s does not exist: it was deleted", in.PipelineID)
+			return dperr.PipelineNotFoundException("Pipeline %s does not exist: it was deleted", in.PipelineID)
 		}
 		if err != nil {
 			return err

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/dperr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -150,11 +150,11 @@ func loadPipeline(tx store.Tx, id string) (*pipelineRecord, error) {
 		return nil, err
 	}
 	if _, err := tx.GetObject(kindDeleted, id); err == nil {
-		return nil, awsapi.Errorf(errPipelineDeleted, "Pipeline %s was deleted", id)
+		return nil, dperr.PipelineDeletedException("Pipeline %s was deleted", id)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	return nil, awsapi.Errorf(errPipelineNotFound, "Pipeline %s does not exist", id)
+	return nil, dperr.PipelineNotFoundException("Pipeline %s does not exist", id)
 }
 
 // putPipeline stores a pipeline, with its state as the object's status.

@@ -31,8 +31,6 @@ import (
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
-const errTaskNotFound = "TaskNotFoundException"
-
 // Timer kinds.
 const (
 	timerAck   = "ack"   // Payload: attempt id
@@ -96,7 +94,7 @@ func (s *Service) PollForTask(ctx context.Context, in *pollForTaskInput) (*pollF
 		}
 		t, token, err := s.eng.Poll(ctx, taskQueue(in.WorkerGroup), in.Hostname, wait)
 		if err != nil {
-			return nil, storeErr(err)
+			return nil, err
 		}
 		if t == nil {
 			return &pollForTaskOutput{}, nil
@@ -312,19 +310,11 @@ type reportTaskProgressOutput struct {
 	Canceled bool `json:"canceled"`
 }
 
-// taskErr maps engine token errors to TaskNotFoundException.
-func taskErr(err error) error {
-	if errors.Is(err, engine.ErrInvalidToken) || errors.Is(err, engine.ErrTaskClosed) {
-		return awsapi.Errorf(errTaskNotFound, "Task not found: the taskId is unknown, or its attempt has ended (finished, failed, timed out or canceled)")
-	}
-	return storeErr(err)
-}
-
 // ReportTaskProgress acknowledges a task (first call) or keeps it alive.
 func (s *Service) ReportTaskProgress(ctx context.Context, in *reportTaskProgressInput) (*reportTaskProgressOutput, error) {
 	res, err := s.eng.Heartbeat(in.TaskID, nil)
 	if err != nil {
-		return nil, taskErr(err)
+		return nil, err
 	}
 	if _, acked := s.acked.m.Load(in.TaskID); !acked || len(in.Fields) > 0 {
 		err = s.update(ctx, func(tx store.Tx) error {
@@ -358,7 +348,7 @@ func (s *Service) ReportTaskProgress(ctx context.Context, in *reportTaskProgress
 			return putAttempt(tx, a)
 		})
 		if err != nil {
-			return nil, taskErr(err)
+			return nil, err
 		}
 		s.acked.m.Store(in.TaskID, struct{}{})
 	}
@@ -406,7 +396,7 @@ func (s *Service) SetTaskStatus(ctx context.Context, in *setTaskStatusInput) (*s
 		return nil, invalid("Invalid taskStatus '%s': give FINISHED, FAILED or FALSE", in.TaskStatus)
 	}
 	if err != nil {
-		return nil, taskErr(err)
+		return nil, err
 	}
 	return &struct{}{}, nil
 }

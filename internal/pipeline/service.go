@@ -62,14 +62,13 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"maps"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/dperr"
 	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
@@ -140,48 +139,29 @@ func (s *Service) API() *awsapi.Service {
 	maps.Copy(ops, s.runnerOps())
 	return &awsapi.Service{
 		Model:               awsapi.EmbeddedModel("datapipeline"),
-		ErrorNamespace:      "com.amazon.setl.webservice",
-		Statuses:            errorStatuses,
-		ValidationErrorCode: errInvalidRequest,
-		InternalErrorCode:   errInternal,
+		ErrorNamespace:      dperr.Namespace,
+		Statuses:            dperr.Statuses,
+		ValidationErrorCode: dperr.ValidationCode,
+		InternalErrorCode:   dperr.InternalCode,
+		Mapped:              dperr.Mapped,
 		Ops:                 ops,
 	}
 }
 
-// Error names, as the model spells them.
-const (
-	errInvalidRequest   = "InvalidRequestException"
-	errInternal         = "InternalServiceError"
-	errPipelineNotFound = "PipelineNotFoundException"
-	errPipelineDeleted  = "PipelineDeletedException"
-)
-
-// errorStatuses lists the Data Pipeline errors whose HTTP status is not 400.
-var errorStatuses = map[string]int{
-	errInternal: http.StatusInternalServerError,
-}
-
 // invalid returns an InvalidRequestException.
 func invalid(format string, args ...any) error {
-	return awsapi.Errorf(errInvalidRequest, format, args...)
+	return dperr.InvalidRequestException(format, args...)
 }
 
-// storeErr maps store errors that a client can act on.
-func storeErr(err error) error {
-	if errors.Is(err, store.ErrOverloaded) {
-		return awsapi.Throttling("gaffer is overloaded: too many writes are queued; retry with back-off")
-	}
-	return err
-}
-
-// update runs fn in a write transaction, mapping store errors.
+// update runs fn in a write transaction. The engine's and the store's
+// errors are answered as Data Pipeline errors by awsapi (dperr.Mapped).
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
-	return storeErr(s.eng.Update(ctx, fn))
+	return s.eng.Update(ctx, fn)
 }
 
 // view runs fn in a read transaction.
 func (s *Service) view(ctx context.Context, fn func(tx store.Tx) error) error {
-	return storeErr(s.eng.View(ctx, fn))
+	return s.eng.View(ctx, fn)
 }
 
 // checkPipelineID checks that id has the form of a pipeline id: "df-" and

@@ -45,6 +45,9 @@ type Config struct {
 	// PipelineRetryDelay is Data Pipeline's default retryDelay for
 	// activities that set none (see pipeline.Config.RetryDelay).
 	PipelineRetryDelay time.Duration
+	// Observe, if set, is told of every AWS request answered (see
+	// awsapi.Config.Observe).
+	Observe func(service, operation, code string, status int, d time.Duration)
 }
 
 // DefaultListen is the default listen address.
@@ -85,7 +88,7 @@ func New(cfg Config) (*Server, error) {
 	states := sfn.New(sfn.Config{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
 	workflows := swf.New(swf.Config{Engine: eng, Logger: cfg.Logger.With("component", "swf"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
 	pipelines := pipeline.New(pipeline.Config{Engine: eng, Logger: cfg.Logger.With("component", "pipeline"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait, AckTimeout: cfg.PipelineAckTimeout, RetryDelay: cfg.PipelineRetryDelay})
-	api := awsapi.NewHandler(awsapi.Config{Logger: cfg.Logger.With("component", "awsapi")}, states.API(), workflows.API(), pipelines.API())
+	api := awsapi.NewHandler(awsapi.Config{Logger: cfg.Logger.With("component", "awsapi"), Observe: cfg.Observe}, states.API(), workflows.API(), pipelines.API())
 
 	mux := http.NewServeMux()
 	mux.Handle("POST /", api)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/sfnerr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -24,7 +25,7 @@ type activity struct {
 func queueOf(activityARN string) string { return ownerKind + ":" + activityARN }
 
 func activityNotFound(a string) error {
-	return awsapi.Errorf("ActivityDoesNotExist", "Activity Does Not Exist: '%s'", a)
+	return sfnerr.ActivityDoesNotExist("Activity Does Not Exist: '%s'", a)
 }
 
 // CreateActivity creates an activity, or returns the existing one of the

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/sfnerr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -67,7 +68,7 @@ type execution struct {
 }
 
 func executionNotFound(a string) error {
-	return awsapi.Errorf("ExecutionDoesNotExist", "Execution Does Not Exist: '%s'", a)
+	return sfnerr.ExecutionDoesNotExist("Execution Does Not Exist: '%s'", a)
 }
 
 // newUUID returns a random UUID, AWS's default execution name.
@@ -98,7 +99,7 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 		input = *in.Input
 	}
 	if !json.Valid([]byte(input)) {
-		return nil, awsapi.Errorf("InvalidExecutionInput", "Invalid Execution Input: the input is not valid JSON")
+		return nil, sfnerr.InvalidExecutionInput("Invalid Execution Input: the input is not valid JSON")
 	}
 	exARN := arn{region: smARN.region, account: smARN.account, resource: "execution", name: smARN.name, sub: name}.String()
 	var ex execution
@@ -115,7 +116,7 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 			if ex.Status == statusRunning && ex.Input == input {
 				return nil
 			}
-			return awsapi.Errorf("ExecutionAlreadyExists", "Execution Already Exists: '%s'", exARN)
+			return sfnerr.ExecutionAlreadyExists("Execution Already Exists: '%s'", exARN)
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
@@ -281,10 +282,10 @@ func (s *Service) StopExecution(ctx context.Context, in *stopExecutionInput) (*s
 // ListExecutions lists a state machine's executions, newest first.
 func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (*listExecutionsOutput, error) {
 	if in.MapRunArn != "" {
-		return nil, awsapi.Errorf("ValidationException", "gaffer does not support Map runs: mapRunArn cannot be used")
+		return nil, sfnerr.ValidationException("gaffer does not support Map runs: mapRunArn cannot be used")
 	}
 	if in.StateMachineArn == "" {
-		return nil, awsapi.Errorf("ValidationException", "Must provide a StateMachine ARN or MapRun ARN")
+		return nil, sfnerr.ValidationException("Must provide a StateMachine ARN or MapRun ARN")
 	}
 	if _, err := parseARN(in.StateMachineArn, "stateMachine"); err != nil {
 		return nil, err

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/gaffer-dev/gaffer/internal/asl"
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/sfnerr"
 	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
@@ -91,13 +91,12 @@ func New(cfg Config) *Service {
 func (s *Service) API() *awsapi.Service {
 	return &awsapi.Service{
 		Model:               awsapi.EmbeddedModel("stepfunctions"),
-		ErrorNamespace:      "com.amazonaws.swf.service.v2.model",
-		Statuses:            errorStatuses,
-		ValidationErrorCode: "ValidationException",
-		InternalErrorCode:   "InternalFailure",
-		TypeOverrides: map[string]string{
-			"ValidationException": "com.amazon.coral.validate#ValidationException",
-		},
+		ErrorNamespace:      sfnerr.Namespace,
+		Statuses:            sfnerr.Statuses,
+		ValidationErrorCode: sfnerr.ValidationCode,
+		InternalErrorCode:   sfnerr.InternalCode,
+		TypeOverrides:       sfnerr.TypeOverrides,
+		Mapped:              sfnerr.Mapped,
 		Ops: map[string]awsapi.Operation{
 			"CreateActivity":                   awsapi.Op(s.CreateActivity),
 			"DescribeActivity":                 awsapi.Op(s.DescribeActivity),
@@ -126,33 +125,6 @@ func (s *Service) API() *awsapi.Service {
 	}
 }
 
-// errorStatuses lists the Step Functions errors whose HTTP status is not 400.
-var errorStatuses = map[string]int{
-	"ConflictException":             http.StatusConflict,
-	"ResourceNotFound":              http.StatusNotFound,
-	"ServiceQuotaExceededException": http.StatusPaymentRequired,
-	"InternalFailure":               http.StatusInternalServerError,
-}
-
-// storeErr maps store errors that a client can act on.
-func storeErr(err error) error {
-	if errors.Is(err, store.ErrOverloaded) {
-		return awsapi.Errorf("ThrottlingException", "gaffer is overloaded: too many writes are queued; retry with back-off")
-	}
-	return err
-}
-
-// tokenErr maps engine token errors to Step Functions errors.
-func tokenErr(err error) error {
-	switch {
-	case errors.Is(err, engine.ErrInvalidToken):
-		return awsapi.Errorf("InvalidToken", "Invalid Token: the task token is malformed or was not issued by this server")
-	case errors.Is(err, engine.ErrTaskClosed):
-		return awsapi.Errorf("TaskTimedOut", "Task Timed Out: Provided task does not exist anymore")
-	}
-	return storeErr(err)
-}
-
 // arn is a parsed Step Functions ARN.
 type arn struct {
 	region, account, resource string
@@ -171,7 +143,7 @@ func (a arn) String() string {
 // "stateMachine", "execution").
 func parseARN(s, resource string) (arn, error) {
 	parts := strings.Split(s, ":")
-	bad := awsapi.Errorf("InvalidArn", "Invalid Arn: '%s' is not a valid %s ARN", s, resource)
+	bad := sfnerr.InvalidArn("Invalid Arn: '%s' is not a valid %s ARN", s, resource)
 	if len(parts) < 7 || parts[0] != "arn" || parts[2] != "states" || parts[3] == "" || parts[5] != resource {
 		return arn{}, bad
 	}
@@ -192,11 +164,11 @@ func parseARN(s, resource string) (arn, error) {
 // checkName checks a resource name by AWS's rules.
 func checkName(name string) error {
 	if n := len([]rune(name)); n < 1 || n > 80 {
-		return awsapi.Errorf("InvalidName", "Invalid Name: '%s' (names are 1 to 80 characters)", name)
+		return sfnerr.InvalidName("Invalid Name: '%s' (names are 1 to 80 characters)", name)
 	}
 	for _, r := range name {
 		if r <= 0x20 || (r >= 0x7f && r <= 0x9f) || unicode.IsSpace(r) || strings.ContainsRune("<>{}[]?*\"#%\\^|~`$&,;:/", r) || r == 0xFEFF {
-			return awsapi.Errorf("InvalidName", "Invalid Name: '%s' (names may not contain whitespace, brackets, wildcards, control characters or any of \" # %% \\ ^ | ~ ` $ & , ; : /)", name)
+			return sfnerr.InvalidName("Invalid Name: '%s' (names may not contain whitespace, brackets, wildcards, control characters or any of \" # %% \\ ^ | ~ ` $ & , ; : /)", name)
 		}
 	}
 	return nil
@@ -218,7 +190,7 @@ func listingKey(kind, parent string) string { return awsapi.ListingKey(kind, par
 func parsePageToken(key, tok string) (int64, error) {
 	pos, ok := awsapi.ParsePageToken(key, tok)
 	if !ok {
-		return 0, awsapi.Errorf("InvalidToken", "Invalid Token: '%s' is not a page token of this listing", tok)
+		return 0, sfnerr.InvalidToken("Invalid Token: '%s' is not a page token of this listing", tok)
 	}
 	return pos, nil
 }
@@ -311,12 +283,13 @@ func (s *Service) activityExists(tx store.Tx, arn string) (bool, error) {
 	return true, nil
 }
 
-// update runs fn in a write transaction, mapping store errors.
+// update runs fn in a write transaction. The engine's and the store's
+// errors are answered as AWS errors by awsapi (sfnerr.Mapped).
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
-	return storeErr(s.eng.Update(ctx, fn))
+	return s.eng.Update(ctx, fn)
 }
 
 // view runs fn in a read transaction.
 func (s *Service) view(ctx context.Context, fn func(tx store.Tx) error) error {
-	return storeErr(s.eng.View(ctx, fn))
+	return s.eng.View(ctx, fn)
 }

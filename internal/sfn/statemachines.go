@@ -10,6 +10,7 @@ import (
 
 	"github.com/gaffer-dev/gaffer/internal/asl"
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/sfnerr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -30,7 +31,7 @@ type stateMachine struct {
 }
 
 func machineNotFound(a string) error {
-	return awsapi.Errorf("StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", a)
+	return sfnerr.StateMachineDoesNotExist("State Machine Does Not Exist: '%s'", a)
 }
 
 // revision identifies one version of a state machine's configuration.
@@ -44,14 +45,14 @@ func revision(definition, roleArn string) string {
 func (s *Service) checkDefinition(definition string) (*asl.Machine, string, error) {
 	m, hash, err := s.parseDefinition(definition)
 	if err != nil {
-		return nil, "", awsapi.Errorf("InvalidDefinition", "%s", err.Error())
+		return nil, "", sfnerr.InvalidDefinition("%s", err.Error())
 	}
 	return m, hash, nil
 }
 
 func checkRoleArn(roleArn string) error {
 	if !strings.HasPrefix(roleArn, "arn:") || len(strings.Split(roleArn, ":")) < 6 {
-		return awsapi.Errorf("InvalidArn", "Invalid Arn: '%s' is not a valid role ARN", roleArn)
+		return sfnerr.InvalidArn("Invalid Arn: '%s' is not a valid role ARN", roleArn)
 	}
 	return nil
 }
@@ -78,10 +79,10 @@ func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachine
 		return nil, err
 	}
 	if in.Type == "EXPRESS" {
-		return nil, awsapi.Errorf("StateMachineTypeNotSupported", "State Machine Type Not Supported: gaffer runs STANDARD state machines only")
+		return nil, sfnerr.StateMachineTypeNotSupported("State Machine Type Not Supported: gaffer runs STANDARD state machines only")
 	}
 	if in.Publish {
-		return nil, awsapi.Errorf("ValidationException", "gaffer does not support state machine versions yet: publish must be false")
+		return nil, sfnerr.ValidationException("gaffer does not support state machine versions yet: publish must be false")
 	}
 	if err := checkRoleArn(in.RoleArn); err != nil {
 		return nil, err
@@ -116,7 +117,7 @@ func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachine
 				return err
 			}
 			if old.Definition != m.Definition || old.RoleArn != m.RoleArn {
-				return awsapi.Errorf("StateMachineAlreadyExists", "State Machine Already Exists: '%s' with a different definition or role", m.ARN)
+				return sfnerr.StateMachineAlreadyExists("State Machine Already Exists: '%s' with a different definition or role", m.ARN)
 			}
 			m = old
 			return nil
@@ -169,10 +170,10 @@ func (s *Service) UpdateStateMachine(ctx context.Context, in *updateStateMachine
 		return nil, err
 	}
 	if in.Definition == nil && in.RoleArn == nil && in.LoggingConfiguration == nil && in.TracingConfiguration == nil {
-		return nil, awsapi.Errorf("MissingRequiredParameter", "Missing Required Parameter: give at least one of definition, roleArn, loggingConfiguration or tracingConfiguration")
+		return nil, sfnerr.MissingRequiredParameter("Missing Required Parameter: give at least one of definition, roleArn, loggingConfiguration or tracingConfiguration")
 	}
 	if in.Publish {
-		return nil, awsapi.Errorf("ValidationException", "gaffer does not support state machine versions yet: publish must be false")
+		return nil, sfnerr.ValidationException("gaffer does not support state machine versions yet: publish must be false")
 	}
 	var hash string
 	if in.Definition != nil {

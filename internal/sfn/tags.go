@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/sfnerr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -14,7 +14,7 @@ const maxTags = 50
 
 func checkTags(tags []Tag) error {
 	if len(tags) > maxTags {
-		return awsapi.Errorf("TooManyTags", "Too Many Tags: a resource can have at most %d tags", maxTags)
+		return sfnerr.TooManyTags("Too Many Tags: a resource can have at most %d tags", maxTags)
 	}
 	return nil
 }
@@ -22,7 +22,7 @@ func checkTags(tags []Tag) error {
 // taggable loads the activity or state machine resourceArn names, and
 // returns its tags and a function that stores it with new tags.
 func taggable(tx store.Tx, resourceArn string) ([]Tag, func([]Tag) error, error) {
-	notFound := awsapi.Errorf("ResourceNotFound", "Resource not found: '%s'", resourceArn)
+	notFound := sfnerr.ResourceNotFound("Resource not found: '%s'", resourceArn)
 	switch {
 	case strings.Contains(resourceArn, ":activity:"):
 		if _, err := parseARN(resourceArn, "activity"); err != nil {
@@ -49,7 +49,7 @@ func taggable(tx store.Tx, resourceArn string) ([]Tag, func([]Tag) error, error)
 			return putObject(tx, kindStateMachine, m.ARN, "", "", &m)
 		}, nil
 	}
-	return nil, nil, awsapi.Errorf("InvalidArn", "Invalid Arn: '%s' is not an activity or state machine ARN", resourceArn)
+	return nil, nil, sfnerr.InvalidArn("Invalid Arn: '%s' is not an activity or state machine ARN", resourceArn)
 }
 
 // TagResource adds or overwrites tags of an activity or state machine.

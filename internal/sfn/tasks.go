@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/sfnerr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -28,7 +28,7 @@ func (s *Service) GetActivityTask(ctx context.Context, in *getActivityTaskInput)
 	}
 	t, token, err := s.eng.Poll(ctx, queueOf(in.ActivityArn), in.WorkerName, s.maxPoll)
 	if err != nil {
-		return nil, storeErr(err)
+		return nil, err
 	}
 	if t == nil {
 		return &getActivityTaskOutput{}, nil
@@ -39,7 +39,7 @@ func (s *Service) GetActivityTask(ctx context.Context, in *getActivityTaskInput)
 // SendTaskHeartbeat reports that the worker holding the token is alive.
 func (s *Service) SendTaskHeartbeat(ctx context.Context, in *sendTaskHeartbeatInput) (*empty, error) {
 	if _, err := s.eng.Heartbeat(in.TaskToken, nil); err != nil {
-		return nil, tokenErr(err)
+		return nil, err
 	}
 	return &empty{}, nil
 }
@@ -47,10 +47,10 @@ func (s *Service) SendTaskHeartbeat(ctx context.Context, in *sendTaskHeartbeatIn
 // SendTaskSuccess completes the task with output.
 func (s *Service) SendTaskSuccess(ctx context.Context, in *sendTaskSuccessInput) (*empty, error) {
 	if !json.Valid([]byte(in.Output)) {
-		return nil, awsapi.Errorf("InvalidOutput", "Invalid Output: the output is not valid JSON")
+		return nil, sfnerr.InvalidOutput("Invalid Output: the output is not valid JSON")
 	}
 	if err := s.eng.Complete(ctx, in.TaskToken, []byte(in.Output)); err != nil {
-		return nil, tokenErr(err)
+		return nil, err
 	}
 	return &empty{}, nil
 }
@@ -58,7 +58,7 @@ func (s *Service) SendTaskSuccess(ctx context.Context, in *sendTaskSuccessInput)
 // SendTaskFailure fails the task with an error and a cause.
 func (s *Service) SendTaskFailure(ctx context.Context, in *sendTaskFailureInput) (*empty, error) {
 	if err := s.eng.Fail(ctx, in.TaskToken, in.Error, in.Cause); err != nil {
-		return nil, tokenErr(err)
+		return nil, err
 	}
 	return &empty{}, nil
 }

@@ -2,11 +2,8 @@ package swf
 
 import (
 	"context"
-	"errors"
 	"strings"
 
-	"github.com/gaffer-dev/gaffer/internal/awsapi"
-	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -68,7 +65,7 @@ func (s *Service) PollForActivityTask(ctx context.Context, in *pollForActivityTa
 		}
 		t, token, err := s.eng.Poll(ctx, activityQueue(in.Domain, in.TaskList.Name), in.Identity, wait)
 		if err != nil {
-			return nil, storeErr(err)
+			return nil, err
 		}
 		if t == nil {
 			return &activityTaskOutput{}, nil
@@ -123,11 +120,8 @@ func (s *Service) RecordActivityTaskHeartbeat(ctx context.Context, in *recordAct
 		details = []byte(*in.Details)
 	}
 	res, err := s.eng.HeartbeatIn(activityQueuePrefix, in.TaskToken, details)
-	if errors.Is(err, engine.ErrWrongQueue) {
-		return nil, awsapi.Errorf(faultUnknownResource, "Unknown task token: it is a decision task's; RecordActivityTaskHeartbeat takes an activity task's token")
-	}
 	if err != nil {
-		return nil, tokenErr(err)
+		return nil, err
 	}
 	return &activityTaskStatus{CancelRequested: res.CancelRequested}, nil
 }
@@ -135,7 +129,7 @@ func (s *Service) RecordActivityTaskHeartbeat(ctx context.Context, in *recordAct
 // RespondActivityTaskCompleted completes an activity task with a result.
 func (s *Service) RespondActivityTaskCompleted(ctx context.Context, in *respondActivityTaskCompletedInput) (*struct{}, error) {
 	if err := s.eng.Complete(ctx, in.TaskToken, []byte(in.Result)); err != nil {
-		return nil, tokenErr(err)
+		return nil, err
 	}
 	return &struct{}{}, nil
 }
@@ -144,7 +138,7 @@ func (s *Service) RespondActivityTaskCompleted(ctx context.Context, in *respondA
 // details.
 func (s *Service) RespondActivityTaskFailed(ctx context.Context, in *respondActivityTaskFailedInput) (*struct{}, error) {
 	if err := s.eng.Fail(ctx, in.TaskToken, in.Reason, in.Details); err != nil {
-		return nil, tokenErr(err)
+		return nil, err
 	}
 	return &struct{}{}, nil
 }
@@ -153,7 +147,7 @@ func (s *Service) RespondActivityTaskFailed(ctx context.Context, in *respondActi
 // after a cancel request (or gave up on its own), with details.
 func (s *Service) RespondActivityTaskCanceled(ctx context.Context, in *respondActivityTaskCanceledInput) (*struct{}, error) {
 	if err := s.eng.AcknowledgeCancel(ctx, in.TaskToken, []byte(in.Details)); err != nil {
-		return nil, tokenErr(err)
+		return nil, err
 	}
 	return &struct{}{}, nil
 }

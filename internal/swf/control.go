@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/swferr"
 )
 
 // controlOps returns the control-plane operations: domains, activity and
@@ -85,7 +86,7 @@ func parseKeyToken(listing, tok string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	k, last, ok := strings.Cut(string(b), ":")
 	if err != nil || !ok || k != listing {
-		return "", awsapi.Errorf("ValidationException", "Invalid nextPageToken: it is not a page token of this listing")
+		return "", swferr.ValidationException("Invalid nextPageToken: it is not a page token of this listing")
 	}
 	return last, nil
 }

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/swferr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -181,7 +181,7 @@ func (in *decisionResult) validate() error {
 func (d *decision) validate(i int) error {
 	prefix := fmt.Sprintf("decisions.%d.", i+1)
 	missing := func(member string) error {
-		return awsapi.Errorf("ValidationException", "Invalid decision %d: a %s decision needs %s", i+1, d.DecisionType, member)
+		return swferr.ValidationException("Invalid decision %d: a %s decision needs %s", i+1, d.DecisionType, member)
 	}
 	name := func(field, v string) error { return checkName(prefix+field, v) }
 	switch d.DecisionType {
@@ -232,7 +232,7 @@ func (d *decision) validate(i int) error {
 			return err
 		}
 		if !allDigits(a.StartToFireTimeout) {
-			return awsapi.Errorf("ValidationException", "Invalid %sstartTimerDecisionAttributes.startToFireTimeout '%s': give a whole number of seconds", prefix, a.StartToFireTimeout)
+			return swferr.ValidationException("Invalid %sstartTimerDecisionAttributes.startToFireTimeout '%s': give a whole number of seconds", prefix, a.StartToFireTimeout)
 		}
 	case "CancelTimer":
 		if d.CancelTimer == nil {
@@ -262,7 +262,7 @@ func (d *decision) validate(i int) error {
 			return missing("scheduleLambdaFunctionDecisionAttributes")
 		}
 	default:
-		return awsapi.Errorf("ValidationException", "Invalid decision %d: unknown decisionType '%s'", i+1, d.DecisionType)
+		return swferr.ValidationException("Invalid decision %d: unknown decisionType '%s'", i+1, d.DecisionType)
 	}
 	return nil
 }
@@ -279,7 +279,7 @@ func (s *Service) RespondDecisionTaskCompleted(ctx context.Context, in *respondD
 		return (*owner)(s).decisionTaskCompleted(tx, t, &in.decisionResult)
 	})
 	if err != nil {
-		return nil, tokenErr(err)
+		return nil, err
 	}
 	return &struct{}{}, nil
 }

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/swferr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -61,7 +61,7 @@ func (p *decisionPage) encode() string {
 }
 
 func parseDecisionPage(tok, domainName string) (*decisionPage, error) {
-	bad := awsapi.Errorf("ValidationException", "Invalid nextPageToken: it is not a page token of a decision task in this domain")
+	bad := swferr.ValidationException("Invalid nextPageToken: it is not a page token of a decision task in this domain")
 	head, body, ok := strings.Cut(tok, ".")
 	if !ok {
 		return nil, bad
@@ -132,7 +132,7 @@ func (s *Service) PollForDecisionTask(ctx context.Context, in *pollForDecisionTa
 		}
 		t, token, err := s.eng.Poll(ctx, decisionQueue(in.Domain, in.TaskList.Name), in.Identity, wait)
 		if err != nil {
-			return nil, storeErr(err)
+			return nil, err
 		}
 		if t == nil {
 			return emptyDecisionTask(), nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/swferr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -73,7 +74,7 @@ func checkRetention(v string) error {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || !allDigits(v) || n > maxRetentionDays {
-		return awsapi.Errorf("ValidationException", "Invalid workflowExecutionRetentionPeriodInDays '%s': give a whole number of days from 0 to %d, or NONE", v, maxRetentionDays)
+		return swferr.ValidationException("Invalid workflowExecutionRetentionPeriodInDays '%s': give a whole number of days from 0 to %d, or NONE", v, maxRetentionDays)
 	}
 	return nil
 }
@@ -121,7 +122,7 @@ func (s *Service) RegisterDomain(ctx context.Context, in *registerDomainInput) (
 	err = s.update(ctx, func(tx store.Tx) error {
 		err := tx.InsertObject(&store.Object{Kind: kindDomain, ID: d.Name, Status: d.Status, Body: body})
 		if errors.Is(err, store.ErrExists) {
-			return awsapi.Errorf(faultDomainAlreadyExists, "Domain already exists: %s", d.Name)
+			return swferr.DomainAlreadyExistsFault("Domain already exists: %s", d.Name)
 		}
 		return err
 	})
@@ -184,7 +185,7 @@ func (s *Service) DeprecateDomain(ctx context.Context, in *domainNameInput) (*st
 			return err
 		}
 		if d.Status == statusDeprecated {
-			return awsapi.Errorf(faultDomainDeprecated, "Domain is already deprecated: %s", d.Name)
+			return swferr.DomainDeprecatedFault("Domain is already deprecated: %s", d.Name)
 		}
 		d.Status = statusDeprecated
 		if err := putDomain(tx, d); err != nil {
@@ -230,7 +231,7 @@ func (s *Service) UndeprecateDomain(ctx context.Context, in *domainNameInput) (*
 			return err
 		}
 		if d.Status == statusRegistered {
-			return awsapi.Errorf(faultDomainAlreadyExists, "Domain is not deprecated: %s", d.Name)
+			return swferr.DomainAlreadyExistsFault("Domain is not deprecated: %s", d.Name)
 		}
 		d.Status = statusRegistered
 		return putDomain(tx, d)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/swferr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -167,7 +168,7 @@ func parseDuration(field, s string) (d time.Duration, none bool, err error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 {
-		return 0, false, awsapi.Errorf("ValidationException", "Invalid %s '%s': give a whole number of seconds or NONE", field, s)
+		return 0, false, swferr.ValidationException("Invalid %s '%s': give a whole number of seconds or NONE", field, s)
 	}
 	return time.Duration(n) * time.Second, false, nil
 }
@@ -191,7 +192,7 @@ func putJSON(tx store.Tx, kind, id, parent, status string, v any) error {
 // exist.
 func loadDomain(tx store.Tx, name string) (*domain, error) {
 	var d domain
-	if _, err := getJSON(tx, kindDomain, name, &d, awsapi.Errorf(faultUnknownResource, "Unknown domain: %s", name)); err != nil {
+	if _, err := getJSON(tx, kindDomain, name, &d, swferr.UnknownResourceFault("Unknown domain: %s", name)); err != nil {
 		return nil, err
 	}
 	return &d, nil

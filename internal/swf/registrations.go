@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/swferr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -158,11 +159,11 @@ func typeNoun(kind string) string {
 }
 
 func typeNotFound(kind, domain, name, version string) error {
-	return awsapi.Errorf(faultUnknownResource, "Unknown type: %s=[name=%s, version=%s] in domain %s", typeNoun(kind), name, version, domain)
+	return swferr.UnknownResourceFault("Unknown type: %s=[name=%s, version=%s] in domain %s", typeNoun(kind), name, version, domain)
 }
 
 func typeAlreadyExists(kind, domain, name, version string) error {
-	return awsapi.Errorf(faultTypeAlreadyExists, "%s=[name=%s, version=%s] already exists in domain %s", typeNoun(kind), name, version, domain)
+	return swferr.TypeAlreadyExistsFault("%s=[name=%s, version=%s] already exists in domain %s", typeNoun(kind), name, version, domain)
 }
 
 func (a *activityType) info() ActivityTypeInfo {
@@ -249,7 +250,7 @@ func checkDuration(field, v string) error {
 		return nil
 	}
 	if !allDigits(v) {
-		return awsapi.Errorf("ValidationException", "Invalid %s '%s': give a whole number of seconds or NONE", field, v)
+		return swferr.ValidationException("Invalid %s '%s': give a whole number of seconds or NONE", field, v)
 	}
 	_, _, err := parseDuration(field, v)
 	return err
@@ -263,7 +264,7 @@ func checkPriority(field, v string) (string, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 32)
 	if err != nil {
-		return "", awsapi.Errorf("ValidationException", "Invalid %s '%s': give a whole number from -2147483648 to 2147483647", field, v)
+		return "", swferr.ValidationException("Invalid %s '%s': give a whole number from -2147483648 to 2147483647", field, v)
 	}
 	return strconv.FormatInt(n, 10), nil
 }
@@ -335,7 +336,7 @@ func (s *Service) RegisterWorkflowType(ctx context.Context, in *registerWorkflow
 	if v := in.DefaultExecutionStartToCloseTimeout; v != "" {
 		n, err := strconv.Atoi(v)
 		if !allDigits(v) || err != nil || n > maxExecutionSeconds {
-			return nil, awsapi.Errorf("ValidationException", "Invalid defaultExecutionStartToCloseTimeout '%s': give a whole number of seconds up to %d (one year); NONE is not allowed", v, maxExecutionSeconds)
+			return nil, swferr.ValidationException("Invalid defaultExecutionStartToCloseTimeout '%s': give a whole number of seconds up to %d (one year); NONE is not allowed", v, maxExecutionSeconds)
 		}
 	}
 	priority, err := checkPriority("defaultTaskPriority", in.DefaultTaskPriority)
@@ -372,7 +373,7 @@ func (s *Service) registerType(ctx context.Context, kind, domainName string, rec
 			return err
 		}
 		if d.Status == statusDeprecated {
-			return awsapi.Errorf(faultDomainDeprecated, "Domain is deprecated: %s; undeprecate it to register types", d.Name)
+			return swferr.DomainDeprecatedFault("Domain is deprecated: %s; undeprecate it to register types", d.Name)
 		}
 		err = tx.InsertObject(&store.Object{Kind: kind, ID: typeID(domainName, name, version), Parent: domainName, Status: statusRegistered, Body: body})
 		if errors.Is(err, store.ErrExists) {
@@ -446,7 +447,7 @@ func (s *Service) changeType(ctx context.Context, kind, domainName, name, versio
 		switch change {
 		case changeDeprecate:
 			if *status == statusDeprecated {
-				return awsapi.Errorf(faultTypeDeprecated, "%s=[name=%s, version=%s] is already deprecated", typeNoun(kind), name, version)
+				return swferr.TypeDeprecatedFault("%s=[name=%s, version=%s] is already deprecated", typeNoun(kind), name, version)
 			}
 			*status, *deprecated = statusDeprecated, now
 		case changeUndeprecate:
@@ -456,7 +457,7 @@ func (s *Service) changeType(ctx context.Context, kind, domainName, name, versio
 			*status, *deprecated = statusRegistered, time.Time{}
 		case changeDelete:
 			if *status != statusDeprecated {
-				return awsapi.Errorf(faultTypeNotDeprecated, "%s=[name=%s, version=%s] is not deprecated: deprecate it before deleting it", typeNoun(kind), name, version)
+				return swferr.TypeNotDeprecatedFault("%s=[name=%s, version=%s] is not deprecated: deprecate it before deleting it", typeNoun(kind), name, version)
 			}
 			return tx.DeleteObject(kind, id)
 		}

@@ -12,16 +12,15 @@ package swf
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"maps"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
 	"unicode"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/swferr"
 	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
@@ -92,62 +91,24 @@ func (s *Service) API() *awsapi.Service {
 	maps.Copy(ops, s.visibilityOps())
 	return &awsapi.Service{
 		Model:               awsapi.EmbeddedModel("swf"),
-		ErrorNamespace:      "com.amazonaws.swf.base.model",
-		Statuses:            errorStatuses,
-		ValidationErrorCode: "ValidationException",
-		InternalErrorCode:   "InternalFailure",
+		ErrorNamespace:      swferr.Namespace,
+		Statuses:            swferr.Statuses,
+		ValidationErrorCode: swferr.ValidationCode,
+		InternalErrorCode:   swferr.InternalCode,
+		Mapped:              swferr.Mapped,
 		Ops:                 ops,
 	}
 }
 
-// errorStatuses lists the SWF errors whose HTTP status is not 400.
-var errorStatuses = map[string]int{
-	"InternalFailure": http.StatusInternalServerError,
-}
-
-// Fault names, as the model spells them.
-const (
-	faultUnknownResource       = "UnknownResourceFault"
-	faultDomainAlreadyExists   = "DomainAlreadyExistsFault"
-	faultDomainDeprecated      = "DomainDeprecatedFault"
-	faultTypeAlreadyExists     = "TypeAlreadyExistsFault"
-	faultTypeDeprecated        = "TypeDeprecatedFault"
-	faultTypeNotDeprecated     = "TypeNotDeprecatedFault"
-	faultDefaultUndefined      = "DefaultUndefinedFault"
-	faultAlreadyStarted        = "WorkflowExecutionAlreadyStartedFault"
-	faultOperationNotPermitted = "OperationNotPermittedFault"
-	faultLimitExceeded         = "LimitExceededFault"
-	faultTooManyTags           = "TooManyTagsFault"
-)
-
-// storeErr maps store errors that a client can act on.
-func storeErr(err error) error {
-	if errors.Is(err, store.ErrOverloaded) {
-		return awsapi.Errorf("ThrottlingException", "gaffer is overloaded: too many writes are queued; retry with back-off")
-	}
-	return err
-}
-
-// tokenErr maps engine token errors to SWF faults: SWF answers every dead
-// or unknown token with UnknownResourceFault.
-func tokenErr(err error) error {
-	switch {
-	case errors.Is(err, engine.ErrInvalidToken):
-		return awsapi.Errorf(faultUnknownResource, "Unknown task token: it is malformed or was not issued by this server")
-	case errors.Is(err, engine.ErrTaskClosed):
-		return awsapi.Errorf(faultUnknownResource, "Unknown task token: the task is closed (completed, failed, canceled, timed out, or its execution closed)")
-	}
-	return storeErr(err)
-}
-
-// update runs fn in a write transaction, mapping store errors.
+// update runs fn in a write transaction. The engine's and the store's
+// errors are answered as SWF errors by awsapi (swferr.Mapped).
 func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
-	return storeErr(s.eng.Update(ctx, fn))
+	return s.eng.Update(ctx, fn)
 }
 
 // view runs fn in a read transaction.
 func (s *Service) view(ctx context.Context, fn func(tx store.Tx) error) error {
-	return storeErr(s.eng.View(ctx, fn))
+	return s.eng.View(ctx, fn)
 }
 
 // checkName checks a domain, type, task list, activity, workflow, timer,
@@ -156,7 +117,7 @@ func (s *Service) view(ctx context.Context, fn func(tx store.Tx) error) error {
 // field names the member in the message.
 func checkName(field, name string) error {
 	bad := func(why string) error {
-		return awsapi.Errorf("ValidationException", "Invalid %s '%s': %s", field, name, why)
+		return swferr.ValidationException("Invalid %s '%s': %s", field, name, why)
 	}
 	if name == "" {
 		return bad("it must not be empty")
@@ -195,7 +156,7 @@ func pageToken(key string, pos int64) string { return awsapi.PageToken(key, pos)
 func parsePageToken(key, tok string) (int64, error) {
 	pos, ok := awsapi.ParsePageToken(key, tok)
 	if !ok {
-		return 0, awsapi.Errorf("ValidationException", "Invalid nextPageToken: it is not a page token of this listing")
+		return 0, swferr.ValidationException("Invalid nextPageToken: it is not a page token of this listing")
 	}
 	return pos, nil
 }

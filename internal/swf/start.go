@@ -7,7 +7,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/swferr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -121,13 +121,13 @@ func checkExecutionTimeout(field, v string) error {
 		return nil
 	}
 	if v == "NONE" {
-		return awsapi.Errorf("ValidationException", "Invalid %s 'NONE': a workflow execution must have a start-to-close timeout (at most one year)", field)
+		return swferr.ValidationException("Invalid %s 'NONE': a workflow execution must have a start-to-close timeout (at most one year)", field)
 	}
 	if err := checkDuration(field, v); err != nil {
 		return err
 	}
 	if d, _, _ := parseDuration(field, v); d > maxExecutionTimeout {
-		return awsapi.Errorf("ValidationException", "Invalid %s '%s': at most one year (31536000 seconds)", field, v)
+		return swferr.ValidationException("Invalid %s '%s': at most one year (31536000 seconds)", field, v)
 	}
 	return nil
 }
@@ -247,17 +247,17 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, in *startWorkflowE
 			return err
 		}
 		if d.Status == statusDeprecated {
-			return awsapi.Errorf(faultDomainDeprecated, "Domain is deprecated: %s", in.Domain)
+			return swferr.DomainDeprecatedFault("Domain is deprecated: %s", in.Domain)
 		}
 		wt, err := loadWorkflowType(tx, in.Domain, in.WorkflowType.Name, in.WorkflowType.Version)
 		if err != nil {
 			return err
 		}
 		if wt == nil {
-			return awsapi.Errorf(faultUnknownResource, "Unknown type: WorkflowType=[name=%s, version=%s]", in.WorkflowType.Name, in.WorkflowType.Version)
+			return swferr.UnknownResourceFault("Unknown type: WorkflowType=[name=%s, version=%s]", in.WorkflowType.Name, in.WorkflowType.Version)
 		}
 		if wt.Status == statusDeprecated {
-			return awsapi.Errorf(faultTypeDeprecated, "WorkflowType=[name=%s, version=%s] is deprecated", wt.Name, wt.Version)
+			return swferr.TypeDeprecatedFault("WorkflowType=[name=%s, version=%s] is deprecated", wt.Name, wt.Version)
 		}
 		p := &startParams{
 			domain: in.Domain, workflowID: in.WorkflowID, wt: wt, input: in.Input,
@@ -271,7 +271,7 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, in *startWorkflowE
 		ss := s.newSession(tx)
 		r, err := ss.startRun(p)
 		if errors.Is(err, errAlreadyStarted) {
-			return awsapi.Errorf(faultAlreadyStarted, "Workflow execution already started: workflowId %s has an open run in domain %s", in.WorkflowID, in.Domain)
+			return swferr.WorkflowExecutionAlreadyStartedFault("Workflow execution already started: workflowId %s has an open run in domain %s", in.WorkflowID, in.Domain)
 		}
 		if err != nil {
 			return err
@@ -294,15 +294,15 @@ func defaultUndefined(cause string) error {
 		"DEFAULT_TASK_START_TO_CLOSE_TIMEOUT_UNDEFINED":      "taskStartToCloseTimeout",
 		"DEFAULT_CHILD_POLICY_UNDEFINED":                     "childPolicy",
 	}[cause]
-	return awsapi.Errorf(faultDefaultUndefined, "No %s was given and the workflow type has no default for it", what)
+	return swferr.DefaultUndefinedFault("No %s was given and the workflow type has no default for it", what)
 }
 
 // unknownExecution answers an operation on a workflow with no open run.
 func unknownExecution(domainName, workflowID, runID string) error {
 	if runID == "" {
-		return awsapi.Errorf(faultUnknownResource, "Unknown execution: workflowId %s has no open run in domain %s", workflowID, domainName)
+		return swferr.UnknownResourceFault("Unknown execution: workflowId %s has no open run in domain %s", workflowID, domainName)
 	}
-	return awsapi.Errorf(faultUnknownResource, "Unknown execution: WorkflowExecution=[workflowId=%s, runId=%s] is not open in domain %s", workflowID, runID, domainName)
+	return swferr.UnknownResourceFault("Unknown execution: WorkflowExecution=[workflowId=%s, runId=%s] is not open in domain %s", workflowID, runID, domainName)
 }
 
 // withOpenRun runs fn on the open run of workflowID (runID if given) in a

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/swferr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -36,7 +36,7 @@ type listTagsForResourceOutput struct {
 func checkTagText(field, v string) error {
 	for _, r := range v {
 		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsSpace(r) && !strings.ContainsRune("_.:/=+-@", r) {
-			return awsapi.Errorf("ValidationException", "Invalid %s '%s': tags may only contain unicode letters, digits, whitespace and _ . : / = + - @", field, v)
+			return swferr.ValidationException("Invalid %s '%s': tags may only contain unicode letters, digits, whitespace and _ . : / = + - @", field, v)
 		}
 	}
 	return nil
@@ -62,7 +62,7 @@ func mergeTags(old, add []ResourceTag) ([]ResourceTag, error) {
 		}
 	}
 	if len(tags) > maxDomainTags {
-		return nil, awsapi.Errorf(faultTooManyTags, "Too many tags: a domain can have at most %d tags (this would make %d)", maxDomainTags, len(tags))
+		return nil, swferr.TooManyTagsFault("Too many tags: a domain can have at most %d tags (this would make %d)", maxDomainTags, len(tags))
 	}
 	return tags, nil
 }
@@ -71,7 +71,7 @@ func mergeTags(old, add []ResourceTag) ([]ResourceTag, error) {
 // an ARN that is not the ARN of an existing domain, well-formed or not, is
 // an unknown resource (the model's only error for it).
 func taggedDomain(tx store.Tx, resourceArn string) (*domain, error) {
-	unknown := awsapi.Errorf(faultUnknownResource, "Unknown resource: %s (give a domain ARN, arn:aws:swf:<region>:<account>:/domain/<name>)", resourceArn)
+	unknown := swferr.UnknownResourceFault("Unknown resource: %s (give a domain ARN, arn:aws:swf:<region>:<account>:/domain/<name>)", resourceArn)
 	parts := strings.SplitN(resourceArn, ":", 6)
 	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "swf" {
 		return nil, unknown

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/swferr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -299,7 +300,7 @@ func (s *Service) visibleExecution(tx store.Tx, domainName string, we WorkflowEx
 	if err != nil {
 		return nil, err
 	}
-	notFound := awsapi.Errorf(faultUnknownResource, "Unknown execution: WorkflowExecution=[workflowId=%s, runId=%s] in domain %s", we.WorkflowID, we.RunID, domainName)
+	notFound := swferr.UnknownResourceFault("Unknown execution: WorkflowExecution=[workflowId=%s, runId=%s] in domain %s", we.WorkflowID, we.RunID, domainName)
 	// '|' joins the parts of an id: a part containing it could name a run
 	// of another workflow, so no such run exists.
 	if strings.Contains(we.WorkflowID, "|") || strings.Contains(we.RunID, "|") {
@@ -349,10 +350,10 @@ type executionQuery struct {
 // openQuery checks the filters of an open-executions request.
 func openQuery(f *openFilters) (*executionQuery, error) {
 	if f.StartTimeFilter == nil {
-		return nil, awsapi.Errorf("ValidationException", "startTimeFilter is required: give the oldest (and optionally the latest) start time to list")
+		return nil, swferr.ValidationException("startTimeFilter is required: give the oldest (and optionally the latest) start time to list")
 	}
 	if n := countSet(f.TypeFilter != nil, f.TagFilter != nil, f.ExecutionFilter != nil); n > 1 {
-		return nil, awsapi.Errorf("ValidationException", "executionFilter, typeFilter and tagFilter are mutually exclusive: give at most one of them")
+		return nil, swferr.ValidationException("executionFilter, typeFilter and tagFilter are mutually exclusive: give at most one of them")
 	}
 	q := &executionQuery{domain: f.Domain, status: statusOpen}
 	q.window(f.StartTimeFilter)
@@ -363,10 +364,10 @@ func openQuery(f *openFilters) (*executionQuery, error) {
 // closedQuery checks the filters of a closed-executions request.
 func closedQuery(f *closedFilters) (*executionQuery, error) {
 	if (f.StartTimeFilter == nil) == (f.CloseTimeFilter == nil) {
-		return nil, awsapi.Errorf("ValidationException", "startTimeFilter and closeTimeFilter are mutually exclusive: give exactly one of them")
+		return nil, swferr.ValidationException("startTimeFilter and closeTimeFilter are mutually exclusive: give exactly one of them")
 	}
 	if n := countSet(f.CloseStatusFilter != nil, f.TypeFilter != nil, f.TagFilter != nil, f.ExecutionFilter != nil); n > 1 {
-		return nil, awsapi.Errorf("ValidationException", "closeStatusFilter, executionFilter, typeFilter and tagFilter are mutually exclusive: give at most one of them")
+		return nil, swferr.ValidationException("closeStatusFilter, executionFilter, typeFilter and tagFilter are mutually exclusive: give at most one of them")
 	}
 	q := &executionQuery{domain: f.Domain, status: statusClosed}
 	if f.CloseTimeFilter != nil {
@@ -566,7 +567,7 @@ func parseCursor(key, tok string) (*cursor, error) {
 	if tok == "" {
 		return nil, nil
 	}
-	bad := awsapi.Errorf("ValidationException", "Invalid nextPageToken: it is not a page token of this listing (give the same domain, filters and order as the first page)")
+	bad := swferr.ValidationException("Invalid nextPageToken: it is not a page token of this listing (give the same domain, filters and order as the first page)")
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil {
 		return nil, bad

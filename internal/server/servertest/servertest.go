@@ -37,7 +37,9 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Start starts an in-process server and stops it when the test ends.
+// Start starts an in-process server and stops it when the test ends. The
+// test fails if the server answered an error that the AWS model does not
+// list for the operation (see answers).
 func Start(t testing.TB, opts Options) *server.Server {
 	t.Helper()
 	if opts.DataDir == "" {
@@ -46,12 +48,14 @@ func Start(t testing.TB, opts Options) *server.Server {
 	if opts.MaxPollWait == 0 {
 		opts.MaxPollWait = 2 * time.Second
 	}
+	check := &answers{}
 	srv, err := server.New(server.Config{
 		Listen:        "127.0.0.1:0",
 		DataDir:       opts.DataDir,
 		MaxPollWait:   opts.MaxPollWait,
 		Logger:        opts.Logger,
 		FlushInterval: 100 * time.Millisecond,
+		Observe:       check.observe,
 	})
 	if err != nil {
 		t.Fatalf("new server: %v", err)
@@ -65,6 +69,7 @@ func Start(t testing.TB, opts Options) *server.Server {
 		if err := srv.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
+		check.report(t)
 	})
 	return srv
 }
