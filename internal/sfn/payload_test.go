@@ -17,7 +17,7 @@ import (
 )
 
 // doublingStates returns n Pass states D1…Dn, each doubling its input, the
-// last one ending the execution, with the given name prefix.
+// last one ending the execution.
 func doublingStates(n int) []string {
 	var states []string
 	for i := 1; i <= n; i++ {
@@ -49,11 +49,10 @@ func (b *bundle) startWithin(t *testing.T, d time.Duration, machine, name, input
 
 // serveOthers runs small executions one after another until stop is
 // closed, failing the test if one does not succeed: the node must keep
-// serving while a large execution runs. It returns how many ran.
-func (b *bundle) serveOthers(t *testing.T, stop <-chan struct{}) func() int {
+// serving while a large execution runs. The returned func waits for them.
+func (b *bundle) serveOthers(t *testing.T, stop <-chan struct{}) func() {
 	sm := b.machine(t, `{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"ok":true},"End":true}}}`, "")
 	var wg sync.WaitGroup
-	n := 0
 	wg.Go(func() {
 		for {
 			select {
@@ -75,10 +74,9 @@ func (b *bundle) serveOthers(t *testing.T, stop <-chan struct{}) func() int {
 				t.Errorf("another execution while the large one runs: %v", err)
 				return
 			}
-			n++
 		}
 	})
-	return func() int { wg.Wait(); return n }
+	return wg.Wait
 }
 
 // wantDataLimit checks that an execution failed with States.DataLimitExceeded
