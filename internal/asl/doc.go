@@ -30,10 +30,15 @@
 // Enter and TaskSucceeded return a *RuntimeError when the state's data cannot
 // be processed: a path that matches nothing (States.Runtime), a ResultPath
 // that cannot be applied (States.ResultPathMatchFailure), a value of the wrong
-// type (States.Runtime). The state fails with that error. States.Runtime is
-// never retried or caught, so the execution fails; any other error from a
-// Task state may be passed to TaskFailed so that Retry and Catch apply, as on
-// AWS.
+// type (States.Runtime), data larger than MaxPayload (States.DataLimitExceeded:
+// a state's input, its input after Parameters, a task's result before or
+// after ResultSelector, a state's output). The state fails with that error.
+// States.Runtime is never retried or caught, so the execution fails; any other
+// error from a Task state may be passed to TaskFailed so that Retry and Catch
+// apply, as on AWS (States.ALL and States.TaskFailed do not match
+// States.DataLimitExceeded: a retrier or catcher must name it). Data is
+// measured as it is encoded, and the encoding stops at the limit, so a value
+// that doubles at each state costs at most MaxPayload to refuse.
 //
 // # Data
 //

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -157,23 +158,28 @@ func decodeData(data []byte) (any, error) {
 // encodeJSON returns the compact JSON text of v. Numbers keep their text, keys
 // keep their order, and <, > and & are not escaped.
 func encodeJSON(v any) []byte {
-	return appendJSON(nil, v)
+	b, _ := appendJSON(nil, v, math.MaxInt)
+	return b
 }
 
-// appendJSON appends the JSON text of v to b.
-func appendJSON(b []byte, v any) []byte {
+// appendJSON appends the JSON text of v to b. It stops early, returning
+// false, once b is longer than limit: a value built from references to the
+// same data (Parameters {"a.$":"$","b.$":"$"}) can be far larger as text
+// than in memory, so an oversized one is never written out whole.
+func appendJSON(b []byte, v any, limit int) ([]byte, bool) {
 	switch v := v.(type) {
 	case nil:
-		return append(b, "null"...)
+		b = append(b, "null"...)
 	case bool:
-		return strconv.AppendBool(b, v)
+		b = strconv.AppendBool(b, v)
 	case json.Number:
 		if v == "" {
-			return append(b, '0')
+			b = append(b, '0')
+		} else {
+			b = append(b, v...)
 		}
-		return append(b, v...)
 	case string:
-		return appendString(b, v)
+		b = appendString(b, v)
 	case *object:
 		b = append(b, '{')
 		for i, k := range v.keys {
@@ -182,26 +188,101 @@ func appendJSON(b []byte, v any) []byte {
 			}
 			b = appendString(b, k)
 			b = append(b, ':')
-			b = appendJSON(b, v.vals[k])
+			var ok bool
+			if b, ok = appendJSON(b, v.vals[k], limit); !ok {
+				return b, false
+			}
 		}
-		return append(b, '}')
+		b = append(b, '}')
 	case []any:
 		b = append(b, '[')
 		for i, e := range v {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSON(b, e)
+			var ok bool
+			if b, ok = appendJSON(b, e, limit); !ok {
+				return b, false
+			}
 		}
-		return append(b, ']')
+		b = append(b, ']')
 	default:
 		// Not produced by this package; keep the output valid anyway.
 		text, err := json.Marshal(v)
 		if err != nil {
-			return append(b, "null"...)
+			text = []byte("null")
 		}
-		return append(b, text...)
+		b = append(b, text...)
 	}
+	return b, len(b) <= limit
+}
+
+// jsonSize returns the length of v's JSON text as encodeJSON writes it, or
+// some number above limit once the text is known to be longer than limit.
+// It measures without writing: for data that is checked but not kept.
+func jsonSize(v any, limit int) int {
+	n := 0
+	switch v := v.(type) {
+	case nil:
+		n = len("null")
+	case bool:
+		n = len("false")
+		if v {
+			n = len("true")
+		}
+	case json.Number:
+		n = max(len(v), 1)
+	case string:
+		n = stringSize(v)
+	case *object:
+		n = 2 + max(len(v.keys)-1, 0) // braces and commas
+		for _, k := range v.keys {
+			n += stringSize(k) + 1
+			if n > limit {
+				return n
+			}
+			n += jsonSize(v.vals[k], limit-n)
+		}
+	case []any:
+		n = 2 + max(len(v)-1, 0)
+		for _, e := range v {
+			if n > limit {
+				return n
+			}
+			n += jsonSize(e, limit-n)
+		}
+	default:
+		text, _ := appendJSON(nil, v, limit)
+		n = len(text)
+	}
+	return n
+}
+
+// stringSize returns the length of s as appendString writes it.
+func stringSize(s string) int {
+	n := len(s) + 2
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
+				n++
+			case c < 0x20:
+				n += 5
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			n += len(`\ufffd`) - 1
+		case r == '\u2028' || r == '\u2029':
+			n += len(`\u2028`) - size
+		}
+		i += size
+	}
+	return n
 }
 
 // appendString appends s as a JSON string, escaping as encoding/json does

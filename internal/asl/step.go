@@ -20,6 +20,12 @@ const (
 	ErrorTimeout                = "States.Timeout"
 )
 
+// MaxPayload is the largest state input, effective input (after Parameters),
+// result (after ResultSelector) and output, in bytes of compact UTF-8 JSON:
+// AWS's 256 KiB quota. Data past it fails the state with
+// States.DataLimitExceeded, which only a Retry or Catch naming it matches.
+const MaxPayload = 256 << 10
+
 // timeLayout is how the context object writes times: RFC 3339, UTC, with
 // milliseconds, as AWS does.
 const timeLayout = "2006-01-02T15:04:05.000Z"
@@ -193,6 +199,38 @@ func (e *env) fail(format string, args ...any) *RuntimeError {
 	}
 }
 
+// tooLarge returns the States.DataLimitExceeded error of the state, in AWS's
+// words; what says whether its input or its result was too large.
+func (e *env) tooLarge(what string) *RuntimeError {
+	verb := "returned a result"
+	if what == "input" {
+		verb = "received an input"
+	}
+	return &RuntimeError{
+		ErrorName: ErrorDataLimitExceeded,
+		CauseText: "The state/task '" + e.state + "' " + verb + " with a size exceeding the maximum number of bytes service limit.",
+	}
+}
+
+// encode returns the JSON text of a state's data, or States.DataLimitExceeded
+// once it grows past MaxPayload (the encoding stops there).
+func (e *env) encode(v any) ([]byte, error) {
+	b, ok := appendJSON(nil, v, MaxPayload)
+	if !ok {
+		return nil, e.tooLarge("result")
+	}
+	return b, nil
+}
+
+// checkSize fails with States.DataLimitExceeded if v, which is not encoded
+// itself, is larger than MaxPayload as JSON text.
+func (e *env) checkSize(v any) error {
+	if jsonSize(v, MaxPayload) > MaxPayload {
+		return e.tooLarge("result")
+	}
+	return nil
+}
+
 // lookupState returns the named state or a runtime error.
 func (m *Machine) lookupState(name string) (*state, error) {
 	st, ok := m.states[name]
@@ -202,8 +240,14 @@ func (m *Machine) lookupState(name string) (*state, error) {
 	return st, nil
 }
 
-// decodeInput decodes a state's raw input.
+// decodeInput decodes a state's raw input or a task's result.
 func (e *env) decodeInput(data []byte, what string) (any, error) {
+	if len(data) > MaxPayload {
+		if what == "state input" {
+			return nil, e.tooLarge("input")
+		}
+		return nil, e.tooLarge("result")
+	}
 	v, err := decodeData(data)
 	if err != nil {
 		return nil, e.fail("The %s is not valid JSON: %v", what, err)
@@ -244,6 +288,13 @@ func (m *Machine) Enter(name string, input []byte, ctx *Context) (Step, error) {
 		if err != nil {
 			return Step{}, err
 		}
+		if st.parameters != nil && !st.passesOn(st.hasResult) {
+			// Checked here only when the output is not eff itself, which
+			// finish checks as it encodes it.
+			if err := e.checkSize(eff); err != nil {
+				return Step{}, err
+			}
+		}
 		result := eff
 		if st.hasResult {
 			result = st.result
@@ -256,7 +307,9 @@ func (m *Machine) Enter(name string, input []byte, ctx *Context) (Step, error) {
 		}
 		step.Kind = StepTask
 		step.Resource = st.resource
-		step.TaskInput = encodeJSON(eff)
+		if step.TaskInput, err = e.encode(eff); err != nil {
+			return Step{}, err
+		}
 		if step.TimeoutSeconds, err = st.timeout.resolve(raw, e, "TimeoutSecondsPath"); err != nil {
 			return Step{}, err
 		}
@@ -293,7 +346,10 @@ func (m *Machine) Enter(name string, input []byte, ctx *Context) (Step, error) {
 		if err != nil {
 			return Step{}, err
 		}
-		step.Kind, step.Next, step.Output = StepNext, next, encodeJSON(out)
+		if step.Output, err = e.encode(out); err != nil {
+			return Step{}, err
+		}
+		step.Kind, step.Next = StepNext, next
 		return step, nil
 	case typeWait:
 		eff, err := st.inputPath.apply(raw, e)
@@ -307,7 +363,10 @@ func (m *Machine) Enter(name string, input []byte, ctx *Context) (Step, error) {
 		if err != nil {
 			return Step{}, err
 		}
-		step.Kind, step.Next, step.End, step.Output = StepWait, st.next, st.end, encodeJSON(out)
+		if step.Output, err = e.encode(out); err != nil {
+			return Step{}, err
+		}
+		step.Kind, step.Next, step.End = StepWait, st.next, st.end
 		return step, nil
 	case typeSucceed:
 		eff, err := st.inputPath.apply(raw, e)
@@ -318,7 +377,10 @@ func (m *Machine) Enter(name string, input []byte, ctx *Context) (Step, error) {
 		if err != nil {
 			return Step{}, err
 		}
-		step.Kind, step.Output = StepSucceed, encodeJSON(out)
+		if step.Output, err = e.encode(out); err != nil {
+			return Step{}, err
+		}
+		step.Kind = StepSucceed
 		return step, nil
 	case typeFail:
 		step.Kind = StepFail
@@ -356,6 +418,11 @@ func (m *Machine) TaskSucceeded(name string, input, result []byte, ctx *Context)
 	if st.resultSelector != nil {
 		if res, err = st.resultSelector.eval(res, e); err != nil {
 			return Step{}, err
+		}
+		if !st.passesOn(false) {
+			if err := e.checkSize(res); err != nil {
+				return Step{}, err
+			}
 		}
 	}
 	return st.finish(Step{State: name, Type: st.typ}, raw, res, e)
@@ -413,7 +480,12 @@ func (m *Machine) TaskFailed(name string, input []byte, errName, cause string, r
 		step.Error, step.Cause = re.ErrorName, re.CauseText
 		return step
 	}
-	step.Kind, step.Next, step.Output = StepNext, c.next, encodeJSON(out)
+	if step.Output, err = e.encode(out); err != nil {
+		re := err.(*RuntimeError)
+		step.Error, step.Cause = re.ErrorName, re.CauseText
+		return step
+	}
+	step.Kind, step.Next = StepNext, c.next
 	step.Error, step.Cause = "", ""
 	return step
 }
@@ -430,6 +502,13 @@ func (st *state) effectiveInput(raw any, e *env) (any, error) {
 	return eff, nil
 }
 
+// passesOn reports whether the state's output is its result unchanged
+// (ResultPath and OutputPath "$"), so that encoding the output measures the
+// result. replaced is true when a Pass state's Result stands in for it.
+func (st *state) passesOn(replaced bool) bool {
+	return !replaced && !st.resultPath.null && st.resultPath.path == nil && !st.outputPath.null && st.outputPath.path == nil
+}
+
 // finish applies ResultPath and OutputPath and moves on: StepNext, or
 // StepSucceed for an End state.
 func (st *state) finish(step Step, raw, result any, e *env) (Step, error) {
@@ -440,7 +519,9 @@ func (st *state) finish(step Step, raw, result any, e *env) (Step, error) {
 	if out, err = st.outputPath.apply(out, e); err != nil {
 		return Step{}, err
 	}
-	step.Output = encodeJSON(out)
+	if step.Output, err = e.encode(out); err != nil {
+		return Step{}, err
+	}
 	if st.end {
 		step.Kind = StepSucceed
 	} else {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/asl"
@@ -19,10 +20,16 @@ const (
 	timerContinue = "continue" // resume a long run of states in a new transaction
 )
 
-// maxStepsPerTx bounds how many states one transaction runs through; a
-// definition that loops through Pass and Choice states yields to a timer
-// rather than holding the writer.
-const maxStepsPerTx = 500
+// maxStepsPerTx and maxBytesPerTx bound the work one transaction does for
+// one execution: how many states it runs through, and how many bytes of
+// state input they take in (each up to asl.MaxPayload, each written to the
+// history on entry and exit). A definition that loops through Pass and
+// Choice states, or passes large data along, yields to a timer and goes on
+// in a later write rather than holding the writer.
+const (
+	maxStepsPerTx = 500
+	maxBytesPerTx = 1 << 20
+)
 
 // run moves one execution forward inside one transaction.
 type run struct {
@@ -31,6 +38,10 @@ type run struct {
 	ex  *execution
 	m   *asl.Machine
 	rec *recorder
+
+	// wrote is set once the run writes to tx (tasks, timers, the record):
+	// until then a failed reaction can be replaced by failing the execution.
+	wrote bool
 }
 
 // context returns the $$ context object for the current state.
@@ -58,6 +69,7 @@ func sum(xs []int) int {
 
 // save stores the execution record.
 func (r *run) save(insert bool) error {
+	r.wrote = true
 	if err := r.rec.flush(r.tx); err != nil {
 		return err
 	}
@@ -80,11 +92,13 @@ func exitedType(stateType string) string  { return stateType + "StateExited" }
 // task, a timer) or ends. prev is the id of the event that led here (0 for
 // the first state).
 func (r *run) enter(name string, input []byte, prev int64) error {
+	spent := 0
 	for steps := 0; ; steps++ {
 		if r.ex.LastEventID >= maxHistoryEvents-3 {
 			return r.fail("States.Runtime", fmt.Sprintf("The execution reached the maximum number of history events (%d).", maxHistoryEvents))
 		}
-		if steps == maxStepsPerTx {
+		spent += len(input)
+		if steps == maxStepsPerTx || steps > 0 && spent > maxBytesPerTx {
 			r.ex.State, r.ex.StateInput = name, string(input)
 			return r.setTimer(timerContinue, r.rec.now)
 		}
@@ -136,7 +150,7 @@ func (r *run) apply(step asl.Step) (next string, input []byte, done bool, err er
 		}
 		return "", nil, true, r.setTimer(timerWait, until)
 	}
-	return "", nil, true, fmt.Errorf("sfn: unexpected step kind %d from state %q", step.Kind, step.State)
+	return "", nil, true, broken("unexpected step kind %d from state '%s'", step.Kind, step.State)
 }
 
 // runtimeFail fails the execution for an error raised while processing a
@@ -146,7 +160,7 @@ func (r *run) runtimeFail(err error) error {
 	if errors.As(err, &re) {
 		return r.fail(re.Name(), re.Cause())
 	}
-	return err
+	return broken("state '%s': %v", r.ex.State, err)
 }
 
 // schedule schedules the current Task state's activity.
@@ -179,6 +193,7 @@ func (r *run) schedule() error {
 	ex.StartedEventID = 0
 	t.OwnerRef = fmt.Sprint(ex.ScheduledEventID)
 	t.ScheduledAt = r.rec.now
+	r.wrote = true
 	sch, err := r.s.eng.Schedule(r.tx, t)
 	if err != nil {
 		return err
@@ -195,6 +210,7 @@ func (r *run) schedule() error {
 // setTimer sets the execution's one pending timer.
 func (r *run) setTimer(kind string, at time.Time) error {
 	tm := &store.Timer{OwnerKind: ownerKind, OwnerID: r.ex.ARN, Kind: kind, FireAt: at}
+	r.wrote = true
 	if err := r.s.eng.SetTimer(r.tx, tm); err != nil {
 		return err
 	}
@@ -220,6 +236,7 @@ func (r *run) close(status string, output *string, errName, cause string) error 
 	ex := r.ex
 	ex.Status, ex.Output, ex.Error, ex.Cause = status, output, errName, cause
 	ex.StopDate = r.rec.now
+	r.wrote = true
 	if ex.TaskID != 0 {
 		t, err := r.tx.GetTask(ex.TaskID)
 		if err == nil {
@@ -261,7 +278,7 @@ func (r *run) taskFailed(errName, cause string) error {
 	case asl.StepFail:
 		return r.fail(step.Error, step.Cause)
 	}
-	return fmt.Errorf("sfn: unexpected step kind %d after task failure in %q", step.Kind, ex.State)
+	return broken("unexpected step kind %d after a task failure in state '%s'", step.Kind, ex.State)
 }
 
 // owner is the Service seen as the engine's Owner of "sfn" tasks and timers.
@@ -283,10 +300,87 @@ func (o *owner) load(tx store.Tx, arn string) (*run, bool, error) {
 		return nil, false, nil
 	}
 	m, err := s.machineByHash(tx, ex.DefHash)
+	var de *asl.DefinitionError
+	if errors.As(err, &de) || errors.Is(err, store.ErrNotFound) {
+		return nil, false, broken("its definition cannot be loaded: %v", err)
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("execution %s: stored definition: %w", arn, err)
 	}
 	return &run{s: s, tx: tx, ex: &ex, m: m, rec: &recorder{ex: &ex, now: s.eng.Now().UTC()}}, true, nil
+}
+
+// brokenError is a reaction failing for a reason of the execution's own —
+// a stored definition that no longer loads, a step the dialect cannot carry
+// out — rather than of the store: react fails the execution instead.
+type brokenError struct{ cause string }
+
+func (e *brokenError) Error() string { return "sfn: " + e.cause }
+
+func broken(format string, args ...any) error {
+	return &brokenError{cause: fmt.Sprintf(format, args...)}
+}
+
+// testHookReaction, when set (by tests only), runs at the start of every
+// reaction to an engine callback.
+var testHookReaction func(ex *execution)
+
+// react runs fn, the reaction to an engine callback, on the running
+// execution arn; a stale callback (the execution is gone or over) does
+// nothing. If the reaction fails for the execution's own reason (a
+// brokenError, a panic) before it wrote anything, the execution fails with
+// States.Runtime instead, in the same transaction: no stored execution can
+// make its writes fail again and again, nor take the writer down. Errors of
+// the store are returned as they are, and undo the transaction's work.
+func (o *owner) react(tx store.Tx, arn string, fn func(r *run) error) (err error) {
+	s := (*Service)(o)
+	var r *run
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if r != nil && r.wrote {
+			panic(p) // half written: the store undoes the savepoint
+		}
+		s.log.Error("execution reaction panicked; failing the execution", "execution", arn, "panic", p, "stack", string(debug.Stack()))
+		err = o.failBroken(tx, arn, fmt.Sprintf("gaffer could not run the execution on: %v", p))
+	}()
+	var ok bool
+	r, ok, err = o.load(tx, arn)
+	if err == nil && ok {
+		if testHookReaction != nil {
+			testHookReaction(r.ex)
+		}
+		err = fn(r)
+	}
+	var be *brokenError
+	if errors.As(err, &be) && (r == nil || !r.wrote) {
+		s.log.Error("execution cannot run on; failing it", "execution", arn, "err", err)
+		return o.failBroken(tx, arn, "gaffer could not run the execution on: "+be.cause)
+	}
+	return err
+}
+
+// failBroken fails the running execution arn with States.Runtime, from its
+// stored record (whatever the failed reaction did in memory is dropped).
+func (o *owner) failBroken(tx store.Tx, arn, cause string) error {
+	s := (*Service)(o)
+	var ex execution
+	if _, err := getObject(tx, kindExecution, arn, &ex, store.ErrNotFound); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	if ex.Status != statusRunning {
+		return nil
+	}
+	r := &run{s: s, tx: tx, ex: &ex, rec: &recorder{ex: &ex, now: s.eng.Now().UTC()}}
+	if err := r.fail(asl.ErrorRuntime, cause); err != nil {
+		return err
+	}
+	return r.save(false)
 }
 
 // TaskStarted records ActivityStarted of a task a poll started; schedule
@@ -295,19 +389,23 @@ func (o *owner) TaskStarted(tx store.Tx, t *store.Task, by engine.StartKind) err
 	if by == engine.StartedBySchedule {
 		return nil
 	}
-	r, ok, err := o.load(tx, t.OwnerID)
-	if err != nil || !ok || r.ex.TaskID != t.ID {
-		return err // not this execution's task
-	}
-	r.ex.StartedEventID = r.rec.add(historyEvent{Type: "ActivityStarted", ActivityStarted: &activityStartedDetails{WorkerName: t.Worker}}, r.ex.ScheduledEventID)
-	return r.save(false)
+	return o.react(tx, t.OwnerID, func(r *run) error {
+		if r.ex.TaskID != t.ID {
+			return nil // not this execution's task
+		}
+		r.ex.StartedEventID = r.rec.add(historyEvent{Type: "ActivityStarted", ActivityStarted: &activityStartedDetails{WorkerName: t.Worker}}, r.ex.ScheduledEventID)
+		return r.save(false)
+	})
 }
 
 // TaskClosed records how the activity ended and moves the execution on.
 func (o *owner) TaskClosed(tx store.Tx, t *store.Task, out engine.Outcome) error {
-	r, ok, err := o.load(tx, t.OwnerID)
-	if err != nil || !ok || r.ex.TaskID != t.ID {
-		return err
+	return o.react(tx, t.OwnerID, func(r *run) error { return r.taskClosed(t, out) })
+}
+
+func (r *run) taskClosed(t *store.Task, out engine.Outcome) error {
+	if r.ex.TaskID != t.ID {
+		return nil
 	}
 	ex := r.ex
 	ex.TaskID = 0
@@ -324,7 +422,7 @@ func (o *owner) TaskClosed(tx store.Tx, t *store.Task, out engine.Outcome) error
 		if err != nil {
 			var re *asl.RuntimeError
 			if !errors.As(err, &re) {
-				return err
+				return broken("state '%s': %v", ex.State, err)
 			}
 			err = r.taskFailed(re.Name(), re.Cause())
 		} else {
@@ -354,7 +452,7 @@ func (o *owner) TaskClosed(tx store.Tx, t *store.Task, out engine.Outcome) error
 			return err
 		}
 	default:
-		return fmt.Errorf("sfn: unexpected task outcome %d", out.Kind)
+		return broken("unexpected task outcome %d", out.Kind)
 	}
 	return r.save(false)
 }
@@ -362,10 +460,10 @@ func (o *owner) TaskClosed(tx store.Tx, t *store.Task, out engine.Outcome) error
 // TimerFired resumes an execution after a Wait state, a retry back-off, a
 // yield, or ends it at its timeout.
 func (o *owner) TimerFired(tx store.Tx, tm *store.Timer) error {
-	r, ok, err := o.load(tx, tm.OwnerID)
-	if err != nil || !ok {
-		return err
-	}
+	return o.react(tx, tm.OwnerID, func(r *run) error { return r.timerFired(tm) })
+}
+
+func (r *run) timerFired(tm *store.Timer) (err error) {
 	ex := r.ex
 	switch {
 	case tm.Kind == timerTimeout && tm.ID == ex.TimeoutTimerID:
@@ -393,7 +491,7 @@ func (o *owner) TimerFired(tx store.Tx, tm *store.Timer) error {
 		ex.TimerID = 0
 		err = r.enter(ex.State, []byte(ex.StateInput), ex.LastEventID)
 	default:
-		return fmt.Errorf("sfn: unknown timer kind %q", tm.Kind)
+		return broken("unknown timer kind %q", tm.Kind)
 	}
 	if err != nil {
 		return err
