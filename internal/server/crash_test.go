@@ -32,11 +32,13 @@ const testRole = "arn:aws:iam::000000000000:role/test"
 // gets a new one.
 type client struct {
 	*sfn.Client
-	ctx context.Context
+	ctx  context.Context
+	wait servertest.Waiter
 }
 
-func newClient(url string) *client {
-	return &client{Client: servertest.SFN(url), ctx: context.Background()}
+// newClient returns a client for the server at url, which w waits on.
+func newClient(url string, w servertest.Waiter) *client {
+	return &client{Client: servertest.SFN(url), ctx: context.Background(), wait: w}
 }
 
 func (c *client) activity(t *testing.T, name string) string {
@@ -129,17 +131,15 @@ func (c *client) describe(t *testing.T, exec string) *sfn.DescribeExecutionOutpu
 // within) and returns its description.
 func (c *client) waitStatus(t *testing.T, exec string, want types.ExecutionStatus, within time.Duration) *sfn.DescribeExecutionOutput {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		out := c.describe(t, exec)
-		if out.Status == want {
-			return out
-		}
-		if out.Status != types.ExecutionStatusRunning || time.Now().After(deadline) {
-			t.Fatalf("execution %s: status %s, want %s; history %v", exec, out.Status, want, eventTypes(c.history(t, exec)))
-		}
-		time.Sleep(20 * time.Millisecond) // the server's timers run on their own; this only re-reads
+	var out *sfn.DescribeExecutionOutput
+	c.wait.Await(within, func() bool {
+		out = c.describe(t, exec)
+		return out.Status == want || out.Status != types.ExecutionStatusRunning
+	})
+	if out.Status != want {
+		t.Fatalf("execution %s: status %s, want %s; history %v", exec, out.Status, want, eventTypes(c.history(t, exec)))
 	}
+	return out
 }
 
 func (c *client) history(t *testing.T, exec string) []types.HistoryEvent {
@@ -311,7 +311,7 @@ const (
 func TestCrashEveryPhase(t *testing.T) {
 	t.Parallel()
 	p := servertest.StartProcess(t, "")
-	c := newClient(p.URL)
+	c := newClient(p.URL, p)
 
 	actA, actB, actC, actD, actE := c.activity(t, "waiting"), c.activity(t, "started"), c.activity(t, "after-wait"), c.activity(t, "done"), c.activity(t, "retried")
 	smA := c.machine(t, "waiting", taskDef, actA)
@@ -388,9 +388,8 @@ func TestCrashEveryPhase(t *testing.T) {
 		c.heartbeat(t, tokensB[id])
 	}
 
-	p.Kill(t)
-	p = servertest.StartProcess(t, p.DataDir)
-	c = newClient(p.URL)
+	p = p.Crash(t, 0)
+	c = newClient(p.URL, p)
 
 	// (b) first: the heartbeat window runs from the last persisted beat.
 	// The attempts kept their tokens.
@@ -514,7 +513,7 @@ func TestCrashEveryPhase(t *testing.T) {
 func TestCrashDuringBurst(t *testing.T) {
 	t.Parallel()
 	p := servertest.StartProcess(t, "")
-	c := newClient(p.URL)
+	c := newClient(p.URL, p)
 	act := c.activity(t, "burst")
 	// A worker whose GetActivityTask answer was lost in the crash holds no
 	// token: its attempt times out after 3 s without heartbeats and is
@@ -585,8 +584,8 @@ func TestCrashDuringBurst(t *testing.T) {
 	wg.Wait()
 	t.Logf("acknowledged before the kill: %d starts, %d completions", len(started), len(succeeded))
 
-	p = servertest.StartProcess(t, p.DataDir)
-	c = newClient(p.URL)
+	p = p.Restart(t)
+	c = newClient(p.URL, p)
 
 	for name, arn := range started {
 		out, err := c.DescribeExecution(c.ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
@@ -673,24 +672,21 @@ func TestCrashDuringBurst(t *testing.T) {
 			}
 		})
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		var running []string
+	// The drain workers and timers do the work; this re-reads.
+	var unfinished []string
+	if !p.Await(60*time.Second, func() bool {
+		unfinished = nil
 		for _, e := range c.executions(t, sm) {
 			if e.Status != types.ExecutionStatusSucceeded {
-				running = append(running, aws.ToString(e.Name)+":"+string(e.Status))
+				unfinished = append(unfinished, aws.ToString(e.Name)+":"+string(e.Status))
 			}
 		}
-		if len(running) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			dcancel()
-			wg.Wait()
-			sort.Strings(running)
-			t.Fatalf("executions not finished 60s after the restart: %v\nserver log:\n%s", running, p.Log())
-		}
-		time.Sleep(100 * time.Millisecond) // re-reads; the drain workers and timers do the work
+		return len(unfinished) == 0
+	}) {
+		dcancel()
+		wg.Wait()
+		sort.Strings(unfinished)
+		t.Fatalf("executions not finished 60s after the restart: %v\nserver log:\n%s", unfinished, p.Log())
 	}
 	dcancel()
 	wg.Wait()
@@ -719,17 +715,15 @@ func TestCrashHeartbeatDeadline(t *testing.T) {
 		t.Run(fmt.Sprintf("down %v", downtime), func(t *testing.T) {
 			t.Parallel()
 			p := servertest.StartProcess(t, "")
-			c := newClient(p.URL)
+			c := newClient(p.URL, p)
 			act := c.activity(t, "beats")
 			sm := c.machine(t, "beats", `{"StartAt":"Work","States":{"Work":{"Type":"Task","Resource":"$ACT","HeartbeatSeconds":2,"End":true}}}`, act)
 			exec := c.start(t, sm, "x")
 			before := time.Now()
 			tok, _ := c.mustPoll(t, act)
-			p.Kill(t)
 			// Simulated downtime: the worker and the server are both gone.
-			time.Sleep(downtime)
-			p = servertest.StartProcess(t, p.DataDir)
-			c = newClient(p.URL)
+			p = p.Crash(t, downtime)
+			c = newClient(p.URL, p)
 			restarted := time.Now()
 
 			out := c.waitStatus(t, exec, types.ExecutionStatusFailed, 15*time.Second)
