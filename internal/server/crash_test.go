@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -16,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
@@ -137,7 +135,7 @@ func (c *client) waitStatus(t *testing.T, exec string, want types.ExecutionStatu
 		return out.Status == want || out.Status != types.ExecutionStatusRunning
 	})
 	if out.Status != want {
-		t.Fatalf("execution %s: status %s, want %s; history %v", exec, out.Status, want, eventTypes(c.history(t, exec)))
+		t.Fatalf("execution %s: status %s, want %s; history %v", exec, out.Status, want, servertest.SFNEventTypes(c.history(t, exec)))
 	}
 	return out
 }
@@ -201,22 +199,6 @@ func sameJSON(a, b string) bool {
 	return reflect.DeepEqual(x, y)
 }
 
-func errorCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
-func eventTypes(events []types.HistoryEvent) []string {
-	out := make([]string, len(events))
-	for i, e := range events {
-		out[i] = string(e.Type)
-	}
-	return out
-}
-
 // checkHistory checks that a finished history has no lost or duplicated
 // events: ids 1..n dense, one ExecutionStarted first, one closing event
 // last, and each ActivityScheduled followed by exactly one ActivityStarted
@@ -229,7 +211,7 @@ func checkHistory(t *testing.T, name string, events []types.HistoryEvent) {
 	}
 	for i, e := range events {
 		if e.Id != int64(i+1) {
-			t.Errorf("%s: event %d has id %d; history %v", name, i+1, e.Id, eventTypes(events))
+			t.Errorf("%s: event %d has id %d; history %v", name, i+1, e.Id, servertest.SFNEventTypes(events))
 			return
 		}
 	}
@@ -250,7 +232,7 @@ func checkHistory(t *testing.T, name string, events []types.HistoryEvent) {
 		closing += count(typ, -1)
 	}
 	if last := events[len(events)-1].Type; closing != 1 || !strings.HasPrefix(string(last), "Execution") {
-		t.Errorf("%s: %d closing events, last event %s; history %v", name, closing, last, eventTypes(events))
+		t.Errorf("%s: %d closing events, last event %s; history %v", name, closing, last, servertest.SFNEventTypes(events))
 	}
 	outcomes := []types.HistoryEventType{types.HistoryEventTypeActivitySucceeded, types.HistoryEventTypeActivityFailed, types.HistoryEventTypeActivityTimedOut}
 	scheduled, started, ended := 0, 0, 0
@@ -268,7 +250,7 @@ func checkHistory(t *testing.T, name string, events []types.HistoryEvent) {
 		}
 		var startedID int64 = -1
 		if n := count(types.HistoryEventTypeActivityStarted, e.Id); n != 1 {
-			t.Errorf("%s: ActivityScheduled %d has %d ActivityStarted; history %v", name, e.Id, n, eventTypes(events))
+			t.Errorf("%s: ActivityScheduled %d has %d ActivityStarted; history %v", name, e.Id, n, servertest.SFNEventTypes(events))
 		}
 		for _, s := range events {
 			if s.Type == types.HistoryEventTypeActivityStarted && s.PreviousEventId == e.Id {
@@ -280,11 +262,11 @@ func checkHistory(t *testing.T, name string, events []types.HistoryEvent) {
 			n += count(typ, startedID)
 		}
 		if n != 1 {
-			t.Errorf("%s: ActivityScheduled %d (started %d) has %d outcomes; history %v", name, e.Id, startedID, n, eventTypes(events))
+			t.Errorf("%s: ActivityScheduled %d (started %d) has %d outcomes; history %v", name, e.Id, startedID, n, servertest.SFNEventTypes(events))
 		}
 	}
 	if started != scheduled || ended != scheduled {
-		t.Errorf("%s: %d ActivityScheduled, %d ActivityStarted, %d outcomes; history %v", name, scheduled, started, ended, eventTypes(events))
+		t.Errorf("%s: %d ActivityScheduled, %d ActivityStarted, %d outcomes; history %v", name, scheduled, started, ended, servertest.SFNEventTypes(events))
 	}
 }
 
@@ -471,7 +453,7 @@ func TestCrashEveryPhase(t *testing.T) {
 		if !slices.Contains(idsC, id) {
 			t.Fatalf("unexpected task %s on the wait machine's activity", id)
 		}
-		if !slices.Contains(eventTypes(c.history(t, execs[id])), string(types.HistoryEventTypeWaitStateExited)) {
+		if !slices.Contains(servertest.SFNEventTypes(c.history(t, execs[id])), string(types.HistoryEventTypeWaitStateExited)) {
 			t.Errorf("%s: task scheduled without WaitStateExited", id)
 		}
 		c.succeed(t, tok, id)
@@ -496,7 +478,7 @@ func TestCrashEveryPhase(t *testing.T) {
 		events := c.history(t, arn)
 		checkHistory(t, id, events)
 		if id[0] == 'e' {
-			if got := eventTypes(events); !slices.Contains(got, string(types.HistoryEventTypeActivityFailed)) {
+			if got := servertest.SFNEventTypes(events); !slices.Contains(got, string(types.HistoryEventTypeActivityFailed)) {
 				t.Errorf("%s: no ActivityFailed in %v", id, got)
 			}
 		}
@@ -647,7 +629,7 @@ func TestCrashDuringBurst(t *testing.T) {
 		switch {
 		case done && err == nil:
 			t.Errorf("%s: SUCCEEDED, yet its token completed the task again", name)
-		case err != nil && errorCode(err) != "TaskTimedOut":
+		case err != nil && servertest.ErrorCode(err) != "TaskTimedOut":
 			t.Errorf("%s: SendTaskSuccess with the pre-crash token: %v", name, err)
 		}
 	}
@@ -699,8 +681,8 @@ func TestCrashDuringBurst(t *testing.T) {
 		}
 		events := c.history(t, aws.ToString(e.ExecutionArn))
 		checkHistory(t, name, events)
-		if n := strings.Count(strings.Join(eventTypes(events), " "), string(types.HistoryEventTypeActivitySucceeded)); n != 1 {
-			t.Errorf("%s: %d ActivitySucceeded events, want 1: %v", name, n, eventTypes(events))
+		if n := strings.Count(strings.Join(servertest.SFNEventTypes(events), " "), string(types.HistoryEventTypeActivitySucceeded)); n != 1 {
+			t.Errorf("%s: %d ActivitySucceeded events, want 1: %v", name, n, servertest.SFNEventTypes(events))
 		}
 	}
 }
@@ -746,10 +728,10 @@ func TestCrashHeartbeatDeadline(t *testing.T) {
 				}
 			}
 			if timedOut == nil || timedOut.ActivityTimedOutEventDetails == nil || aws.ToString(timedOut.ActivityTimedOutEventDetails.Error) != "States.HeartbeatTimeout" {
-				t.Errorf("no ActivityTimedOut with States.HeartbeatTimeout in %v", eventTypes(events))
+				t.Errorf("no ActivityTimedOut with States.HeartbeatTimeout in %v", servertest.SFNEventTypes(events))
 			}
 			_, err := c.SendTaskHeartbeat(c.ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(tok)})
-			if got := errorCode(err); got != "TaskTimedOut" {
+			if got := servertest.ErrorCode(err); got != "TaskTimedOut" {
 				t.Errorf("heartbeat with the timed-out token: %v, want TaskTimedOut", err)
 			}
 		})

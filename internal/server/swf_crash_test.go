@@ -660,7 +660,7 @@ func TestSWFCrashEveryPhase(t *testing.T) {
 		return a.StartedEventId == taskBExpired.StartedEventId && a.TimeoutType == types.DecisionTaskTimeoutTypeStartToClose
 	}, 30*time.Second)
 	_, err = e.RespondDecisionTaskCompleted(e.ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: taskBExpired.TaskToken, Decisions: e.decide("b-expired", taskBExpired.Events)})
-	if got := errorCode(err); got != "UnknownResourceFault" {
+	if got := servertest.ErrorCode(err); got != "UnknownResourceFault" {
 		t.Errorf("b-expired: RespondDecisionTaskCompleted with the timed-out token: %v, want UnknownResourceFault", err)
 	}
 	if t.Failed() {
@@ -807,7 +807,7 @@ func TestSWFCrashHeartbeatTimeout(t *testing.T) {
 				t.Errorf("no decision task scheduled after the timeout: %v", swfcTypes(events))
 			}
 			_, err := e.RecordActivityTaskHeartbeat(e.ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: task.TaskToken})
-			if got := errorCode(err); got != "UnknownResourceFault" {
+			if got := servertest.ErrorCode(err); got != "UnknownResourceFault" {
 				t.Errorf("heartbeat with the timed-out token: %v, want UnknownResourceFault", err)
 			}
 
