@@ -176,7 +176,8 @@ func StartProcess(t testing.TB, dataDir string, args ...string) *Process {
 		serving := false
 		for sc.Scan() {
 			line := sc.Bytes()
-			_, _ = logf.Write(append(line, '\n'))
+			_, _ = logf.Write(line)
+			_, _ = logf.WriteString("\n")
 			if !serving && bytes.Contains(line, []byte(servingMsg)) {
 				serving = true
 				close(ready)
