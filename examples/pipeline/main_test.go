@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline/types"
 
+	"github.com/gaffer-dev/gaffer/internal/server"
 	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
@@ -57,9 +58,9 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	demoID := waitPipelineNamed(t, ctx, client, "demo-"+wg, &out)
+	demoID := waitPipelineNamed(t, ctx, srv, client, "demo-"+wg, &out)
 
-	demo := waitObjects(t, ctx, client, demoID, "INSTANCE", &out, func(m map[string]map[string]string) bool {
+	demo := waitObjects(t, ctx, srv, client, demoID, "INSTANCE", &out, func(m map[string]map[string]string) bool {
 		return len(m) == 2 && allStatus(m, "FINISHED")
 	})
 	for iid, f := range demo {
@@ -67,7 +68,7 @@ func TestRun(t *testing.T) {
 			t.Errorf("demo instance %s = %v", iid, f)
 		}
 	}
-	fail := waitObjects(t, ctx, client, failID, "INSTANCE", &out, func(m map[string]map[string]string) bool {
+	fail := waitObjects(t, ctx, srv, client, failID, "INSTANCE", &out, func(m map[string]map[string]string) bool {
 		return len(m) == 1 && allStatus(m, "FAILED")
 	})
 	for iid, f := range fail {
@@ -76,7 +77,7 @@ func TestRun(t *testing.T) {
 		}
 	}
 	want := map[string]string{"ref:Holds": "FINISHED", "ref:Gated": "FINISHED", "ref:Never": "FAILED", "ref:Blocked": "CASCADE_FAILED"}
-	waitObjects(t, ctx, client, preID, "INSTANCE", &out, func(m map[string]map[string]string) bool {
+	waitObjects(t, ctx, srv, client, preID, "INSTANCE", &out, func(m map[string]map[string]string) bool {
 		for _, f := range m {
 			if want[f["@componentParent"]] != f["@status"] {
 				return false
@@ -84,7 +85,7 @@ func TestRun(t *testing.T) {
 		}
 		return len(m) == 4
 	})
-	atts := waitObjects(t, ctx, client, failID, "ATTEMPT", &out, func(m map[string]map[string]string) bool {
+	atts := waitObjects(t, ctx, srv, client, failID, "ATTEMPT", &out, func(m map[string]map[string]string) bool {
 		return len(m) == 1 && allStatus(m, "FAILED")
 	})
 	for aid, f := range atts {
@@ -127,28 +128,32 @@ func allStatus(m map[string]map[string]string, want string) bool {
 
 // waitPipelineNamed returns the id of the pipeline called name once it
 // exists.
-func waitPipelineNamed(t *testing.T, ctx context.Context, client *datapipeline.Client, name string, out *servertest.Buffer) string {
+func waitPipelineNamed(t *testing.T, ctx context.Context, srv *server.Server, client *datapipeline.Client, name string, out *servertest.Buffer) string {
 	t.Helper()
-	for {
+	var id string
+	await(t, ctx, srv, func() string { return "pipeline " + name }, out, func() bool {
 		list, err := client.ListPipelines(ctx, &datapipeline.ListPipelinesInput{})
 		if err != nil {
 			t.Fatalf("ListPipelines: %v\noutput:\n%s", err, out.String())
 		}
 		for _, p := range list.PipelineIdList {
 			if aws.ToString(p.Name) == name {
-				return aws.ToString(p.Id)
+				id = aws.ToString(p.Id)
+				return true
 			}
 		}
-		wait(t, ctx, "pipeline "+name, out)
-	}
+		return false
+	})
+	return id
 }
 
-// waitObjects polls the objects of a sphere (id → fields, refs as
+// waitObjects reads the objects of a sphere (id → fields, refs as
 // "ref:<id>") until done accepts them.
-func waitObjects(t *testing.T, ctx context.Context, client *datapipeline.Client, id, sphere string, out *servertest.Buffer, done func(map[string]map[string]string) bool) map[string]map[string]string {
+func waitObjects(t *testing.T, ctx context.Context, srv *server.Server, client *datapipeline.Client, id, sphere string, out *servertest.Buffer, done func(map[string]map[string]string) bool) map[string]map[string]string {
 	t.Helper()
-	for {
-		m := map[string]map[string]string{}
+	var m map[string]map[string]string
+	await(t, ctx, srv, func() string { return sphere + " objects of " + id + " (last: " + describe(m) + ")" }, out, func() bool {
+		m = map[string]map[string]string{}
 		q, err := client.QueryObjects(ctx, &datapipeline.QueryObjectsInput{PipelineId: aws.String(id), Sphere: aws.String(sphere)})
 		if err != nil {
 			t.Fatalf("QueryObjects: %v", err)
@@ -170,11 +175,9 @@ func waitObjects(t *testing.T, ctx context.Context, client *datapipeline.Client,
 				m[aws.ToString(o.Id)] = f
 			}
 		}
-		if done(m) {
-			return m
-		}
-		wait(t, ctx, sphere+" objects of "+id+" (last: "+describe(m)+")", out)
-	}
+		return done(m)
+	})
+	return m
 }
 
 func describe(m map[string]map[string]string) string {
@@ -185,13 +188,13 @@ func describe(m map[string]map[string]string) string {
 	return b.String()
 }
 
-// wait pauses between two looks at the server's state; it fails the test
-// when ctx's deadline has passed.
-func wait(t *testing.T, ctx context.Context, what string, out *servertest.Buffer) {
+// await re-checks cond after every commit of srv (the runner and the
+// server's timers do the work) until it holds; it fails the test when
+// ctx's deadline passes first.
+func await(t *testing.T, ctx context.Context, srv *server.Server, what func() string, out *servertest.Buffer, cond func() bool) {
 	t.Helper()
-	select {
-	case <-ctx.Done():
-		t.Fatalf("gave up waiting for %s\noutput:\n%s", what, out.String())
-	case <-time.After(50 * time.Millisecond):
+	deadline, _ := ctx.Deadline()
+	if !servertest.Await(srv, time.Until(deadline), cond) {
+		t.Fatalf("gave up waiting for %s\noutput:\n%s", what(), out.String())
 	}
 }

@@ -22,10 +22,17 @@ func (b *bundle) parkPoller(t *testing.T, ctx context.Context, queue, worker str
 		}
 		got <- task
 	}()
-	for b.eng.matcher.waiting(queue) == before {
-		time.Sleep(time.Millisecond) // wait for the poller to park
-	}
+	b.waitWaiting(t, queue, before+1)
 	return got
+}
+
+// waitWaiting waits (at most 10 s) until at least n polls wait on queue,
+// woken each time a poll starts waiting.
+func (b *bundle) waitWaiting(t *testing.T, queue string, n int) {
+	t.Helper()
+	if !b.eng.PollWaits().Until(10*time.Second, func() bool { return b.eng.matcher.waiting(queue) >= n }) {
+		t.Fatalf("%d polls wait on %s after 10s, want %d", b.eng.matcher.waiting(queue), queue, n)
+	}
 }
 
 // A task scheduled while a poller waits is started in the scheduling
@@ -136,9 +143,7 @@ func TestEagerReservationReleased(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for b.eng.matcher.waiting("q") == 0 {
-		time.Sleep(time.Millisecond) // the poller waits again
-	}
+	b.waitWaiting(t, "q", 1) // the poller waits again
 	select {
 	case task := <-got:
 		t.Fatalf("the poller was answered with %+v", task)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/store"
+	"github.com/gaffer-dev/gaffer/internal/testsignal"
 )
 
 // Errors the engine's verbs return; dialects map them to their service's
@@ -294,6 +295,10 @@ func (e *Engine) Stop() {
 // Waiting reports how many polls wait on queue now (for tests and
 // metrics).
 func (e *Engine) Waiting(queue string) int { return e.matcher.waiting(queue) }
+
+// PollWaits is signalled each time a poll starts waiting on a queue; tests
+// wait on it (with Waiting as the condition) instead of sleeping.
+func (e *Engine) PollWaits() *testsignal.Signal[struct{}] { return &e.matcher.waits }
 
 // Drain releases every waiting poller with an empty answer and makes later
 // polls return at once; the rest of the engine keeps working. Servers call

@@ -229,9 +229,7 @@ func TestWaitingPollerWokenBySchedule(t *testing.T) {
 		task, _, _ := b.eng.Poll(context.Background(), "q", "w", 10*time.Second)
 		got <- task
 	}()
-	for b.eng.matcher.waiting("q") == 0 {
-		time.Sleep(time.Millisecond) // wait for the poller to park
-	}
+	b.waitWaiting(t, "q", 1)
 	sched := b.schedule(t, "q", nil)
 	if task := recv(t, got, "poll answer"); task == nil || task.ID != sched.ID {
 		t.Fatalf("poll = %+v, want task %d", task, sched.ID)
@@ -248,9 +246,7 @@ func TestDrainReleasesPollers(t *testing.T) {
 			got <- task
 		}()
 	}
-	for b.eng.matcher.waiting("q") < 3 {
-		time.Sleep(time.Millisecond)
-	}
+	b.waitWaiting(t, "q", 3)
 	b.eng.Drain()
 	for range 3 {
 		if task := recv(t, got, "released poll"); task != nil {
@@ -271,9 +267,7 @@ func TestCanceledPollerNeverGetsTask(t *testing.T) {
 			t.Errorf("canceled poll got task %d", task.ID)
 		}
 	}()
-	for b.eng.matcher.waiting("q") == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	b.waitWaiting(t, "q", 1)
 	cancel()
 	<-done
 	sched := b.schedule(t, "q", nil)

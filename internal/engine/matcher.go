@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/store"
+	"github.com/gaffer-dev/gaffer/internal/testsignal"
 )
 
 // matcher is the long-poll rendezvous. Each queue holds the ids of its
@@ -26,6 +27,9 @@ type matcher struct {
 	queues map[string]*pollQueue
 	closed chan struct{} // closed at shutdown: every waiting poll returns empty
 	once   sync.Once
+
+	// waits is signalled each time a poll starts waiting (for tests).
+	waits testsignal.Signal[struct{}]
 }
 
 type pollQueue struct {
@@ -166,6 +170,7 @@ func (m *matcher) take(ctx context.Context, queue, worker string, deadline time.
 		w := &waiter{ctx: ctx, worker: worker, ch: make(chan handoff, 1)}
 		e := q.waiters.PushBack(w)
 		m.mu.Unlock()
+		m.waits.Signal(struct{}{})
 
 		select {
 		case h = <-w.ch:

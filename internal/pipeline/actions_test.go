@@ -1,7 +1,6 @@
 package pipeline_test
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
@@ -41,20 +40,20 @@ func setupLogged(t *testing.T) (*bundle, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
 	srv := servertest.Start(t, servertest.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
-	return &bundle{srv: srv, client: servertest.DataPipeline(srv.URL()), ctx: context.Background()}, logs
+	return &bundle{servertest.InProcess(srv).DataPipeline()}, logs
 }
 
 func (b *bundle) health(t *testing.T, id string) map[string]string {
 	t.Helper()
-	out, err := b.client.DescribePipelines(b.ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{id}})
-	ok(t, "DescribePipelines", err)
-	return fieldMap(out.PipelineDescriptionList[0].Fields)
+	out, err := b.Client.DescribePipelines(b.Ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{id}})
+	servertest.OK(t, "DescribePipelines", err)
+	return servertest.PipelineFields(out.PipelineDescriptionList[0].Fields)
 }
 
 func TestActionsOnSuccessOnFailAndHealth(t *testing.T) {
 	t.Parallel()
 	b, logs := setupLogged(t)
-	wg := uniq("wg")
+	wg := servertest.Uniq("wg")
 	id := b.activated(t, onDemand(wg),
 		obj("Ok", str("type", "SnsAlarm"), str("topicArn", "arn:aws:sns:us-east-1:000000000000:ok"),
 			str("subject", "done #{node.@scheduledStartTime}"), str("message", "#{node.name} is #{node.@status}")),
@@ -69,7 +68,7 @@ func TestActionsOnSuccessOnFailAndHealth(t *testing.T) {
 	good := b.poll(t, wg)
 	b.progress(t, aws.ToString(good.TaskId))
 	b.setStatus(t, aws.ToString(good.TaskId), types.TaskStatusFinished, "", "")
-	sched := fieldMap(good.Objects[aws.ToString(good.AttemptId)].Fields)["@scheduledStartTime"]
+	sched := servertest.PipelineFields(good.Objects[aws.ToString(good.AttemptId)].Fields)["@scheduledStartTime"]
 	alarms := logs.records(t, "SnsAlarm")
 	if len(alarms) != 1 {
 		t.Fatalf("after Good finished, alarms = %v", alarms)
@@ -105,7 +104,7 @@ func TestActionsOnSuccessOnFailAndHealth(t *testing.T) {
 func TestLateActionTerminates(t *testing.T) {
 	t.Parallel()
 	b, logs := setupLogged(t)
-	wg := uniq("wg")
+	wg := servertest.Uniq("wg")
 	start := time.Now().UTC().Format("2006-01-02T15:04:05")
 	id := b.activated(t,
 		obj("Default", str("workerGroup", wg), str("scheduleType", "cron"), ref("schedule", "Once")),
@@ -118,12 +117,10 @@ func TestLateActionTerminates(t *testing.T) {
 	task := b.poll(t, wg)
 	// The runner works and reports progress; it learns that it was
 	// canceled from ReportTaskProgress once the instance is late.
-	deadline := time.Now().Add(30 * time.Second)
-	for !b.progress(t, aws.ToString(task.TaskId)) {
-		if time.Now().After(deadline) {
-			t.Fatal("not canceled 30 s after its lateAfterTimeout of 2 seconds")
-		}
-		time.Sleep(50 * time.Millisecond) // a runner's progress interval
+	// It reports again after each commit of the server's (the late
+	// action's, or the flush of its own last report).
+	if !b.Wait.Await(30*time.Second, func() bool { return b.progress(t, aws.ToString(task.TaskId)) }) {
+		t.Fatal("not canceled 30 s after its lateAfterTimeout of 2 seconds")
 	}
 	insts := b.objects(t, id, "INSTANCE")
 	for iid, f := range insts {

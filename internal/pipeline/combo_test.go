@@ -5,6 +5,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline/types"
+
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
 // Preconditions and maxActiveInstances together on a backfilled schedule:
@@ -13,7 +15,7 @@ import (
 func TestPreconditionsWithMaxActiveBackfill(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wg := uniq("wg")
+	wg := servertest.Uniq("wg")
 	id := b.activated(t,
 		obj("Default", str("workerGroup", wg), str("scheduleType", "timeseries"), ref("schedule", "Past")),
 		obj("Past", str("type", "Schedule"), str("period", "15 minutes"), str("startDateTime", "2012-09-25T17:00:00"), str("endDateTime", "2012-09-25T17:45:00")),

@@ -1,7 +1,6 @@
 package pipeline_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -19,8 +18,8 @@ func TestRunnerSurvivesKill(t *testing.T) {
 		t.Skip("builds and runs gaffer serve")
 	}
 	proc := servertest.StartProcess(t, "")
-	b := &bundle{client: servertest.DataPipeline(proc.URL), ctx: context.Background()}
-	wg := uniq("wg")
+	b := &bundle{proc.Env().DataPipeline()}
+	wg := servertest.Uniq("wg")
 	id := b.activated(t, onDemand(wg),
 		shell("A"), shell("B", ref("dependsOn", "A")), shell("C"))
 	tasks := map[string]*types.TaskObject{}
@@ -36,9 +35,8 @@ func TestRunnerSurvivesKill(t *testing.T) {
 	// C fails: its retry (after 1 s) is a durable timer.
 	b.setStatus(t, aws.ToString(tasks["C"].TaskId), types.TaskStatusFailed, "E", "first try")
 
-	proc.Kill(t)
-	proc = servertest.StartProcess(t, proc.DataDir)
-	b.client = servertest.DataPipeline(proc.URL)
+	proc = proc.Crash(t, 0)
+	b.PipelineEnv = proc.Env().DataPipeline()
 
 	// A's task survived with its taskId.
 	if b.progress(t, aws.ToString(tasks["A"].TaskId)) {
@@ -73,8 +71,8 @@ func component(task *types.TaskObject) string { return componentOf(aws.ToString(
 func TestPreconditionSurvivesKill(t *testing.T) {
 	t.Parallel()
 	proc := servertest.StartProcess(t, "")
-	b := &bundle{client: servertest.DataPipeline(proc.URL), ctx: context.Background()}
-	wg := uniq("wg")
+	b := &bundle{proc.Env().DataPipeline()}
+	wg := servertest.Uniq("wg")
 	id := b.activated(t, onDemand(wg),
 		obj("Ready", str("type", "ShellCommandPrecondition"), str("command", "test -f /ready")),
 		shell("Work", ref("precondition", "Ready")))
@@ -85,9 +83,8 @@ func TestPreconditionSurvivesKill(t *testing.T) {
 	b.progress(t, aws.ToString(check.TaskId))
 	b.setStatus(t, aws.ToString(check.TaskId), types.TaskStatusFalse, "", "")
 
-	proc.Kill(t)
-	proc = servertest.StartProcess(t, proc.DataDir)
-	b.client = servertest.DataPipeline(proc.URL)
+	proc = proc.Crash(t, 0)
+	b.PipelineEnv = proc.Env().DataPipeline()
 
 	for _, want := range []string{"Ready", "Work"} {
 		task := b.poll(t, wg)

@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline/types"
+
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
 func param(id string, attrs ...string) types.ParameterObject {
@@ -25,16 +27,16 @@ func value(id, v string) types.ParameterValue {
 func TestDefinitionRoundTrip(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	id := b.create(t, "roundtrip")
+	id := b.Create(t, "roundtrip")
 
 	// A new pipeline has an empty definition.
-	got, err := b.client.GetPipelineDefinition(b.ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id)})
-	ok(t, "GetPipelineDefinition of a new pipeline", err)
+	got, err := b.Client.GetPipelineDefinition(b.Ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id)})
+	servertest.OK(t, "GetPipelineDefinition of a new pipeline", err)
 	if len(got.PipelineObjects) != 0 || got.ParameterObjects != nil || got.ParameterValues != nil {
 		t.Fatalf("definition of a new pipeline = %+v, want empty", got)
 	}
 
-	objs := append(helloDefinition(),
+	objs := append(servertest.HelloPipeline(),
 		obj("Copy", str("type", "ShellCommandActivity"), str("command", "#{myCommand}"),
 			str("scriptArgument", "a"), str("scriptArgument", "b"), // a multi-valued field, in order
 			ref("schedule", "Schedule"), ref("dependsOn", "SayHello"), str("myNote", "text with } and ' in it")))
@@ -44,17 +46,17 @@ func TestDefinitionRoundTrip(t *testing.T) {
 		param("myFiles", "isArray", "true"),
 	}
 	values := []types.ParameterValue{value("myCommand", "echo hi"), value("myRetries", "2"), value("myFiles", "a.txt"), value("myFiles", "b.txt")}
-	out, err := b.client.PutPipelineDefinition(b.ctx, &datapipeline.PutPipelineDefinitionInput{
+	out, err := b.Client.PutPipelineDefinition(b.Ctx, &datapipeline.PutPipelineDefinitionInput{
 		PipelineId: aws.String(id), PipelineObjects: objs, ParameterObjects: params, ParameterValues: values,
 	})
-	ok(t, "PutPipelineDefinition", err)
+	servertest.OK(t, "PutPipelineDefinition", err)
 	if out.Errored || out.ValidationErrors != nil || out.ValidationWarnings != nil {
-		t.Fatalf("PutPipelineDefinition = errored %v, errors %s, warnings %s", out.Errored, describeErrors(out.ValidationErrors), describeWarnings(out.ValidationWarnings))
+		t.Fatalf("PutPipelineDefinition = errored %v, errors %s, warnings %s", out.Errored, servertest.PipelineErrors(out.ValidationErrors), servertest.PipelineWarnings(out.ValidationWarnings))
 	}
 
 	for _, version := range []*string{nil, aws.String("latest")} {
-		got, err := b.client.GetPipelineDefinition(b.ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id), Version: version})
-		ok(t, "GetPipelineDefinition", err)
+		got, err := b.Client.GetPipelineDefinition(b.Ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id), Version: version})
+		servertest.OK(t, "GetPipelineDefinition", err)
 		if !reflect.DeepEqual(got.PipelineObjects, objs) {
 			t.Fatalf("pipelineObjects = %+v, want %+v", got.PipelineObjects, objs)
 		}
@@ -67,14 +69,14 @@ func TestDefinitionRoundTrip(t *testing.T) {
 	}
 
 	// Nothing is active before activation.
-	_, err = b.client.GetPipelineDefinition(b.ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id), Version: aws.String("active")})
-	wantCode(t, "GetPipelineDefinition active", err, "InvalidRequestException")
+	_, err = b.Client.GetPipelineDefinition(b.Ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id), Version: aws.String("active")})
+	servertest.WantClientError(t, "GetPipelineDefinition active", err, "InvalidRequestException")
 
 	// A new put replaces the whole definition.
-	b.put(t, id, helloDefinition())
-	got, err = b.client.GetPipelineDefinition(b.ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id)})
-	ok(t, "GetPipelineDefinition after a second put", err)
-	if !reflect.DeepEqual(got.PipelineObjects, helloDefinition()) || got.ParameterObjects != nil || got.ParameterValues != nil {
+	b.Put(t, id, servertest.HelloPipeline())
+	got, err = b.Client.GetPipelineDefinition(b.Ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id)})
+	servertest.OK(t, "GetPipelineDefinition after a second put", err)
+	if !reflect.DeepEqual(got.PipelineObjects, servertest.HelloPipeline()) || got.ParameterObjects != nil || got.ParameterValues != nil {
 		t.Fatalf("definition after a second put = %+v", got)
 	}
 }
@@ -85,13 +87,13 @@ func TestDefinitionRoundTrip(t *testing.T) {
 func TestValidateDefinition(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	id := b.create(t, "validate")
+	id := b.Create(t, "validate")
 
 	// AWS's example of a valid definition.
-	v, err := b.client.ValidatePipelineDefinition(b.ctx, &datapipeline.ValidatePipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: helloDefinition()})
-	ok(t, "ValidatePipelineDefinition valid", err)
+	v, err := b.Client.ValidatePipelineDefinition(b.Ctx, &datapipeline.ValidatePipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: servertest.HelloPipeline()})
+	servertest.OK(t, "ValidatePipelineDefinition valid", err)
 	if v.Errored || v.ValidationErrors != nil || v.ValidationWarnings != nil {
-		t.Fatalf("valid definition: errored %v, errors %s, warnings %s", v.Errored, describeErrors(v.ValidationErrors), describeWarnings(v.ValidationWarnings))
+		t.Fatalf("valid definition: errored %v, errors %s, warnings %s", v.Errored, servertest.PipelineErrors(v.ValidationErrors), servertest.PipelineWarnings(v.ValidationWarnings))
 	}
 
 	// No Default object (a warning) and a reference to an unknown object (an error).
@@ -100,34 +102,34 @@ func TestValidateDefinition(t *testing.T) {
 		obj("SayHello", str("type", "ShellCommandActivity"), str("command", "echo hello"),
 			str("workerGroup", "wg"), ref("schedule", "Schedule"), ref("precondition", "NoSuchObject")),
 	}
-	v, err = b.client.ValidatePipelineDefinition(b.ctx, &datapipeline.ValidatePipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: bad})
-	ok(t, "ValidatePipelineDefinition", err)
+	v, err = b.Client.ValidatePipelineDefinition(b.Ctx, &datapipeline.ValidatePipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: bad})
+	servertest.OK(t, "ValidatePipelineDefinition", err)
 	if !v.Errored {
 		t.Fatal("errored = false, want true")
 	}
 	if len(v.ValidationErrors) != 1 || aws.ToString(v.ValidationErrors[0].Id) != "SayHello" ||
 		len(v.ValidationErrors[0].Errors) != 1 || !strings.HasPrefix(v.ValidationErrors[0].Errors[0], "INVALID_REFERENCE:") ||
 		!strings.Contains(v.ValidationErrors[0].Errors[0], "NoSuchObject") {
-		t.Fatalf("validationErrors = %s", describeErrors(v.ValidationErrors))
+		t.Fatalf("validationErrors = %s", servertest.PipelineErrors(v.ValidationErrors))
 	}
 	if len(v.ValidationWarnings) != 1 || aws.ToString(v.ValidationWarnings[0].Id) != "Default" ||
 		!strings.HasPrefix(v.ValidationWarnings[0].Warnings[0], "MISSING_DEFAULT_OBJECT:") {
-		t.Fatalf("validationWarnings = %s", describeWarnings(v.ValidationWarnings))
+		t.Fatalf("validationWarnings = %s", servertest.PipelineWarnings(v.ValidationWarnings))
 	}
 
 	// On the wire: errored true, both lists, HTTP 200.
-	status, raw := b.raw(t, "ValidatePipelineDefinition", `{"pipelineId":"`+id+`","pipelineObjects":[{"id":"A","name":"A","fields":[{"key":"parent","refValue":"B"}]}]}`)
+	status, raw := b.Raw(t, "ValidatePipelineDefinition", `{"pipelineId":"`+id+`","pipelineObjects":[{"id":"A","name":"A","fields":[{"key":"parent","refValue":"B"}]}]}`)
 	if status != 200 || raw["errored"] != true || raw["validationErrors"] == nil || raw["validationWarnings"] == nil {
 		t.Fatalf("ValidatePipelineDefinition on the wire: %d %v", status, raw)
 	}
 
 	// Nothing was stored: no definition, no @version.
-	got, err := b.client.GetPipelineDefinition(b.ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id)})
-	ok(t, "GetPipelineDefinition", err)
+	got, err := b.Client.GetPipelineDefinition(b.Ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id)})
+	servertest.OK(t, "GetPipelineDefinition", err)
 	if len(got.PipelineObjects) != 0 {
 		t.Fatalf("ValidatePipelineDefinition stored %d objects", len(got.PipelineObjects))
 	}
-	if f := fieldMap(describeOne(t, b, id).Fields); f["@version"] != "" {
+	if f := servertest.PipelineFields(describeOne(t, b, id).Fields); f["@version"] != "" {
 		t.Fatalf("@version = %q after validation only", f["@version"])
 	}
 }
@@ -137,34 +139,34 @@ func TestValidateDefinition(t *testing.T) {
 func TestPutDefinitionWithErrors(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	id := b.create(t, "put-errors")
-	b.put(t, id, helloDefinition())
+	id := b.Create(t, "put-errors")
+	b.Put(t, id, servertest.HelloPipeline())
 
-	bad := append(helloDefinition(), obj("Broken", str("type", "ShellCommandActivity"), str("command", "#{format(@scheduledStartTime, 'YYYY'}")))
-	out, err := b.client.PutPipelineDefinition(b.ctx, &datapipeline.PutPipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: bad})
-	ok(t, "PutPipelineDefinition with errors", err)
+	bad := append(servertest.HelloPipeline(), obj("Broken", str("type", "ShellCommandActivity"), str("command", "#{format(@scheduledStartTime, 'YYYY'}")))
+	out, err := b.Client.PutPipelineDefinition(b.Ctx, &datapipeline.PutPipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: bad})
+	servertest.OK(t, "PutPipelineDefinition with errors", err)
 	if !out.Errored || len(out.ValidationErrors) != 1 || aws.ToString(out.ValidationErrors[0].Id) != "Broken" ||
 		!strings.HasPrefix(out.ValidationErrors[0].Errors[0], "INVALID_EXPRESSION:") {
-		t.Fatalf("put with errors: errored %v, errors %s", out.Errored, describeErrors(out.ValidationErrors))
+		t.Fatalf("put with errors: errored %v, errors %s", out.Errored, servertest.PipelineErrors(out.ValidationErrors))
 	}
-	got, err := b.client.GetPipelineDefinition(b.ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id)})
-	ok(t, "GetPipelineDefinition", err)
-	if !reflect.DeepEqual(got.PipelineObjects, helloDefinition()) {
+	got, err := b.Client.GetPipelineDefinition(b.Ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id)})
+	servertest.OK(t, "GetPipelineDefinition", err)
+	if !reflect.DeepEqual(got.PipelineObjects, servertest.HelloPipeline()) {
 		t.Fatalf("definition after a put with errors = %+v, want the first one", got.PipelineObjects)
 	}
-	if v := fieldMap(describeOne(t, b, id).Fields)["@version"]; v != "1" {
+	if v := servertest.PipelineFields(describeOne(t, b, id).Fields)["@version"]; v != "1" {
 		t.Fatalf("@version = %q after a put with errors, want 1", v)
 	}
 
 	// Warnings only: saved, and the warnings are answered.
-	warned := append(helloDefinition(), obj("Extra", str("type", "MadeUpType")))
-	out, err = b.client.PutPipelineDefinition(b.ctx, &datapipeline.PutPipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: warned})
-	ok(t, "PutPipelineDefinition with warnings", err)
+	warned := append(servertest.HelloPipeline(), obj("Extra", str("type", "MadeUpType")))
+	out, err = b.Client.PutPipelineDefinition(b.Ctx, &datapipeline.PutPipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: warned})
+	servertest.OK(t, "PutPipelineDefinition with warnings", err)
 	if out.Errored || len(out.ValidationWarnings) != 1 || aws.ToString(out.ValidationWarnings[0].Id) != "Extra" {
-		t.Fatalf("put with warnings: errored %v, warnings %s", out.Errored, describeWarnings(out.ValidationWarnings))
+		t.Fatalf("put with warnings: errored %v, warnings %s", out.Errored, servertest.PipelineWarnings(out.ValidationWarnings))
 	}
-	got, err = b.client.GetPipelineDefinition(b.ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id)})
-	ok(t, "GetPipelineDefinition", err)
+	got, err = b.Client.GetPipelineDefinition(b.Ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id)})
+	servertest.OK(t, "GetPipelineDefinition", err)
 	if len(got.PipelineObjects) != 4 {
 		t.Fatalf("definition after a put with warnings has %d objects, want 4", len(got.PipelineObjects))
 	}
@@ -176,7 +178,7 @@ func TestPutDefinitionWithErrors(t *testing.T) {
 func TestValidationRules(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	id := b.create(t, "rules")
+	id := b.Create(t, "rules")
 	def := obj("Default", str("workerGroup", "wg"))
 	sched := obj("Sched", str("type", "Schedule"), str("startDateTime", "2024-01-01T00:00:00"), str("period", "1 day"))
 	act := func(id string, fields ...types.Field) types.PipelineObject {
@@ -247,15 +249,15 @@ func TestValidationRules(t *testing.T) {
 		{name: "parameter without value", objs: []types.PipelineObject{def}, params: []types.ParameterObject{param("myX")}, warns: []string{"myX: MISSING_PARAMETER_VALUE"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := b.client.ValidatePipelineDefinition(b.ctx, &datapipeline.ValidatePipelineDefinitionInput{
+			out, err := b.Client.ValidatePipelineDefinition(b.Ctx, &datapipeline.ValidatePipelineDefinitionInput{
 				PipelineId: aws.String(id), PipelineObjects: tc.objs, ParameterObjects: tc.params, ParameterValues: tc.values,
 			})
-			ok(t, "ValidatePipelineDefinition", err)
+			servertest.OK(t, "ValidatePipelineDefinition", err)
 			if out.Errored != (len(tc.errs) > 0) {
-				t.Fatalf("errored = %v, errors %s", out.Errored, describeErrors(out.ValidationErrors))
+				t.Fatalf("errored = %v, errors %s", out.Errored, servertest.PipelineErrors(out.ValidationErrors))
 			}
 			if len(tc.errs) == 0 && len(out.ValidationErrors) > 0 {
-				t.Fatalf("unexpected errors: %s", describeErrors(out.ValidationErrors))
+				t.Fatalf("unexpected errors: %s", servertest.PipelineErrors(out.ValidationErrors))
 			}
 			for _, want := range tc.errs {
 				oid, code, _ := strings.Cut(want, ": ")
@@ -266,7 +268,7 @@ func TestValidationRules(t *testing.T) {
 						}
 					}
 				}) {
-					t.Errorf("no error %q in %s", want, describeErrors(out.ValidationErrors))
+					t.Errorf("no error %q in %s", want, servertest.PipelineErrors(out.ValidationErrors))
 				}
 			}
 			for _, want := range tc.warns {
@@ -278,7 +280,7 @@ func TestValidationRules(t *testing.T) {
 						}
 					}
 				}) {
-					t.Errorf("no warning %q in %s", want, describeWarnings(out.ValidationWarnings))
+					t.Errorf("no warning %q in %s", want, servertest.PipelineWarnings(out.ValidationWarnings))
 				}
 			}
 		})

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
 // runningTask activates an on-demand pipeline whose activity Echo runs
@@ -17,7 +19,7 @@ import (
 func runningTask(t *testing.T, command string, fields ...types.Field) (*bundle, string, *types.TaskObject) {
 	t.Helper()
 	b := setup(t)
-	wg := uniq("wg")
+	wg := servertest.Uniq("wg")
 	echo := obj("Echo", append([]types.Field{str("type", "ShellCommandActivity"), str("command", command)}, fields...)...)
 	id := b.activated(t, onDemand(wg), echo)
 	return b, id, b.poll(t, wg)
@@ -27,7 +29,7 @@ func runningTask(t *testing.T, command string, fields ...types.Field) (*bundle, 
 func scheduledStart(t *testing.T, task *types.TaskObject) (string, time.Time) {
 	t.Helper()
 	inst := strings.TrimSuffix(aws.ToString(task.AttemptId), "_Attempt=1")
-	s := fieldMap(task.Objects[inst].Fields)["@scheduledStartTime"]
+	s := servertest.PipelineFields(task.Objects[inst].Fields)["@scheduledStartTime"]
 	start, err := time.Parse("2006-01-02T15:04:05", s)
 	if err != nil {
 		t.Fatalf("instance %s: @scheduledStartTime %q: %v", inst, s, err)
@@ -44,10 +46,10 @@ func TestEvaluateExpressionFunctionOnInstance(t *testing.T) {
 		{"s3://b/#{format(@scheduledStartTime,'YYYY/MM/dd')}/#{1 + 2}/#{2 ^ 2}", "s3://b/" + start.Format("2006/01/02") + "/3/4.0"},
 		{"#{plusHours(@scheduledStartTime,1)}", start.Add(time.Hour).Format("2006-01-02T15:04:05")},
 	} {
-		out, err := b.client.EvaluateExpression(b.ctx, &datapipeline.EvaluateExpressionInput{
+		out, err := b.Client.EvaluateExpression(b.Ctx, &datapipeline.EvaluateExpressionInput{
 			PipelineId: aws.String(id), ObjectId: aws.String(inst), Expression: aws.String(tc.expr),
 		})
-		ok(t, "EvaluateExpression "+tc.expr, err)
+		servertest.OK(t, "EvaluateExpression "+tc.expr, err)
 		if got := aws.ToString(out.EvaluatedExpression); got != tc.want {
 			t.Errorf("EvaluateExpression %s = %q, want %q", tc.expr, got, tc.want)
 		}
@@ -60,7 +62,7 @@ func TestPollForTaskEvaluatesFunctions(t *testing.T) {
 		"echo #{format(@scheduledStartTime,'YYYY')} #{format(plusDays(@scheduledStartTime,1),'MMM d')} #{myCount * 2}",
 		str("myCount", "21"))
 	_, start := scheduledStart(t, task)
-	att := fieldMap(task.Objects[aws.ToString(task.AttemptId)].Fields)
+	att := servertest.PipelineFields(task.Objects[aws.ToString(task.AttemptId)].Fields)
 	if want := "echo " + start.Format("2006") + " " + start.AddDate(0, 0, 1).Format("Jan 2") + " 42"; att["command"] != want {
 		t.Fatalf("attempt's command = %q, want %q", att["command"], want)
 	}
@@ -69,17 +71,17 @@ func TestPollForTaskEvaluatesFunctions(t *testing.T) {
 func TestPollForTaskEvaluatesReferencedObjects(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wg := uniq("wg")
+	wg := servertest.Uniq("wg")
 	b.activated(t, onDemand(wg),
 		obj("In", str("type", "S3DataNode"), str("directoryPath", "s3://bucket/#{format(@scheduledStartTime,'YYYY-MM-dd')}/#{@id}")),
 		obj("Copy", str("type", "ShellCommandActivity"), str("command", "cat #{input.directoryPath}"), ref("input", "In")))
 	task := b.poll(t, wg)
 	_, start := scheduledStart(t, task)
 	want := "s3://bucket/" + start.Format("2006-01-02") + "/In"
-	if got := fieldMap(task.Objects["In"].Fields)["directoryPath"]; got != want {
+	if got := servertest.PipelineFields(task.Objects["In"].Fields)["directoryPath"]; got != want {
 		t.Fatalf("data node's directoryPath = %q, want %q", got, want)
 	}
-	if got := fieldMap(task.Objects[aws.ToString(task.AttemptId)].Fields)["command"]; got != "cat "+want {
+	if got := servertest.PipelineFields(task.Objects[aws.ToString(task.AttemptId)].Fields)["command"]; got != "cat "+want {
 		t.Fatalf("attempt's command = %q, want %q", got, "cat "+want)
 	}
 }
@@ -96,10 +98,10 @@ func TestEvaluateExpressionBadCall(t *testing.T) {
 		{inst, "#{fromat(@scheduledStartTime,'YYYY')}", `unknown function 'fromat'; did you mean 'format'?`},
 		{inst, "#{minusDays(@scheduledStartTime)}", `minusDays takes 2 arguments (DateTime, Integer), got 1`},
 	} {
-		_, err := b.client.EvaluateExpression(b.ctx, &datapipeline.EvaluateExpressionInput{
+		_, err := b.Client.EvaluateExpression(b.Ctx, &datapipeline.EvaluateExpressionInput{
 			PipelineId: aws.String(id), ObjectId: aws.String(tc.object), Expression: aws.String(tc.expr),
 		})
-		wantCode(t, "EvaluateExpression "+tc.expr, err, "InvalidRequestException")
+		servertest.WantClientError(t, "EvaluateExpression "+tc.expr, err, "InvalidRequestException")
 		var ae smithy.APIError
 		errors.As(err, &ae) // wantCode made sure it is one
 		if !strings.Contains(ae.ErrorMessage(), tc.want) {
@@ -111,18 +113,18 @@ func TestEvaluateExpressionBadCall(t *testing.T) {
 func TestPutPipelineDefinitionRejectsUnknownFunction(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	id := b.create(t, "unknown-function")
-	objs := append(helloDefinition(),
+	id := b.Create(t, "unknown-function")
+	objs := append(servertest.HelloPipeline(),
 		obj("Typo", str("type", "ShellCommandActivity"), ref("parent", "Default"), ref("schedule", "Schedule"),
 			str("command", "echo #{fromat(@scheduledStartTime,'YYYY')}")),
 		obj("Count", str("type", "ShellCommandActivity"), ref("parent", "Default"), ref("schedule", "Schedule"),
 			str("command", "echo #{minusDays(@scheduledStartTime)}")))
-	out, err := b.client.PutPipelineDefinition(b.ctx, &datapipeline.PutPipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: objs})
-	ok(t, "PutPipelineDefinition", err)
+	out, err := b.Client.PutPipelineDefinition(b.Ctx, &datapipeline.PutPipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: objs})
+	servertest.OK(t, "PutPipelineDefinition", err)
 	if !out.Errored {
-		t.Fatalf("errored = false, want true (errors %s)", describeErrors(out.ValidationErrors))
+		t.Fatalf("errored = false, want true (errors %s)", servertest.PipelineErrors(out.ValidationErrors))
 	}
-	got := describeErrors(out.ValidationErrors)
+	got := servertest.PipelineErrors(out.ValidationErrors)
 	for _, want := range []string{
 		"Typo: INVALID_EXPRESSION: field 'command': expression '#{fromat(@scheduledStartTime,'YYYY')}': unknown function 'fromat'; did you mean 'format'?",
 		"Count: INVALID_EXPRESSION: field 'command': expression '#{minusDays(@scheduledStartTime)}': minusDays takes 2 arguments (DateTime, Integer), got 1",
@@ -131,7 +133,7 @@ func TestPutPipelineDefinitionRejectsUnknownFunction(t *testing.T) {
 			t.Errorf("validation errors %s lack %q", got, want)
 		}
 	}
-	def, err := b.client.GetPipelineDefinition(b.ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id)})
+	def, err := b.Client.GetPipelineDefinition(b.Ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id)})
 	if err == nil && len(def.PipelineObjects) != 0 {
 		t.Fatalf("an errored definition was saved: %d objects", len(def.PipelineObjects))
 	}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline/types"
+
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
 // Pipelines with the same component ids activated in the same second get
@@ -18,7 +20,7 @@ func TestInstancesOfPipelinesActivatedTogetherAreDistinct(t *testing.T) {
 	wgs := make([]string, n)
 	ids := make([]string, n)
 	for i := range n {
-		wgs[i] = uniq("wg")
+		wgs[i] = servertest.Uniq("wg")
 		ids[i] = b.activated(t, onDemand(wgs[i]), shell("Work"))
 	}
 	seen := map[string]string{}

@@ -8,30 +8,32 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline/types"
+
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
 func TestDescribeObjects(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	id := b.create(t, "describe-objects")
+	id := b.Create(t, "describe-objects")
 
 	// Before any definition there are no objects.
-	out, err := b.client.DescribeObjects(b.ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: []string{"SayHello"}})
-	ok(t, "DescribeObjects without a definition", err)
+	out, err := b.Client.DescribeObjects(b.Ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: []string{"SayHello"}})
+	servertest.OK(t, "DescribeObjects without a definition", err)
 	if len(out.PipelineObjects) != 0 || out.HasMoreResults || out.Marker != nil {
 		t.Fatalf("DescribeObjects without a definition = %+v", out)
 	}
 
-	objs := append(helloDefinition(), obj("Echo", str("type", "ShellCommandActivity"), ref("parent", "SayHello"),
+	objs := append(servertest.HelloPipeline(), obj("Echo", str("type", "ShellCommandActivity"), ref("parent", "SayHello"),
 		str("command", "echo #{myGreeting} from #{name} (#{@id}, #{parent.command}, #{workerGroup}) at #{format(@scheduledStartTime,'YYYY')} to #{myUnset}")))
-	_, err = b.client.PutPipelineDefinition(b.ctx, &datapipeline.PutPipelineDefinitionInput{
+	_, err = b.Client.PutPipelineDefinition(b.Ctx, &datapipeline.PutPipelineDefinitionInput{
 		PipelineId: aws.String(id), PipelineObjects: objs,
 		ParameterObjects: []types.ParameterObject{param("myGreeting", "default", "hello"), param("myUnset", "optional", "true")},
 	})
-	ok(t, "PutPipelineDefinition", err)
+	servertest.OK(t, "PutPipelineDefinition", err)
 
-	out, err = b.client.DescribeObjects(b.ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: []string{"Schedule", "NoSuchObject", "SayHello", "Schedule"}})
-	ok(t, "DescribeObjects", err)
+	out, err = b.Client.DescribeObjects(b.Ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: []string{"Schedule", "NoSuchObject", "SayHello", "Schedule"}})
+	servertest.OK(t, "DescribeObjects", err)
 	if out.HasMoreResults || out.Marker != nil {
 		t.Fatalf("hasMoreResults %v, marker %v; want one page", out.HasMoreResults, out.Marker)
 	}
@@ -42,7 +44,7 @@ func TestDescribeObjects(t *testing.T) {
 	if !slices.Equal(got, []string{"Schedule", "SayHello"}) {
 		t.Fatalf("described %q, want [Schedule SayHello] (unknown ids left out, duplicates once)", got)
 	}
-	f := fieldMap(out.PipelineObjects[1].Fields)
+	f := servertest.PipelineFields(out.PipelineObjects[1].Fields)
 	for k, want := range map[string]string{
 		"type": "ShellCommandActivity", "command": "echo hello", "parent": "ref:Default", "schedule": "ref:Schedule",
 		"@pipelineId": id, "@sphere": "COMPONENT", "@version": "1", "@status": "PENDING",
@@ -65,15 +67,15 @@ func TestDescribeObjects(t *testing.T) {
 		{false, cmd},
 		{true, "echo hello from Echo (Echo, echo hello, MyWorkerGroup) at #{format(@scheduledStartTime,'YYYY')} to #{myUnset}"},
 	} {
-		out, err := b.client.DescribeObjects(b.ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: []string{"Echo"}, EvaluateExpressions: tc.evaluate})
-		ok(t, "DescribeObjects Echo", err)
-		if got := fieldMap(out.PipelineObjects[0].Fields)["command"]; got != tc.want {
+		out, err := b.Client.DescribeObjects(b.Ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: []string{"Echo"}, EvaluateExpressions: tc.evaluate})
+		servertest.OK(t, "DescribeObjects Echo", err)
+		if got := servertest.PipelineFields(out.PipelineObjects[0].Fields)["command"]; got != tc.want {
 			t.Errorf("evaluateExpressions=%v: command = %q, want %q", tc.evaluate, got, tc.want)
 		}
 	}
 
 	// On the wire: hasMoreResults false, no marker.
-	status, raw := b.raw(t, "DescribeObjects", `{"pipelineId":"`+id+`","objectIds":["Schedule"]}`)
+	status, raw := b.Raw(t, "DescribeObjects", `{"pipelineId":"`+id+`","objectIds":["Schedule"]}`)
 	if status != 200 || raw["hasMoreResults"] != false || raw["marker"] != nil {
 		t.Fatalf("DescribeObjects on the wire: %d %v", status, raw)
 	}
@@ -82,10 +84,10 @@ func TestDescribeObjects(t *testing.T) {
 	for i := range ids {
 		ids[i] = "o" + string(rune('a'+i))
 	}
-	_, err = b.client.DescribeObjects(b.ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: ids})
-	wantCode(t, "DescribeObjects 26 ids", err, "InvalidRequestException")
-	_, err = b.client.DescribeObjects(b.ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: []string{"Schedule"}, Marker: aws.String("bad")})
-	wantCode(t, "DescribeObjects bad marker", err, "InvalidRequestException")
+	_, err = b.Client.DescribeObjects(b.Ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: ids})
+	servertest.WantClientError(t, "DescribeObjects 26 ids", err, "InvalidRequestException")
+	_, err = b.Client.DescribeObjects(b.Ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: []string{"Schedule"}, Marker: aws.String("bad")})
+	servertest.WantClientError(t, "DescribeObjects bad marker", err, "InvalidRequestException")
 }
 
 // queryDefinition has objects with dates and numbers to compare.
@@ -102,8 +104,8 @@ func queryDefinition() []types.PipelineObject {
 func TestQueryObjects(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	id := b.create(t, "query")
-	b.put(t, id, queryDefinition())
+	id := b.Create(t, "query")
+	b.Put(t, id, queryDefinition())
 
 	sel := func(field, op string, values ...string) types.Selector {
 		return types.Selector{FieldName: aws.String(field), Operator: &types.Operator{Type: types.OperatorType(op), Values: values}}
@@ -136,8 +138,8 @@ func TestQueryObjects(t *testing.T) {
 			if tc.selectors != nil {
 				in.Query = &types.Query{Selectors: tc.selectors}
 			}
-			out, err := b.client.QueryObjects(b.ctx, in)
-			ok(t, "QueryObjects", err)
+			out, err := b.Client.QueryObjects(b.Ctx, in)
+			servertest.OK(t, "QueryObjects", err)
 			if !slices.Equal(out.Ids, tc.want) || out.HasMoreResults || out.Marker != nil {
 				t.Fatalf("ids %q, hasMoreResults %v, marker %v; want %q on one page", out.Ids, out.HasMoreResults, out.Marker, tc.want)
 			}
@@ -146,7 +148,7 @@ func TestQueryObjects(t *testing.T) {
 
 	// Nothing is activated: no instances or attempts.
 	for _, sphere := range []string{"INSTANCE", "ATTEMPT"} {
-		status, raw := b.raw(t, "QueryObjects", `{"pipelineId":"`+id+`","sphere":"`+sphere+`"}`)
+		status, raw := b.Raw(t, "QueryObjects", `{"pipelineId":"`+id+`","sphere":"`+sphere+`"}`)
 		if status != 200 || raw["hasMoreResults"] != false || len(raw["ids"].([]any)) != 0 {
 			t.Fatalf("QueryObjects %s = %d %v, want no ids", sphere, status, raw)
 		}
@@ -176,8 +178,8 @@ func TestQueryObjects(t *testing.T) {
 			if tc.in.Sphere == nil {
 				tc.in.Sphere = aws.String("COMPONENT")
 			}
-			_, err := b.client.QueryObjects(b.ctx, tc.in)
-			wantCode(t, "QueryObjects", err, "InvalidRequestException")
+			_, err := b.Client.QueryObjects(b.Ctx, tc.in)
+			servertest.WantClientError(t, "QueryObjects", err, "InvalidRequestException")
 		})
 	}
 }
@@ -185,8 +187,8 @@ func TestQueryObjects(t *testing.T) {
 func TestQueryObjectsPaging(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	id := b.create(t, "query-paging")
-	b.put(t, id, queryDefinition())
+	id := b.Create(t, "query-paging")
+	b.Put(t, id, queryDefinition())
 	query := &types.Query{Selectors: []types.Selector{{FieldName: aws.String("@sphere"), Operator: &types.Operator{Type: types.OperatorTypeEqual, Values: []string{"COMPONENT"}}}}}
 	want := []string{"Default", "Early", "Late", "Middle", "Data"}
 
@@ -194,8 +196,8 @@ func TestQueryObjectsPaging(t *testing.T) {
 	var got []string
 	var marker *string
 	for page := 1; ; page++ {
-		out, err := b.client.QueryObjects(b.ctx, &datapipeline.QueryObjectsInput{PipelineId: aws.String(id), Sphere: aws.String("COMPONENT"), Query: query, Limit: aws.Int32(2), Marker: marker})
-		ok(t, "QueryObjects", err)
+		out, err := b.Client.QueryObjects(b.Ctx, &datapipeline.QueryObjectsInput{PipelineId: aws.String(id), Sphere: aws.String("COMPONENT"), Query: query, Limit: aws.Int32(2), Marker: marker})
+		servertest.OK(t, "QueryObjects", err)
 		got = append(got, out.Ids...)
 		last := page == 3
 		if len(out.Ids) != map[bool]int{false: 2, true: 1}[last] || out.HasMoreResults == last || (out.Marker == nil) != last {
@@ -213,11 +215,11 @@ func TestQueryObjectsPaging(t *testing.T) {
 	// The SDK paginator with Limit 2.
 	got = nil
 	pages := 0
-	pg := datapipeline.NewQueryObjectsPaginator(b.client, &datapipeline.QueryObjectsInput{PipelineId: aws.String(id), Sphere: aws.String("COMPONENT"), Query: query},
+	pg := datapipeline.NewQueryObjectsPaginator(b.Client, &datapipeline.QueryObjectsInput{PipelineId: aws.String(id), Sphere: aws.String("COMPONENT"), Query: query},
 		func(o *datapipeline.QueryObjectsPaginatorOptions) { o.Limit = 2 })
 	for pg.HasMorePages() {
-		out, err := pg.NextPage(b.ctx)
-		ok(t, "paginator", err)
+		out, err := pg.NextPage(b.Ctx)
+		servertest.OK(t, "paginator", err)
 		pages++
 		got = append(got, out.Ids...)
 	}
@@ -226,16 +228,16 @@ func TestQueryObjectsPaging(t *testing.T) {
 	}
 
 	// A marker belongs to its query: another query refuses it.
-	first, err := b.client.QueryObjects(b.ctx, &datapipeline.QueryObjectsInput{PipelineId: aws.String(id), Sphere: aws.String("COMPONENT"), Limit: aws.Int32(2)})
-	ok(t, "QueryObjects without query", err)
-	_, err = b.client.QueryObjects(b.ctx, &datapipeline.QueryObjectsInput{PipelineId: aws.String(id), Sphere: aws.String("COMPONENT"), Query: query, Limit: aws.Int32(2), Marker: first.Marker})
-	wantCode(t, "QueryObjects with another query's marker", err, "InvalidRequestException")
-	_, err = b.client.ListPipelines(b.ctx, &datapipeline.ListPipelinesInput{Marker: first.Marker})
-	wantCode(t, "ListPipelines with a QueryObjects marker", err, "InvalidRequestException")
+	first, err := b.Client.QueryObjects(b.Ctx, &datapipeline.QueryObjectsInput{PipelineId: aws.String(id), Sphere: aws.String("COMPONENT"), Limit: aws.Int32(2)})
+	servertest.OK(t, "QueryObjects without query", err)
+	_, err = b.Client.QueryObjects(b.Ctx, &datapipeline.QueryObjectsInput{PipelineId: aws.String(id), Sphere: aws.String("COMPONENT"), Query: query, Limit: aws.Int32(2), Marker: first.Marker})
+	servertest.WantClientError(t, "QueryObjects with another query's marker", err, "InvalidRequestException")
+	_, err = b.Client.ListPipelines(b.Ctx, &datapipeline.ListPipelinesInput{Marker: first.Marker})
+	servertest.WantClientError(t, "ListPipelines with a QueryObjects marker", err, "InvalidRequestException")
 
 	// The default limit is 100: everything on one page.
-	out, err := b.client.QueryObjects(b.ctx, &datapipeline.QueryObjectsInput{PipelineId: aws.String(id), Sphere: aws.String("COMPONENT")})
-	ok(t, "QueryObjects default limit", err)
+	out, err := b.Client.QueryObjects(b.Ctx, &datapipeline.QueryObjectsInput{PipelineId: aws.String(id), Sphere: aws.String("COMPONENT")})
+	servertest.OK(t, "QueryObjects default limit", err)
 	if len(out.Ids) != 5 || out.HasMoreResults {
 		t.Fatalf("default limit: %q, hasMoreResults %v", out.Ids, out.HasMoreResults)
 	}

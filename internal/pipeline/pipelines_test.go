@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline/types"
+
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
 var pipelineIDPattern = regexp.MustCompile(`^df-[A-Z0-9]{19}$`)
@@ -23,8 +25,8 @@ func TestCreatePipelineIdempotent(t *testing.T) {
 	b := setup(t)
 	create := func(name, uid, desc string) string {
 		t.Helper()
-		out, err := b.client.CreatePipeline(b.ctx, &datapipeline.CreatePipelineInput{Name: aws.String(name), UniqueId: aws.String(uid), Description: aws.String(desc)})
-		ok(t, "CreatePipeline "+name+"/"+uid, err)
+		out, err := b.Client.CreatePipeline(b.Ctx, &datapipeline.CreatePipelineInput{Name: aws.String(name), UniqueId: aws.String(uid), Description: aws.String(desc)})
+		servertest.OK(t, "CreatePipeline "+name+"/"+uid, err)
 		return aws.ToString(out.PipelineId)
 	}
 	first := create("orders", "token-1", "first")
@@ -40,14 +42,14 @@ func TestCreatePipelineIdempotent(t *testing.T) {
 		t.Fatalf("new pipelines expected: first %s, other name %s, other uniqueId %s", first, otherName, otherToken)
 	}
 	// The retry did not change the description.
-	d, err := b.client.DescribePipelines(b.ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{first}})
-	ok(t, "DescribePipelines", err)
+	d, err := b.Client.DescribePipelines(b.Ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{first}})
+	servertest.OK(t, "DescribePipelines", err)
 	if got := aws.ToString(d.PipelineDescriptionList[0].Description); got != "first" {
 		t.Fatalf("description = %q, want first", got)
 	}
 	// Deleting frees (name, uniqueId); the other name with that uniqueId stays.
-	_, err = b.client.DeletePipeline(b.ctx, &datapipeline.DeletePipelineInput{PipelineId: aws.String(first)})
-	ok(t, "DeletePipeline", err)
+	_, err = b.Client.DeletePipeline(b.Ctx, &datapipeline.DeletePipelineInput{PipelineId: aws.String(first)})
+	servertest.OK(t, "DeletePipeline", err)
 	if again := create("orders", "token-1", ""); again == first {
 		t.Fatalf("after delete: got the deleted pipeline %s again", first)
 	}
@@ -65,7 +67,7 @@ func TestCreatePipelineConcurrentRetries(t *testing.T) {
 	ids := make([]string, 8)
 	for i := range ids {
 		wg.Go(func() {
-			out, err := b.client.CreatePipeline(b.ctx, &datapipeline.CreatePipelineInput{Name: aws.String("p"), UniqueId: aws.String("same")})
+			out, err := b.Client.CreatePipeline(b.Ctx, &datapipeline.CreatePipelineInput{Name: aws.String("p"), UniqueId: aws.String("same")})
 			if err != nil {
 				t.Errorf("CreatePipeline: %v", err)
 				return
@@ -79,8 +81,8 @@ func TestCreatePipelineConcurrentRetries(t *testing.T) {
 			t.Fatalf("ids = %q, want one id", ids)
 		}
 	}
-	l, err := b.client.ListPipelines(b.ctx, &datapipeline.ListPipelinesInput{})
-	ok(t, "ListPipelines", err)
+	l, err := b.Client.ListPipelines(b.Ctx, &datapipeline.ListPipelinesInput{})
+	servertest.OK(t, "ListPipelines", err)
 	if len(l.PipelineIdList) != 1 {
 		t.Fatalf("ListPipelines lists %d pipelines, want 1", len(l.PipelineIdList))
 	}
@@ -90,20 +92,20 @@ func TestDescribePipelinesFields(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	before := time.Now().UTC().Truncate(time.Second)
-	out, err := b.client.CreatePipeline(b.ctx, &datapipeline.CreatePipelineInput{
+	out, err := b.Client.CreatePipeline(b.Ctx, &datapipeline.CreatePipelineInput{
 		Name:        aws.String("nightly"),
 		UniqueId:    aws.String("nightly-1"),
 		Description: aws.String("the nightly export"),
 		Tags:        []types.Tag{{Key: aws.String("team"), Value: aws.String("data")}},
 	})
-	ok(t, "CreatePipeline", err)
+	servertest.OK(t, "CreatePipeline", err)
 	id := aws.ToString(out.PipelineId)
-	other := b.create(t, "other")
+	other := b.Create(t, "other")
 
 	describe := func() types.PipelineDescription {
 		t.Helper()
-		d, err := b.client.DescribePipelines(b.ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{id}})
-		ok(t, "DescribePipelines", err)
+		d, err := b.Client.DescribePipelines(b.Ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{id}})
+		servertest.OK(t, "DescribePipelines", err)
 		if len(d.PipelineDescriptionList) != 1 {
 			t.Fatalf("%d descriptions, want 1", len(d.PipelineDescriptionList))
 		}
@@ -116,7 +118,7 @@ func TestDescribePipelinesFields(t *testing.T) {
 	if len(d.Tags) != 1 || aws.ToString(d.Tags[0].Key) != "team" || aws.ToString(d.Tags[0].Value) != "data" {
 		t.Fatalf("tags = %+v", d.Tags)
 	}
-	f := fieldMap(d.Fields)
+	f := servertest.PipelineFields(d.Fields)
 	for k, want := range map[string]string{
 		"@pipelineState":  "PENDING",
 		"name":            "nightly",
@@ -143,27 +145,27 @@ func TestDescribePipelinesFields(t *testing.T) {
 	}
 
 	// @version counts the definitions put.
-	b.put(t, id, helloDefinition())
-	if got := fieldMap(describe().Fields)["@version"]; got != "1" {
+	b.Put(t, id, servertest.HelloPipeline())
+	if got := servertest.PipelineFields(describe().Fields)["@version"]; got != "1" {
 		t.Fatalf("@version after one put = %q, want 1", got)
 	}
-	b.put(t, id, helloDefinition())
-	if got := fieldMap(describe().Fields)["@version"]; got != "2" {
+	b.Put(t, id, servertest.HelloPipeline())
+	if got := servertest.PipelineFields(describe().Fields)["@version"]; got != "2" {
 		t.Fatalf("@version after two puts = %q, want 2", got)
 	}
 
 	// Several ids answer in the order asked; none answers an empty list.
-	d2, err := b.client.DescribePipelines(b.ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{other, id}})
-	ok(t, "DescribePipelines two", err)
+	d2, err := b.Client.DescribePipelines(b.Ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{other, id}})
+	servertest.OK(t, "DescribePipelines two", err)
 	if len(d2.PipelineDescriptionList) != 2 || aws.ToString(d2.PipelineDescriptionList[0].PipelineId) != other || aws.ToString(d2.PipelineDescriptionList[1].PipelineId) != id {
 		t.Fatalf("DescribePipelines [other, id] = %+v", d2.PipelineDescriptionList)
 	}
-	status, raw := b.raw(t, "DescribePipelines", `{"pipelineIds":[]}`)
+	status, raw := b.Raw(t, "DescribePipelines", `{"pipelineIds":[]}`)
 	if status != 200 || raw["pipelineDescriptionList"] == nil || len(raw["pipelineDescriptionList"].([]any)) != 0 {
 		t.Fatalf("DescribePipelines [] = %d %v, want an empty pipelineDescriptionList", status, raw)
 	}
 	// No description: no description field.
-	if got := fieldMap(describeOne(t, b, other).Fields); got["description"] != "" {
+	if got := servertest.PipelineFields(describeOne(t, b, other).Fields); got["description"] != "" {
 		t.Fatalf("fields of a pipeline without description: %v", got)
 	}
 }
@@ -171,8 +173,8 @@ func TestDescribePipelinesFields(t *testing.T) {
 // describeOne describes one pipeline.
 func describeOne(t *testing.T, b *bundle, id string) types.PipelineDescription {
 	t.Helper()
-	d, err := b.client.DescribePipelines(b.ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{id}})
-	ok(t, "DescribePipelines", err)
+	d, err := b.Client.DescribePipelines(b.Ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{id}})
+	servertest.OK(t, "DescribePipelines", err)
 	return d.PipelineDescriptionList[0]
 }
 
@@ -181,27 +183,27 @@ func TestListPipelinesPaging(t *testing.T) {
 	b := setup(t)
 
 	// No pipelines: an empty list and hasMoreResults false, no marker.
-	status, raw := b.raw(t, "ListPipelines", `{}`)
+	status, raw := b.Raw(t, "ListPipelines", `{}`)
 	if status != 200 || raw["hasMoreResults"] != false || raw["marker"] != nil || len(raw["pipelineIdList"].([]any)) != 0 {
 		t.Fatalf("ListPipelines of none = %d %v", status, raw)
 	}
 
 	var want []string
 	for i := range 31 {
-		want = append(want, b.create(t, "p"+string(rune('a'+i%26))))
+		want = append(want, b.Create(t, "p"+string(rune('a'+i%26))))
 	}
 	// One deleted pipeline is not listed.
-	_, err := b.client.DeletePipeline(b.ctx, &datapipeline.DeletePipelineInput{PipelineId: aws.String(want[3])})
-	ok(t, "DeletePipeline", err)
+	_, err := b.Client.DeletePipeline(b.Ctx, &datapipeline.DeletePipelineInput{PipelineId: aws.String(want[3])})
+	servertest.OK(t, "DeletePipeline", err)
 	want = slices.Delete(want, 3, 4)
 
-	p1, err := b.client.ListPipelines(b.ctx, &datapipeline.ListPipelinesInput{})
-	ok(t, "ListPipelines page 1", err)
+	p1, err := b.Client.ListPipelines(b.Ctx, &datapipeline.ListPipelinesInput{})
+	servertest.OK(t, "ListPipelines page 1", err)
 	if len(p1.PipelineIdList) != 25 || !p1.HasMoreResults || aws.ToString(p1.Marker) == "" {
 		t.Fatalf("page 1: %d ids, hasMoreResults %v, marker %q; want 25, true, a marker", len(p1.PipelineIdList), p1.HasMoreResults, aws.ToString(p1.Marker))
 	}
-	p2, err := b.client.ListPipelines(b.ctx, &datapipeline.ListPipelinesInput{Marker: p1.Marker})
-	ok(t, "ListPipelines page 2", err)
+	p2, err := b.Client.ListPipelines(b.Ctx, &datapipeline.ListPipelinesInput{Marker: p1.Marker})
+	servertest.OK(t, "ListPipelines page 2", err)
 	if len(p2.PipelineIdList) != 5 || p2.HasMoreResults || p2.Marker != nil {
 		t.Fatalf("page 2: %d ids, hasMoreResults %v, marker %v; want 5, false, none", len(p2.PipelineIdList), p2.HasMoreResults, p2.Marker)
 	}
@@ -217,7 +219,7 @@ func TestListPipelinesPaging(t *testing.T) {
 	}
 
 	// On the wire the last page says hasMoreResults false and has no marker.
-	status, raw = b.raw(t, "ListPipelines", `{"marker":"`+aws.ToString(p1.Marker)+`"}`)
+	status, raw = b.Raw(t, "ListPipelines", `{"marker":"`+aws.ToString(p1.Marker)+`"}`)
 	if status != 200 || raw["hasMoreResults"] != false {
 		t.Fatalf("last page on the wire: %d %v, want hasMoreResults false", status, raw)
 	}
@@ -228,9 +230,9 @@ func TestListPipelinesPaging(t *testing.T) {
 	// The SDK paginator walks both pages.
 	var all []string
 	pages := 0
-	for pg := datapipeline.NewListPipelinesPaginator(b.client, &datapipeline.ListPipelinesInput{}); pg.HasMorePages(); {
-		out, err := pg.NextPage(b.ctx)
-		ok(t, "paginator", err)
+	for pg := datapipeline.NewListPipelinesPaginator(b.Client, &datapipeline.ListPipelinesInput{}); pg.HasMorePages(); {
+		out, err := pg.NextPage(b.Ctx)
+		servertest.OK(t, "paginator", err)
 		pages++
 		for _, p := range out.PipelineIdList {
 			all = append(all, aws.ToString(p.Id))
@@ -240,8 +242,8 @@ func TestListPipelinesPaging(t *testing.T) {
 		t.Fatalf("paginator: %d pages, %d ids; want 2 pages and the %d pipelines", pages, len(all), len(want))
 	}
 
-	_, err = b.client.ListPipelines(b.ctx, &datapipeline.ListPipelinesInput{Marker: aws.String("not-a-marker")})
-	wantCode(t, "ListPipelines bad marker", err, "InvalidRequestException")
+	_, err = b.Client.ListPipelines(b.Ctx, &datapipeline.ListPipelinesInput{Marker: aws.String("not-a-marker")})
+	servertest.WantClientError(t, "ListPipelines bad marker", err, "InvalidRequestException")
 }
 
 // TestDeletedAndUnknownPipelines checks the errors of every implemented
@@ -249,61 +251,61 @@ func TestListPipelinesPaging(t *testing.T) {
 func TestDeletedAndUnknownPipelines(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	deleted := b.create(t, "doomed")
-	b.put(t, deleted, helloDefinition())
-	_, err := b.client.DeletePipeline(b.ctx, &datapipeline.DeletePipelineInput{PipelineId: aws.String(deleted)})
-	ok(t, "DeletePipeline", err)
+	deleted := b.Create(t, "doomed")
+	b.Put(t, deleted, servertest.HelloPipeline())
+	_, err := b.Client.DeletePipeline(b.Ctx, &datapipeline.DeletePipelineInput{PipelineId: aws.String(deleted)})
+	servertest.OK(t, "DeletePipeline", err)
 
 	calls := map[string]func(id string) error{
 		"DescribePipelines": func(id string) error {
-			_, err := b.client.DescribePipelines(b.ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{id}})
+			_, err := b.Client.DescribePipelines(b.Ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{id}})
 			return err
 		},
 		"PutPipelineDefinition": func(id string) error {
-			_, err := b.client.PutPipelineDefinition(b.ctx, &datapipeline.PutPipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: helloDefinition()})
+			_, err := b.Client.PutPipelineDefinition(b.Ctx, &datapipeline.PutPipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: servertest.HelloPipeline()})
 			return err
 		},
 		"ValidatePipelineDefinition": func(id string) error {
-			_, err := b.client.ValidatePipelineDefinition(b.ctx, &datapipeline.ValidatePipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: helloDefinition()})
+			_, err := b.Client.ValidatePipelineDefinition(b.Ctx, &datapipeline.ValidatePipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: servertest.HelloPipeline()})
 			return err
 		},
 		"GetPipelineDefinition": func(id string) error {
-			_, err := b.client.GetPipelineDefinition(b.ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id)})
+			_, err := b.Client.GetPipelineDefinition(b.Ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id)})
 			return err
 		},
 		"AddTags": func(id string) error {
-			_, err := b.client.AddTags(b.ctx, &datapipeline.AddTagsInput{PipelineId: aws.String(id), Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+			_, err := b.Client.AddTags(b.Ctx, &datapipeline.AddTagsInput{PipelineId: aws.String(id), Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
 			return err
 		},
 		"RemoveTags": func(id string) error {
-			_, err := b.client.RemoveTags(b.ctx, &datapipeline.RemoveTagsInput{PipelineId: aws.String(id), TagKeys: []string{"k"}})
+			_, err := b.Client.RemoveTags(b.Ctx, &datapipeline.RemoveTagsInput{PipelineId: aws.String(id), TagKeys: []string{"k"}})
 			return err
 		},
 		"DescribeObjects": func(id string) error {
-			_, err := b.client.DescribeObjects(b.ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: []string{"SayHello"}})
+			_, err := b.Client.DescribeObjects(b.Ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: []string{"SayHello"}})
 			return err
 		},
 		"QueryObjects": func(id string) error {
-			_, err := b.client.QueryObjects(b.ctx, &datapipeline.QueryObjectsInput{PipelineId: aws.String(id), Sphere: aws.String("COMPONENT")})
+			_, err := b.Client.QueryObjects(b.Ctx, &datapipeline.QueryObjectsInput{PipelineId: aws.String(id), Sphere: aws.String("COMPONENT")})
 			return err
 		},
 	}
 	for name, call := range calls {
-		wantCode(t, name+" of a deleted pipeline", call(deleted), "PipelineDeletedException")
-		wantCode(t, name+" of an unknown pipeline", call("df-0000000000000000000"), "PipelineNotFoundException")
-		wantCode(t, name+" of a malformed id", call("my-pipeline"), "InvalidRequestException")
+		servertest.WantClientError(t, name+" of a deleted pipeline", call(deleted), "PipelineDeletedException")
+		servertest.WantClientError(t, name+" of an unknown pipeline", call("df-0000000000000000000"), "PipelineNotFoundException")
+		servertest.WantClientError(t, name+" of a malformed id", call("my-pipeline"), "InvalidRequestException")
 	}
 
 	// DeletePipeline has no PipelineDeletedException in the model.
 	for _, id := range []string{deleted, "df-0000000000000000000"} {
-		_, err = b.client.DeletePipeline(b.ctx, &datapipeline.DeletePipelineInput{PipelineId: aws.String(id)})
-		wantCode(t, "DeletePipeline "+id, err, "PipelineNotFoundException")
+		_, err = b.Client.DeletePipeline(b.Ctx, &datapipeline.DeletePipelineInput{PipelineId: aws.String(id)})
+		servertest.WantClientError(t, "DeletePipeline "+id, err, "PipelineNotFoundException")
 	}
-	_, err = b.client.DeletePipeline(b.ctx, &datapipeline.DeletePipelineInput{PipelineId: aws.String("df-lower")})
-	wantCode(t, "DeletePipeline malformed", err, "InvalidRequestException")
+	_, err = b.Client.DeletePipeline(b.Ctx, &datapipeline.DeletePipelineInput{PipelineId: aws.String("df-lower")})
+	servertest.WantClientError(t, "DeletePipeline malformed", err, "InvalidRequestException")
 
 	// The error body carries Data Pipeline's namespace.
-	status, raw := b.raw(t, "DescribePipelines", `{"pipelineIds":["`+deleted+`"]}`)
+	status, raw := b.Raw(t, "DescribePipelines", `{"pipelineIds":["`+deleted+`"]}`)
 	if status != 400 || raw["__type"] != "com.amazon.setl.webservice#PipelineDeletedException" || !strings.Contains(raw["message"].(string), deleted) {
 		t.Fatalf("deleted pipeline on the wire: %d %v", status, raw)
 	}
@@ -313,7 +315,7 @@ func TestDeletedAndUnknownPipelines(t *testing.T) {
 func TestPipelineBadInput(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	id := b.create(t, "p")
+	id := b.Create(t, "p")
 	ids26 := `"` + strings.Repeat(id+`","`, 25) + id + `"`
 	for _, tc := range []struct {
 		name, op, body, msg string
@@ -330,7 +332,7 @@ func TestPipelineBadInput(t *testing.T) {
 		{"PutPipelineDefinition object without fields", "PutPipelineDefinition", `{"pipelineId":"` + id + `","pipelineObjects":[{"id":"a","name":"a"}]}`, "fields"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			status, raw := b.raw(t, tc.op, tc.body)
+			status, raw := b.Raw(t, tc.op, tc.body)
 			if status != 400 || raw["__type"] != "com.amazon.setl.webservice#InvalidRequestException" {
 				t.Fatalf("%s: %d %v, want 400 InvalidRequestException", tc.op, status, raw)
 			}
@@ -340,8 +342,8 @@ func TestPipelineBadInput(t *testing.T) {
 		})
 	}
 	// Nothing was created by the refused calls.
-	l, err := b.client.ListPipelines(b.ctx, &datapipeline.ListPipelinesInput{})
-	ok(t, "ListPipelines", err)
+	l, err := b.Client.ListPipelines(b.Ctx, &datapipeline.ListPipelinesInput{})
+	servertest.OK(t, "ListPipelines", err)
 	if len(l.PipelineIdList) != 1 {
 		t.Fatalf("ListPipelines lists %d pipelines after bad input, want 1", len(l.PipelineIdList))
 	}

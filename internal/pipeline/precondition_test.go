@@ -35,8 +35,8 @@ func (b *bundle) activeInstances(t *testing.T, id, component string) int {
 // noTask fails if workerGroup has a task to hand out.
 func (b *bundle) noTask(t *testing.T, wg, why string) {
 	t.Helper()
-	out, err := b.client.PollForTask(b.ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg)})
-	ok(t, "PollForTask", err)
+	out, err := b.Client.PollForTask(b.Ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg)})
+	servertest.OK(t, "PollForTask", err)
 	if out.TaskObject != nil {
 		t.Fatalf("%s: %s was handed out", why, aws.ToString(out.TaskObject.AttemptId))
 	}
@@ -45,7 +45,7 @@ func (b *bundle) noTask(t *testing.T, wg, why string) {
 func TestPreconditionCheckedByRunner(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wg, checkers := uniq("wg"), uniq("checkers")
+	wg, checkers := servertest.Uniq("wg"), servertest.Uniq("checkers")
 	id := b.activated(t, onDemand(wg),
 		obj("Ready", str("type", "ShellCommandPrecondition"), str("command", "test -f /data/ready"),
 			str("workerGroup", checkers), str("retryDelay", "1 seconds")),
@@ -53,14 +53,14 @@ func TestPreconditionCheckedByRunner(t *testing.T) {
 
 	b.noTask(t, wg, "before its precondition held")
 	first := b.poll(t, checkers)
-	fm := fieldMap(first.Objects[aws.ToString(first.AttemptId)].Fields)
+	fm := servertest.PipelineFields(first.Objects[aws.ToString(first.AttemptId)].Fields)
 	if componentOf(aws.ToString(first.AttemptId)) != "Ready" || fm["type"] != "ShellCommandPrecondition" || fm["command"] != "test -f /data/ready" {
 		t.Fatalf("precondition task %s: %v", aws.ToString(first.AttemptId), fm)
 	}
 	b.progress(t, aws.ToString(first.TaskId))
 	// Not met: checked again after retryDelay, with a new attempt.
-	_, err := b.client.SetTaskStatus(b.ctx, &datapipeline.SetTaskStatusInput{TaskId: first.TaskId, TaskStatus: types.TaskStatusFalse})
-	ok(t, "SetTaskStatus FALSE", err)
+	_, err := b.Client.SetTaskStatus(b.Ctx, &datapipeline.SetTaskStatusInput{TaskId: first.TaskId, TaskStatus: types.TaskStatusFalse})
+	servertest.OK(t, "SetTaskStatus FALSE", err)
 	b.noTask(t, wg, "after its precondition answered FALSE")
 	second := b.poll(t, checkers)
 	if !strings.HasSuffix(aws.ToString(second.AttemptId), "_Attempt=2") || componentOf(aws.ToString(second.AttemptId)) != "Ready" {
@@ -103,7 +103,7 @@ func TestPreconditionCheckedByRunner(t *testing.T) {
 func TestPreconditionTimeoutOnInputDataNode(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wg := uniq("wg")
+	wg := servertest.Uniq("wg")
 	id := b.activated(t, onDemand(wg),
 		obj("Landing", str("type", "S3DataNode"), str("directoryPath", "s3://bucket/in"), ref("precondition", "Arrived")),
 		// No workerGroup: checked by the activity's worker group.
@@ -114,8 +114,8 @@ func TestPreconditionTimeoutOnInputDataNode(t *testing.T) {
 	checks := 0
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		out, err := b.client.PollForTask(b.ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg)})
-		ok(t, "PollForTask", err)
+		out, err := b.Client.PollForTask(b.Ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg)})
+		servertest.OK(t, "PollForTask", err)
 		if out.TaskObject == nil {
 			break
 		}
@@ -124,8 +124,8 @@ func TestPreconditionTimeoutOnInputDataNode(t *testing.T) {
 		}
 		checks++
 		b.progress(t, aws.ToString(out.TaskObject.TaskId))
-		_, err = b.client.SetTaskStatus(b.ctx, &datapipeline.SetTaskStatusInput{TaskId: out.TaskObject.TaskId, TaskStatus: types.TaskStatusFalse, ErrorMessage: aws.String("/in is empty")})
-		ok(t, "SetTaskStatus FALSE", err)
+		_, err = b.Client.SetTaskStatus(b.Ctx, &datapipeline.SetTaskStatusInput{TaskId: out.TaskObject.TaskId, TaskStatus: types.TaskStatusFalse, ErrorMessage: aws.String("/in is empty")})
+		servertest.OK(t, "SetTaskStatus FALSE", err)
 		if time.Now().After(deadline) {
 			t.Fatalf("still checked after %d checks", checks)
 		}
@@ -155,7 +155,7 @@ func TestPreconditionTimeoutOnInputDataNode(t *testing.T) {
 func TestMaxActiveInstances(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wg := uniq("wg")
+	wg := servertest.Uniq("wg")
 	// Four past periods, backfilled at once, but one at a time.
 	id := b.activated(t,
 		obj("Default", str("workerGroup", wg), str("scheduleType", "timeseries"), ref("schedule", "Past")),
@@ -164,7 +164,7 @@ func TestMaxActiveInstances(t *testing.T) {
 	var order []string
 	for n := range 4 {
 		task := b.poll(t, wg)
-		fm := fieldMap(task.Objects[aws.ToString(task.AttemptId)].Fields)
+		fm := servertest.PipelineFields(task.Objects[aws.ToString(task.AttemptId)].Fields)
 		start, _ := time.Parse("2006-01-02T15:04:05", fm["@scheduledStartTime"])
 		if end := start.Add(15 * time.Minute).Format("2006-01-02T15:04:05"); fm["@scheduledEndTime"] != end || fm["command"] != "echo "+fm["@scheduledStartTime"]+" "+end {
 			t.Fatalf("task %d fields: %v", n, fm)
@@ -186,7 +186,7 @@ func TestMaxActiveInstances(t *testing.T) {
 func TestAckWindowDoesNotSpendRetries(t *testing.T) {
 	t.Parallel()
 	b := setupRunner(t, time.Second)
-	wg := uniq("wg")
+	wg := servertest.Uniq("wg")
 	id := b.activated(t, onDemand(wg), shell("Lost", str("maximumRetries", "0")))
 	// Two answers lost on the way to the runner: handed out again each
 	// time, although no retry is allowed.
@@ -212,22 +212,22 @@ func TestAckWindowDoesNotSpendRetries(t *testing.T) {
 func TestTaskStartedForWaitingRunner(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wg := uniq("wg")
+	wg := servertest.Uniq("wg")
 	got := make(chan *types.TaskObject, 1)
 	go func() {
-		out, err := b.client.PollForTask(b.ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg), Hostname: aws.String("early-host")})
+		out, err := b.Client.PollForTask(b.Ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg), Hostname: aws.String("early-host")})
 		if err != nil {
 			t.Errorf("PollForTask: %v", err)
 		}
 		got <- out.TaskObject
 	}()
-	servertest.WaitPolling(t, b.srv, pipeline.TaskQueue(wg))
+	servertest.WaitPolling(t, b.Srv, pipeline.TaskQueue(wg))
 	id := b.activated(t, onDemand(wg), shell("Only"))
 	task := <-got
 	if task == nil || componentOf(aws.ToString(task.AttemptId)) != "Only" {
 		t.Fatalf("PollForTask = %+v", task)
 	}
-	if f := fieldMap(task.Objects[aws.ToString(task.AttemptId)].Fields); f["@status"] != "RUNNING" || f["hostname"] != "early-host" {
+	if f := servertest.PipelineFields(task.Objects[aws.ToString(task.AttemptId)].Fields); f["@status"] != "RUNNING" || f["hostname"] != "early-host" {
 		t.Fatalf("attempt in the answer: %v", f)
 	}
 	atts := b.objects(t, id, "ATTEMPT")

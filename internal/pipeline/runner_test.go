@@ -37,16 +37,16 @@ func setupRunner(t *testing.T, ack time.Duration) *bundle {
 			t.Errorf("shutdown: %v", err)
 		}
 	})
-	return &bundle{srv: srv, client: servertest.DataPipeline(srv.URL()), ctx: context.Background()}
+	return &bundle{servertest.InProcess(srv).DataPipeline()}
 }
 
 // activated creates, defines and activates an on-demand pipeline.
 func (b *bundle) activated(t *testing.T, objs ...types.PipelineObject) string {
 	t.Helper()
-	id := b.create(t, uniq("run"))
-	b.put(t, id, objs)
-	_, err := b.client.ActivatePipeline(b.ctx, &datapipeline.ActivatePipelineInput{PipelineId: aws.String(id)})
-	ok(t, "ActivatePipeline", err)
+	id := b.Create(t, servertest.Uniq("run"))
+	b.Put(t, id, objs)
+	_, err := b.Client.ActivatePipeline(b.Ctx, &datapipeline.ActivatePipelineInput{PipelineId: aws.String(id)})
+	servertest.OK(t, "ActivatePipeline", err)
 	return id
 }
 
@@ -54,8 +54,8 @@ func (b *bundle) activated(t *testing.T, objs ...types.PipelineObject) string {
 func (b *bundle) poll(t *testing.T, wg string) *types.TaskObject {
 	t.Helper()
 	for range 10 {
-		out, err := b.client.PollForTask(b.ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg), Hostname: aws.String("host-1")})
-		ok(t, "PollForTask", err)
+		out, err := b.Client.PollForTask(b.Ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg), Hostname: aws.String("host-1")})
+		servertest.OK(t, "PollForTask", err)
 		if out.TaskObject != nil {
 			return out.TaskObject
 		}
@@ -66,8 +66,8 @@ func (b *bundle) poll(t *testing.T, wg string) *types.TaskObject {
 
 func (b *bundle) progress(t *testing.T, taskID string) bool {
 	t.Helper()
-	out, err := b.client.ReportTaskProgress(b.ctx, &datapipeline.ReportTaskProgressInput{TaskId: aws.String(taskID)})
-	ok(t, "ReportTaskProgress", err)
+	out, err := b.Client.ReportTaskProgress(b.Ctx, &datapipeline.ReportTaskProgressInput{TaskId: aws.String(taskID)})
+	servertest.OK(t, "ReportTaskProgress", err)
 	return out.Canceled
 }
 
@@ -77,23 +77,23 @@ func (b *bundle) setStatus(t *testing.T, taskID string, st types.TaskStatus, err
 	if errID != "" {
 		in.ErrorId, in.ErrorMessage, in.ErrorStackTrace = aws.String(errID), aws.String(msg), aws.String("at line 1")
 	}
-	_, err := b.client.SetTaskStatus(b.ctx, in)
-	ok(t, "SetTaskStatus", err)
+	_, err := b.Client.SetTaskStatus(b.Ctx, in)
+	servertest.OK(t, "SetTaskStatus", err)
 }
 
 // objects returns the objects of a sphere as id → fields.
 func (b *bundle) objects(t *testing.T, id, s string) map[string]map[string]string {
 	t.Helper()
-	q, err := b.client.QueryObjects(b.ctx, &datapipeline.QueryObjectsInput{PipelineId: aws.String(id), Sphere: aws.String(s)})
-	ok(t, "QueryObjects", err)
+	q, err := b.Client.QueryObjects(b.Ctx, &datapipeline.QueryObjectsInput{PipelineId: aws.String(id), Sphere: aws.String(s)})
+	servertest.OK(t, "QueryObjects", err)
 	out := map[string]map[string]string{}
 	if len(q.Ids) == 0 {
 		return out
 	}
-	d, err := b.client.DescribeObjects(b.ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: q.Ids})
-	ok(t, "DescribeObjects", err)
+	d, err := b.Client.DescribeObjects(b.Ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: q.Ids})
+	servertest.OK(t, "DescribeObjects", err)
 	for _, o := range d.PipelineObjects {
-		out[aws.ToString(o.Id)] = fieldMap(o.Fields)
+		out[aws.ToString(o.Id)] = servertest.PipelineFields(o.Fields)
 	}
 	return out
 }
@@ -108,9 +108,9 @@ func (b *bundle) wantState(t *testing.T, id, want string) {
 
 func (b *bundle) pipelineState(t *testing.T, id string) string {
 	t.Helper()
-	out, err := b.client.DescribePipelines(b.ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{id}})
-	ok(t, "DescribePipelines", err)
-	return fieldMap(out.PipelineDescriptionList[0].Fields)["@pipelineState"]
+	out, err := b.Client.DescribePipelines(b.Ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{id}})
+	servertest.OK(t, "DescribePipelines", err)
+	return servertest.PipelineFields(out.PipelineDescriptionList[0].Fields)["@pipelineState"]
 }
 
 func shell(id string, fields ...types.Field) types.PipelineObject {
@@ -124,14 +124,14 @@ func onDemand(wg string) types.PipelineObject {
 func TestRunnerHappyPath(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wg := uniq("wg")
+	wg := servertest.Uniq("wg")
 	id := b.activated(t, onDemand(wg), shell("Hello", ref("parent", "Default")))
 	if st := b.pipelineState(t, id); st != "SCHEDULED" {
 		t.Fatalf("@pipelineState = %s, want SCHEDULED", st)
 	}
 	// Exact, case-sensitive worker groups: another case gets nothing.
-	out, err := b.client.PollForTask(b.ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(strings.ToUpper(wg))})
-	ok(t, "PollForTask other case", err)
+	out, err := b.Client.PollForTask(b.Ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(strings.ToUpper(wg))})
+	servertest.OK(t, "PollForTask other case", err)
 	if out.TaskObject != nil {
 		t.Fatalf("a poll on %s got %s's task", strings.ToUpper(wg), wg)
 	}
@@ -143,7 +143,7 @@ func TestRunnerHappyPath(t *testing.T) {
 	if !okk {
 		t.Fatalf("objects %v lack the attempt", task.Objects)
 	}
-	fm := fieldMap(att.Fields)
+	fm := servertest.PipelineFields(att.Fields)
 	if fm["command"] != "echo Hello" || fm["workerGroup"] != wg || fm["@status"] != "RUNNING" || !strings.HasPrefix(fm["@instanceParent"], "ref:@Hello_") {
 		t.Fatalf("attempt fields = %v", fm)
 	}
@@ -168,18 +168,18 @@ func TestRunnerHappyPath(t *testing.T) {
 	}
 	b.wantState(t, id, "FINISHED")
 	// The finished task's id is stale now.
-	_, err = b.client.ReportTaskProgress(b.ctx, &datapipeline.ReportTaskProgressInput{TaskId: task.TaskId})
-	wantCode(t, "ReportTaskProgress of a finished task", err, "TaskNotFoundException")
-	_, err = b.client.SetTaskStatus(b.ctx, &datapipeline.SetTaskStatusInput{TaskId: task.TaskId, TaskStatus: types.TaskStatusFinished})
-	wantCode(t, "SetTaskStatus of a finished task", err, "TaskNotFoundException")
-	_, err = b.client.SetTaskStatus(b.ctx, &datapipeline.SetTaskStatusInput{TaskId: aws.String("bogus"), TaskStatus: types.TaskStatusFinished})
-	wantCode(t, "SetTaskStatus of a bogus task", err, "TaskNotFoundException")
+	_, err = b.Client.ReportTaskProgress(b.Ctx, &datapipeline.ReportTaskProgressInput{TaskId: task.TaskId})
+	servertest.WantClientError(t, "ReportTaskProgress of a finished task", err, "TaskNotFoundException")
+	_, err = b.Client.SetTaskStatus(b.Ctx, &datapipeline.SetTaskStatusInput{TaskId: task.TaskId, TaskStatus: types.TaskStatusFinished})
+	servertest.WantClientError(t, "SetTaskStatus of a finished task", err, "TaskNotFoundException")
+	_, err = b.Client.SetTaskStatus(b.Ctx, &datapipeline.SetTaskStatusInput{TaskId: aws.String("bogus"), TaskStatus: types.TaskStatusFinished})
+	servertest.WantClientError(t, "SetTaskStatus of a bogus task", err, "TaskNotFoundException")
 }
 
 func TestRunnerRetriesThenFails(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wg := uniq("wg")
+	wg := servertest.Uniq("wg")
 	id := b.activated(t, onDemand(wg), shell("Flaky", str("maximumRetries", "1")))
 	var last string
 	for n := 1; n <= 2; n++ {
@@ -208,8 +208,8 @@ func TestRunnerRetriesThenFails(t *testing.T) {
 	}
 	b.wantState(t, id, "FINISHED")
 	// No third attempt.
-	out, err := b.client.PollForTask(b.ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg)})
-	ok(t, "PollForTask", err)
+	out, err := b.Client.PollForTask(b.Ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg)})
+	servertest.OK(t, "PollForTask", err)
 	if out.TaskObject != nil {
 		t.Fatalf("a third attempt was handed out: %s", aws.ToString(out.TaskObject.AttemptId))
 	}
@@ -218,7 +218,7 @@ func TestRunnerRetriesThenFails(t *testing.T) {
 func TestRunnerDependsOnAndCascade(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wg := uniq("wg")
+	wg := servertest.Uniq("wg")
 	id := b.activated(t, onDemand(wg),
 		shell("First", str("maximumRetries", "0")),
 		shell("Second", ref("dependsOn", "First")),
@@ -228,8 +228,8 @@ func TestRunnerDependsOnAndCascade(t *testing.T) {
 	if !strings.HasPrefix(aws.ToString(task.AttemptId), "@First_") {
 		t.Fatalf("first task is %s", aws.ToString(task.AttemptId))
 	}
-	out, err := b.client.PollForTask(b.ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg)})
-	ok(t, "PollForTask", err)
+	out, err := b.Client.PollForTask(b.Ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg)})
+	servertest.OK(t, "PollForTask", err)
 	if out.TaskObject != nil {
 		t.Fatalf("%s was handed out before First finished", aws.ToString(out.TaskObject.AttemptId))
 	}
@@ -267,14 +267,14 @@ func TestRunnerDependsOnAndCascade(t *testing.T) {
 func TestRunnerDeactivateCancels(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wg := uniq("wg")
+	wg := servertest.Uniq("wg")
 	id := b.activated(t, onDemand(wg), shell("Long"))
 	task := b.poll(t, wg)
 	if b.progress(t, aws.ToString(task.TaskId)) {
 		t.Fatal("canceled before deactivation")
 	}
-	_, err := b.client.DeactivatePipeline(b.ctx, &datapipeline.DeactivatePipelineInput{PipelineId: aws.String(id), CancelActive: aws.Bool(true)})
-	ok(t, "DeactivatePipeline", err)
+	_, err := b.Client.DeactivatePipeline(b.Ctx, &datapipeline.DeactivatePipelineInput{PipelineId: aws.String(id), CancelActive: aws.Bool(true)})
+	servertest.OK(t, "DeactivatePipeline", err)
 	if !b.progress(t, aws.ToString(task.TaskId)) {
 		t.Fatal("ReportTaskProgress after DeactivatePipeline: canceled = false")
 	}
@@ -293,8 +293,8 @@ func TestRunnerDeactivateCancels(t *testing.T) {
 	}
 	// The runner may still report its status; nothing is retried.
 	b.setStatus(t, aws.ToString(task.TaskId), types.TaskStatusFailed, "Killed", "stopped")
-	out, err := b.client.PollForTask(b.ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg)})
-	ok(t, "PollForTask", err)
+	out, err := b.Client.PollForTask(b.Ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg)})
+	servertest.OK(t, "PollForTask", err)
 	if out.TaskObject != nil {
 		t.Fatalf("a canceled instance was retried: %s", aws.ToString(out.TaskObject.AttemptId))
 	}
@@ -303,7 +303,7 @@ func TestRunnerDeactivateCancels(t *testing.T) {
 func TestRunnerAckWindow(t *testing.T) {
 	t.Parallel()
 	b := setupRunner(t, time.Second)
-	wg := uniq("wg")
+	wg := servertest.Uniq("wg")
 	id := b.activated(t, onDemand(wg), shell("Silent"))
 	first := b.poll(t, wg)
 	// Never acknowledged: after the window and retryDelay, a new attempt.
@@ -311,8 +311,8 @@ func TestRunnerAckWindow(t *testing.T) {
 	if aws.ToString(second.TaskId) == aws.ToString(first.TaskId) || !strings.HasSuffix(aws.ToString(second.AttemptId), "_Attempt=2") {
 		t.Fatalf("second task = %s (%s)", aws.ToString(second.AttemptId), aws.ToString(second.TaskId))
 	}
-	_, err := b.client.ReportTaskProgress(b.ctx, &datapipeline.ReportTaskProgressInput{TaskId: first.TaskId})
-	wantCode(t, "ReportTaskProgress of the timed-out attempt", err, "TaskNotFoundException")
+	_, err := b.Client.ReportTaskProgress(b.Ctx, &datapipeline.ReportTaskProgressInput{TaskId: first.TaskId})
+	servertest.WantClientError(t, "ReportTaskProgress of the timed-out attempt", err, "TaskNotFoundException")
 	atts := b.objects(t, id, "ATTEMPT")
 	if f := atts[aws.ToString(first.AttemptId)]; f["@status"] != "TIMEDOUT" {
 		t.Fatalf("first attempt = %v", f)
@@ -326,20 +326,20 @@ func TestRunnerAckWindow(t *testing.T) {
 func TestRunnerHeartbeat(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	out, err := b.client.ReportTaskRunnerHeartbeat(b.ctx, &datapipeline.ReportTaskRunnerHeartbeatInput{
-		TaskrunnerId: aws.String(uniq("runner")), WorkerGroup: aws.String("wg"), Hostname: aws.String("h")})
-	ok(t, "ReportTaskRunnerHeartbeat", err)
+	out, err := b.Client.ReportTaskRunnerHeartbeat(b.Ctx, &datapipeline.ReportTaskRunnerHeartbeatInput{
+		TaskrunnerId: aws.String(servertest.Uniq("runner")), WorkerGroup: aws.String("wg"), Hostname: aws.String("h")})
+	servertest.OK(t, "ReportTaskRunnerHeartbeat", err)
 	if out.Terminate {
 		t.Fatal("terminate = true")
 	}
-	_, err = b.client.PollForTask(b.ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String("")})
-	wantCode(t, "PollForTask without workerGroup", err, "InvalidRequestException")
+	_, err = b.Client.PollForTask(b.Ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String("")})
+	servertest.WantClientError(t, "PollForTask without workerGroup", err, "InvalidRequestException")
 }
 
 func TestRunnerSetStatus(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wg := uniq("wg")
+	wg := servertest.Uniq("wg")
 	id := b.activated(t, onDemand(wg), shell("A", str("maximumRetries", "0")), shell("B", ref("dependsOn", "A")))
 	var instA, instB string
 	for iid, f := range b.objects(t, id, "INSTANCE") {
@@ -355,15 +355,15 @@ func TestRunnerSetStatus(t *testing.T) {
 	}
 	// Pause B while it waits; A fails; RERUN A; A finishes; B stays paused
 	// until resumed.
-	_, err := b.client.SetStatus(b.ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{"B"}, Status: aws.String("pause")})
-	ok(t, "SetStatus pause", err)
+	_, err := b.Client.SetStatus(b.Ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{"B"}, Status: aws.String("pause")})
+	servertest.OK(t, "SetStatus pause", err)
 	task := b.poll(t, wg)
 	b.setStatus(t, aws.ToString(task.TaskId), types.TaskStatusFailed, "E", "no")
 	if f := b.objects(t, id, "INSTANCE")[instA]; f["@status"] != "FAILED" {
 		t.Fatalf("A = %v", f)
 	}
-	_, err = b.client.SetStatus(b.ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{instA}, Status: aws.String("RERUN")})
-	ok(t, "SetStatus RERUN", err)
+	_, err = b.Client.SetStatus(b.Ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{instA}, Status: aws.String("RERUN")})
+	servertest.OK(t, "SetStatus RERUN", err)
 	task = b.poll(t, wg)
 	if !strings.HasSuffix(aws.ToString(task.AttemptId), "_Attempt=2") {
 		t.Fatalf("rerun attempt = %s", aws.ToString(task.AttemptId))
@@ -372,54 +372,54 @@ func TestRunnerSetStatus(t *testing.T) {
 	if f := b.objects(t, id, "INSTANCE")[instB]; f["@status"] != "PAUSED" {
 		t.Fatalf("B = %v", f)
 	}
-	_, err = b.client.SetStatus(b.ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{"B"}, Status: aws.String("RESUME")})
-	ok(t, "SetStatus RESUME", err)
+	_, err = b.Client.SetStatus(b.Ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{"B"}, Status: aws.String("RESUME")})
+	servertest.OK(t, "SetStatus RESUME", err)
 	task = b.poll(t, wg)
 	if !strings.HasPrefix(aws.ToString(task.AttemptId), instB) {
 		t.Fatalf("after resume: %s", aws.ToString(task.AttemptId))
 	}
 	// TRY_CANCEL of the running B: its runner learns it.
-	_, err = b.client.SetStatus(b.ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{instB}, Status: aws.String("TRY_CANCEL")})
-	ok(t, "SetStatus TRY_CANCEL", err)
+	_, err = b.Client.SetStatus(b.Ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{instB}, Status: aws.String("TRY_CANCEL")})
+	servertest.OK(t, "SetStatus TRY_CANCEL", err)
 	if !b.progress(t, aws.ToString(task.TaskId)) {
 		t.Fatal("canceled = false after TRY_CANCEL")
 	}
 	b.wantState(t, id, "FINISHED")
-	_, err = b.client.SetStatus(b.ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{instB}, Status: aws.String("RERUN")})
-	wantCode(t, "SetStatus on a finished pipeline", err, "InvalidRequestException")
-	_, err = b.client.SetStatus(b.ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{"B"}, Status: aws.String("NOPE")})
-	wantCode(t, "SetStatus NOPE", err, "InvalidRequestException")
+	_, err = b.Client.SetStatus(b.Ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{instB}, Status: aws.String("RERUN")})
+	servertest.WantClientError(t, "SetStatus on a finished pipeline", err, "InvalidRequestException")
+	_, err = b.Client.SetStatus(b.Ctx, &datapipeline.SetStatusInput{PipelineId: aws.String(id), ObjectIds: []string{"B"}, Status: aws.String("NOPE")})
+	servertest.WantClientError(t, "SetStatus NOPE", err, "InvalidRequestException")
 }
 
 func TestRunnerEvaluateAndDelete(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wg := uniq("wg")
+	wg := servertest.Uniq("wg")
 	id := b.activated(t, onDemand(wg), shell("Echo", str("myDir", "/tmp/#{@scheduledStartTime}")))
 	task := b.poll(t, wg)
 	inst := strings.TrimSuffix(aws.ToString(task.AttemptId), "_Attempt=1")
-	out, err := b.client.EvaluateExpression(b.ctx, &datapipeline.EvaluateExpressionInput{PipelineId: aws.String(id), ObjectId: aws.String(inst), Expression: aws.String("#{command} in #{workerGroup}")})
-	ok(t, "EvaluateExpression", err)
+	out, err := b.Client.EvaluateExpression(b.Ctx, &datapipeline.EvaluateExpressionInput{PipelineId: aws.String(id), ObjectId: aws.String(inst), Expression: aws.String("#{command} in #{workerGroup}")})
+	servertest.OK(t, "EvaluateExpression", err)
 	if got := aws.ToString(out.EvaluatedExpression); got != "echo Echo in "+wg {
 		t.Fatalf("evaluated = %q", got)
 	}
-	fm := fieldMap(task.Objects[aws.ToString(task.AttemptId)].Fields)
+	fm := servertest.PipelineFields(task.Objects[aws.ToString(task.AttemptId)].Fields)
 	if want := "/tmp/" + strings.TrimPrefix(inst, "@Echo_"); fm["myDir"] != want {
 		t.Fatalf("myDir = %q, want %q", fm["myDir"], want)
 	}
-	_, err = b.client.EvaluateExpression(b.ctx, &datapipeline.EvaluateExpressionInput{PipelineId: aws.String(id), ObjectId: aws.String("Nope"), Expression: aws.String("x")})
-	wantCode(t, "EvaluateExpression of an unknown object", err, "TaskNotFoundException")
+	_, err = b.Client.EvaluateExpression(b.Ctx, &datapipeline.EvaluateExpressionInput{PipelineId: aws.String(id), ObjectId: aws.String("Nope"), Expression: aws.String("x")})
+	servertest.WantClientError(t, "EvaluateExpression of an unknown object", err, "TaskNotFoundException")
 
-	_, err = b.client.DeletePipeline(b.ctx, &datapipeline.DeletePipelineInput{PipelineId: aws.String(id)})
-	ok(t, "DeletePipeline", err)
-	_, err = b.client.ReportTaskProgress(b.ctx, &datapipeline.ReportTaskProgressInput{TaskId: task.TaskId})
-	wantCode(t, "ReportTaskProgress after DeletePipeline", err, "TaskNotFoundException")
+	_, err = b.Client.DeletePipeline(b.Ctx, &datapipeline.DeletePipelineInput{PipelineId: aws.String(id)})
+	servertest.OK(t, "DeletePipeline", err)
+	_, err = b.Client.ReportTaskProgress(b.Ctx, &datapipeline.ReportTaskProgressInput{TaskId: task.TaskId})
+	servertest.WantClientError(t, "ReportTaskProgress after DeletePipeline", err, "TaskNotFoundException")
 }
 
 func TestRunnerSchedules(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wg := uniq("wg")
+	wg := servertest.Uniq("wg")
 	start := time.Now().UTC().Format("2006-01-02T15:04:05")
 	id := b.activated(t,
 		obj("Default", str("workerGroup", wg), str("scheduleType", "cron"), ref("schedule", "Every")),
@@ -428,7 +428,7 @@ func TestRunnerSchedules(t *testing.T) {
 	seen := map[string]bool{}
 	for range 3 {
 		task := b.poll(t, wg)
-		fm := fieldMap(task.Objects[aws.ToString(task.AttemptId)].Fields)
+		fm := servertest.PipelineFields(task.Objects[aws.ToString(task.AttemptId)].Fields)
 		if seen[fm["@scheduledStartTime"]] || fm["stdout"] != "/tmp/"+fm["@scheduledStartTime"] {
 			t.Fatalf("attempt fields = %v (seen %v)", fm, seen)
 		}
@@ -448,7 +448,7 @@ func TestRunnerSchedules(t *testing.T) {
 
 	// A timeseries schedule in the past is backfilled: 17:00 to 18:00 every
 	// 15 minutes is four periods.
-	wg2 := uniq("wg")
+	wg2 := servertest.Uniq("wg")
 	id2 := b.activated(t,
 		obj("Default", str("workerGroup", wg2), str("scheduleType", "timeseries"), ref("schedule", "Past")),
 		obj("Past", str("type", "Schedule"), str("period", "15 minutes"), str("startDateTime", "2012-09-25T17:00:00"), str("endDateTime", "2012-09-25T18:00:00")),
@@ -467,7 +467,7 @@ func TestRunnerSchedules(t *testing.T) {
 func TestRunnerReportProgressTimeout(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	wg := uniq("wg")
+	wg := servertest.Uniq("wg")
 	id := b.activated(t, onDemand(wg), shell("Stall", str("reportProgressTimeout", "1 seconds")))
 	first := b.poll(t, wg)
 	b.progress(t, aws.ToString(first.TaskId)) // acknowledged, then silent
@@ -478,6 +478,6 @@ func TestRunnerReportProgressTimeout(t *testing.T) {
 	if f := b.objects(t, id, "ATTEMPT")[aws.ToString(first.AttemptId)]; f["@status"] != "TIMEDOUT" || f["errorId"] != "TIMEDOUT" {
 		t.Fatalf("first attempt = %v", f)
 	}
-	_, err := b.client.SetTaskStatus(b.ctx, &datapipeline.SetTaskStatusInput{TaskId: first.TaskId, TaskStatus: types.TaskStatusFinished})
-	wantCode(t, "SetTaskStatus of the timed-out attempt", err, "TaskNotFoundException")
+	_, err := b.Client.SetTaskStatus(b.Ctx, &datapipeline.SetTaskStatusInput{TaskId: first.TaskId, TaskStatus: types.TaskStatusFinished})
+	servertest.WantClientError(t, "SetTaskStatus of the timed-out attempt", err, "TaskNotFoundException")
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline/types"
+
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
 func tag(k, v string) types.Tag { return types.Tag{Key: aws.String(k), Value: aws.String(v)} }
@@ -23,11 +25,11 @@ func tagMap(tags []types.Tag) map[string]string {
 func TestTags(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	out, err := b.client.CreatePipeline(b.ctx, &datapipeline.CreatePipelineInput{
+	out, err := b.Client.CreatePipeline(b.Ctx, &datapipeline.CreatePipelineInput{
 		Name: aws.String("tagged"), UniqueId: aws.String("tagged-1"),
 		Tags: []types.Tag{tag("team", "data"), tag("env", "dev")},
 	})
-	ok(t, "CreatePipeline", err)
+	servertest.OK(t, "CreatePipeline", err)
 	id := aws.ToString(out.PipelineId)
 	tags := func() map[string]string {
 		t.Helper()
@@ -41,12 +43,12 @@ func TestTags(t *testing.T) {
 	}
 	wantTags("created", map[string]string{"team": "data", "env": "dev"})
 
-	_, err = b.client.AddTags(b.ctx, &datapipeline.AddTagsInput{PipelineId: aws.String(id), Tags: []types.Tag{tag("env", "prod"), tag("owner", "ana"), tag("empty", "")}})
-	ok(t, "AddTags", err)
+	_, err = b.Client.AddTags(b.Ctx, &datapipeline.AddTagsInput{PipelineId: aws.String(id), Tags: []types.Tag{tag("env", "prod"), tag("owner", "ana"), tag("empty", "")}})
+	servertest.OK(t, "AddTags", err)
 	wantTags("after AddTags", map[string]string{"team": "data", "env": "prod", "owner": "ana", "empty": ""})
 
-	_, err = b.client.RemoveTags(b.ctx, &datapipeline.RemoveTagsInput{PipelineId: aws.String(id), TagKeys: []string{"owner", "no-such-key"}})
-	ok(t, "RemoveTags", err)
+	_, err = b.Client.RemoveTags(b.Ctx, &datapipeline.RemoveTagsInput{PipelineId: aws.String(id), TagKeys: []string{"owner", "no-such-key"}})
+	servertest.OK(t, "RemoveTags", err)
 	wantTags("after RemoveTags", map[string]string{"team": "data", "env": "prod", "empty": ""})
 
 	// Up to 10 tags; the 11th is refused and nothing changes.
@@ -54,19 +56,19 @@ func TestTags(t *testing.T) {
 	for i := range 7 {
 		more = append(more, tag(fmt.Sprintf("k%d", i), "v"))
 	}
-	_, err = b.client.AddTags(b.ctx, &datapipeline.AddTagsInput{PipelineId: aws.String(id), Tags: more})
-	ok(t, "AddTags to 10", err)
+	_, err = b.Client.AddTags(b.Ctx, &datapipeline.AddTagsInput{PipelineId: aws.String(id), Tags: more})
+	servertest.OK(t, "AddTags to 10", err)
 	if n := len(tags()); n != 10 {
 		t.Fatalf("%d tags, want 10", n)
 	}
-	_, err = b.client.AddTags(b.ctx, &datapipeline.AddTagsInput{PipelineId: aws.String(id), Tags: []types.Tag{tag("eleventh", "v")}})
-	wantCode(t, "AddTags an 11th tag", err, "InvalidRequestException")
+	_, err = b.Client.AddTags(b.Ctx, &datapipeline.AddTagsInput{PipelineId: aws.String(id), Tags: []types.Tag{tag("eleventh", "v")}})
+	servertest.WantClientError(t, "AddTags an 11th tag", err, "InvalidRequestException")
 	if got := tags(); len(got) != 10 || got["eleventh"] != "" {
 		t.Fatalf("tags after a refused AddTags: %v", got)
 	}
 	// Changing a value at the limit is fine.
-	_, err = b.client.AddTags(b.ctx, &datapipeline.AddTagsInput{PipelineId: aws.String(id), Tags: []types.Tag{tag("env", "test")}})
-	ok(t, "AddTags overwrite at the limit", err)
+	_, err = b.Client.AddTags(b.Ctx, &datapipeline.AddTagsInput{PipelineId: aws.String(id), Tags: []types.Tag{tag("env", "test")}})
+	servertest.OK(t, "AddTags overwrite at the limit", err)
 	if got := tags()["env"]; got != "test" {
 		t.Fatalf("env = %q, want test", got)
 	}
@@ -76,8 +78,8 @@ func TestTags(t *testing.T) {
 	for i := range eleven {
 		eleven[i] = tag(fmt.Sprintf("t%d", i), "v")
 	}
-	_, err = b.client.CreatePipeline(b.ctx, &datapipeline.CreatePipelineInput{Name: aws.String("n"), UniqueId: aws.String("u"), Tags: eleven})
-	wantCode(t, "CreatePipeline with 11 tags", err, "InvalidRequestException")
-	_, err = b.client.AddTags(b.ctx, &datapipeline.AddTagsInput{PipelineId: aws.String(id), Tags: []types.Tag{tag("", "v")}})
-	wantCode(t, "AddTags empty key", err, "InvalidRequestException")
+	_, err = b.Client.CreatePipeline(b.Ctx, &datapipeline.CreatePipelineInput{Name: aws.String("n"), UniqueId: aws.String("u"), Tags: eleven})
+	servertest.WantClientError(t, "CreatePipeline with 11 tags", err, "InvalidRequestException")
+	_, err = b.Client.AddTags(b.Ctx, &datapipeline.AddTagsInput{PipelineId: aws.String(id), Tags: []types.Tag{tag("", "v")}})
+	servertest.WantClientError(t, "AddTags empty key", err, "InvalidRequestException")
 }

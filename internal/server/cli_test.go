@@ -53,7 +53,7 @@ func TestAWSCLI(t *testing.T) {
 	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{})
 	url := srv.URL()
-	c := newClient(url)
+	c := newClient(url, servertest.Commits(srv))
 	act := c.activity(t, "cli-worker")
 	exec := c.start(t, c.machine(t, "cli", taskDef, act), "cli-1")
 	tok, _ := c.mustPoll(t, act)

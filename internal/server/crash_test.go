@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -16,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
@@ -32,11 +30,13 @@ const testRole = "arn:aws:iam::000000000000:role/test"
 // gets a new one.
 type client struct {
 	*sfn.Client
-	ctx context.Context
+	ctx  context.Context
+	wait servertest.Waiter
 }
 
-func newClient(url string) *client {
-	return &client{Client: servertest.SFN(url), ctx: context.Background()}
+// newClient returns a client for the server at url, which w waits on.
+func newClient(url string, w servertest.Waiter) *client {
+	return &client{Client: servertest.SFN(url), ctx: context.Background(), wait: w}
 }
 
 func (c *client) activity(t *testing.T, name string) string {
@@ -129,17 +129,15 @@ func (c *client) describe(t *testing.T, exec string) *sfn.DescribeExecutionOutpu
 // within) and returns its description.
 func (c *client) waitStatus(t *testing.T, exec string, want types.ExecutionStatus, within time.Duration) *sfn.DescribeExecutionOutput {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		out := c.describe(t, exec)
-		if out.Status == want {
-			return out
-		}
-		if out.Status != types.ExecutionStatusRunning || time.Now().After(deadline) {
-			t.Fatalf("execution %s: status %s, want %s; history %v", exec, out.Status, want, eventTypes(c.history(t, exec)))
-		}
-		time.Sleep(20 * time.Millisecond) // the server's timers run on their own; this only re-reads
+	var out *sfn.DescribeExecutionOutput
+	c.wait.Await(within, func() bool {
+		out = c.describe(t, exec)
+		return out.Status == want || out.Status != types.ExecutionStatusRunning
+	})
+	if out.Status != want {
+		t.Fatalf("execution %s: status %s, want %s; history %v", exec, out.Status, want, servertest.SFNEventTypes(c.history(t, exec)))
 	}
+	return out
 }
 
 func (c *client) history(t *testing.T, exec string) []types.HistoryEvent {
@@ -201,22 +199,6 @@ func sameJSON(a, b string) bool {
 	return reflect.DeepEqual(x, y)
 }
 
-func errorCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
-func eventTypes(events []types.HistoryEvent) []string {
-	out := make([]string, len(events))
-	for i, e := range events {
-		out[i] = string(e.Type)
-	}
-	return out
-}
-
 // checkHistory checks that a finished history has no lost or duplicated
 // events: ids 1..n dense, one ExecutionStarted first, one closing event
 // last, and each ActivityScheduled followed by exactly one ActivityStarted
@@ -229,7 +211,7 @@ func checkHistory(t *testing.T, name string, events []types.HistoryEvent) {
 	}
 	for i, e := range events {
 		if e.Id != int64(i+1) {
-			t.Errorf("%s: event %d has id %d; history %v", name, i+1, e.Id, eventTypes(events))
+			t.Errorf("%s: event %d has id %d; history %v", name, i+1, e.Id, servertest.SFNEventTypes(events))
 			return
 		}
 	}
@@ -250,7 +232,7 @@ func checkHistory(t *testing.T, name string, events []types.HistoryEvent) {
 		closing += count(typ, -1)
 	}
 	if last := events[len(events)-1].Type; closing != 1 || !strings.HasPrefix(string(last), "Execution") {
-		t.Errorf("%s: %d closing events, last event %s; history %v", name, closing, last, eventTypes(events))
+		t.Errorf("%s: %d closing events, last event %s; history %v", name, closing, last, servertest.SFNEventTypes(events))
 	}
 	outcomes := []types.HistoryEventType{types.HistoryEventTypeActivitySucceeded, types.HistoryEventTypeActivityFailed, types.HistoryEventTypeActivityTimedOut}
 	scheduled, started, ended := 0, 0, 0
@@ -268,7 +250,7 @@ func checkHistory(t *testing.T, name string, events []types.HistoryEvent) {
 		}
 		var startedID int64 = -1
 		if n := count(types.HistoryEventTypeActivityStarted, e.Id); n != 1 {
-			t.Errorf("%s: ActivityScheduled %d has %d ActivityStarted; history %v", name, e.Id, n, eventTypes(events))
+			t.Errorf("%s: ActivityScheduled %d has %d ActivityStarted; history %v", name, e.Id, n, servertest.SFNEventTypes(events))
 		}
 		for _, s := range events {
 			if s.Type == types.HistoryEventTypeActivityStarted && s.PreviousEventId == e.Id {
@@ -280,11 +262,11 @@ func checkHistory(t *testing.T, name string, events []types.HistoryEvent) {
 			n += count(typ, startedID)
 		}
 		if n != 1 {
-			t.Errorf("%s: ActivityScheduled %d (started %d) has %d outcomes; history %v", name, e.Id, startedID, n, eventTypes(events))
+			t.Errorf("%s: ActivityScheduled %d (started %d) has %d outcomes; history %v", name, e.Id, startedID, n, servertest.SFNEventTypes(events))
 		}
 	}
 	if started != scheduled || ended != scheduled {
-		t.Errorf("%s: %d ActivityScheduled, %d ActivityStarted, %d outcomes; history %v", name, scheduled, started, ended, eventTypes(events))
+		t.Errorf("%s: %d ActivityScheduled, %d ActivityStarted, %d outcomes; history %v", name, scheduled, started, ended, servertest.SFNEventTypes(events))
 	}
 }
 
@@ -311,7 +293,7 @@ const (
 func TestCrashEveryPhase(t *testing.T) {
 	t.Parallel()
 	p := servertest.StartProcess(t, "")
-	c := newClient(p.URL)
+	c := newClient(p.URL, p)
 
 	actA, actB, actC, actD, actE := c.activity(t, "waiting"), c.activity(t, "started"), c.activity(t, "after-wait"), c.activity(t, "done"), c.activity(t, "retried")
 	smA := c.machine(t, "waiting", taskDef, actA)
@@ -388,9 +370,8 @@ func TestCrashEveryPhase(t *testing.T) {
 		c.heartbeat(t, tokensB[id])
 	}
 
-	p.Kill(t)
-	p = servertest.StartProcess(t, p.DataDir)
-	c = newClient(p.URL)
+	p = p.Crash(t, 0)
+	c = newClient(p.URL, p)
 
 	// (b) first: the heartbeat window runs from the last persisted beat.
 	// The attempts kept their tokens.
@@ -472,7 +453,7 @@ func TestCrashEveryPhase(t *testing.T) {
 		if !slices.Contains(idsC, id) {
 			t.Fatalf("unexpected task %s on the wait machine's activity", id)
 		}
-		if !slices.Contains(eventTypes(c.history(t, execs[id])), string(types.HistoryEventTypeWaitStateExited)) {
+		if !slices.Contains(servertest.SFNEventTypes(c.history(t, execs[id])), string(types.HistoryEventTypeWaitStateExited)) {
 			t.Errorf("%s: task scheduled without WaitStateExited", id)
 		}
 		c.succeed(t, tok, id)
@@ -497,7 +478,7 @@ func TestCrashEveryPhase(t *testing.T) {
 		events := c.history(t, arn)
 		checkHistory(t, id, events)
 		if id[0] == 'e' {
-			if got := eventTypes(events); !slices.Contains(got, string(types.HistoryEventTypeActivityFailed)) {
+			if got := servertest.SFNEventTypes(events); !slices.Contains(got, string(types.HistoryEventTypeActivityFailed)) {
 				t.Errorf("%s: no ActivityFailed in %v", id, got)
 			}
 		}
@@ -514,7 +495,7 @@ func TestCrashEveryPhase(t *testing.T) {
 func TestCrashDuringBurst(t *testing.T) {
 	t.Parallel()
 	p := servertest.StartProcess(t, "")
-	c := newClient(p.URL)
+	c := newClient(p.URL, p)
 	act := c.activity(t, "burst")
 	// A worker whose GetActivityTask answer was lost in the crash holds no
 	// token: its attempt times out after 3 s without heartbeats and is
@@ -585,8 +566,8 @@ func TestCrashDuringBurst(t *testing.T) {
 	wg.Wait()
 	t.Logf("acknowledged before the kill: %d starts, %d completions", len(started), len(succeeded))
 
-	p = servertest.StartProcess(t, p.DataDir)
-	c = newClient(p.URL)
+	p = p.Restart(t)
+	c = newClient(p.URL, p)
 
 	for name, arn := range started {
 		out, err := c.DescribeExecution(c.ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
@@ -648,7 +629,7 @@ func TestCrashDuringBurst(t *testing.T) {
 		switch {
 		case done && err == nil:
 			t.Errorf("%s: SUCCEEDED, yet its token completed the task again", name)
-		case err != nil && errorCode(err) != "TaskTimedOut":
+		case err != nil && servertest.ErrorCode(err) != "TaskTimedOut":
 			t.Errorf("%s: SendTaskSuccess with the pre-crash token: %v", name, err)
 		}
 	}
@@ -673,24 +654,21 @@ func TestCrashDuringBurst(t *testing.T) {
 			}
 		})
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		var running []string
+	// The drain workers and timers do the work; this re-reads.
+	var unfinished []string
+	if !p.Await(60*time.Second, func() bool {
+		unfinished = nil
 		for _, e := range c.executions(t, sm) {
 			if e.Status != types.ExecutionStatusSucceeded {
-				running = append(running, aws.ToString(e.Name)+":"+string(e.Status))
+				unfinished = append(unfinished, aws.ToString(e.Name)+":"+string(e.Status))
 			}
 		}
-		if len(running) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			dcancel()
-			wg.Wait()
-			sort.Strings(running)
-			t.Fatalf("executions not finished 60s after the restart: %v\nserver log:\n%s", running, p.Log())
-		}
-		time.Sleep(100 * time.Millisecond) // re-reads; the drain workers and timers do the work
+		return len(unfinished) == 0
+	}) {
+		dcancel()
+		wg.Wait()
+		sort.Strings(unfinished)
+		t.Fatalf("executions not finished 60s after the restart: %v\nserver log:\n%s", unfinished, p.Log())
 	}
 	dcancel()
 	wg.Wait()
@@ -703,8 +681,8 @@ func TestCrashDuringBurst(t *testing.T) {
 		}
 		events := c.history(t, aws.ToString(e.ExecutionArn))
 		checkHistory(t, name, events)
-		if n := strings.Count(strings.Join(eventTypes(events), " "), string(types.HistoryEventTypeActivitySucceeded)); n != 1 {
-			t.Errorf("%s: %d ActivitySucceeded events, want 1: %v", name, n, eventTypes(events))
+		if n := strings.Count(strings.Join(servertest.SFNEventTypes(events), " "), string(types.HistoryEventTypeActivitySucceeded)); n != 1 {
+			t.Errorf("%s: %d ActivitySucceeded events, want 1: %v", name, n, servertest.SFNEventTypes(events))
 		}
 	}
 }
@@ -719,17 +697,15 @@ func TestCrashHeartbeatDeadline(t *testing.T) {
 		t.Run(fmt.Sprintf("down %v", downtime), func(t *testing.T) {
 			t.Parallel()
 			p := servertest.StartProcess(t, "")
-			c := newClient(p.URL)
+			c := newClient(p.URL, p)
 			act := c.activity(t, "beats")
 			sm := c.machine(t, "beats", `{"StartAt":"Work","States":{"Work":{"Type":"Task","Resource":"$ACT","HeartbeatSeconds":2,"End":true}}}`, act)
 			exec := c.start(t, sm, "x")
 			before := time.Now()
 			tok, _ := c.mustPoll(t, act)
-			p.Kill(t)
 			// Simulated downtime: the worker and the server are both gone.
-			time.Sleep(downtime)
-			p = servertest.StartProcess(t, p.DataDir)
-			c = newClient(p.URL)
+			p = p.Crash(t, downtime)
+			c = newClient(p.URL, p)
 			restarted := time.Now()
 
 			out := c.waitStatus(t, exec, types.ExecutionStatusFailed, 15*time.Second)
@@ -752,10 +728,10 @@ func TestCrashHeartbeatDeadline(t *testing.T) {
 				}
 			}
 			if timedOut == nil || timedOut.ActivityTimedOutEventDetails == nil || aws.ToString(timedOut.ActivityTimedOutEventDetails.Error) != "States.HeartbeatTimeout" {
-				t.Errorf("no ActivityTimedOut with States.HeartbeatTimeout in %v", eventTypes(events))
+				t.Errorf("no ActivityTimedOut with States.HeartbeatTimeout in %v", servertest.SFNEventTypes(events))
 			}
 			_, err := c.SendTaskHeartbeat(c.ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(tok)})
-			if got := errorCode(err); got != "TaskTimedOut" {
+			if got := servertest.ErrorCode(err); got != "TaskTimedOut" {
 				t.Errorf("heartbeat with the timed-out token: %v, want TaskTimedOut", err)
 			}
 		})

@@ -37,7 +37,7 @@ func growingStates(n int) string {
 func TestCrashWithBadExecutions(t *testing.T) {
 	t.Parallel()
 	p := servertest.StartProcess(t, "")
-	c := newClient(p.URL)
+	c := newClient(p.URL, p)
 	act := c.activity(t, "bad-runs")
 
 	// grow: after its task, 30 states that double the data.
@@ -59,8 +59,8 @@ func TestCrashWithBadExecutions(t *testing.T) {
 
 	p.Kill(t)
 	spoilDefinition(t, p.DataDir, "SpoiltMarker")
-	p = servertest.StartProcess(t, p.DataDir)
-	c = newClient(p.URL)
+	p = p.Restart(t)
+	c = newClient(p.URL, p)
 
 	// The node serves: a new execution runs to the end.
 	smOK := c.machine(t, "ok", `{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"ok":true},"End":true}}}`, "")
@@ -94,7 +94,7 @@ func TestCrashWithBadExecutions(t *testing.T) {
 	}
 	// The failed reaction's own events are dropped with it: the execution
 	// fails from where its record stood.
-	if got, want := strings.Join(eventTypes(c.history(t, broken)), " "), "ExecutionStarted TaskStateEntered ActivityScheduled ActivityStarted ExecutionFailed"; got != want {
+	if got, want := strings.Join(servertest.SFNEventTypes(c.history(t, broken)), " "), "ExecutionStarted TaskStateEntered ActivityScheduled ActivityStarted ExecutionFailed"; got != want {
 		t.Errorf("broken: history %s, want %s", got, want)
 	}
 
@@ -111,7 +111,7 @@ func spoilDefinition(t *testing.T, dataDir, marker string) {
 		t.Fatalf("open store: %v", err)
 	}
 	defer st.Close()
-	err = st.Update(context.Background(), func(tx store.Tx) error {
+	err = st.Update(t.Context(), func(tx store.Tx) error {
 		defs, err := tx.ListObjects(store.ObjectQuery{Kind: "sfn.definition"}) // the sfn dialect's kind
 		if err != nil {
 			return err

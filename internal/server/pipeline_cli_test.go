@@ -177,16 +177,13 @@ func TestPipelineCLITask(t *testing.T) {
 	if code, _, stderr := runAWS(t, url, "datapipeline", "set-task-status", "--task-id", task.TaskID, "--task-status", "FINISHED"); code != 0 {
 		t.Fatalf("set-task-status FINISHED: exit %d\n%s", code, stderr)
 	}
-	for {
-		st := dpcInstanceStatus(t, ctx, c, id)
-		if len(st) == 1 && st[firstKey(st)] == "FINISHED" {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("instance status after set-task-status FINISHED: %v, want one FINISHED instance", st)
-		case <-time.After(50 * time.Millisecond):
-		}
+	var st map[string]string
+	deadline, _ := ctx.Deadline()
+	if !servertest.Await(srv, time.Until(deadline), func() bool {
+		st = dpcInstanceStatus(t, ctx, c, id)
+		return len(st) == 1 && st[firstKey(st)] == "FINISHED"
+	}) {
+		t.Fatalf("instance status after set-task-status FINISHED: %v, want one FINISHED instance", st)
 	}
 
 	// The finished task's id is stale now.

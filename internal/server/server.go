@@ -152,6 +152,9 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 // at its in-memory state (Engine.Waiting).
 func (s *Server) Engine() *engine.Engine { return s.engine }
 
+// Store returns the node's store, for tests that look inside.
+func (s *Server) Store() store.Store { return s.store }
+
 // Shutdown stops the node gracefully: waiting polls are answered empty,
 // in-flight requests finish, heartbeats held in memory are persisted, and
 // the store is flushed and closed. It is safe to call twice.

@@ -25,7 +25,7 @@ import (
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
 	p := servertest.StartProcess(t, "", "--max-poll-wait", "60s")
-	c := newClient(p.URL)
+	c := newClient(p.URL, p)
 	idle := c.activity(t, "idle")
 	busy := c.activity(t, "busy")
 	exec := c.start(t, c.machine(t, "busy", taskDef, busy), "kept")
@@ -60,7 +60,7 @@ func TestGracefulShutdown(t *testing.T) {
 	// kernel's queues when the listener and idle connections close is lost
 	// by HTTP itself (the client sees a reset or EOF), which is not what this
 	// test is about.
-	waitServerRead(t, p.URL, clientPorts)
+	waitServerRead(t, p, clientPorts)
 
 	term := time.Now()
 	if code := p.Terminate(t); code != 0 {
@@ -83,8 +83,8 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Errorf("shutdown took %v with polls waiting; they must be released, not waited out", took)
 	}
 
-	p = servertest.StartProcess(t, p.DataDir)
-	c = newClient(p.URL)
+	p = p.Restart(t)
+	c = newClient(p.URL, p)
 	if got := c.describe(t, exec).Status; got != types.ExecutionStatusRunning {
 		t.Errorf("execution after restart: status %s, want RUNNING", got)
 	}
@@ -101,9 +101,9 @@ func TestGracefulShutdown(t *testing.T) {
 // them (both the client side's send queue and the server side's receive
 // queue are empty), so that the requests are in the server's hands. It
 // reads /proc/net/tcp (Linux).
-func waitServerRead(t *testing.T, endpoint string, clientPorts []int) {
+func waitServerRead(t *testing.T, p *servertest.Process, clientPorts []int) {
 	t.Helper()
-	u, err := url.Parse(endpoint)
+	u, err := url.Parse(p.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,22 +111,19 @@ func waitServerRead(t *testing.T, endpoint string, clientPorts []int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	// The kernel's socket state of another process: a retry loop.
+	n := 0
+	if !p.Await(30*time.Second, func() bool {
 		read := serverSideRead(t, serverPort)
-		n := 0
+		n = 0
 		for _, port := range clientPorts {
 			if read[port] {
 				n++
 			}
 		}
-		if n == len(clientPorts) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server read %d of %d poll requests within 30s", n, len(clientPorts))
-		}
-		time.Sleep(10 * time.Millisecond) // re-reads kernel socket state
+		return n == len(clientPorts)
+	}) {
+		t.Fatalf("server read %d of %d poll requests within 30s", n, len(clientPorts))
 	}
 }
 

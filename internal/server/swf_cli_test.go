@@ -43,7 +43,7 @@ func TestSWFAWSCLI(t *testing.T) {
 	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{})
 	url := srv.URL()
-	e := swfcSetup(t, url, "cli-domain")
+	e := swfcSetup(t, url, servertest.Commits(srv), "cli-domain")
 	h := swfcNewHandouts()
 	runID := e.start(t, "cli-1")
 	dt := e.mustPollDecision(t, "cli-1", h)

@@ -29,6 +29,7 @@ import (
 type swfcEnv struct {
 	*swf.Client
 	ctx    context.Context
+	wait   servertest.Waiter
 	domain string
 	wt     types.WorkflowType
 	at     types.ActivityType
@@ -36,10 +37,10 @@ type swfcEnv struct {
 
 // swfcSetup registers a domain, a workflow type and an activity type with
 // default timeouts long enough that only the timeouts a test sets fire.
-func swfcSetup(t *testing.T, url, domain string) *swfcEnv {
+func swfcSetup(t *testing.T, url string, w servertest.Waiter, domain string) *swfcEnv {
 	t.Helper()
 	e := &swfcEnv{
-		Client: servertest.SWF(url), ctx: context.Background(), domain: domain,
+		Client: servertest.SWF(url), ctx: context.Background(), wait: w, domain: domain,
 		wt: types.WorkflowType{Name: aws.String("job"), Version: aws.String("1")},
 		at: types.ActivityType{Name: aws.String("step"), Version: aws.String("1")},
 	}
@@ -70,10 +71,11 @@ func swfcSetup(t *testing.T, url, domain string) *swfcEnv {
 	return e
 }
 
-// atURL returns the environment with a client for the server at url.
-func (e *swfcEnv) atURL(url string) *swfcEnv {
+// restarted returns the environment with a client for the restarted
+// server p.
+func (e *swfcEnv) restarted(p *servertest.Process) *swfcEnv {
 	n := *e
-	n.Client = servertest.SWF(url)
+	n.Client, n.wait = servertest.SWF(p.URL), p
 	return &n
 }
 
@@ -201,19 +203,21 @@ func (e *swfcEnv) describe(t *testing.T, wid, runID string) *types.WorkflowExecu
 // which match (nil: any) holds, and returns the event and the history.
 func (e *swfcEnv) waitEvent(t *testing.T, wid, runID string, typ types.EventType, match func(types.HistoryEvent) bool, within time.Duration) (types.HistoryEvent, []types.HistoryEvent) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		events := e.history(t, wid, runID)
+	var found types.HistoryEvent
+	var events []types.HistoryEvent
+	if !e.wait.Await(within, func() bool {
+		events = e.history(t, wid, runID)
 		for _, ev := range events {
 			if ev.EventType == typ && (match == nil || match(ev)) {
-				return ev, events
+				found = ev
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: no %s within %v; history %v", wid, typ, within, swfcTypes(events))
-		}
-		time.Sleep(50 * time.Millisecond) // re-reads; the server's timers run on their own
+		return false
+	}) {
+		t.Fatalf("%s: no %s within %v; history %v", wid, typ, within, swfcTypes(events))
 	}
+	return found, events
 }
 
 // swfcHandouts counts how often each task was handed out: "D <workflowId>
@@ -473,7 +477,7 @@ func swfcKey(events []types.HistoryEvent) string {
 func TestSWFCrashEveryPhase(t *testing.T) {
 	t.Parallel()
 	p := servertest.StartProcess(t, "")
-	e := swfcSetup(t, p.URL, "crash")
+	e := swfcSetup(t, p.URL, p, "crash")
 	h := swfcNewHandouts()
 	runs := map[string]string{} // workflowId → runId
 
@@ -575,9 +579,8 @@ func TestSWFCrashEveryPhase(t *testing.T) {
 	}
 	taskBExpired := e.mustPollDecision(t, "b-expired", h)
 
-	p.Kill(t)
-	p = servertest.StartProcess(t, p.DataDir)
-	e = e.atURL(p.URL)
+	p = p.Crash(t, 0)
+	e = e.restarted(p)
 
 	// Deciders and workers, one of each per workflow, record every task
 	// they are handed and drive their workflow on.
@@ -657,7 +660,7 @@ func TestSWFCrashEveryPhase(t *testing.T) {
 		return a.StartedEventId == taskBExpired.StartedEventId && a.TimeoutType == types.DecisionTaskTimeoutTypeStartToClose
 	}, 30*time.Second)
 	_, err = e.RespondDecisionTaskCompleted(e.ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: taskBExpired.TaskToken, Decisions: e.decide("b-expired", taskBExpired.Events)})
-	if got := errorCode(err); got != "UnknownResourceFault" {
+	if got := servertest.ErrorCode(err); got != "UnknownResourceFault" {
 		t.Errorf("b-expired: RespondDecisionTaskCompleted with the timed-out token: %v, want UnknownResourceFault", err)
 	}
 	if t.Failed() {
@@ -666,26 +669,23 @@ func TestSWFCrashEveryPhase(t *testing.T) {
 	}
 
 	// Every workflow finishes.
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		var open []string
+	// The deciders, workers and timers do the work; this re-reads.
+	var open []string
+	if !p.Await(90*time.Second, func() bool {
+		open = nil
 		for wid, runID := range runs {
 			if e.describe(t, wid, runID).ExecutionStatus != types.ExecutionStatusClosed {
 				open = append(open, wid)
 			}
 		}
-		if len(open) == 0 {
-			break
+		return len(open) == 0
+	}) {
+		stop()
+		slices.Sort(open)
+		for _, wid := range open {
+			t.Logf("%s: %v", wid, swfcTypes(e.history(t, wid, runs[wid])))
 		}
-		if time.Now().After(deadline) {
-			stop()
-			slices.Sort(open)
-			for _, wid := range open {
-				t.Logf("%s: %v", wid, swfcTypes(e.history(t, wid, runs[wid])))
-			}
-			t.Fatalf("workflows still open 90s after the restart: %v\nserver log:\n%s", open, p.Log())
-		}
-		time.Sleep(100 * time.Millisecond) // re-reads; the deciders, workers and timers do the work
+		t.Fatalf("workflows still open 90s after the restart: %v\nserver log:\n%s", open, p.Log())
 	}
 	stop()
 
@@ -768,7 +768,7 @@ func TestSWFCrashHeartbeatTimeout(t *testing.T) {
 		t.Run(fmt.Sprintf("down %v", downtime), func(t *testing.T) {
 			t.Parallel()
 			p := servertest.StartProcess(t, "")
-			e := swfcSetup(t, p.URL, "beats")
+			e := swfcSetup(t, p.URL, p, "beats")
 			h := swfcNewHandouts()
 			runID := e.start(t, "hb")
 			dt := e.mustPollDecision(t, "hb", h)
@@ -782,12 +782,10 @@ func TestSWFCrashHeartbeatTimeout(t *testing.T) {
 			// --heartbeat-flush (100ms here): a beat younger than that may
 			// die with the process by design. Wait until "before-crash" is
 			// in the database; the 2 s heartbeat deadline is still ahead.
-			waitPersistedDetails(t, p.DataDir, "before-crash")
-			p.Kill(t)
+			waitPersistedDetails(t, p, "before-crash")
 			// Simulated downtime: the worker and the server are both gone.
-			time.Sleep(downtime)
-			p = servertest.StartProcess(t, p.DataDir)
-			e = e.atURL(p.URL)
+			p = p.Crash(t, downtime)
+			e = e.restarted(p)
 			restarted := time.Now()
 
 			ev, events := e.waitEvent(t, "hb", runID, types.EventTypeActivityTaskTimedOut, nil, 15*time.Second)
@@ -809,7 +807,7 @@ func TestSWFCrashHeartbeatTimeout(t *testing.T) {
 				t.Errorf("no decision task scheduled after the timeout: %v", swfcTypes(events))
 			}
 			_, err := e.RecordActivityTaskHeartbeat(e.ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: task.TaskToken})
-			if got := errorCode(err); got != "UnknownResourceFault" {
+			if got := servertest.ErrorCode(err); got != "UnknownResourceFault" {
 				t.Errorf("heartbeat with the timed-out token: %v, want UnknownResourceFault", err)
 			}
 
@@ -840,23 +838,19 @@ func TestSWFCrashHeartbeatTimeout(t *testing.T) {
 
 // waitPersistedDetails waits until a task in the server's database (read
 // beside the running server, read-only) holds heartbeat details want.
-func waitPersistedDetails(t *testing.T, dataDir, want string) {
+func waitPersistedDetails(t *testing.T, p *servertest.Process, want string) {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dataDir, "gaffer.db")+"?mode=ro")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(p.DataDir, "gaffer.db")+"?mode=ro")
 	if err != nil {
 		t.Fatalf("open the database read-only: %v", err)
 	}
 	defer db.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	// The child process's flusher does the work; this re-reads its file.
+	if !p.Await(10*time.Second, func() bool {
 		var n int
-		err := db.QueryRow(`SELECT COUNT(*) FROM tasks WHERE CAST(details AS TEXT) = ?`, want).Scan(&n)
-		if err == nil && n > 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("heartbeat details %q not persisted within 10s (last error: %v)", want, err)
-		}
-		time.Sleep(10 * time.Millisecond) // re-reads; the server's flusher does the work
+		err = db.QueryRow(`SELECT COUNT(*) FROM tasks WHERE CAST(details AS TEXT) = ?`, want).Scan(&n)
+		return err == nil && n > 0
+	}) {
+		t.Fatalf("heartbeat details %q not persisted within 10s (last error: %v)", want, err)
 	}
 }

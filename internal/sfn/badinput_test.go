@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
 // cpSnapshot is what bad requests must not change.
@@ -22,21 +24,21 @@ type cpSnapshot struct {
 func (b *bundle) cpSnapshot(t *testing.T, sm string) cpSnapshot {
 	t.Helper()
 	var s cpSnapshot
-	acts, err := b.client.ListActivities(b.ctx, &sfn.ListActivitiesInput{MaxResults: 1000})
+	acts, err := b.Client.ListActivities(b.Ctx, &sfn.ListActivitiesInput{MaxResults: 1000})
 	if err != nil {
 		t.Fatalf("ListActivities: %v", err)
 	}
 	for _, a := range acts.Activities {
 		s.activities = append(s.activities, aws.ToString(a.ActivityArn))
 	}
-	sms, err := b.client.ListStateMachines(b.ctx, &sfn.ListStateMachinesInput{MaxResults: 1000})
+	sms, err := b.Client.ListStateMachines(b.Ctx, &sfn.ListStateMachinesInput{MaxResults: 1000})
 	if err != nil {
 		t.Fatalf("ListStateMachines: %v", err)
 	}
 	for _, m := range sms.StateMachines {
 		s.machines = append(s.machines, aws.ToString(m.StateMachineArn))
 	}
-	exs, err := b.client.ListExecutions(b.ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), MaxResults: 1000})
+	exs, err := b.Client.ListExecutions(b.Ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), MaxResults: 1000})
 	if err != nil {
 		t.Fatalf("ListExecutions: %v", err)
 	}
@@ -61,7 +63,7 @@ type cpRawResponse struct {
 // cpPost sends one raw request to the server.
 func (b *bundle) cpPost(t *testing.T, method, target, contentType string, body io.Reader) cpRawResponse {
 	t.Helper()
-	req, err := http.NewRequestWithContext(b.ctx, method, b.srv.URL()+"/", body)
+	req, err := http.NewRequestWithContext(b.Ctx, method, b.Srv.URL()+"/", body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,8 +136,8 @@ type nonSeekable struct{ io.Reader }
 func TestBadInputRaw(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	act := b.activity(t)
-	sm := b.machine(t, cpTaskDef, act)
+	act := b.Activity(t)
+	sm := b.Machine(t, cpTaskDef, act)
 	before := b.cpSnapshot(t, sm)
 
 	bigName := strings.Repeat("a", 81)
@@ -245,16 +247,16 @@ func TestBadInputRaw(t *testing.T) {
 func TestBadInputSDK(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	act := b.activity(t)
-	sm := b.machine(t, cpTaskDef, act)
+	act := b.Activity(t)
+	sm := b.Machine(t, cpTaskDef, act)
 	smName := cpLastPart(sm)
 	before := b.cpSnapshot(t, sm)
 
 	const prefix = "arn:aws:states:us-east-1:000000000000:"
 	long := strings.Repeat("a", 81)
 	bigInput := `"` + strings.Repeat("Z", 262143) + `"` // 262,145 bytes of valid JSON
-	c := b.client
-	ctx := b.ctx
+	c := b.Client
+	ctx := b.Ctx
 
 	tests := []struct {
 		name string
@@ -362,7 +364,7 @@ func TestBadInputSDK(t *testing.T) {
 			return err
 		}, "InvalidArn", ""},
 		{"malformed role ARN", func() error {
-			_, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String(uniq("bad-role")), Definition: aws.String(cpPassDef), RoleArn: aws.String("not-a-role")})
+			_, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String(servertest.Uniq("bad-role")), Definition: aws.String(cpPassDef), RoleArn: aws.String("not-a-role")})
 			return err
 		}, "InvalidArn", ""},
 		{"ARN over 256 characters", func() error {
@@ -406,11 +408,11 @@ func TestBadInputSDK(t *testing.T) {
 			return err
 		}, "InvalidExecutionInput", ""},
 		{"invalid definition", func() error {
-			_, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String(uniq("bad-def")), Definition: aws.String(`{"StartAt":"X","States":{}}`), RoleArn: aws.String(cpRole)})
+			_, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String(servertest.Uniq("bad-def")), Definition: aws.String(`{"StartAt":"X","States":{}}`), RoleArn: aws.String(cpRole)})
 			return err
 		}, "InvalidDefinition", ""},
 		{"definition not JSON", func() error {
-			_, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String(uniq("bad-def")), Definition: aws.String(`{`), RoleArn: aws.String(cpRole)})
+			_, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String(servertest.Uniq("bad-def")), Definition: aws.String(`{`), RoleArn: aws.String(cpRole)})
 			return err
 		}, "InvalidDefinition", ""},
 		{"update with nothing to change", func() error {
@@ -444,7 +446,7 @@ func TestBadInputSDK(t *testing.T) {
 			return err
 		}, "ValidationException", "'includedData'"},
 		{"invalid state machine type", func() error {
-			_, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String(uniq("bad-type")), Definition: aws.String(cpPassDef), RoleArn: aws.String(cpRole), Type: "NOPE"})
+			_, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String(servertest.Uniq("bad-type")), Definition: aws.String(cpPassDef), RoleArn: aws.String(cpRole), Type: "NOPE"})
 			return err
 		}, "ValidationException", "'type'"},
 		{"garbage nextToken", func() error {
@@ -460,7 +462,7 @@ func TestBadInputSDK(t *testing.T) {
 			for i := range tags {
 				tags[i] = types.Tag{Key: aws.String(strings.Repeat("k", i+1)), Value: aws.String("v")}
 			}
-			_, err := c.CreateActivity(ctx, &sfn.CreateActivityInput{Name: aws.String(uniq("many-tags")), Tags: tags})
+			_, err := c.CreateActivity(ctx, &sfn.CreateActivityInput{Name: aws.String(servertest.Uniq("many-tags")), Tags: tags})
 			return err
 		}, "TooManyTags", ""},
 		{"tag key too long", func() error {
@@ -473,7 +475,7 @@ func TestBadInputSDK(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				t.Parallel()
 				err := tt.call()
-				if got := errorCode(err); got != tt.code {
+				if got := servertest.ErrorCode(err); got != tt.code {
 					t.Fatalf("error %v (code %q), want %s", err, got, tt.code)
 				}
 				if got := cpStatus(err); got != http.StatusBadRequest {

@@ -35,7 +35,7 @@ const (
 // cpWantCode fails unless err is the AWS error code want.
 func cpWantCode(t *testing.T, what string, err error, want string) {
 	t.Helper()
-	if got := errorCode(err); got != want {
+	if got := servertest.ErrorCode(err); got != want {
 		t.Fatalf("%s: error %v (code %q), want %s", what, err, got, want)
 	}
 }
@@ -63,7 +63,7 @@ func cpTags(tags []types.Tag) map[string]string {
 
 func (b *bundle) cpListTags(t *testing.T, arn string) map[string]string {
 	t.Helper()
-	out, err := b.client.ListTagsForResource(b.ctx, &sfn.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
+	out, err := b.Client.ListTagsForResource(b.Ctx, &sfn.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
 	if err != nil {
 		t.Fatalf("ListTagsForResource(%s): %v", arn, err)
 	}
@@ -73,7 +73,7 @@ func (b *bundle) cpListTags(t *testing.T, arn string) map[string]string {
 // cpStartNamed starts a named execution and returns its ARN.
 func (b *bundle) cpStartNamed(t *testing.T, sm, name, input string) string {
 	t.Helper()
-	out, err := b.client.StartExecution(b.ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String(name), Input: aws.String(input)})
+	out, err := b.Client.StartExecution(b.Ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String(name), Input: aws.String(input)})
 	if err != nil {
 		t.Fatalf("StartExecution(%s): %v", name, err)
 	}
@@ -83,8 +83,8 @@ func (b *bundle) cpStartNamed(t *testing.T, sm, name, input string) string {
 func TestCPActivityLifecycle(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	name := uniq("cp-act")
-	created, err := b.client.CreateActivity(b.ctx, &sfn.CreateActivityInput{Name: aws.String(name)})
+	name := servertest.Uniq("cp-act")
+	created, err := b.Client.CreateActivity(b.Ctx, &sfn.CreateActivityInput{Name: aws.String(name)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestCPActivityLifecycle(t *testing.T) {
 		t.Fatal("no creationDate")
 	}
 
-	again, err := b.client.CreateActivity(b.ctx, &sfn.CreateActivityInput{Name: aws.String(name)})
+	again, err := b.Client.CreateActivity(b.Ctx, &sfn.CreateActivityInput{Name: aws.String(name)})
 	if err != nil {
 		t.Fatalf("CreateActivity again: %v", err)
 	}
@@ -107,7 +107,7 @@ func TestCPActivityLifecycle(t *testing.T) {
 		t.Fatalf("second CreateActivity creationDate %v, want %v", again.CreationDate, created.CreationDate)
 	}
 
-	desc, err := b.client.DescribeActivity(b.ctx, &sfn.DescribeActivityInput{ActivityArn: aws.String(arn)})
+	desc, err := b.Client.DescribeActivity(b.Ctx, &sfn.DescribeActivityInput{ActivityArn: aws.String(arn)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,17 +115,17 @@ func TestCPActivityLifecycle(t *testing.T) {
 		t.Fatalf("DescribeActivity = %s %s %v, want %s %s %v", aws.ToString(desc.ActivityArn), aws.ToString(desc.Name), desc.CreationDate, arn, name, created.CreationDate)
 	}
 
-	if _, err := b.client.DeleteActivity(b.ctx, &sfn.DeleteActivityInput{ActivityArn: aws.String(arn)}); err != nil {
+	if _, err := b.Client.DeleteActivity(b.Ctx, &sfn.DeleteActivityInput{ActivityArn: aws.String(arn)}); err != nil {
 		t.Fatalf("DeleteActivity: %v", err)
 	}
-	_, err = b.client.DescribeActivity(b.ctx, &sfn.DescribeActivityInput{ActivityArn: aws.String(arn)})
+	_, err = b.Client.DescribeActivity(b.Ctx, &sfn.DescribeActivityInput{ActivityArn: aws.String(arn)})
 	cpWantCode(t, "DescribeActivity after delete", err, "ActivityDoesNotExist")
-	_, err = b.client.GetActivityTask(b.ctx, &sfn.GetActivityTaskInput{ActivityArn: aws.String(arn)})
+	_, err = b.Client.GetActivityTask(b.Ctx, &sfn.GetActivityTaskInput{ActivityArn: aws.String(arn)})
 	cpWantCode(t, "GetActivityTask after delete", err, "ActivityDoesNotExist")
-	_, err = b.client.GetActivityTask(b.ctx, &sfn.GetActivityTaskInput{ActivityArn: aws.String("arn:aws:states:us-east-1:000000000000:activity:" + uniq("never"))})
+	_, err = b.Client.GetActivityTask(b.Ctx, &sfn.GetActivityTaskInput{ActivityArn: aws.String("arn:aws:states:us-east-1:000000000000:activity:" + servertest.Uniq("never"))})
 	cpWantCode(t, "GetActivityTask of an unknown activity", err, "ActivityDoesNotExist")
 	// Deleting again succeeds, as on AWS.
-	if _, err := b.client.DeleteActivity(b.ctx, &sfn.DeleteActivityInput{ActivityArn: aws.String(arn)}); err != nil {
+	if _, err := b.Client.DeleteActivity(b.Ctx, &sfn.DeleteActivityInput{ActivityArn: aws.String(arn)}); err != nil {
 		t.Fatalf("DeleteActivity again: %v", err)
 	}
 }
@@ -135,13 +135,13 @@ func TestCPListActivitiesPaging(t *testing.T) {
 	b := setup(t)
 	var want []string
 	for range 7 {
-		want = append(want, b.activity(t))
+		want = append(want, b.Activity(t))
 	}
 	var got []string
 	var sizes []int
-	p := sfn.NewListActivitiesPaginator(b.client, &sfn.ListActivitiesInput{MaxResults: 3})
+	p := sfn.NewListActivitiesPaginator(b.Client, &sfn.ListActivitiesInput{MaxResults: 3})
 	for p.HasMorePages() {
-		page, err := p.NextPage(b.ctx)
+		page, err := p.NextPage(b.Ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,25 +170,25 @@ func TestCPListActivitiesPaging(t *testing.T) {
 func TestCPRegionFromSigV4(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	cfg := servertest.AWSConfig(b.srv.URL())
+	cfg := servertest.AWSConfig(b.Srv.URL())
 	cfg.Region = "eu-west-1"
 	eu := sfn.NewFromConfig(cfg)
-	name := uniq("cp-eu")
-	out, err := eu.CreateActivity(b.ctx, &sfn.CreateActivityInput{Name: aws.String(name)})
+	name := servertest.Uniq("cp-eu")
+	out, err := eu.CreateActivity(b.Ctx, &sfn.CreateActivityInput{Name: aws.String(name)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := aws.ToString(out.ActivityArn), "arn:aws:states:eu-west-1:000000000000:activity:"+name; got != want {
 		t.Fatalf("ARN %q, want %q", got, want)
 	}
-	sm, err := eu.CreateStateMachine(b.ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(cpPassDef), RoleArn: aws.String(cpRole)})
+	sm, err := eu.CreateStateMachine(b.Ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(cpPassDef), RoleArn: aws.String(cpRole)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := aws.ToString(sm.StateMachineArn), "arn:aws:states:eu-west-1:000000000000:stateMachine:"+name; got != want {
 		t.Fatalf("state machine ARN %q, want %q", got, want)
 	}
-	ex, err := eu.StartExecution(b.ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Name: aws.String("e1")})
+	ex, err := eu.StartExecution(b.Ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Name: aws.String("e1")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,10 +200,10 @@ func TestCPRegionFromSigV4(t *testing.T) {
 func TestCPStateMachineLifecycle(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	act := b.activity(t)
+	act := b.Activity(t)
 	def := strings.ReplaceAll(cpTaskDef, "$ACT", act)
-	name := uniq("cp-sm")
-	created, err := b.client.CreateStateMachine(b.ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(cpRole)})
+	name := servertest.Uniq("cp-sm")
+	created, err := b.Client.CreateStateMachine(b.Ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(cpRole)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestCPStateMachineLifecycle(t *testing.T) {
 		t.Fatal("no creationDate")
 	}
 
-	desc, err := b.client.DescribeStateMachine(b.ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(sm)})
+	desc, err := b.Client.DescribeStateMachine(b.Ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(sm)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,35 +239,35 @@ func TestCPStateMachineLifecycle(t *testing.T) {
 	}
 
 	// Idempotent create; conflicting creates.
-	again, err := b.client.CreateStateMachine(b.ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(cpRole)})
+	again, err := b.Client.CreateStateMachine(b.Ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(cpRole)})
 	if err != nil {
 		t.Fatalf("identical CreateStateMachine: %v", err)
 	}
 	if aws.ToString(again.StateMachineArn) != sm || !again.CreationDate.Equal(*created.CreationDate) {
 		t.Fatalf("identical CreateStateMachine = %s %v, want %s %v", aws.ToString(again.StateMachineArn), again.CreationDate, sm, created.CreationDate)
 	}
-	_, err = b.client.CreateStateMachine(b.ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(cpPassDef), RoleArn: aws.String(cpRole)})
+	_, err = b.Client.CreateStateMachine(b.Ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(cpPassDef), RoleArn: aws.String(cpRole)})
 	cpWantCode(t, "CreateStateMachine with another definition", err, "StateMachineAlreadyExists")
-	_, err = b.client.CreateStateMachine(b.ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(cpRole2)})
+	_, err = b.Client.CreateStateMachine(b.Ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(cpRole2)})
 	cpWantCode(t, "CreateStateMachine with another role", err, "StateMachineAlreadyExists")
 
 	// A running execution keeps its definition across an update.
-	exec := b.start(t, sm, `{}`)
-	upd, err := b.client.UpdateStateMachine(b.ctx, &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(sm), Definition: aws.String(cpPassDef), RoleArn: aws.String(cpRole2)})
+	exec := b.Start(t, sm, `{}`)
+	upd, err := b.Client.UpdateStateMachine(b.Ctx, &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(sm), Definition: aws.String(cpPassDef), RoleArn: aws.String(cpRole2)})
 	if err != nil {
 		t.Fatalf("UpdateStateMachine: %v", err)
 	}
 	if upd.UpdateDate == nil || upd.UpdateDate.Before(*created.CreationDate) {
 		t.Fatalf("updateDate %v, creationDate %v", upd.UpdateDate, created.CreationDate)
 	}
-	desc, err = b.client.DescribeStateMachine(b.ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(sm)})
+	desc, err = b.Client.DescribeStateMachine(b.Ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(sm)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if aws.ToString(desc.Definition) != cpPassDef || aws.ToString(desc.RoleArn) != cpRole2 {
 		t.Fatalf("after update: definition %q role %q", aws.ToString(desc.Definition), aws.ToString(desc.RoleArn))
 	}
-	forExec, err := b.client.DescribeStateMachineForExecution(b.ctx, &sfn.DescribeStateMachineForExecutionInput{ExecutionArn: aws.String(exec)})
+	forExec, err := b.Client.DescribeStateMachineForExecution(b.Ctx, &sfn.DescribeStateMachineForExecutionInput{ExecutionArn: aws.String(exec)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,31 +275,31 @@ func TestCPStateMachineLifecycle(t *testing.T) {
 		t.Fatalf("DescribeStateMachineForExecution = %s %s %q %s, want the definition it started with",
 			aws.ToString(forExec.StateMachineArn), aws.ToString(forExec.Name), aws.ToString(forExec.Definition), aws.ToString(forExec.RoleArn))
 	}
-	if d, err := b.client.DescribeExecution(b.ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(exec)}); err != nil || d.Status != types.ExecutionStatusRunning {
+	if d, err := b.Client.DescribeExecution(b.Ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(exec)}); err != nil || d.Status != types.ExecutionStatusRunning {
 		t.Fatalf("execution after update: %v %v", d, err)
 	}
 
 	// Delete.
-	if _, err := b.client.DeleteStateMachine(b.ctx, &sfn.DeleteStateMachineInput{StateMachineArn: aws.String(sm)}); err != nil {
+	if _, err := b.Client.DeleteStateMachine(b.Ctx, &sfn.DeleteStateMachineInput{StateMachineArn: aws.String(sm)}); err != nil {
 		t.Fatalf("DeleteStateMachine: %v", err)
 	}
-	_, err = b.client.DescribeStateMachine(b.ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(sm)})
+	_, err = b.Client.DescribeStateMachine(b.Ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(sm)})
 	cpWantCode(t, "DescribeStateMachine after delete", err, "StateMachineDoesNotExist")
-	_, err = b.client.StartExecution(b.ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm)})
+	_, err = b.Client.StartExecution(b.Ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm)})
 	cpWantCode(t, "StartExecution after delete", err, "StateMachineDoesNotExist")
-	_, err = b.client.UpdateStateMachine(b.ctx, &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(sm), Definition: aws.String(cpPassDef)})
+	_, err = b.Client.UpdateStateMachine(b.Ctx, &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(sm), Definition: aws.String(cpPassDef)})
 	cpWantCode(t, "UpdateStateMachine after delete", err, "StateMachineDoesNotExist")
 }
 
 func TestCPStateMachineExpressRefused(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	name := uniq("cp-express")
-	_, err := b.client.CreateStateMachine(b.ctx, &sfn.CreateStateMachineInput{
+	name := servertest.Uniq("cp-express")
+	_, err := b.Client.CreateStateMachine(b.Ctx, &sfn.CreateStateMachineInput{
 		Name: aws.String(name), Definition: aws.String(cpPassDef), RoleArn: aws.String(cpRole), Type: types.StateMachineTypeExpress,
 	})
 	cpWantCode(t, "CreateStateMachine EXPRESS", err, "StateMachineTypeNotSupported")
-	list, err := b.client.ListStateMachines(b.ctx, &sfn.ListStateMachinesInput{})
+	list, err := b.Client.ListStateMachines(b.Ctx, &sfn.ListStateMachinesInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,13 +313,13 @@ func TestCPListStateMachinesPaging(t *testing.T) {
 	b := setup(t)
 	var want []string
 	for range 5 {
-		want = append(want, b.machine(t, cpPassDef, ""))
+		want = append(want, b.Machine(t, cpPassDef, ""))
 	}
 	var got []string
 	var sizes []int
-	p := sfn.NewListStateMachinesPaginator(b.client, &sfn.ListStateMachinesInput{MaxResults: 2})
+	p := sfn.NewListStateMachinesPaginator(b.Client, &sfn.ListStateMachinesInput{MaxResults: 2})
 	for p.HasMorePages() && len(sizes) < 10 {
-		page, err := p.NextPage(b.ctx)
+		page, err := p.NextPage(b.Ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -343,7 +343,7 @@ func TestCPValidateStateMachineDefinition(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 
-	good, err := b.client.ValidateStateMachineDefinition(b.ctx, &sfn.ValidateStateMachineDefinitionInput{
+	good, err := b.Client.ValidateStateMachineDefinition(b.Ctx, &sfn.ValidateStateMachineDefinitionInput{
 		Definition: aws.String(strings.ReplaceAll(cpChoiceDef, "$ACT", "arn:aws:states:us-east-1:000000000000:activity:a")),
 	})
 	if err != nil {
@@ -392,14 +392,14 @@ func TestCPValidateStateMachineDefinition(t *testing.T) {
 	t.Run("maxResults truncates", func(t *testing.T) {
 		t.Parallel()
 		def := `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"X"},"B":{"Type":"Bogus"},"C":{"Type":"Succeed"}}}`
-		all, err := b.client.ValidateStateMachineDefinition(b.ctx, &sfn.ValidateStateMachineDefinitionInput{Definition: aws.String(def)})
+		all, err := b.Client.ValidateStateMachineDefinition(b.Ctx, &sfn.ValidateStateMachineDefinitionInput{Definition: aws.String(def)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(all.Diagnostics) < 2 || aws.ToBool(all.Truncated) {
 			t.Fatalf("want several diagnostics, untruncated; got %d, truncated %v", len(all.Diagnostics), aws.ToBool(all.Truncated))
 		}
-		one, err := b.client.ValidateStateMachineDefinition(b.ctx, &sfn.ValidateStateMachineDefinitionInput{Definition: aws.String(def), MaxResults: 1})
+		one, err := b.Client.ValidateStateMachineDefinition(b.Ctx, &sfn.ValidateStateMachineDefinitionInput{Definition: aws.String(def), MaxResults: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -410,7 +410,7 @@ func TestCPValidateStateMachineDefinition(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			out, err := b.client.ValidateStateMachineDefinition(b.ctx, &sfn.ValidateStateMachineDefinitionInput{Definition: aws.String(tt.definition)})
+			out, err := b.Client.ValidateStateMachineDefinition(b.Ctx, &sfn.ValidateStateMachineDefinitionInput{Definition: aws.String(tt.definition)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -439,7 +439,7 @@ func TestCPValidateStateMachineDefinition(t *testing.T) {
 				t.Fatalf("no %s diagnostic at %s; got %q", tt.code, tt.location, ds)
 			}
 			// The same definition cannot create a state machine.
-			_, err = b.client.CreateStateMachine(b.ctx, &sfn.CreateStateMachineInput{Name: aws.String(uniq("cp-bad")), Definition: aws.String(tt.definition), RoleArn: aws.String(cpRole)})
+			_, err = b.Client.CreateStateMachine(b.Ctx, &sfn.CreateStateMachineInput{Name: aws.String(servertest.Uniq("cp-bad")), Definition: aws.String(tt.definition), RoleArn: aws.String(cpRole)})
 			cpWantCode(t, "CreateStateMachine", err, "InvalidDefinition")
 		})
 	}
@@ -450,11 +450,11 @@ var cpUUID = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-
 func TestCPStartAndDescribeExecution(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	act := b.activity(t)
-	sm := b.machine(t, cpTaskDef, act)
+	act := b.Activity(t)
+	sm := b.Machine(t, cpTaskDef, act)
 	smName := cpLastPart(sm)
 
-	started, err := b.client.StartExecution(b.ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("run-1"), Input: aws.String(`{"a":1}`)})
+	started, err := b.Client.StartExecution(b.Ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("run-1"), Input: aws.String(`{"a":1}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -467,24 +467,24 @@ func TestCPStartAndDescribeExecution(t *testing.T) {
 	}
 
 	// Same name and input while running: the same execution.
-	again, err := b.client.StartExecution(b.ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("run-1"), Input: aws.String(`{"a":1}`)})
+	again, err := b.Client.StartExecution(b.Ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("run-1"), Input: aws.String(`{"a":1}`)})
 	if err != nil {
 		t.Fatalf("idempotent StartExecution: %v", err)
 	}
 	if aws.ToString(again.ExecutionArn) != exec || !again.StartDate.Equal(*started.StartDate) {
 		t.Fatalf("idempotent StartExecution = %s %v, want %s %v", aws.ToString(again.ExecutionArn), again.StartDate, exec, started.StartDate)
 	}
-	_, err = b.client.StartExecution(b.ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("run-1"), Input: aws.String(`{"a":2}`)})
+	_, err = b.Client.StartExecution(b.Ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("run-1"), Input: aws.String(`{"a":2}`)})
 	cpWantCode(t, "same name, other input", err, "ExecutionAlreadyExists")
 
-	desc, err := b.client.DescribeExecution(b.ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(exec)})
+	desc, err := b.Client.DescribeExecution(b.Ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(exec)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if desc.Status != types.ExecutionStatusRunning || desc.StopDate != nil {
 		t.Errorf("status %s stopDate %v, want RUNNING and none", desc.Status, desc.StopDate)
 	}
-	if !jsonEqual(t, aws.ToString(desc.Input), `{"a":1}`) {
+	if !servertest.JSONEqual(t, aws.ToString(desc.Input), `{"a":1}`) {
 		t.Errorf("input %q", aws.ToString(desc.Input))
 	}
 	if aws.ToString(desc.Name) != "run-1" || aws.ToString(desc.StateMachineArn) != sm || aws.ToString(desc.ExecutionArn) != exec {
@@ -496,7 +496,7 @@ func TestCPStartAndDescribeExecution(t *testing.T) {
 	if desc.Output != nil {
 		t.Errorf("output %q on a running execution", *desc.Output)
 	}
-	meta, err := b.client.DescribeExecution(b.ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(exec), IncludedData: types.IncludedDataMetadataOnly})
+	meta, err := b.Client.DescribeExecution(b.Ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(exec), IncludedData: types.IncludedDataMetadataOnly})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -505,7 +505,7 @@ func TestCPStartAndDescribeExecution(t *testing.T) {
 	}
 
 	// No name: a UUID.
-	anon := b.start(t, sm, `{}`)
+	anon := b.Start(t, sm, `{}`)
 	if name := cpLastPart(anon); !cpUUID.MatchString(name) {
 		t.Errorf("generated name %q is not a UUID", name)
 	}
@@ -513,48 +513,48 @@ func TestCPStartAndDescribeExecution(t *testing.T) {
 		t.Errorf("generated ARN %q", anon)
 	}
 
-	_, err = b.client.StartExecution(b.ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String(`{"a":`)})
+	_, err = b.Client.StartExecution(b.Ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String(`{"a":`)})
 	cpWantCode(t, "invalid JSON input", err, "InvalidExecutionInput")
 
 	// A finished execution's name cannot be reused, even with the same input.
-	pass := b.machine(t, cpPassDef, "")
+	pass := b.Machine(t, cpPassDef, "")
 	done := b.cpStartNamed(t, pass, "once", `{"x":1}`)
-	fin := b.waitStatus(t, done, types.ExecutionStatusSucceeded)
+	fin := b.WaitStatus(t, done, types.ExecutionStatusSucceeded)
 	if fin.StopDate == nil || fin.StopDate.Before(*fin.StartDate) {
 		t.Errorf("finished: startDate %v stopDate %v", fin.StartDate, fin.StopDate)
 	}
-	_, err = b.client.StartExecution(b.ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(pass), Name: aws.String("once"), Input: aws.String(`{"x":1}`)})
+	_, err = b.Client.StartExecution(b.Ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(pass), Name: aws.String("once"), Input: aws.String(`{"x":1}`)})
 	cpWantCode(t, "reuse of a finished execution's name", err, "ExecutionAlreadyExists")
 }
 
 func TestCPExecutionNotFound(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	sm := b.machine(t, cpPassDef, "")
+	sm := b.Machine(t, cpPassDef, "")
 	unknown := "arn:aws:states:us-east-1:000000000000:execution:" + cpLastPart(sm) + ":nope"
-	_, err := b.client.DescribeExecution(b.ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(unknown)})
+	_, err := b.Client.DescribeExecution(b.Ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(unknown)})
 	cpWantCode(t, "DescribeExecution", err, "ExecutionDoesNotExist")
-	_, err = b.client.GetExecutionHistory(b.ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(unknown)})
+	_, err = b.Client.GetExecutionHistory(b.Ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(unknown)})
 	cpWantCode(t, "GetExecutionHistory", err, "ExecutionDoesNotExist")
-	_, err = b.client.DescribeStateMachineForExecution(b.ctx, &sfn.DescribeStateMachineForExecutionInput{ExecutionArn: aws.String(unknown)})
+	_, err = b.Client.DescribeStateMachineForExecution(b.Ctx, &sfn.DescribeStateMachineForExecutionInput{ExecutionArn: aws.String(unknown)})
 	cpWantCode(t, "DescribeStateMachineForExecution", err, "ExecutionDoesNotExist")
-	_, err = b.client.StopExecution(b.ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(unknown)})
+	_, err = b.Client.StopExecution(b.Ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(unknown)})
 	cpWantCode(t, "StopExecution", err, "ExecutionDoesNotExist")
-	_, err = b.client.ListExecutions(b.ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String("arn:aws:states:us-east-1:000000000000:stateMachine:" + uniq("nope"))})
+	_, err = b.Client.ListExecutions(b.Ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String("arn:aws:states:us-east-1:000000000000:stateMachine:" + servertest.Uniq("nope"))})
 	cpWantCode(t, "ListExecutions of an unknown state machine", err, "StateMachineDoesNotExist")
 }
 
 func TestCPListExecutions(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	act := b.activity(t)
-	sm := b.machine(t, cpChoiceDef, act)
+	act := b.Activity(t)
+	sm := b.Machine(t, cpChoiceDef, act)
 
 	running1 := b.cpStartNamed(t, sm, "e1", `{"done":false}`)
 	succeeded := b.cpStartNamed(t, sm, "e2", `{"done":true}`)
-	b.waitStatus(t, succeeded, types.ExecutionStatusSucceeded)
+	b.WaitStatus(t, succeeded, types.ExecutionStatusSucceeded)
 	aborted := b.cpStartNamed(t, sm, "e3", `{"done":false}`)
-	if _, err := b.client.StopExecution(b.ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(aborted)}); err != nil {
+	if _, err := b.Client.StopExecution(b.Ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(aborted)}); err != nil {
 		t.Fatal(err)
 	}
 	running2 := b.cpStartNamed(t, sm, "e4", `{"done":false}`)
@@ -562,9 +562,9 @@ func TestCPListExecutions(t *testing.T) {
 	list := func(t *testing.T, in sfn.ListExecutionsInput) (arns []string, sizes []int) {
 		t.Helper()
 		in.StateMachineArn = aws.String(sm)
-		p := sfn.NewListExecutionsPaginator(b.client, &in)
+		p := sfn.NewListExecutionsPaginator(b.Client, &in)
 		for p.HasMorePages() && len(sizes) < 10 {
-			page, err := p.NextPage(b.ctx)
+			page, err := p.NextPage(b.Ctx)
 			if err != nil {
 				t.Fatalf("ListExecutions: %v", err)
 			}
@@ -618,7 +618,7 @@ func TestCPListExecutions(t *testing.T) {
 	})
 	t.Run("no state machine", func(t *testing.T) {
 		t.Parallel()
-		_, err := b.client.ListExecutions(b.ctx, &sfn.ListExecutionsInput{})
+		_, err := b.Client.ListExecutions(b.Ctx, &sfn.ListExecutionsInput{})
 		cpWantCode(t, "ListExecutions without stateMachineArn", err, "ValidationException")
 		if got := cpStatus(err); got != 400 {
 			t.Fatalf("status %d, want 400", got)
@@ -629,14 +629,14 @@ func TestCPListExecutions(t *testing.T) {
 func TestCPGarbagePageTokens(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	act := b.activity(t)
-	b.activity(t)
-	sm := b.machine(t, cpTaskDef, act)
-	b.machine(t, cpTaskDef, act)
-	exec := b.start(t, sm, `{}`)
+	act := b.Activity(t)
+	b.Activity(t)
+	sm := b.Machine(t, cpTaskDef, act)
+	b.Machine(t, cpTaskDef, act)
+	exec := b.Start(t, sm, `{}`)
 
 	// A real token of one listing is garbage to another.
-	page, err := b.client.ListActivities(b.ctx, &sfn.ListActivitiesInput{MaxResults: 1})
+	page, err := b.Client.ListActivities(b.Ctx, &sfn.ListActivitiesInput{MaxResults: 1})
 	if err != nil || page.NextToken == nil {
 		t.Fatalf("ListActivities: %v, nextToken %v", err, page)
 	}
@@ -647,21 +647,21 @@ func TestCPGarbagePageTokens(t *testing.T) {
 			t.Parallel()
 			calls := map[string]func() error{
 				"ListStateMachines": func() error {
-					_, err := b.client.ListStateMachines(b.ctx, &sfn.ListStateMachinesInput{NextToken: aws.String(tok)})
+					_, err := b.Client.ListStateMachines(b.Ctx, &sfn.ListStateMachinesInput{NextToken: aws.String(tok)})
 					return err
 				},
 				"ListExecutions": func() error {
-					_, err := b.client.ListExecutions(b.ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), NextToken: aws.String(tok)})
+					_, err := b.Client.ListExecutions(b.Ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), NextToken: aws.String(tok)})
 					return err
 				},
 				"GetExecutionHistory": func() error {
-					_, err := b.client.GetExecutionHistory(b.ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(exec), NextToken: aws.String(tok)})
+					_, err := b.Client.GetExecutionHistory(b.Ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(exec), NextToken: aws.String(tok)})
 					return err
 				},
 			}
 			if tok != actToken {
 				calls["ListActivities"] = func() error {
-					_, err := b.client.ListActivities(b.ctx, &sfn.ListActivitiesInput{NextToken: aws.String(tok)})
+					_, err := b.Client.ListActivities(b.Ctx, &sfn.ListActivitiesInput{NextToken: aws.String(tok)})
 					return err
 				}
 			}
@@ -677,12 +677,12 @@ func TestCPTags(t *testing.T) {
 	b := setup(t)
 
 	tags := []types.Tag{{Key: aws.String("team"), Value: aws.String("a")}, {Key: aws.String("env"), Value: aws.String("dev")}}
-	act, err := b.client.CreateActivity(b.ctx, &sfn.CreateActivityInput{Name: aws.String(uniq("cp-tagged")), Tags: tags})
+	act, err := b.Client.CreateActivity(b.Ctx, &sfn.CreateActivityInput{Name: aws.String(servertest.Uniq("cp-tagged")), Tags: tags})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sm, err := b.client.CreateStateMachine(b.ctx, &sfn.CreateStateMachineInput{
-		Name: aws.String(uniq("cp-tagged")), Definition: aws.String(cpPassDef), RoleArn: aws.String(cpRole), Tags: tags,
+	sm, err := b.Client.CreateStateMachine(b.Ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String(servertest.Uniq("cp-tagged")), Definition: aws.String(cpPassDef), RoleArn: aws.String(cpRole), Tags: tags,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -694,7 +694,7 @@ func TestCPTags(t *testing.T) {
 			if got, want := b.cpListTags(t, arn), map[string]string{"team": "a", "env": "dev"}; !maps.Equal(got, want) {
 				t.Fatalf("tags at creation %v, want %v", got, want)
 			}
-			_, err := b.client.TagResource(b.ctx, &sfn.TagResourceInput{ResourceArn: aws.String(arn), Tags: []types.Tag{
+			_, err := b.Client.TagResource(b.Ctx, &sfn.TagResourceInput{ResourceArn: aws.String(arn), Tags: []types.Tag{
 				{Key: aws.String("team"), Value: aws.String("b")}, {Key: aws.String("owner"), Value: aws.String("ops")},
 			}})
 			if err != nil {
@@ -703,7 +703,7 @@ func TestCPTags(t *testing.T) {
 			if got, want := b.cpListTags(t, arn), map[string]string{"team": "b", "env": "dev", "owner": "ops"}; !maps.Equal(got, want) {
 				t.Fatalf("tags after TagResource %v, want %v", got, want)
 			}
-			_, err = b.client.UntagResource(b.ctx, &sfn.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"env", "absent"}})
+			_, err = b.Client.UntagResource(b.Ctx, &sfn.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"env", "absent"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -716,13 +716,13 @@ func TestCPTags(t *testing.T) {
 			for i := range 49 {
 				many = append(many, types.Tag{Key: aws.String(fmt.Sprintf("k%02d", i)), Value: aws.String("v")})
 			}
-			_, err = b.client.TagResource(b.ctx, &sfn.TagResourceInput{ResourceArn: aws.String(arn), Tags: many})
+			_, err = b.Client.TagResource(b.Ctx, &sfn.TagResourceInput{ResourceArn: aws.String(arn), Tags: many})
 			cpWantCode(t, "TagResource to 51 tags", err, "TooManyTags")
 			if got := b.cpListTags(t, arn); len(got) != 2 {
 				t.Fatalf("a refused TagResource changed the tags: %v", got)
 			}
 			// Exactly 50 is fine.
-			_, err = b.client.TagResource(b.ctx, &sfn.TagResourceInput{ResourceArn: aws.String(arn), Tags: many[:48]})
+			_, err = b.Client.TagResource(b.Ctx, &sfn.TagResourceInput{ResourceArn: aws.String(arn), Tags: many[:48]})
 			if err != nil {
 				t.Fatalf("TagResource to 50 tags: %v", err)
 			}
@@ -735,20 +735,20 @@ func TestCPTags(t *testing.T) {
 	t.Run("unknown resource", func(t *testing.T) {
 		t.Parallel()
 		for _, arn := range []string{
-			"arn:aws:states:us-east-1:000000000000:activity:" + uniq("nope"),
-			"arn:aws:states:us-east-1:000000000000:stateMachine:" + uniq("nope"),
+			"arn:aws:states:us-east-1:000000000000:activity:" + servertest.Uniq("nope"),
+			"arn:aws:states:us-east-1:000000000000:stateMachine:" + servertest.Uniq("nope"),
 		} {
 			calls := map[string]func() error{
 				"TagResource": func() error {
-					_, err := b.client.TagResource(b.ctx, &sfn.TagResourceInput{ResourceArn: aws.String(arn), Tags: tags})
+					_, err := b.Client.TagResource(b.Ctx, &sfn.TagResourceInput{ResourceArn: aws.String(arn), Tags: tags})
 					return err
 				},
 				"UntagResource": func() error {
-					_, err := b.client.UntagResource(b.ctx, &sfn.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"team"}})
+					_, err := b.Client.UntagResource(b.Ctx, &sfn.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"team"}})
 					return err
 				},
 				"ListTagsForResource": func() error {
-					_, err := b.client.ListTagsForResource(b.ctx, &sfn.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
+					_, err := b.Client.ListTagsForResource(b.Ctx, &sfn.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
 					return err
 				},
 			}
@@ -772,17 +772,17 @@ func TestCPTags(t *testing.T) {
 		for i := range 51 {
 			many = append(many, types.Tag{Key: aws.String(fmt.Sprintf("k%02d", i)), Value: aws.String("v")})
 		}
-		name := uniq("cp-many")
-		_, err := b.client.CreateActivity(b.ctx, &sfn.CreateActivityInput{Name: aws.String(name), Tags: many})
+		name := servertest.Uniq("cp-many")
+		_, err := b.Client.CreateActivity(b.Ctx, &sfn.CreateActivityInput{Name: aws.String(name), Tags: many})
 		cpWantCode(t, "CreateActivity with 51 tags", err, "TooManyTags")
 		if got := cpStatus(err); got != 400 {
 			t.Errorf("status %d, want 400", got)
 		}
-		_, err = b.client.DescribeActivity(b.ctx, &sfn.DescribeActivityInput{ActivityArn: aws.String("arn:aws:states:us-east-1:000000000000:activity:" + name)})
+		_, err = b.Client.DescribeActivity(b.Ctx, &sfn.DescribeActivityInput{ActivityArn: aws.String("arn:aws:states:us-east-1:000000000000:activity:" + name)})
 		cpWantCode(t, "DescribeActivity of the refused activity", err, "ActivityDoesNotExist")
-		_, err = b.client.CreateStateMachine(b.ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(cpPassDef), RoleArn: aws.String(cpRole), Tags: many})
+		_, err = b.Client.CreateStateMachine(b.Ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(cpPassDef), RoleArn: aws.String(cpRole), Tags: many})
 		cpWantCode(t, "CreateStateMachine with 51 tags", err, "TooManyTags")
-		_, err = b.client.DescribeStateMachine(b.ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String("arn:aws:states:us-east-1:000000000000:stateMachine:" + name)})
+		_, err = b.Client.DescribeStateMachine(b.Ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String("arn:aws:states:us-east-1:000000000000:stateMachine:" + name)})
 		cpWantCode(t, "DescribeStateMachine of the refused machine", err, "StateMachineDoesNotExist")
 	})
 }

@@ -19,37 +19,37 @@ import (
 func TestTaskStartedForWaitingWorker(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	act := b.activity(t)
-	sm := b.machine(t, `{"StartAt":"Work","States":{"Work":{"Type":"Task","Resource":"$ACT","End":true}}}`, act)
+	act := b.Activity(t)
+	sm := b.Machine(t, `{"StartAt":"Work","States":{"Work":{"Type":"Task","Resource":"$ACT","End":true}}}`, act)
 	type answer struct {
 		out *sfn.GetActivityTaskOutput
 		err error
 	}
 	got := make(chan answer, 1)
 	go func() {
-		out, err := b.client.GetActivityTask(b.ctx, &sfn.GetActivityTaskInput{ActivityArn: aws.String(act), WorkerName: aws.String("early-bird")})
+		out, err := b.Client.GetActivityTask(b.Ctx, &sfn.GetActivityTaskInput{ActivityArn: aws.String(act), WorkerName: aws.String("early-bird")})
 		got <- answer{out, err}
 	}()
-	servertest.WaitPolling(t, b.srv, sfnsvc.QueueOf(act))
-	exec := b.start(t, sm, `{"n":1}`)
+	servertest.WaitPolling(t, b.Srv, sfnsvc.QueueOf(act))
+	exec := b.Start(t, sm, `{"n":1}`)
 	a := <-got
 	if a.err != nil || aws.ToString(a.out.TaskToken) == "" || aws.ToString(a.out.Input) != `{"n":1}` {
 		t.Fatalf("GetActivityTask = %+v, %v", a.out, a.err)
 	}
-	events := b.history(t, exec)
+	events := b.History(t, exec)
 	want := "ExecutionStarted TaskStateEntered ActivityScheduled ActivityStarted"
-	if got := strings.Join(eventTypes(events), " "); got != want {
+	if got := strings.Join(servertest.SFNEventTypes(events), " "); got != want {
 		t.Fatalf("history %s, want %s", got, want)
 	}
 	if d := events[3].ActivityStartedEventDetails; d == nil || aws.ToString(d.WorkerName) != "early-bird" || events[3].PreviousEventId != events[2].Id {
 		t.Fatalf("ActivityStarted = %+v", events[3])
 	}
-	if _, err := b.client.SendTaskSuccess(b.ctx, &sfn.SendTaskSuccessInput{TaskToken: a.out.TaskToken, Output: aws.String(`{"ok":true}`)}); err != nil {
+	if _, err := b.Client.SendTaskSuccess(b.Ctx, &sfn.SendTaskSuccessInput{TaskToken: a.out.TaskToken, Output: aws.String(`{"ok":true}`)}); err != nil {
 		t.Fatalf("SendTaskSuccess: %v", err)
 	}
-	b.waitStatus(t, exec, types.ExecutionStatusSucceeded)
+	b.WaitStatus(t, exec, types.ExecutionStatusSucceeded)
 	want = "ExecutionStarted TaskStateEntered ActivityScheduled ActivityStarted ActivitySucceeded TaskStateExited ExecutionSucceeded"
-	if got := strings.Join(eventTypes(b.history(t, exec)), " "); got != want {
+	if got := strings.Join(servertest.SFNEventTypes(b.History(t, exec)), " "); got != want {
 		t.Fatalf("history %s, want %s", got, want)
 	}
 }

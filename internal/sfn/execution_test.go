@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
 // exCanon returns the JSON text s in a canonical form (keys sorted, no
@@ -100,7 +102,7 @@ func exSameLines(t *testing.T, what string, got, want []string) {
 // exPollAs long-polls act once as worker.
 func exPollAs(t *testing.T, b *bundle, act, worker string) (token, input string) {
 	t.Helper()
-	out, err := b.client.GetActivityTask(b.ctx, &sfn.GetActivityTaskInput{ActivityArn: aws.String(act), WorkerName: aws.String(worker)})
+	out, err := b.Client.GetActivityTask(b.Ctx, &sfn.GetActivityTaskInput{ActivityArn: aws.String(act), WorkerName: aws.String(worker)})
 	if err != nil {
 		t.Fatalf("GetActivityTask: %v", err)
 	}
@@ -110,7 +112,7 @@ func exPollAs(t *testing.T, b *bundle, act, worker string) (token, input string)
 // exSucceed sends SendTaskSuccess and fails the test on error.
 func exSucceed(t *testing.T, b *bundle, token, output string) {
 	t.Helper()
-	if _, err := b.client.SendTaskSuccess(b.ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(output)}); err != nil {
+	if _, err := b.Client.SendTaskSuccess(b.Ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(output)}); err != nil {
 		t.Fatalf("SendTaskSuccess: %v", err)
 	}
 }
@@ -118,7 +120,7 @@ func exSucceed(t *testing.T, b *bundle, token, output string) {
 // exFail sends SendTaskFailure and fails the test on error.
 func exFail(t *testing.T, b *bundle, token, errName, cause string) {
 	t.Helper()
-	if _, err := b.client.SendTaskFailure(b.ctx, &sfn.SendTaskFailureInput{TaskToken: aws.String(token), Error: aws.String(errName), Cause: aws.String(cause)}); err != nil {
+	if _, err := b.Client.SendTaskFailure(b.Ctx, &sfn.SendTaskFailureInput{TaskToken: aws.String(token), Error: aws.String(errName), Cause: aws.String(cause)}); err != nil {
 		t.Fatalf("SendTaskFailure: %v", err)
 	}
 }
@@ -126,16 +128,16 @@ func exFail(t *testing.T, b *bundle, token, errName, cause string) {
 // exTokenDead checks that every worker call with token answers TaskTimedOut.
 func exTokenDead(t *testing.T, b *bundle, token string) {
 	t.Helper()
-	_, err := b.client.SendTaskHeartbeat(b.ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(token)})
-	if got := errorCode(err); got != "TaskTimedOut" {
+	_, err := b.Client.SendTaskHeartbeat(b.Ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(token)})
+	if got := servertest.ErrorCode(err); got != "TaskTimedOut" {
 		t.Errorf("SendTaskHeartbeat on a dead token: %v (code %q), want TaskTimedOut", err, got)
 	}
-	_, err = b.client.SendTaskSuccess(b.ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(`{}`)})
-	if got := errorCode(err); got != "TaskTimedOut" {
+	_, err = b.Client.SendTaskSuccess(b.Ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(`{}`)})
+	if got := servertest.ErrorCode(err); got != "TaskTimedOut" {
 		t.Errorf("SendTaskSuccess on a dead token: %v (code %q), want TaskTimedOut", err, got)
 	}
-	_, err = b.client.SendTaskFailure(b.ctx, &sfn.SendTaskFailureInput{TaskToken: aws.String(token), Error: aws.String("E")})
-	if got := errorCode(err); got != "TaskTimedOut" {
+	_, err = b.Client.SendTaskFailure(b.Ctx, &sfn.SendTaskFailureInput{TaskToken: aws.String(token), Error: aws.String("E")})
+	if got := servertest.ErrorCode(err); got != "TaskTimedOut" {
 		t.Errorf("SendTaskFailure on a dead token: %v (code %q), want TaskTimedOut", err, got)
 	}
 }
@@ -156,8 +158,8 @@ const exRole = "arn:aws:iam::000000000000:role/test"
 func TestExecutionRoundTripExactHistory(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	act := b.activity(t)
-	sm := b.machine(t, `{
+	act := b.Activity(t)
+	sm := b.Machine(t, `{
 		"StartAt": "Prepare",
 		"States": {
 			"Prepare": {"Type": "Pass", "Result": {"n": 1}, "ResultPath": "$.prep", "Next": "Work"},
@@ -165,23 +167,23 @@ func TestExecutionRoundTripExactHistory(t *testing.T) {
 			"Done": {"Type": "Succeed"}
 		}
 	}`, act)
-	exec := b.start(t, sm, `{"in": "put"}`)
+	exec := b.Start(t, sm, `{"in": "put"}`)
 
 	tok, in := exPollAs(t, b, act, "exact-worker")
 	if tok == "" {
 		// The task was scheduled by StartExecution: the first poll must get it.
 		t.Fatal("first poll after StartExecution came back empty")
 	}
-	if !jsonEqual(t, in, `{"in":"put","prep":{"n":1}}`) {
+	if !servertest.JSONEqual(t, in, `{"in":"put","prep":{"n":1}}`) {
 		t.Fatalf("task input %s", in)
 	}
 	exSucceed(t, b, tok, `{"result": [1, 2]}`)
 
-	desc := b.waitStatus(t, exec, types.ExecutionStatusSucceeded)
-	if !jsonEqual(t, aws.ToString(desc.Output), `{"result":[1,2]}`) {
+	desc := b.WaitStatus(t, exec, types.ExecutionStatusSucceeded)
+	if !servertest.JSONEqual(t, aws.ToString(desc.Output), `{"result":[1,2]}`) {
 		t.Errorf("DescribeExecution output %s", aws.ToString(desc.Output))
 	}
-	if !jsonEqual(t, aws.ToString(desc.Input), `{"in":"put"}`) {
+	if !servertest.JSONEqual(t, aws.ToString(desc.Input), `{"in":"put"}`) {
 		t.Errorf("DescribeExecution input %s", aws.ToString(desc.Input))
 	}
 	if desc.StartDate == nil || desc.StopDate == nil {
@@ -197,7 +199,7 @@ func TestExecutionRoundTripExactHistory(t *testing.T) {
 		t.Errorf("succeeded execution has error %v cause %v", desc.Error, desc.Cause)
 	}
 
-	events := b.history(t, exec)
+	events := b.History(t, exec)
 	want := []string{
 		`1<-0 ExecutionStarted input={"in":"put"} role=` + exRole,
 		`2<-0 PassStateEntered name=Prepare input={"in":"put"}`,
@@ -229,7 +231,7 @@ func TestExecutionRoundTripExactHistory(t *testing.T) {
 			if n > 20 {
 				t.Fatal("history paging does not end")
 			}
-			out, err := b.client.GetExecutionHistory(b.ctx, &sfn.GetExecutionHistoryInput{
+			out, err := b.Client.GetExecutionHistory(b.Ctx, &sfn.GetExecutionHistoryInput{
 				ExecutionArn: aws.String(exec), MaxResults: 2, ReverseOrder: reverse, NextToken: next, IncludeExecutionData: includeData,
 			})
 			if err != nil {
@@ -274,17 +276,17 @@ func TestExecutionRoundTripExactHistory(t *testing.T) {
 func TestExecutionHeartbeatTimeout(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	act := b.activity(t)
-	sm := b.machine(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"$ACT","HeartbeatSeconds":1,"End":true}}}`, act)
-	exec := b.start(t, sm, `{}`)
-	tok, _ := b.mustPoll(t, act)
+	act := b.Activity(t)
+	sm := b.Machine(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"$ACT","HeartbeatSeconds":1,"End":true}}}`, act)
+	exec := b.Start(t, sm, `{}`)
+	tok, _ := b.MustPoll(t, act)
 
-	desc := b.waitStatus(t, exec, types.ExecutionStatusFailed)
+	desc := b.WaitStatus(t, exec, types.ExecutionStatusFailed)
 	if got := aws.ToString(desc.Error); got != "States.HeartbeatTimeout" {
 		t.Errorf("execution error %q, want States.HeartbeatTimeout", got)
 	}
-	events := b.history(t, exec)
-	exSameLines(t, "history types", eventTypes(events), []string{
+	events := b.History(t, exec)
+	exSameLines(t, "history types", servertest.SFNEventTypes(events), []string{
 		"ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted", "ActivityTimedOut", "ExecutionFailed",
 	})
 	to := events[4]
@@ -306,19 +308,23 @@ func TestExecutionHeartbeatTimeout(t *testing.T) {
 func TestExecutionHeartbeatsDoNotExtendTimeout(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	act := b.activity(t)
-	sm := b.machine(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"$ACT","HeartbeatSeconds":1,"TimeoutSeconds":3,"End":true}}}`, act)
+	act := b.Activity(t)
+	sm := b.Machine(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"$ACT","HeartbeatSeconds":1,"TimeoutSeconds":3,"End":true}}}`, act)
 	t0 := time.Now()
-	exec := b.start(t, sm, `{}`)
-	tok, _ := b.mustPoll(t, act)
+	exec := b.Start(t, sm, `{}`)
+	tok, _ := b.MustPoll(t, act)
 
-	// Beat until the server says the task is over.
+	// Beat until the server says the task is over. The worker beats on its
+	// own clock, every 300 ms: the beats are what this test sends, not a
+	// wait for the server.
+	beat := time.NewTicker(300 * time.Millisecond)
+	defer beat.Stop()
 	var elapsed time.Duration
 	for {
-		_, err := b.client.SendTaskHeartbeat(b.ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(tok)})
+		_, err := b.Client.SendTaskHeartbeat(b.Ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(tok)})
 		if err != nil {
 			elapsed = time.Since(t0)
-			if code := errorCode(err); code != "TaskTimedOut" {
+			if code := servertest.ErrorCode(err); code != "TaskTimedOut" {
 				t.Fatalf("SendTaskHeartbeat: %v, want TaskTimedOut once the task times out", err)
 			}
 			break
@@ -326,7 +332,7 @@ func TestExecutionHeartbeatsDoNotExtendTimeout(t *testing.T) {
 		if time.Since(t0) > 20*time.Second {
 			t.Fatal("the task never timed out")
 		}
-		time.Sleep(300 * time.Millisecond) // the worker's heartbeat interval, not a wait for the server
+		<-beat.C
 	}
 	if elapsed < 2500*time.Millisecond {
 		t.Errorf("task ended %v after StartExecution; TimeoutSeconds is 3", elapsed)
@@ -335,14 +341,14 @@ func TestExecutionHeartbeatsDoNotExtendTimeout(t *testing.T) {
 		t.Errorf("task ended %v after StartExecution; TimeoutSeconds is 3", elapsed)
 	}
 
-	desc := b.waitStatus(t, exec, types.ExecutionStatusFailed)
+	desc := b.WaitStatus(t, exec, types.ExecutionStatusFailed)
 	if got := aws.ToString(desc.Error); got != "States.Timeout" {
 		t.Errorf("execution error %q, want States.Timeout", got)
 	}
-	events := b.history(t, exec)
+	events := b.History(t, exec)
 	timedOut := exFind(events, types.HistoryEventTypeActivityTimedOut)
 	if len(timedOut) != 1 {
-		t.Fatalf("history %v: want one ActivityTimedOut", eventTypes(events))
+		t.Fatalf("history %v: want one ActivityTimedOut", servertest.SFNEventTypes(events))
 	}
 	if got := aws.ToString(timedOut[0].ActivityTimedOutEventDetails.Error); got != "States.Timeout" {
 		t.Errorf("ActivityTimedOut error %q, want States.Timeout (heartbeats were sent)", got)
@@ -356,29 +362,29 @@ func TestExecutionHeartbeatsDoNotExtendTimeout(t *testing.T) {
 func TestExecutionRetryAfterHeartbeatTimeout(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	act := b.activity(t)
-	sm := b.machine(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"$ACT","HeartbeatSeconds":1,
+	act := b.Activity(t)
+	sm := b.Machine(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"$ACT","HeartbeatSeconds":1,
 		"Retry":[{"ErrorEquals":["States.HeartbeatTimeout"],"IntervalSeconds":1,"MaxAttempts":1}],"End":true}}}`, act)
-	exec := b.start(t, sm, `{"job":7}`)
+	exec := b.Start(t, sm, `{"job":7}`)
 
-	tok1, in1 := b.mustPoll(t, act)
+	tok1, in1 := b.MustPoll(t, act)
 	// Let the heartbeat lapse: the retry comes about 2 s later.
-	tok2, in2 := b.mustPoll(t, act)
+	tok2, in2 := b.MustPoll(t, act)
 	if tok2 == tok1 {
 		t.Fatal("the retry was handed out with the first attempt's token")
 	}
-	if !jsonEqual(t, in1, `{"job":7}`) || !jsonEqual(t, in2, `{"job":7}`) {
+	if !servertest.JSONEqual(t, in1, `{"job":7}`) || !servertest.JSONEqual(t, in2, `{"job":7}`) {
 		t.Errorf("task inputs %s and %s, want the state input both times", in1, in2)
 	}
 	exTokenDead(t, b, tok1)
 	exSucceed(t, b, tok2, `{"ok":true}`)
 
-	desc := b.waitStatus(t, exec, types.ExecutionStatusSucceeded)
-	if !jsonEqual(t, aws.ToString(desc.Output), `{"ok":true}`) {
+	desc := b.WaitStatus(t, exec, types.ExecutionStatusSucceeded)
+	if !servertest.JSONEqual(t, aws.ToString(desc.Output), `{"ok":true}`) {
 		t.Errorf("output %s", aws.ToString(desc.Output))
 	}
-	events := b.history(t, exec)
-	exSameLines(t, "history types", eventTypes(events), []string{
+	events := b.History(t, exec)
+	exSameLines(t, "history types", servertest.SFNEventTypes(events), []string{
 		"ExecutionStarted", "TaskStateEntered",
 		"ActivityScheduled", "ActivityStarted", "ActivityTimedOut",
 		"ActivityScheduled", "ActivityStarted", "ActivitySucceeded",
@@ -404,20 +410,20 @@ func TestExecutionTaskFailure(t *testing.T) {
 
 	t.Run("caught", func(t *testing.T) {
 		t.Parallel()
-		act := b.activity(t)
-		sm := b.machine(t, `{"StartAt":"T","States":{
+		act := b.Activity(t)
+		sm := b.Machine(t, `{"StartAt":"T","States":{
 			"T":{"Type":"Task","Resource":"$ACT","Next":"Unreached",
 				"Catch":[{"ErrorEquals":["Other.Error"],"Next":"Unreached"},{"ErrorEquals":["Custom.Bad"],"ResultPath":"$.err","Next":"Handled"}]},
 			"Unreached":{"Type":"Fail","Error":"Wrong.Path"},
 			"Handled":{"Type":"Pass","End":true}}}`, act)
-		exec := b.start(t, sm, `{"k":1}`)
-		tok, _ := b.mustPoll(t, act)
+		exec := b.Start(t, sm, `{"k":1}`)
+		tok, _ := b.MustPoll(t, act)
 		exFail(t, b, tok, "Custom.Bad", "it broke")
-		desc := b.waitStatus(t, exec, types.ExecutionStatusSucceeded)
-		if !jsonEqual(t, aws.ToString(desc.Output), `{"k":1,"err":{"Error":"Custom.Bad","Cause":"it broke"}}`) {
+		desc := b.WaitStatus(t, exec, types.ExecutionStatusSucceeded)
+		if !servertest.JSONEqual(t, aws.ToString(desc.Output), `{"k":1,"err":{"Error":"Custom.Bad","Cause":"it broke"}}`) {
 			t.Errorf("output %s", aws.ToString(desc.Output))
 		}
-		events := b.history(t, exec)
+		events := b.History(t, exec)
 		exSameLines(t, "history", exDescribeAll(events)[4:], []string{
 			`5<-4 ActivityFailed error=Custom.Bad cause=it broke`,
 			`6<-5 TaskStateExited name=T output={"err":{"Cause":"it broke","Error":"Custom.Bad"},"k":1}`,
@@ -430,21 +436,21 @@ func TestExecutionTaskFailure(t *testing.T) {
 
 	t.Run("uncaught", func(t *testing.T) {
 		t.Parallel()
-		act := b.activity(t)
-		sm := b.machine(t, `{"StartAt":"T","States":{
+		act := b.Activity(t)
+		sm := b.Machine(t, `{"StartAt":"T","States":{
 			"T":{"Type":"Task","Resource":"$ACT","End":true,"Catch":[{"ErrorEquals":["Other.Error"],"Next":"X"}]},
 			"X":{"Type":"Succeed"}}}`, act)
-		exec := b.start(t, sm, `{}`)
-		tok, _ := b.mustPoll(t, act)
+		exec := b.Start(t, sm, `{}`)
+		tok, _ := b.MustPoll(t, act)
 		exFail(t, b, tok, "Custom.Bad", "it broke")
-		desc := b.waitStatus(t, exec, types.ExecutionStatusFailed)
+		desc := b.WaitStatus(t, exec, types.ExecutionStatusFailed)
 		if aws.ToString(desc.Error) != "Custom.Bad" || aws.ToString(desc.Cause) != "it broke" {
 			t.Errorf("execution error %q cause %q", aws.ToString(desc.Error), aws.ToString(desc.Cause))
 		}
 		if desc.Output != nil {
 			t.Errorf("failed execution has output %s", *desc.Output)
 		}
-		exSameLines(t, "history", exDescribeAll(b.history(t, exec)), []string{
+		exSameLines(t, "history", exDescribeAll(b.History(t, exec)), []string{
 			`1<-0 ExecutionStarted input={} role=` + exRole,
 			`2<-0 TaskStateEntered name=T input={}`,
 			`3<-2 ActivityScheduled resource=` + act + ` input={} timeout=- heartbeat=-`,
@@ -456,19 +462,19 @@ func TestExecutionTaskFailure(t *testing.T) {
 
 	t.Run("retried", func(t *testing.T) {
 		t.Parallel()
-		act := b.activity(t)
-		sm := b.machine(t, `{"StartAt":"T","States":{
+		act := b.Activity(t)
+		sm := b.Machine(t, `{"StartAt":"T","States":{
 			"T":{"Type":"Task","Resource":"$ACT","End":true,
 				"Retry":[{"ErrorEquals":["Custom.Flaky"],"IntervalSeconds":1,"MaxAttempts":2,"BackoffRate":1}]}}}`, act)
-		exec := b.start(t, sm, `{"try":true}`)
+		exec := b.Start(t, sm, `{"try":true}`)
 		seen := map[string]bool{}
 		for i := range 3 {
-			tok, in := b.mustPoll(t, act)
+			tok, in := b.MustPoll(t, act)
 			if seen[tok] {
 				t.Fatalf("attempt %d reuses an earlier token", i+1)
 			}
 			seen[tok] = true
-			if !jsonEqual(t, in, `{"try":true}`) {
+			if !servertest.JSONEqual(t, in, `{"try":true}`) {
 				t.Errorf("attempt %d input %s", i+1, in)
 			}
 			if i < 2 {
@@ -477,11 +483,11 @@ func TestExecutionTaskFailure(t *testing.T) {
 				exSucceed(t, b, tok, `{"after":3}`)
 			}
 		}
-		desc := b.waitStatus(t, exec, types.ExecutionStatusSucceeded)
-		if !jsonEqual(t, aws.ToString(desc.Output), `{"after":3}`) {
+		desc := b.WaitStatus(t, exec, types.ExecutionStatusSucceeded)
+		if !servertest.JSONEqual(t, aws.ToString(desc.Output), `{"after":3}`) {
 			t.Errorf("output %s", aws.ToString(desc.Output))
 		}
-		exSameLines(t, "history types", eventTypes(b.history(t, exec)), []string{
+		exSameLines(t, "history types", servertest.SFNEventTypes(b.History(t, exec)), []string{
 			"ExecutionStarted", "TaskStateEntered",
 			"ActivityScheduled", "ActivityStarted", "ActivityFailed",
 			"ActivityScheduled", "ActivityStarted", "ActivityFailed",
@@ -492,16 +498,16 @@ func TestExecutionTaskFailure(t *testing.T) {
 
 	t.Run("retries exhausted", func(t *testing.T) {
 		t.Parallel()
-		act := b.activity(t)
-		sm := b.machine(t, `{"StartAt":"T","States":{
+		act := b.Activity(t)
+		sm := b.Machine(t, `{"StartAt":"T","States":{
 			"T":{"Type":"Task","Resource":"$ACT","End":true,
 				"Retry":[{"ErrorEquals":["Custom.Flaky"],"IntervalSeconds":1,"MaxAttempts":1}]}}}`, act)
-		exec := b.start(t, sm, `{}`)
+		exec := b.Start(t, sm, `{}`)
 		for i := range 2 {
-			tok, _ := b.mustPoll(t, act)
+			tok, _ := b.MustPoll(t, act)
 			exFail(t, b, tok, "Custom.Flaky", fmt.Sprintf("attempt %d", i+1))
 		}
-		desc := b.waitStatus(t, exec, types.ExecutionStatusFailed)
+		desc := b.WaitStatus(t, exec, types.ExecutionStatusFailed)
 		if aws.ToString(desc.Error) != "Custom.Flaky" || aws.ToString(desc.Cause) != "attempt 2" {
 			t.Errorf("execution error %q cause %q", aws.ToString(desc.Error), aws.ToString(desc.Cause))
 		}
@@ -511,15 +517,15 @@ func TestExecutionTaskFailure(t *testing.T) {
 func TestExecutionStopWhileTaskHeld(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	act := b.activity(t)
-	sm := b.machine(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"$ACT","HeartbeatSeconds":30,"End":true}}}`, act)
-	exec := b.start(t, sm, `{}`)
-	tok, _ := b.mustPoll(t, act)
-	if _, err := b.client.SendTaskHeartbeat(b.ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(tok)}); err != nil {
+	act := b.Activity(t)
+	sm := b.Machine(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"$ACT","HeartbeatSeconds":30,"End":true}}}`, act)
+	exec := b.Start(t, sm, `{}`)
+	tok, _ := b.MustPoll(t, act)
+	if _, err := b.Client.SendTaskHeartbeat(b.Ctx, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(tok)}); err != nil {
 		t.Fatalf("SendTaskHeartbeat before the stop: %v", err)
 	}
 
-	stop, err := b.client.StopExecution(b.ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(exec), Error: aws.String("Ops.Stopped"), Cause: aws.String("stopped by the test")})
+	stop, err := b.Client.StopExecution(b.Ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(exec), Error: aws.String("Ops.Stopped"), Cause: aws.String("stopped by the test")})
 	if err != nil {
 		t.Fatalf("StopExecution: %v", err)
 	}
@@ -528,58 +534,58 @@ func TestExecutionStopWhileTaskHeld(t *testing.T) {
 	}
 	exTokenDead(t, b, tok)
 
-	desc := b.waitStatus(t, exec, types.ExecutionStatusAborted)
+	desc := b.WaitStatus(t, exec, types.ExecutionStatusAborted)
 	if aws.ToString(desc.Error) != "Ops.Stopped" || aws.ToString(desc.Cause) != "stopped by the test" {
 		t.Errorf("DescribeExecution error %q cause %q", aws.ToString(desc.Error), aws.ToString(desc.Cause))
 	}
 	if desc.StopDate == nil || !desc.StopDate.Equal(*stop.StopDate) {
 		t.Errorf("DescribeExecution stopDate %v, StopExecution said %v", desc.StopDate, stop.StopDate)
 	}
-	before := exDescribeAll(b.history(t, exec))
+	before := exDescribeAll(b.History(t, exec))
 	if last := before[len(before)-1]; last != `6<-5 ExecutionAborted error=Ops.Stopped cause=stopped by the test` {
 		t.Errorf("last event %s", last)
 	}
 
 	// A second stop changes nothing.
-	stop2, err := b.client.StopExecution(b.ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(exec), Error: aws.String("Other"), Cause: aws.String("again")})
+	stop2, err := b.Client.StopExecution(b.Ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(exec), Error: aws.String("Other"), Cause: aws.String("again")})
 	if err != nil {
 		t.Fatalf("second StopExecution: %v", err)
 	}
 	if stop2.StopDate == nil || !stop2.StopDate.Equal(*stop.StopDate) {
 		t.Errorf("second StopExecution stopDate %v, want the first %v", stop2.StopDate, stop.StopDate)
 	}
-	desc2 := b.waitStatus(t, exec, types.ExecutionStatusAborted)
+	desc2 := b.WaitStatus(t, exec, types.ExecutionStatusAborted)
 	if aws.ToString(desc2.Error) != "Ops.Stopped" || aws.ToString(desc2.Cause) != "stopped by the test" {
 		t.Errorf("after a second stop: error %q cause %q", aws.ToString(desc2.Error), aws.ToString(desc2.Cause))
 	}
-	exSameLines(t, "history after a second stop", exDescribeAll(b.history(t, exec)), before)
+	exSameLines(t, "history after a second stop", exDescribeAll(b.History(t, exec)), before)
 }
 
 func TestExecutionStopDuringWait(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	sm := b.machine(t, `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"Next":"P"},"P":{"Type":"Pass","End":true}}}`, "")
-	exec := b.start(t, sm, `{"w":1}`)
-	if _, err := b.client.StopExecution(b.ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(exec)}); err != nil {
+	sm := b.Machine(t, `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"Next":"P"},"P":{"Type":"Pass","End":true}}}`, "")
+	exec := b.Start(t, sm, `{"w":1}`)
+	if _, err := b.Client.StopExecution(b.Ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(exec)}); err != nil {
 		t.Fatalf("StopExecution: %v", err)
 	}
 	// A later execution of the same machine waits as long, so once it has
 	// finished, the stopped one's Wait timer would have fired too.
-	later := b.start(t, sm, `{"w":2}`)
-	b.waitStatus(t, later, types.ExecutionStatusSucceeded)
+	later := b.Start(t, sm, `{"w":2}`)
+	b.WaitStatus(t, later, types.ExecutionStatusSucceeded)
 
-	desc := b.waitStatus(t, exec, types.ExecutionStatusAborted)
+	desc := b.WaitStatus(t, exec, types.ExecutionStatusAborted)
 	if desc.Error != nil || desc.Cause != nil {
 		t.Errorf("stop without error/cause shows error %v cause %v", desc.Error, desc.Cause)
 	}
-	exSameLines(t, "history types", eventTypes(b.history(t, exec)), []string{"ExecutionStarted", "WaitStateEntered", "WaitStateAborted", "ExecutionAborted"})
+	exSameLines(t, "history types", servertest.SFNEventTypes(b.History(t, exec)), []string{"ExecutionStarted", "WaitStateEntered", "WaitStateAborted", "ExecutionAborted"})
 }
 
 func TestExecutionPollWokenByStart(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	act := b.activity(t)
-	sm := b.machine(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"$ACT","End":true}}}`, act)
+	act := b.Activity(t)
+	sm := b.Machine(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"$ACT","End":true}}}`, act)
 
 	type polled struct {
 		out *sfn.GetActivityTaskOutput
@@ -588,10 +594,10 @@ func TestExecutionPollWokenByStart(t *testing.T) {
 	}
 	done := make(chan polled, 1)
 	go func() {
-		out, err := b.client.GetActivityTask(b.ctx, &sfn.GetActivityTaskInput{ActivityArn: aws.String(act), WorkerName: aws.String("waiter")})
+		out, err := b.Client.GetActivityTask(b.Ctx, &sfn.GetActivityTaskInput{ActivityArn: aws.String(act), WorkerName: aws.String("waiter")})
 		done <- polled{out, err, time.Now()}
 	}()
-	exec := b.start(t, sm, `{"wake":true}`)
+	exec := b.Start(t, sm, `{"wake":true}`)
 	started := time.Now()
 
 	var p polled
@@ -609,11 +615,11 @@ func TestExecutionPollWokenByStart(t *testing.T) {
 	if d := p.at.Sub(started); d > 1500*time.Millisecond {
 		t.Errorf("poll returned %v after StartExecution; it should be woken at once, not at the end of its wait", d)
 	}
-	if !jsonEqual(t, aws.ToString(p.out.Input), `{"wake":true}`) {
+	if !servertest.JSONEqual(t, aws.ToString(p.out.Input), `{"wake":true}`) {
 		t.Errorf("input %s", aws.ToString(p.out.Input))
 	}
 	exSucceed(t, b, *p.out.TaskToken, `{"woke":true}`)
-	b.waitStatus(t, exec, types.ExecutionStatusSucceeded)
+	b.WaitStatus(t, exec, types.ExecutionStatusSucceeded)
 }
 
 func TestExecutionManyTasksManyPollers(t *testing.T) {
@@ -624,8 +630,8 @@ func TestExecutionManyTasksManyPollers(t *testing.T) {
 		pollers    = 32
 	)
 	b := setup(t)
-	act := b.activity(t)
-	sm := b.machine(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"$ACT","End":true}}}`, act)
+	act := b.Activity(t)
+	sm := b.Machine(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"$ACT","End":true}}}`, act)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -653,7 +659,7 @@ func TestExecutionManyTasksManyPollers(t *testing.T) {
 			defer pwg.Done()
 			name := fmt.Sprintf("w%02d", w)
 			for pollCtx.Err() == nil {
-				out, err := b.client.GetActivityTask(pollCtx, &sfn.GetActivityTaskInput{ActivityArn: aws.String(act), WorkerName: aws.String(name)})
+				out, err := b.Client.GetActivityTask(pollCtx, &sfn.GetActivityTaskInput{ActivityArn: aws.String(act), WorkerName: aws.String(name)})
 				if pollCtx.Err() != nil {
 					return
 				}
@@ -677,7 +683,7 @@ func TestExecutionManyTasksManyPollers(t *testing.T) {
 				n := len(delivered)
 				mu.Unlock()
 				output := fmt.Sprintf(`{"id":%q,"worker":%q}`, in.ID, name)
-				if _, err := b.client.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: out.TaskToken, Output: aws.String(output)}); err != nil {
+				if _, err := b.Client.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: out.TaskToken, Output: aws.String(output)}); err != nil {
 					fail(fmt.Errorf("%s: SendTaskSuccess: %w", name, err))
 					return
 				}
@@ -696,7 +702,7 @@ func TestExecutionManyTasksManyPollers(t *testing.T) {
 		go func() {
 			defer swg.Done()
 			for id := range ids {
-				out, err := b.client.StartExecution(ctx, &sfn.StartExecutionInput{
+				out, err := b.Client.StartExecution(ctx, &sfn.StartExecutionInput{
 					StateMachineArn: aws.String(sm), Name: aws.String(id), Input: aws.String(fmt.Sprintf(`{"id":%q}`, id)),
 				})
 				if err != nil {
@@ -750,9 +756,9 @@ func TestExecutionManyTasksManyPollers(t *testing.T) {
 
 	// Every execution succeeded with its own worker's output.
 	var succeeded int
-	p := sfn.NewListExecutionsPaginator(b.client, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), StatusFilter: types.ExecutionStatusSucceeded, MaxResults: 1000})
+	p := sfn.NewListExecutionsPaginator(b.Client, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), StatusFilter: types.ExecutionStatusSucceeded, MaxResults: 1000})
 	for p.HasMorePages() {
-		page, err := p.NextPage(b.ctx)
+		page, err := p.NextPage(b.Ctx)
 		if err != nil {
 			t.Fatalf("ListExecutions: %v", err)
 		}
@@ -770,7 +776,7 @@ func TestExecutionManyTasksManyPollers(t *testing.T) {
 		go func() {
 			defer dwg.Done()
 			for id := range ids2 {
-				out, err := b.client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arns[id])})
+				out, err := b.Client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arns[id])})
 				var msg string
 				switch {
 				case err != nil:
@@ -801,30 +807,30 @@ func TestExecutionManyTasksManyPollers(t *testing.T) {
 func TestExecutionStopBeforePoll(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	act := b.activity(t)
-	sm := b.machine(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"$ACT","End":true}}}`, act)
-	exec := b.start(t, sm, `{}`)
-	if _, err := b.client.StopExecution(b.ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(exec)}); err != nil {
+	act := b.Activity(t)
+	sm := b.Machine(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"$ACT","End":true}}}`, act)
+	exec := b.Start(t, sm, `{}`)
+	if _, err := b.Client.StopExecution(b.Ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(exec)}); err != nil {
 		t.Fatalf("StopExecution: %v", err)
 	}
 	// The scheduled task died with the execution: nobody gets it.
-	if tok, in := b.poll(t, act); tok != "" {
+	if tok, in := b.Poll(t, act); tok != "" {
 		t.Fatalf("a stopped execution's task was handed out (input %s)", in)
 	}
-	exSameLines(t, "history types", eventTypes(b.history(t, exec)), []string{"ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "TaskStateAborted", "ExecutionAborted"})
+	exSameLines(t, "history types", servertest.SFNEventTypes(b.History(t, exec)), []string{"ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "TaskStateAborted", "ExecutionAborted"})
 }
 
 func TestExecutionTimeoutKillsHeldTask(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	act := b.activity(t)
-	sm := b.machine(t, `{"TimeoutSeconds":1,"StartAt":"T","States":{"T":{"Type":"Task","Resource":"$ACT","End":true}}}`, act)
-	exec := b.start(t, sm, `{}`)
-	tok, _ := b.mustPoll(t, act)
-	b.waitStatus(t, exec, types.ExecutionStatusTimedOut)
+	act := b.Activity(t)
+	sm := b.Machine(t, `{"TimeoutSeconds":1,"StartAt":"T","States":{"T":{"Type":"Task","Resource":"$ACT","End":true}}}`, act)
+	exec := b.Start(t, sm, `{}`)
+	tok, _ := b.MustPoll(t, act)
+	b.WaitStatus(t, exec, types.ExecutionStatusTimedOut)
 	exTokenDead(t, b, tok)
-	events := b.history(t, exec)
-	exSameLines(t, "history types", eventTypes(events), []string{"ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted", "ExecutionTimedOut"})
+	events := b.History(t, exec)
+	exSameLines(t, "history types", servertest.SFNEventTypes(events), []string{"ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted", "ExecutionTimedOut"})
 	if got := aws.ToString(events[4].ExecutionTimedOutEventDetails.Error); got != "States.Timeout" {
 		t.Errorf("ExecutionTimedOut error %q, want States.Timeout", got)
 	}

@@ -5,6 +5,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
 // A page token belongs to one listing: the executions of one state machine,
@@ -12,29 +14,29 @@ import (
 func TestPageTokenOfAnotherListingRefused(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	act := b.activity(t)
+	act := b.Activity(t)
 	def := `{"StartAt":"W","States":{"W":{"Type":"Pass","End":true}}}`
-	smA, smB := b.machine(t, def, act), b.machine(t, def, act)
+	smA, smB := b.Machine(t, def, act), b.Machine(t, def, act)
 	var execA string
 	for range 3 {
-		execA = b.start(t, smA, `{}`)
-		b.start(t, smB, `{}`)
+		execA = b.Start(t, smA, `{}`)
+		b.Start(t, smB, `{}`)
 	}
-	page, err := b.client.ListExecutions(b.ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(smA), MaxResults: 1})
+	page, err := b.Client.ListExecutions(b.Ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(smA), MaxResults: 1})
 	if err != nil || page.NextToken == nil {
 		t.Fatalf("ListExecutions = %+v, %v; want a next page", page, err)
 	}
-	_, err = b.client.ListExecutions(b.ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(smB), NextToken: page.NextToken})
-	if got := errorCode(err); got != "InvalidToken" {
+	_, err = b.Client.ListExecutions(b.Ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(smB), NextToken: page.NextToken})
+	if got := servertest.ErrorCode(err); got != "InvalidToken" {
 		t.Fatalf("token of machine A used for machine B: %v, want InvalidToken", err)
 	}
-	hist, err := b.client.GetExecutionHistory(b.ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(execA), MaxResults: 1})
+	hist, err := b.Client.GetExecutionHistory(b.Ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(execA), MaxResults: 1})
 	if err != nil || hist.NextToken == nil {
 		t.Fatalf("GetExecutionHistory = %+v, %v; want a next page", hist, err)
 	}
-	execB := b.start(t, smB, `{}`)
-	_, err = b.client.GetExecutionHistory(b.ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(execB), NextToken: hist.NextToken})
-	if got := errorCode(err); got != "InvalidToken" {
+	execB := b.Start(t, smB, `{}`)
+	_, err = b.Client.GetExecutionHistory(b.Ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(execB), NextToken: hist.NextToken})
+	if got := servertest.ErrorCode(err); got != "InvalidToken" {
 		t.Fatalf("history token of another execution: %v, want InvalidToken", err)
 	}
 }
@@ -43,8 +45,8 @@ func TestUnicodeWhitespaceInNameRefused(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for _, name := range []string{"a\u00a0b", "a\u2003b", "a\u3000b"} {
-		_, err := b.client.CreateActivity(b.ctx, &sfn.CreateActivityInput{Name: aws.String(name)})
-		if got := errorCode(err); got != "InvalidName" {
+		_, err := b.Client.CreateActivity(b.Ctx, &sfn.CreateActivityInput{Name: aws.String(name)})
+		if got := servertest.ErrorCode(err); got != "InvalidName" {
 			t.Errorf("CreateActivity(%q): %v, want InvalidName", name, err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 	gsfn "github.com/gaffer-dev/gaffer/internal/sfn"
 )
 
@@ -34,13 +35,13 @@ func doublingStates(n int) []string {
 // not answer within d.
 func (b *bundle) startWithin(t *testing.T, d time.Duration, machine, name, input string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, d)
+	ctx, cancel := context.WithTimeout(b.Ctx, d)
 	defer cancel()
 	in := &sfn.StartExecutionInput{StateMachineArn: aws.String(machine), Input: aws.String(input)}
 	if name != "" {
 		in.Name = aws.String(name)
 	}
-	out, err := b.client.StartExecution(ctx, in)
+	out, err := b.Client.StartExecution(ctx, in)
 	if err != nil {
 		t.Fatalf("StartExecution: %v", err)
 	}
@@ -51,7 +52,7 @@ func (b *bundle) startWithin(t *testing.T, d time.Duration, machine, name, input
 // closed, failing the test if one does not succeed: the node must keep
 // serving while a large execution runs. The returned func waits for them.
 func (b *bundle) serveOthers(t *testing.T, stop <-chan struct{}) func() {
-	sm := b.machine(t, `{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"ok":true},"End":true}}}`, "")
+	sm := b.Machine(t, `{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"ok":true},"End":true}}}`, "")
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for {
@@ -60,11 +61,11 @@ func (b *bundle) serveOthers(t *testing.T, stop <-chan struct{}) func() {
 				return
 			default:
 			}
-			ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-			out, err := b.client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm)})
+			ctx, cancel := context.WithTimeout(b.Ctx, 10*time.Second)
+			out, err := b.Client.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm)})
 			if err == nil {
 				var d *sfn.DescribeExecutionOutput
-				d, err = b.client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: out.ExecutionArn})
+				d, err = b.Client.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: out.ExecutionArn})
 				if err == nil && d.Status != types.ExecutionStatusSucceeded {
 					err = fmt.Errorf("status %s", d.Status)
 				}
@@ -83,15 +84,15 @@ func (b *bundle) serveOthers(t *testing.T, stop <-chan struct{}) func() {
 // in state, its history ending with the state's entry and ExecutionFailed.
 func (b *bundle) wantDataLimit(t *testing.T, exec, state string) {
 	t.Helper()
-	out := b.waitStatus(t, exec, types.ExecutionStatusFailed)
+	out := b.WaitStatus(t, exec, types.ExecutionStatusFailed)
 	if got := aws.ToString(out.Error); got != "States.DataLimitExceeded" {
 		t.Errorf("error = %q, want States.DataLimitExceeded (cause %q)", got, aws.ToString(out.Cause))
 	}
 	if got, want := aws.ToString(out.Cause), "The state/task '"+state+"' returned a result with a size exceeding the maximum number of bytes service limit."; got != want {
 		t.Errorf("cause = %q, want %q", got, want)
 	}
-	events := b.history(t, exec)
-	types := eventTypes(events)
+	events := b.History(t, exec)
+	types := servertest.SFNEventTypes(events)
 	if n := len(types); n < 2 || types[n-2] != "PassStateEntered" || types[n-1] != "ExecutionFailed" {
 		t.Errorf("history ends %v, want [... PassStateEntered ExecutionFailed]", types[max(len(types)-4, 0):])
 	}
@@ -103,7 +104,7 @@ func (b *bundle) wantDataLimit(t *testing.T, exec, state string) {
 func TestPayloadDoublingFails(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	sm := b.machine(t, `{"StartAt":"D1","States":{`+strings.Join(doublingStates(30), ",")+`}}`, "")
+	sm := b.Machine(t, `{"StartAt":"D1","States":{`+strings.Join(doublingStates(30), ",")+`}}`, "")
 	stop := make(chan struct{})
 	others := b.serveOthers(t, stop)
 	exec := b.startWithin(t, 10*time.Second, sm, "", `{"x":1}`)
@@ -123,7 +124,7 @@ func TestPayloadDoublingAfterManyPasses(t *testing.T) {
 	}
 	states[499] = `"P500":{"Type":"Pass","Next":"D1"}`
 	states = append(states, doublingStates(30)...)
-	sm := b.machine(t, `{"StartAt":"P1","States":{`+strings.Join(states, ",")+`}}`, "")
+	sm := b.Machine(t, `{"StartAt":"P1","States":{`+strings.Join(states, ",")+`}}`, "")
 	stop := make(chan struct{})
 	others := b.serveOthers(t, stop)
 	exec := b.startWithin(t, 10*time.Second, sm, "", `{"x":1}`)
@@ -144,14 +145,14 @@ func TestPayloadLargeDataCrossesTransactions(t *testing.T) {
 		}
 		states = append(states, fmt.Sprintf(`"P%d":{"Type":"Pass","Parameters":{"v.$":"$.v","n":%d},%s}`, i, i, next))
 	}
-	sm := b.machine(t, `{"StartAt":"P1","States":{`+strings.Join(states, ",")+`}}`, "")
+	sm := b.Machine(t, `{"StartAt":"P1","States":{`+strings.Join(states, ",")+`}}`, "")
 	big := strings.Repeat("x", 200_000)
 	exec := b.startWithin(t, 10*time.Second, sm, "", `{"v":"`+big+`"}`)
-	out := b.waitStatus(t, exec, types.ExecutionStatusSucceeded)
-	if !jsonEqual(t, aws.ToString(out.Output), `{"v":"`+big+`","n":40}`) {
+	out := b.WaitStatus(t, exec, types.ExecutionStatusSucceeded)
+	if !servertest.JSONEqual(t, aws.ToString(out.Output), `{"v":"`+big+`","n":40}`) {
 		t.Errorf("output is %d bytes, not the input's data", len(aws.ToString(out.Output)))
 	}
-	if n := len(b.history(t, exec)); n != 2+2*40 {
+	if n := len(b.History(t, exec)); n != 2+2*40 {
 		t.Errorf("history has %d events, want %d", n, 2+2*40)
 	}
 }
@@ -159,7 +160,7 @@ func TestPayloadLargeDataCrossesTransactions(t *testing.T) {
 func TestPayloadTaskResultCaught(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	act := b.activity(t)
+	act := b.Activity(t)
 	def := func(errorEquals string) string {
 		return `{"StartAt":"T","States":{
 			"T":{"Type":"Task","Resource":"$ACT","ResultSelector":{"a.$":"$","b.$":"$"},"End":true,
@@ -175,19 +176,19 @@ func TestPayloadTaskResultCaught(t *testing.T) {
 		{"States.DataLimitExceeded", true},
 		{"States.ALL", false}, // as on AWS: States.ALL does not match it
 	} {
-		exec := b.start(t, b.machine(t, def(tt.errorEquals), act), `{"in":1}`)
-		tok, _ := b.mustPoll(t, act)
-		if _, err := b.client.SendTaskSuccess(b.ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(tok), Output: aws.String(result)}); err != nil {
+		exec := b.Start(t, b.Machine(t, def(tt.errorEquals), act), `{"in":1}`)
+		tok, _ := b.MustPoll(t, act)
+		if _, err := b.Client.SendTaskSuccess(b.Ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(tok), Output: aws.String(result)}); err != nil {
 			t.Fatalf("SendTaskSuccess: %v", err)
 		}
 		if !tt.caught {
-			out := b.waitStatus(t, exec, types.ExecutionStatusFailed)
+			out := b.WaitStatus(t, exec, types.ExecutionStatusFailed)
 			if got := aws.ToString(out.Error); got != "States.DataLimitExceeded" {
 				t.Errorf("%s: error = %q, want States.DataLimitExceeded", tt.errorEquals, got)
 			}
 			continue
 		}
-		out := b.waitStatus(t, exec, types.ExecutionStatusSucceeded)
+		out := b.WaitStatus(t, exec, types.ExecutionStatusSucceeded)
 		var got struct {
 			In    int
 			Error struct{ Error, Cause string }
@@ -204,16 +205,16 @@ func TestPayloadTaskResultCaught(t *testing.T) {
 func TestReactionPanicFailsExecution(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	sm := b.machine(t, `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":0,"Next":"P"},"P":{"Type":"Pass","End":true}}}`, "")
-	bad := b.startWithin(t, 10*time.Second, sm, gsfn.PanicPrefix+uniq("w"), `{}`)
-	out := b.waitStatus(t, bad, types.ExecutionStatusFailed)
+	sm := b.Machine(t, `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":0,"Next":"P"},"P":{"Type":"Pass","End":true}}}`, "")
+	bad := b.startWithin(t, 10*time.Second, sm, gsfn.PanicPrefix+servertest.Uniq("w"), `{}`)
+	out := b.WaitStatus(t, bad, types.ExecutionStatusFailed)
 	if got := aws.ToString(out.Error); got != "States.Runtime" || !strings.Contains(aws.ToString(out.Cause), "gaffer could not run the execution on") {
 		t.Errorf("error %q cause %q, want States.Runtime from the failed reaction", got, aws.ToString(out.Cause))
 	}
-	if got := eventTypes(b.history(t, bad)); strings.Join(got, " ") != "ExecutionStarted WaitStateEntered ExecutionFailed" {
+	if got := servertest.SFNEventTypes(b.History(t, bad)); strings.Join(got, " ") != "ExecutionStarted WaitStateEntered ExecutionFailed" {
 		t.Errorf("history %v", got)
 	}
 	// The node goes on: the same machine runs for another execution.
-	good := b.startWithin(t, 10*time.Second, sm, uniq("w"), `{}`)
-	b.waitStatus(t, good, types.ExecutionStatusSucceeded)
+	good := b.startWithin(t, 10*time.Second, sm, servertest.Uniq("w"), `{}`)
+	b.WaitStatus(t, good, types.ExecutionStatusSucceeded)
 }

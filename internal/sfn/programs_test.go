@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
 // exProgram is one state machine run end to end: a definition ("$ACT" is
@@ -51,8 +53,8 @@ func exSubsequence(got, want []string) bool {
 func exTaskWorker(wantInput, output string) func(t *testing.T, b *bundle, act, exec string) {
 	return func(t *testing.T, b *bundle, act, exec string) {
 		t.Helper()
-		tok, in := b.mustPoll(t, act)
-		if want := strings.ReplaceAll(wantInput, "$EXEC", exec); !jsonEqual(t, in, want) {
+		tok, in := b.MustPoll(t, act)
+		if want := strings.ReplaceAll(wantInput, "$EXEC", exec); !servertest.JSONEqual(t, in, want) {
 			t.Errorf("task input %s, want %s", in, want)
 		}
 		exSucceed(t, b, tok, output)
@@ -201,19 +203,19 @@ func TestPrograms(t *testing.T) {
 			t.Parallel()
 			act := "arn:aws:states:us-east-1:000000000000:activity:unused"
 			if strings.Contains(tc.definition, "$ACT") {
-				act = b.activity(t)
+				act = b.Activity(t)
 			}
-			sm := b.machine(t, tc.definition, act)
+			sm := b.Machine(t, tc.definition, act)
 			soon := time.Now().Add(2 * time.Second).Truncate(time.Second)
-			exec := b.start(t, sm, strings.ReplaceAll(tc.input, "$SOON", soon.UTC().Format(time.RFC3339)))
+			exec := b.Start(t, sm, strings.ReplaceAll(tc.input, "$SOON", soon.UTC().Format(time.RFC3339)))
 			if tc.worker != nil {
 				tc.worker(t, b, act, exec)
 			}
-			desc := b.waitStatus(t, exec, tc.status)
-			events := b.history(t, exec)
-			got := eventTypes(events)
+			desc := b.WaitStatus(t, exec, tc.status)
+			events := b.History(t, exec)
+			got := servertest.SFNEventTypes(events)
 
-			if tc.output != "" && !jsonEqual(t, aws.ToString(desc.Output), tc.output) {
+			if tc.output != "" && !servertest.JSONEqual(t, aws.ToString(desc.Output), tc.output) {
 				t.Errorf("output %s, want %s", aws.ToString(desc.Output), tc.output)
 			}
 			if tc.status == types.ExecutionStatusFailed {
@@ -251,7 +253,7 @@ func TestPrograms(t *testing.T) {
 			}
 			if tc.status == types.ExecutionStatusTimedOut {
 				// The task nobody polled is gone with the execution.
-				if tok, _ := b.poll(t, act); tok != "" {
+				if tok, _ := b.Poll(t, act); tok != "" {
 					t.Errorf("a task of a timed-out execution was handed out")
 				}
 			}
@@ -262,14 +264,14 @@ func TestPrograms(t *testing.T) {
 func TestProgramsContext(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	sm := b.machine(t, `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"name.$":"$$.Execution.Name","id.$":"$$.Execution.Id","sm.$":"$$.StateMachine.Id","state.$":"$$.State.Name","v.$":"$.v"},"End":true}}}`, "")
-	out, err := b.client.StartExecution(b.ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("ctx-run"), Input: aws.String(`{"v":[true,null]}`)})
+	sm := b.Machine(t, `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"name.$":"$$.Execution.Name","id.$":"$$.Execution.Id","sm.$":"$$.StateMachine.Id","state.$":"$$.State.Name","v.$":"$.v"},"End":true}}}`, "")
+	out, err := b.Client.StartExecution(b.Ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("ctx-run"), Input: aws.String(`{"v":[true,null]}`)})
 	if err != nil {
 		t.Fatalf("StartExecution: %v", err)
 	}
-	desc := b.waitStatus(t, *out.ExecutionArn, types.ExecutionStatusSucceeded)
+	desc := b.WaitStatus(t, *out.ExecutionArn, types.ExecutionStatusSucceeded)
 	want := `{"name":"ctx-run","id":"` + *out.ExecutionArn + `","sm":"` + sm + `","state":"P","v":[true,null]}`
-	if !jsonEqual(t, aws.ToString(desc.Output), want) {
+	if !servertest.JSONEqual(t, aws.ToString(desc.Output), want) {
 		t.Errorf("output %s, want %s", aws.ToString(desc.Output), want)
 	}
 }
@@ -289,10 +291,10 @@ func TestProgramsUnsupported(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := b.client.CreateStateMachine(b.ctx, &sfn.CreateStateMachineInput{
-				Name: aws.String(uniq("unsup")), Definition: aws.String(tc.definition), RoleArn: aws.String(exRole),
+			_, err := b.Client.CreateStateMachine(b.Ctx, &sfn.CreateStateMachineInput{
+				Name: aws.String(servertest.Uniq("unsup")), Definition: aws.String(tc.definition), RoleArn: aws.String(exRole),
 			})
-			if got := errorCode(err); got != "InvalidDefinition" {
+			if got := servertest.ErrorCode(err); got != "InvalidDefinition" {
 				t.Fatalf("CreateStateMachine: %v (code %q), want InvalidDefinition", err, got)
 			}
 			if !strings.Contains(err.Error(), tc.mention) {

@@ -20,7 +20,7 @@ import (
 // HTTP status 400 (every SWF fault is a client error).
 func ctWantCode(t *testing.T, what string, err error, want string) {
 	t.Helper()
-	if got := errorCode(err); got != want {
+	if got := servertest.ErrorCode(err); got != want {
 		t.Fatalf("%s: error %v (code %q), want %s", what, err, got, want)
 	}
 	var re *awshttp.ResponseError
@@ -40,32 +40,32 @@ func ctOK(t *testing.T, what string, err error) {
 // ctDomain registers a domain with retention "1" and returns its name.
 func (b *bundle) ctDomain(t *testing.T) string {
 	t.Helper()
-	d := uniq("ct-dom")
+	d := servertest.Uniq("ct-dom")
 	b.ctRegisterDomain(t, d)
 	return d
 }
 
 func (b *bundle) ctRegisterDomain(t *testing.T, name string) {
 	t.Helper()
-	_, err := b.client.RegisterDomain(b.ctx, &swf.RegisterDomainInput{Name: aws.String(name), WorkflowExecutionRetentionPeriodInDays: aws.String("1")})
+	_, err := b.Client.RegisterDomain(b.Ctx, &swf.RegisterDomainInput{Name: aws.String(name), WorkflowExecutionRetentionPeriodInDays: aws.String("1")})
 	ctOK(t, "RegisterDomain "+name, err)
 }
 
 func (b *bundle) ctRegisterActivity(t *testing.T, domain, name, version string) {
 	t.Helper()
-	_, err := b.client.RegisterActivityType(b.ctx, &swf.RegisterActivityTypeInput{Domain: aws.String(domain), Name: aws.String(name), Version: aws.String(version)})
+	_, err := b.Client.RegisterActivityType(b.Ctx, &swf.RegisterActivityTypeInput{Domain: aws.String(domain), Name: aws.String(name), Version: aws.String(version)})
 	ctOK(t, "RegisterActivityType "+name+"/"+version, err)
 }
 
 func (b *bundle) ctRegisterWorkflow(t *testing.T, domain, name, version string) {
 	t.Helper()
-	_, err := b.client.RegisterWorkflowType(b.ctx, &swf.RegisterWorkflowTypeInput{Domain: aws.String(domain), Name: aws.String(name), Version: aws.String(version)})
+	_, err := b.Client.RegisterWorkflowType(b.Ctx, &swf.RegisterWorkflowTypeInput{Domain: aws.String(domain), Name: aws.String(name), Version: aws.String(version)})
 	ctOK(t, "RegisterWorkflowType "+name+"/"+version, err)
 }
 
 func (b *bundle) ctDescribeDomain(t *testing.T, name string) *swf.DescribeDomainOutput {
 	t.Helper()
-	out, err := b.client.DescribeDomain(b.ctx, &swf.DescribeDomainInput{Name: aws.String(name)})
+	out, err := b.Client.DescribeDomain(b.Ctx, &swf.DescribeDomainInput{Name: aws.String(name)})
 	ctOK(t, "DescribeDomain "+name, err)
 	return out
 }
@@ -120,8 +120,8 @@ func ctWantList(t *testing.T, what string, got, want []string) {
 func TestCTDomainLifecycle(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	d := uniq("ct-dom")
-	_, err := b.client.RegisterDomain(b.ctx, &swf.RegisterDomainInput{
+	d := servertest.Uniq("ct-dom")
+	_, err := b.Client.RegisterDomain(b.Ctx, &swf.RegisterDomainInput{
 		Name:                                   aws.String(d),
 		Description:                            aws.String("the orders"),
 		WorkflowExecutionRetentionPeriodInDays: aws.String("30"),
@@ -140,23 +140,23 @@ func TestCTDomainLifecycle(t *testing.T) {
 		t.Fatalf("retention = %q, want 30", got)
 	}
 
-	_, err = b.client.RegisterDomain(b.ctx, &swf.RegisterDomainInput{Name: aws.String(d), WorkflowExecutionRetentionPeriodInDays: aws.String("1")})
+	_, err = b.Client.RegisterDomain(b.Ctx, &swf.RegisterDomainInput{Name: aws.String(d), WorkflowExecutionRetentionPeriodInDays: aws.String("1")})
 	ctWantCode(t, "RegisterDomain twice", err, "DomainAlreadyExistsFault")
 
-	_, err = b.client.UndeprecateDomain(b.ctx, &swf.UndeprecateDomainInput{Name: aws.String(d)})
+	_, err = b.Client.UndeprecateDomain(b.Ctx, &swf.UndeprecateDomainInput{Name: aws.String(d)})
 	ctWantCode(t, "UndeprecateDomain of a registered domain", err, "DomainAlreadyExistsFault")
 
-	_, err = b.client.DeprecateDomain(b.ctx, &swf.DeprecateDomainInput{Name: aws.String(d)})
+	_, err = b.Client.DeprecateDomain(b.Ctx, &swf.DeprecateDomainInput{Name: aws.String(d)})
 	ctOK(t, "DeprecateDomain", err)
 	if got := b.ctDescribeDomain(t, d).DomainInfo.Status; got != types.RegistrationStatusDeprecated {
 		t.Fatalf("status after DeprecateDomain = %s", got)
 	}
-	_, err = b.client.DeprecateDomain(b.ctx, &swf.DeprecateDomainInput{Name: aws.String(d)})
+	_, err = b.Client.DeprecateDomain(b.Ctx, &swf.DeprecateDomainInput{Name: aws.String(d)})
 	ctWantCode(t, "DeprecateDomain twice", err, "DomainDeprecatedFault")
-	_, err = b.client.RegisterDomain(b.ctx, &swf.RegisterDomainInput{Name: aws.String(d), WorkflowExecutionRetentionPeriodInDays: aws.String("1")})
+	_, err = b.Client.RegisterDomain(b.Ctx, &swf.RegisterDomainInput{Name: aws.String(d), WorkflowExecutionRetentionPeriodInDays: aws.String("1")})
 	ctWantCode(t, "RegisterDomain of a deprecated domain's name", err, "DomainAlreadyExistsFault")
 
-	_, err = b.client.UndeprecateDomain(b.ctx, &swf.UndeprecateDomainInput{Name: aws.String(d)})
+	_, err = b.Client.UndeprecateDomain(b.Ctx, &swf.UndeprecateDomainInput{Name: aws.String(d)})
 	ctOK(t, "UndeprecateDomain", err)
 	if got := b.ctDescribeDomain(t, d).DomainInfo.Status; got != types.RegistrationStatusRegistered {
 		t.Fatalf("status after UndeprecateDomain = %s", got)
@@ -166,11 +166,11 @@ func TestCTDomainLifecycle(t *testing.T) {
 func TestCTDomainUnknown(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	_, err := b.client.DescribeDomain(b.ctx, &swf.DescribeDomainInput{Name: aws.String("nope")})
+	_, err := b.Client.DescribeDomain(b.Ctx, &swf.DescribeDomainInput{Name: aws.String("nope")})
 	ctWantCode(t, "DescribeDomain", err, "UnknownResourceFault")
-	_, err = b.client.DeprecateDomain(b.ctx, &swf.DeprecateDomainInput{Name: aws.String("nope")})
+	_, err = b.Client.DeprecateDomain(b.Ctx, &swf.DeprecateDomainInput{Name: aws.String("nope")})
 	ctWantCode(t, "DeprecateDomain", err, "UnknownResourceFault")
-	_, err = b.client.UndeprecateDomain(b.ctx, &swf.UndeprecateDomainInput{Name: aws.String("nope")})
+	_, err = b.Client.UndeprecateDomain(b.Ctx, &swf.UndeprecateDomainInput{Name: aws.String("nope")})
 	ctWantCode(t, "UndeprecateDomain", err, "UnknownResourceFault")
 }
 
@@ -179,9 +179,9 @@ func TestCTDomainUnknown(t *testing.T) {
 func TestCTDomainARNRegion(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	eu := swf.NewFromConfig(servertest.AWSConfig(b.srv.URL()), func(o *swf.Options) { o.Region = "eu-west-1" })
-	d := uniq("ct-dom")
-	_, err := eu.RegisterDomain(b.ctx, &swf.RegisterDomainInput{Name: aws.String(d), WorkflowExecutionRetentionPeriodInDays: aws.String("NONE")})
+	eu := swf.NewFromConfig(servertest.AWSConfig(b.Srv.URL()), func(o *swf.Options) { o.Region = "eu-west-1" })
+	d := servertest.Uniq("ct-dom")
+	_, err := eu.RegisterDomain(b.Ctx, &swf.RegisterDomainInput{Name: aws.String(d), WorkflowExecutionRetentionPeriodInDays: aws.String("NONE")})
 	ctOK(t, "RegisterDomain", err)
 	out := b.ctDescribeDomain(t, d)
 	if got, want := aws.ToString(out.DomainInfo.Arn), "arn:aws:swf:eu-west-1:000000000000:/domain/"+d; got != want {
@@ -196,15 +196,15 @@ func TestCTDomainRetention(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for _, v := range []string{"0", "1", "90", "NONE"} {
-		d := uniq("ct-ret")
-		_, err := b.client.RegisterDomain(b.ctx, &swf.RegisterDomainInput{Name: aws.String(d), WorkflowExecutionRetentionPeriodInDays: aws.String(v)})
+		d := servertest.Uniq("ct-ret")
+		_, err := b.Client.RegisterDomain(b.Ctx, &swf.RegisterDomainInput{Name: aws.String(d), WorkflowExecutionRetentionPeriodInDays: aws.String(v)})
 		ctOK(t, "retention "+v, err)
 		if got := aws.ToString(b.ctDescribeDomain(t, d).Configuration.WorkflowExecutionRetentionPeriodInDays); got != v {
 			t.Fatalf("retention %q described as %q", v, got)
 		}
 	}
 	for _, v := range []string{"91", "365", "-1", "+5", "1.5", "none", "abc", " 7", "123456789"} {
-		_, err := b.client.RegisterDomain(b.ctx, &swf.RegisterDomainInput{Name: aws.String(uniq("ct-ret")), WorkflowExecutionRetentionPeriodInDays: aws.String(v)})
+		_, err := b.Client.RegisterDomain(b.Ctx, &swf.RegisterDomainInput{Name: aws.String(servertest.Uniq("ct-ret")), WorkflowExecutionRetentionPeriodInDays: aws.String(v)})
 		ctWantCode(t, "retention "+v, err, "ValidationException")
 		if !strings.Contains(err.Error(), "workflowExecutionRetentionPeriodInDays") {
 			t.Fatalf("retention %q: message does not name the field: %v", v, err)
@@ -216,12 +216,12 @@ func TestCTDomainNames(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for _, name := range []string{"a:b", "a/b", "a|b", "arn", " lead", "trail ", "tab\tin", "del\u007f", "c1\u0085", strings.Repeat("x", 257)} {
-		_, err := b.client.RegisterDomain(b.ctx, &swf.RegisterDomainInput{Name: aws.String(name), WorkflowExecutionRetentionPeriodInDays: aws.String("1")})
+		_, err := b.Client.RegisterDomain(b.Ctx, &swf.RegisterDomainInput{Name: aws.String(name), WorkflowExecutionRetentionPeriodInDays: aws.String("1")})
 		ctWantCode(t, fmt.Sprintf("RegisterDomain %q", name), err, "ValidationException")
 	}
 	// The edges of what is allowed.
 	for _, name := range []string{"x", strings.Repeat("y", 256), "with space", "ünïcode-ok", "arnold"} {
-		_, err := b.client.RegisterDomain(b.ctx, &swf.RegisterDomainInput{Name: aws.String(name), WorkflowExecutionRetentionPeriodInDays: aws.String("1")})
+		_, err := b.Client.RegisterDomain(b.Ctx, &swf.RegisterDomainInput{Name: aws.String(name), WorkflowExecutionRetentionPeriodInDays: aws.String("1")})
 		ctOK(t, fmt.Sprintf("RegisterDomain %q", name), err)
 	}
 }
@@ -232,12 +232,12 @@ func TestCTListDomains(t *testing.T) {
 	for _, n := range []string{"delta", "alpha", "echo", "charlie", "bravo", "foxtrot"} {
 		b.ctRegisterDomain(t, n)
 	}
-	_, err := b.client.DeprecateDomain(b.ctx, &swf.DeprecateDomainInput{Name: aws.String("foxtrot")})
+	_, err := b.Client.DeprecateDomain(b.Ctx, &swf.DeprecateDomainInput{Name: aws.String("foxtrot")})
 	ctOK(t, "DeprecateDomain", err)
 
 	list := func(in swf.ListDomainsInput) *swf.ListDomainsOutput {
 		t.Helper()
-		out, err := b.client.ListDomains(b.ctx, &in)
+		out, err := b.Client.ListDomains(b.Ctx, &in)
 		ctOK(t, "ListDomains", err)
 		return out
 	}
@@ -273,10 +273,10 @@ func TestCTListDomains(t *testing.T) {
 
 	// The SDK paginator, reversed.
 	var all []string
-	p := swf.NewListDomainsPaginator(b.client, &swf.ListDomainsInput{RegistrationStatus: reg, ReverseOrder: true}, func(o *swf.ListDomainsPaginatorOptions) { o.Limit = 2 })
+	p := swf.NewListDomainsPaginator(b.Client, &swf.ListDomainsInput{RegistrationStatus: reg, ReverseOrder: true}, func(o *swf.ListDomainsPaginatorOptions) { o.Limit = 2 })
 	n := 0
 	for p.HasMorePages() {
-		out, err := p.NextPage(b.ctx)
+		out, err := p.NextPage(b.Ctx)
 		ctOK(t, "paginator", err)
 		all = append(all, ctDomainNames(out.DomainInfos)...)
 		n++
@@ -289,11 +289,11 @@ func TestCTListDomains(t *testing.T) {
 	// A token is bound to its listing: not another status, not the other
 	// order, not garbage.
 	first := list(swf.ListDomainsInput{RegistrationStatus: reg, MaximumPageSize: 2})
-	_, err = b.client.ListDomains(b.ctx, &swf.ListDomainsInput{RegistrationStatus: types.RegistrationStatusDeprecated, NextPageToken: first.NextPageToken})
+	_, err = b.Client.ListDomains(b.Ctx, &swf.ListDomainsInput{RegistrationStatus: types.RegistrationStatusDeprecated, NextPageToken: first.NextPageToken})
 	ctWantCode(t, "token of another status", err, "ValidationException")
-	_, err = b.client.ListDomains(b.ctx, &swf.ListDomainsInput{RegistrationStatus: reg, ReverseOrder: true, NextPageToken: first.NextPageToken})
+	_, err = b.Client.ListDomains(b.Ctx, &swf.ListDomainsInput{RegistrationStatus: reg, ReverseOrder: true, NextPageToken: first.NextPageToken})
 	ctWantCode(t, "token of the other order", err, "ValidationException")
-	_, err = b.client.ListDomains(b.ctx, &swf.ListDomainsInput{RegistrationStatus: reg, NextPageToken: aws.String("garbage!")})
+	_, err = b.Client.ListDomains(b.Ctx, &swf.ListDomainsInput{RegistrationStatus: reg, NextPageToken: aws.String("garbage!")})
 	ctWantCode(t, "garbage token", err, "ValidationException")
 
 	// A page token survives changes: a domain registered before the
@@ -302,9 +302,9 @@ func TestCTListDomains(t *testing.T) {
 	out = list(swf.ListDomainsInput{RegistrationStatus: reg, MaximumPageSize: 2, NextPageToken: first.NextPageToken})
 	ctWantList(t, "page 2 after an insert", ctDomainNames(out.DomainInfos), []string{"charlie", "delta"})
 
-	_, err = b.client.ListDomains(b.ctx, &swf.ListDomainsInput{RegistrationStatus: reg, MaximumPageSize: 1001})
+	_, err = b.Client.ListDomains(b.Ctx, &swf.ListDomainsInput{RegistrationStatus: reg, MaximumPageSize: 1001})
 	ctWantCode(t, "maximumPageSize 1001", err, "ValidationException")
-	_, err = b.client.ListDomains(b.ctx, &swf.ListDomainsInput{RegistrationStatus: "GONE"})
+	_, err = b.Client.ListDomains(b.Ctx, &swf.ListDomainsInput{RegistrationStatus: "GONE"})
 	ctWantCode(t, "unknown registrationStatus", err, "ValidationException")
 }
 
@@ -313,7 +313,7 @@ func TestCTActivityTypeLifecycle(t *testing.T) {
 	b := setup(t)
 	d := b.ctDomain(t)
 	before := time.Now().Add(-time.Second)
-	_, err := b.client.RegisterActivityType(b.ctx, &swf.RegisterActivityTypeInput{
+	_, err := b.Client.RegisterActivityType(b.Ctx, &swf.RegisterActivityTypeInput{
 		Domain:                            aws.String(d),
 		Name:                              aws.String("resize"),
 		Version:                           aws.String("1.0"),
@@ -329,7 +329,7 @@ func TestCTActivityTypeLifecycle(t *testing.T) {
 
 	describe := func() *swf.DescribeActivityTypeOutput {
 		t.Helper()
-		out, err := b.client.DescribeActivityType(b.ctx, &swf.DescribeActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
+		out, err := b.Client.DescribeActivityType(b.Ctx, &swf.DescribeActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
 		ctOK(t, "DescribeActivityType", err)
 		return out
 	}
@@ -346,40 +346,40 @@ func TestCTActivityTypeLifecycle(t *testing.T) {
 		t.Fatalf("configuration = %s", got)
 	}
 
-	_, err = b.client.RegisterActivityType(b.ctx, &swf.RegisterActivityTypeInput{Domain: aws.String(d), Name: aws.String("resize"), Version: aws.String("1.0")})
+	_, err = b.Client.RegisterActivityType(b.Ctx, &swf.RegisterActivityTypeInput{Domain: aws.String(d), Name: aws.String("resize"), Version: aws.String("1.0")})
 	ctWantCode(t, "RegisterActivityType twice", err, "TypeAlreadyExistsFault")
-	_, err = b.client.UndeprecateActivityType(b.ctx, &swf.UndeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
+	_, err = b.Client.UndeprecateActivityType(b.Ctx, &swf.UndeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
 	ctWantCode(t, "UndeprecateActivityType of a registered type", err, "TypeAlreadyExistsFault")
-	_, err = b.client.DeleteActivityType(b.ctx, &swf.DeleteActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
+	_, err = b.Client.DeleteActivityType(b.Ctx, &swf.DeleteActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
 	ctWantCode(t, "DeleteActivityType before deprecating", err, "TypeNotDeprecatedFault")
 
-	_, err = b.client.DeprecateActivityType(b.ctx, &swf.DeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
+	_, err = b.Client.DeprecateActivityType(b.Ctx, &swf.DeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
 	ctOK(t, "DeprecateActivityType", err)
 	ti = describe().TypeInfo
 	if ti.Status != types.RegistrationStatusDeprecated || ti.DeprecationDate == nil || ti.DeprecationDate.Before(*ti.CreationDate) {
 		t.Fatalf("after deprecation: %+v", ti)
 	}
-	_, err = b.client.DeprecateActivityType(b.ctx, &swf.DeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
+	_, err = b.Client.DeprecateActivityType(b.Ctx, &swf.DeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
 	ctWantCode(t, "DeprecateActivityType twice", err, "TypeDeprecatedFault")
-	_, err = b.client.RegisterActivityType(b.ctx, &swf.RegisterActivityTypeInput{Domain: aws.String(d), Name: aws.String("resize"), Version: aws.String("1.0")})
+	_, err = b.Client.RegisterActivityType(b.Ctx, &swf.RegisterActivityTypeInput{Domain: aws.String(d), Name: aws.String("resize"), Version: aws.String("1.0")})
 	ctWantCode(t, "RegisterActivityType of a deprecated type", err, "TypeAlreadyExistsFault")
 
-	_, err = b.client.UndeprecateActivityType(b.ctx, &swf.UndeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
+	_, err = b.Client.UndeprecateActivityType(b.Ctx, &swf.UndeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
 	ctOK(t, "UndeprecateActivityType", err)
 	if ti = describe().TypeInfo; ti.Status != types.RegistrationStatusRegistered || ti.DeprecationDate != nil {
 		t.Fatalf("after undeprecation: %+v", ti)
 	}
 
-	_, err = b.client.DeprecateActivityType(b.ctx, &swf.DeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
+	_, err = b.Client.DeprecateActivityType(b.Ctx, &swf.DeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
 	ctOK(t, "DeprecateActivityType", err)
-	_, err = b.client.DeleteActivityType(b.ctx, &swf.DeleteActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
+	_, err = b.Client.DeleteActivityType(b.Ctx, &swf.DeleteActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
 	ctOK(t, "DeleteActivityType", err)
-	_, err = b.client.DescribeActivityType(b.ctx, &swf.DescribeActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
+	_, err = b.Client.DescribeActivityType(b.Ctx, &swf.DescribeActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
 	ctWantCode(t, "DescribeActivityType after delete", err, "UnknownResourceFault")
-	_, err = b.client.DeleteActivityType(b.ctx, &swf.DeleteActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
+	_, err = b.Client.DeleteActivityType(b.Ctx, &swf.DeleteActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("resize", "1.0")})
 	ctWantCode(t, "DeleteActivityType twice", err, "UnknownResourceFault")
 	for _, st := range []types.RegistrationStatus{types.RegistrationStatusRegistered, types.RegistrationStatusDeprecated} {
-		lo, err := b.client.ListActivityTypes(b.ctx, &swf.ListActivityTypesInput{Domain: aws.String(d), RegistrationStatus: st})
+		lo, err := b.Client.ListActivityTypes(b.Ctx, &swf.ListActivityTypesInput{Domain: aws.String(d), RegistrationStatus: st})
 		ctOK(t, "ListActivityTypes", err)
 		if len(lo.TypeInfos) != 0 {
 			t.Fatalf("deleted type still listed as %s: %v", st, ctActivityNames(lo.TypeInfos))
@@ -394,7 +394,7 @@ func TestCTActivityTypeMinimal(t *testing.T) {
 	b := setup(t)
 	d := b.ctDomain(t)
 	b.ctRegisterActivity(t, d, "bare", "1")
-	out, err := b.client.DescribeActivityType(b.ctx, &swf.DescribeActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("bare", "1")})
+	out, err := b.Client.DescribeActivityType(b.Ctx, &swf.DescribeActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("bare", "1")})
 	ctOK(t, "DescribeActivityType", err)
 	if c := out.Configuration; c == nil || c.DefaultTaskList != nil || c.DefaultTaskPriority != nil || c.DefaultTaskHeartbeatTimeout != nil ||
 		c.DefaultTaskScheduleToCloseTimeout != nil || c.DefaultTaskScheduleToStartTimeout != nil || c.DefaultTaskStartToCloseTimeout != nil {
@@ -412,7 +412,7 @@ func TestCTWorkflowTypeLifecycle(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	d := b.ctDomain(t)
-	_, err := b.client.RegisterWorkflowType(b.ctx, &swf.RegisterWorkflowTypeInput{
+	_, err := b.Client.RegisterWorkflowType(b.Ctx, &swf.RegisterWorkflowTypeInput{
 		Domain:                              aws.String(d),
 		Name:                                aws.String("order"),
 		Version:                             aws.String("v2"),
@@ -427,7 +427,7 @@ func TestCTWorkflowTypeLifecycle(t *testing.T) {
 	ctOK(t, "RegisterWorkflowType", err)
 	describe := func() *swf.DescribeWorkflowTypeOutput {
 		t.Helper()
-		out, err := b.client.DescribeWorkflowType(b.ctx, &swf.DescribeWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
+		out, err := b.Client.DescribeWorkflowType(b.Ctx, &swf.DescribeWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
 		ctOK(t, "DescribeWorkflowType", err)
 		return out
 	}
@@ -443,41 +443,41 @@ func TestCTWorkflowTypeLifecycle(t *testing.T) {
 		t.Fatalf("configuration = %s", got)
 	}
 
-	_, err = b.client.RegisterWorkflowType(b.ctx, &swf.RegisterWorkflowTypeInput{Domain: aws.String(d), Name: aws.String("order"), Version: aws.String("v2")})
+	_, err = b.Client.RegisterWorkflowType(b.Ctx, &swf.RegisterWorkflowTypeInput{Domain: aws.String(d), Name: aws.String("order"), Version: aws.String("v2")})
 	ctWantCode(t, "RegisterWorkflowType twice", err, "TypeAlreadyExistsFault")
-	_, err = b.client.UndeprecateWorkflowType(b.ctx, &swf.UndeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
+	_, err = b.Client.UndeprecateWorkflowType(b.Ctx, &swf.UndeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
 	ctWantCode(t, "UndeprecateWorkflowType of a registered type", err, "TypeAlreadyExistsFault")
-	_, err = b.client.DeleteWorkflowType(b.ctx, &swf.DeleteWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
+	_, err = b.Client.DeleteWorkflowType(b.Ctx, &swf.DeleteWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
 	ctWantCode(t, "DeleteWorkflowType before deprecating", err, "TypeNotDeprecatedFault")
 
-	_, err = b.client.DeprecateWorkflowType(b.ctx, &swf.DeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
+	_, err = b.Client.DeprecateWorkflowType(b.Ctx, &swf.DeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
 	ctOK(t, "DeprecateWorkflowType", err)
 	if ti = describe().TypeInfo; ti.Status != types.RegistrationStatusDeprecated || ti.DeprecationDate == nil {
 		t.Fatalf("after deprecation: %+v", ti)
 	}
-	_, err = b.client.DeprecateWorkflowType(b.ctx, &swf.DeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
+	_, err = b.Client.DeprecateWorkflowType(b.Ctx, &swf.DeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
 	ctWantCode(t, "DeprecateWorkflowType twice", err, "TypeDeprecatedFault")
-	_, err = b.client.RegisterWorkflowType(b.ctx, &swf.RegisterWorkflowTypeInput{Domain: aws.String(d), Name: aws.String("order"), Version: aws.String("v2")})
+	_, err = b.Client.RegisterWorkflowType(b.Ctx, &swf.RegisterWorkflowTypeInput{Domain: aws.String(d), Name: aws.String("order"), Version: aws.String("v2")})
 	ctWantCode(t, "RegisterWorkflowType of a deprecated type", err, "TypeAlreadyExistsFault")
 
-	_, err = b.client.UndeprecateWorkflowType(b.ctx, &swf.UndeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
+	_, err = b.Client.UndeprecateWorkflowType(b.Ctx, &swf.UndeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
 	ctOK(t, "UndeprecateWorkflowType", err)
 	if ti = describe().TypeInfo; ti.Status != types.RegistrationStatusRegistered || ti.DeprecationDate != nil {
 		t.Fatalf("after undeprecation: %+v", ti)
 	}
-	_, err = b.client.DeprecateWorkflowType(b.ctx, &swf.DeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
+	_, err = b.Client.DeprecateWorkflowType(b.Ctx, &swf.DeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
 	ctOK(t, "DeprecateWorkflowType", err)
-	_, err = b.client.DeleteWorkflowType(b.ctx, &swf.DeleteWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
+	_, err = b.Client.DeleteWorkflowType(b.Ctx, &swf.DeleteWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
 	ctOK(t, "DeleteWorkflowType", err)
-	_, err = b.client.DescribeWorkflowType(b.ctx, &swf.DescribeWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
+	_, err = b.Client.DescribeWorkflowType(b.Ctx, &swf.DescribeWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
 	ctWantCode(t, "DescribeWorkflowType after delete", err, "UnknownResourceFault")
-	_, err = b.client.UndeprecateWorkflowType(b.ctx, &swf.UndeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
+	_, err = b.Client.UndeprecateWorkflowType(b.Ctx, &swf.UndeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("order", "v2")})
 	ctWantCode(t, "UndeprecateWorkflowType after delete", err, "UnknownResourceFault")
 	b.ctRegisterWorkflow(t, d, "order", "v2")
 
 	// Registered without defaults: an empty configuration.
 	b.ctRegisterWorkflow(t, d, "bare", "1")
-	bo, err := b.client.DescribeWorkflowType(b.ctx, &swf.DescribeWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("bare", "1")})
+	bo, err := b.Client.DescribeWorkflowType(b.Ctx, &swf.DescribeWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("bare", "1")})
 	ctOK(t, "DescribeWorkflowType bare", err)
 	if c := bo.Configuration; c == nil || c.DefaultTaskList != nil || c.DefaultTaskPriority != nil || c.DefaultChildPolicy != "" ||
 		c.DefaultExecutionStartToCloseTimeout != nil || c.DefaultTaskStartToCloseTimeout != nil || c.DefaultLambdaRole != nil {
@@ -490,15 +490,15 @@ func TestCTTypeValidation(t *testing.T) {
 	b := setup(t)
 	d := b.ctDomain(t)
 	act := func(mod func(*swf.RegisterActivityTypeInput)) error {
-		in := &swf.RegisterActivityTypeInput{Domain: aws.String(d), Name: aws.String(uniq("a")), Version: aws.String("1")}
+		in := &swf.RegisterActivityTypeInput{Domain: aws.String(d), Name: aws.String(servertest.Uniq("a")), Version: aws.String("1")}
 		mod(in)
-		_, err := b.client.RegisterActivityType(b.ctx, in)
+		_, err := b.Client.RegisterActivityType(b.Ctx, in)
 		return err
 	}
 	wf := func(mod func(*swf.RegisterWorkflowTypeInput)) error {
-		in := &swf.RegisterWorkflowTypeInput{Domain: aws.String(d), Name: aws.String(uniq("w")), Version: aws.String("1")}
+		in := &swf.RegisterWorkflowTypeInput{Domain: aws.String(d), Name: aws.String(servertest.Uniq("w")), Version: aws.String("1")}
 		mod(in)
-		_, err := b.client.RegisterWorkflowType(b.ctx, in)
+		_, err := b.Client.RegisterWorkflowType(b.Ctx, in)
 		return err
 	}
 	bad := map[string]error{}
@@ -545,22 +545,22 @@ func TestCTTypesUnknown(t *testing.T) {
 	b.ctRegisterActivity(t, d, "a", "1")
 	b.ctRegisterWorkflow(t, d, "w", "1")
 	errs := map[string]error{}
-	_, errs["RegisterActivityType, unknown domain"] = b.client.RegisterActivityType(b.ctx, &swf.RegisterActivityTypeInput{Domain: aws.String("nope"), Name: aws.String("a"), Version: aws.String("1")})
-	_, errs["RegisterWorkflowType, unknown domain"] = b.client.RegisterWorkflowType(b.ctx, &swf.RegisterWorkflowTypeInput{Domain: aws.String("nope"), Name: aws.String("w"), Version: aws.String("1")})
-	_, errs["DescribeActivityType, unknown domain"] = b.client.DescribeActivityType(b.ctx, &swf.DescribeActivityTypeInput{Domain: aws.String("nope"), ActivityType: ctAct("a", "1")})
-	_, errs["DescribeWorkflowType, unknown domain"] = b.client.DescribeWorkflowType(b.ctx, &swf.DescribeWorkflowTypeInput{Domain: aws.String("nope"), WorkflowType: ctWf("w", "1")})
-	_, errs["ListActivityTypes, unknown domain"] = b.client.ListActivityTypes(b.ctx, &swf.ListActivityTypesInput{Domain: aws.String("nope"), RegistrationStatus: types.RegistrationStatusRegistered})
-	_, errs["ListWorkflowTypes, unknown domain"] = b.client.ListWorkflowTypes(b.ctx, &swf.ListWorkflowTypesInput{Domain: aws.String("nope"), RegistrationStatus: types.RegistrationStatusRegistered})
-	_, errs["DescribeActivityType, other version"] = b.client.DescribeActivityType(b.ctx, &swf.DescribeActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("a", "2")})
-	_, errs["DescribeActivityType, a workflow type's name"] = b.client.DescribeActivityType(b.ctx, &swf.DescribeActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("w", "1")})
-	_, errs["DescribeWorkflowType, unknown"] = b.client.DescribeWorkflowType(b.ctx, &swf.DescribeWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("nope", "1")})
-	_, errs["DeprecateActivityType, unknown"] = b.client.DeprecateActivityType(b.ctx, &swf.DeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("nope", "1")})
-	_, errs["UndeprecateActivityType, unknown"] = b.client.UndeprecateActivityType(b.ctx, &swf.UndeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("nope", "1")})
-	_, errs["DeleteActivityType, unknown"] = b.client.DeleteActivityType(b.ctx, &swf.DeleteActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("nope", "1")})
-	_, errs["DeprecateWorkflowType, unknown"] = b.client.DeprecateWorkflowType(b.ctx, &swf.DeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("nope", "1")})
-	_, errs["UndeprecateWorkflowType, unknown"] = b.client.UndeprecateWorkflowType(b.ctx, &swf.UndeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("nope", "1")})
-	_, errs["DeleteWorkflowType, unknown"] = b.client.DeleteWorkflowType(b.ctx, &swf.DeleteWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("nope", "1")})
-	_, errs["DeprecateWorkflowType, unknown domain"] = b.client.DeprecateWorkflowType(b.ctx, &swf.DeprecateWorkflowTypeInput{Domain: aws.String("nope"), WorkflowType: ctWf("w", "1")})
+	_, errs["RegisterActivityType, unknown domain"] = b.Client.RegisterActivityType(b.Ctx, &swf.RegisterActivityTypeInput{Domain: aws.String("nope"), Name: aws.String("a"), Version: aws.String("1")})
+	_, errs["RegisterWorkflowType, unknown domain"] = b.Client.RegisterWorkflowType(b.Ctx, &swf.RegisterWorkflowTypeInput{Domain: aws.String("nope"), Name: aws.String("w"), Version: aws.String("1")})
+	_, errs["DescribeActivityType, unknown domain"] = b.Client.DescribeActivityType(b.Ctx, &swf.DescribeActivityTypeInput{Domain: aws.String("nope"), ActivityType: ctAct("a", "1")})
+	_, errs["DescribeWorkflowType, unknown domain"] = b.Client.DescribeWorkflowType(b.Ctx, &swf.DescribeWorkflowTypeInput{Domain: aws.String("nope"), WorkflowType: ctWf("w", "1")})
+	_, errs["ListActivityTypes, unknown domain"] = b.Client.ListActivityTypes(b.Ctx, &swf.ListActivityTypesInput{Domain: aws.String("nope"), RegistrationStatus: types.RegistrationStatusRegistered})
+	_, errs["ListWorkflowTypes, unknown domain"] = b.Client.ListWorkflowTypes(b.Ctx, &swf.ListWorkflowTypesInput{Domain: aws.String("nope"), RegistrationStatus: types.RegistrationStatusRegistered})
+	_, errs["DescribeActivityType, other version"] = b.Client.DescribeActivityType(b.Ctx, &swf.DescribeActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("a", "2")})
+	_, errs["DescribeActivityType, a workflow type's name"] = b.Client.DescribeActivityType(b.Ctx, &swf.DescribeActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("w", "1")})
+	_, errs["DescribeWorkflowType, unknown"] = b.Client.DescribeWorkflowType(b.Ctx, &swf.DescribeWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("nope", "1")})
+	_, errs["DeprecateActivityType, unknown"] = b.Client.DeprecateActivityType(b.Ctx, &swf.DeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("nope", "1")})
+	_, errs["UndeprecateActivityType, unknown"] = b.Client.UndeprecateActivityType(b.Ctx, &swf.UndeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("nope", "1")})
+	_, errs["DeleteActivityType, unknown"] = b.Client.DeleteActivityType(b.Ctx, &swf.DeleteActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("nope", "1")})
+	_, errs["DeprecateWorkflowType, unknown"] = b.Client.DeprecateWorkflowType(b.Ctx, &swf.DeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("nope", "1")})
+	_, errs["UndeprecateWorkflowType, unknown"] = b.Client.UndeprecateWorkflowType(b.Ctx, &swf.UndeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("nope", "1")})
+	_, errs["DeleteWorkflowType, unknown"] = b.Client.DeleteWorkflowType(b.Ctx, &swf.DeleteWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("nope", "1")})
+	_, errs["DeprecateWorkflowType, unknown domain"] = b.Client.DeprecateWorkflowType(b.Ctx, &swf.DeprecateWorkflowTypeInput{Domain: aws.String("nope"), WorkflowType: ctWf("w", "1")})
 	for what, err := range errs {
 		ctWantCode(t, what, err, "UnknownResourceFault")
 	}
@@ -576,42 +576,42 @@ func TestCTDeprecatedDomain(t *testing.T) {
 	b.ctRegisterActivity(t, d, "a", "1")
 	b.ctRegisterWorkflow(t, d, "w", "1")
 	b.ctRegisterActivity(t, d, "old", "1")
-	_, err := b.client.DeprecateActivityType(b.ctx, &swf.DeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("old", "1")})
+	_, err := b.Client.DeprecateActivityType(b.Ctx, &swf.DeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("old", "1")})
 	ctOK(t, "DeprecateActivityType", err)
-	od, err := b.client.DescribeActivityType(b.ctx, &swf.DescribeActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("old", "1")})
+	od, err := b.Client.DescribeActivityType(b.Ctx, &swf.DescribeActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("old", "1")})
 	ctOK(t, "DescribeActivityType old", err)
 
-	_, err = b.client.DeprecateDomain(b.ctx, &swf.DeprecateDomainInput{Name: aws.String(d)})
+	_, err = b.Client.DeprecateDomain(b.Ctx, &swf.DeprecateDomainInput{Name: aws.String(d)})
 	ctOK(t, "DeprecateDomain", err)
-	_, err = b.client.RegisterActivityType(b.ctx, &swf.RegisterActivityTypeInput{Domain: aws.String(d), Name: aws.String("new"), Version: aws.String("1")})
+	_, err = b.Client.RegisterActivityType(b.Ctx, &swf.RegisterActivityTypeInput{Domain: aws.String(d), Name: aws.String("new"), Version: aws.String("1")})
 	ctWantCode(t, "RegisterActivityType in a deprecated domain", err, "DomainDeprecatedFault")
-	_, err = b.client.RegisterWorkflowType(b.ctx, &swf.RegisterWorkflowTypeInput{Domain: aws.String(d), Name: aws.String("new"), Version: aws.String("1")})
+	_, err = b.Client.RegisterWorkflowType(b.Ctx, &swf.RegisterWorkflowTypeInput{Domain: aws.String(d), Name: aws.String("new"), Version: aws.String("1")})
 	ctWantCode(t, "RegisterWorkflowType in a deprecated domain", err, "DomainDeprecatedFault")
 
 	// The domain's types are deprecated with it; one already deprecated
 	// keeps its deprecation date.
-	ao, err := b.client.DescribeActivityType(b.ctx, &swf.DescribeActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("a", "1")})
+	ao, err := b.Client.DescribeActivityType(b.Ctx, &swf.DescribeActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("a", "1")})
 	ctOK(t, "DescribeActivityType", err)
-	wo, err := b.client.DescribeWorkflowType(b.ctx, &swf.DescribeWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("w", "1")})
+	wo, err := b.Client.DescribeWorkflowType(b.Ctx, &swf.DescribeWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("w", "1")})
 	ctOK(t, "DescribeWorkflowType", err)
 	if ao.TypeInfo.Status != types.RegistrationStatusDeprecated || ao.TypeInfo.DeprecationDate == nil || wo.TypeInfo.Status != types.RegistrationStatusDeprecated || wo.TypeInfo.DeprecationDate == nil {
 		t.Fatalf("types of a deprecated domain: %+v %+v", ao.TypeInfo, wo.TypeInfo)
 	}
-	od2, err := b.client.DescribeActivityType(b.ctx, &swf.DescribeActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("old", "1")})
+	od2, err := b.Client.DescribeActivityType(b.Ctx, &swf.DescribeActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("old", "1")})
 	ctOK(t, "DescribeActivityType old", err)
 	if !od2.TypeInfo.DeprecationDate.Equal(*od.TypeInfo.DeprecationDate) {
 		t.Fatalf("deprecation date of an already deprecated type moved: %v -> %v", od.TypeInfo.DeprecationDate, od2.TypeInfo.DeprecationDate)
 	}
 	// Describe and list still work on a deprecated domain.
-	lo, err := b.client.ListActivityTypes(b.ctx, &swf.ListActivityTypesInput{Domain: aws.String(d), RegistrationStatus: types.RegistrationStatusDeprecated})
+	lo, err := b.Client.ListActivityTypes(b.Ctx, &swf.ListActivityTypesInput{Domain: aws.String(d), RegistrationStatus: types.RegistrationStatusDeprecated})
 	ctOK(t, "ListActivityTypes", err)
 	ctWantList(t, "deprecated activity types", ctActivityNames(lo.TypeInfos), []string{"a/1", "old/1"})
 
-	_, err = b.client.UndeprecateDomain(b.ctx, &swf.UndeprecateDomainInput{Name: aws.String(d)})
+	_, err = b.Client.UndeprecateDomain(b.Ctx, &swf.UndeprecateDomainInput{Name: aws.String(d)})
 	ctOK(t, "UndeprecateDomain", err)
 	b.ctRegisterActivity(t, d, "new", "1")
 	b.ctRegisterWorkflow(t, d, "new", "1")
-	_, err = b.client.UndeprecateWorkflowType(b.ctx, &swf.UndeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("w", "1")})
+	_, err = b.Client.UndeprecateWorkflowType(b.Ctx, &swf.UndeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("w", "1")})
 	ctOK(t, "UndeprecateWorkflowType", err)
 }
 
@@ -623,13 +623,13 @@ func TestCTListActivityTypes(t *testing.T) {
 		b.ctRegisterActivity(t, d, nv[0], nv[1])
 	}
 	b.ctRegisterWorkflow(t, d, "wf", "1") // not an activity type
-	_, err := b.client.DeprecateActivityType(b.ctx, &swf.DeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("gone", "1")})
+	_, err := b.Client.DeprecateActivityType(b.Ctx, &swf.DeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("gone", "1")})
 	ctOK(t, "DeprecateActivityType", err)
 
 	list := func(in swf.ListActivityTypesInput) *swf.ListActivityTypesOutput {
 		t.Helper()
 		in.Domain = aws.String(d)
-		out, err := b.client.ListActivityTypes(b.ctx, &in)
+		out, err := b.Client.ListActivityTypes(b.Ctx, &in)
 		ctOK(t, "ListActivityTypes", err)
 		return out
 	}
@@ -675,9 +675,9 @@ func TestCTListActivityTypes(t *testing.T) {
 
 	var got []string
 	n := 0
-	p := swf.NewListActivityTypesPaginator(b.client, &swf.ListActivityTypesInput{Domain: aws.String(d), RegistrationStatus: reg, ReverseOrder: true}, func(o *swf.ListActivityTypesPaginatorOptions) { o.Limit = 2 })
+	p := swf.NewListActivityTypesPaginator(b.Client, &swf.ListActivityTypesInput{Domain: aws.String(d), RegistrationStatus: reg, ReverseOrder: true}, func(o *swf.ListActivityTypesPaginatorOptions) { o.Limit = 2 })
 	for p.HasMorePages() {
-		out, err := p.NextPage(b.ctx)
+		out, err := p.NextPage(b.Ctx)
 		ctOK(t, "paginator", err)
 		got = append(got, ctActivityNames(out.TypeInfos)...)
 		n++
@@ -692,18 +692,18 @@ func TestCTListActivityTypes(t *testing.T) {
 	first := list(swf.ListActivityTypesInput{RegistrationStatus: reg, MaximumPageSize: 2})
 	d2 := b.ctDomain(t)
 	errs := map[string]error{}
-	_, errs["other name"] = b.client.ListActivityTypes(b.ctx, &swf.ListActivityTypesInput{Domain: aws.String(d), RegistrationStatus: reg, Name: aws.String("a"), NextPageToken: first.NextPageToken})
-	_, errs["other status"] = b.client.ListActivityTypes(b.ctx, &swf.ListActivityTypesInput{Domain: aws.String(d), RegistrationStatus: types.RegistrationStatusDeprecated, NextPageToken: first.NextPageToken})
-	_, errs["other domain"] = b.client.ListActivityTypes(b.ctx, &swf.ListActivityTypesInput{Domain: aws.String(d2), RegistrationStatus: reg, NextPageToken: first.NextPageToken})
-	_, errs["workflow types"] = b.client.ListWorkflowTypes(b.ctx, &swf.ListWorkflowTypesInput{Domain: aws.String(d), RegistrationStatus: reg, NextPageToken: first.NextPageToken})
-	_, errs["other order"] = b.client.ListActivityTypes(b.ctx, &swf.ListActivityTypesInput{Domain: aws.String(d), RegistrationStatus: reg, ReverseOrder: true, NextPageToken: first.NextPageToken})
+	_, errs["other name"] = b.Client.ListActivityTypes(b.Ctx, &swf.ListActivityTypesInput{Domain: aws.String(d), RegistrationStatus: reg, Name: aws.String("a"), NextPageToken: first.NextPageToken})
+	_, errs["other status"] = b.Client.ListActivityTypes(b.Ctx, &swf.ListActivityTypesInput{Domain: aws.String(d), RegistrationStatus: types.RegistrationStatusDeprecated, NextPageToken: first.NextPageToken})
+	_, errs["other domain"] = b.Client.ListActivityTypes(b.Ctx, &swf.ListActivityTypesInput{Domain: aws.String(d2), RegistrationStatus: reg, NextPageToken: first.NextPageToken})
+	_, errs["workflow types"] = b.Client.ListWorkflowTypes(b.Ctx, &swf.ListWorkflowTypesInput{Domain: aws.String(d), RegistrationStatus: reg, NextPageToken: first.NextPageToken})
+	_, errs["other order"] = b.Client.ListActivityTypes(b.Ctx, &swf.ListActivityTypesInput{Domain: aws.String(d), RegistrationStatus: reg, ReverseOrder: true, NextPageToken: first.NextPageToken})
 	for what, err := range errs {
 		ctWantCode(t, "token of "+what, err, "ValidationException")
 	}
 
 	// The token holds a position, not an index: a type deleted from the
 	// first page does not make the second skip one.
-	_, err = b.client.DeprecateActivityType(b.ctx, &swf.DeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("a", "1")})
+	_, err = b.Client.DeprecateActivityType(b.Ctx, &swf.DeprecateActivityTypeInput{Domain: aws.String(d), ActivityType: ctAct("a", "1")})
 	ctOK(t, "DeprecateActivityType", err)
 	out = list(swf.ListActivityTypesInput{RegistrationStatus: reg, MaximumPageSize: 2, NextPageToken: first.NextPageToken})
 	ctWantList(t, "page 2 after a change", ctActivityNames(out.TypeInfos), []string{"a/2", "ab/1"})
@@ -718,14 +718,14 @@ func TestCTListWorkflowTypes(t *testing.T) {
 	}
 	b.ctRegisterActivity(t, d, "act", "1") // not a workflow type
 	reg := types.RegistrationStatusRegistered
-	out, err := b.client.ListWorkflowTypes(b.ctx, &swf.ListWorkflowTypesInput{Domain: aws.String(d), RegistrationStatus: reg})
+	out, err := b.Client.ListWorkflowTypes(b.Ctx, &swf.ListWorkflowTypesInput{Domain: aws.String(d), RegistrationStatus: reg})
 	ctOK(t, "ListWorkflowTypes", err)
 	ctWantList(t, "registered", ctWorkflowNames(out.TypeInfos), []string{"a/1", "c/1", "c/2", "d/1", "e/1"})
 
 	var pages [][]string
 	var tok *string
 	for {
-		out, err := b.client.ListWorkflowTypes(b.ctx, &swf.ListWorkflowTypesInput{Domain: aws.String(d), RegistrationStatus: reg, MaximumPageSize: 2, ReverseOrder: true, NextPageToken: tok})
+		out, err := b.Client.ListWorkflowTypes(b.Ctx, &swf.ListWorkflowTypesInput{Domain: aws.String(d), RegistrationStatus: reg, MaximumPageSize: 2, ReverseOrder: true, NextPageToken: tok})
 		ctOK(t, "ListWorkflowTypes page", err)
 		pages = append(pages, ctWorkflowNames(out.TypeInfos))
 		if tok = out.NextPageToken; tok == nil {
@@ -737,17 +737,17 @@ func TestCTListWorkflowTypes(t *testing.T) {
 	}
 
 	var got []string
-	p := swf.NewListWorkflowTypesPaginator(b.client, &swf.ListWorkflowTypesInput{Domain: aws.String(d), RegistrationStatus: reg, Name: aws.String("c")}, func(o *swf.ListWorkflowTypesPaginatorOptions) { o.Limit = 1 })
+	p := swf.NewListWorkflowTypesPaginator(b.Client, &swf.ListWorkflowTypesInput{Domain: aws.String(d), RegistrationStatus: reg, Name: aws.String("c")}, func(o *swf.ListWorkflowTypesPaginatorOptions) { o.Limit = 1 })
 	for p.HasMorePages() {
-		out, err := p.NextPage(b.ctx)
+		out, err := p.NextPage(b.Ctx)
 		ctOK(t, "paginator", err)
 		got = append(got, ctWorkflowNames(out.TypeInfos)...)
 	}
 	ctWantList(t, "paginator name c", got, []string{"c/1", "c/2"})
 
-	_, err = b.client.DeprecateWorkflowType(b.ctx, &swf.DeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("d", "1")})
+	_, err = b.Client.DeprecateWorkflowType(b.Ctx, &swf.DeprecateWorkflowTypeInput{Domain: aws.String(d), WorkflowType: ctWf("d", "1")})
 	ctOK(t, "DeprecateWorkflowType", err)
-	out, err = b.client.ListWorkflowTypes(b.ctx, &swf.ListWorkflowTypesInput{Domain: aws.String(d), RegistrationStatus: types.RegistrationStatusDeprecated})
+	out, err = b.Client.ListWorkflowTypes(b.Ctx, &swf.ListWorkflowTypesInput{Domain: aws.String(d), RegistrationStatus: types.RegistrationStatusDeprecated})
 	ctOK(t, "ListWorkflowTypes deprecated", err)
 	ctWantList(t, "deprecated", ctWorkflowNames(out.TypeInfos), []string{"d/1"})
 }
@@ -755,8 +755,8 @@ func TestCTListWorkflowTypes(t *testing.T) {
 func TestCTTags(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	d := uniq("ct-tags")
-	_, err := b.client.RegisterDomain(b.ctx, &swf.RegisterDomainInput{
+	d := servertest.Uniq("ct-tags")
+	_, err := b.Client.RegisterDomain(b.Ctx, &swf.RegisterDomainInput{
 		Name:                                   aws.String(d),
 		WorkflowExecutionRetentionPeriodInDays: aws.String("1"),
 		Tags: []types.ResourceTag{
@@ -769,7 +769,7 @@ func TestCTTags(t *testing.T) {
 	arn := aws.ToString(b.ctDescribeDomain(t, d).DomainInfo.Arn)
 	listTags := func() []types.ResourceTag {
 		t.Helper()
-		out, err := b.client.ListTagsForResource(b.ctx, &swf.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
+		out, err := b.Client.ListTagsForResource(b.Ctx, &swf.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
 		ctOK(t, "ListTagsForResource", err)
 		return out.Tags
 	}
@@ -778,7 +778,7 @@ func TestCTTags(t *testing.T) {
 		t.Fatalf("tags = %s (%d)", got, len(tags))
 	}
 
-	_, err = b.client.TagResource(b.ctx, &swf.TagResourceInput{ResourceArn: aws.String(arn), Tags: []types.ResourceTag{
+	_, err = b.Client.TagResource(b.Ctx, &swf.TagResourceInput{ResourceArn: aws.String(arn), Tags: []types.ResourceTag{
 		{Key: aws.String("env"), Value: aws.String("prod")},
 		{Key: aws.String("cost-center"), Value: aws.String("4 2/x=y+z@a.b:c_d")},
 	}})
@@ -786,7 +786,7 @@ func TestCTTags(t *testing.T) {
 	if got := fmt.Sprint(ctTagMap(listTags())); got != "map[cost-center:4 2/x=y+z@a.b:c_d env:prod flag: team:ops]" {
 		t.Fatalf("tags after TagResource = %s", got)
 	}
-	_, err = b.client.UntagResource(b.ctx, &swf.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"team", "flag", "not-there"}})
+	_, err = b.Client.UntagResource(b.Ctx, &swf.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"team", "flag", "not-there"}})
 	ctOK(t, "UntagResource", err)
 	if got := fmt.Sprint(ctTagMap(listTags())); got != "map[cost-center:4 2/x=y+z@a.b:c_d env:prod]" {
 		t.Fatalf("tags after UntagResource = %s", got)
@@ -797,33 +797,33 @@ func TestCTTags(t *testing.T) {
 	for i := range 48 {
 		many = append(many, types.ResourceTag{Key: aws.String(fmt.Sprintf("k%02d", i)), Value: aws.String("v")})
 	}
-	_, err = b.client.TagResource(b.ctx, &swf.TagResourceInput{ResourceArn: aws.String(arn), Tags: many})
+	_, err = b.Client.TagResource(b.Ctx, &swf.TagResourceInput{ResourceArn: aws.String(arn), Tags: many})
 	ctOK(t, "TagResource to 50", err)
 	if n := len(listTags()); n != 50 {
 		t.Fatalf("%d tags, want 50", n)
 	}
-	_, err = b.client.TagResource(b.ctx, &swf.TagResourceInput{ResourceArn: aws.String(arn), Tags: []types.ResourceTag{{Key: aws.String("k00"), Value: aws.String("again")}}})
+	_, err = b.Client.TagResource(b.Ctx, &swf.TagResourceInput{ResourceArn: aws.String(arn), Tags: []types.ResourceTag{{Key: aws.String("k00"), Value: aws.String("again")}}})
 	ctOK(t, "overwriting a tag at the limit", err)
-	_, err = b.client.TagResource(b.ctx, &swf.TagResourceInput{ResourceArn: aws.String(arn), Tags: []types.ResourceTag{{Key: aws.String("one-more")}}})
+	_, err = b.Client.TagResource(b.Ctx, &swf.TagResourceInput{ResourceArn: aws.String(arn), Tags: []types.ResourceTag{{Key: aws.String("one-more")}}})
 	ctWantCode(t, "TagResource to 51", err, "TooManyTagsFault")
 	if n := len(listTags()); n != 50 {
 		t.Fatalf("%d tags after a refused TagResource, want 50", n)
 	}
-	_, err = b.client.RegisterDomain(b.ctx, &swf.RegisterDomainInput{Name: aws.String(uniq("ct-tags")), WorkflowExecutionRetentionPeriodInDays: aws.String("1"),
+	_, err = b.Client.RegisterDomain(b.Ctx, &swf.RegisterDomainInput{Name: aws.String(servertest.Uniq("ct-tags")), WorkflowExecutionRetentionPeriodInDays: aws.String("1"),
 		Tags: append(slices.Clone(many), types.ResourceTag{Key: aws.String("a")}, types.ResourceTag{Key: aws.String("b")}, types.ResourceTag{Key: aws.String("c")})})
 	ctWantCode(t, "RegisterDomain with 51 tags", err, "TooManyTagsFault")
 
 	// Tag characters: letters, digits, whitespace and _ . : / = + - @.
-	_, err = b.client.TagResource(b.ctx, &swf.TagResourceInput{ResourceArn: aws.String(arn), Tags: []types.ResourceTag{{Key: aws.String("bad*key")}}})
+	_, err = b.Client.TagResource(b.Ctx, &swf.TagResourceInput{ResourceArn: aws.String(arn), Tags: []types.ResourceTag{{Key: aws.String("bad*key")}}})
 	ctWantCode(t, "tag key with *", err, "ValidationException")
-	_, err = b.client.RegisterDomain(b.ctx, &swf.RegisterDomainInput{Name: aws.String(uniq("ct-tags")), WorkflowExecutionRetentionPeriodInDays: aws.String("1"),
+	_, err = b.Client.RegisterDomain(b.Ctx, &swf.RegisterDomainInput{Name: aws.String(servertest.Uniq("ct-tags")), WorkflowExecutionRetentionPeriodInDays: aws.String("1"),
 		Tags: []types.ResourceTag{{Key: aws.String("k"), Value: aws.String("semi;colon")}}})
 	ctWantCode(t, "tag value with ;", err, "ValidationException")
-	_, err = b.client.TagResource(b.ctx, &swf.TagResourceInput{ResourceArn: aws.String(arn), Tags: []types.ResourceTag{{Key: aws.String(strings.Repeat("k", 129))}}})
+	_, err = b.Client.TagResource(b.Ctx, &swf.TagResourceInput{ResourceArn: aws.String(arn), Tags: []types.ResourceTag{{Key: aws.String(strings.Repeat("k", 129))}}})
 	ctWantCode(t, "tag key of 129 characters", err, "ValidationException")
 
 	// Tags stay with their domain through deprecation.
-	_, err = b.client.DeprecateDomain(b.ctx, &swf.DeprecateDomainInput{Name: aws.String(d)})
+	_, err = b.Client.DeprecateDomain(b.Ctx, &swf.DeprecateDomainInput{Name: aws.String(d)})
 	ctOK(t, "DeprecateDomain", err)
 	if n := len(listTags()); n != 50 {
 		t.Fatalf("%d tags after deprecation, want 50", n)
@@ -848,15 +848,15 @@ func TestCTTagsUnknownResource(t *testing.T) {
 		d,
 	}
 	for _, arn := range arns {
-		_, err := b.client.ListTagsForResource(b.ctx, &swf.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
+		_, err := b.Client.ListTagsForResource(b.Ctx, &swf.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
 		ctWantCode(t, "ListTagsForResource "+arn, err, "UnknownResourceFault")
-		_, err = b.client.TagResource(b.ctx, &swf.TagResourceInput{ResourceArn: aws.String(arn), Tags: []types.ResourceTag{{Key: aws.String("k")}}})
+		_, err = b.Client.TagResource(b.Ctx, &swf.TagResourceInput{ResourceArn: aws.String(arn), Tags: []types.ResourceTag{{Key: aws.String("k")}}})
 		ctWantCode(t, "TagResource "+arn, err, "UnknownResourceFault")
-		_, err = b.client.UntagResource(b.ctx, &swf.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"k"}})
+		_, err = b.Client.UntagResource(b.Ctx, &swf.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{"k"}})
 		ctWantCode(t, "UntagResource "+arn, err, "UnknownResourceFault")
 	}
 	// A domain without tags lists none.
-	out, err := b.client.ListTagsForResource(b.ctx, &swf.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:swf:us-east-1:000000000000:/domain/" + d)})
+	out, err := b.Client.ListTagsForResource(b.Ctx, &swf.ListTagsForResourceInput{ResourceArn: aws.String("arn:aws:swf:us-east-1:000000000000:/domain/" + d)})
 	ctOK(t, "ListTagsForResource", err)
 	if len(out.Tags) != 0 {
 		t.Fatalf("tags = %v", out.Tags)

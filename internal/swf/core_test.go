@@ -37,8 +37,8 @@ type exEnv struct {
 func exSetup(t *testing.T) *exEnv {
 	t.Helper()
 	b := setup(t)
-	e := &exEnv{bundle: b, domain: uniq("ex-domain"), tl: uniq("ex-decisions"), atl: uniq("ex-activities")}
-	_, err := b.client.RegisterDomain(b.ctx, &swf.RegisterDomainInput{Name: aws.String(e.domain), WorkflowExecutionRetentionPeriodInDays: aws.String("1")})
+	e := &exEnv{bundle: b, domain: servertest.Uniq("ex-domain"), tl: servertest.Uniq("ex-decisions"), atl: servertest.Uniq("ex-activities")}
+	_, err := b.Client.RegisterDomain(b.Ctx, &swf.RegisterDomainInput{Name: aws.String(e.domain), WorkflowExecutionRetentionPeriodInDays: aws.String("1")})
 	exOK(t, "RegisterDomain", err)
 	e.wf = e.workflowType(t, "wf", "1", e.tl, "300", "300", types.ChildPolicyTerminate)
 	e.act = e.activityType(t, "act", "1", e.atl, "NONE", "NONE", "NONE", "NONE")
@@ -61,7 +61,7 @@ func (e *exEnv) workflowType(t *testing.T, name, version, taskList, execTimeout,
 	if taskTimeout != "" {
 		in.DefaultTaskStartToCloseTimeout = aws.String(taskTimeout)
 	}
-	_, err := e.client.RegisterWorkflowType(e.ctx, in)
+	_, err := e.Client.RegisterWorkflowType(e.Ctx, in)
 	exOK(t, "RegisterWorkflowType", err)
 	return &types.WorkflowType{Name: aws.String(name), Version: aws.String(version)}
 }
@@ -85,7 +85,7 @@ func (e *exEnv) activityType(t *testing.T, name, version, taskList, toStart, toC
 	if taskList != "" {
 		in.DefaultTaskList = &types.TaskList{Name: aws.String(taskList)}
 	}
-	_, err := e.client.RegisterActivityType(e.ctx, in)
+	_, err := e.Client.RegisterActivityType(e.Ctx, in)
 	exOK(t, "RegisterActivityType", err)
 	return &types.ActivityType{Name: aws.String(name), Version: aws.String(version)}
 }
@@ -99,7 +99,7 @@ func exOK(t *testing.T, what string, err error) {
 
 func exWantCode(t *testing.T, what string, err error, want string) {
 	t.Helper()
-	if got := errorCode(err); got != want {
+	if got := servertest.ErrorCode(err); got != want {
 		t.Fatalf("%s: error %v (code %q), want %s", what, err, got, want)
 	}
 }
@@ -111,7 +111,7 @@ func (e *exEnv) start(t *testing.T, workflowID string, mods ...func(*swf.StartWo
 	for _, m := range mods {
 		m(in)
 	}
-	out, err := e.client.StartWorkflowExecution(e.ctx, in)
+	out, err := e.Client.StartWorkflowExecution(e.Ctx, in)
 	exOK(t, "StartWorkflowExecution "+workflowID, err)
 	return &types.WorkflowExecution{WorkflowId: aws.String(workflowID), RunId: out.RunId}
 }
@@ -124,7 +124,7 @@ func (e *exEnv) pollDecision(t *testing.T, taskList string) *swf.PollForDecision
 	}
 	deadline := time.Now().Add(exWait)
 	for time.Now().Before(deadline) {
-		out, err := e.client.PollForDecisionTask(e.ctx, &swf.PollForDecisionTaskInput{
+		out, err := e.Client.PollForDecisionTask(e.Ctx, &swf.PollForDecisionTaskInput{
 			Domain: aws.String(e.domain), TaskList: &types.TaskList{Name: aws.String(taskList)}, Identity: aws.String("decider-1"),
 		})
 		exOK(t, "PollForDecisionTask", err)
@@ -144,7 +144,7 @@ func (e *exEnv) pollActivity(t *testing.T, taskList string) *swf.PollForActivity
 	}
 	deadline := time.Now().Add(exWait)
 	for time.Now().Before(deadline) {
-		out, err := e.client.PollForActivityTask(e.ctx, &swf.PollForActivityTaskInput{
+		out, err := e.Client.PollForActivityTask(e.Ctx, &swf.PollForActivityTaskInput{
 			Domain: aws.String(e.domain), TaskList: &types.TaskList{Name: aws.String(taskList)}, Identity: aws.String("worker-1"),
 		})
 		exOK(t, "PollForActivityTask", err)
@@ -159,7 +159,7 @@ func (e *exEnv) pollActivity(t *testing.T, taskList string) *swf.PollForActivity
 // decide answers a decision task.
 func (e *exEnv) decide(t *testing.T, token *string, ds ...types.Decision) {
 	t.Helper()
-	_, err := e.client.RespondDecisionTaskCompleted(e.ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: token, Decisions: ds})
+	_, err := e.Client.RespondDecisionTaskCompleted(e.Ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: token, Decisions: ds})
 	exOK(t, "RespondDecisionTaskCompleted", err)
 }
 
@@ -167,9 +167,9 @@ func (e *exEnv) decide(t *testing.T, token *string, ds ...types.Decision) {
 func (e *exEnv) history(t *testing.T, we *types.WorkflowExecution) []types.HistoryEvent {
 	t.Helper()
 	var evs []types.HistoryEvent
-	p := swf.NewGetWorkflowExecutionHistoryPaginator(e.client, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String(e.domain), Execution: we})
+	p := swf.NewGetWorkflowExecutionHistoryPaginator(e.Client, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String(e.domain), Execution: we})
 	for p.HasMorePages() {
-		out, err := p.NextPage(e.ctx)
+		out, err := p.NextPage(e.Ctx)
 		exOK(t, "GetWorkflowExecutionHistory", err)
 		evs = append(evs, out.Events...)
 	}
@@ -180,23 +180,20 @@ func (e *exEnv) history(t *testing.T, we *types.WorkflowExecution) []types.Histo
 // returns it.
 func (e *exEnv) waitFor(t *testing.T, we *types.WorkflowExecution, eventType types.EventType, n int) []types.HistoryEvent {
 	t.Helper()
-	deadline := time.Now().Add(exWait)
-	for {
-		evs := e.history(t, we)
-		if len(exOfType(evs, eventType)) >= n {
-			return evs
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("history of %s has no %d× %s within %v: %v", *we.WorkflowId, n, eventType, exWait, exTypes(evs))
-		}
-		time.Sleep(20 * time.Millisecond)
+	var evs []types.HistoryEvent
+	if !e.Wait.Await(exWait, func() bool {
+		evs = e.history(t, we)
+		return len(exOfType(evs, eventType)) >= n
+	}) {
+		t.Fatalf("history of %s has no %d× %s within %v: %v", *we.WorkflowId, n, eventType, exWait, exTypes(evs))
 	}
+	return evs
 }
 
 // describe describes an execution.
 func (e *exEnv) describe(t *testing.T, we *types.WorkflowExecution) *swf.DescribeWorkflowExecutionOutput {
 	t.Helper()
-	out, err := e.client.DescribeWorkflowExecution(e.ctx, &swf.DescribeWorkflowExecutionInput{Domain: aws.String(e.domain), Execution: we})
+	out, err := e.Client.DescribeWorkflowExecution(e.Ctx, &swf.DescribeWorkflowExecutionInput{Domain: aws.String(e.domain), Execution: we})
 	exOK(t, "DescribeWorkflowExecution", err)
 	return out
 }
@@ -305,7 +302,7 @@ func exRequestCancelActivity(id string) types.Decision {
 
 func (e *exEnv) signal(t *testing.T, we *types.WorkflowExecution, name, input string) {
 	t.Helper()
-	_, err := e.client.SignalWorkflowExecution(e.ctx, &swf.SignalWorkflowExecutionInput{
+	_, err := e.Client.SignalWorkflowExecution(e.Ctx, &swf.SignalWorkflowExecutionInput{
 		Domain: aws.String(e.domain), WorkflowId: we.WorkflowId, RunId: we.RunId, SignalName: aws.String(name), Input: aws.String(input),
 	})
 	exOK(t, "SignalWorkflowExecution", err)
@@ -315,7 +312,7 @@ func (e *exEnv) signal(t *testing.T, we *types.WorkflowExecution, name, input st
 // body.
 func exPost(t *testing.T, b *bundle, op, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(b.ctx, http.MethodPost, b.srv.URL()+"/", strings.NewReader(body))
+	req, err := http.NewRequestWithContext(b.Ctx, http.MethodPost, b.Srv.URL()+"/", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +337,7 @@ func TestExEndToEnd(t *testing.T) {
 	e := exSetup(t)
 	we := e.start(t, "order-1", func(in *swf.StartWorkflowExecutionInput) { in.Input = aws.String("x") })
 
-	ctx, cancel := context.WithCancel(e.ctx)
+	ctx, cancel := context.WithCancel(e.Ctx)
 	defer cancel()
 	errs := make(chan error, 2)
 	var prevStarted []int64
@@ -348,7 +345,7 @@ func TestExEndToEnd(t *testing.T) {
 	go func() { // the decider
 		defer close(deciderDone)
 		for ctx.Err() == nil {
-			task, err := e.client.PollForDecisionTask(ctx, &swf.PollForDecisionTaskInput{
+			task, err := e.Client.PollForDecisionTask(ctx, &swf.PollForDecisionTaskInput{
 				Domain: aws.String(e.domain), TaskList: &types.TaskList{Name: aws.String(e.tl)}, Identity: aws.String("decider-1"),
 			})
 			if err != nil {
@@ -375,7 +372,7 @@ func TestExEndToEnd(t *testing.T) {
 			default:
 				d = exComplete(*done[1].ActivityTaskCompletedEventAttributes.Result)
 			}
-			if _, err := e.client.RespondDecisionTaskCompleted(ctx, &swf.RespondDecisionTaskCompletedInput{
+			if _, err := e.Client.RespondDecisionTaskCompleted(ctx, &swf.RespondDecisionTaskCompletedInput{
 				TaskToken: task.TaskToken, Decisions: []types.Decision{d}, ExecutionContext: aws.String(fmt.Sprintf("ctx-%d", len(done))),
 			}); err != nil {
 				errs <- fmt.Errorf("RespondDecisionTaskCompleted: %w", err)
@@ -385,7 +382,7 @@ func TestExEndToEnd(t *testing.T) {
 	}()
 	go func() { // the worker: appends "!" to its input
 		for ctx.Err() == nil {
-			task, err := e.client.PollForActivityTask(ctx, &swf.PollForActivityTaskInput{
+			task, err := e.Client.PollForActivityTask(ctx, &swf.PollForActivityTaskInput{
 				Domain: aws.String(e.domain), TaskList: &types.TaskList{Name: aws.String(e.atl)}, Identity: aws.String("worker-1"),
 			})
 			if err != nil {
@@ -401,7 +398,7 @@ func TestExEndToEnd(t *testing.T) {
 				errs <- fmt.Errorf("activity task %+v", task)
 				return
 			}
-			if _, err := e.client.RespondActivityTaskCompleted(ctx, &swf.RespondActivityTaskCompletedInput{
+			if _, err := e.Client.RespondActivityTaskCompleted(ctx, &swf.RespondActivityTaskCompletedInput{
 				TaskToken: task.TaskToken, Result: aws.String(*task.Input + "!"),
 			}); err != nil {
 				errs <- fmt.Errorf("RespondActivityTaskCompleted: %w", err)
@@ -410,17 +407,26 @@ func TestExEndToEnd(t *testing.T) {
 		}
 	}()
 
-	deadline := time.Now().Add(exWait)
-	for e.describe(t, we).ExecutionInfo.ExecutionStatus != types.ExecutionStatusClosed {
+	// The decider and worker above do the work; this re-reads after each
+	// commit, and stops at their first error.
+	var failed error
+	if !e.Wait.Await(exWait, func() bool {
 		select {
-		case err := <-errs:
+		case failed = <-errs:
+			return true
+		default:
+		}
+		return e.describe(t, we).ExecutionInfo.ExecutionStatus == types.ExecutionStatusClosed
+	}) {
+		select {
+		case err := <-errs: // no commit after it woke the wait
 			t.Fatal(err)
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("execution not closed within %v: %v", exWait, exTypes(e.history(t, we)))
-		}
-		time.Sleep(20 * time.Millisecond)
+		t.Fatalf("execution not closed within %v: %v", exWait, exTypes(e.history(t, we)))
+	}
+	if failed != nil {
+		t.Fatal(failed)
 	}
 	cancel()
 	<-deciderDone
@@ -487,7 +493,7 @@ func TestExOpenCounts(t *testing.T) {
 	task := e.pollDecision(t, "")
 	e.decide(t, task.TaskToken, exSchedule(e.act, "a1", ""), exSchedule(e.act, "a2", ""), exStartTimer("t1", "600"),
 		types.Decision{DecisionType: types.DecisionTypeStartChildWorkflowExecution, StartChildWorkflowExecutionDecisionAttributes: &types.StartChildWorkflowExecutionDecisionAttributes{
-			WorkflowType: e.wf, WorkflowId: aws.String("counts-child"), TaskList: &types.TaskList{Name: aws.String(uniq("child-tl"))},
+			WorkflowType: e.wf, WorkflowId: aws.String("counts-child"), TaskList: &types.TaskList{Name: aws.String(servertest.Uniq("child-tl"))},
 		}})
 	c = e.describe(t, we).OpenCounts
 	exEq(t, "open counts", exJoin(c.OpenActivityTasks, c.OpenDecisionTasks, c.OpenTimers, c.OpenChildWorkflowExecutions), "2 1 1 1")
@@ -501,7 +507,7 @@ func TestExActivityFailed(t *testing.T) {
 	we := e.start(t, "fails")
 	e.decide(t, e.pollDecision(t, "").TaskToken, exSchedule(e.act, "a", "in"))
 	task := e.pollActivity(t, "")
-	_, err := e.client.RespondActivityTaskFailed(e.ctx, &swf.RespondActivityTaskFailedInput{TaskToken: task.TaskToken, Reason: aws.String("boom"), Details: aws.String("stack")})
+	_, err := e.Client.RespondActivityTaskFailed(e.Ctx, &swf.RespondActivityTaskFailedInput{TaskToken: task.TaskToken, Reason: aws.String("boom"), Details: aws.String("stack")})
 	exOK(t, "RespondActivityTaskFailed", err)
 	dt := e.pollDecision(t, "")
 	exEq(t, "previousStartedEventId", dt.PreviousStartedEventId, 3)
@@ -553,7 +559,7 @@ func TestExActivityTimeouts(t *testing.T) {
 				token = e.pollActivity(t, "").TaskToken
 			}
 			if tc.heartbeat {
-				out, err := e.client.RecordActivityTaskHeartbeat(e.ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: token, Details: aws.String("50%")})
+				out, err := e.Client.RecordActivityTaskHeartbeat(e.Ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: token, Details: aws.String("50%")})
 				exOK(t, "RecordActivityTaskHeartbeat", err)
 				exEq(t, "cancelRequested", out.CancelRequested, false)
 			}
@@ -573,9 +579,9 @@ func TestExActivityTimeouts(t *testing.T) {
 			evs = e.waitFor(t, we, types.EventTypeDecisionTaskScheduled, 2)
 			exEq(t, "event after the time-out", evs[to.EventId].EventType, types.EventTypeDecisionTaskScheduled)
 			if token != nil {
-				_, err := e.client.RespondActivityTaskCompleted(e.ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: token})
+				_, err := e.Client.RespondActivityTaskCompleted(e.Ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: token})
 				exWantCode(t, "RespondActivityTaskCompleted after time-out", err, "UnknownResourceFault")
-				_, err = e.client.RecordActivityTaskHeartbeat(e.ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: token})
+				_, err = e.Client.RecordActivityTaskHeartbeat(e.Ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: token})
 				exWantCode(t, "RecordActivityTaskHeartbeat after time-out", err, "UnknownResourceFault")
 			}
 			exEq(t, "open activities", e.describe(t, we).OpenCounts.OpenActivityTasks, 0)
@@ -594,7 +600,7 @@ func TestExDecisionTaskTimeout(t *testing.T) {
 	exWantTypes(t, evs[:5], "WorkflowExecutionStarted", "DecisionTaskScheduled", "DecisionTaskStarted", "DecisionTaskTimedOut", "DecisionTaskScheduled")
 	to := evs[3].DecisionTaskTimedOutEventAttributes
 	exEq(t, "DecisionTaskTimedOut", exJoin(to.TimeoutType, to.ScheduledEventId, to.StartedEventId), "START_TO_CLOSE 2 3")
-	_, err := e.client.RespondDecisionTaskCompleted(e.ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: first.TaskToken})
+	_, err := e.Client.RespondDecisionTaskCompleted(e.Ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: first.TaskToken})
 	exWantCode(t, "RespondDecisionTaskCompleted after time-out", err, "UnknownResourceFault")
 	second := e.pollDecision(t, "")
 	exEq(t, "second startedEventId", second.StartedEventId, 6)
@@ -612,18 +618,18 @@ func TestExActivityCancel(t *testing.T) {
 	we := e.start(t, "cancel-activity")
 	e.decide(t, e.pollDecision(t, "").TaskToken, exSchedule(e.act, "long", ""))
 	task := e.pollActivity(t, "")
-	hb, err := e.client.RecordActivityTaskHeartbeat(e.ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: task.TaskToken})
+	hb, err := e.Client.RecordActivityTaskHeartbeat(e.Ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: task.TaskToken})
 	exOK(t, "RecordActivityTaskHeartbeat", err)
 	exEq(t, "cancelRequested before", hb.CancelRequested, false)
 
 	e.signal(t, we, "stop", "") // gives the decider a decision task
 	e.decide(t, e.pollDecision(t, "").TaskToken, exRequestCancelActivity("long"))
-	hb, err = e.client.RecordActivityTaskHeartbeat(e.ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: task.TaskToken})
+	hb, err = e.Client.RecordActivityTaskHeartbeat(e.Ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: task.TaskToken})
 	exOK(t, "RecordActivityTaskHeartbeat", err)
 	exEq(t, "cancelRequested after", hb.CancelRequested, true)
-	_, err = e.client.RespondActivityTaskCanceled(e.ctx, &swf.RespondActivityTaskCanceledInput{TaskToken: task.TaskToken, Details: aws.String("cleaned up")})
+	_, err = e.Client.RespondActivityTaskCanceled(e.Ctx, &swf.RespondActivityTaskCanceledInput{TaskToken: task.TaskToken, Details: aws.String("cleaned up")})
 	exOK(t, "RespondActivityTaskCanceled", err)
-	_, err = e.client.RespondActivityTaskCanceled(e.ctx, &swf.RespondActivityTaskCanceledInput{TaskToken: task.TaskToken})
+	_, err = e.Client.RespondActivityTaskCanceled(e.Ctx, &swf.RespondActivityTaskCanceledInput{TaskToken: task.TaskToken})
 	exWantCode(t, "second RespondActivityTaskCanceled", err, "UnknownResourceFault")
 
 	evs := e.history(t, we)
@@ -649,7 +655,7 @@ func TestExCancelUnstartedActivity(t *testing.T) {
 		"ActivityTaskScheduled", "ActivityTaskCancelRequested", "ActivityTaskCanceled", "DecisionTaskScheduled")
 	c := evs[6].ActivityTaskCanceledEventAttributes
 	exEq(t, "ActivityTaskCanceled", exJoin(c.ScheduledEventId, c.StartedEventId, c.LatestCancelRequestedEventId), "5 0 6")
-	out, err := e.client.CountPendingActivityTasks(e.ctx, &swf.CountPendingActivityTasksInput{Domain: aws.String(e.domain), TaskList: &types.TaskList{Name: aws.String(e.atl)}})
+	out, err := e.Client.CountPendingActivityTasks(e.Ctx, &swf.CountPendingActivityTasksInput{Domain: aws.String(e.domain), TaskList: &types.TaskList{Name: aws.String(e.atl)}})
 	exOK(t, "CountPendingActivityTasks", err)
 	exEq(t, "pending activity tasks", out.Count, 0)
 }
@@ -663,7 +669,7 @@ func TestExSignals(t *testing.T) {
 	e.signal(t, we, "s1", "one") // joins the first decision task
 	task := e.pollDecision(t, "")
 	exEq(t, "events in first task", exJoin(exTypes(task.Events)), "[WorkflowExecutionStarted DecisionTaskScheduled WorkflowExecutionSignaled DecisionTaskStarted]")
-	_, err := e.client.SignalWorkflowExecution(e.ctx, &swf.SignalWorkflowExecutionInput{ // no runId: the open run
+	_, err := e.Client.SignalWorkflowExecution(e.Ctx, &swf.SignalWorkflowExecutionInput{ // no runId: the open run
 		Domain: aws.String(e.domain), WorkflowId: we.WorkflowId, SignalName: aws.String("s2"),
 	})
 	exOK(t, "SignalWorkflowExecution without runId", err)
@@ -676,15 +682,15 @@ func TestExSignals(t *testing.T) {
 	exEq(t, "signal", exJoin(exStr(s.SignalName), exStr(s.Input)), "s1 one")
 	e.decide(t, task.TaskToken, exComplete(""))
 
-	_, err = e.client.SignalWorkflowExecution(e.ctx, &swf.SignalWorkflowExecutionInput{
+	_, err = e.Client.SignalWorkflowExecution(e.Ctx, &swf.SignalWorkflowExecutionInput{
 		Domain: aws.String(e.domain), WorkflowId: we.WorkflowId, RunId: we.RunId, SignalName: aws.String("late"),
 	})
 	exWantCode(t, "signal a closed run", err, "UnknownResourceFault")
-	_, err = e.client.SignalWorkflowExecution(e.ctx, &swf.SignalWorkflowExecutionInput{
+	_, err = e.Client.SignalWorkflowExecution(e.Ctx, &swf.SignalWorkflowExecutionInput{
 		Domain: aws.String(e.domain), WorkflowId: aws.String("nobody"), SignalName: aws.String("x"),
 	})
 	exWantCode(t, "signal an unknown workflow", err, "UnknownResourceFault")
-	_, err = e.client.SignalWorkflowExecution(e.ctx, &swf.SignalWorkflowExecutionInput{
+	_, err = e.Client.SignalWorkflowExecution(e.Ctx, &swf.SignalWorkflowExecutionInput{
 		Domain: aws.String("no-such-domain"), WorkflowId: we.WorkflowId, SignalName: aws.String("x"),
 	})
 	exWantCode(t, "signal in an unknown domain", err, "UnknownResourceFault")
@@ -728,46 +734,46 @@ func TestExTokensRefused(t *testing.T) {
 	we := e.start(t, "tokens")
 	dt := e.pollDecision(t, "")
 	e.decide(t, dt.TaskToken, exSchedule(e.act, "a1", ""), exSchedule(e.act, "a2", ""), exSchedule(e.act, "a3", ""), exSchedule(e.act, "a4", ""))
-	_, err := e.client.RespondDecisionTaskCompleted(e.ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: dt.TaskToken})
+	_, err := e.Client.RespondDecisionTaskCompleted(e.Ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: dt.TaskToken})
 	exWantCode(t, "decision token used twice", err, "UnknownResourceFault")
 
 	t1, t2, t3, t4 := e.pollActivity(t, ""), e.pollActivity(t, ""), e.pollActivity(t, ""), e.pollActivity(t, "")
 	// A token of the other kind of task is unknown to the operation.
-	_, err = e.client.RespondDecisionTaskCompleted(e.ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: t1.TaskToken})
+	_, err = e.Client.RespondDecisionTaskCompleted(e.Ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: t1.TaskToken})
 	exWantCode(t, "activity token to RespondDecisionTaskCompleted", err, "UnknownResourceFault")
 
-	_, err = e.client.RespondActivityTaskCompleted(e.ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: t1.TaskToken})
+	_, err = e.Client.RespondActivityTaskCompleted(e.Ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: t1.TaskToken})
 	exOK(t, "RespondActivityTaskCompleted", err)
-	_, err = e.client.RespondActivityTaskFailed(e.ctx, &swf.RespondActivityTaskFailedInput{TaskToken: t2.TaskToken})
+	_, err = e.Client.RespondActivityTaskFailed(e.Ctx, &swf.RespondActivityTaskFailedInput{TaskToken: t2.TaskToken})
 	exOK(t, "RespondActivityTaskFailed", err)
-	_, err = e.client.RespondActivityTaskCanceled(e.ctx, &swf.RespondActivityTaskCanceledInput{TaskToken: t3.TaskToken})
+	_, err = e.Client.RespondActivityTaskCanceled(e.Ctx, &swf.RespondActivityTaskCanceledInput{TaskToken: t3.TaskToken})
 	exOK(t, "RespondActivityTaskCanceled", err)
 	for _, tok := range []*string{t1.TaskToken, t2.TaskToken, t3.TaskToken} {
-		_, err = e.client.RespondActivityTaskCompleted(e.ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: tok})
+		_, err = e.Client.RespondActivityTaskCompleted(e.Ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: tok})
 		exWantCode(t, "RespondActivityTaskCompleted on an ended task", err, "UnknownResourceFault")
-		_, err = e.client.RespondActivityTaskFailed(e.ctx, &swf.RespondActivityTaskFailedInput{TaskToken: tok})
+		_, err = e.Client.RespondActivityTaskFailed(e.Ctx, &swf.RespondActivityTaskFailedInput{TaskToken: tok})
 		exWantCode(t, "RespondActivityTaskFailed on an ended task", err, "UnknownResourceFault")
-		_, err = e.client.RecordActivityTaskHeartbeat(e.ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: tok})
+		_, err = e.Client.RecordActivityTaskHeartbeat(e.Ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: tok})
 		exWantCode(t, "RecordActivityTaskHeartbeat on an ended task", err, "UnknownResourceFault")
 	}
 	dt = e.pollDecision(t, "")
-	_, err = e.client.RespondActivityTaskCompleted(e.ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: dt.TaskToken})
+	_, err = e.Client.RespondActivityTaskCompleted(e.Ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: dt.TaskToken})
 	exWantCode(t, "decision token to RespondActivityTaskCompleted", err, "UnknownResourceFault")
-	_, err = e.client.RespondActivityTaskFailed(e.ctx, &swf.RespondActivityTaskFailedInput{TaskToken: dt.TaskToken})
+	_, err = e.Client.RespondActivityTaskFailed(e.Ctx, &swf.RespondActivityTaskFailedInput{TaskToken: dt.TaskToken})
 	exWantCode(t, "decision token to RespondActivityTaskFailed", err, "UnknownResourceFault")
-	_, err = e.client.RecordActivityTaskHeartbeat(e.ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: dt.TaskToken})
+	_, err = e.Client.RecordActivityTaskHeartbeat(e.Ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: dt.TaskToken})
 	exWantCode(t, "decision token to RecordActivityTaskHeartbeat", err, "UnknownResourceFault")
 
 	// Terminating the execution kills the open tokens.
-	_, err = e.client.TerminateWorkflowExecution(e.ctx, &swf.TerminateWorkflowExecutionInput{Domain: aws.String(e.domain), WorkflowId: we.WorkflowId})
+	_, err = e.Client.TerminateWorkflowExecution(e.Ctx, &swf.TerminateWorkflowExecutionInput{Domain: aws.String(e.domain), WorkflowId: we.WorkflowId})
 	exOK(t, "TerminateWorkflowExecution", err)
-	_, err = e.client.RecordActivityTaskHeartbeat(e.ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: t4.TaskToken})
+	_, err = e.Client.RecordActivityTaskHeartbeat(e.Ctx, &swf.RecordActivityTaskHeartbeatInput{TaskToken: t4.TaskToken})
 	exWantCode(t, "heartbeat after terminate", err, "UnknownResourceFault")
-	_, err = e.client.RespondActivityTaskCompleted(e.ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: t4.TaskToken})
+	_, err = e.Client.RespondActivityTaskCompleted(e.Ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: t4.TaskToken})
 	exWantCode(t, "complete after terminate", err, "UnknownResourceFault")
-	_, err = e.client.RespondDecisionTaskCompleted(e.ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: dt.TaskToken})
+	_, err = e.Client.RespondDecisionTaskCompleted(e.Ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: dt.TaskToken})
 	exWantCode(t, "decide after terminate", err, "UnknownResourceFault")
-	_, err = e.client.RespondActivityTaskCompleted(e.ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: aws.String("not-a-token")})
+	_, err = e.Client.RespondActivityTaskCompleted(e.Ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: aws.String("not-a-token")})
 	exWantCode(t, "forged token", err, "UnknownResourceFault")
 
 	evs := e.history(t, we)
@@ -787,7 +793,7 @@ func TestExStartFaults(t *testing.T) {
 		for _, m := range mods {
 			m(in)
 		}
-		_, err := e.client.StartWorkflowExecution(e.ctx, in)
+		_, err := e.Client.StartWorkflowExecution(e.Ctx, in)
 		return err
 	}
 	exWantCode(t, "open workflowId", start(func(in *swf.StartWorkflowExecutionInput) { in.WorkflowId = we.WorkflowId }), "WorkflowExecutionAlreadyStartedFault")
@@ -818,12 +824,12 @@ func TestExStartFaults(t *testing.T) {
 	}
 	exOK(t, "start with every setting", start(full))
 
-	_, err := e.client.DeprecateWorkflowType(e.ctx, &swf.DeprecateWorkflowTypeInput{Domain: aws.String(e.domain), WorkflowType: bare})
+	_, err := e.Client.DeprecateWorkflowType(e.Ctx, &swf.DeprecateWorkflowTypeInput{Domain: aws.String(e.domain), WorkflowType: bare})
 	exOK(t, "DeprecateWorkflowType", err)
 	exWantCode(t, "deprecated type", start(full, func(in *swf.StartWorkflowExecutionInput) { in.WorkflowId = aws.String("third") }), "TypeDeprecatedFault")
 
 	// Once the run closes, its workflowId can start a new run.
-	_, err = e.client.TerminateWorkflowExecution(e.ctx, &swf.TerminateWorkflowExecutionInput{Domain: aws.String(e.domain), WorkflowId: we.WorkflowId})
+	_, err = e.Client.TerminateWorkflowExecution(e.Ctx, &swf.TerminateWorkflowExecutionInput{Domain: aws.String(e.domain), WorkflowId: we.WorkflowId})
 	exOK(t, "TerminateWorkflowExecution", err)
 	again := e.start(t, "once")
 	if *again.RunId == *we.RunId || len(*again.RunId) > 64 {
@@ -832,7 +838,7 @@ func TestExStartFaults(t *testing.T) {
 	exEq(t, "old run", e.describe(t, we).ExecutionInfo.CloseStatus, types.CloseStatusTerminated)
 	exEq(t, "new run", e.describe(t, again).ExecutionInfo.ExecutionStatus, types.ExecutionStatusOpen)
 
-	_, err = e.client.DeprecateDomain(e.ctx, &swf.DeprecateDomainInput{Name: aws.String(e.domain)})
+	_, err = e.Client.DeprecateDomain(e.Ctx, &swf.DeprecateDomainInput{Name: aws.String(e.domain)})
 	exOK(t, "DeprecateDomain", err)
 	exWantCode(t, "deprecated domain", start(func(in *swf.StartWorkflowExecutionInput) { in.WorkflowId = aws.String("fourth") }), "DomainDeprecatedFault")
 }
@@ -844,7 +850,7 @@ func TestExCancelWorkflow(t *testing.T) {
 	e := exSetup(t)
 	we := e.start(t, "cancel-me")
 	e.decide(t, e.pollDecision(t, "").TaskToken)
-	_, err := e.client.RequestCancelWorkflowExecution(e.ctx, &swf.RequestCancelWorkflowExecutionInput{Domain: aws.String(e.domain), WorkflowId: we.WorkflowId})
+	_, err := e.Client.RequestCancelWorkflowExecution(e.Ctx, &swf.RequestCancelWorkflowExecutionInput{Domain: aws.String(e.domain), WorkflowId: we.WorkflowId})
 	exOK(t, "RequestCancelWorkflowExecution", err)
 	exEq(t, "cancelRequested", e.describe(t, we).ExecutionInfo.CancelRequested, true)
 	task := e.pollDecision(t, "")
@@ -858,9 +864,9 @@ func TestExCancelWorkflow(t *testing.T) {
 	exEq(t, "last event", c.EventType, types.EventTypeWorkflowExecutionCanceled)
 	exEq(t, "details", exStr(c.WorkflowExecutionCanceledEventAttributes.Details), "bye")
 	exEq(t, "closeStatus", e.describe(t, we).ExecutionInfo.CloseStatus, types.CloseStatusCanceled)
-	_, err = e.client.RequestCancelWorkflowExecution(e.ctx, &swf.RequestCancelWorkflowExecutionInput{Domain: aws.String(e.domain), WorkflowId: we.WorkflowId, RunId: we.RunId})
+	_, err = e.Client.RequestCancelWorkflowExecution(e.Ctx, &swf.RequestCancelWorkflowExecutionInput{Domain: aws.String(e.domain), WorkflowId: we.WorkflowId, RunId: we.RunId})
 	exWantCode(t, "cancel a closed run", err, "UnknownResourceFault")
-	_, err = e.client.TerminateWorkflowExecution(e.ctx, &swf.TerminateWorkflowExecutionInput{Domain: aws.String(e.domain), WorkflowId: we.WorkflowId})
+	_, err = e.Client.TerminateWorkflowExecution(e.Ctx, &swf.TerminateWorkflowExecutionInput{Domain: aws.String(e.domain), WorkflowId: we.WorkflowId})
 	exWantCode(t, "terminate a closed workflow", err, "UnknownResourceFault")
 }
 
@@ -874,7 +880,7 @@ func TestExWorkflowTimeout(t *testing.T) {
 	to := evs[len(evs)-1].WorkflowExecutionTimedOutEventAttributes
 	exEq(t, "WorkflowExecutionTimedOut", exJoin(to.TimeoutType, to.ChildPolicy), "START_TO_CLOSE TERMINATE")
 	exEq(t, "closeStatus", e.describe(t, we).ExecutionInfo.CloseStatus, types.CloseStatusTimedOut)
-	_, err := e.client.RespondDecisionTaskCompleted(e.ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: task.TaskToken})
+	_, err := e.Client.RespondDecisionTaskCompleted(e.Ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: task.TaskToken})
 	exWantCode(t, "decide after time-out", err, "UnknownResourceFault")
 }
 
@@ -894,7 +900,7 @@ func TestExDecisionTaskPaging(t *testing.T) {
 			task = e.pollDecisionPaged(t, 3, false)
 		} else {
 			// A fresh run of the same workflow, read backwards.
-			_, err := e.client.TerminateWorkflowExecution(e.ctx, &swf.TerminateWorkflowExecutionInput{Domain: aws.String(e.domain), WorkflowId: we.WorkflowId})
+			_, err := e.Client.TerminateWorkflowExecution(e.Ctx, &swf.TerminateWorkflowExecutionInput{Domain: aws.String(e.domain), WorkflowId: we.WorkflowId})
 			exOK(t, "TerminateWorkflowExecution", err)
 			we = e.start(t, "paging")
 			for i := range 5 {
@@ -911,7 +917,7 @@ func TestExDecisionTaskPaging(t *testing.T) {
 			if task.NextPageToken == nil {
 				break
 			}
-			next, err := e.client.PollForDecisionTask(e.ctx, &swf.PollForDecisionTaskInput{
+			next, err := e.Client.PollForDecisionTask(e.Ctx, &swf.PollForDecisionTaskInput{
 				Domain: aws.String(e.domain), TaskList: &types.TaskList{Name: aws.String(e.tl)},
 				MaximumPageSize: 3, ReverseOrder: reverse, NextPageToken: task.NextPageToken,
 			})
@@ -926,7 +932,7 @@ func TestExDecisionTaskPaging(t *testing.T) {
 		}
 		exEq(t, exJoin("event ids, reverse ", reverse), exJoin(ids), want)
 	}
-	_, err := e.client.PollForDecisionTask(e.ctx, &swf.PollForDecisionTaskInput{
+	_, err := e.Client.PollForDecisionTask(e.Ctx, &swf.PollForDecisionTaskInput{
 		Domain: aws.String(e.domain), TaskList: &types.TaskList{Name: aws.String(e.tl)}, NextPageToken: aws.String("garbage"),
 	})
 	exWantCode(t, "bad page token", err, "ValidationException")
@@ -936,7 +942,7 @@ func (e *exEnv) pollDecisionPaged(t *testing.T, size int32, reverse bool) *swf.P
 	t.Helper()
 	deadline := time.Now().Add(exWait)
 	for time.Now().Before(deadline) {
-		out, err := e.client.PollForDecisionTask(e.ctx, &swf.PollForDecisionTaskInput{
+		out, err := e.Client.PollForDecisionTask(e.Ctx, &swf.PollForDecisionTaskInput{
 			Domain: aws.String(e.domain), TaskList: &types.TaskList{Name: aws.String(e.tl)}, MaximumPageSize: size, ReverseOrder: reverse,
 		})
 		exOK(t, "PollForDecisionTask", err)
@@ -957,9 +963,9 @@ func TestExEmptyPolls(t *testing.T) {
 	exEq(t, "empty decision poll", exJoin(status, body), `200 {"startedEventId":0,"previousStartedEventId":0}`)
 	status, body = exPost(t, e.bundle, "PollForActivityTask", fmt.Sprintf(`{"domain":%q,"taskList":{"name":"idle"}}`, e.domain))
 	exEq(t, "empty activity poll", exJoin(status, body), `200 {"startedEventId":0}`)
-	_, err := e.client.PollForDecisionTask(e.ctx, &swf.PollForDecisionTaskInput{Domain: aws.String("nope"), TaskList: &types.TaskList{Name: aws.String("x")}})
+	_, err := e.Client.PollForDecisionTask(e.Ctx, &swf.PollForDecisionTaskInput{Domain: aws.String("nope"), TaskList: &types.TaskList{Name: aws.String("x")}})
 	exWantCode(t, "decision poll of an unknown domain", err, "UnknownResourceFault")
-	_, err = e.client.PollForActivityTask(e.ctx, &swf.PollForActivityTaskInput{Domain: aws.String("nope"), TaskList: &types.TaskList{Name: aws.String("x")}})
+	_, err = e.Client.PollForActivityTask(e.Ctx, &swf.PollForActivityTaskInput{Domain: aws.String("nope"), TaskList: &types.TaskList{Name: aws.String("x")}})
 	exWantCode(t, "activity poll of an unknown domain", err, "UnknownResourceFault")
 }
 
@@ -970,8 +976,8 @@ func TestExEmptyPolls(t *testing.T) {
 func TestExCrashRestart(t *testing.T) {
 	t.Parallel()
 	p := servertest.StartProcess(t, "")
-	e := &exEnv{bundle: &bundle{client: servertest.SWF(p.URL), ctx: context.Background()}, domain: uniq("ex-domain"), tl: uniq("ex-decisions"), atl: uniq("ex-activities")}
-	_, err := e.client.RegisterDomain(e.ctx, &swf.RegisterDomainInput{Name: aws.String(e.domain), WorkflowExecutionRetentionPeriodInDays: aws.String("1")})
+	e := &exEnv{bundle: &bundle{p.Env().SWF()}, domain: servertest.Uniq("ex-domain"), tl: servertest.Uniq("ex-decisions"), atl: servertest.Uniq("ex-activities")}
+	_, err := e.Client.RegisterDomain(e.Ctx, &swf.RegisterDomainInput{Name: aws.String(e.domain), WorkflowExecutionRetentionPeriodInDays: aws.String("1")})
 	exOK(t, "RegisterDomain", err)
 	e.wf = e.workflowType(t, "wf", "1", e.tl, "300", "300", types.ChildPolicyTerminate)
 	e.act = e.activityType(t, "act", "1", e.atl, "NONE", "NONE", "NONE", "NONE")
@@ -981,11 +987,10 @@ func TestExCrashRestart(t *testing.T) {
 	task := e.pollActivity(t, "")
 	e.signal(t, we, "before-crash", "") // a decision task waits
 
-	p.Kill(t)
-	p = servertest.StartProcess(t, p.DataDir)
-	e.client = servertest.SWF(p.URL)
+	p = p.Crash(t, 0)
+	e.bundle = &bundle{p.Env().SWF()}
 
-	_, err = e.client.RespondActivityTaskCompleted(e.ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: task.TaskToken, Result: aws.String("out")})
+	_, err = e.Client.RespondActivityTaskCompleted(e.Ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: task.TaskToken, Result: aws.String("out")})
 	exOK(t, "RespondActivityTaskCompleted after restart", err)
 	e.waitFor(t, we, types.EventTypeTimerFired, 1)
 	dt := e.pollDecision(t, "")
@@ -1017,7 +1022,7 @@ func TestExStartAtPreviousStartedEvent(t *testing.T) {
 			t.Fatal("no decision task")
 		}
 		var err error
-		task, err = e.client.PollForDecisionTask(e.ctx, &swf.PollForDecisionTaskInput{
+		task, err = e.Client.PollForDecisionTask(e.Ctx, &swf.PollForDecisionTaskInput{
 			Domain: aws.String(e.domain), TaskList: &types.TaskList{Name: aws.String(e.tl)}, StartAtPreviousStartedEvent: true,
 		})
 		exOK(t, "PollForDecisionTask", err)

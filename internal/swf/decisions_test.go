@@ -6,6 +6,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/swf"
 	"github.com/aws/aws-sdk-go-v2/service/swf/types"
+
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
 // exLastN returns the types of the last n events.
@@ -23,7 +25,7 @@ func TestExScheduleActivityFailures(t *testing.T) {
 	e := exSetup(t)
 	bare := e.activityType(t, "bare", "1", "", "", "", "", "")
 	old := e.activityType(t, "old", "1", e.atl, "NONE", "NONE", "NONE", "NONE")
-	_, err := e.client.DeprecateActivityType(e.ctx, &swf.DeprecateActivityTypeInput{Domain: aws.String(e.domain), ActivityType: old})
+	_, err := e.Client.DeprecateActivityType(e.Ctx, &swf.DeprecateActivityTypeInput{Domain: aws.String(e.domain), ActivityType: old})
 	exOK(t, "DeprecateActivityType", err)
 
 	all := func(id string, unset func(*types.ScheduleActivityTaskDecisionAttributes)) types.Decision {
@@ -75,7 +77,7 @@ func TestExScheduleActivityFailures(t *testing.T) {
 
 	// An activityId is free again once its task closed.
 	task := e.pollActivity(t, "")
-	_, err = e.client.RespondActivityTaskCompleted(e.ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: task.TaskToken})
+	_, err = e.Client.RespondActivityTaskCompleted(e.Ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: task.TaskToken})
 	exOK(t, "RespondActivityTaskCompleted", err)
 	reused := *task.ActivityId
 	e.decide(t, e.pollDecision(t, "").TaskToken, exSchedule(e.act, reused, ""), exRequestCancelActivity("never-scheduled"))
@@ -151,7 +153,7 @@ func TestExDecisionValidation(t *testing.T) {
 			WorkflowType: e.wf, WorkflowId: aws.String("c"), ExecutionStartToCloseTimeout: aws.String("NONE"),
 		}}},
 	} {
-		_, err := e.client.RespondDecisionTaskCompleted(e.ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: task.TaskToken, Decisions: ds})
+		_, err := e.Client.RespondDecisionTaskCompleted(e.Ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: task.TaskToken, Decisions: ds})
 		exWantCode(t, what, err, "ValidationException")
 	}
 	exEq(t, "history untouched", len(e.history(t, we)), 3)
@@ -184,7 +186,7 @@ type exChildEnv struct {
 
 func exWithChild(t *testing.T, e *exEnv, childExecTimeout string) *exChildEnv {
 	t.Helper()
-	c := &exChildEnv{exEnv: e, childTL: uniq("child-tl")}
+	c := &exChildEnv{exEnv: e, childTL: servertest.Uniq("child-tl")}
 	c.parent = e.start(t, "parent")
 	a := &types.StartChildWorkflowExecutionDecisionAttributes{
 		WorkflowType: e.wf, WorkflowId: aws.String("child"), Input: aws.String("in"), Control: aws.String("ctl"),
@@ -242,7 +244,7 @@ func TestExChildWorkflows(t *testing.T) {
 			exEq(t, "canceled", exJoin(*a.Details, a.InitiatedEventId, a.StartedEventId), "d 5 6")
 		}},
 		{"terminated", func(t *testing.T, c *exChildEnv) {
-			_, err := c.client.TerminateWorkflowExecution(c.ctx, &swf.TerminateWorkflowExecutionInput{Domain: aws.String(c.domain), WorkflowId: c.child.WorkflowId})
+			_, err := c.Client.TerminateWorkflowExecution(c.Ctx, &swf.TerminateWorkflowExecutionInput{Domain: aws.String(c.domain), WorkflowId: c.child.WorkflowId})
 			exOK(t, "TerminateWorkflowExecution", err)
 		}, types.EventTypeChildWorkflowExecutionTerminated, func(t *testing.T, c *exChildEnv, ev types.HistoryEvent) {
 			a := ev.ChildWorkflowExecutionTerminatedEventAttributes
@@ -279,7 +281,7 @@ func TestExStartChildFailures(t *testing.T) {
 	e := exSetup(t)
 	bare := e.workflowType(t, "bare", "1", "", "", "", "")
 	old := e.workflowType(t, "old", "1", e.tl, "60", "60", types.ChildPolicyAbandon)
-	_, err := e.client.DeprecateWorkflowType(e.ctx, &swf.DeprecateWorkflowTypeInput{Domain: aws.String(e.domain), WorkflowType: old})
+	_, err := e.Client.DeprecateWorkflowType(e.Ctx, &swf.DeprecateWorkflowTypeInput{Domain: aws.String(e.domain), WorkflowType: old})
 	exOK(t, "DeprecateWorkflowType", err)
 	child := func(wt *types.WorkflowType, id string, mod func(*types.StartChildWorkflowExecutionDecisionAttributes)) types.Decision {
 		a := &types.StartChildWorkflowExecutionDecisionAttributes{WorkflowType: wt, WorkflowId: aws.String(id), Control: aws.String("c-" + id)}
@@ -406,11 +408,11 @@ func TestExTerminateChildPolicies(t *testing.T) {
 			e.decide(t, e.pollDecision(t, c.childTL).TaskToken, types.Decision{
 				DecisionType: types.DecisionTypeStartChildWorkflowExecution,
 				StartChildWorkflowExecutionDecisionAttributes: &types.StartChildWorkflowExecutionDecisionAttributes{
-					WorkflowType: e.wf, WorkflowId: aws.String("grandchild"), TaskList: &types.TaskList{Name: aws.String(uniq("gc-tl"))},
+					WorkflowType: e.wf, WorkflowId: aws.String("grandchild"), TaskList: &types.TaskList{Name: aws.String(servertest.Uniq("gc-tl"))},
 				},
 			})
 			grandchild := exLast(t, e.history(t, c.child), types.EventTypeChildWorkflowExecutionStarted).ChildWorkflowExecutionStartedEventAttributes.WorkflowExecution
-			_, err := e.client.TerminateWorkflowExecution(e.ctx, &swf.TerminateWorkflowExecutionInput{
+			_, err := e.Client.TerminateWorkflowExecution(e.Ctx, &swf.TerminateWorkflowExecutionInput{
 				Domain: aws.String(e.domain), WorkflowId: c.parent.WorkflowId, Reason: aws.String("enough"), Details: aws.String("d"), ChildPolicy: policy,
 			})
 			exOK(t, "TerminateWorkflowExecution", err)
@@ -446,7 +448,7 @@ func TestExTerminateChildPolicies(t *testing.T) {
 func TestExExternal(t *testing.T) {
 	t.Parallel()
 	e := exSetup(t)
-	otherTL := uniq("other-tl")
+	otherTL := servertest.Uniq("other-tl")
 	target := e.start(t, "target", func(in *swf.StartWorkflowExecutionInput) { in.TaskList = &types.TaskList{Name: aws.String(otherTL)} })
 	e.decide(t, e.pollDecision(t, otherTL).TaskToken)
 	src := e.start(t, "source")
@@ -499,8 +501,8 @@ func TestExTaskListOverride(t *testing.T) {
 	t.Parallel()
 	e := exSetup(t)
 	we := e.start(t, "override")
-	moved := uniq("moved")
-	_, err := e.client.RespondDecisionTaskCompleted(e.ctx, &swf.RespondDecisionTaskCompletedInput{
+	moved := servertest.Uniq("moved")
+	_, err := e.Client.RespondDecisionTaskCompleted(e.Ctx, &swf.RespondDecisionTaskCompletedInput{
 		TaskToken: e.pollDecision(t, "").TaskToken, TaskList: &types.TaskList{Name: aws.String(moved)}, TaskListScheduleToStartTimeout: aws.String("1"),
 	})
 	exOK(t, "RespondDecisionTaskCompleted", err)
@@ -529,7 +531,7 @@ func TestExEventLimit(t *testing.T) {
 	for i := range 2 {
 		task := e.pollDecision(t, "")
 		e.decide(t, task.TaskToken, append(markers, types.Decision{DecisionType: types.DecisionTypeStartTimer,
-			StartTimerDecisionAttributes: &types.StartTimerDecisionAttributes{TimerId: aws.String(uniq("t")), StartToFireTimeout: aws.String("0")}})...)
+			StartTimerDecisionAttributes: &types.StartTimerDecisionAttributes{TimerId: aws.String(servertest.Uniq("t")), StartToFireTimeout: aws.String("0")}})...)
 		e.waitFor(t, we, types.EventTypeTimerFired, i+1)
 	}
 	exEq(t, "still open", e.describe(t, we).ExecutionInfo.ExecutionStatus, types.ExecutionStatusOpen)

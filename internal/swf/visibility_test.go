@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/swf"
 	"github.com/aws/aws-sdk-go-v2/service/swf/types"
+
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
 // visEpoch is an oldestDate that selects every execution.
@@ -47,8 +49,8 @@ func visSetup(t *testing.T) *visEnv {
 // visDomain registers a domain with the given retention in days.
 func visDomain(t *testing.T, b *bundle, retention string) string {
 	t.Helper()
-	name := uniq("vis-domain")
-	_, err := b.client.RegisterDomain(b.ctx, &swf.RegisterDomainInput{Name: aws.String(name), WorkflowExecutionRetentionPeriodInDays: aws.String(retention)})
+	name := servertest.Uniq("vis-domain")
+	_, err := b.Client.RegisterDomain(b.Ctx, &swf.RegisterDomainInput{Name: aws.String(name), WorkflowExecutionRetentionPeriodInDays: aws.String(retention)})
 	if err != nil {
 		t.Fatalf("RegisterDomain: %v", err)
 	}
@@ -58,7 +60,7 @@ func visDomain(t *testing.T, b *bundle, retention string) string {
 // visWorkflowType registers a workflow type with every default set.
 func visWorkflowType(t *testing.T, b *bundle, domain, name, version string) *types.WorkflowType {
 	t.Helper()
-	_, err := b.client.RegisterWorkflowType(b.ctx, &swf.RegisterWorkflowTypeInput{
+	_, err := b.Client.RegisterWorkflowType(b.Ctx, &swf.RegisterWorkflowTypeInput{
 		Domain:                              aws.String(domain),
 		Name:                                aws.String(name),
 		Version:                             aws.String(version),
@@ -78,9 +80,9 @@ func visWorkflowType(t *testing.T, b *bundle, domain, name, version string) *typ
 func visStart(t *testing.T, b *bundle, domain string, wf *types.WorkflowType, workflowID, taskList string, tags ...string) visRun {
 	t.Helper()
 	if taskList == "" {
-		taskList = uniq("vis-tl")
+		taskList = servertest.Uniq("vis-tl")
 	}
-	out, err := b.client.StartWorkflowExecution(b.ctx, &swf.StartWorkflowExecutionInput{
+	out, err := b.Client.StartWorkflowExecution(b.Ctx, &swf.StartWorkflowExecutionInput{
 		Domain:       aws.String(domain),
 		WorkflowId:   aws.String(workflowID),
 		WorkflowType: wf,
@@ -100,7 +102,7 @@ func (e *visEnv) start(t *testing.T, workflowID string, tags ...string) visRun {
 
 func visTerminate(t *testing.T, b *bundle, r visRun) {
 	t.Helper()
-	_, err := b.client.TerminateWorkflowExecution(b.ctx, &swf.TerminateWorkflowExecutionInput{
+	_, err := b.Client.TerminateWorkflowExecution(b.Ctx, &swf.TerminateWorkflowExecutionInput{
 		Domain: aws.String(r.domain), WorkflowId: aws.String(r.workflowID), RunId: aws.String(r.runID),
 	})
 	if err != nil {
@@ -112,14 +114,14 @@ func visTerminate(t *testing.T, b *bundle, r visRun) {
 // answers it with decisions.
 func visDecide(t *testing.T, b *bundle, r visRun, executionContext *string, decisions ...types.Decision) {
 	t.Helper()
-	task, err := b.client.PollForDecisionTask(b.ctx, &swf.PollForDecisionTaskInput{Domain: aws.String(r.domain), TaskList: &types.TaskList{Name: aws.String(r.taskList)}})
+	task, err := b.Client.PollForDecisionTask(b.Ctx, &swf.PollForDecisionTaskInput{Domain: aws.String(r.domain), TaskList: &types.TaskList{Name: aws.String(r.taskList)}})
 	if err != nil {
 		t.Fatalf("PollForDecisionTask(%s): %v", r.workflowID, err)
 	}
 	if task.TaskToken == nil || task.WorkflowExecution == nil || *task.WorkflowExecution.RunId != r.runID {
 		t.Fatalf("PollForDecisionTask(%s) = %+v, want the decision task of run %s", r.workflowID, task, r.runID)
 	}
-	_, err = b.client.RespondDecisionTaskCompleted(b.ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: task.TaskToken, Decisions: decisions, ExecutionContext: executionContext})
+	_, err = b.Client.RespondDecisionTaskCompleted(b.Ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: task.TaskToken, Decisions: decisions, ExecutionContext: executionContext})
 	if err != nil {
 		t.Fatalf("RespondDecisionTaskCompleted(%s): %v", r.workflowID, err)
 	}
@@ -143,7 +145,7 @@ func visFail(t *testing.T, b *bundle, r visRun) {
 
 func visDescribe(t *testing.T, b *bundle, r visRun) *swf.DescribeWorkflowExecutionOutput {
 	t.Helper()
-	out, err := b.client.DescribeWorkflowExecution(b.ctx, &swf.DescribeWorkflowExecutionInput{Domain: aws.String(r.domain), Execution: r.execution()})
+	out, err := b.Client.DescribeWorkflowExecution(b.Ctx, &swf.DescribeWorkflowExecutionInput{Domain: aws.String(r.domain), Execution: r.execution()})
 	if err != nil {
 		t.Fatalf("DescribeWorkflowExecution(%s): %v", r.workflowID, err)
 	}
@@ -172,7 +174,7 @@ func (e *visEnv) listOpen(t *testing.T, in *swf.ListOpenWorkflowExecutionsInput)
 	if in.StartTimeFilter == nil {
 		in.StartTimeFilter = &types.ExecutionTimeFilter{OldestDate: aws.Time(visEpoch)}
 	}
-	out, err := e.client.ListOpenWorkflowExecutions(e.ctx, in)
+	out, err := e.Client.ListOpenWorkflowExecutions(e.Ctx, in)
 	if err != nil {
 		t.Fatalf("ListOpenWorkflowExecutions: %v", err)
 	}
@@ -188,7 +190,7 @@ func (e *visEnv) countOpen(t *testing.T, in *swf.CountOpenWorkflowExecutionsInpu
 	if in.StartTimeFilter == nil {
 		in.StartTimeFilter = &types.ExecutionTimeFilter{OldestDate: aws.Time(visEpoch)}
 	}
-	out, err := e.client.CountOpenWorkflowExecutions(e.ctx, in)
+	out, err := e.Client.CountOpenWorkflowExecutions(e.Ctx, in)
 	if err != nil {
 		t.Fatalf("CountOpenWorkflowExecutions: %v", err)
 	}
@@ -206,7 +208,7 @@ func (e *visEnv) listClosed(t *testing.T, in *swf.ListClosedWorkflowExecutionsIn
 	if in.StartTimeFilter == nil && in.CloseTimeFilter == nil {
 		in.StartTimeFilter = &types.ExecutionTimeFilter{OldestDate: aws.Time(visEpoch)}
 	}
-	out, err := e.client.ListClosedWorkflowExecutions(e.ctx, in)
+	out, err := e.Client.ListClosedWorkflowExecutions(e.Ctx, in)
 	if err != nil {
 		t.Fatalf("ListClosedWorkflowExecutions: %v", err)
 	}
@@ -222,7 +224,7 @@ func (e *visEnv) countClosed(t *testing.T, in *swf.CountClosedWorkflowExecutions
 	if in.StartTimeFilter == nil && in.CloseTimeFilter == nil {
 		in.StartTimeFilter = &types.ExecutionTimeFilter{OldestDate: aws.Time(visEpoch)}
 	}
-	out, err := e.client.CountClosedWorkflowExecutions(e.ctx, in)
+	out, err := e.Client.CountClosedWorkflowExecutions(e.Ctx, in)
 	if err != nil {
 		t.Fatalf("CountClosedWorkflowExecutions: %v", err)
 	}
@@ -243,7 +245,7 @@ func TestVisDescribeWorkflowExecution(t *testing.T) {
 	t.Parallel()
 	e := visSetup(t)
 	before := time.Now().Add(-time.Second)
-	out, err := e.client.StartWorkflowExecution(e.ctx, &swf.StartWorkflowExecutionInput{
+	out, err := e.Client.StartWorkflowExecution(e.Ctx, &swf.StartWorkflowExecutionInput{
 		Domain:                       aws.String(e.domain),
 		WorkflowId:                   aws.String("order-1"),
 		WorkflowType:                 e.wf,
@@ -293,7 +295,7 @@ func TestVisDescribeWorkflowExecution(t *testing.T) {
 	}
 
 	// The decider schedules an activity and leaves an execution context.
-	_, err = e.client.RegisterActivityType(e.ctx, &swf.RegisterActivityTypeInput{
+	_, err = e.Client.RegisterActivityType(e.Ctx, &swf.RegisterActivityTypeInput{
 		Domain: aws.String(e.domain), Name: aws.String("act"), Version: aws.String("1"),
 		DefaultTaskList:                   &types.TaskList{Name: aws.String("vis-acts")},
 		DefaultTaskScheduleToStartTimeout: aws.String("NONE"),
@@ -322,7 +324,7 @@ func TestVisDescribeWorkflowExecution(t *testing.T) {
 		t.Errorf("latestExecutionContext = %q, want ctx-1", got)
 	}
 
-	_, err = e.client.RequestCancelWorkflowExecution(e.ctx, &swf.RequestCancelWorkflowExecutionInput{Domain: aws.String(e.domain), WorkflowId: aws.String("order-1"), RunId: aws.String(r.runID)})
+	_, err = e.Client.RequestCancelWorkflowExecution(e.Ctx, &swf.RequestCancelWorkflowExecutionInput{Domain: aws.String(e.domain), WorkflowId: aws.String("order-1"), RunId: aws.String(r.runID)})
 	if err != nil {
 		t.Fatalf("RequestCancelWorkflowExecution: %v", err)
 	}
@@ -387,7 +389,7 @@ func TestVisHistoryPaging(t *testing.T) {
 	r := e.start(t, "hist")
 	visComplete(t, e.bundle, r)
 
-	full, err := e.client.GetWorkflowExecutionHistory(e.ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String(e.domain), Execution: r.execution()})
+	full, err := e.Client.GetWorkflowExecutionHistory(e.Ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String(e.domain), Execution: r.execution()})
 	if err != nil {
 		t.Fatalf("GetWorkflowExecutionHistory: %v", err)
 	}
@@ -413,11 +415,11 @@ func TestVisHistoryPaging(t *testing.T) {
 		}
 		var got []int64
 		pages := 0
-		p := swf.NewGetWorkflowExecutionHistoryPaginator(e.client, &swf.GetWorkflowExecutionHistoryInput{
+		p := swf.NewGetWorkflowExecutionHistoryPaginator(e.Client, &swf.GetWorkflowExecutionHistoryInput{
 			Domain: aws.String(e.domain), Execution: r.execution(), MaximumPageSize: 2, ReverseOrder: reverse,
 		})
 		for p.HasMorePages() {
-			page, err := p.NextPage(e.ctx)
+			page, err := p.NextPage(e.Ctx)
 			if err != nil {
 				t.Fatalf("reverse=%v: page %d: %v", reverse, pages, err)
 			}
@@ -438,13 +440,13 @@ func TestVisHistoryPaging(t *testing.T) {
 	}
 
 	// A page token belongs to one execution's history.
-	first, err := e.client.GetWorkflowExecutionHistory(e.ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String(e.domain), Execution: r.execution(), MaximumPageSize: 1})
+	first, err := e.Client.GetWorkflowExecutionHistory(e.Ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String(e.domain), Execution: r.execution(), MaximumPageSize: 1})
 	if err != nil || first.NextPageToken == nil {
 		t.Fatalf("first page = %v, %v; want a next page", first, err)
 	}
 	other := e.start(t, "other")
-	_, err = e.client.GetWorkflowExecutionHistory(e.ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String(e.domain), Execution: other.execution(), NextPageToken: first.NextPageToken})
-	if got := errorCode(err); got != "ValidationException" {
+	_, err = e.Client.GetWorkflowExecutionHistory(e.Ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String(e.domain), Execution: other.execution(), NextPageToken: first.NextPageToken})
+	if got := servertest.ErrorCode(err); got != "ValidationException" {
 		t.Errorf("token of another execution: %v, want ValidationException", err)
 	}
 }
@@ -516,7 +518,7 @@ func TestVisListFilters(t *testing.T) {
 		}
 	}
 	info := visDescribe(t, e.bundle, r2).ExecutionInfo
-	out, err := e.client.ListClosedWorkflowExecutions(e.ctx, &swf.ListClosedWorkflowExecutionsInput{
+	out, err := e.Client.ListClosedWorkflowExecutions(e.Ctx, &swf.ListClosedWorkflowExecutionsInput{
 		Domain: aws.String(e.domain), StartTimeFilter: &types.ExecutionTimeFilter{OldestDate: aws.Time(visEpoch)},
 		ExecutionFilter: &types.WorkflowExecutionFilter{WorkflowId: aws.String("w2")},
 	})
@@ -545,7 +547,7 @@ func TestVisFilterExclusion(t *testing.T) {
 	d := aws.String(e.domain)
 	check := func(what string, err error, msg string) {
 		t.Helper()
-		if got := errorCode(err); got != "ValidationException" {
+		if got := servertest.ErrorCode(err); got != "ValidationException" {
 			t.Errorf("%s: %v, want ValidationException", what, err)
 		} else if !strings.Contains(err.Error(), msg) {
 			t.Errorf("%s: %v, want a message naming %q", what, err, msg)
@@ -568,14 +570,14 @@ func TestVisFilterExclusion(t *testing.T) {
 		{name: "closeStatus+execution", ex: ex, csf: csf},
 	} {
 		if c.forOpen {
-			_, err := e.client.ListOpenWorkflowExecutions(e.ctx, &swf.ListOpenWorkflowExecutionsInput{Domain: d, StartTimeFilter: all, TypeFilter: c.tf, TagFilter: c.tag, ExecutionFilter: c.ex})
+			_, err := e.Client.ListOpenWorkflowExecutions(e.Ctx, &swf.ListOpenWorkflowExecutionsInput{Domain: d, StartTimeFilter: all, TypeFilter: c.tf, TagFilter: c.tag, ExecutionFilter: c.ex})
 			check("ListOpen "+c.name, err, "mutually exclusive")
-			_, err = e.client.CountOpenWorkflowExecutions(e.ctx, &swf.CountOpenWorkflowExecutionsInput{Domain: d, StartTimeFilter: all, TypeFilter: c.tf, TagFilter: c.tag, ExecutionFilter: c.ex})
+			_, err = e.Client.CountOpenWorkflowExecutions(e.Ctx, &swf.CountOpenWorkflowExecutionsInput{Domain: d, StartTimeFilter: all, TypeFilter: c.tf, TagFilter: c.tag, ExecutionFilter: c.ex})
 			check("CountOpen "+c.name, err, "mutually exclusive")
 		}
-		_, err := e.client.ListClosedWorkflowExecutions(e.ctx, &swf.ListClosedWorkflowExecutionsInput{Domain: d, StartTimeFilter: all, TypeFilter: c.tf, TagFilter: c.tag, ExecutionFilter: c.ex, CloseStatusFilter: c.csf})
+		_, err := e.Client.ListClosedWorkflowExecutions(e.Ctx, &swf.ListClosedWorkflowExecutionsInput{Domain: d, StartTimeFilter: all, TypeFilter: c.tf, TagFilter: c.tag, ExecutionFilter: c.ex, CloseStatusFilter: c.csf})
 		check("ListClosed "+c.name, err, "mutually exclusive")
-		_, err = e.client.CountClosedWorkflowExecutions(e.ctx, &swf.CountClosedWorkflowExecutionsInput{Domain: d, StartTimeFilter: all, TypeFilter: c.tf, TagFilter: c.tag, ExecutionFilter: c.ex, CloseStatusFilter: c.csf})
+		_, err = e.Client.CountClosedWorkflowExecutions(e.Ctx, &swf.CountClosedWorkflowExecutionsInput{Domain: d, StartTimeFilter: all, TypeFilter: c.tf, TagFilter: c.tag, ExecutionFilter: c.ex, CloseStatusFilter: c.csf})
 		check("CountClosed "+c.name, err, "mutually exclusive")
 	}
 	for _, c := range []struct {
@@ -585,9 +587,9 @@ func TestVisFilterExclusion(t *testing.T) {
 		{name: "both time filters", start: all, closed: all},
 		{name: "no time filter"},
 	} {
-		_, err := e.client.ListClosedWorkflowExecutions(e.ctx, &swf.ListClosedWorkflowExecutionsInput{Domain: d, StartTimeFilter: c.start, CloseTimeFilter: c.closed})
+		_, err := e.Client.ListClosedWorkflowExecutions(e.Ctx, &swf.ListClosedWorkflowExecutionsInput{Domain: d, StartTimeFilter: c.start, CloseTimeFilter: c.closed})
 		check("ListClosed "+c.name, err, "startTimeFilter and closeTimeFilter")
-		_, err = e.client.CountClosedWorkflowExecutions(e.ctx, &swf.CountClosedWorkflowExecutionsInput{Domain: d, StartTimeFilter: c.start, CloseTimeFilter: c.closed})
+		_, err = e.Client.CountClosedWorkflowExecutions(e.Ctx, &swf.CountClosedWorkflowExecutionsInput{Domain: d, StartTimeFilter: c.start, CloseTimeFilter: c.closed})
 		check("CountClosed "+c.name, err, "startTimeFilter and closeTimeFilter")
 	}
 	// The SDK refuses to send an open listing without startTimeFilter;
@@ -698,11 +700,11 @@ func TestVisPaging(t *testing.T) {
 		}
 		var got []string
 		var sizes []int
-		p := swf.NewListOpenWorkflowExecutionsPaginator(e.client, &swf.ListOpenWorkflowExecutionsInput{
+		p := swf.NewListOpenWorkflowExecutionsPaginator(e.Client, &swf.ListOpenWorkflowExecutionsInput{
 			Domain: aws.String(e.domain), StartTimeFilter: all, MaximumPageSize: 3, ReverseOrder: reverse,
 		})
 		for p.HasMorePages() {
-			page, err := p.NextPage(e.ctx)
+			page, err := p.NextPage(e.Ctx)
 			if err != nil {
 				t.Fatalf("reverse=%v: %v", reverse, err)
 			}
@@ -717,12 +719,12 @@ func TestVisPaging(t *testing.T) {
 
 	// An execution that starts between pages neither repeats nor shifts
 	// the following pages.
-	first, err := e.client.ListOpenWorkflowExecutions(e.ctx, &swf.ListOpenWorkflowExecutionsInput{Domain: aws.String(e.domain), StartTimeFilter: all, MaximumPageSize: 3})
+	first, err := e.Client.ListOpenWorkflowExecutions(e.Ctx, &swf.ListOpenWorkflowExecutionsInput{Domain: aws.String(e.domain), StartTimeFilter: all, MaximumPageSize: 3})
 	if err != nil || first.NextPageToken == nil {
 		t.Fatalf("first page = %v, %v; want a next page", first, err)
 	}
 	e.start(t, "late")
-	second, err := e.client.ListOpenWorkflowExecutions(e.ctx, &swf.ListOpenWorkflowExecutionsInput{Domain: aws.String(e.domain), StartTimeFilter: all, MaximumPageSize: 3, NextPageToken: first.NextPageToken})
+	second, err := e.Client.ListOpenWorkflowExecutions(e.Ctx, &swf.ListOpenWorkflowExecutionsInput{Domain: aws.String(e.domain), StartTimeFilter: all, MaximumPageSize: 3, NextPageToken: first.NextPageToken})
 	if err != nil {
 		t.Fatalf("second page: %v", err)
 	}
@@ -733,11 +735,11 @@ func TestVisPaging(t *testing.T) {
 		visTerminate(t, e.bundle, visRun{domain: e.domain, workflowID: id, runID: visRunID(t, e, id)})
 	}
 	var got []string
-	p := swf.NewListClosedWorkflowExecutionsPaginator(e.client, &swf.ListClosedWorkflowExecutionsInput{
+	p := swf.NewListClosedWorkflowExecutionsPaginator(e.Client, &swf.ListClosedWorkflowExecutionsInput{
 		Domain: aws.String(e.domain), CloseTimeFilter: all, MaximumPageSize: 2,
 	})
 	for p.HasMorePages() {
-		page, err := p.NextPage(e.ctx)
+		page, err := p.NextPage(e.Ctx)
 		if err != nil {
 			t.Fatalf("closed: %v", err)
 		}
@@ -758,13 +760,13 @@ func TestVisPaging(t *testing.T) {
 		"other order":   {Domain: aws.String(e.domain), StartTimeFilter: all, ReverseOrder: true, NextPageToken: tok},
 		"garbage token": {Domain: aws.String(e.domain), StartTimeFilter: all, NextPageToken: aws.String("not-a-token")},
 	} {
-		_, err := e.client.ListOpenWorkflowExecutions(e.ctx, in)
-		if got := errorCode(err); got != "ValidationException" {
+		_, err := e.Client.ListOpenWorkflowExecutions(e.Ctx, in)
+		if got := servertest.ErrorCode(err); got != "ValidationException" {
 			t.Errorf("%s: %v, want ValidationException", name, err)
 		}
 	}
-	_, err = e.client.ListClosedWorkflowExecutions(e.ctx, &swf.ListClosedWorkflowExecutionsInput{Domain: aws.String(e.domain), StartTimeFilter: all, NextPageToken: tok})
-	if got := errorCode(err); got != "ValidationException" {
+	_, err = e.Client.ListClosedWorkflowExecutions(e.Ctx, &swf.ListClosedWorkflowExecutionsInput{Domain: aws.String(e.domain), StartTimeFilter: all, NextPageToken: tok})
+	if got := servertest.ErrorCode(err); got != "ValidationException" {
 		t.Errorf("open token for a closed listing: %v, want ValidationException", err)
 	}
 }
@@ -772,7 +774,7 @@ func TestVisPaging(t *testing.T) {
 // visRunID finds the run of workflowID through the open listing.
 func visRunID(t *testing.T, e *visEnv, workflowID string) string {
 	t.Helper()
-	out, err := e.client.ListOpenWorkflowExecutions(e.ctx, &swf.ListOpenWorkflowExecutionsInput{
+	out, err := e.Client.ListOpenWorkflowExecutions(e.Ctx, &swf.ListOpenWorkflowExecutionsInput{
 		Domain: aws.String(e.domain), StartTimeFilter: &types.ExecutionTimeFilter{OldestDate: aws.Time(visEpoch)},
 		ExecutionFilter: &types.WorkflowExecutionFilter{WorkflowId: aws.String(workflowID)},
 	})
@@ -787,7 +789,7 @@ func TestVisCountPendingTasks(t *testing.T) {
 	e := visSetup(t)
 	countDecisions := func(taskList string) int {
 		t.Helper()
-		out, err := e.client.CountPendingDecisionTasks(e.ctx, &swf.CountPendingDecisionTasksInput{Domain: aws.String(e.domain), TaskList: &types.TaskList{Name: aws.String(taskList)}})
+		out, err := e.Client.CountPendingDecisionTasks(e.Ctx, &swf.CountPendingDecisionTasksInput{Domain: aws.String(e.domain), TaskList: &types.TaskList{Name: aws.String(taskList)}})
 		if err != nil {
 			t.Fatalf("CountPendingDecisionTasks(%s): %v", taskList, err)
 		}
@@ -798,7 +800,7 @@ func TestVisCountPendingTasks(t *testing.T) {
 	}
 	countActivities := func(taskList string) int {
 		t.Helper()
-		out, err := e.client.CountPendingActivityTasks(e.ctx, &swf.CountPendingActivityTasksInput{Domain: aws.String(e.domain), TaskList: &types.TaskList{Name: aws.String(taskList)}})
+		out, err := e.Client.CountPendingActivityTasks(e.Ctx, &swf.CountPendingActivityTasksInput{Domain: aws.String(e.domain), TaskList: &types.TaskList{Name: aws.String(taskList)}})
 		if err != nil {
 			t.Fatalf("CountPendingActivityTasks(%s): %v", taskList, err)
 		}
@@ -818,14 +820,14 @@ func TestVisCountPendingTasks(t *testing.T) {
 	}
 
 	// A decision task handed to a decider is no longer pending.
-	task, err := e.client.PollForDecisionTask(e.ctx, &swf.PollForDecisionTaskInput{Domain: aws.String(e.domain), TaskList: &types.TaskList{Name: aws.String("vis-shared")}})
+	task, err := e.Client.PollForDecisionTask(e.Ctx, &swf.PollForDecisionTaskInput{Domain: aws.String(e.domain), TaskList: &types.TaskList{Name: aws.String("vis-shared")}})
 	if err != nil || task.TaskToken == nil {
 		t.Fatalf("PollForDecisionTask = %v, %v", task, err)
 	}
 	if got := countDecisions("vis-shared"); got != 2 {
 		t.Errorf("pending decision tasks after a poll = %d, want 2", got)
 	}
-	_, err = e.client.RegisterActivityType(e.ctx, &swf.RegisterActivityTypeInput{
+	_, err = e.Client.RegisterActivityType(e.Ctx, &swf.RegisterActivityTypeInput{
 		Domain: aws.String(e.domain), Name: aws.String("act"), Version: aws.String("1"),
 		DefaultTaskScheduleToStartTimeout: aws.String("NONE"), DefaultTaskScheduleToCloseTimeout: aws.String("NONE"),
 		DefaultTaskStartToCloseTimeout: aws.String("NONE"), DefaultTaskHeartbeatTimeout: aws.String("NONE"),
@@ -843,7 +845,7 @@ func TestVisCountPendingTasks(t *testing.T) {
 			},
 		})
 	}
-	if _, err := e.client.RespondDecisionTaskCompleted(e.ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: task.TaskToken, Decisions: decisions}); err != nil {
+	if _, err := e.Client.RespondDecisionTaskCompleted(e.Ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: task.TaskToken, Decisions: decisions}); err != nil {
 		t.Fatalf("RespondDecisionTaskCompleted: %v", err)
 	}
 	if got := countActivities("vis-work"); got != 2 {
@@ -854,7 +856,7 @@ func TestVisCountPendingTasks(t *testing.T) {
 	}
 	// Another domain's task list of the same name is another list.
 	other := visDomain(t, e.bundle, "1")
-	out, err := e.client.CountPendingDecisionTasks(e.ctx, &swf.CountPendingDecisionTasksInput{Domain: aws.String(other), TaskList: &types.TaskList{Name: aws.String("vis-shared")}})
+	out, err := e.Client.CountPendingDecisionTasks(e.Ctx, &swf.CountPendingDecisionTasksInput{Domain: aws.String(other), TaskList: &types.TaskList{Name: aws.String("vis-shared")}})
 	if err != nil || out.Count != 0 {
 		t.Errorf("other domain: CountPendingDecisionTasks = %v, %v; want 0", out, err)
 	}
@@ -889,15 +891,15 @@ func TestVisDomainIsolation(t *testing.T) {
 			t.Errorf("%s: open count %d, want 1", c.e.domain, n)
 		}
 		foreign := visRun{domain: c.e.domain, workflowID: "same", runID: c.not.runID}
-		_, err := b.client.DescribeWorkflowExecution(b.ctx, &swf.DescribeWorkflowExecutionInput{Domain: aws.String(c.e.domain), Execution: foreign.execution()})
-		if got := errorCode(err); got != "UnknownResourceFault" {
+		_, err := b.Client.DescribeWorkflowExecution(b.Ctx, &swf.DescribeWorkflowExecutionInput{Domain: aws.String(c.e.domain), Execution: foreign.execution()})
+		if got := servertest.ErrorCode(err); got != "UnknownResourceFault" {
 			t.Errorf("%s: describe the other domain's run: %v, want UnknownResourceFault", c.e.domain, err)
 		}
-		_, err = b.client.GetWorkflowExecutionHistory(b.ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String(c.e.domain), Execution: foreign.execution()})
-		if got := errorCode(err); got != "UnknownResourceFault" {
+		_, err = b.Client.GetWorkflowExecutionHistory(b.Ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String(c.e.domain), Execution: foreign.execution()})
+		if got := servertest.ErrorCode(err); got != "UnknownResourceFault" {
 			t.Errorf("%s: history of the other domain's run: %v, want UnknownResourceFault", c.e.domain, err)
 		}
-		out, err := b.client.CountPendingDecisionTasks(b.ctx, &swf.CountPendingDecisionTasksInput{Domain: aws.String(c.e.domain), TaskList: &types.TaskList{Name: aws.String("vis-tl")}})
+		out, err := b.Client.CountPendingDecisionTasks(b.Ctx, &swf.CountPendingDecisionTasksInput{Domain: aws.String(c.e.domain), TaskList: &types.TaskList{Name: aws.String("vis-tl")}})
 		if err != nil || out.Count != 1 {
 			t.Errorf("%s: pending decision tasks = %v, %v; want 1", c.e.domain, out, err)
 		}
@@ -927,12 +929,12 @@ func TestVisRetention(t *testing.T) {
 	r := e.start(t, "brief")
 	visDescribe(t, b, r) // open executions are always visible
 	visTerminate(t, b, r)
-	_, err := b.client.DescribeWorkflowExecution(b.ctx, &swf.DescribeWorkflowExecutionInput{Domain: aws.String(e.domain), Execution: r.execution()})
-	if got := errorCode(err); got != "UnknownResourceFault" {
+	_, err := b.Client.DescribeWorkflowExecution(b.Ctx, &swf.DescribeWorkflowExecutionInput{Domain: aws.String(e.domain), Execution: r.execution()})
+	if got := servertest.ErrorCode(err); got != "UnknownResourceFault" {
 		t.Errorf("describe after close: %v, want UnknownResourceFault", err)
 	}
-	_, err = b.client.GetWorkflowExecutionHistory(b.ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String(e.domain), Execution: r.execution()})
-	if got := errorCode(err); got != "UnknownResourceFault" {
+	_, err = b.Client.GetWorkflowExecutionHistory(b.Ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String(e.domain), Execution: r.execution()})
+	if got := servertest.ErrorCode(err); got != "UnknownResourceFault" {
 		t.Errorf("history after close: %v, want UnknownResourceFault", err)
 	}
 	visEqual(t, "closed", e.listClosed(t, &swf.ListClosedWorkflowExecutionsInput{}), []string{})
@@ -957,40 +959,40 @@ func TestVisFaults(t *testing.T) {
 	nope := aws.String("vis-no-such-domain")
 	calls := map[string]func() error{
 		"DescribeWorkflowExecution": func() error {
-			_, err := e.client.DescribeWorkflowExecution(e.ctx, &swf.DescribeWorkflowExecutionInput{Domain: nope, Execution: r.execution()})
+			_, err := e.Client.DescribeWorkflowExecution(e.Ctx, &swf.DescribeWorkflowExecutionInput{Domain: nope, Execution: r.execution()})
 			return err
 		},
 		"GetWorkflowExecutionHistory": func() error {
-			_, err := e.client.GetWorkflowExecutionHistory(e.ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: nope, Execution: r.execution()})
+			_, err := e.Client.GetWorkflowExecutionHistory(e.Ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: nope, Execution: r.execution()})
 			return err
 		},
 		"ListOpenWorkflowExecutions": func() error {
-			_, err := e.client.ListOpenWorkflowExecutions(e.ctx, &swf.ListOpenWorkflowExecutionsInput{Domain: nope, StartTimeFilter: all})
+			_, err := e.Client.ListOpenWorkflowExecutions(e.Ctx, &swf.ListOpenWorkflowExecutionsInput{Domain: nope, StartTimeFilter: all})
 			return err
 		},
 		"ListClosedWorkflowExecutions": func() error {
-			_, err := e.client.ListClosedWorkflowExecutions(e.ctx, &swf.ListClosedWorkflowExecutionsInput{Domain: nope, StartTimeFilter: all})
+			_, err := e.Client.ListClosedWorkflowExecutions(e.Ctx, &swf.ListClosedWorkflowExecutionsInput{Domain: nope, StartTimeFilter: all})
 			return err
 		},
 		"CountOpenWorkflowExecutions": func() error {
-			_, err := e.client.CountOpenWorkflowExecutions(e.ctx, &swf.CountOpenWorkflowExecutionsInput{Domain: nope, StartTimeFilter: all})
+			_, err := e.Client.CountOpenWorkflowExecutions(e.Ctx, &swf.CountOpenWorkflowExecutionsInput{Domain: nope, StartTimeFilter: all})
 			return err
 		},
 		"CountClosedWorkflowExecutions": func() error {
-			_, err := e.client.CountClosedWorkflowExecutions(e.ctx, &swf.CountClosedWorkflowExecutionsInput{Domain: nope, CloseTimeFilter: all})
+			_, err := e.Client.CountClosedWorkflowExecutions(e.Ctx, &swf.CountClosedWorkflowExecutionsInput{Domain: nope, CloseTimeFilter: all})
 			return err
 		},
 		"CountPendingActivityTasks": func() error {
-			_, err := e.client.CountPendingActivityTasks(e.ctx, &swf.CountPendingActivityTasksInput{Domain: nope, TaskList: tl})
+			_, err := e.Client.CountPendingActivityTasks(e.Ctx, &swf.CountPendingActivityTasksInput{Domain: nope, TaskList: tl})
 			return err
 		},
 		"CountPendingDecisionTasks": func() error {
-			_, err := e.client.CountPendingDecisionTasks(e.ctx, &swf.CountPendingDecisionTasksInput{Domain: nope, TaskList: tl})
+			_, err := e.Client.CountPendingDecisionTasks(e.Ctx, &swf.CountPendingDecisionTasksInput{Domain: nope, TaskList: tl})
 			return err
 		},
 	}
 	for op, call := range calls {
-		if got := errorCode(call()); got != "UnknownResourceFault" {
+		if got := servertest.ErrorCode(call()); got != "UnknownResourceFault" {
 			t.Errorf("%s in an unknown domain: %q, want UnknownResourceFault", op, got)
 		}
 	}
@@ -1000,21 +1002,21 @@ func TestVisFaults(t *testing.T) {
 		"unknown workflow id": {workflowID: "g", runID: r.runID},
 		"'|' in the ids":      {workflowID: "f|x", runID: "y|z"},
 	} {
-		_, err := e.client.DescribeWorkflowExecution(e.ctx, &swf.DescribeWorkflowExecutionInput{Domain: aws.String(e.domain), Execution: ex.execution()})
-		if got := errorCode(err); got != "UnknownResourceFault" {
+		_, err := e.Client.DescribeWorkflowExecution(e.Ctx, &swf.DescribeWorkflowExecutionInput{Domain: aws.String(e.domain), Execution: ex.execution()})
+		if got := servertest.ErrorCode(err); got != "UnknownResourceFault" {
 			t.Errorf("describe %s: %v, want UnknownResourceFault", name, err)
 		}
-		_, err = e.client.GetWorkflowExecutionHistory(e.ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String(e.domain), Execution: ex.execution()})
-		if got := errorCode(err); got != "UnknownResourceFault" {
+		_, err = e.Client.GetWorkflowExecutionHistory(e.Ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String(e.domain), Execution: ex.execution()})
+		if got := servertest.ErrorCode(err); got != "UnknownResourceFault" {
 			t.Errorf("history %s: %v, want UnknownResourceFault", name, err)
 		}
 	}
-	_, err := e.client.GetWorkflowExecutionHistory(e.ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String(e.domain), Execution: r.execution(), NextPageToken: aws.String("garbage")})
-	if got := errorCode(err); got != "ValidationException" {
+	_, err := e.Client.GetWorkflowExecutionHistory(e.Ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String(e.domain), Execution: r.execution(), NextPageToken: aws.String("garbage")})
+	if got := servertest.ErrorCode(err); got != "ValidationException" {
 		t.Errorf("history with a bad token: %v, want ValidationException", err)
 	}
-	_, err = e.client.ListOpenWorkflowExecutions(e.ctx, &swf.ListOpenWorkflowExecutionsInput{Domain: aws.String(e.domain), StartTimeFilter: all, MaximumPageSize: 1001})
-	if got := errorCode(err); got != "ValidationException" {
+	_, err = e.Client.ListOpenWorkflowExecutions(e.Ctx, &swf.ListOpenWorkflowExecutionsInput{Domain: aws.String(e.domain), StartTimeFilter: all, MaximumPageSize: 1001})
+	if got := servertest.ErrorCode(err); got != "ValidationException" {
 		t.Errorf("maximumPageSize 1001: %v, want ValidationException", err)
 	}
 }
@@ -1028,7 +1030,7 @@ type visResponse struct {
 // visPost sends one unsigned raw SWF request.
 func visPost(t *testing.T, b *bundle, op, body string) visResponse {
 	t.Helper()
-	req, err := http.NewRequestWithContext(b.ctx, http.MethodPost, b.srv.URL()+"/", strings.NewReader(body))
+	req, err := http.NewRequestWithContext(b.Ctx, http.MethodPost, b.Srv.URL()+"/", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,9 +4,11 @@
 package servertest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/swf"
 
 	"github.com/gaffer-dev/gaffer/internal/server"
+	"github.com/gaffer-dev/gaffer/internal/store/sqlite"
 )
 
 // Options adjust a test server.
@@ -128,17 +131,24 @@ func Binary(t testing.TB) string {
 	return buildPath
 }
 
-// Process is a `gaffer serve` running as a child process.
+// Process is a `gaffer serve` running as a child process. StartProcess
+// starts one; Kill, Restart and Crash are the crash-test harness: kill -9,
+// then a new process on the same data directory.
 type Process struct {
 	URL     string
 	DataDir string
+	args    []string
 	cmd     *exec.Cmd
-	done    chan struct{}
+	done    chan struct{} // closed once the process has exited and its output is in log
 	log     *os.File
 }
 
+// servingMsg is what `gaffer serve` logs once its listener is open.
+const servingMsg = `"msg":"gaffer serving"`
+
 // StartProcess runs `gaffer serve` on dataDir (a new temp dir if empty) and
-// waits until it answers /healthz. Extra args are appended.
+// waits until it logs that it is serving (its listener is open). Extra args
+// are appended.
 func StartProcess(t testing.TB, dataDir string, args ...string) *Process {
 	t.Helper()
 	bin := Binary(t)
@@ -150,33 +160,49 @@ func StartProcess(t testing.TB, dataDir string, args ...string) *Process {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, append([]string{"serve", "--listen", addr, "--data", dataDir, "--max-poll-wait", "2s", "--heartbeat-flush", "100ms", "--log-level", "info"}, args...)...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
+	out, w, err := os.Pipe()
+	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Process{URL: "http://" + addr, DataDir: dataDir, cmd: cmd, done: make(chan struct{}), log: logf}
-	go func() { _ = cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() { p.Kill(t) })
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(p.URL + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", addr, "--data", dataDir, "--max-poll-wait", "2s", "--heartbeat-flush", "100ms", "--log-level", "info"}, args...)...)
+	cmd.Stdout, cmd.Stderr = w, w
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		out.Close()
+		t.Fatal(err)
+	}
+	p := &Process{URL: "http://" + addr, DataDir: dataDir, args: args, cmd: cmd, done: make(chan struct{}), log: logf}
+	ready := make(chan struct{})
+	go func() {
+		// Copy the output to the log, watching for the serving line.
+		sc := bufio.NewScanner(out)
+		sc.Buffer(nil, 1<<20)
+		serving := false
+		for sc.Scan() {
+			line := sc.Bytes()
+			_, _ = logf.Write(line)
+			_, _ = logf.WriteString("\n")
+			if !serving && bytes.Contains(line, []byte(servingMsg)) {
+				serving = true
+				close(ready)
 			}
 		}
-		select {
-		case <-p.done:
-			t.Fatalf("gaffer serve exited early:\n%s", p.Log())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gaffer serve did not become ready:\n%s", p.Log())
-		}
-		time.Sleep(20 * time.Millisecond) // readiness probe of a child process: nothing to wait on but its port
+		_, _ = io.Copy(logf, out) // a line too long for the scanner
+		out.Close()
+		_ = cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() { p.Kill(t) })
+	select {
+	case <-ready:
+		return p
+	case <-p.done:
+		t.Fatalf("gaffer serve exited early:\n%s", p.Log())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("gaffer serve did not become ready:\n%s", p.Log())
 	}
+	return nil
 }
 
 // Kill sends SIGKILL and waits for the process to exit.
@@ -188,6 +214,37 @@ func (p *Process) Kill(t testing.TB) {
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.done
+}
+
+// Restart starts a new process on p's data directory with p's extra args,
+// once p has exited (Kill or Terminate it first), and waits until it
+// serves. The new process listens on a new address.
+func (p *Process) Restart(t testing.TB) *Process {
+	t.Helper()
+	select {
+	case <-p.done:
+	default:
+		t.Fatal("Restart of a process that is still running")
+	}
+	return StartProcess(t, p.DataDir, p.args...)
+}
+
+// Crash kills p with SIGKILL, lets downtime pass with no server running
+// (see Downtime), and restarts it on the same data directory.
+func (p *Process) Crash(t testing.TB, downtime time.Duration) *Process {
+	t.Helper()
+	p.Kill(t)
+	Downtime(downtime)
+	return p.Restart(t)
+}
+
+// Downtime is the crash tests' clock: it lets d of wall-clock time pass
+// while no server runs, so that deadlines set before a crash fall due
+// before the restart. It is the one place where a test sleeps: a child
+// process reads the real clock, and there is no event to wait for: the
+// passing of time is the point.
+func Downtime(d time.Duration) {
+	time.Sleep(d)
 }
 
 // Terminate sends SIGTERM and returns the exit code once it exits.
@@ -206,6 +263,32 @@ func (p *Process) Terminate(t testing.TB) int {
 func (p *Process) Log() string {
 	b, _ := os.ReadFile(p.log.Name())
 	return string(b)
+}
+
+// Await re-checks cond, a read of the process's state (over the wire or in
+// its files), until it holds, and reports whether it did within the given
+// time; it stops early, false, if the process exits. A child process cannot
+// signal the test the way an in-process server does (see the package
+// function Await), so this is a retry loop on the real condition, with a
+// backoff from 5 ms to 100 ms and a hard deadline.
+func (p *Process) Await(within time.Duration, cond func() bool) bool {
+	deadline := time.NewTimer(within)
+	defer deadline.Stop()
+	backoff := 5 * time.Millisecond
+	retry := time.NewTimer(backoff)
+	defer retry.Stop()
+	for !cond() {
+		select {
+		case <-retry.C:
+			backoff = min(2*backoff, 100*time.Millisecond)
+			retry.Reset(backoff)
+		case <-deadline.C:
+			return cond()
+		case <-p.done:
+			return cond()
+		}
+	}
+	return true
 }
 
 func freeAddr(t testing.TB) string {
@@ -242,14 +325,36 @@ func (b *Buffer) String() string {
 
 // WaitPolling waits until a poll waits on the engine queue of srv, so that
 // a test can schedule work for a parked poller; it fails the test after
-// 10 s.
+// 10 s. It wakes each time a poll starts waiting (engine.PollWaits).
 func WaitPolling(t testing.TB, srv *server.Server, queue string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for srv.Engine().Waiting(queue) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no poll waited on %s within 10s", queue)
-		}
-		time.Sleep(time.Millisecond) // re-reads; the poll parks on its own
+	eng := srv.Engine()
+	if !eng.PollWaits().Until(10*time.Second, func() bool { return eng.Waiting(queue) > 0 }) {
+		t.Fatalf("no poll waited on %s within 10s", queue)
 	}
+}
+
+// A Waiter waits until cond, a read of a server's state, holds, and
+// reports whether it did within the given time: Commits for an in-process
+// server, a *Process for a child process.
+type Waiter interface {
+	Await(within time.Duration, cond func() bool) bool
+}
+
+// Commits returns the Waiter of an in-process server (see Await).
+func Commits(srv *server.Server) Waiter { return commits{srv} }
+
+type commits struct{ srv *server.Server }
+
+func (c commits) Await(within time.Duration, cond func() bool) bool {
+	return Await(c.srv, within, cond)
+}
+
+// Await waits until cond holds, re-checking it at once and after every
+// transaction srv's store commits (the timers, pollers and callers of the
+// server do the work), and reports whether it held within the given time.
+// cond should only read, e.g. describe or list over the wire: each write it
+// made would wake it again.
+func Await(srv *server.Server, within time.Duration, cond func() bool) bool {
+	return srv.Store().(*sqlite.Store).Committed().Until(within, cond)
 }

@@ -60,6 +60,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gaffer-dev/gaffer/internal/store"
+	"github.com/gaffer-dev/gaffer/internal/testsignal"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -238,6 +239,11 @@ func (s *Store) Close() error {
 	})
 	return s.closeErr
 }
+
+// Committed is signalled after each transaction commits, once its
+// AfterCommit callbacks have run; tests wait on it (re-reading what they
+// expect) instead of sleeping.
+func (s *Store) Committed() *testsignal.Signal[struct{}] { return &s.w.committed }
 
 // Update implements store.Store. It returns store.ErrOverloaded at once when
 // Options.QueueSize Updates are already waiting, and store.ErrClosed after

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gaffer-dev/gaffer/internal/store"
+	"github.com/gaffer-dev/gaffer/internal/testsignal"
 )
 
 // Job states: the writer moves a job from queued to running before it runs
@@ -50,6 +51,10 @@ type writer struct {
 	// Counters for tests.
 	batches atomic.Int64 // transactions committed
 	jobs    atomic.Int64 // functions run
+
+	// committed is signalled after each commit, once its AfterCommit
+	// callbacks have run and its callers are answered (for tests).
+	committed testsignal.Signal[struct{}]
 }
 
 func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int, log *slog.Logger) (*writer, error) {
@@ -213,6 +218,7 @@ func (w *writer) runTx(jobs []*job) (rest []*job) {
 		j.callbacks = nil
 		j.reply <- j.err
 	}
+	w.committed.Signal(struct{}{})
 	return nil
 }
 
