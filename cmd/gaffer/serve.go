@@ -67,12 +67,15 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := srv.Start(ctx); err != nil {
+	// ctx ends at SIGINT or SIGTERM. The node must not see that end: Shutdown
+	// then stops it in order (polls released, requests finished, heartbeats
+	// persisted, store closed), which cancelling its context would cut short.
+	if err := srv.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
 	<-ctx.Done()
 	cfg.Logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
 }

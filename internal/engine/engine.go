@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/gaffer-dev/gaffer/internal/startstop"
 	"github.com/gaffer-dev/gaffer/internal/store"
 	"github.com/gaffer-dev/gaffer/internal/testsignal"
 )
@@ -156,10 +156,9 @@ type Engine struct {
 	active    *active
 	deadlines *deadlines
 
-	startOnce sync.Once
-	stopOnce  sync.Once
-	stop      chan struct{}
-	wg        sync.WaitGroup
+	// life runs the deadline loop, the heartbeat flusher and each deadline
+	// being handled; Stop waits for all of them.
+	life startstop.Base
 	// fired is signalled (non-blocking) after each deadline is handled;
 	// tests wait on it instead of sleeping.
 	fired chan struct{}
@@ -176,7 +175,6 @@ func New(cfg Config) *Engine {
 		matcher:   newMatcher(),
 		active:    newActive(),
 		deadlines: newDeadlines(),
-		stop:      make(chan struct{}),
 		fired:     make(chan struct{}, 1),
 	}
 	if e.log == nil {
@@ -202,16 +200,21 @@ const secretKey = "engine.token_secret"
 
 // Start loads the token secret and the open tasks and timers from the store,
 // re-arms their deadlines, and starts the background loops. It returns once
-// the engine is ready to serve.
+// the engine is ready to serve. ctx bounds the loading and is the parent of
+// the loops' context (see package startstop). An engine starts once: a
+// second Start returns startstop.ErrStarted, and one after Stop, or after a
+// failed Start, startstop.ErrStop.
 func (e *Engine) Start(ctx context.Context) error {
-	var err error
-	e.startOnce.Do(func() { err = e.load(ctx) })
+	ctx, err := e.life.StartInit(ctx)
 	if err != nil {
 		return err
 	}
-	e.wg.Add(2)
-	go e.runDeadlines()
-	go e.runFlusher()
+	if err := e.load(ctx); err != nil {
+		e.life.Stop()
+		return err
+	}
+	e.life.Go(e.runDeadlines)
+	e.life.Go(e.runFlusher)
 	return nil
 }
 
@@ -282,14 +285,13 @@ func (e *Engine) load(ctx context.Context) error {
 	return nil
 }
 
-// Stop releases waiting pollers, persists heartbeats kept in memory and
-// stops the background loops. It is safe to call twice, and before Start.
+// Stop releases waiting pollers, stops the background loops (their context
+// ends with startstop.ErrStop), persists heartbeats kept in memory, and
+// returns once every engine goroutine has exited. It is safe to call twice,
+// and before Start. The store must stay open until Stop returns.
 func (e *Engine) Stop() {
-	e.stopOnce.Do(func() {
-		e.matcher.close()
-		close(e.stop)
-	})
-	e.wg.Wait()
+	e.matcher.close()
+	e.life.Stop()
 }
 
 // Waiting reports how many polls wait on queue now (for tests and

@@ -72,7 +72,7 @@ func setup(t *testing.T) *bundle {
 
 func (b *bundle) start(t *testing.T) {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(b.dir, "gaffer.db"), sqlite.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(b.dir, "gaffer.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -511,7 +511,7 @@ func TestTokenRoundTrip(t *testing.T) {
 
 func BenchmarkHeartbeat(b *testing.B) {
 	bd := &bundle{dir: b.TempDir()}
-	st, err := sqlite.Open(filepath.Join(bd.dir, "gaffer.db"), sqlite.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(bd.dir, "gaffer.db"), sqlite.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -544,7 +544,7 @@ func BenchmarkHeartbeat(b *testing.B) {
 }
 
 func BenchmarkScheduleStartComplete(b *testing.B) {
-	st, err := sqlite.Open(filepath.Join(b.TempDir(), "gaffer.db"), sqlite.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "gaffer.db"), sqlite.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,9 +10,8 @@ import (
 
 // runDeadlines keeps one timer at the earliest deadline and handles each
 // deadline as it comes due, each in its own tracked goroutine so that
-// simultaneous timeouts share group commits.
-func (e *Engine) runDeadlines() {
-	defer e.wg.Done()
+// simultaneous timeouts share group commits. It returns when ctx ends.
+func (e *Engine) runDeadlines(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	var buf []deadline
@@ -20,11 +19,9 @@ func (e *Engine) runDeadlines() {
 		var next time.Time
 		buf, next = e.deadlines.due(e.now(), buf[:0])
 		for _, dl := range buf {
-			e.wg.Add(1)
-			go func(dl deadline) {
-				defer e.wg.Done()
-				e.fire(dl)
-			}(dl)
+			// Refused once the engine stops: the deadline is in the store
+			// and is re-armed by the next start.
+			e.life.Go(func(ctx context.Context) { e.fire(ctx, dl) })
 		}
 		wait := time.Hour
 		if !next.IsZero() {
@@ -32,7 +29,7 @@ func (e *Engine) runDeadlines() {
 		}
 		timer.Reset(wait)
 		select {
-		case <-e.stop:
+		case <-ctx.Done():
 			return
 		case <-e.deadlines.wake:
 		case <-timer.C:
@@ -41,15 +38,16 @@ func (e *Engine) runDeadlines() {
 }
 
 // fire handles one due deadline. Stale deadlines (the task ended, the
-// attempt changed, the heartbeat moved on) are dropped or re-armed.
-func (e *Engine) fire(dl deadline) {
+// attempt changed, the heartbeat moved on) are dropped or re-armed. ctx is
+// the engine's: a stop abandons a deadline not yet written, which the next
+// start re-arms from the store.
+func (e *Engine) fire(ctx context.Context, dl deadline) {
 	defer func() {
 		select {
 		case e.fired <- struct{}{}:
 		default:
 		}
 	}()
-	ctx := context.Background()
 	if dl.kind == dlTimer {
 		e.fireTimer(ctx, dl)
 		return
@@ -100,7 +98,7 @@ func (e *Engine) fire(dl deadline) {
 		return e.closeWith(tx, t, o)
 	})
 	if err != nil {
-		e.retryLater(dl, err)
+		e.retryLater(ctx, dl, err)
 	}
 }
 
@@ -124,17 +122,15 @@ func (e *Engine) fireTimer(ctx context.Context, dl deadline) {
 		return o.TimerFired(tx, tm)
 	})
 	if err != nil {
-		e.retryLater(dl, err)
+		e.retryLater(ctx, dl, err)
 	}
 }
 
 // retryLater re-arms a deadline whose handling failed (store overloaded,
-// owner error) a little later, unless the engine is stopping.
-func (e *Engine) retryLater(dl deadline, err error) {
-	select {
-	case <-e.stop:
+// owner error) a little later, unless the engine is stopping (ctx ended).
+func (e *Engine) retryLater(ctx context.Context, dl deadline, err error) {
+	if ctx.Err() != nil {
 		return
-	default:
 	}
 	e.log.Warn("deadline handling failed; will retry", "kind", int(dl.kind), "id", dl.id, "err", err)
 	dl.at = e.now().Add(100 * time.Millisecond)
@@ -142,28 +138,31 @@ func (e *Engine) retryLater(dl deadline, err error) {
 }
 
 // runFlusher persists heartbeats kept in memory every FlushInterval, and
-// once more at stop.
-func (e *Engine) runFlusher() {
-	defer e.wg.Done()
+// once more when ctx ends.
+func (e *Engine) runFlusher(ctx context.Context) {
 	tick := time.NewTicker(e.flush)
 	defer tick.Stop()
 	for {
 		select {
-		case <-e.stop:
-			e.flushBeats()
+		case <-ctx.Done():
+			// The last flush must happen although the engine's context has
+			// ended: the store outlives the engine (Stop's contract).
+			e.flushBeats(context.WithoutCancel(ctx))
 			return
 		case <-tick.C:
-			e.flushBeats()
+			e.flushBeats(ctx)
 		}
 	}
 }
 
-func (e *Engine) flushBeats() {
+// flushBeats persists the heartbeats changed since the last flush; on
+// failure they are kept for the next.
+func (e *Engine) flushBeats(ctx context.Context) {
 	beats := e.active.takeDirty()
 	if len(beats) == 0 {
 		return
 	}
-	err := e.store.Update(context.Background(), func(tx store.Tx) error {
+	err := e.store.Update(ctx, func(tx store.Tx) error {
 		for _, b := range beats {
 			t, err := tx.GetTask(b.taskID)
 			if errors.Is(err, store.ErrNotFound) {
@@ -184,7 +183,9 @@ func (e *Engine) flushBeats() {
 		return nil
 	})
 	if err != nil {
-		e.log.Warn("persisting heartbeats failed; will retry", "attempts", len(beats), "err", err)
+		if ctx.Err() == nil { // a stop's cut is no failure: the last flush follows
+			e.log.Warn("persisting heartbeats failed; will retry", "attempts", len(beats), "err", err)
+		}
 		for _, b := range beats {
 			if at := e.active.get(b.taskID); at != nil && at.attempt == b.attempt {
 				at.mu.Lock()

@@ -106,6 +106,8 @@ func (s *Service) runActions(tx store.Tx, p *pipelineRecord, inst *instanceRecor
 				"pipeline", p.ID, "object", inst.ID, "trigger", trigger, "action", a.ID,
 				"topicArn", get("topicArn"), "subject", get("subject"), "message", get("message"),
 			}
+			// The callback runs on the store's writer after the commit, in
+			// no request and no component: there is no context to carry.
 			tx.AfterCommit(func() { s.log.Log(context.Background(), level, "SnsAlarm", attrs...) })
 		case "Terminate":
 			if trigger != onLate || !openStatus(inst.Status) {

@@ -106,7 +106,7 @@ func TestCrashWithBadExecutions(t *testing.T) {
 // definition text containing marker with text that does not parse.
 func spoilDefinition(t *testing.T, dataDir, marker string) {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(dataDir, "gaffer.db"), sqlite.Options{})
+	st, err := sqlite.Open(t.Context(), filepath.Join(dataDir, "gaffer.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

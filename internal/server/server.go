@@ -20,6 +20,7 @@ import (
 	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/pipeline"
 	"github.com/gaffer-dev/gaffer/internal/sfn"
+	"github.com/gaffer-dev/gaffer/internal/startstop"
 	"github.com/gaffer-dev/gaffer/internal/store"
 	"github.com/gaffer-dev/gaffer/internal/store/sqlite"
 	"github.com/gaffer-dev/gaffer/internal/swf"
@@ -53,20 +54,31 @@ type Config struct {
 // DefaultListen is the default listen address.
 const DefaultListen = "127.0.0.1:7710"
 
-// Server is one running gaffer node.
+// Server is one gaffer node. Its lifecycle is package startstop's: New
+// configures it, Start opens the store, starts the engine and serves,
+// Shutdown (or Stop) stops all of it in order.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
+	cfg Config
+	log *slog.Logger
+
+	// life runs the HTTP serving goroutines. Its context is the parent of
+	// the engine's and of every request's.
+	life startstop.Base
+
+	// Set by a successful Start.
+	ctx    context.Context
 	store  store.Store
 	engine *engine.Engine
 	http   *http.Server
 	ln     net.Listener
 
-	served chan error
-	once   sync.Once
+	serveErr error // what Serve returned, other than http.ErrServerClosed
+
+	once    sync.Once
+	stopErr error
 }
 
-// New opens the store and assembles the node; Start serves it.
+// New checks cfg and prepares the data directory; Start runs the node.
 func New(cfg Config) (*Server, error) {
 	if cfg.Listen == "" {
 		cfg.Listen = DefaultListen
@@ -80,9 +92,31 @@ func New(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	st, err := sqlite.Open(filepath.Join(cfg.DataDir, "gaffer.db"), sqlite.Options{Logger: cfg.Logger.With("component", "store")})
+	return &Server{cfg: cfg, log: cfg.Logger}, nil
+}
+
+// Start opens the store, loads the engine's state from it and starts
+// serving. It returns once the listener is open. ctx bounds the start-up and
+// is the parent of the node's context (see package startstop): its end stops
+// serving at once, without Shutdown's order; a node stopped by Shutdown is
+// started with a context that does not end by itself. A server starts once.
+func (s *Server) Start(ctx context.Context) error {
+	ctx, err := s.life.StartInit(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return err
+	}
+	if err := s.start(ctx); err != nil {
+		s.life.Stop()
+		return err
+	}
+	return nil
+}
+
+func (s *Server) start(ctx context.Context) error {
+	cfg := s.cfg
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "gaffer.db"), sqlite.Options{Logger: cfg.Logger.With("component", "store")})
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
 	}
 	eng := engine.New(engine.Config{Store: st, Logger: cfg.Logger.With("component", "engine"), FlushInterval: cfg.FlushInterval})
 	states := sfn.New(sfn.Config{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
@@ -107,38 +141,39 @@ func New(cfg Config) (*Server, error) {
 		writeJSON(w, runner, err)
 	})
 	mux.Handle("/", api) // other methods get the wire layer's JSON error
-	s := &Server{
-		cfg:    cfg,
-		log:    cfg.Logger,
-		store:  st,
-		engine: eng,
-		http: &http.Server{
-			Handler:           mux,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       5 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
-		},
-		served: make(chan error, 1),
-	}
-	return s, nil
-}
 
-// Start loads the engine's state from the store and starts serving. It
-// returns once the listener is open.
-func (s *Server) Start(ctx context.Context) error {
-	if err := s.engine.Start(ctx); err != nil {
-		_ = s.store.Close()
+	if err := eng.Start(ctx); err != nil {
+		_ = st.Close()
 		return fmt.Errorf("start engine: %w", err)
 	}
-	ln, err := net.Listen("tcp", s.cfg.Listen)
+	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		s.engine.Stop()
-		_ = s.store.Close()
+		eng.Stop()
+		_ = st.Close()
 		return fmt.Errorf("listen: %w", err)
 	}
-	s.ln = ln
-	go func() { s.served <- s.http.Serve(ln) }()
-	s.log.Info("gaffer serving", "addr", ln.Addr().String(), "data", s.cfg.DataDir)
+	s.ctx, s.store, s.engine, s.ln = ctx, st, eng, ln
+	s.http = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       5 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+		// Requests run in the node's context: Shutdown ends it only once
+		// they finished, or its own deadline passed.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+	}
+	s.life.Go(func(context.Context) {
+		if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			s.serveErr = err
+		}
+	})
+	s.life.Go(func(ctx context.Context) {
+		// The node's context ends at Shutdown, once requests are done, or
+		// when Start's ctx ends: then connections still open are closed.
+		<-ctx.Done()
+		_ = s.http.Close()
+	})
+	s.log.Info("gaffer serving", "addr", ln.Addr().String(), "data", cfg.DataDir)
 	return nil
 }
 
@@ -148,32 +183,58 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 // URL returns the server's base URL, for clients' endpoint settings.
 func (s *Server) URL() string { return "http://" + s.Addr() }
 
-// Engine returns the node's engine, for tests and operator tools that look
-// at its in-memory state (Engine.Waiting).
+// Engine returns the node's engine once started, for tests and operator
+// tools that look at its in-memory state (Engine.Waiting).
 func (s *Server) Engine() *engine.Engine { return s.engine }
 
 // Store returns the node's store, for tests that look inside.
 func (s *Server) Store() store.Store { return s.store }
 
 // Shutdown stops the node gracefully: waiting polls are answered empty,
-// in-flight requests finish, heartbeats held in memory are persisted, and
-// the store is flushed and closed. It is safe to call twice.
+// in-flight requests finish (until ctx ends; then their contexts end with
+// startstop.ErrStop and their connections are closed), heartbeats held in
+// memory are persisted, and the store is flushed and closed. It is safe to
+// call twice, and before Start; call it after Start has returned.
 func (s *Server) Shutdown(ctx context.Context) error {
-	var err error
-	s.once.Do(func() {
-		s.engine.Drain()
-		if s.ln != nil {
-			err = s.http.Shutdown(ctx)
-			if serr := <-s.served; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
-				err = serr
-			}
-		}
-		s.engine.Stop()
-		if cerr := s.store.Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-		s.log.Info("gaffer stopped")
-	})
+	return s.stop(func() context.Context { return ctx })
+}
+
+// Stop is Shutdown without a deadline, the startstop shape: it waits for
+// in-flight requests however long they take, and logs a failure to close
+// the store.
+func (s *Server) Stop() {
+	if err := s.stop(func() context.Context { return context.WithoutCancel(s.ctx) }); err != nil {
+		s.log.Error("gaffer stop", "err", err)
+	}
+}
+
+// stop stops the node once; deadline gives the context that bounds the
+// wait for in-flight requests.
+func (s *Server) stop(deadline func() context.Context) error {
+	s.once.Do(func() { s.stopErr = s.shutdown(deadline) })
+	return s.stopErr
+}
+
+func (s *Server) shutdown(deadline func() context.Context) error {
+	if s.engine == nil { // never started, or Start failed and cleaned up
+		s.life.Stop()
+		return nil
+	}
+	ctx := deadline()
+	// The order is the guarantee: polls are released first, so that the
+	// requests Shutdown waits for end; the engine stops (its last heartbeat
+	// flush) while the store is still open; the store closes last.
+	s.engine.Drain()
+	err := s.http.Shutdown(ctx)
+	s.life.Stop()
+	if s.serveErr != nil && err == nil {
+		err = s.serveErr
+	}
+	s.engine.Stop()
+	if cerr := s.store.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	s.log.Info("gaffer stopped")
 	return err
 }
 

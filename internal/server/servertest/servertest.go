@@ -63,11 +63,14 @@ func Start(t testing.TB, opts Options) *server.Server {
 	if err != nil {
 		t.Fatalf("new server: %v", err)
 	}
+	// Not t.Context(): it ends before the cleanups run, and the node must
+	// live until the graceful Shutdown below (the end of its context is an
+	// abrupt stop).
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatalf("start server: %v", err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // t.Context() is done by now
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)

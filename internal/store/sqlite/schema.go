@@ -141,7 +141,8 @@ func applyMigration(ctx context.Context, conn *sql.Conn, version int, stmts []st
 	}
 	defer func() {
 		if err != nil {
-			_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+			// Roll back even when ctx is what ended the migration.
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
 	for _, q := range stmts {

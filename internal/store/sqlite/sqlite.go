@@ -92,7 +92,8 @@ type Store struct {
 	rstmtsMu sync.Mutex
 	rstmts   map[string]*sql.Stmt // statements prepared on rdb
 
-	// mu guards closed and sending on queue, so that Close can close queue.
+	// mu guards closed and sending on queue: once Close has set closed,
+	// nothing more is queued, and the writer can flush what is.
 	mu     sync.RWMutex
 	closed bool
 	queue  chan *job
@@ -111,9 +112,10 @@ type Store struct {
 var _ store.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the database file at path, applies the
-// schema migrations, and starts the writer. It returns an error wrapping
-// ErrSchemaTooNew if the file was written by a newer gaffer.
-func Open(path string, opts Options) (*Store, error) {
+// schema migrations, and starts the writer. ctx bounds the opening; the
+// store then runs until Close, whatever becomes of ctx. It returns an error
+// wrapping ErrSchemaTooNew if the file was written by a newer gaffer.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -127,7 +129,6 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	ctx := context.Background()
 
 	wdb, err := sql.Open("sqlite", dsn(abs,
 		"journal_mode(WAL)", "synchronous(FULL)", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis),
@@ -154,7 +155,8 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := migrate(ctx, wconn); err != nil {
 		return fail(err)
 	}
-	w, err := newWriter(ctx, wconn, opts.MaxBatch, opts.Logger)
+	queue := make(chan *job, opts.QueueSize)
+	w, err := newWriter(ctx, wconn, queue, opts.MaxBatch, opts.Logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -183,10 +185,16 @@ func Open(path string, opts Options) (*Store, error) {
 		wconn:  wconn,
 		rdb:    rdb,
 		rstmts: make(map[string]*sql.Stmt),
-		queue:  make(chan *job, opts.QueueSize),
+		queue:  queue,
 		w:      w,
 	}
-	go w.run(s.queue)
+	// The writer lives until Close, not until the end of ctx, which may be
+	// a start-up context.
+	if err := w.Start(context.WithoutCancel(ctx)); err != nil {
+		_ = rdb.Close()
+		w.closeStmts()
+		return fail(err)
+	}
 	return s, nil
 }
 
@@ -220,9 +228,8 @@ func (s *Store) Close() error {
 		s.isClosed.Store(true)
 		s.mu.Lock()
 		s.closed = true
-		close(s.queue)
 		s.mu.Unlock()
-		<-s.w.done
+		s.w.Stop()
 
 		var errs []error
 		s.w.closeStmts()

@@ -18,7 +18,7 @@ import (
 // openTest opens a store on a new file in t.TempDir, closed when t ends.
 func openTest(t testing.TB, opts Options) *Store {
 	t.Helper()
-	s, err := Open(filepath.Join(t.TempDir(), "gaffer.db"), opts)
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "gaffer.db"), opts)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -35,7 +35,7 @@ func TestConformance(t *testing.T) {
 			if err := s.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
-			s2, err := Open(path, Options{})
+			s2, err := Open(t.Context(), path, Options{})
 			if err != nil {
 				t.Fatalf("reopen: %v", err)
 			}
@@ -476,7 +476,7 @@ func TestPragmas(t *testing.T) {
 func TestSchemaVersion(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "gaffer.db")
-	s, err := Open(path, Options{})
+	s, err := Open(t.Context(), path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -492,7 +492,7 @@ func TestSchemaVersion(t *testing.T) {
 	}
 
 	// Reopening an up-to-date database applies nothing and works.
-	s, err = Open(path, Options{})
+	s, err = Open(t.Context(), path, Options{})
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
@@ -503,7 +503,7 @@ func TestSchemaVersion(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, err = Open(path, Options{})
+	s, err = Open(t.Context(), path, Options{})
 	if !errors.Is(err, ErrSchemaTooNew) {
 		if s != nil {
 			_ = s.Close()
@@ -518,7 +518,7 @@ func TestSchemaVersion(t *testing.T) {
 func TestOpenPathWithURICharacters(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "a?b#c%d.db")
-	s, err := Open(path, Options{})
+	s, err := Open(t.Context(), path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -531,7 +531,7 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 	if _, err := filepath.Glob(path); err != nil {
 		t.Fatal(err)
 	}
-	s, err = Open(path, Options{})
+	s, err = Open(t.Context(), path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

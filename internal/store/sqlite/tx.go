@@ -50,9 +50,10 @@ func (t *tx) stmt(query string) (*sql.Stmt, context.Context, error) {
 		return nil, nil, errTxDone
 	}
 	if t.w != nil {
-		// Once a function runs, it runs to the end: no context.
+		// Once a function runs, it runs to the end: the writer's context,
+		// which no caller and no stop cancels.
 		st, err := t.w.stmt(query)
-		return st, context.Background(), err
+		return st, t.w.ctx, err
 	}
 	st, err := t.s.readStmt(t.ctx, query)
 	if err != nil {

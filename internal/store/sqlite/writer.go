@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"sync/atomic"
 
+	"github.com/gaffer-dev/gaffer/internal/startstop"
 	"github.com/gaffer-dev/gaffer/internal/store"
 	"github.com/gaffer-dev/gaffer/internal/testsignal"
 )
@@ -35,11 +36,19 @@ type job struct {
 }
 
 // writer owns the read-write connection and everything only it touches.
+// It is a startstop component: Start runs it, Stop commits what is queued
+// and waits for it to exit.
 type writer struct {
+	life     startstop.Base
 	conn     *sql.Conn
 	log      *slog.Logger
 	maxBatch int
-	done     chan struct{} // closed when run returns
+	queue    chan *job // sent to by Update while the store is open
+	// ctx is the context of every statement on conn: Open's, without its
+	// cancellation. A statement once begun runs to the end, so that a
+	// transaction is never cut in the middle; the writer stops between
+	// transactions.
+	ctx context.Context
 
 	stmts map[string]*sql.Stmt // prepared on conn
 
@@ -57,12 +66,13 @@ type writer struct {
 	committed testsignal.Signal[struct{}]
 }
 
-func newWriter(ctx context.Context, conn *sql.Conn, maxBatch int, log *slog.Logger) (*writer, error) {
+func newWriter(ctx context.Context, conn *sql.Conn, queue chan *job, maxBatch int, log *slog.Logger) (*writer, error) {
 	w := &writer{
 		conn:     conn,
 		log:      log,
 		maxBatch: maxBatch,
-		done:     make(chan struct{}),
+		queue:    queue,
+		ctx:      context.WithoutCancel(ctx),
 		stmts:    make(map[string]*sql.Stmt),
 	}
 	var saved, stored int64
@@ -100,7 +110,7 @@ func (w *writer) stmt(query string) (*sql.Stmt, error) {
 	if st, ok := w.stmts[query]; ok {
 		return st, nil
 	}
-	st, err := w.conn.PrepareContext(context.Background(), query)
+	st, err := w.conn.PrepareContext(w.ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +123,7 @@ func (w *writer) exec(query string, args ...any) error {
 	if err != nil {
 		return err
 	}
-	_, err = st.ExecContext(context.Background(), args...)
+	_, err = st.ExecContext(w.ctx, args...)
 	return err
 }
 
@@ -124,34 +134,60 @@ func (w *writer) closeStmts() {
 	}
 }
 
-// run is the writer goroutine: it commits batches of jobs from queue until
-// queue is closed and drained.
-func (w *writer) run(queue <-chan *job) {
-	defer close(w.done)
+// Start runs the writer goroutine. ctx is the parent of its context; the
+// store starts it with one that does not end, so that only Stop (from
+// Close) ends it.
+func (w *writer) Start(ctx context.Context) error {
+	if _, err := w.life.StartInit(ctx); err != nil {
+		return err
+	}
+	w.life.Go(w.run)
+	return nil
+}
+
+// Stop makes the writer commit the jobs still queued and exit, and waits
+// for it. The store stops taking jobs first (Close), so none is left
+// behind.
+func (w *writer) Stop() { w.life.Stop() }
+
+// run is the writer goroutine: it commits batches of jobs from the queue
+// until ctx ends, then those still queued.
+func (w *writer) run(ctx context.Context) {
 	batch := make([]*job, 0, w.maxBatch)
 	for {
-		j, ok := <-queue
-		if !ok {
-			return
-		}
-		batch = append(batch[:0], j)
-	drain:
-		for len(batch) < w.maxBatch {
-			select {
-			case j, ok := <-queue:
-				if !ok {
-					break drain
+		select {
+		case j := <-w.queue:
+			w.commit(append(batch[:0], j))
+		case <-ctx.Done():
+			// Stopping: the store takes no more jobs; flush the last ones.
+			for {
+				select {
+				case j := <-w.queue:
+					w.commit(append(batch[:0], j))
+				default:
+					return
 				}
-				batch = append(batch, j)
-			default:
-				break drain
 			}
 		}
-		for rest := batch; len(rest) > 0; {
-			rest = w.runTx(rest)
-		}
-		clear(batch) // let the jobs be collected
 	}
+}
+
+// commit adds to batch whatever else is queued, up to maxBatch jobs, and
+// runs them in as few transactions as it takes.
+func (w *writer) commit(batch []*job) {
+drain:
+	for len(batch) < w.maxBatch {
+		select {
+		case j := <-w.queue:
+			batch = append(batch, j)
+		default:
+			break drain
+		}
+	}
+	for rest := batch; len(rest) > 0; {
+		rest = w.runTx(rest)
+	}
+	clear(batch) // let the jobs be collected
 }
 
 // claim takes j for running. It returns false if j must not run: the caller

@@ -1633,7 +1633,7 @@ func testCloseFlushes(t *testing.T, su suite) {
 		wg.Go(func() {
 			for i := 0; ; i++ {
 				id := fmt.Sprintf("g%02d-%05d", g, i)
-				err := s.Update(context.Background(), func(tx store.Tx) error {
+				err := s.Update(t.Context(), func(tx store.Tx) error {
 					return tx.InsertObject(&store.Object{Kind: "k", ID: id})
 				})
 				if i == 0 {
