@@ -39,7 +39,7 @@ func ServeBare(ctx context.Context, addr, debugAddr string) error {
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second) // ctx has ended: shut down on its values, not its end
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return err

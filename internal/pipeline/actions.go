@@ -108,7 +108,7 @@ func (s *Service) runActions(tx store.Tx, p *pipelineRecord, inst *instanceRecor
 			}
 			// The callback runs on the store's writer after the commit, in
 			// no request and no component: there is no context to carry.
-			tx.AfterCommit(func() { s.log.Log(context.Background(), level, "SnsAlarm", attrs...) })
+			tx.AfterCommit(func() { s.log.Log(context.Background(), level, "SnsAlarm", attrs...) }) //lint:allow context.Background (see above)
 		case "Terminate":
 			if trigger != onLate || !openStatus(inst.Status) {
 				continue
