@@ -69,6 +69,10 @@ type Options struct {
 	Logger    *slog.Logger // nil: discard
 	QueueSize int          // pending Update calls before ErrOverloaded; default 8192
 	MaxBatch  int          // Update functions per transaction; default 512
+	// Init lets Open create the schema in an existing file that is empty
+	// or holds no table; without it Open refuses such a file (a missing
+	// file is always created).
+	Init bool
 }
 
 // Defaults for Options.
@@ -112,6 +116,12 @@ var _ store.Store = (*Store)(nil)
 // Open opens (creating if needed) the database file at path, applies the
 // schema migrations, and starts the writer. It returns an error wrapping
 // ErrSchemaTooNew if the file was written by a newer gaffer.
+//
+// Before it serves a file, Open checks it (integrity.go): a missing file is
+// created with mode 0600; an existing one must start with the SQLite header,
+// pass PRAGMA quick_check (else ErrDamaged) and hold gaffer's schema (else
+// ErrNotGaffer, or ErrNoSchema for an empty file, which Options.Init
+// accepts). Existing files readable by others are set to 0600.
 func Open(path string, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -127,6 +137,10 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	ctx := context.Background()
+	fresh, err := prepareFile(abs, opts.Init, opts.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
 
 	wdb, err := sql.Open("sqlite", dsn(abs,
 		"journal_mode(WAL)", "synchronous(FULL)", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis),
@@ -149,6 +163,11 @@ func Open(path string, opts Options) (*Store, error) {
 		_ = wconn.Close()
 		_ = wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if !fresh {
+		if err := verifyOpened(ctx, wconn, opts.Init); err != nil {
+			return fail(err)
+		}
 	}
 	if err := migrate(ctx, wconn); err != nil {
 		return fail(err)
