@@ -141,3 +141,7 @@ func readOnly(ctx context.Context, path string, fn func(conn *sql.Conn) error) e
 	defer conn.Close()
 	return fn(conn)
 }
+
+// SchemaVersion returns the schema version this gaffer creates and
+// migrates to.
+func SchemaVersion() int { return len(migrations) }
