@@ -71,7 +71,7 @@ func (c *checkCommand) Run(ctx context.Context, args []string) error {
 		_ = tw.Flush()
 		return err
 	}
-	fmt.Fprintf(tw, "size\t%d bytes (%d pages of %d; the -wal not counted)\n", r.Size, r.Pages, r.PageSize)
+	fmt.Fprintf(tw, "size\t%d pages of %d bytes (%d bytes in the file, without its -wal)\n", r.Pages, r.PageSize, r.Size)
 	fmt.Fprintf(tw, "integrity\tok (PRAGMA integrity_check)\n")
 	fmt.Fprintf(tw, "schema version\t%d (this gaffer: %d)\n", r.SchemaVersion, sqlite.SchemaVersion())
 	var kinds []string

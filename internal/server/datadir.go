@@ -25,7 +25,7 @@ func prepareDataDir(dir string) error {
 	}
 	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
 		abs, _ := filepath.Abs(dir)
-		return fmt.Errorf("data directory %s is writable by group or others (mode %v); gaffer keeps its token secret there: run chmod 700 %s", abs, perm, abs)
+		return fmt.Errorf("data directory %s is writable by group or others (mode %#o); gaffer keeps its token secret there: run chmod 700 %s", abs, perm, abs)
 	}
 	return nil
 }

@@ -57,7 +57,7 @@ func Check(ctx context.Context, path string) (*Report, error) {
 		if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
 			return fmt.Errorf("%w: %v", ErrDamaged, err)
 		}
-		defer func() { _, _ = conn.ExecContext(context.Background(), "ROLLBACK") }()
+		defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") }()
 		if r.Problems, err = integrity(ctx, conn, "integrity_check"); err != nil {
 			return err
 		}

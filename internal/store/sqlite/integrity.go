@@ -106,7 +106,7 @@ func tighten(p string, log *slog.Logger) error {
 	if err := os.Chmod(p, filePerm); err != nil {
 		return fmt.Errorf("tighten permissions: %w", err)
 	}
-	log.Warn("tightened database file permissions", "file", p, "was", fi.Mode().Perm().String(), "now", filePerm.String())
+	log.Warn("tightened database file permissions", "file", p, "was", fmt.Sprintf("%#o", fi.Mode().Perm()), "now", fmt.Sprintf("%#o", filePerm))
 	return nil
 }
 
