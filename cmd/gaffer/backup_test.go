@@ -74,6 +74,11 @@ func TestBackupWhileServing(t *testing.T) {
 		}()
 	}
 	<-started
+	// gaffer check reads the live file too, without disturbing the server.
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"check", "-data", data}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "ok (PRAGMA integrity_check)") {
+		t.Fatalf("gaffer check of the served file exited %d: %s\n%s", code, errOut.String(), out.String())
+	}
 	mu.Lock()
 	before := append([]string(nil), acked...)
 	mu.Unlock()

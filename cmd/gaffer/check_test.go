@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 	"github.com/gaffer-dev/gaffer/internal/store"
 	"github.com/gaffer-dev/gaffer/internal/store/sqlite"
 )
@@ -76,6 +80,28 @@ func TestCheckCommand(t *testing.T) {
 		}
 		if e := stderr.String(); !strings.Contains(e, db) || !strings.Contains(e, "integrity_check") {
 			t.Errorf("gaffer check: stderr %q does not name the file and the check", e)
+		}
+	})
+	t.Run("after kill -9", func(t *testing.T) {
+		t.Parallel()
+		// The log the killed server left is read, and kept for the
+		// next server: check writes nothing.
+		p := servertest.StartProcess(t, "")
+		if _, err := servertest.SFN(p.URL).CreateActivity(t.Context(), &sfn.CreateActivityInput{Name: aws.String("a")}); err != nil {
+			t.Fatal(err)
+		}
+		p.Kill(t)
+		var stdout, stderr bytes.Buffer
+		if code := run(t.Context(), []string{"check", "-data", p.DataDir}, &stdout, &stderr); code != 0 {
+			t.Fatalf("gaffer check exited %d: %s\n%s", code, stderr.String(), stdout.String())
+		}
+		if out := stdout.String(); !strings.Contains(out, "sfn.activity 1") {
+			t.Fatalf("gaffer check does not see the activity:\n%s", out)
+		}
+		p = servertest.StartProcess(t, p.DataDir)
+		list, err := servertest.SFN(p.URL).ListActivities(t.Context(), &sfn.ListActivitiesInput{})
+		if err != nil || len(list.Activities) != 1 {
+			t.Fatalf("after check, the restarted server lists %v (%v)", list, err)
 		}
 	})
 	t.Run("not gaffer", func(t *testing.T) {
