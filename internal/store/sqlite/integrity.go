@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 )
 
 // Errors Open and Check return for a file they will not serve. Each is
@@ -130,9 +131,12 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// verifyOpened checks a database that was not fresh, on the writer's
-// connection before migrations: PRAGMA quick_check, then gaffer's schema.
-func verifyOpened(ctx context.Context, conn querier, init bool) error {
+// verifyOpened checks the database at abs that was not fresh, on the
+// writer's connection before migrations: PRAGMA quick_check, then gaffer's
+// schema. The check reads the whole file (docs/performance.md has its
+// cost), so it logs when it is done.
+func verifyOpened(ctx context.Context, conn querier, abs string, init bool, log *slog.Logger) error {
+	start := time.Now()
 	problems, err := integrity(ctx, conn, "quick_check")
 	if err != nil {
 		return err
@@ -140,6 +144,7 @@ func verifyOpened(ctx context.Context, conn querier, init bool) error {
 	if len(problems) > 0 {
 		return damaged("quick_check", problems)
 	}
+	log.Info("database checked", "file", abs, "check", "quick_check", "took", time.Since(start))
 	return checkSchema(ctx, conn, init)
 }
 

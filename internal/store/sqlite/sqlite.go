@@ -165,7 +165,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	if !fresh {
-		if err := verifyOpened(ctx, wconn, opts.Init); err != nil {
+		if err := verifyOpened(ctx, wconn, abs, opts.Init, opts.Logger); err != nil {
 			return fail(err)
 		}
 	}
