@@ -4,6 +4,8 @@
 //	gaffer serve [flags]   run a node
 //	gaffer bench [flags]   measure the hot paths against a bare HTTP handler
 //	gaffer runners [flags] list Data Pipeline task runners, or ask one to stop
+//	gaffer backup [flags] DEST  copy the database, also while a node serves it
+//	gaffer check [flags] [FILE] check a database's integrity and summarise it
 package main
 
 import (
@@ -34,6 +36,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"serve":   &serveCommand{stderr: stderr},
 		"bench":   &benchCommand{stdout: stdout, stderr: stderr},
 		"runners": &runnersCommand{stdout: stdout, stderr: stderr},
+		"backup":  &backupCommand{stdout: stdout, stderr: stderr},
+		"check":   &checkCommand{stdout: stdout, stderr: stderr},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
@@ -66,5 +70,7 @@ Usage:
   gaffer serve [flags]   run a node (embedded SQLite; see 'gaffer serve -h')
   gaffer bench [flags]   benchmark the hot paths (see 'gaffer bench -h')
   gaffer runners [flags] list Data Pipeline task runners, or ask one to stop
+  gaffer backup [flags] DEST   copy the database, also while a node serves it
+  gaffer check [flags] [FILE]  check a database's integrity and summarise it
 `)
 }

@@ -23,7 +23,8 @@ func (c *serveCommand) flags() (*flag.FlagSet, *server.Config, *string) {
 	fs.SetOutput(c.stderr)
 	cfg := &server.Config{}
 	fs.StringVar(&cfg.Listen, "listen", server.DefaultListen, "address to serve the AWS APIs on")
-	fs.StringVar(&cfg.DataDir, "data", "gaffer-data", "directory for the SQLite database (created if missing)")
+	fs.StringVar(&cfg.DataDir, "data", "gaffer-data", "directory for the SQLite database (created 0700 if missing)")
+	fs.BoolVar(&cfg.Init, "init", false, "create gaffer's schema in an existing gaffer.db that is empty (0 bytes) or holds no table, instead of refusing it")
 	fs.DurationVar(&cfg.MaxPollWait, "max-poll-wait", 60*time.Second, "cap on long polls (AWS holds them 60 s); lower it for tests")
 	fs.StringVar(&cfg.Account, "account", "000000000000", "AWS account id used in ARNs")
 	fs.DurationVar(&cfg.FlushInterval, "heartbeat-flush", time.Second, "how often heartbeats kept in memory are persisted")

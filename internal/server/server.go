@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -30,8 +29,12 @@ import (
 type Config struct {
 	// Listen is the TCP address to serve on; default 127.0.0.1:7710.
 	Listen string
-	// DataDir holds the SQLite database (gaffer.db); created if missing.
+	// DataDir holds the SQLite database (gaffer.db); created with mode
+	// 0700 if missing. New refuses one that group or others may write.
 	DataDir string
+	// Init lets New create the schema in an existing gaffer.db that is
+	// empty or holds no table (see sqlite.Options.Init).
+	Init bool
 	// MaxPollWait caps every long poll (AWS: 60 s, Data Pipeline 90 s).
 	MaxPollWait time.Duration
 	// Account is the AWS account id in ARNs; default 000000000000.
@@ -89,8 +92,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
+	if err := prepareDataDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	return &Server{cfg: cfg, log: cfg.Logger}, nil
 }
@@ -114,7 +117,7 @@ func (s *Server) Start(ctx context.Context) error {
 
 func (s *Server) start(ctx context.Context) error {
 	cfg := s.cfg
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "gaffer.db"), sqlite.Options{Logger: cfg.Logger.With("component", "store")})
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, DBFile), sqlite.Options{Logger: cfg.Logger.With("component", "store"), Init: cfg.Init})
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}

@@ -70,6 +70,10 @@ type Options struct {
 	Logger    *slog.Logger // nil: discard
 	QueueSize int          // pending Update calls before ErrOverloaded; default 8192
 	MaxBatch  int          // Update functions per transaction; default 512
+	// Init lets Open create the schema in an existing file that is empty
+	// or holds no table; without it Open refuses such a file (a missing
+	// file is always created).
+	Init bool
 }
 
 // Defaults for Options.
@@ -115,6 +119,12 @@ var _ store.Store = (*Store)(nil)
 // schema migrations, and starts the writer. ctx bounds the opening; the
 // store then runs until Close, whatever becomes of ctx. It returns an error
 // wrapping ErrSchemaTooNew if the file was written by a newer gaffer.
+//
+// Before it serves a file, Open checks it (integrity.go): a missing file is
+// created with mode 0600; an existing one must start with the SQLite header,
+// pass PRAGMA quick_check (else ErrDamaged) and hold gaffer's schema (else
+// ErrNotGaffer, or ErrNoSchema for an empty file, which Options.Init
+// accepts). Existing files readable by others are set to 0600.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -126,6 +136,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		opts.MaxBatch = DefaultMaxBatch
 	}
 	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	fresh, err := prepareFile(abs, opts.Init, opts.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -151,6 +165,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		_ = wconn.Close()
 		_ = wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if !fresh {
+		if err := verifyOpened(ctx, wconn, abs, opts.Init, opts.Logger); err != nil {
+			return fail(err)
+		}
 	}
 	if err := migrate(ctx, wconn); err != nil {
 		return fail(err)

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
+)
+
+// serveRefused runs `gaffer serve` on dataDir, expects it to exit 1 without
+// serving, and returns what it printed.
+func serveRefused(t *testing.T, dataDir string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, servertest.Binary(t),
+		append([]string{"serve", "--listen", "127.0.0.1:0", "--data", dataDir}, args...)...)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("gaffer serve --data %s %v: %v, want exit 1 (a refusal):\n%s", dataDir, args, err, out)
+	}
+	return string(out)
+}
+
+func TestServeRefusesDamagedDatabase(t *testing.T) {
+	t.Parallel()
+	dir, db := damagedDataDir(t)
+	before, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := serveRefused(t, dir)
+	if !strings.Contains(out, db) || !strings.Contains(out, "quick_check") {
+		t.Fatalf("the refusal does not name the file and the check:\n%s", out)
+	}
+	if after, err := os.ReadFile(db); err != nil || !bytes.Equal(after, before) {
+		t.Fatalf("gaffer serve changed the damaged file (%v)", err)
+	}
+}
+
+func TestServeEmptyDatabase(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "gaffer.db")
+	if err := os.WriteFile(db, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := serveRefused(t, dir); !strings.Contains(out, db) || !strings.Contains(out, "--init") {
+		t.Fatalf("the refusal of an empty file does not name it and --init:\n%s", out)
+	}
+	p := servertest.StartProcess(t, dir, "--init")
+	if code := p.Terminate(t); code != 0 {
+		t.Fatalf("gaffer serve --init exited %d:\n%s", code, p.Log())
+	}
+	// Initialised: it starts without --init, and --init changes nothing.
+	p = servertest.StartProcess(t, dir)
+	if code := p.Terminate(t); code != 0 {
+		t.Fatalf("gaffer serve exited %d:\n%s", code, p.Log())
+	}
+	p = servertest.StartProcess(t, dir, "--init")
+	p.Kill(t)
+}
+
+func TestServeRefusesForeignDatabase(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "gaffer.db")
+	other, err := sql.Open("sqlite", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Exec("CREATE TABLE things (id INTEGER PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{nil, {"--init"}} {
+		if out := serveRefused(t, dir, args...); !strings.Contains(out, db) || !strings.Contains(out, "not a gaffer database") {
+			t.Fatalf("the refusal (%v) does not name the file and say why:\n%s", args, out)
+		}
+	}
+}
+
+func TestServeDataPermissions(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	db := filepath.Join(dir, "gaffer.db")
+	p := servertest.StartProcess(t, dir)
+	mode := func(p string) os.FileMode {
+		t.Helper()
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Mode().Perm()
+	}
+	if got := mode(dir); got != 0o700 {
+		t.Errorf("data directory mode %v, want 0700", got)
+	}
+	for _, f := range []string{db, db + "-wal", db + "-shm"} {
+		if got := mode(f); got != 0o600 {
+			t.Errorf("%s mode %v, want 0600", filepath.Base(f), got)
+		}
+	}
+	p.Kill(t) // keeps -wal and -shm
+
+	// What an older gaffer left: a 0755 directory (accepted) and 0644
+	// files (tightened, with a log line).
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{db, db + "-wal", db + "-shm"} {
+		if err := os.Chmod(f, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p = servertest.StartProcess(t, dir)
+	for _, f := range []string{db, db + "-wal", db + "-shm"} {
+		if got := mode(f); got != 0o600 {
+			t.Errorf("%s mode %v after a restart, want 0600", filepath.Base(f), got)
+		}
+	}
+	if n := strings.Count(p.Log(), "tightened database file permissions"); n != 3 {
+		t.Errorf("logged %d tightenings, want 3:\n%s", n, p.Log())
+	}
+	p.Kill(t)
+
+	for _, m := range []os.FileMode{0o770, 0o777} {
+		if err := os.Chmod(dir, m); err != nil {
+			t.Fatal(err)
+		}
+		if out := serveRefused(t, dir); !strings.Contains(out, dir) || !strings.Contains(out, "chmod 700") {
+			t.Fatalf("the refusal of a %v directory does not name it and the fix:\n%s", m, out)
+		}
+	}
+}

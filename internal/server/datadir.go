@@ -1,0 +1,31 @@
+package server
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// DBFile is the database's name in the data directory.
+const DBFile = "gaffer.db"
+
+// prepareDataDir creates the data directory with mode 0700 if it is
+// missing, and refuses one that group or others may write: whoever can
+// write it can replace gaffer.db, which holds the token HMAC secret.
+func prepareDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("data directory %s is not a directory", dir)
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+		abs, _ := filepath.Abs(dir)
+		return fmt.Errorf("data directory %s is writable by group or others (mode %#o); gaffer keeps its token secret there: run chmod 700 %s", abs, perm, abs)
+	}
+	return nil
+}
