@@ -271,7 +271,7 @@ func (p *pipelineRecord) describe(h *healthRecord) PipelineDescription {
 // ListPipelines lists the live pipelines, oldest first, 25 a page.
 func (s *Service) ListPipelines(ctx context.Context, in *listPipelinesInput) (*listPipelinesOutput, error) {
 	listing := awsapi.ListingKey("ListPipelines")
-	after, err := parseMarker(listing, in.Marker)
+	after, err := s.parseMarker(listing, in.Marker)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +288,7 @@ func (s *Service) ListPipelines(ctx context.Context, in *listPipelinesInput) (*l
 	if len(objs) > listPageSize {
 		objs = objs[:listPageSize]
 		out.HasMoreResults = true
-		out.Marker = pageToken(listing, objs[len(objs)-1].Seq)
+		out.Marker = s.pageToken(listing, objs[len(objs)-1].Seq)
 	}
 	for _, o := range objs {
 		var p pipelineRecord

@@ -167,7 +167,7 @@ func (s *Service) ListDomains(ctx context.Context, in *listDomainsInput) (*domai
 		return nil, err
 	}
 	listing := listingKey("domains", in.RegistrationStatus, strconv.FormatBool(in.ReverseOrder))
-	page, next, err := sortedPage(all, func(d DomainInfo) string { return d.Name }, listing, in.NextPageToken, in.MaximumPageSize, in.ReverseOrder)
+	page, next, err := sortedPage(s.eng.PageKey(), all, func(d DomainInfo) string { return d.Name }, listing, in.NextPageToken, in.MaximumPageSize, in.ReverseOrder)
 	if err != nil {
 		return nil, err
 	}
