@@ -3,6 +3,7 @@ package awsapi
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -24,8 +25,14 @@ func decodeObject(body []byte) (map[string]any, *Error) {
 		}
 		return nil, Errorf(CodeSerialization, "request body is not valid JSON: %v", err)
 	}
-	p := parser{data: body}
+	p := parser{data: body, bad: -1}
 	v := p.value()
+	if p.bad >= 0 {
+		if p.path == "" {
+			return nil, Errorf(CodeSerialization, "request body has invalid UTF-8 (or a lone surrogate escape) in a string at byte %d", p.bad)
+		}
+		return nil, Errorf(CodeSerialization, "request body has invalid UTF-8 (or a lone surrogate escape) in a string at '%s' (byte %d)", p.path, p.bad)
+	}
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, Errorf(CodeSerialization, "request body must be a JSON object, found %s", jsonTypeName(v))
@@ -33,10 +40,26 @@ func decodeObject(body []byte) (map[string]any, *Error) {
 	return m, nil
 }
 
-// parser decodes valid JSON.
+// parser decodes valid JSON. A string that holds invalid UTF-8 or a lone
+// surrogate escape is not decoded: the parser records its offset in bad and
+// the member holding it in path, and goes on.
 type parser struct {
 	data []byte
 	pos  int
+	bad  int    // offset of the first string with invalid text, or -1
+	path string // the member holding it, e.g. "tags[0].value"; "" for a key
+}
+
+// under prefixes the path of an invalid string found in a child value.
+func (p *parser) under(elem string) {
+	switch {
+	case p.path == "":
+		p.path = elem
+	case p.path[0] == '[':
+		p.path = elem + p.path
+	default:
+		p.path = elem + "." + p.path
+	}
 }
 
 func (p *parser) skipSpace() {
@@ -69,7 +92,11 @@ func (p *parser) value() any {
 			k := p.string()
 			p.skipSpace()
 			p.pos++ // ':'
+			ok := p.bad < 0
 			m[k] = p.value()
+			if ok && p.bad >= 0 {
+				p.under(k)
+			}
 		}
 	case '[':
 		p.pos++
@@ -83,7 +110,11 @@ func (p *parser) value() any {
 			if p.data[p.pos] == ',' {
 				p.pos++
 			}
+			ok := p.bad < 0
 			l = append(l, p.value())
+			if ok && p.bad >= 0 {
+				p.under("[" + strconv.Itoa(len(l)-1) + "]")
+			}
 		}
 	case '"':
 		return p.string()
@@ -109,8 +140,10 @@ func (p *parser) value() any {
 	return json.Number(p.data[start:p.pos])
 }
 
-// string decodes the string at p.pos (at its opening quote).
+// string decodes the string at p.pos (at its opening quote). A string with
+// invalid text decodes as "" and is recorded in p.bad.
 func (p *parser) string() string {
+	at := p.pos
 	p.pos++
 	start := p.pos
 	plain := true
@@ -134,7 +167,14 @@ func (p *parser) string() string {
 	if plain || (utf8.Valid(raw) && !containsByte(raw, '\\')) {
 		return string(raw)
 	}
-	return unquote(raw)
+	s, ok := unquote(raw)
+	if !ok {
+		if p.bad < 0 {
+			p.bad = at
+		}
+		return ""
+	}
+	return s
 }
 
 func containsByte(b []byte, c byte) bool {
@@ -147,9 +187,10 @@ func containsByte(b []byte, c byte) bool {
 }
 
 // unquote decodes the body of a valid JSON string as encoding/json does:
-// escapes are resolved, surrogate pairs joined, and lone surrogates and
-// invalid UTF-8 become U+FFFD.
-func unquote(raw []byte) string {
+// escapes are resolved and surrogate pairs joined. Where encoding/json would
+// write U+FFFD for invalid UTF-8 or a lone surrogate, unquote reports false:
+// AWS refuses such text rather than silently rewriting it.
+func unquote(raw []byte) (string, bool) {
 	out := make([]byte, 0, len(raw))
 	for i := 0; i < len(raw); {
 		c := raw[i]
@@ -160,7 +201,10 @@ func unquote(raw []byte) string {
 				continue
 			}
 			r, size := utf8.DecodeRune(raw[i:])
-			out = utf8.AppendRune(out, r) // RuneError for invalid bytes
+			if r == utf8.RuneError && size == 1 {
+				return "", false
+			}
+			out = append(out, raw[i:i+size]...)
 			i += size
 			continue
 		}
@@ -184,12 +228,12 @@ func unquote(raw []byte) string {
 				if i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
 					r2 = hex4(raw[i+3 : i+7])
 				}
-				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-					r = dec
-					i += 6
-				} else {
-					r = utf8.RuneError
+				dec := utf16.DecodeRune(r, r2)
+				if dec == utf8.RuneError {
+					return "", false
 				}
+				r = dec
+				i += 6
 			}
 			out = utf8.AppendRune(out, r)
 		default: // '"', '\\', '/'
@@ -197,7 +241,7 @@ func unquote(raw []byte) string {
 		}
 		i++
 	}
-	return string(out)
+	return string(out), true
 }
 
 // hex4 decodes four hex digits (valid input).

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -97,8 +98,8 @@ type Service struct {
 type Config struct {
 	// Logger receives request logs; nil discards them.
 	Logger *slog.Logger
-	// MaxBodyBytes bounds request bodies (default 1 MiB); a larger body
-	// answers 413 RequestEntityTooLargeException.
+	// MaxBodyBytes bounds request bodies (default DefaultMaxBodyBytes); a
+	// larger body answers 413 RequestEntityTooLargeException.
 	MaxBodyBytes int64
 	// DefaultRegion is the Region of unsigned requests (default "us-east-1").
 	DefaultRegion string
@@ -109,8 +110,26 @@ type Config struct {
 	Observe func(service, operation, code string, status int, d time.Duration)
 }
 
-// DefaultMaxBodyBytes is the default Config.MaxBodyBytes.
-const DefaultMaxBodyBytes = 1 << 20
+// DefaultMaxBodyBytes is the default Config.MaxBodyBytes: 16 MiB, room for
+// the largest request AWS accepts in the implemented operations, with JSON
+// escaping at its worst (a character such as U+0001 is six bytes, \u0001;
+// model lengths count UTF-16 units, so a character outside the BMP, two
+// units, is at most twelve bytes: still six a unit):
+//
+//   - Step Functions CreateStateMachine/UpdateStateMachine: a definition of
+//     1,048,576 units (the model's maximum) is at most 6 MiB escaped, plus
+//     small members (name, roleArn, configurations, tags);
+//   - Data Pipeline PutPipelineDefinition/ValidatePipelineDefinition: AWS
+//     limits a pipeline to 100 objects of at most 15,360 bytes each, at most
+//     9,216,000 bytes escaped, plus parameters (50 at most) and values;
+//   - SWF: the largest strings are 32,768 units (input, result, details):
+//     under 200 KB a request.
+//
+// The one modelled length it does not cover is Data Pipeline
+// EvaluateExpression's expression (20,971,520 units by the model; 120 MiB
+// escaped), an expression to evaluate against one object: buffering such
+// bodies is not worth the memory a cap exists to protect.
+const DefaultMaxBodyBytes = 16 << 20
 
 // legacyTargetPrefixes maps target prefixes of old SDKs to the model's.
 var legacyTargetPrefixes = map[string]string{
@@ -328,7 +347,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // readBody reads the request body within the size limit; an empty body
-// reads as "{}".
+// reads as "{}". The buffer grows as bytes arrive, from at most
+// initialBodyBuffer: a client that declares a large Content-Length and sends
+// little costs little.
 func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Error) {
 	tooLarge := func() *Error {
 		return Errorf(CodeRequestTooLarge, "request body is larger than %d bytes", h.maxBody)
@@ -338,9 +359,8 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Err
 	}
 	var body []byte
 	var err error
-	if r.ContentLength > 0 {
-		body = make([]byte, r.ContentLength)
-		_, err = io.ReadFull(r.Body, body)
+	if n := r.ContentLength; n > 0 {
+		body, err = readFull(r.Body, n)
 	} else {
 		body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
 	}
@@ -355,6 +375,29 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Err
 		return []byte("{}"), nil
 	}
 	return body, nil
+}
+
+// initialBodyBuffer bounds the first buffer readFull allocates.
+const initialBodyBuffer = 64 << 10
+
+// readFull reads exactly n bytes from r into a buffer that starts at
+// min(n, initialBodyBuffer) bytes and doubles (up to n) as it fills.
+func readFull(r io.Reader, n int64) ([]byte, error) {
+	buf := make([]byte, 0, min(n, initialBodyBuffer))
+	for int64(len(buf)) < n {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, int(min(n-int64(len(buf)), int64(cap(buf)))))
+		}
+		m, err := r.Read(buf[len(buf):int(min(int64(cap(buf)), n))])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF && int64(len(buf)) < n {
+			return nil, io.ErrUnexpectedEOF
+		}
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+	}
+	return buf, nil
 }
 
 // panicError carries a recovered panic to the error path.

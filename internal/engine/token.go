@@ -96,3 +96,13 @@ func (k *tokens) decode(token string) (tokenRef, error) {
 	}
 	return tokenRef{partition: int(vals[0]), taskID: int64(vals[1]), attempt: int(vals[2])}, nil
 }
+
+// PageKey returns the key that signs page tokens (awsapi.SignedToken): an
+// HMAC of a fixed label under the token secret, so page tokens stay valid
+// across restarts, and the task-token secret itself never leaves the
+// engine. It is valid once Start has returned.
+func (e *Engine) PageKey() []byte {
+	m := hmac.New(sha256.New, e.tokens.secret)
+	m.Write([]byte("gaffer page-token key"))
+	return m.Sum(nil)
+}

@@ -113,7 +113,7 @@ func (s *Service) DescribeObjects(ctx context.Context, in *describeObjectsInput)
 		}
 	}
 	listing := awsapi.ListingKey("DescribeObjects", in.PipelineID, strconv.FormatBool(in.EvaluateExpressions), strings.Join(ids, "\x00"))
-	pos, err := parseMarker(listing, in.Marker)
+	pos, err := s.parseMarker(listing, in.Marker)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func (s *Service) QueryObjects(ctx context.Context, in *queryObjectsInput) (*que
 		return nil, err
 	}
 	listing := awsapi.ListingKey("QueryObjects", in.PipelineID, in.Sphere, string(q))
-	pos, err := parseMarker(listing, in.Marker)
+	pos, err := s.parseMarker(listing, in.Marker)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +243,7 @@ func (s *Service) QueryObjects(ctx context.Context, in *queryObjectsInput) (*que
 	out.IDs = append(out.IDs, matched[start:end]...)
 	if end < len(matched) {
 		out.HasMoreResults = true
-		out.Marker = pageToken(listing, int64(end))
+		out.Marker = s.pageToken(listing, int64(end))
 	}
 	return out, nil
 }

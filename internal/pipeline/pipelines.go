@@ -134,6 +134,7 @@ func (s *Service) CreatePipeline(ctx context.Context, in *createPipelineInput) (
 			Created:     now,
 			Account:     s.account,
 			Creator:     s.account,
+			Region:      awsapi.Region(ctx),
 		}
 		body, err := json.Marshal(p)
 		if err != nil {
@@ -269,34 +270,55 @@ func (p *pipelineRecord) describe(h *healthRecord) PipelineDescription {
 	return PipelineDescription{PipelineID: p.ID, Name: p.Name, Fields: fields, Description: p.Description, Tags: p.Tags}
 }
 
-// ListPipelines lists the live pipelines, oldest first, 25 a page.
+// ListPipelines lists the live pipelines of the caller's region (and those
+// created before regions were recorded), oldest first, 25 a page. The
+// store does not index regions: the listing reads on past other regions'
+// pipelines until the page is full, and the marker holds the position of
+// the page's last pipeline.
 func (s *Service) ListPipelines(ctx context.Context, in *listPipelinesInput) (*listPipelinesOutput, error) {
-	listing := awsapi.ListingKey("ListPipelines")
-	after, err := parseMarker(listing, in.Marker)
+	region := awsapi.Region(ctx)
+	listing := awsapi.ListingKey("ListPipelines", region)
+	after, err := s.parseMarker(listing, in.Marker)
 	if err != nil {
 		return nil, err
 	}
-	var objs []*store.Object
+	type listed struct {
+		seq  int64
+		item PipelineIDName
+	}
+	var page []listed
 	err = s.view(ctx, func(tx store.Tx) error {
-		var err error
-		objs, err = tx.ListObjects(store.ObjectQuery{Kind: kindPipeline, AfterSeq: after, Limit: listPageSize + 1})
-		return err
+		for cursor := after; ; {
+			objs, err := tx.ListObjects(store.ObjectQuery{Kind: kindPipeline, AfterSeq: cursor, Limit: listPageSize + 1})
+			if err != nil {
+				return err
+			}
+			for _, o := range objs {
+				var p pipelineRecord
+				if err := json.Unmarshal(o.Body, &p); err != nil {
+					return fmt.Errorf("decode pipeline %s: %w", o.ID, err)
+				}
+				if (p.Region == region || p.Region == "") && len(page) <= listPageSize {
+					page = append(page, listed{seq: o.Seq, item: PipelineIDName{ID: p.ID, Name: p.Name}})
+				}
+			}
+			if len(page) > listPageSize || len(objs) <= listPageSize {
+				return nil
+			}
+			cursor = objs[len(objs)-1].Seq
+		}
 	})
 	if err != nil {
 		return nil, err
 	}
 	out := &listPipelinesOutput{PipelineIDList: []PipelineIDName{}}
-	if len(objs) > listPageSize {
-		objs = objs[:listPageSize]
+	if len(page) > listPageSize {
+		page = page[:listPageSize]
 		out.HasMoreResults = true
-		out.Marker = pageToken(listing, objs[len(objs)-1].Seq)
+		out.Marker = s.pageToken(listing, page[len(page)-1].seq)
 	}
-	for _, o := range objs {
-		var p pipelineRecord
-		if err := json.Unmarshal(o.Body, &p); err != nil {
-			return nil, fmt.Errorf("decode pipeline %s: %w", o.ID, err)
-		}
-		out.PipelineIDList = append(out.PipelineIDList, PipelineIDName{ID: p.ID, Name: p.Name})
+	for _, l := range page {
+		out.PipelineIDList = append(out.PipelineIDList, l.item)
 	}
 	return out, nil
 }

@@ -53,6 +53,10 @@ type pipelineRecord struct {
 	Created     time.Time `json:"created"`
 	Account     string    `json:"account"`
 	Creator     string    `json:"creator"`
+	// Region is the region of the request that created the pipeline, the
+	// only region whose ListPipelines lists it; "" for pipelines created
+	// before regions were recorded, which every region lists.
+	Region string `json:"region,omitempty"`
 	// Version counts the definitions PutPipelineDefinition saved (0: none);
 	// the latest definition has this version.
 	Version int `json:"version"`

@@ -179,13 +179,16 @@ func checkPipelineID(id string) error {
 	return nil
 }
 
-// pageToken encodes a listing's position as a marker.
-func pageToken(key string, pos int64) string { return awsapi.PageToken(key, pos) }
+// pageToken encodes a listing's position as a marker, signed with the
+// engine's page key.
+func (s *Service) pageToken(key string, pos int64) string {
+	return awsapi.PageToken(s.eng.PageKey(), key, pos)
+}
 
 // parseMarker decodes a marker made by pageToken for the same listing; ""
-// is the start.
-func parseMarker(key, marker string) (int64, error) {
-	pos, ok := awsapi.ParsePageToken(key, marker)
+// is the start. An edited or forged marker is refused.
+func (s *Service) parseMarker(key, marker string) (int64, error) {
+	pos, ok := awsapi.ParsePageToken(s.eng.PageKey(), key, marker)
 	if !ok {
 		return 0, invalid("Invalid marker: it is not a marker of this listing; pass the marker of the previous answer unchanged")
 	}

@@ -79,7 +79,7 @@ func (s *Service) DescribeActivity(ctx context.Context, in *activityArnInput) (*
 // ListActivities lists activities in creation order.
 func (s *Service) ListActivities(ctx context.Context, in *listInput) (*listActivitiesOutput, error) {
 	out := &listActivitiesOutput{Activities: []activityListItem{}}
-	err := s.list(ctx, kindActivity, "", "", in.MaxResults, in.NextToken, false, &out.NextToken, func(o *store.Object) error {
+	err := s.list(ctx, kindActivity, "", "", awsapi.Region(ctx), in.MaxResults, in.NextToken, false, &out.NextToken, func(o *store.Object) error {
 		var a activity
 		if err := decode(o, &a); err != nil {
 			return err

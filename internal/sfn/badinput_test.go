@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
@@ -141,7 +142,7 @@ func TestBadInputRaw(t *testing.T) {
 	before := b.cpSnapshot(t, sm)
 
 	bigName := strings.Repeat("a", 81)
-	huge := `{"name":"` + strings.Repeat("x", 1<<20) + `"}`
+	huge := `{"name":"` + strings.Repeat("x", awsapi.DefaultMaxBodyBytes) + `"}`
 
 	tests := []struct {
 		name        string
@@ -183,8 +184,8 @@ func TestBadInputRaw(t *testing.T) {
 		{name: "unimplemented CreateStateMachineAlias", target: "CreateStateMachineAlias", body: `{"name":"a","routingConfiguration":[]}`, status: 400, code: "UnknownOperationException", msg: []string{"CreateStateMachineAlias"}},
 		{name: "SWF unknown operation", target: "=SimpleWorkflowService.NoSuchOperation", body: `{}`, status: 400, code: "UnknownOperationException", msg: []string{"NoSuchOperation"}},
 		{name: "Data Pipeline unknown operation", target: "=DataPipeline.NoSuchOperation", contentType: cpJSON11, body: `{}`, status: 400, code: "UnknownOperationException", msg: []string{"NoSuchOperation"}},
-		{name: "body over 1 MiB", target: "CreateActivity", body: huge, status: 413, code: "RequestEntityTooLargeException"},
-		{name: "chunked body over 1 MiB", target: "CreateActivity", body: huge, chunked: true, status: 413, code: "RequestEntityTooLargeException"},
+		{name: "body over the cap", target: "CreateActivity", body: huge, status: 413, code: "RequestEntityTooLargeException"},
+		{name: "chunked body over the cap", target: "CreateActivity", body: huge, chunked: true, status: 413, code: "RequestEntityTooLargeException"},
 		{name: "GET", method: http.MethodGet, target: "ListActivities", status: 405, code: "UnknownOperationException", msg: []string{"GET"}},
 		{name: "PUT", method: http.MethodPut, target: "CreateActivity", body: `{"name":"put"}`, status: 405, code: "UnknownOperationException"},
 		{name: "token too long", target: "SendTaskHeartbeat", body: `{"taskToken":"` + strings.Repeat("t", 2049) + `"}`, status: 400, code: "ValidationException",

@@ -303,7 +303,7 @@ func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (
 		return &listExecutionsOutput{Executions: []executionListItem{}}, nil
 	}
 	out := &listExecutionsOutput{Executions: []executionListItem{}}
-	err := s.list(ctx, kindExecution, in.StateMachineArn, in.StatusFilter, in.MaxResults, in.NextToken, true, &out.NextToken, func(o *store.Object) error {
+	err := s.list(ctx, kindExecution, in.StateMachineArn, in.StatusFilter, "", in.MaxResults, in.NextToken, true, &out.NextToken, func(o *store.Object) error {
 		var ex execution
 		if err := decode(o, &ex); err != nil {
 			return err
@@ -327,7 +327,7 @@ func (s *Service) GetExecutionHistory(ctx context.Context, in *getExecutionHisto
 		return nil, err
 	}
 	kind := listingKey("history", in.ExecutionArn)
-	after, err := parsePageToken(kind, in.NextToken)
+	after, err := s.parsePageToken(kind, in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -345,7 +345,7 @@ func (s *Service) GetExecutionHistory(ctx context.Context, in *getExecutionHisto
 		}
 		if len(evs) > size {
 			evs = evs[:size]
-			out.NextToken = awsapi.PageToken(kind, evs[size-1].ID)
+			out.NextToken = s.pageToken(kind, evs[size-1].ID)
 		}
 		strip := in.IncludeExecutionData != nil && !*in.IncludeExecutionData
 		for _, e := range evs {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/store"
@@ -19,24 +20,45 @@ func decode(o *store.Object, v any) error {
 
 // list pages through objects of kind (optionally of one parent and status)
 // in insertion order (newest first if desc), calling each for every object
-// of the page and setting *next to the next page's token.
-func (s *Service) list(ctx context.Context, kind, parent, status string, maxResults int, token string, desc bool, next *string, each func(*store.Object) error) error {
+// of the page and setting *next to the next page's token. A region other
+// than "" lists only the objects whose ID, an ARN, is in that region: the
+// store does not index regions, so list reads on past other regions'
+// objects until the page is full, and the token holds the position of the
+// page's last object.
+func (s *Service) list(ctx context.Context, kind, parent, status, region string, maxResults int, token string, desc bool, next *string, each func(*store.Object) error) error {
 	key := listingKey(kind, parent)
-	after, err := parsePageToken(key, token)
+	prefix := ""
+	if region != "" {
+		key = awsapi.ListingKey(kind, parent, region)
+		prefix = "arn:aws:states:" + region + ":"
+	}
+	after, err := s.parsePageToken(key, token)
 	if err != nil {
 		return err
 	}
 	size := pageSize(maxResults)
 	return s.view(ctx, func(tx store.Tx) error {
-		objs, err := tx.ListObjects(store.ObjectQuery{Kind: kind, Parent: parent, Status: status, AfterSeq: after, Desc: desc, Limit: size + 1})
-		if err != nil {
-			return err
+		var page []*store.Object
+		for cursor := after; ; {
+			objs, err := tx.ListObjects(store.ObjectQuery{Kind: kind, Parent: parent, Status: status, AfterSeq: cursor, Desc: desc, Limit: size + 1})
+			if err != nil {
+				return err
+			}
+			for _, o := range objs {
+				if strings.HasPrefix(o.ID, prefix) && len(page) <= size {
+					page = append(page, o)
+				}
+			}
+			if len(page) > size || len(objs) <= size {
+				break
+			}
+			cursor = objs[len(objs)-1].Seq
 		}
-		if len(objs) > size {
-			objs = objs[:size]
-			*next = awsapi.PageToken(key, objs[size-1].Seq)
+		if len(page) > size {
+			page = page[:size]
+			*next = s.pageToken(key, page[size-1].Seq)
 		}
-		for _, o := range objs {
+		for _, o := range page {
 			if err := each(o); err != nil {
 				return err
 			}

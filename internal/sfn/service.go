@@ -186,9 +186,15 @@ func pageSize(maxResults int) int {
 // parent) so that a page token of one listing is refused by another.
 func listingKey(kind, parent string) string { return awsapi.ListingKey(kind, parent) }
 
-// parsePageToken decodes a page token of the listing key.
-func parsePageToken(key, tok string) (int64, error) {
-	pos, ok := awsapi.ParsePageToken(key, tok)
+// pageToken returns the signed token of position pos of the listing key.
+func (s *Service) pageToken(key string, pos int64) string {
+	return awsapi.PageToken(s.eng.PageKey(), key, pos)
+}
+
+// parsePageToken decodes a page token of the listing key; an edited,
+// forged or foreign token is InvalidToken.
+func (s *Service) parsePageToken(key, tok string) (int64, error) {
+	pos, ok := awsapi.ParsePageToken(s.eng.PageKey(), key, tok)
 	if !ok {
 		return 0, sfnerr.InvalidToken("Invalid Token: '%s' is not a page token of this listing", tok)
 	}

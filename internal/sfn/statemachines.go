@@ -237,7 +237,7 @@ func (s *Service) DeleteStateMachine(ctx context.Context, in *stateMachineArnInp
 // ListStateMachines lists state machines in creation order.
 func (s *Service) ListStateMachines(ctx context.Context, in *listInput) (*listStateMachinesOutput, error) {
 	out := &listStateMachinesOutput{StateMachines: []stateMachineListItem{}}
-	err := s.list(ctx, kindStateMachine, "", "", in.MaxResults, in.NextToken, false, &out.NextToken, func(o *store.Object) error {
+	err := s.list(ctx, kindStateMachine, "", "", awsapi.Region(ctx), in.MaxResults, in.NextToken, false, &out.NextToken, func(o *store.Object) error {
 		var m stateMachine
 		if err := decode(o, &m); err != nil {
 			return err

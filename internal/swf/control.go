@@ -1,7 +1,6 @@
 package swf
 
 import (
-	"encoding/base64"
 	"slices"
 	"strings"
 
@@ -44,9 +43,10 @@ func (s *Service) controlOps() map[string]awsapi.Operation {
 // on the last). The token holds the last key returned, so a listing that
 // changes between pages neither repeats nor skips the items that stayed;
 // listing names the listing (see listingKey) so that a token of another
-// listing, or of the same one in the other order, is refused.
-func sortedPage[T any](items []T, sortKey func(T) string, listing, token string, maximumPageSize int, reverse bool) ([]T, string, error) {
-	after, err := parseKeyToken(listing, token)
+// listing, or of the same one in the other order, is refused. Tokens are
+// signed with secret (the engine's PageKey).
+func sortedPage[T any](secret []byte, items []T, sortKey func(T) string, listing, token string, maximumPageSize int, reverse bool) ([]T, string, error) {
+	after, err := parseKeyToken(secret, listing, token)
 	if err != nil {
 		return nil, "", err
 	}
@@ -69,23 +69,22 @@ func sortedPage[T any](items []T, sortKey func(T) string, listing, token string,
 		return items, "", nil
 	}
 	items = items[:size]
-	return items, keyToken(listing, sortKey(items[size-1])), nil
+	return items, keyToken(secret, listing, sortKey(items[size-1])), nil
 }
 
 // keyToken encodes a sorted listing's position: the last key returned.
-func keyToken(listing, last string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(listing + ":" + last))
+func keyToken(secret []byte, listing, last string) string {
+	return awsapi.SignedToken(secret, listing, last)
 }
 
 // parseKeyToken decodes a token made by keyToken for the same listing; ""
 // starts at the beginning.
-func parseKeyToken(listing, tok string) (string, error) {
+func parseKeyToken(secret []byte, listing, tok string) (string, error) {
 	if tok == "" {
 		return "", nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	k, last, ok := strings.Cut(string(b), ":")
-	if err != nil || !ok || k != listing {
+	last, ok := awsapi.OpenToken(secret, listing, tok)
+	if !ok {
 		return "", swferr.ValidationException("Invalid nextPageToken: it is not a page token of this listing")
 	}
 	return last, nil

@@ -5,8 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"strings"
 
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/awsapi/swferr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
@@ -55,18 +55,17 @@ type decisionPage struct {
 // other listing is refused.
 const decisionPageKey = "decision-task"
 
-func (p *decisionPage) encode() string {
+// encode returns the page's token, signed with secret (the engine's
+// PageKey): the page names the execution whose history it reads.
+func (p *decisionPage) encode(secret []byte) string {
 	b, _ := json.Marshal(p)
-	return pageToken(listingKey(decisionPageKey), 0) + "." + base64.RawURLEncoding.EncodeToString(b)
+	return awsapi.SignedToken(secret, listingKey(decisionPageKey), base64.RawURLEncoding.EncodeToString(b))
 }
 
-func parseDecisionPage(tok, domainName string) (*decisionPage, error) {
+func parseDecisionPage(secret []byte, tok, domainName string) (*decisionPage, error) {
 	bad := swferr.ValidationException("Invalid nextPageToken: it is not a page token of a decision task in this domain")
-	head, body, ok := strings.Cut(tok, ".")
+	body, ok := awsapi.OpenToken(secret, listingKey(decisionPageKey), tok)
 	if !ok {
-		return nil, bad
-	}
-	if _, err := parsePageToken(listingKey(decisionPageKey), head); err != nil {
 		return nil, bad
 	}
 	b, err := base64.RawURLEncoding.DecodeString(body)
@@ -82,7 +81,7 @@ func parseDecisionPage(tok, domainName string) (*decisionPage, error) {
 
 // page reads one page of a decision task's history: the events from First
 // to Started, oldest first unless Reverse, starting after (before) After.
-func (p *decisionPage) page(tx store.Tx, size int) ([]json.RawMessage, string, error) {
+func (p *decisionPage) page(secret []byte, tx store.Tx, size int) ([]json.RawMessage, string, error) {
 	size = pageSize(size)
 	q := store.EventQuery{Owner: executionID(p.Domain, p.WorkflowID, p.RunID), AfterID: p.After, Desc: p.Reverse, Limit: size + 1}
 	evs, err := tx.ListEvents(q)
@@ -102,7 +101,7 @@ func (p *decisionPage) page(tx store.Tx, size int) ([]json.RawMessage, string, e
 		evs = evs[:size]
 		np := *p
 		np.After = evs[size-1].ID
-		next = np.encode()
+		next = np.encode(secret)
 	}
 	out := make([]json.RawMessage, len(evs))
 	for i, e := range evs {
@@ -183,7 +182,7 @@ func (s *Service) decisionTask(ctx context.Context, t *store.Task, token string,
 			p.After = p.First - 1
 		}
 		out = p.output()
-		out.Events, out.NextPageToken, err = p.page(tx, in.MaximumPageSize)
+		out.Events, out.NextPageToken, err = p.page(s.eng.PageKey(), tx, in.MaximumPageSize)
 		return err
 	})
 	if err != nil {
@@ -204,7 +203,7 @@ func (p *decisionPage) output() *decisionTaskOutput {
 
 // nextDecisionPage answers a PollForDecisionTask with a nextPageToken.
 func (s *Service) nextDecisionPage(ctx context.Context, in *pollForDecisionTaskInput) (*decisionTaskOutput, error) {
-	p, err := parseDecisionPage(in.NextPageToken, in.Domain)
+	p, err := parseDecisionPage(s.eng.PageKey(), in.NextPageToken, in.Domain)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +213,7 @@ func (s *Service) nextDecisionPage(ctx context.Context, in *pollForDecisionTaskI
 			return err
 		}
 		var err error
-		out.Events, out.NextPageToken, err = p.page(tx, in.MaximumPageSize)
+		out.Events, out.NextPageToken, err = p.page(s.eng.PageKey(), tx, in.MaximumPageSize)
 		return err
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
@@ -146,8 +147,13 @@ func (s *Service) DescribeDomain(ctx context.Context, in *domainNameInput) (*dom
 	return &domainDetail{DomainInfo: d.info(), Configuration: DomainConfiguration{WorkflowExecutionRetentionPeriodInDays: d.RetentionDays}}, nil
 }
 
-// ListDomains lists the domains of one registration status by name.
+// ListDomains lists the domains of the caller's region (the region of the
+// request that registered them, in their ARN) of one registration status,
+// by name. Domain names are one namespace across regions: the other calls
+// address a domain by name wherever they come from.
 func (s *Service) ListDomains(ctx context.Context, in *listDomainsInput) (*domainInfos, error) {
+	region := awsapi.Region(ctx)
+	inRegion := "arn:aws:swf:" + region + ":"
 	var all []DomainInfo
 	err := s.view(ctx, func(tx store.Tx) error {
 		objs, err := tx.ListObjects(store.ObjectQuery{Kind: kindDomain, Status: in.RegistrationStatus})
@@ -160,15 +166,17 @@ func (s *Service) ListDomains(ctx context.Context, in *listDomainsInput) (*domai
 			if err := json.Unmarshal(o.Body, &d); err != nil {
 				return fmt.Errorf("decode domain %s: %w", o.ID, err)
 			}
-			all = append(all, d.info())
+			if strings.HasPrefix(d.ARN, inRegion) {
+				all = append(all, d.info())
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	listing := listingKey("domains", in.RegistrationStatus, strconv.FormatBool(in.ReverseOrder))
-	page, next, err := sortedPage(all, func(d DomainInfo) string { return d.Name }, listing, in.NextPageToken, in.MaximumPageSize, in.ReverseOrder)
+	listing := listingKey("domains", region, in.RegistrationStatus, strconv.FormatBool(in.ReverseOrder))
+	page, next, err := sortedPage(s.eng.PageKey(), all, func(d DomainInfo) string { return d.Name }, listing, in.NextPageToken, in.MaximumPageSize, in.ReverseOrder)
 	if err != nil {
 		return nil, err
 	}

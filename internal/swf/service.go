@@ -149,12 +149,16 @@ func pageSize(maximumPageSize int) int {
 // refused by another.
 func listingKey(parts ...string) string { return awsapi.ListingKey(parts...) }
 
-// pageToken encodes a listing's position.
-func pageToken(key string, pos int64) string { return awsapi.PageToken(key, pos) }
+// pageToken encodes a listing's position, signed with secret (the
+// engine's PageKey).
+func pageToken(secret []byte, key string, pos int64) string {
+	return awsapi.PageToken(secret, key, pos)
+}
 
-// parsePageToken decodes a token made by pageToken for the same listing.
-func parsePageToken(key, tok string) (int64, error) {
-	pos, ok := awsapi.ParsePageToken(key, tok)
+// parsePageToken decodes a token made by pageToken for the same listing;
+// an edited or forged token is refused.
+func parsePageToken(secret []byte, key, tok string) (int64, error) {
+	pos, ok := awsapi.ParsePageToken(secret, key, tok)
 	if !ok {
 		return 0, swferr.ValidationException("Invalid nextPageToken: it is not a page token of this listing")
 	}

@@ -3,7 +3,6 @@ package swf
 import (
 	"cmp"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -197,7 +196,7 @@ func (s *Service) GetWorkflowExecutionHistory(ctx context.Context, in *getWorkfl
 		if err != nil {
 			return err
 		}
-		out.Events, out.NextPageToken, err = historyPage(tx, ex, in.NextPageToken, in.MaximumPageSize, in.ReverseOrder)
+		out.Events, out.NextPageToken, err = historyPage(s.eng.PageKey(), tx, ex, in.NextPageToken, in.MaximumPageSize, in.ReverseOrder)
 		return err
 	})
 	if err != nil {
@@ -511,7 +510,7 @@ func (s *Service) countExecutions(ctx context.Context, q *executionQuery) (*coun
 // start, close or expire between pages neither repeat nor shift the pages.
 func (s *Service) listExecutions(ctx context.Context, q *executionQuery, p *pageParams) (*workflowExecutionInfos, error) {
 	key := q.key(p.ReverseOrder)
-	after, err := parseCursor(key, p.NextPageToken)
+	after, err := parseCursor(s.eng.PageKey(), key, p.NextPageToken)
 	if err != nil {
 		return nil, err
 	}
@@ -538,7 +537,7 @@ func (s *Service) listExecutions(ctx context.Context, q *executionQuery, p *page
 		}
 		if len(sel) > size {
 			sel = sel[:size]
-			out.NextPageToken = cursorToken(key, sel[size-1].cursor())
+			out.NextPageToken = cursorToken(s.eng.PageKey(), key, sel[size-1].cursor())
 		}
 		for _, e := range sel {
 			out.ExecutionInfos = append(out.ExecutionInfos, executionInfo(e.ex))
@@ -556,28 +555,29 @@ type cursor struct{ at, seq int64 }
 
 func (e selected) cursor() cursor { return cursor{at: e.at, seq: e.seq} }
 
-// cursorToken encodes a listing's position: "<key>:<at>:<seq>".
-func cursorToken(key string, c cursor) string {
-	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s:%d:%d", key, c.at, c.seq))
+// cursorToken encodes a listing's position, "<at>:<seq>", signed with
+// secret (the engine's PageKey).
+func cursorToken(secret []byte, key string, c cursor) string {
+	return awsapi.SignedToken(secret, key, fmt.Sprintf("%d:%d", c.at, c.seq))
 }
 
 // parseCursor decodes a token made by cursorToken for the same listing; nil
 // for the first page.
-func parseCursor(key, tok string) (*cursor, error) {
+func parseCursor(secret []byte, key, tok string) (*cursor, error) {
 	if tok == "" {
 		return nil, nil
 	}
 	bad := swferr.ValidationException("Invalid nextPageToken: it is not a page token of this listing (give the same domain, filters and order as the first page)")
-	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil {
+	pos, ok := awsapi.OpenToken(secret, key, tok)
+	if !ok {
 		return nil, bad
 	}
-	parts := strings.Split(string(b), ":")
-	if len(parts) != 3 || parts[0] != key {
+	a, q, ok := strings.Cut(pos, ":")
+	if !ok {
 		return nil, bad
 	}
-	at, err1 := strconv.ParseInt(parts[1], 10, 64)
-	seq, err2 := strconv.ParseInt(parts[2], 10, 64)
+	at, err1 := strconv.ParseInt(a, 10, 64)
+	seq, err2 := strconv.ParseInt(q, 10, 64)
 	if err1 != nil || err2 != nil {
 		return nil, bad
 	}
@@ -588,10 +588,10 @@ func parseCursor(key, tok string) (*cursor, error) {
 // at most; 0 means SWF's default of 1000), oldest first unless reverse, and
 // the token of the next page ("" on the last). GetWorkflowExecutionHistory
 // and PollForDecisionTask both page with it; a token of another execution
-// is refused.
-func historyPage(tx store.Tx, ex *execution, token string, size int, reverse bool) ([]json.RawMessage, string, error) {
+// is refused. Tokens are signed with secret (the engine's PageKey).
+func historyPage(secret []byte, tx store.Tx, ex *execution, token string, size int, reverse bool) ([]json.RawMessage, string, error) {
 	key := listingKey("history", ex.ID())
-	after, err := parsePageToken(key, token)
+	after, err := parsePageToken(secret, key, token)
 	if err != nil {
 		return nil, "", err
 	}
@@ -603,7 +603,7 @@ func historyPage(tx store.Tx, ex *execution, token string, size int, reverse boo
 	next := ""
 	if len(evs) > size {
 		evs = evs[:size]
-		next = pageToken(key, evs[size-1].ID)
+		next = pageToken(secret, key, evs[size-1].ID)
 	}
 	out := make([]json.RawMessage, len(evs))
 	for i, e := range evs {

@@ -1,0 +1,79 @@
+package pipeline_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
+
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
+)
+
+// regionClient returns a Data Pipeline client signing for region.
+func regionClient(b *bundle, region string) *datapipeline.Client {
+	cfg := servertest.AWSConfig(b.URL)
+	cfg.Region = region
+	return datapipeline.NewFromConfig(cfg)
+}
+
+// TestListPipelinesByRegion: ListPipelines lists the pipelines created from
+// the caller's region only; its 25-a-page pages stay full although the
+// other region's pipelines are interleaved with them, and its markers are
+// signed.
+func TestListPipelinesByRegion(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	east, west := regionClient(b, "us-east-1"), regionClient(b, "eu-west-1")
+	made := map[*datapipeline.Client][]string{}
+	for range 26 {
+		for _, c := range []*datapipeline.Client{east, west} {
+			name := servertest.Uniq("region")
+			out, err := c.CreatePipeline(b.Ctx, &datapipeline.CreatePipelineInput{Name: aws.String(name), UniqueId: aws.String(name)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			made[c] = append(made[c], *out.PipelineId)
+		}
+	}
+	var eastFirst *datapipeline.ListPipelinesOutput
+	for c, region := range map[*datapipeline.Client]string{east: "us-east-1", west: "eu-west-1"} {
+		var listed []string
+		var sizes []int
+		for pg := datapipeline.NewListPipelinesPaginator(c, &datapipeline.ListPipelinesInput{}); pg.HasMorePages(); {
+			out, err := pg.NextPage(b.Ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c == east && eastFirst == nil {
+				eastFirst = out
+			}
+			sizes = append(sizes, len(out.PipelineIdList))
+			for _, p := range out.PipelineIdList {
+				listed = append(listed, *p.Id)
+			}
+		}
+		if !slices.Equal(listed, made[c]) || !slices.Equal(sizes, []int{25, 1}) {
+			t.Errorf("%s lists %v in pages of %v, want %v in pages of [25 1]", region, listed, sizes, made[c])
+		}
+	}
+
+	// A real marker works; edited anywhere, or used in another region, it
+	// is refused as a garbled one always was.
+	marker := aws.ToString(eastFirst.Marker)
+	out, err := east.ListPipelines(b.Ctx, &datapipeline.ListPipelinesInput{Marker: aws.String(marker)})
+	if err != nil || len(out.PipelineIdList) != 1 || *out.PipelineIdList[0].Id != made[east][25] {
+		t.Fatalf("second page with a real marker: %v, %v", out, err)
+	}
+	for i := range len(marker) - 1 { // the last character may carry only ignored bits
+		c := byte('A')
+		if marker[i] == 'A' {
+			c = 'B'
+		}
+		_, err := east.ListPipelines(b.Ctx, &datapipeline.ListPipelinesInput{Marker: aws.String(marker[:i] + string(c) + marker[i+1:])})
+		servertest.WantClientError(t, fmt.Sprintf("marker edited at %d", i), err, "InvalidRequestException")
+	}
+	_, err = west.ListPipelines(b.Ctx, &datapipeline.ListPipelinesInput{Marker: aws.String(marker)})
+	servertest.WantClientError(t, "another region's marker", err, "InvalidRequestException")
+}
