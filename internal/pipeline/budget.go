@@ -102,7 +102,8 @@ func (d *dryRun) field(e *evalEnv, cur *PipelineObject, key, v string, depth int
 }
 
 // stepCounter counts the steps evaluating a value takes (expr.Steps),
-// following its references as evalEnv.resolve does, once each.
+// following its references as evalEnv.resolve does, each reference of an
+// object once (memo: its path, dot-separated, as the key).
 type stepCounter struct {
 	e    *evalEnv
 	memo map[dryKey]int
@@ -116,6 +117,19 @@ func (c *stepCounter) value(o *PipelineObject, s string, depth int) int {
 // ref returns the steps of evaluating what a reference reads: those of the
 // field it resolves to, none for a parameter or a runtime field.
 func (c *stepCounter) ref(o *PipelineObject, path []string, depth int) int {
+	k := dryKey{o, path[0], depth}
+	if len(path) > 1 {
+		k.key = strings.Join(path, ".")
+	}
+	n, ok := c.memo[k]
+	if !ok {
+		n = c.resolve(o, path, depth)
+		c.memo[k] = n
+	}
+	return n
+}
+
+func (c *stepCounter) resolve(o *PipelineObject, path []string, depth int) int {
 	ix := c.e.ix
 	if len(path) == 1 {
 		if _, ok, _ := c.e.param(path[0]); ok {
@@ -140,11 +154,5 @@ func (c *stepCounter) ref(o *PipelineObject, path []string, depth int) int {
 	if len(fs) != 1 || fs[0].StringValue == nil {
 		return 0
 	}
-	k := dryKey{cur, last, depth}
-	n, ok := c.memo[k]
-	if !ok {
-		n = c.value(cur, *fs[0].StringValue, depth+1)
-		c.memo[k] = n
-	}
-	return n
+	return c.value(cur, *fs[0].StringValue, depth+1)
 }
