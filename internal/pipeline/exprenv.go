@@ -21,7 +21,9 @@ func (e *evalEnv) evalTemplate(o *PipelineObject, s string, depth int) (string, 
 	if !strings.Contains(s, "#{") {
 		return s, nil
 	}
-	return e.evalWithin(o, s, depth, new(expr.Budget))
+	c := &evalScope{env: e, o: o, depth: depth}
+	c.b = &c.own // one allocation for both
+	return expr.EvalWithin(s, c, c.b)
 }
 
 func (e *evalEnv) evalWithin(o *PipelineObject, s string, depth int, b *expr.Budget) (string, error) {
@@ -29,12 +31,14 @@ func (e *evalEnv) evalWithin(o *PipelineObject, s string, depth int, b *expr.Bud
 }
 
 // evalScope is the expr.Env of a string value of object o: its references
-// resolve in o's context, depth references deep, spending from b.
+// resolve in o's context, depth references deep, spending from b (own,
+// for the value an evaluation starts with).
 type evalScope struct {
 	env   *evalEnv
 	o     *PipelineObject
 	depth int
 	b     *expr.Budget
+	own   expr.Budget
 }
 
 func (c *evalScope) Resolve(path []string) (string, error) {
