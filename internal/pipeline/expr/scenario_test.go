@@ -138,11 +138,13 @@ func (f *fields) Resolve(path []string) (string, error) {
 	case f.depth >= maxDepth:
 		return "", errTooDeep
 	}
-	b := f.b
-	if b == nil {
-		b = new(Budget)
+	var out string
+	var err error
+	if f.b == nil {
+		out, err = Eval(v, &fields{m: f.m, depth: f.depth + 1})
+	} else {
+		out, err = EvalWithin(v, &fields{m: f.m, depth: f.depth + 1, b: f.b}, f.b)
 	}
-	out, err := EvalWithin(v, &fields{m: f.m, depth: f.depth + 1, b: b}, b)
 	switch {
 	case errors.Is(err, errTooDeep):
 		return "", errTooDeep
