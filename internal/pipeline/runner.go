@@ -83,7 +83,9 @@ type pollForTaskOutput struct {
 	TaskObject *TaskObject `json:"taskObject,omitempty"`
 }
 
-// PollForTask long-polls a worker group for a task.
+// PollForTask long-polls a worker group for a task. A task whose fields
+// go over the evaluation budget (budget.go) is not handed out: its attempt
+// fails with the reason, and the poll goes on.
 func (s *Service) PollForTask(ctx context.Context, in *pollForTaskInput) (*pollForTaskOutput, error) {
 	if in.WorkerGroup == "" {
 		return nil, invalid("workerGroup is required: give the worker group whose tasks this runner runs (exact, case-sensitive)")
@@ -110,9 +112,10 @@ func (s *Service) PollForTask(ctx context.Context, in *pollForTaskInput) (*pollF
 		var be *budgetError
 		if errors.As(err, &be) {
 			// A task that cannot be built is a failed attempt, retried
-			// as any (maximumRetries); the runner polls on.
+			// as any (maximumRetries); the runner polls on. Failed even if
+			// the runner has gone: the task is taken.
 			cause, _ := json.Marshal(failure{Message: "The task could not be built: " + be.Error()})
-			if err := s.eng.Fail(ctx, token, errIDBudget, string(cause)); err != nil && !errors.Is(err, engine.ErrInvalidToken) && !errors.Is(err, engine.ErrTaskClosed) {
+			if err := s.eng.Fail(context.WithoutCancel(ctx), token, errIDBudget, string(cause)); err != nil && !errors.Is(err, engine.ErrInvalidToken) && !errors.Is(err, engine.ErrTaskClosed) {
 				return nil, storeErr(err)
 			}
 			continue
