@@ -13,23 +13,47 @@ import (
 // through references), parameters and runtime fields.
 
 // evalTemplate is evalString that also returns why the first expression
-// left as written could not be evaluated (an *expr.Error).
+// left as written could not be evaluated (an *expr.Error). One evaluation
+// (s and the fields its references read, evaluated in turn) spends from
+// one expr.Budget: over it, s is returned as written with an *expr.Error
+// wrapping an *expr.BudgetError (see budgetErr).
 func (e *evalEnv) evalTemplate(o *PipelineObject, s string, depth int) (string, error) {
 	if !strings.Contains(s, "#{") {
 		return s, nil
 	}
-	return expr.Eval(s, &evalScope{env: e, o: o, depth: depth})
+	c := &evalScope{env: e, o: o, depth: depth}
+	c.b = &c.own // one allocation for both
+	return expr.EvalWithin(s, c, c.b)
+}
+
+func (e *evalEnv) evalWithin(o *PipelineObject, s string, depth int, b *expr.Budget) (string, error) {
+	return expr.EvalWithin(s, &evalScope{env: e, o: o, depth: depth, b: b}, b)
 }
 
 // evalScope is the expr.Env of a string value of object o: its references
-// resolve in o's context, depth references deep.
+// resolve in o's context, depth references deep, spending from b (own,
+// for the value an evaluation starts with).
 type evalScope struct {
 	env   *evalEnv
 	o     *PipelineObject
 	depth int
+	b     *expr.Budget
+	own   expr.Budget
 }
 
-func (c *evalScope) Resolve(path []string) (string, error) { return c.env.resolve(c.o, path, c.depth) }
+func (c *evalScope) Resolve(path []string) (string, error) {
+	return c.env.resolve(c.o, path, c.depth, c.b)
+}
+
+// budgetErr returns the *expr.BudgetError err holds (an evaluation over
+// its budget), or nil.
+func budgetErr(err error) *expr.BudgetError {
+	var be *expr.BudgetError
+	if errors.As(err, &be) {
+		return be
+	}
+	return nil
+}
 
 // param returns the value of parameter name ("myParam" also finds
 // "*myParam" and the reverse); ok is false if there is no such parameter.
@@ -56,17 +80,23 @@ func (e *evalEnv) param(name string) (string, bool, error) {
 
 // resolve evaluates a reference: a runtime field, a parameter, or a field
 // of o or of an object o refers to.
-func (e *evalEnv) resolve(o *PipelineObject, path []string, depth int) (string, error) {
+func (e *evalEnv) resolve(o *PipelineObject, path []string, depth int, b *expr.Budget) (string, error) {
 	if len(path) > 1 && path[0] == "node" && e.node != nil {
 		// An action's reference to the object it fires for.
 		sub := &evalEnv{ix: e.ix, pipelineID: e.pipelineID, params: e.params, runtime: e.nodeRuntime}
-		return sub.resolve(e.node, path[1:], depth)
+		return sub.resolve(e.node, path[1:], depth, b)
+	}
+	if e.dry != nil && (len(path) > 1 && path[0] == "node" || len(path) == 1 && strings.HasPrefix(path[0], "@")) {
+		e.dry.dynamic = true // an action's node, or a runtime field
 	}
 	if len(path) == 1 {
 		if v, ok := e.runtime[path[0]]; ok {
 			return v, nil
 		}
 		if v, ok, err := e.param(path[0]); ok {
+			if e.dry != nil {
+				e.dry.dynamic = true // activation may give it another value
+			}
 			return v, err
 		}
 	}
@@ -130,16 +160,27 @@ func (e *evalEnv) resolve(o *PipelineObject, path []string, depth int) (string, 
 				}
 			}
 		}
-		out, err := ev.evalTemplate(cur, v, depth+1)
-		if err != nil {
-			var de *depthError
-			if errors.As(err, &de) {
-				return "", de
-			}
-			return "", fmt.Errorf("field '%s' of '%s': %w", last, cur.ID, err)
+		if e.dry != nil {
+			return e.dry.field(ev, cur, last, v, depth, b)
 		}
-		return out, nil
+		return ev.nested(cur, last, v, depth, b)
 	}
+}
+
+// nested evaluates v, field last of cur, for a reference depth deep.
+func (e *evalEnv) nested(cur *PipelineObject, last, v string, depth int, b *expr.Budget) (string, error) {
+	out, err := e.evalWithin(cur, v, depth+1, b)
+	if err != nil {
+		var de *depthError
+		if errors.As(err, &de) {
+			return "", de
+		}
+		if be := budgetErr(err); be != nil {
+			return "", be // named once, by the value evaluated
+		}
+		return "", fmt.Errorf("field '%s' of '%s': %w", last, cur.ID, err)
+	}
+	return out, nil
 }
 
 // depthError is a reference chain longer than maxEvalDepth.

@@ -31,6 +31,11 @@ func exprSetup(runtime map[string]string) (*evalEnv, *PipelineObject) {
 			strField("myNestedBad", "#{minusDays('abc',1)}"),
 			strField("myLoop", "#{myLoop}"),
 			strField("myTwice", "a"), strField("myTwice", "b"),
+			// 20 references 3 deep: over the evaluation budget.
+			strField("myFan1", strings.Repeat("#{myFan2}", 20)),
+			strField("myFan2", strings.Repeat("#{myFan3}", 20)),
+			strField("myFan3", strings.Repeat("#{myFan4}", 20)),
+			strField("myFan4", "fan"),
 		}},
 	}
 	params := map[string][]string{"myParam": {"7"}, "*myList": {"a", "b"}}
@@ -176,6 +181,7 @@ func FuzzEvalString(f *testing.F) {
 		"plain", "#{myDateTime}", "#{myLoop}", "#{node.errorMessage}", "#{parent.parent.@id}",
 		"#{myNested} #{myNestedBad}", "#{*myList} #{myParam} #{*myParam}", "#{parent.workerGroup.x}",
 		"#{@scheduledStartTime} #{@sphere} #{@pipelineId} #{name}", "#{myTwice}", "#{", "#{)}",
+		"#{myFan1}", "#{myFan3}#{myFan3}", "#{parent.workerGroup} #{myFan2 + myFan2}",
 	} {
 		f.Add(s)
 	}

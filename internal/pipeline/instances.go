@@ -31,21 +31,22 @@ func newRunView(tx store.Tx, p *pipelineRecord) (*runView, error) {
 	return &runView{p: p, def: def, env: &evalEnv{ix: ix, pipelineID: p.ID, params: parameterValues(def.ParameterObjects, def.ParameterValues)}}, nil
 }
 
-func (v *runView) componentFields(id string, i *instanceRecord, evaluate bool) []Field {
+func (v *runView) componentFields(id string, i *instanceRecord, evaluate bool) ([]Field, error) {
 	comp := v.env.ix.byID[id]
 	if comp == nil {
-		return nil
+		return nil, nil
 	}
 	if !evaluate {
-		return v.env.flattenRaw(comp)
+		return v.env.flattenRaw(comp), nil
 	}
 	v.env.runtime = i.runtimeMap()
 	defer func() { v.env.runtime = nil }()
 	return v.env.flatten(comp)
 }
 
-func (v *runView) instance(i *instanceRecord, evaluate bool) PipelineObject {
-	return PipelineObject{ID: i.ID, Name: i.ID, Fields: append(v.componentFields(i.Component, i, evaluate), instanceFields(i, v.def.Version)...)}
+func (v *runView) instance(i *instanceRecord, evaluate bool) (PipelineObject, error) {
+	fs, err := v.componentFields(i.Component, i, evaluate)
+	return PipelineObject{ID: i.ID, Name: i.ID, Fields: append(fs, instanceFields(i, v.def.Version)...)}, err
 }
 
 func (v *runView) attempt(tx store.Tx, a *attemptRecord, evaluate bool) (PipelineObject, error) {
@@ -53,7 +54,8 @@ func (v *runView) attempt(tx store.Tx, a *attemptRecord, evaluate bool) (Pipelin
 	if err != nil {
 		return PipelineObject{}, err
 	}
-	return PipelineObject{ID: a.ID, Name: a.ID, Fields: append(v.componentFields(a.Component, i, evaluate), attemptFields(a, i, v.def.Version)...)}, nil
+	fs, err := v.componentFields(a.Component, i, evaluate)
+	return PipelineObject{ID: a.ID, Name: a.ID, Fields: append(fs, attemptFields(a, i, v.def.Version)...)}, err
 }
 
 // runObject returns the instance or attempt with id, or nil.
@@ -62,8 +64,8 @@ func (v *runView) runObject(tx store.Tx, id string, evaluate bool) (*PipelineObj
 		return nil, nil
 	}
 	if i, err := getInstance(tx, id); err == nil {
-		o := v.instance(i, evaluate)
-		return &o, nil
+		o, err := v.instance(i, evaluate)
+		return &o, err
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
@@ -90,7 +92,8 @@ func (v *runView) sphereObjects(tx store.Tx, sphere string) ([]PipelineObject, e
 			return nil, err
 		}
 		for _, i := range insts {
-			out = append(out, v.instance(i, false))
+			o, _ := v.instance(i, false) // not evaluated: no error
+			out = append(out, o)
 		}
 		return out, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -140,6 +141,9 @@ func (s *Service) DescribeObjects(ctx context.Context, in *describeObjectsInput)
 			o := ix.byID[ids[i]]
 			if o == nil {
 				ro, err := rv.runObject(tx, ids[i], in.EvaluateExpressions)
+				if be := (*budgetError)(nil); errors.As(err, &be) {
+					return invalid("Cannot evaluate the expressions of '%s': %v", ids[i], be)
+				}
 				if err != nil {
 					return err
 				}
@@ -151,7 +155,11 @@ func (s *Service) DescribeObjects(ctx context.Context, in *describeObjectsInput)
 			obj := PipelineObject{ID: o.ID, Name: o.Name, Fields: make([]Field, 0, len(o.Fields)+4)}
 			for _, f := range o.Fields {
 				if in.EvaluateExpressions && f.StringValue != nil && !verbatimKeys[f.Key] {
-					f = strField(f.Key, env.evalString(o, *f.StringValue, 0))
+					v, err := env.evalTemplate(o, *f.StringValue, 0)
+					if budgetErr(err) != nil {
+						return invalid("Cannot evaluate the expressions of '%s': %v", o.ID, &budgetError{object: o.ID, field: f.Key, err: err})
+					}
+					f = strField(f.Key, v)
 				}
 				obj.Fields = append(obj.Fields, f)
 			}
@@ -365,6 +373,8 @@ type evalEnv struct {
 	// runtime fields (@status, errorMessage...).
 	node        *PipelineObject
 	nodeRuntime map[string]string
+	// dry is set when a definition is checked before it runs (checkBudget).
+	dry *dryRun
 }
 
 // evalString replaces the expressions in s that can be evaluated in the

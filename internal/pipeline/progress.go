@@ -571,16 +571,29 @@ func (s *Service) configure(env *evalEnv, o *PipelineObject, in *instanceRecord,
 		what = "Precondition"
 	}
 	in.MaxRetries, in.RetryDelay, in.ReportProgress = defaultMaxRetries, s.retryDelay, defaultReportProgress
-	str := func(key string) string { return env.evalString(o, ix.lookupString(o, key), 0) }
+	// A value over the evaluation budget leaves the instance nowhere to go
+	// (its workerGroup, its timing): the run cannot start.
+	var over error
+	eval := func(o *PipelineObject, key string) string {
+		v, err := env.evalTemplate(o, ix.lookupString(o, key), 0)
+		if budgetErr(err) != nil && over == nil {
+			over = &budgetError{object: o.ID, field: key, err: err}
+		}
+		return v
+	}
+	str := func(key string) string { return eval(o, key) }
 	in.WorkerGroup = str("workerGroup")
 	for _, f := range ix.lookup(o, "runsOn") {
 		if f.RefValue != nil {
 			if r := ix.byID[*f.RefValue]; r != nil {
-				if wg := env.evalString(r, ix.lookupString(r, "workerGroup"), 0); wg != "" {
+				if wg := eval(r, "workerGroup"); wg != "" {
 					in.WorkerGroup = wg
 				}
 			}
 		}
+	}
+	if over != nil {
+		return invalid("%s '%s' cannot be scheduled: %v", what, o.ID, over)
 	}
 	in.WorkerGroup = cmpOr(in.WorkerGroup, fallbackGroup)
 	if in.WorkerGroup == "" {
@@ -624,5 +637,8 @@ func (s *Service) configure(env *evalEnv, o *PipelineObject, in *instanceRecord,
 		in.ReportProgress = defaultReportProgress
 	}
 	in.Cascade = strings.EqualFold(str("failureAndRerunMode"), "cascade")
+	if over != nil {
+		return invalid("%s '%s' cannot be scheduled: %v", what, o.ID, over)
+	}
 	return nil
 }

@@ -81,7 +81,9 @@ type pollForTaskOutput struct {
 	TaskObject *TaskObject `json:"taskObject,omitempty"`
 }
 
-// PollForTask long-polls a worker group for a task.
+// PollForTask long-polls a worker group for a task. A task whose fields
+// go over the evaluation budget (budget.go) is not handed out: its attempt
+// fails with the reason, and the poll goes on.
 func (s *Service) PollForTask(ctx context.Context, in *pollForTaskInput) (*pollForTaskOutput, error) {
 	if in.WorkerGroup == "" {
 		return nil, invalid("workerGroup is required: give the worker group whose tasks this runner runs (exact, case-sensitive)")
@@ -105,6 +107,17 @@ func (s *Service) PollForTask(ctx context.Context, in *pollForTaskInput) (*pollF
 			obj, err = s.taskObject(tx, t, token)
 			return err
 		})
+		var be *budgetError
+		if errors.As(err, &be) {
+			// A task that cannot be built is a failed attempt, retried
+			// as any (maximumRetries); the runner polls on. Failed even if
+			// the runner has gone: the task is taken.
+			cause, _ := json.Marshal(failure{Message: "The task could not be built: " + be.Error()})
+			if err := s.eng.Fail(context.WithoutCancel(ctx), token, errIDBudget, string(cause)); err != nil && !errors.Is(err, engine.ErrInvalidToken) && !errors.Is(err, engine.ErrTaskClosed) {
+				return nil, storeErr(err)
+			}
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -152,9 +165,16 @@ func (s *Service) taskObject(tx store.Tx, t *store.Task, token string) (*TaskObj
 	// own @id.
 	env.runtime = inst.runtimeMap()
 	env.runtime["@id"] = a.ID
-	objs[a.ID] = PipelineObject{ID: a.ID, Name: a.ID, Fields: append(env.flatten(comp), attemptFields(a, inst, def.version)...)}
+	fs, err := env.flatten(comp)
+	if err != nil {
+		return nil, err
+	}
+	objs[a.ID] = PipelineObject{ID: a.ID, Name: a.ID, Fields: append(fs, attemptFields(a, inst, def.version)...)}
 	env.runtime["@id"] = inst.ID
-	objs[inst.ID] = PipelineObject{ID: inst.ID, Name: inst.ID, Fields: append(env.flatten(comp), instanceFields(inst, def.version)...)}
+	if fs, err = env.flatten(comp); err != nil {
+		return nil, err
+	}
+	objs[inst.ID] = PipelineObject{ID: inst.ID, Name: inst.ID, Fields: append(fs, instanceFields(inst, def.version)...)}
 	delete(env.runtime, "@id")
 	for _, f := range env.flattenRaw(comp) {
 		if f.RefValue == nil || f.Key == "parent" {
@@ -162,12 +182,29 @@ func (s *Service) taskObject(tx store.Tx, t *store.Task, token string) (*TaskObj
 		}
 		if r := ix.byID[*f.RefValue]; r != nil {
 			if _, done := objs[r.ID]; !done {
-				objs[r.ID] = PipelineObject{ID: r.ID, Name: r.Name, Fields: env.flatten(r)}
+				fs, err := env.flatten(r)
+				if err != nil {
+					return nil, err
+				}
+				objs[r.ID] = PipelineObject{ID: r.ID, Name: r.Name, Fields: fs}
 			}
 		}
 	}
 	return &TaskObject{TaskID: token, PipelineID: p.ID, AttemptID: a.ID, Objects: objs}, nil
 }
+
+// budgetError is a field whose evaluation went over budget (an
+// *expr.BudgetError in err).
+type budgetError struct {
+	object, field string
+	err           error
+}
+
+func (e *budgetError) Error() string {
+	return fmt.Sprintf("field '%s' of '%s': %v", e.field, e.object, e.err)
+}
+
+func (e *budgetError) Unwrap() error { return e.err }
 
 // flattenRaw returns o's fields with the ones it inherits (from its parent
 // chain and Default) that it does not override.
@@ -198,15 +235,21 @@ func (e *evalEnv) flattenRaw(o *PipelineObject) []Field {
 	return out
 }
 
-// flatten is flattenRaw with string values evaluated in o's context.
-func (e *evalEnv) flatten(o *PipelineObject) []Field {
+// flatten is flattenRaw with string values evaluated in o's context. A
+// value that cannot be evaluated is left as written, but one whose
+// evaluation goes over budget is a *budgetError.
+func (e *evalEnv) flatten(o *PipelineObject) ([]Field, error) {
 	fs := e.flattenRaw(o)
 	for i, f := range fs {
 		if f.StringValue != nil && !verbatimKeys[f.Key] {
-			fs[i] = strField(f.Key, e.evalString(o, *f.StringValue, 0))
+			v, err := e.evalTemplate(o, *f.StringValue, 0)
+			if budgetErr(err) != nil {
+				return nil, &budgetError{object: o.ID, field: f.Key, err: err}
+			}
+			fs[i] = strField(f.Key, v)
 		}
 	}
-	return fs
+	return fs, nil
 }
 
 func fmtTime(t time.Time) string { return t.UTC().Format(fieldTime) }

@@ -203,6 +203,7 @@ func validateDefinition(pipelineID string, objs []PipelineObject, params []Param
 		validateObject(r, ix, o)
 	}
 	validateParameters(r, pipelineID, params, values)
+	checkBudget(r, pipelineID, ix, parameterValues(params, values))
 	return r
 }
 

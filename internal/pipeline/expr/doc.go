@@ -81,6 +81,18 @@
 // Eval leaves such an expression as written and returns the first error as
 // an *Error.
 //
+// # Limits
+//
+// A value can refer to a field that refers to fields, each many times: 40
+// references 7 deep are 40^7 of them. One evaluation, the value and the
+// values its references read (evaluated by the Env in turn, with
+// EvalWithin), spends from one Budget: at most MaxSteps references
+// resolved and functions called, MaxBytes produced, and MaxLen characters
+// (AWS's limit on a field value) in any value evaluated. Over a limit,
+// evaluation stops at once with a *BudgetError. Steps counts the steps of
+// a value without evaluating it, so that a definition can be checked when
+// it is put.
+//
 // # Not supported
 //
 //   - Functions other than the date and time ones: AWS documents no concat

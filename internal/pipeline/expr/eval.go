@@ -31,7 +31,23 @@ type Env interface {
 // reference env cannot resolve) is left as written, and the first such is
 // returned as an *Error. If s has an expression without its closing "}",
 // Eval returns s unchanged and an error that is not an *Error.
+//
+// Eval is EvalWithin with a Budget of its own: an Env that evaluates the
+// fields references read should use EvalWithin.
 func Eval(s string, env Env) (string, error) {
+	if !strings.Contains(s, "#{") {
+		return s, nil
+	}
+	var b Budget
+	return EvalWithin(s, env, &b)
+}
+
+// EvalWithin is Eval spending from b, the budget of an evaluation: an Env
+// that evaluates a field a reference reads passes b on to its EvalWithin,
+// so that the limits (MaxSteps, MaxBytes, MaxLen) bound the whole
+// evaluation, nested references included. Over a limit, EvalWithin stops
+// at once and returns s as written and an *Error wrapping a *BudgetError.
+func EvalWithin(s string, env Env, b *Budget) (string, error) {
 	if !strings.Contains(s, "#{") {
 		return s, nil
 	}
@@ -39,30 +55,43 @@ func Eval(s string, env Env) (string, error) {
 	if err != nil {
 		return s, err
 	}
-	var b strings.Builder
+	var sb strings.Builder
 	var first error
 	for _, sg := range segs {
 		if !sg.isExpr {
-			b.WriteString(sg.text)
+			sb.WriteString(sg.text)
+			if err := b.produced(len(sg.text), &sb); err != nil {
+				return s, &Error{Expr: sg.text, Err: err}
+			}
 			continue
 		}
 		x, err := parseExpr(sg.text)
 		var v value
 		if err == nil {
-			v, err = eval(env, x)
+			v, err = eval(env, x, b)
 		}
 		if err != nil {
+			if be := b.over(err); be != nil {
+				return s, &Error{Expr: sg.text, Err: be}
+			}
 			if first == nil {
 				first = &Error{Expr: sg.text, Err: err}
 			}
-			b.WriteString("#{")
-			b.WriteString(sg.text)
-			b.WriteString("}")
+			sb.WriteString("#{")
+			sb.WriteString(sg.text)
+			sb.WriteString("}")
+			if err := b.produced(len(sg.text)+3, &sb); err != nil {
+				return s, &Error{Expr: sg.text, Err: err}
+			}
 			continue
 		}
-		b.WriteString(v.String())
+		out := v.String()
+		sb.WriteString(out)
+		if err := b.produced(len(out), &sb); err != nil {
+			return s, &Error{Expr: sg.text, Err: err}
+		}
 	}
-	return b.String(), first
+	return sb.String(), first
 }
 
 // Error is why an expression of a string value could not be evaluated.
@@ -74,37 +103,52 @@ type Error struct {
 func (e *Error) Error() string { return fmt.Sprintf("'#{%s}': %v", e.Expr, e.Err) }
 func (e *Error) Unwrap() error { return e.Err }
 
-// eval evaluates an expression, resolving its references in env.
-func eval(env Env, x exprNode) (value, error) {
+// eval evaluates an expression, resolving its references in env and
+// spending from b.
+func eval(env Env, x exprNode, b *Budget) (value, error) {
 	switch x := x.(type) {
 	case litExpr:
 		return literal(x)
 	case refExpr:
+		if err := b.step(); err != nil {
+			return value{}, err
+		}
 		s, err := env.Resolve(x.path)
 		if err != nil {
 			return value{}, err
 		}
 		return textValue(s), nil
 	case negExpr:
-		v, err := eval(env, x.x)
+		v, err := eval(env, x.x, b)
 		if err != nil {
 			return value{}, err
 		}
 		return negate(v)
 	case binExpr:
-		l, err := eval(env, x.l)
+		l, err := eval(env, x.l, b)
 		if err != nil {
 			return value{}, err
 		}
-		r, err := eval(env, x.r)
+		r, err := eval(env, x.r, b)
 		if err != nil {
 			return value{}, err
 		}
-		return binary(x.op, l, r)
+		v, err := binary(x.op, l, r)
+		if err == nil && v.isStringKind() {
+			// + concatenates: keep what one expression builds in bounds.
+			if err := b.produce(len(v.s)); err != nil {
+				return value{}, err
+			}
+			err = checkLen(v.s)
+		}
+		return v, err
 	case callExpr:
+		if err := b.step(); err != nil {
+			return value{}, err
+		}
 		args := make([]value, len(x.args))
 		for i, a := range x.args {
-			v, err := eval(env, a)
+			v, err := eval(env, a, b)
 			if err != nil {
 				return value{}, err
 			}

@@ -32,7 +32,7 @@ func scenarioSeeds(t testing.TB) []string {
 
 // FuzzEval checks that no string value a definition may hold makes
 // evaluation or validation panic or loop (the pipeline dialect evaluates
-// every field it hands out), that Eval keeps text without expressions as
+// every field it hands out; nested references share the budget), that Eval keeps text without expressions as
 // it is, and that it fails only with an *Error once every expression
 // closes.
 func FuzzEval(f *testing.F) {
@@ -45,7 +45,7 @@ func FuzzEval(f *testing.F) {
 		"#{makeDateTime(2011,5,24,14,21) - 3 weeks}", "#{format(myDateTime, ''''T'''')}", "#{myLoop}",
 		"#{node.errorMessage}", "#{'a' + 1 + 2.5}", "#{yesterday(midnight(sunday(myDateTime)))}",
 		"#{format(myDateTime,'S SSSSSSSSSSSS')}", "#{plusYears(myDateTime, 9223372036854775807)}",
-		"#{1/0}", "#{", "#{)}", "#{'unterminated}",
+		"#{1/0}", "#{", "#{)}", "#{'unterminated}", "#{myFan1}", "#{myFan3}#{myFan3}", "#{myFan2 + myFan2}",
 	} {
 		f.Add(s)
 	}
@@ -57,9 +57,15 @@ func FuzzEval(f *testing.F) {
 		"node.errorMessage":   "failed at #{@scheduledStartTime}",
 		"@scheduledStartTime": "2024-02-29T23:30:00",
 		"@id":                 "@Act_1",
+		// 20 references 3 deep: over the budget.
+		"myFan1": strings.Repeat("#{myFan2}", 20),
+		"myFan2": strings.Repeat("#{myFan3}", 20),
+		"myFan3": strings.Repeat("#{myFan4}", 20),
+		"myFan4": "fan",
 	}}
 	f.Fuzz(func(t *testing.T, s string) {
-		out, err := Eval(s, env)
+		b := new(Budget)
+		out, err := EvalWithin(s, &fields{m: env.m, b: b}, b)
 		if !strings.Contains(s, "#{") && (out != s || err != nil) {
 			t.Fatalf("Eval(%q) = %q, %v: text without expressions changed", s, out, err)
 		}

@@ -95,7 +95,9 @@ func do(c scriptCase, env *fields) (string, error) {
 		*env = fields{m: m}
 		return "ok", nil
 	case "eval":
-		out, err := Eval(c.arg, env)
+		// One budget for the value and those its references read.
+		b := new(Budget)
+		out, err := EvalWithin(c.arg, &fields{m: env.m, b: b}, b)
 		switch {
 		case err != nil && out == c.arg:
 			return "error: " + err.Error(), nil
@@ -119,10 +121,12 @@ var errTooDeep = errors.New("references nest too deep")
 
 // fields is the Env of the scripts: a map from a reference's dotted path
 // to its text. A text holding expressions is evaluated in the same fields,
-// maxDepth deep at most.
+// maxDepth deep at most, spending from budget b (a budget of its own if
+// nil).
 type fields struct {
 	m     map[string]string
 	depth int
+	b     *Budget
 }
 
 func (f *fields) Resolve(path []string) (string, error) {
@@ -134,7 +138,13 @@ func (f *fields) Resolve(path []string) (string, error) {
 	case f.depth >= maxDepth:
 		return "", errTooDeep
 	}
-	out, err := Eval(v, &fields{m: f.m, depth: f.depth + 1})
+	var out string
+	var err error
+	if f.b == nil {
+		out, err = Eval(v, &fields{m: f.m, depth: f.depth + 1})
+	} else {
+		out, err = EvalWithin(v, &fields{m: f.m, depth: f.depth + 1, b: f.b}, f.b)
+	}
 	switch {
 	case errors.Is(err, errTooDeep):
 		return "", errTooDeep
