@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline/types"
+
+	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
 // The evaluation budget (package expr: MaxSteps, MaxBytes, MaxLen) over
@@ -54,7 +56,7 @@ func wantFieldError(t *testing.T, what string, errs []types.ValidationError, id,
 			return
 		}
 	}
-	t.Fatalf("%s: no INVALID_EXPRESSION error on field %s of %s in %s", what, key, id, describeErrors(errs))
+	t.Fatalf("%s: no INVALID_EXPRESSION error on field %s of %s in %s", what, key, id, servertest.PipelineErrors(errs))
 }
 
 // The reported definition: fields 40 wide and 7 deep (40^7 references).
@@ -64,26 +66,26 @@ func TestPutRefusesExpressionFanOut(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := bounded(t)
-	id := b.create(t, "fanout")
+	id := b.Create(t, "fanout")
 	objs := []types.PipelineObject{
-		onDemand(uniq("wg")),
+		onDemand(servertest.Uniq("wg")),
 		shell("Act", append([]types.Field{str("scriptArgument", "#{myL1}")}, fanOut(40, 7, "x")...)...),
 	}
-	put, err := b.client.PutPipelineDefinition(ctx, &datapipeline.PutPipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: objs})
-	ok(t, "PutPipelineDefinition", err)
+	put, err := b.Client.PutPipelineDefinition(ctx, &datapipeline.PutPipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: objs})
+	servertest.OK(t, "PutPipelineDefinition", err)
 	if !put.Errored {
 		t.Fatal("PutPipelineDefinition accepted fields whose references fan out 40^7 times")
 	}
 	wantFieldError(t, "PutPipelineDefinition", put.ValidationErrors, "Act", "myL1", "more than 10000 steps", "refer to fewer fields")
 	wantFieldError(t, "PutPipelineDefinition", put.ValidationErrors, "Act", "scriptArgument", "more than 10000 steps")
-	val, err := b.client.ValidatePipelineDefinition(ctx, &datapipeline.ValidatePipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: objs})
-	ok(t, "ValidatePipelineDefinition", err)
+	val, err := b.Client.ValidatePipelineDefinition(ctx, &datapipeline.ValidatePipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: objs})
+	servertest.OK(t, "ValidatePipelineDefinition", err)
 	if !val.Errored {
 		t.Fatal("ValidatePipelineDefinition found no error")
 	}
 	wantFieldError(t, "ValidatePipelineDefinition", val.ValidationErrors, "Act", "myL1", "more than 10000 steps")
-	got, err := b.client.GetPipelineDefinition(ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id)})
-	ok(t, "GetPipelineDefinition", err)
+	got, err := b.Client.GetPipelineDefinition(ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(id)})
+	servertest.OK(t, "GetPipelineDefinition", err)
 	if len(got.PipelineObjects) != 0 {
 		t.Fatalf("the refused definition was saved: %d objects", len(got.PipelineObjects))
 	}
@@ -93,12 +95,12 @@ func TestPutRefusesExpressionFanOut(t *testing.T) {
 		obj("Default", append([]types.Field{str("scheduleType", "ondemand"), str("workerGroup", "wg")}, fanOut(40, 7, "x")...)...),
 		shell("Act", str("scriptArgument", "#{myL1}")),
 	}
-	put, err = b.client.PutPipelineDefinition(ctx, &datapipeline.PutPipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: objs})
-	ok(t, "PutPipelineDefinition inherited", err)
+	put, err = b.Client.PutPipelineDefinition(ctx, &datapipeline.PutPipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: objs})
+	servertest.OK(t, "PutPipelineDefinition inherited", err)
 	wantFieldError(t, "PutPipelineDefinition inherited", put.ValidationErrors, "Act", "scriptArgument", "more than 10000 steps")
 	wantFieldError(t, "PutPipelineDefinition inherited", put.ValidationErrors, "Default", "myL1", "more than 10000 steps")
-	if n := strings.Count(describeErrors(put.ValidationErrors), "field 'myL1'"); n != 1 {
-		t.Fatalf("myL1 reported %d times: %s", n, describeErrors(put.ValidationErrors))
+	if n := strings.Count(servertest.PipelineErrors(put.ValidationErrors), "field 'myL1'"); n != 1 {
+		t.Fatalf("myL1 reported %d times: %s", n, servertest.PipelineErrors(put.ValidationErrors))
 	}
 }
 
@@ -109,33 +111,33 @@ func TestPutRefusesOverlongEvaluatedValue(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := bounded(t)
-	id := b.create(t, "overlong")
+	id := b.Create(t, "overlong")
 	def := func(leaf int) []types.PipelineObject {
 		return []types.PipelineObject{
-			onDemand(uniq("wg")),
+			onDemand(servertest.Uniq("wg")),
 			shell("Act", fanOut(40, 2, strings.Repeat("y", leaf))...),
 		}
 	}
-	put, err := b.client.PutPipelineDefinition(ctx, &datapipeline.PutPipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: def(300)})
-	ok(t, "PutPipelineDefinition", err)
+	put, err := b.Client.PutPipelineDefinition(ctx, &datapipeline.PutPipelineDefinitionInput{PipelineId: aws.String(id), PipelineObjects: def(300)})
+	servertest.OK(t, "PutPipelineDefinition", err)
 	if !put.Errored {
 		t.Fatal("PutPipelineDefinition accepted a field of 12,000 characters once evaluated")
 	}
 	wantFieldError(t, "PutPipelineDefinition", put.ValidationErrors, "Act", "myL1", "longer than 10240 characters")
 
-	b.put(t, id, def(256)) // 10,240 characters: the limit
-	out, err := b.client.EvaluateExpression(ctx, &datapipeline.EvaluateExpressionInput{
+	b.Put(t, id, def(256)) // 10,240 characters: the limit
+	out, err := b.Client.EvaluateExpression(ctx, &datapipeline.EvaluateExpressionInput{
 		PipelineId: aws.String(id), ObjectId: aws.String("Act"), Expression: aws.String("#{myL1}"),
 	})
-	ok(t, "EvaluateExpression", err)
+	servertest.OK(t, "EvaluateExpression", err)
 	if n := len(aws.ToString(out.EvaluatedExpression)); n != 10240 {
 		t.Fatalf("EvaluateExpression gave %d characters, want 10240", n)
 	}
 	// An expression given to EvaluateExpression has the same budget.
-	_, err = b.client.EvaluateExpression(ctx, &datapipeline.EvaluateExpressionInput{
+	_, err = b.Client.EvaluateExpression(ctx, &datapipeline.EvaluateExpressionInput{
 		PipelineId: aws.String(id), ObjectId: aws.String("Act"), Expression: aws.String("#{myL1}#{myL2}"),
 	})
-	wantCode(t, "EvaluateExpression over the limit", err, "InvalidRequestException")
+	servertest.WantClientError(t, "EvaluateExpression over the limit", err, "InvalidRequestException")
 	if !strings.Contains(err.Error(), "longer than 10240 characters") {
 		t.Fatalf("EvaluateExpression error %v does not say the value is too long", err)
 	}
@@ -149,28 +151,28 @@ func TestParameterBlowUpFailsAttempt(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := bounded(t)
-	wg := uniq("wg")
-	id := b.create(t, "param-blowup")
+	wg := servertest.Uniq("wg")
+	id := b.Create(t, "param-blowup")
 	fields := []types.Field{str("maximumRetries", "1"), str("myL1", strings.Repeat("#{myL2}", 40)), str("myL2", strings.Repeat("#{myWord}", 40))}
-	put, err := b.client.PutPipelineDefinition(ctx, &datapipeline.PutPipelineDefinitionInput{
+	put, err := b.Client.PutPipelineDefinition(ctx, &datapipeline.PutPipelineDefinitionInput{
 		PipelineId:       aws.String(id),
 		PipelineObjects:  []types.PipelineObject{onDemand(wg), obj("Act", append([]types.Field{str("type", "ShellCommandActivity"), str("command", "echo #{myL1}")}, fields...)...)},
 		ParameterObjects: []types.ParameterObject{param("myWord", "type", "String", "default", "x")},
 	})
-	ok(t, "PutPipelineDefinition", err)
+	servertest.OK(t, "PutPipelineDefinition", err)
 	if put.Errored {
-		t.Fatalf("PutPipelineDefinition errored: %s", describeErrors(put.ValidationErrors))
+		t.Fatalf("PutPipelineDefinition errored: %s", servertest.PipelineErrors(put.ValidationErrors))
 	}
 	// 1,600 characters with the default; 160,000 with this value.
-	_, err = b.client.ActivatePipeline(ctx, &datapipeline.ActivatePipelineInput{
+	_, err = b.Client.ActivatePipeline(ctx, &datapipeline.ActivatePipelineInput{
 		PipelineId: aws.String(id), ParameterValues: []types.ParameterValue{value("myWord", strings.Repeat("w", 100))},
 	})
-	ok(t, "ActivatePipeline", err)
+	servertest.OK(t, "ActivatePipeline", err)
 
 	var inst map[string]string
 	for range 10 {
-		out, err := b.client.PollForTask(ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg), Hostname: aws.String("host-1")})
-		ok(t, "PollForTask", err)
+		out, err := b.Client.PollForTask(ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg), Hostname: aws.String("host-1")})
+		servertest.OK(t, "PollForTask", err)
 		if out.TaskObject != nil {
 			t.Fatalf("PollForTask handed out %s, whose command is over the budget", aws.ToString(out.TaskObject.AttemptId))
 		}
@@ -203,21 +205,21 @@ func TestParameterBlowUpFailsAttempt(t *testing.T) {
 	// Evaluating the attempts' fields answers the reason too; the
 	// component's are evaluated with the definition's parameter values.
 	for aid := range atts {
-		_, err = b.client.DescribeObjects(ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: []string{aid}, EvaluateExpressions: true})
-		wantCode(t, "DescribeObjects evaluateExpressions of "+aid, err, "InvalidRequestException")
+		_, err = b.Client.DescribeObjects(ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: []string{aid}, EvaluateExpressions: true})
+		servertest.WantClientError(t, "DescribeObjects evaluateExpressions of "+aid, err, "InvalidRequestException")
 		if !strings.Contains(err.Error(), "field 'command' of 'Act'") || !strings.Contains(err.Error(), "longer than 10240 characters") {
 			t.Fatalf("DescribeObjects error %v does not name the field and the limit", err)
 		}
 	}
-	d, err := b.client.DescribeObjects(ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: []string{"Act"}, EvaluateExpressions: true})
-	ok(t, "DescribeObjects evaluateExpressions of Act", err)
-	if got := fieldMap(d.PipelineObjects[0].Fields)["command"]; got != "echo "+strings.Repeat("x", 1600) {
+	d, err := b.Client.DescribeObjects(ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: []string{"Act"}, EvaluateExpressions: true})
+	servertest.OK(t, "DescribeObjects evaluateExpressions of Act", err)
+	if got := servertest.PipelineFields(d.PipelineObjects[0].Fields)["command"]; got != "echo "+strings.Repeat("x", 1600) {
 		t.Fatalf("command = %q", got)
 	}
 	// Without evaluating, the objects are described as ever.
-	d, err = b.client.DescribeObjects(ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: []string{"Act"}})
-	ok(t, "DescribeObjects", err)
-	if got := fieldMap(d.PipelineObjects[0].Fields)["command"]; got != "echo #{myL1}" {
+	d, err = b.Client.DescribeObjects(ctx, &datapipeline.DescribeObjectsInput{PipelineId: aws.String(id), ObjectIds: []string{"Act"}})
+	servertest.OK(t, "DescribeObjects", err)
+	if got := servertest.PipelineFields(d.PipelineObjects[0].Fields)["command"]; got != "echo #{myL1}" {
 		t.Fatalf("command = %q", got)
 	}
 }

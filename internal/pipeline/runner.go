@@ -114,7 +114,7 @@ func (s *Service) PollForTask(ctx context.Context, in *pollForTaskInput) (*pollF
 			// the runner has gone: the task is taken.
 			cause, _ := json.Marshal(failure{Message: "The task could not be built: " + be.Error()})
 			if err := s.eng.Fail(context.WithoutCancel(ctx), token, errIDBudget, string(cause)); err != nil && !errors.Is(err, engine.ErrInvalidToken) && !errors.Is(err, engine.ErrTaskClosed) {
-				return nil, storeErr(err)
+				return nil, err
 			}
 			continue
 		}
