@@ -174,6 +174,9 @@ type Engine struct {
 	// transaction committed), dropped in memory as stale, and the batches
 	// that handled them.
 	fired, dropped, fireBatches atomic.Int64
+	// deadlineWork is signalled after each pass of the deadline loop over
+	// the due deadlines and after each batch is handled (for tests).
+	deadlineWork testsignal.Signal[struct{}]
 
 	// life runs the deadline loop and its firers and the heartbeat
 	// flusher; Stop waits for all of them.

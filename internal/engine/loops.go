@@ -64,6 +64,7 @@ func (e *Engine) runDeadlines(ctx context.Context) {
 				return
 			}
 		}
+		e.deadlineWork.Signal(struct{}{})
 		if !next.IsZero() && !next.After(e.now()) {
 			continue // more are due
 		}
@@ -180,6 +181,7 @@ func (e *Engine) fireBatch(ctx context.Context, batch []deadline, errs []error) 
 	}
 	e.fired.Add(int64(len(batch) - failed))
 	e.fireBatches.Add(1)
+	e.deadlineWork.Signal(struct{}{})
 }
 
 // throttled notes that the store refused a batch of n deadlines as
