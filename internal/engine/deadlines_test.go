@@ -249,6 +249,9 @@ func TestDowntimeBacklogFiresOnceInBatches(t *testing.T) {
 		n, time.Since(began), b.eng.fireBatches.Load(), b.st.updates.Load())
 
 	b.checkEachFiredOnce(t)
+	if got := b.eng.fired.Load(); got != n {
+		t.Errorf("engine counted %d deadlines handled, want %d", got, n)
+	}
 	if got := b.eng.fireBatches.Load(); got != int64(batches) {
 		t.Errorf("%d batches, want %d (full batches of %d)", got, batches, fireBatchSize)
 	}
