@@ -1314,7 +1314,7 @@ func testUpdateNestedSavepoints(t *testing.T, su suite) {
 				return nil
 			})
 			if fail := i == 1 || i == 3; fail != (err != nil) || i == 1 && !errors.Is(err, errFail) {
-				return fmt.Errorf("Savepoint %d = %v", i, err)
+				return fmt.Errorf("savepoint %d: Savepoint = %v", i, err)
 			}
 		}
 		return nil
