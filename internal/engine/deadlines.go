@@ -56,8 +56,9 @@ func (h *deadlineHeap) Pop() any {
 
 // deadlines is every pending deadline behind one timer: the timer is always
 // set for the earliest, and moves only when an earlier one arrives. Entries
-// are never removed when the thing they guard ends; a fired entry is checked
-// against the current state and dropped if stale.
+// are never removed when the thing they guard ends; a due entry is checked
+// against the in-memory state and dropped if stale (Engine.stale), and the
+// rest against the store when they fire (Engine.apply).
 type deadlines struct {
 	mu   sync.Mutex
 	h    deadlineHeap
@@ -81,16 +82,61 @@ func (d *deadlines) add(dl deadline) {
 	}
 }
 
-// due pops the deadlines at or before now and returns them with the time of
-// the next one (zero if none).
-func (d *deadlines) due(now time.Time, buf []deadline) ([]deadline, time.Time) {
+// due pops up to limit deadlines at or before now and returns them with the
+// time of the next one (zero if none; at or before now if more are due).
+func (d *deadlines) due(now time.Time, buf []deadline, limit int) ([]deadline, time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for len(d.h) > 0 && !d.h[0].at.After(now) {
+	for n := 0; n < limit && len(d.h) > 0 && !d.h[0].at.After(now); n++ {
 		buf = append(buf, heap.Pop(&d.h).(deadline))
 	}
 	if len(d.h) == 0 {
 		return buf, time.Time{}
 	}
 	return buf, d.h[0].at
+}
+
+// len returns how many deadlines are pending.
+func (d *deadlines) len() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.h)
+}
+
+// idSet is a set of task ids spread over several locks, like active.
+type idSet struct {
+	shards [activeShards]struct {
+		mu sync.RWMutex
+		m  map[int64]struct{}
+	}
+}
+
+func newIDSet() *idSet {
+	s := &idSet{}
+	for i := range s.shards {
+		s.shards[i].m = make(map[int64]struct{})
+	}
+	return s
+}
+
+func (s *idSet) add(id int64) {
+	sh := &s.shards[uint64(id)%activeShards]
+	sh.mu.Lock()
+	sh.m[id] = struct{}{}
+	sh.mu.Unlock()
+}
+
+func (s *idSet) remove(id int64) {
+	sh := &s.shards[uint64(id)%activeShards]
+	sh.mu.Lock()
+	delete(sh.m, id)
+	sh.mu.Unlock()
+}
+
+func (s *idSet) has(id int64) bool {
+	sh := &s.shards[uint64(id)%activeShards]
+	sh.mu.RLock()
+	_, ok := sh.m[id]
+	sh.mu.RUnlock()
+	return ok
 }

@@ -51,12 +51,34 @@
 //
 // Every deadline (schedule-to-start, schedule-to-close, start-to-close,
 // heartbeat, owner timers) sits in one min-heap behind one timer set for the
-// earliest. Deadlines are never removed when what they guard ends; when one
-// fires it is checked against the store (and, for heartbeats, against the
-// in-memory last beat, re-arming itself if the worker beat since), so stale
-// ones cost one lookup. At start the engine reloads every open task and
-// timer from the store and re-arms them; a deadline that passed while the
-// node was down fires at once.
+// earliest (the clock is Config.Now). Deadlines are never removed when what
+// they guard ends. The deadline loop pops due ones, a batch at a time, and
+// drops the stale ones in memory: a schedule deadline whose task is no
+// longer in the scheduled set (it started or ended), a start-to-close or
+// heartbeat deadline whose attempt is no longer the started one, a
+// heartbeat deadline whose worker beat since (re-armed at the new due
+// time). Memory only lags the store (it changes after commits), so what is
+// stale there is stale here. The rest go, in batches of up to 256, to a
+// fixed pool of 4 firers; the loop waits while all are busy, so however
+// many deadlines fall due at once, at most 4 batches are in the store's
+// queue. A firer applies its batch in one store.Update, each deadline in a
+// savepoint of its own (store.Tx.Savepoint): it is checked against the
+// store (the task's state and attempt, the timer's existence) and, if
+// still due, the task is closed as timed out or the timer deleted, with
+// the owner's reaction. A deadline whose own handling fails undoes only
+// itself and is re-armed 100 ms later (one warning per batch); a batch
+// the store refuses (ErrOverloaded, a failed commit) is retried whole by
+// its firer after a back-off doubling from 50 ms to 2 s, and overloads
+// are summed up in one log line per 10 s. A stop abandons batches not yet
+// committed: the store holds them, and the next start re-arms them.
+//
+// At start the engine reads the open tasks and timers in pages of 1000
+// within one read transaction, re-arms them (offering scheduled tasks to
+// the matcher, recording started attempts) and logs progress every 25,000
+// and a final count. It does not serve meanwhile: Start returns once all
+// are armed, since a loaded attempt's token would be refused before. A
+// deadline that passed while the node was down fires once the loops start,
+// in batches like any other.
 //
 // # Several nodes
 //

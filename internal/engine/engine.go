@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/startstop"
@@ -155,13 +157,30 @@ type Engine struct {
 	matcher   *matcher
 	active    *active
 	deadlines *deadlines
+	// scheduled holds the ids of scheduled tasks with schedule timeouts,
+	// so that a due schedule deadline of a task that started or ended is
+	// dropped without a store lookup (stale).
+	scheduled *idSet
 
-	// life runs the deadline loop, the heartbeat flusher and each deadline
-	// being handled; Stop waits for all of them.
+	// Deadline firing (loops.go); tests may lower these before Start.
+	batchSize int // deadlines per store.Update
+	firers    int // batches in flight
+	throttle  struct {
+		mu                 sync.Mutex
+		logged             time.Time
+		retries, deadlines int
+	}
+	// Counters, for tests and metrics: deadlines handled (their
+	// transaction committed), dropped in memory as stale, and the batches
+	// that handled them.
+	fired, dropped, fireBatches atomic.Int64
+	// deadlineWork is signalled after each pass of the deadline loop over
+	// the due deadlines and after each batch is handled (for tests).
+	deadlineWork testsignal.Signal[struct{}]
+
+	// life runs the deadline loop and its firers and the heartbeat
+	// flusher; Stop waits for all of them.
 	life startstop.Base
-	// fired is signalled (non-blocking) after each deadline is handled;
-	// tests wait on it instead of sleeping.
-	fired chan struct{}
 }
 
 // New returns an engine; register owners, then call Start.
@@ -175,7 +194,9 @@ func New(cfg Config) *Engine {
 		matcher:   newMatcher(),
 		active:    newActive(),
 		deadlines: newDeadlines(),
-		fired:     make(chan struct{}, 1),
+		scheduled: newIDSet(),
+		batchSize: fireBatchSize,
+		firers:    fireWorkers,
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
@@ -243,46 +264,95 @@ func (e *Engine) load(ctx context.Context) error {
 			return fmt.Errorf("load token secret: %w", err)
 		}
 	}
-	var tasks []*store.Task
-	var timers []*store.Timer
-	err = e.store.View(ctx, func(tx store.Tx) error {
-		var err error
-		if tasks, err = tx.ListTasks(store.TaskQuery{}); err != nil {
-			return err
-		}
-		timers, err = tx.ListTimers(store.TimerQuery{})
-		return err
-	})
-	if err != nil {
+	if err := e.loadTasksAndTimers(ctx); err != nil {
 		return fmt.Errorf("load tasks and timers: %w", err)
 	}
-	now := e.now()
-	for _, t := range tasks {
-		switch t.State {
-		case store.TaskScheduled:
-			e.armScheduled(t)
-			e.matcher.offer(t.Queue, t.ID)
-		case store.TaskStarted:
-			if t.ScheduleToClose > 0 {
-				e.deadlines.add(deadline{at: t.ScheduledAt.Add(t.ScheduleToClose), kind: dlScheduleToClose, id: t.ID, attempt: -1})
-			}
-			at := e.armStarted(t)
-			// Heartbeats newer than the last flush were lost with the
-			// process: give the holder the flush interval's benefit of the
-			// doubt.
-			at.lastBeat = t.StartedAt
-			if t.HeartbeatAt.After(at.lastBeat) {
-				at.lastBeat = t.HeartbeatAt
-			}
-			at.lastBeat = at.lastBeat.Add(e.flush)
-			at.details = t.Details
+	return nil
+}
+
+// Start-up loading: tasks and timers are read loadPage at a time, so that
+// a large backlog is never all in memory as store records at once, and a
+// progress line is logged every loadLogEvery of them.
+const (
+	loadPage     = 1000
+	loadLogEvery = 25000
+)
+
+// loadTasksAndTimers re-arms every open task and timer of the store, a page
+// at a time, in one read transaction (one consistent snapshot). Nothing
+// serves meanwhile: Start returns once it is done, because until then a
+// heartbeat or completion of a loaded attempt would be refused as closed
+// and pollers would miss the loaded tasks. A deadline loaded already due
+// fires once the loops start, in batches like any other.
+func (e *Engine) loadTasksAndTimers(ctx context.Context) error {
+	began := time.Now() // wall time for the log, whatever the engine's clock
+	var tasks, timers int
+	progress := func() {
+		if n := tasks + timers; n%loadLogEvery == 0 && n > 0 {
+			e.log.Info("engine loading", "tasks", tasks, "timers", timers, "took", time.Since(began))
 		}
 	}
-	for _, tm := range timers {
-		e.deadlines.add(deadline{at: tm.FireAt, kind: dlTimer, id: tm.ID})
+	err := e.store.View(ctx, func(tx store.Tx) error {
+		for after := int64(0); ; {
+			page, err := tx.ListTasks(store.TaskQuery{AfterID: after, Limit: loadPage})
+			if err != nil {
+				return err
+			}
+			for _, t := range page {
+				e.loadTask(t)
+				tasks++
+				progress()
+			}
+			if len(page) < loadPage {
+				break
+			}
+			after = page[len(page)-1].ID
+		}
+		for after := int64(0); ; {
+			page, err := tx.ListTimers(store.TimerQuery{AfterID: after, Limit: loadPage})
+			if err != nil {
+				return err
+			}
+			for _, tm := range page {
+				e.deadlines.add(deadline{at: tm.FireAt, kind: dlTimer, id: tm.ID})
+				timers++
+				progress()
+			}
+			if len(page) < loadPage {
+				break
+			}
+			after = page[len(page)-1].ID
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	e.log.Info("engine loaded", "tasks", len(tasks), "timers", len(timers), "took", e.now().Sub(now))
+	e.log.Info("engine loaded", "tasks", tasks, "timers", timers, "took", time.Since(began))
 	return nil
+}
+
+// loadTask re-arms one task read from the store at start.
+func (e *Engine) loadTask(t *store.Task) {
+	switch t.State {
+	case store.TaskScheduled:
+		e.armScheduled(t)
+		e.matcher.offer(t.Queue, t.ID)
+	case store.TaskStarted:
+		if t.ScheduleToClose > 0 {
+			e.deadlines.add(deadline{at: t.ScheduledAt.Add(t.ScheduleToClose), kind: dlScheduleToClose, id: t.ID, attempt: -1})
+		}
+		at := e.armStarted(t)
+		// Heartbeats newer than the last flush were lost with the
+		// process: give the holder the flush interval's benefit of the
+		// doubt.
+		at.lastBeat = t.StartedAt
+		if t.HeartbeatAt.After(at.lastBeat) {
+			at.lastBeat = t.HeartbeatAt
+		}
+		at.lastBeat = at.lastBeat.Add(e.flush)
+		at.details = t.Details
+	}
 }
 
 // Stop releases waiting pollers, stops the background loops (their context
@@ -348,6 +418,47 @@ func (e *Engine) update(ctx context.Context, fn func(tx store.Tx) error) error {
 	})
 	if err != nil && et != nil {
 		e.releaseEager(et)
+	}
+	return err
+}
+
+// updateEach runs fn(tx, i) for each i below n in one store transaction,
+// each in a savepoint of its own (store.Tx.Savepoint): errs[i] gets fn's
+// error for i, whose writes, after-commit effects and eager starts are
+// undone without touching the others'. It returns the transaction's own
+// error (the store overloaded, a failed commit), in which case nothing
+// committed.
+func (e *Engine) updateEach(ctx context.Context, n int, fn func(tx store.Tx, i int) error, errs []error) error {
+	var ets []*engTx // those with eager starts
+	release := func() {
+		for _, et := range ets {
+			e.releaseEager(et)
+		}
+		ets = ets[:0]
+	}
+	err := e.store.Update(ctx, func(tx store.Tx) error {
+		release() // fn runs again: an earlier run's reservations are void
+		for i := range n {
+			var et *engTx
+			errs[i] = tx.Savepoint(func(tx store.Tx) error {
+				et = &engTx{Tx: tx}
+				if err := fn(et, i); err != nil {
+					return err
+				}
+				return e.startEager(et)
+			})
+			switch {
+			case et == nil:
+			case errs[i] != nil:
+				e.releaseEager(et)
+			case len(et.eager) > 0:
+				ets = append(ets, et)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		release()
 	}
 	return err
 }
@@ -470,7 +581,7 @@ func (e *Engine) CloseTask(tx store.Tx, t *store.Task) error {
 		return fmt.Errorf("close task: %w", err)
 	}
 	id, attempt := t.ID, t.Attempt
-	tx.AfterCommit(func() { e.active.remove(id, attempt) })
+	tx.AfterCommit(func() { e.forget(id, attempt) })
 	return nil
 }
 
@@ -561,8 +672,12 @@ func (e *Engine) start(ctx context.Context, id int64, worker string) (*store.Tas
 	return started, err
 }
 
-// armScheduled sets the deadlines of a scheduled task.
+// armScheduled sets the deadlines of a scheduled task (after noting it in
+// the scheduled set, which stale reads).
 func (e *Engine) armScheduled(t *store.Task) {
+	if t.ScheduleToStart > 0 || t.ScheduleToClose > 0 {
+		e.scheduled.add(t.ID)
+	}
 	if t.ScheduleToStart > 0 {
 		e.deadlines.add(deadline{at: t.ScheduledAt.Add(t.ScheduleToStart), kind: dlScheduleToStart, id: t.ID, attempt: t.Attempt})
 	}
@@ -582,6 +697,9 @@ func (e *Engine) armStarted(t *store.Task) *attempt {
 		cancelRequested: t.CancelRequested,
 	}
 	e.active.put(at)
+	if t.ScheduleToStart > 0 || t.ScheduleToClose > 0 {
+		e.scheduled.remove(t.ID) // after the put: see stale
+	}
 	if t.StartToClose > 0 {
 		e.deadlines.add(deadline{at: t.StartedAt.Add(t.StartToClose), kind: dlStartToClose, id: t.ID, attempt: t.Attempt})
 	}
@@ -737,6 +855,13 @@ func (e *Engine) deleteTask(tx store.Tx, t *store.Task) error {
 		return err
 	}
 	id, attempt := t.ID, t.Attempt
-	tx.AfterCommit(func() { e.active.remove(id, attempt) })
+	tx.AfterCommit(func() { e.forget(id, attempt) })
 	return nil
+}
+
+// forget drops the in-memory state of task id, deleted with the given
+// attempt.
+func (e *Engine) forget(id int64, attempt int) {
+	e.active.remove(id, attempt)
+	e.scheduled.remove(id)
 }

@@ -8,20 +8,65 @@ import (
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
-// runDeadlines keeps one timer at the earliest deadline and handles each
-// deadline as it comes due, each in its own tracked goroutine so that
-// simultaneous timeouts share group commits. It returns when ctx ends.
+// Deadline firing: the deadline loop pops due deadlines, drops the stale
+// ones in memory, and hands the rest in batches to a fixed pool of firers;
+// each firer applies one batch in one store.Update, each deadline in a
+// savepoint of its own.
+const (
+	fireBatchSize = 256 // deadlines per store.Update
+	fireWorkers   = 4   // batches in flight at once
+	// A batch the store refused (ErrOverloaded, a failed commit) is retried
+	// by its firer after a back-off from fireBackoffMin, doubling up to
+	// fireBackoffMax; the firer's slot stays taken meanwhile, so a loaded
+	// store sees fewer deadline writes, not more.
+	fireBackoffMin = 50 * time.Millisecond
+	fireBackoffMax = 2 * time.Second
+	// fireRetry is how much later a deadline whose own handling failed
+	// (its savepoint rolled back) is tried again.
+	fireRetry = 100 * time.Millisecond
+	// throttleLogEvery spaces the aggregated "store overloaded" lines.
+	throttleLogEvery = 10 * time.Second
+)
+
+// runDeadlines keeps one timer at the earliest deadline and, as deadlines
+// come due, hands them in batches of up to fireBatchSize to fireWorkers
+// firers, waiting for a free one when all are busy: however many deadlines
+// fall due at once (a restart after downtime), at most fireWorkers writes
+// for them are in the store's queue. It returns when ctx ends; a batch not
+// yet applied is in the store and is re-armed by the next start.
 func (e *Engine) runDeadlines(ctx context.Context) {
+	batches := make(chan []deadline)
+	for range e.firers {
+		e.life.Go(func(ctx context.Context) { e.runFirer(ctx, batches) })
+	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	var buf []deadline
+	var buf []deadline // a batch handed to a firer is the firer's
 	for {
-		var next time.Time
-		buf, next = e.deadlines.due(e.now(), buf[:0])
-		for _, dl := range buf {
-			// Refused once the engine stops: the deadline is in the store
-			// and is re-armed by the next start.
-			e.life.Go(func(ctx context.Context) { e.fire(ctx, dl) })
+		if buf == nil {
+			buf = make([]deadline, 0, e.batchSize)
+		}
+		now := e.now()
+		batch, next := e.deadlines.due(now, buf[:0], e.batchSize)
+		live := batch[:0]
+		for _, dl := range batch {
+			if e.stale(dl, now) {
+				e.dropped.Add(1)
+				continue
+			}
+			live = append(live, dl)
+		}
+		if len(live) > 0 {
+			select {
+			case batches <- live:
+				buf = nil
+			case <-ctx.Done():
+				return
+			}
+		}
+		e.deadlineWork.Signal(struct{}{})
+		if !next.IsZero() && !next.After(e.now()) {
+			continue // more are due
 		}
 		wait := time.Hour
 		if !next.IsZero() {
@@ -37,104 +82,189 @@ func (e *Engine) runDeadlines(ctx context.Context) {
 	}
 }
 
-// fire handles one due deadline. Stale deadlines (the task ended, the
-// attempt changed, the heartbeat moved on) are dropped or re-armed. ctx is
-// the engine's: a stop abandons a deadline not yet written, which the next
-// start re-arms from the store.
-func (e *Engine) fire(ctx context.Context, dl deadline) {
-	defer func() {
-		select {
-		case e.fired <- struct{}{}:
-		default:
-		}
-	}()
-	if dl.kind == dlTimer {
-		e.fireTimer(ctx, dl)
-		return
-	}
-	if dl.kind == dlHeartbeat {
+// stale reports whether dl is over by what memory says, so that it need not
+// reach the store: its task is neither scheduled nor started here any more,
+// or its attempt has ended, or (heartbeat) the worker has beaten since, in
+// which case the deadline is re-armed at the new due time. Memory can only
+// lag the store (it changes after commits), so a deadline stale here is
+// stale there; one that is not is checked again against the store when it
+// fires. The order of the lookups matters: a start adds the attempt to
+// active before it leaves the scheduled set.
+func (e *Engine) stale(dl deadline, now time.Time) bool {
+	switch dl.kind {
+	case dlScheduleToStart:
+		return !e.scheduled.has(dl.id)
+	case dlScheduleToClose:
+		return !e.scheduled.has(dl.id) && e.active.get(dl.id) == nil
+	case dlStartToClose, dlHeartbeat:
 		at := e.active.get(dl.id)
 		if at == nil || at.attempt != dl.attempt {
-			return
+			return true
 		}
-		at.mu.Lock()
-		due := at.lastBeat.Add(at.heartbeat)
-		at.mu.Unlock()
-		if due.After(e.now()) {
-			e.deadlines.add(deadline{at: due, kind: dlHeartbeat, id: dl.id, attempt: dl.attempt})
-			return
+		if dl.kind == dlHeartbeat {
+			at.mu.Lock()
+			due := at.lastBeat.Add(at.heartbeat)
+			at.mu.Unlock()
+			if due.After(now) {
+				e.deadlines.add(deadline{at: due, kind: dlHeartbeat, id: dl.id, attempt: dl.attempt})
+				return true
+			}
 		}
 	}
-	kind := dl.kind.timeout()
+	return false // timers: canceled ones are only known to the store
+}
+
+// runFirer applies the batches runDeadlines hands it until ctx ends.
+func (e *Engine) runFirer(ctx context.Context, batches <-chan []deadline) {
+	var errs []error
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case batch := <-batches:
+			if cap(errs) < len(batch) {
+				errs = make([]error, len(batch))
+			}
+			errs = errs[:len(batch)]
+			clear(errs)
+			e.fireBatch(ctx, batch, errs)
+		}
+	}
+}
+
+// fireBatch applies batch in one store.Update, each deadline in a savepoint
+// of its own, retrying the whole batch with a back-off while the store
+// refuses it. A deadline whose own handling failed is re-armed fireRetry
+// later; the others are done. A stop (ctx ended) abandons the batch: the
+// store still holds every deadline in it, and the next start re-arms them.
+// errs (as long as batch) receives each deadline's error.
+func (e *Engine) fireBatch(ctx context.Context, batch []deadline, errs []error) {
+	backoff := fireBackoffMin
+	for {
+		err := e.updateEach(ctx, len(batch), func(tx store.Tx, i int) error { return e.apply(tx, batch[i]) }, errs)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, store.ErrOverloaded) {
+			e.throttled(len(batch))
+		} else {
+			e.log.Warn("firing deadlines failed; will retry", "deadlines", len(batch), "err", err)
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		backoff = min(2*backoff, fireBackoffMax)
+	}
+	var failed int
+	var firstErr error
+	for i, err := range errs {
+		if err == nil {
+			continue
+		}
+		if failed == 0 {
+			firstErr = err
+		}
+		failed++
+		dl := batch[i]
+		dl.at = e.now().Add(fireRetry)
+		e.deadlines.add(dl)
+	}
+	if failed > 0 {
+		e.log.Warn("deadline handling failed; will retry", "deadlines", failed, "first_err", firstErr)
+	}
+	e.fired.Add(int64(len(batch) - failed))
+	e.fireBatches.Add(1)
+	e.deadlineWork.Signal(struct{}{})
+}
+
+// throttled notes that the store refused a batch of n deadlines as
+// overloaded; one line every throttleLogEvery sums them up, instead of a
+// warning per deadline.
+func (e *Engine) throttled(n int) {
+	e.throttle.mu.Lock()
+	defer e.throttle.mu.Unlock()
+	e.throttle.retries++
+	e.throttle.deadlines += n
+	now := e.now()
+	if !e.throttle.logged.IsZero() && now.Sub(e.throttle.logged) < throttleLogEvery {
+		return
+	}
+	e.log.Warn("store overloaded; deadline batches back off", "retries", e.throttle.retries, "deadlines", e.throttle.deadlines)
+	e.throttle.logged = now
+	e.throttle.retries, e.throttle.deadlines = 0, 0
+}
+
+// apply handles one due deadline within tx: the store's state is the truth,
+// so a deadline whose task has ended or moved to another attempt does
+// nothing. For a heartbeat, the in-memory last beat is checked once more (the
+// worker may have beaten since the deadline was popped): if it moved on,
+// the deadline is re-armed once tx commits.
+func (e *Engine) apply(tx store.Tx, dl deadline) error {
+	if dl.kind == dlTimer {
+		return e.applyTimer(tx, dl)
+	}
 	var details []byte
 	var haveDetails bool
 	if at := e.active.get(dl.id); at != nil && at.attempt == dl.attempt {
 		at.mu.Lock()
 		details, haveDetails = at.details, true
+		due := at.lastBeat.Add(at.heartbeat)
 		at.mu.Unlock()
-	}
-	err := e.update(ctx, func(tx store.Tx) error {
-		t, err := tx.GetTask(dl.id)
-		if errors.Is(err, store.ErrNotFound) {
+		if dl.kind == dlHeartbeat && due.After(e.now()) {
+			tx.AfterCommit(func() {
+				e.deadlines.add(deadline{at: due, kind: dlHeartbeat, id: dl.id, attempt: dl.attempt})
+			})
 			return nil
 		}
-		if err != nil {
-			return err
-		}
-		switch dl.kind {
-		case dlScheduleToStart:
-			if t.State != store.TaskScheduled || t.Attempt != dl.attempt {
-				return nil
-			}
-		case dlStartToClose, dlHeartbeat:
-			if t.State != store.TaskStarted || t.Attempt != dl.attempt {
-				return nil
-			}
-		}
-		o := Outcome{Kind: TimedOut, Timeout: kind, Details: t.Details}
-		if haveDetails && t.State == store.TaskStarted {
-			o.Details = details
-		}
-		return e.closeWith(tx, t, o)
-	})
-	if err != nil {
-		e.retryLater(ctx, dl, err)
 	}
-}
-
-func (e *Engine) fireTimer(ctx context.Context, dl deadline) {
-	err := e.update(ctx, func(tx store.Tx) error {
-		tm, err := tx.GetTimer(dl.id)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil // canceled
-		}
-		if err != nil {
-			return err
-		}
-		if err := tx.DeleteTimer(tm.ID); err != nil {
-			return err
-		}
-		o, ok := e.owners[tm.OwnerKind]
-		if !ok {
-			e.log.Error("timer has no owner; dropped", "timer", tm.ID, "owner_kind", tm.OwnerKind)
+	t, err := tx.GetTask(dl.id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch dl.kind {
+	case dlScheduleToStart:
+		if t.State != store.TaskScheduled || t.Attempt != dl.attempt {
 			return nil
 		}
-		return o.TimerFired(tx, tm)
-	})
-	if err != nil {
-		e.retryLater(ctx, dl, err)
+	case dlStartToClose, dlHeartbeat:
+		if t.State != store.TaskStarted || t.Attempt != dl.attempt {
+			return nil
+		}
 	}
+	o := Outcome{Kind: TimedOut, Timeout: dl.kind.timeout(), Details: t.Details}
+	if haveDetails && t.State == store.TaskStarted {
+		o.Details = details
+	}
+	return e.closeWith(tx, t, o)
 }
 
-// retryLater re-arms a deadline whose handling failed (store overloaded,
-// owner error) a little later, unless the engine is stopping (ctx ended).
-func (e *Engine) retryLater(ctx context.Context, dl deadline, err error) {
-	if ctx.Err() != nil {
-		return
+func (e *Engine) applyTimer(tx store.Tx, dl deadline) error {
+	tm, err := tx.GetTimer(dl.id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // canceled
 	}
-	e.log.Warn("deadline handling failed; will retry", "kind", int(dl.kind), "id", dl.id, "err", err)
-	dl.at = e.now().Add(100 * time.Millisecond)
-	e.deadlines.add(dl)
+	if err != nil {
+		return err
+	}
+	if err := tx.DeleteTimer(tm.ID); err != nil {
+		return err
+	}
+	o, ok := e.owners[tm.OwnerKind]
+	if !ok {
+		e.log.Error("timer has no owner; dropped", "timer", tm.ID, "owner_kind", tm.OwnerKind)
+		return nil
+	}
+	return o.TimerFired(tx, tm)
 }
 
 // runFlusher persists heartbeats kept in memory every FlushInterval, and

@@ -66,6 +66,14 @@ type Tx interface {
 	// fails (its savepoint is rolled back) or the commit fails, its callbacks
 	// are dropped.
 	AfterCommit(f func())
+	// Savepoint runs fn inside a nested savepoint of this transaction: an
+	// error from fn (or a panic, returned as an error) undoes fn's writes
+	// and drops the AfterCommit callbacks fn registered, and Savepoint
+	// returns it, while the rest of the transaction goes on. A caller that
+	// applies many independent changes in one Update (the engine's due
+	// deadlines) runs each in its own savepoint. fn must not keep its tx
+	// after it returns. In a View, fn just runs.
+	Savepoint(fn func(tx Tx) error) error
 
 	// GetObject returns the object, or ErrNotFound.
 	GetObject(kind, id string) (*Object, error)
@@ -103,7 +111,8 @@ type Tx interface {
 	UpdateTask(t *Task) error
 	// DeleteTask deletes the task, or returns ErrNotFound.
 	DeleteTask(id int64) error
-	// ListTasks lists tasks matching q in ID order.
+	// ListTasks lists tasks matching q in ID order (a page of them if q
+	// says so).
 	ListTasks(q TaskQuery) ([]*Task, error)
 
 	// InsertTimer inserts tm and assigns tm.ID (never reused).
@@ -112,7 +121,8 @@ type Tx interface {
 	GetTimer(id int64) (*Timer, error)
 	// DeleteTimer deletes the timer, or returns ErrNotFound.
 	DeleteTimer(id int64) error
-	// ListTimers lists timers matching q in ID order.
+	// ListTimers lists timers matching q in ID order (a page of them if q
+	// says so).
 	ListTimers(q TimerQuery) ([]*Timer, error)
 
 	// GetMeta returns the value stored under key, or ErrNotFound.
@@ -210,6 +220,9 @@ type TaskQuery struct {
 	OwnerKind string
 	OwnerID   string
 	State     TaskState
+	// AfterID continues a listing: only tasks with ID > AfterID.
+	AfterID int64
+	Limit   int // 0: no limit
 }
 
 // Timer is a durable owner deadline: a Wait state, a retry back-off, an
@@ -228,4 +241,7 @@ type Timer struct {
 type TimerQuery struct {
 	OwnerKind string
 	OwnerID   string
+	// AfterID continues a listing: only timers with ID > AfterID.
+	AfterID int64
+	Limit   int // 0: no limit
 }

@@ -12,6 +12,9 @@
 //   - each job's function runs inside SAVEPOINT sp ... RELEASE sp; when it
 //     returns an error or panics, ROLLBACK TO sp undoes its writes only, its
 //     AfterCommit callbacks are dropped and its Update returns that error;
+//   - Tx.Savepoint nests SAVEPOINT sub ... RELEASE sub inside a job, with
+//     the same rules for the part of the job it runs; if those statements
+//     themselves fail, the whole transaction is aborted;
 //   - after COMMIT the surviving jobs' AfterCommit callbacks run on the
 //     writer, in job order, and then every job is answered;
 //   - if COMMIT fails, every job in the batch gets the error and no callback

@@ -112,6 +112,50 @@ func (t *tx) AfterCommit(f func()) {
 	t.job.callbacks = append(t.job.callbacks, f)
 }
 
+// Savepoint implements store.Tx. In an Update, fn runs between SAVEPOINT
+// sub and RELEASE sub (SQLite resolves a repeated name to the innermost
+// savepoint, so fn may nest another); on fn's error or panic, ROLLBACK TO
+// sub undoes its writes and the callbacks it registered are dropped. If
+// the savepoint statements themselves fail the transaction is broken: the
+// job is marked so, and the writer aborts the whole transaction once the
+// job's function returns. In a View, fn runs on t.
+func (t *tx) Savepoint(fn func(store.Tx) error) error {
+	if t.done {
+		return errTxDone
+	}
+	if t.w == nil {
+		return fn(t)
+	}
+	if err := t.w.exec(qSubSavepoint); err != nil {
+		return t.broken(err)
+	}
+	ncb := len(t.job.callbacks)
+	sub := &tx{w: t.w, job: t.job}
+	err := t.w.call(fn, sub)
+	sub.finish()
+	if err != nil {
+		clear(t.job.callbacks[ncb:])
+		t.job.callbacks = t.job.callbacks[:ncb]
+		if rbErr := t.w.exec(qSubRollbackTo); rbErr != nil {
+			return t.broken(rbErr)
+		}
+	}
+	if relErr := t.w.exec(qSubRelease); relErr != nil {
+		return t.broken(relErr)
+	}
+	return err
+}
+
+// broken records that t's transaction can no longer be trusted and returns
+// the error for the caller at hand.
+func (t *tx) broken(err error) error {
+	err = fmt.Errorf("sqlite: savepoint: %w", err)
+	if t.job.broken == nil {
+		t.job.broken = err
+	}
+	return err
+}
+
 // scanner is *sql.Row or *sql.Rows.
 type scanner interface {
 	Scan(dest ...any) error
@@ -505,9 +549,11 @@ const (
 	taskQOwnerKind
 	taskQOwnerID
 	taskQState
+	taskQAfter
+	taskQLimit
 )
 
-var taskQueries = func() (qs [16]string) {
+var taskQueries = func() (qs [64]string) {
 	for bits := range qs {
 		var conds []string
 		if bits&taskQQueue != 0 {
@@ -522,7 +568,10 @@ var taskQueries = func() (qs [16]string) {
 		if bits&taskQState != 0 {
 			conds = append(conds, "state = ?")
 		}
-		qs[bits] = selectQuery(taskCols, "tasks", conds, "id", false)
+		if bits&taskQAfter != 0 {
+			conds = append(conds, "id > ?")
+		}
+		qs[bits] = selectQuery(taskCols, "tasks", conds, "id", bits&taskQLimit != 0)
 	}
 	return qs
 }()
@@ -643,6 +692,14 @@ func (t *tx) ListTasks(q store.TaskQuery) ([]*store.Task, error) {
 		bits |= taskQState
 		args = append(args, int64(q.State))
 	}
+	if q.AfterID != 0 {
+		bits |= taskQAfter
+		args = append(args, q.AfterID)
+	}
+	if q.Limit > 0 {
+		bits |= taskQLimit
+		args = append(args, q.Limit)
+	}
 	rows, err := t.query(taskQueries[bits], args...)
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
@@ -677,9 +734,11 @@ const (
 const (
 	timerQOwnerKind = 1 << iota
 	timerQOwnerID
+	timerQAfter
+	timerQLimit
 )
 
-var timerQueries = func() (qs [4]string) {
+var timerQueries = func() (qs [16]string) {
 	for bits := range qs {
 		var conds []string
 		if bits&timerQOwnerKind != 0 {
@@ -688,7 +747,10 @@ var timerQueries = func() (qs [4]string) {
 		if bits&timerQOwnerID != 0 {
 			conds = append(conds, "owner_id = ?")
 		}
-		qs[bits] = selectQuery(timerCols, "timers", conds, "id", false)
+		if bits&timerQAfter != 0 {
+			conds = append(conds, "id > ?")
+		}
+		qs[bits] = selectQuery(timerCols, "timers", conds, "id", bits&timerQLimit != 0)
 	}
 	return qs
 }()
@@ -763,6 +825,14 @@ func (t *tx) ListTimers(q store.TimerQuery) ([]*store.Timer, error) {
 	if q.OwnerID != "" {
 		bits |= timerQOwnerID
 		args = append(args, q.OwnerID)
+	}
+	if q.AfterID != 0 {
+		bits |= timerQAfter
+		args = append(args, q.AfterID)
+	}
+	if q.Limit > 0 {
+		bits |= timerQLimit
+		args = append(args, q.Limit)
 	}
 	rows, err := t.query(timerQueries[bits], args...)
 	if err != nil {

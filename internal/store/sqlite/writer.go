@@ -33,6 +33,7 @@ type job struct {
 	// Owned by the writer.
 	callbacks []func()
 	err       error
+	broken    error // a nested savepoint (Tx.Savepoint) failed: abort the transaction
 }
 
 // writer owns the read-write connection and everything only it touches.
@@ -86,7 +87,8 @@ func newWriter(ctx context.Context, conn *sql.Conn, queue chan *job, maxBatch in
 	}
 	w.seq = max(saved, stored)
 	w.savedSeq = saved
-	for _, q := range []string{qBegin, qCommit, qRollback, qSavepoint, qRelease, qRollbackTo, qSaveSeq} {
+	for _, q := range []string{qBegin, qCommit, qRollback, qSavepoint, qRelease, qRollbackTo,
+		qSubSavepoint, qSubRelease, qSubRollbackTo, qSaveSeq} {
 		if _, err := w.stmt(q); err != nil {
 			w.closeStmts()
 			return nil, fmt.Errorf("prepare %q: %w", q, err)
@@ -102,7 +104,11 @@ const (
 	qSavepoint  = `SAVEPOINT sp`
 	qRelease    = `RELEASE sp`
 	qRollbackTo = `ROLLBACK TO sp`
-	qSaveSeq    = `UPDATE sequences SET value = ? WHERE name = 'objects'`
+	// Tx.Savepoint's, nested in a job's.
+	qSubSavepoint  = `SAVEPOINT sub`
+	qSubRelease    = `RELEASE sub`
+	qSubRollbackTo = `ROLLBACK TO sub`
+	qSaveSeq       = `UPDATE sequences SET value = ? WHERE name = 'objects'`
 )
 
 // stmt returns query prepared on the writer's connection.
@@ -284,6 +290,10 @@ func (w *writer) runJob(j *job) error {
 	t := &tx{w: w, job: j}
 	j.err = w.call(j.fn, t)
 	t.finish()
+	if j.broken != nil {
+		j.err = j.broken
+		return j.broken
+	}
 	if j.err != nil {
 		j.callbacks = nil
 		if err := w.exec(qRollbackTo); err != nil {

@@ -44,12 +44,15 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, reopen func(t *testi
 		{"Tasks/IDs", testTaskIDs},
 		{"Tasks/NotFound", testTaskNotFound},
 		{"Tasks/List", testTaskList},
+		{"Tasks/ListPaging", testTaskListPaging},
 		{"Timers/RoundTrip", testTimerRoundTrip},
 		{"Timers/IDs", testTimerIDs},
 		{"Timers/List", testTimerList},
+		{"Timers/ListPaging", testTimerListPaging},
 		{"Meta", testMeta},
 		{"Update/ErrorRollsBack", testUpdateErrorRollsBack},
 		{"Update/SavepointIsolation", testUpdateSavepointIsolation},
+		{"Update/NestedSavepoints", testUpdateNestedSavepoints},
 		{"Update/Concurrent", testUpdateConcurrent},
 		{"Update/ReadsOwnWrites", testUpdateReadsOwnWrites},
 		{"Update/CanceledContext", testUpdateCanceledContext},
@@ -939,6 +942,72 @@ func testTaskList(t *testing.T, su suite) {
 
 // ---- timers ----
 
+func testTaskListPaging(t *testing.T, su suite) {
+	s := su.open(t)
+	var ids []int64
+	update(t, s, func(tx store.Tx) error {
+		for i := range 7 {
+			tk := &store.Task{Queue: "q", OwnerID: fmt.Sprint(i % 2), State: store.TaskScheduled}
+			if err := tx.InsertTask(tk); err != nil {
+				return err
+			}
+			ids = append(ids, tk.ID)
+		}
+		return nil
+	})
+	var got []int64
+	for after := int64(0); ; {
+		page := listTasks(t, s, store.TaskQuery{AfterID: after, Limit: 3})
+		if len(page) > 3 {
+			t.Fatalf("page of %d tasks, limit 3", len(page))
+		}
+		if len(page) == 0 {
+			break
+		}
+		got = append(got, taskIDs(page)...)
+		after = page[len(page)-1].ID
+	}
+	if fmt.Sprint(got) != fmt.Sprint(ids) {
+		t.Errorf("paged tasks = %v, want %v", got, ids)
+	}
+	if got, want := taskIDs(listTasks(t, s, store.TaskQuery{OwnerID: "1", AfterID: ids[1], Limit: 1})), ids[3:4]; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("filtered page = %v, want %v", got, want)
+	}
+}
+
+func testTimerListPaging(t *testing.T, su suite) {
+	s := su.open(t)
+	var ids []int64
+	update(t, s, func(tx store.Tx) error {
+		for i := range 7 {
+			tm := &store.Timer{OwnerKind: "sfn", OwnerID: fmt.Sprint(i % 2)}
+			if err := tx.InsertTimer(tm); err != nil {
+				return err
+			}
+			ids = append(ids, tm.ID)
+		}
+		return nil
+	})
+	var got []int64
+	for after := int64(0); ; {
+		page := listTimers(t, s, store.TimerQuery{AfterID: after, Limit: 3})
+		if len(page) > 3 {
+			t.Fatalf("page of %d timers, limit 3", len(page))
+		}
+		if len(page) == 0 {
+			break
+		}
+		got = append(got, timerIDs(page)...)
+		after = page[len(page)-1].ID
+	}
+	if fmt.Sprint(got) != fmt.Sprint(ids) {
+		t.Errorf("paged timers = %v, want %v", got, ids)
+	}
+	if got, want := timerIDs(listTimers(t, s, store.TimerQuery{OwnerID: "1", AfterID: ids[1], Limit: 1})), ids[3:4]; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("filtered page = %v, want %v", got, want)
+	}
+}
+
 func testTimerRoundTrip(t *testing.T, su suite) {
 	s := su.open(t)
 	loc := time.FixedZone("UTC-7", -7*3600)
@@ -1204,6 +1273,94 @@ func testUpdateSavepointIsolation(t *testing.T, su suite) {
 		} else if getErr != nil || len(evs) != 2 || len(tasks) != 1 {
 			t.Errorf("Update %d lost writes: object err %v, %d events, %d tasks", i, getErr, len(evs), len(tasks))
 		}
+	}
+}
+
+func testUpdateNestedSavepoints(t *testing.T, su suite) {
+	s := su.open(t)
+	errFail := errors.New("planned failure")
+	var ran []string
+	var taskIDs []int64
+	err := s.Update(t.Context(), func(tx store.Tx) error {
+		for i := range 6 {
+			id := fmt.Sprintf("n%d", i)
+			err := tx.Savepoint(func(tx store.Tx) error {
+				if err := tx.InsertObject(&store.Object{Kind: "k", ID: id}); err != nil {
+					return err
+				}
+				tk := &store.Task{Queue: "q", OwnerID: id}
+				if err := tx.InsertTask(tk); err != nil {
+					return err
+				}
+				taskIDs = append(taskIDs, tk.ID)
+				tx.AfterCommit(func() { ran = append(ran, id) })
+				switch i {
+				case 1:
+					return errFail
+				case 3:
+					panic("planned panic")
+				case 4: // a savepoint in a savepoint: only the inner one fails
+					inner := tx.Savepoint(func(tx store.Tx) error {
+						if err := tx.PutMeta("inner", []byte("x")); err != nil {
+							return err
+						}
+						tx.AfterCommit(func() { ran = append(ran, "inner") })
+						return errFail
+					})
+					if !errors.Is(inner, errFail) {
+						return fmt.Errorf("inner Savepoint = %v, want the planned failure", inner)
+					}
+				}
+				return nil
+			})
+			if fail := i == 1 || i == 3; fail != (err != nil) || i == 1 && !errors.Is(err, errFail) {
+				return fmt.Errorf("savepoint %d: Savepoint = %v", i, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Update = %v", err)
+	}
+	if got, want := fmt.Sprint(ran), "[n0 n2 n4 n5]"; got != want {
+		t.Errorf("AfterCommit callbacks ran for %s, want %s", got, want)
+	}
+	for i := range 6 {
+		id := fmt.Sprintf("n%d", i)
+		_, getErr := getObject(t, s, "k", id)
+		tasks := listTasks(t, s, store.TaskQuery{OwnerID: id})
+		if i == 1 || i == 3 {
+			if !errors.Is(getErr, store.ErrNotFound) || len(tasks) != 0 {
+				t.Errorf("failed savepoint %d left writes: object err %v, %d tasks", i, getErr, len(tasks))
+			}
+		} else if getErr != nil || len(tasks) != 1 {
+			t.Errorf("savepoint %d lost writes: object err %v, %d tasks", i, getErr, len(tasks))
+		}
+	}
+	view(t, s, func(tx store.Tx) error {
+		if _, err := tx.GetMeta("inner"); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("GetMeta(inner): err = %v, want ErrNotFound", err)
+		}
+		// In a View, fn just runs.
+		return tx.Savepoint(func(tx store.Tx) error {
+			_, err := tx.GetObject("k", "n0")
+			return err
+		})
+	})
+	// The whole Update still fails as one.
+	err = s.Update(t.Context(), func(tx store.Tx) error {
+		if err := tx.Savepoint(func(tx store.Tx) error {
+			return tx.InsertObject(&store.Object{Kind: "k", ID: "undone"})
+		}); err != nil {
+			return err
+		}
+		return errFail
+	})
+	if !errors.Is(err, errFail) {
+		t.Fatalf("Update = %v, want the planned failure", err)
+	}
+	if _, err := getObject(t, s, "k", "undone"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a released savepoint of a failed Update survived: %v", err)
 	}
 }
 
