@@ -49,10 +49,15 @@ type Config struct {
 	// Stderr receives the progress lines and the servers' logs; nil
 	// discards them.
 	Stderr io.Writer
+
+	// hostile replaces the soak phase's hostile client (tests: a lighter
+	// one); nil is defaultHostile.
+	hostile *hostileLoad
 }
 
-// DefaultConfig returns the defaults of 'gaffer bench': every phase, 5 s
-// per throughput phase, 64 clients, 32 workers, 500 samples, 10000 polls.
+// DefaultConfig returns the defaults of 'gaffer bench': every phase but
+// the opt-in ones (soak), 5 s per throughput phase, 64 clients, 32
+// workers, 500 samples, 10000 polls.
 func DefaultConfig() Config {
 	return Config{
 		Duration: 5 * time.Second,
@@ -60,7 +65,7 @@ func DefaultConfig() Config {
 		Workers:  32,
 		Samples:  500,
 		Polls:    10000,
-		Only:     strings.Join(phaseNames(func(Phase) bool { return true }), ","),
+		Only:     strings.Join(phaseNames(func(p Phase) bool { return !p.OptIn }), ","),
 	}
 }
 
@@ -141,6 +146,9 @@ type Phase struct {
 	Description string
 	// Throughput phases run for Config.Duration after a warm-up.
 	Throughput bool
+	// OptIn phases run only when Config.Only names them: they are not in
+	// DefaultConfig's list.
+	OptIn bool
 
 	// alone phases start servers of their own; the others share one
 	// gaffer server, started before the first of them runs and stopped
@@ -162,6 +170,7 @@ const (
 	phaseDPHeartbeat  = "dp-heartbeat"
 	phaseDPTask       = "dp-task"
 	phaseMemory       = "memory"
+	phaseSoak         = "soak"
 )
 
 // phases are the bench's phases, in the order they run. Those that share
@@ -185,6 +194,8 @@ var phases = []Phase{
 		Description: "Data Pipeline: tasks/s of PollForTask → ReportTaskProgress → SetTaskStatus"},
 	{Name: phaseMemory, alone: true, run: (*bench).memory,
 		Description: "Step Functions: memory per idle GetActivityTask long poll against the bare handler"},
+	{Name: phaseSoak, alone: true, OptIn: true, run: (*bench).soak,
+		Description: "opt-in (-only soak): a mixed load, -duration alone then -duration beside a hostile client; RSS, goroutines, throughput and p99"},
 }
 
 // Phases returns the bench's phases, in the order they run.

@@ -3,26 +3,60 @@ package bench
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// TestRun runs the whole bench with tiny settings against a freshly built
-// gaffer binary, which also serves the bench's subprocesses (inside a
-// test, os.Executable is the test binary).
-func TestRun(t *testing.T) {
-	t.Parallel()
+// binDir holds the gaffer binary the tests build once; TestMain removes it.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// buildGaffer builds the gaffer binary once for the package's tests.
+var buildGaffer = sync.OnceValues(func() (string, error) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		t.Fatalf("find the go tool: %v", err)
+		return "", fmt.Errorf("find the go tool: %w", err)
 	}
-	bin := filepath.Join(t.TempDir(), "gaffer")
-	if out, err := exec.CommandContext(t.Context(), goTool, "build", "-o", bin, "github.com/gaffer-dev/gaffer/cmd/gaffer").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if binDir, err = os.MkdirTemp("", "gaffer-bench-test-"); err != nil {
+		return "", err
 	}
+	bin := filepath.Join(binDir, "gaffer")
+	if out, err := exec.Command(goTool, "build", "-o", bin, "github.com/gaffer-dev/gaffer/cmd/gaffer").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %w\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// gafferBinary returns a freshly built gaffer binary, which also serves
+// the bench's subprocesses (inside a test, os.Executable is the test
+// binary).
+func gafferBinary(t *testing.T) string {
+	t.Helper()
+	bin, err := buildGaffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// TestRun runs the whole bench (every phase DefaultConfig runs) with tiny
+// settings against a freshly built gaffer binary.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	bin := gafferBinary(t)
 
 	var stdout, stderr bytes.Buffer
 	cfg := DefaultConfig()
@@ -135,6 +169,9 @@ func TestRun(t *testing.T) {
 		t.Errorf("%d results, want %d:\n%s", len(report.Results), len(want), &stdout)
 	}
 	for _, phase := range Phases() {
+		if phase.OptIn {
+			continue
+		}
 		if !strings.Contains(stderr.String(), "bench: "+phase.Name+":") {
 			t.Errorf("no progress line for %s on stderr:\n%s", phase.Name, &stderr)
 		}
@@ -148,7 +185,7 @@ func TestConfigValidate(t *testing.T) {
 		edit func(*Config)
 		want string
 	}{
-		{"unknown phase", func(c *Config) { c.Only = "heartbeat,nap" }, `-only: "nap" is not one of heartbeat, cycle, wake, swf-heartbeat, swf-activity, swf-decision, dp-heartbeat, dp-task, memory`},
+		{"unknown phase", func(c *Config) { c.Only = "heartbeat,nap" }, `-only: "nap" is not one of heartbeat, cycle, wake, swf-heartbeat, swf-activity, swf-decision, dp-heartbeat, dp-task, memory, soak`},
 		{"no phase", func(c *Config) { c.Only = "," }, `-only: "," names no phase`},
 		{"zero duration", func(c *Config) { c.Duration = 0 }, "-duration: 0s must be positive"},
 		{"zero clients", func(c *Config) { c.Clients = 0 }, "-clients: 0 must be at least 1"},
@@ -181,5 +218,64 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if got, want := cfg.Only, "heartbeat,cycle,wake,swf-heartbeat,swf-activity,swf-decision,dp-heartbeat,dp-task,memory"; got != want {
 		t.Errorf("DefaultConfig().Only = %q, want %q", got, want)
+	}
+}
+
+// TestSoak runs the soak phase for a second per round with a light
+// hostile client: every figure is reported, with its target where it has
+// one. The figures themselves may MISS (that is what the phase is for).
+func TestSoak(t *testing.T) {
+	t.Parallel()
+	bin := gafferBinary(t)
+	var stdout, stderr bytes.Buffer
+	cfg := DefaultConfig()
+	cfg.Gaffer, cfg.Only, cfg.Duration, cfg.Workers, cfg.JSON = bin, phaseSoak, time.Second, 4, true
+	cfg.Stderr = &stderr
+	cfg.hostile = &hostileLoad{
+		passStates: 30, sfnEvery: 100 * time.Millisecond, sfnMax: 5,
+		dpWidth: 3, dpDepth: 3, dpRuns: 1,
+		slowConns: 2, slowBytes: 1_000_000, slowEvery: 50 * time.Millisecond, slowFor: 300 * time.Millisecond,
+		swfPolls:  4,
+		utf8Every: 20 * time.Millisecond, utf8Max: 20,
+	}
+	if err := Run(t.Context(), cfg, &stdout); err != nil {
+		t.Fatalf("Run: %v\nstderr:\n%s", err, &stderr)
+	}
+	var report report
+	if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
+		t.Fatalf("decode report: %v\n%s", err, &stdout)
+	}
+	got := map[string]result{}
+	for _, r := range report.Results {
+		if r.Phase != phaseSoak {
+			t.Errorf("result of phase %s in a soak-only run", r.Phase)
+		}
+		got[r.Metric] = r
+	}
+	targets := []string{"rss_end_mib", "goroutines_end", "rps_ratio", "p99_ratio", "honest_errors", "clean_stop"}
+	positive := []string{
+		"rss_start_mib", "rss_alone_mib", "rss_max_mib", "rss_end_mib",
+		"goroutines_start", "goroutines_alone", "goroutines_max", "goroutines_end",
+		"honest_rps_alone", "honest_rps_hostile", "rps_ratio", "honest_p99_ms_alone", "honest_p99_ms_hostile", "p99_ratio",
+		"hostile_sfn_sent", "hostile_dp_sent", "hostile_slow_sent", "hostile_poll_sent", "hostile_utf8_sent",
+	}
+	for _, k := range soakKindNames {
+		positive = append(positive, k+"_rps_alone")
+	}
+	for _, m := range positive {
+		if r, ok := got[m]; !ok || !(r.Value > 0) {
+			t.Errorf("soak/%s = %+v, want a positive figure:\n%s", m, r, &stdout)
+		}
+	}
+	for _, m := range targets {
+		if r, ok := got[m]; !ok || r.Pass == nil || r.Target == "" {
+			t.Errorf("soak/%s = %+v, want a figure with a target", m, r)
+		}
+	}
+	if r := got["hostile_sfn_sent"]; r.Value > 5 {
+		t.Errorf("the hostile client started %v doubling executions, more than its cap of 5", r.Value)
+	}
+	if !strings.Contains(stderr.String(), "bench: soak:") {
+		t.Errorf("no progress line for soak on stderr:\n%s", &stderr)
 	}
 }

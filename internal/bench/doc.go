@@ -34,9 +34,31 @@
 //   - memory: the RSS, stack, heap and goroutines a fresh server holds per
 //     idle GetActivityTask long poll, against the bare handler holding the
 //     same requests.
+//   - soak (opt-in: not in DefaultConfig's list, run with -only soak
+//     -duration 10m): a mixed honest load (Workers/4 loops each of the
+//     cycle, SWF one-activity workflows, Data Pipeline tasks and Step
+//     Functions heartbeats) for Duration alone, then for Duration again
+//     while a hostile client sends the hardening issue's payloads: (a) a
+//     machine of 30 doubling Pass states started with {"x":1} every 100
+//     ms, (b) a pipeline whose fields refer to fields 40 wide and 7 deep,
+//     defined, activated and polled three times, (c) 32 connections at a
+//     time declaring ~1 MB of body and sending a byte every 100 ms for up
+//     to 10 s, (d) 64 SWF long polls at a time on random task lists, (e)
+//     requests with invalid UTF-8 bodies every 20 ms. Every hostile
+//     action is capped in count and time (30 s per request, the round)
+//     and goes only to the phase's own server. The server's RSS and
+//     goroutines (from the debug endpoint of the -serve-debug wrapper) are
+//     sampled every 2 s; the report gives them at the start, after the
+//     honest round, at their largest and after the hostile client left
+//     (settled), the honest requests/s and p99 answer time of both rounds
+//     with their ratios, the requests and errors of each hostile action,
+//     and whether the server stopped cleanly. Alone, an honest error aborts
+//     the bench as in every phase; beside the hostile client it is counted
+//     (target 0) and the loop starts over with fresh task lists or a fresh
+//     pipeline; the hostile client's errors are only counted.
 //
-// Every phase but memory runs against one shared server; memory starts
-// servers of its own. Each phase adds its figures to the report, some with
+// Every phase but memory and soak runs against one shared server; memory
+// and soak start servers of their own. Each phase adds its figures to the report, some with
 // a target: a missed target is reported, not an error. Any answer other
 // than the one expected aborts the bench.
 package bench
