@@ -339,8 +339,10 @@ func (e *Engine) Waiting(queue string) int { return e.matcher.waiting(queue) }
 // Stats returns a snapshot of the engine's in-memory queues.
 func (e *Engine) Stats() Stats { return e.matcher.stats() }
 
-// PollWaits is signalled each time a poll starts waiting on a queue; tests
-// wait on it (with Waiting as the condition) instead of sleeping.
+// PollWaits is signalled each time a poll starts waiting on a queue, and
+// each time one gives up waiting (its deadline passed or its client left);
+// tests wait on it (with Waiting or Stats as the condition) instead of
+// sleeping.
 func (e *Engine) PollWaits() *testsignal.Signal[struct{}] { return &e.matcher.waits }
 
 // Drain releases every waiting poller with an empty answer and makes later

@@ -48,7 +48,8 @@ type matcher struct {
 	closed chan struct{} // closed at shutdown: every waiting poll returns empty
 	once   sync.Once
 
-	// waits is signalled each time a poll starts waiting (for tests).
+	// waits is signalled each time a poll starts waiting, and each time
+	// one gives up waiting (for tests).
 	waits testsignal.Signal[struct{}]
 }
 
@@ -303,6 +304,7 @@ func (m *matcher) take(ctx context.Context, queue, worker string, deadline time.
 			m.removeWaiter(q, e)
 			m.freeIfIdle(queue, q)
 			m.mu.Unlock()
+			m.waits.Signal(struct{}{})
 		}
 		return handoff{}, false, nil
 	}
