@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/server"
 )
 
@@ -26,6 +27,8 @@ func (c *serveCommand) flags() (*flag.FlagSet, *server.Config, *string) {
 	fs.StringVar(&cfg.DataDir, "data", "gaffer-data", "directory for the SQLite database (created 0700 if missing)")
 	fs.BoolVar(&cfg.Init, "init", false, "create gaffer's schema in an existing gaffer.db that is empty (0 bytes) or holds no table, instead of refusing it")
 	fs.DurationVar(&cfg.MaxPollWait, "max-poll-wait", 60*time.Second, "cap on long polls (AWS holds them 60 s); lower it for tests")
+	fs.IntVar(&cfg.MaxPollersPerQueue, "max-pollers-per-queue", engine.DefaultMaxPollersPerQueue, "cap on the polls waiting on one activity, task list or worker group (AWS: 1,000 per activity); past it a poll is refused at once")
+	fs.IntVar(&cfg.MaxWaitingPolls, "max-waiting-polls", server.DefaultMaxWaitingPolls(), "cap on the polls waiting on the node together, by default half the open-file limit (at most 10,000); past it a poll is refused at once")
 	fs.StringVar(&cfg.Account, "account", "000000000000", "AWS account id used in ARNs")
 	fs.DurationVar(&cfg.FlushInterval, "heartbeat-flush", time.Second, "how often heartbeats kept in memory are persisted")
 	fs.DurationVar(&cfg.PipelineAckTimeout, "pipeline-ack-timeout", 2*time.Minute, "Data Pipeline: how long a task may go unacknowledged by ReportTaskProgress before it is handed out again")
@@ -56,6 +59,9 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	}
 	if cfg.MaxPollWait <= 0 {
 		return fmt.Errorf("-max-poll-wait: %v must be positive", cfg.MaxPollWait)
+	}
+	if cfg.MaxPollersPerQueue <= 0 || cfg.MaxWaitingPolls <= 0 {
+		return fmt.Errorf("-max-pollers-per-queue and -max-waiting-polls must be positive (got %d, %d)", cfg.MaxPollersPerQueue, cfg.MaxWaitingPolls)
 	}
 	if cfg.PipelineAckTimeout <= 0 || cfg.PipelineRetryDelay <= 0 {
 		return fmt.Errorf("-pipeline-ack-timeout and -pipeline-retry-delay must be positive (got %v, %v)", cfg.PipelineAckTimeout, cfg.PipelineRetryDelay)

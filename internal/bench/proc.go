@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -48,8 +49,12 @@ func (b *bench) startGaffer(ctx context.Context, name string, pollWait time.Dura
 		}
 		args = append(args, "--")
 	}
+	// The caps on waiting polls are not what the bench measures: it may
+	// hold more polls on one activity than a node lets wait by default.
+	polls := strconv.Itoa(max(b.cfg.Polls, b.cfg.Workers+b.cfg.Clients) + 64)
 	args = append(args, "--listen", addr, "--data", filepath.Join(b.tmp, name),
-		"--max-poll-wait", pollWait.String(), "--log-level", "warn")
+		"--max-poll-wait", pollWait.String(), "--log-level", "warn",
+		"--max-pollers-per-queue", polls, "--max-waiting-polls", polls)
 	p, err := b.start(ctx, "gaffer "+name+" server", addr, args)
 	if err != nil {
 		return nil, err

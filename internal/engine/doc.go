@@ -31,6 +31,14 @@
 // offer and the start is skipped. A poll whose client has gone is not
 // reserved and never starts a task: an offered id is put back.
 //
+// The matcher holds a queue only while a task id or a poller waits on it,
+// and frees it when it empties, so queue names clients poll once cost
+// nothing for good (Stats counts what it holds). A poll that finds no task
+// waits only if fewer than Config.MaxPollersPerQueue polls wait on its
+// queue and Config.MaxWaitingPolls on all queues; otherwise it is refused
+// at once (ErrTooManyPollers, ErrTooManyPolls). A poller back from a
+// released reservation was already admitted and is not refused.
+//
 // A token is base64url(version, partition, task id, attempt, HMAC-SHA256
 // truncated to 16 bytes) under a secret kept in the store, so tokens survive
 // restarts and cannot be forged. Complete, Fail and AcknowledgeCancel check

@@ -29,6 +29,12 @@ var (
 	ErrWrongQueue = errors.New("engine: task token of another queue")
 	// ErrStopped means the engine is shutting down.
 	ErrStopped = errors.New("engine: stopped")
+	// ErrTooManyPollers means a poll found Config.MaxPollersPerQueue polls
+	// already waiting on its queue (Poll).
+	ErrTooManyPollers = errors.New("engine: too many polls wait on the queue")
+	// ErrTooManyPolls means a poll found Config.MaxWaitingPolls polls
+	// already waiting on the node's queues together (Poll).
+	ErrTooManyPolls = errors.New("engine: too many polls wait")
 )
 
 // Owner is a dialect's side of the engine: it learns what happened to its
@@ -140,6 +146,31 @@ type Config struct {
 	// default one second. A restart gives each started attempt this much
 	// grace on top of its last persisted heartbeat.
 	FlushInterval time.Duration
+	// MaxPollersPerQueue caps the polls waiting on one queue (AWS allows
+	// 1,000 pollers per activity); 0 means DefaultMaxPollersPerQueue, and
+	// a negative value no cap.
+	MaxPollersPerQueue int
+	// MaxWaitingPolls caps the polls waiting on all queues together (each
+	// holds a connection); 0 or less means no cap.
+	MaxWaitingPolls int
+}
+
+// DefaultMaxPollersPerQueue is Config.MaxPollersPerQueue's default: AWS's
+// limit of concurrent pollers per Step Functions activity.
+const DefaultMaxPollersPerQueue = 1000
+
+// Stats is a snapshot of the engine's in-memory queues, cheap to take (one
+// lock, no allocation): for tests and metrics.
+type Stats struct {
+	// Queues is how many queues are in memory: those with a task id held
+	// for the next poll or a poll waiting. An idle queue is not kept.
+	Queues int
+	// WaitingPolls is how many polls wait, on all queues.
+	WaitingPolls int
+	// QueuedTasks is how many scheduled task ids wait for a poll, on all
+	// queues (a hint: a task canceled meanwhile is counted until a poll
+	// skips it).
+	QueuedTasks int
 }
 
 // Engine coordinates tasks: queues with long-polling workers, attempts
@@ -185,13 +216,20 @@ type Engine struct {
 
 // New returns an engine; register owners, then call Start.
 func New(cfg Config) *Engine {
+	limits := pollLimits{perQueue: cfg.MaxPollersPerQueue, total: max(cfg.MaxWaitingPolls, 0)}
+	switch {
+	case limits.perQueue == 0:
+		limits.perQueue = DefaultMaxPollersPerQueue
+	case limits.perQueue < 0:
+		limits.perQueue = 0
+	}
 	e := &Engine{
 		store:     cfg.Store,
 		log:       cfg.Logger,
 		now:       cfg.Now,
 		flush:     cfg.FlushInterval,
 		owners:    make(map[string]Owner),
-		matcher:   newMatcher(),
+		matcher:   newMatcher(limits),
 		active:    newActive(),
 		deadlines: newDeadlines(),
 		scheduled: newIDSet(),
@@ -368,8 +406,13 @@ func (e *Engine) Stop() {
 // metrics).
 func (e *Engine) Waiting(queue string) int { return e.matcher.waiting(queue) }
 
-// PollWaits is signalled each time a poll starts waiting on a queue; tests
-// wait on it (with Waiting as the condition) instead of sleeping.
+// Stats returns a snapshot of the engine's in-memory queues.
+func (e *Engine) Stats() Stats { return e.matcher.stats() }
+
+// PollWaits is signalled each time a poll starts waiting on a queue, and
+// each time one gives up waiting (its deadline passed or its client left);
+// tests wait on it (with Waiting or Stats as the condition) instead of
+// sleeping.
 func (e *Engine) PollWaits() *testsignal.Signal[struct{}] { return &e.matcher.waits }
 
 // Drain releases every waiting poller with an empty answer and makes later
@@ -606,13 +649,15 @@ func (e *Engine) RequestCancel(tx store.Tx, t *store.Task) error {
 // Poll waits up to wait for a task on queue, starts an attempt of it for
 // worker and returns the task and the attempt's token. It returns a nil task
 // if none came in time, ctx ended, or the engine is draining. The start is
-// durable before Poll returns.
+// durable before Poll returns. A poll that finds no task and would wait past
+// Config.MaxPollersPerQueue or Config.MaxWaitingPolls is refused at once
+// with ErrTooManyPollers or ErrTooManyPolls.
 func (e *Engine) Poll(ctx context.Context, queue, worker string, wait time.Duration) (*store.Task, string, error) {
 	deadline := e.now().Add(wait)
 	for {
-		h, ok := e.matcher.take(ctx, queue, worker, deadline)
+		h, ok, err := e.matcher.take(ctx, queue, worker, deadline)
 		if !ok {
-			return nil, "", nil
+			return nil, "", err
 		}
 		if t := h.started; t != nil {
 			return t, e.tokens.encode(tokenRef{partition: t.Partition, taskID: t.ID, attempt: t.Attempt}), nil

@@ -60,12 +60,20 @@ type bundle struct {
 	store store.Store
 	eng   *Engine
 	owner *testOwner
+	// config, if set, adjusts the engine's configuration.
+	config func(*Config)
 }
 
 // setup starts an engine on a fresh SQLite file.
 func setup(t *testing.T) *bundle {
 	t.Helper()
-	b := &bundle{dir: t.TempDir()}
+	return setupWith(t, nil)
+}
+
+// setupWith is setup with config adjusting the engine's configuration.
+func setupWith(t *testing.T, config func(*Config)) *bundle {
+	t.Helper()
+	b := &bundle{dir: t.TempDir(), config: config}
 	b.start(t)
 	return b
 }
@@ -78,7 +86,11 @@ func (b *bundle) start(t *testing.T) {
 	}
 	b.store = st
 	b.owner = newTestOwner()
-	b.eng = New(Config{Store: st, FlushInterval: 50 * time.Millisecond})
+	cfg := Config{Store: st, FlushInterval: 50 * time.Millisecond}
+	if b.config != nil {
+		b.config(&cfg)
+	}
+	b.eng = New(cfg)
 	b.eng.RegisterOwner("test", b.owner)
 	if err := b.eng.Start(context.Background()); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package engine
 import (
 	"container/list"
 	"context"
+	"maps"
 	"sync"
 	"time"
 
@@ -22,15 +23,51 @@ import (
 // (Engine.Schedule): the reserved poller then waits for that transaction's
 // outcome — the started task once it commits (fulfil), or nothing if it
 // fails (release), after which it goes back to waiting.
+//
+// A queue is in memory only while it is not empty: the operation that takes
+// its last task id or its last waiting poller frees it (and keeps the struct
+// for reuse), so queue names that clients poll once and never again cost
+// nothing for good. Every queue is reached through the map under mu; the
+// only pointer held outside it is a waiting poller's to its own queue, which
+// its presence keeps from being freed.
+//
+// Waiting polls are capped per queue and in all (limits); a poll past a cap
+// is refused at once with ErrTooManyPollers or ErrTooManyPolls.
 type matcher struct {
 	mu     sync.Mutex
 	queues map[string]*pollQueue
+	// grown is the most queues held since queues was made: a Go map
+	// does not shrink, so once far fewer are held it is made again.
+	grown  int
+	spare  []*pollQueue // freed queues, reused so that a queue that empties and fills again allocates nothing
+	limits pollLimits
+	// polls and queued count the waiting pollers and the held task ids of
+	// every queue (Stats).
+	polls  int
+	queued int
 	closed chan struct{} // closed at shutdown: every waiting poll returns empty
 	once   sync.Once
 
-	// waits is signalled each time a poll starts waiting (for tests).
+	// waits is signalled each time a poll starts waiting, and each time
+	// one gives up waiting (for tests).
 	waits testsignal.Signal[struct{}]
 }
+
+// pollLimits caps waiting polls; 0 means no cap.
+type pollLimits struct {
+	perQueue int
+	total    int
+}
+
+// maxSpareQueues bounds the freed queues kept for reuse, and
+// maxSpareReady the capacity of a reused queue's id slice.
+// The map of queues is made again when it holds under an eighth of the
+// most it held, once that was over minRegrow.
+const (
+	maxSpareQueues = 64
+	maxSpareReady  = 1024
+	minRegrow      = 1024
+)
 
 type pollQueue struct {
 	ready   []int64 // scheduled task ids, oldest first (ready[head:])
@@ -55,17 +92,49 @@ type waiter struct {
 	reserved bool
 }
 
-func newMatcher() *matcher {
-	return &matcher{queues: make(map[string]*pollQueue), closed: make(chan struct{})}
+func newMatcher(limits pollLimits) *matcher {
+	return &matcher{queues: make(map[string]*pollQueue), limits: limits, closed: make(chan struct{})}
 }
 
+// queue returns the queue named name, creating it if it is not in memory.
+// The caller holds m.mu and leaves the queue non-empty, or frees it.
 func (m *matcher) queue(name string) *pollQueue {
 	q := m.queues[name]
 	if q == nil {
-		q = &pollQueue{}
+		if n := len(m.spare); n > 0 {
+			q = m.spare[n-1]
+			m.spare[n-1] = nil
+			m.spare = m.spare[:n-1]
+		} else {
+			q = &pollQueue{}
+		}
 		m.queues[name] = q
+		m.grown = max(m.grown, len(m.queues))
 	}
 	return q
+}
+
+// freeIfIdle drops queue q, named name, from memory if it holds no task id
+// and no poller waits on it. The caller holds m.mu.
+func (m *matcher) freeIfIdle(name string, q *pollQueue) {
+	if q.head < len(q.ready) || q.waiters.Len() > 0 {
+		return
+	}
+	delete(m.queues, name)
+	if n := len(m.queues); m.grown > minRegrow && n < m.grown/8 {
+		// Amortised: at least 7/8 of the peak were deleted since.
+		queues := make(map[string]*pollQueue, n) // not maps.Clone: it keeps the capacity
+		maps.Copy(queues, m.queues)
+		m.queues = queues
+		m.grown = n
+	}
+	if len(m.spare) < maxSpareQueues {
+		if cap(q.ready) > maxSpareReady {
+			q.ready = nil
+		}
+		q.ready, q.head = q.ready[:0], 0
+		m.spare = append(m.spare, q)
+	}
 }
 
 // offer hands id to the oldest waiting poller of queue, or keeps it for the
@@ -74,20 +143,30 @@ func (m *matcher) offer(queue string, id int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	q := m.queue(queue)
-	if !q.handToWaiter(id) {
-		q.ready = append(q.ready, id)
+	if m.handToWaiter(q, id) {
+		m.freeIfIdle(queue, q)
+		return
 	}
+	q.ready = append(q.ready, id)
+	m.queued++
 }
 
-// handToWaiter gives id to the oldest waiting poller, if there is one.
-func (q *pollQueue) handToWaiter(id int64) bool {
+// handToWaiter gives id to the oldest poller waiting on q, if there is
+// one. The caller holds m.mu.
+func (m *matcher) handToWaiter(q *pollQueue, id int64) bool {
 	e := q.waiters.Front()
 	if e == nil {
 		return false
 	}
-	q.waiters.Remove(e)
+	m.removeWaiter(q, e)
 	e.Value.(*waiter).ch <- handoff{id: id}
 	return true
+}
+
+// removeWaiter takes a waiting poller off q's list. The caller holds m.mu.
+func (m *matcher) removeWaiter(q *pollQueue, e *list.Element) {
+	q.waiters.Remove(e)
+	m.polls--
 }
 
 // reserve takes the oldest waiting poller of queue whose client is still
@@ -108,8 +187,9 @@ func (m *matcher) reserve(queue string) *waiter {
 	}
 	for e := q.waiters.Front(); e != nil; e = e.Next() {
 		if w := e.Value.(*waiter); w.ctx.Err() == nil {
-			q.waiters.Remove(e)
+			m.removeWaiter(q, e)
 			w.reserved = true
+			m.freeIfIdle(queue, q)
 			return w
 		}
 	}
@@ -128,9 +208,11 @@ func (m *matcher) putBack(queue string, id int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	q := m.queue(queue)
-	if q.handToWaiter(id) {
+	if m.handToWaiter(q, id) {
+		m.freeIfIdle(queue, q)
 		return
 	}
+	m.queued++
 	if q.head > 0 {
 		q.head--
 		q.ready[q.head] = id
@@ -142,40 +224,59 @@ func (m *matcher) putBack(queue string, id int64) {
 // take returns the next task of queue for a poll by worker: the id of a
 // scheduled task, or a task already started for this poller. It waits until
 // one comes, ctx ends, the deadline passes or the matcher closes; ok is
-// false if none came.
-func (m *matcher) take(ctx context.Context, queue, worker string, deadline time.Time) (h handoff, ok bool) {
-	t := time.NewTimer(time.Until(deadline))
-	defer t.Stop()
+// false if none came. A poll that would wait past a limit is refused with
+// ErrTooManyPollers or ErrTooManyPolls.
+func (m *matcher) take(ctx context.Context, queue, worker string, deadline time.Time) (h handoff, ok bool, err error) {
+	var t *time.Timer
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
+	admitted := false // a poller back from a released reservation is not refused
 	for {
 		m.mu.Lock()
-		q := m.queue(queue)
-		if q.head < len(q.ready) {
+		if q := m.queues[queue]; q != nil && q.head < len(q.ready) {
 			id := q.ready[q.head]
 			q.head++
+			m.queued--
 			if q.head == len(q.ready) {
 				q.ready, q.head = q.ready[:0], 0
+				m.freeIfIdle(queue, q)
 			} else if q.head > 1024 && q.head*2 > len(q.ready) {
 				q.ready = append(q.ready[:0], q.ready[q.head:]...)
 				q.head = 0
 			}
 			m.mu.Unlock()
-			return handoff{id: id}, true
+			return handoff{id: id}, true, nil
 		}
 		select {
 		case <-m.closed:
 			m.mu.Unlock()
-			return handoff{}, false
+			return handoff{}, false, nil
 		default:
 		}
+		if !admitted {
+			if err := m.admit(queue); err != nil {
+				m.mu.Unlock()
+				return handoff{}, false, err
+			}
+			admitted = true
+		}
+		q := m.queue(queue)
 		w := &waiter{ctx: ctx, worker: worker, ch: make(chan handoff, 1)}
 		e := q.waiters.PushBack(w)
+		m.polls++
 		m.mu.Unlock()
 		m.waits.Signal(struct{}{})
+		if t == nil {
+			t = time.NewTimer(time.Until(deadline))
+		}
 
 		select {
 		case h = <-w.ch:
 			if h.id != 0 || h.started != nil {
-				return h, true
+				return h, true, nil
 			}
 			continue // a reservation released: wait again
 		case <-ctx.Done():
@@ -189,9 +290,9 @@ func (m *matcher) take(ctx context.Context, queue, worker string, deadline time.
 			// answer, even past the deadline.
 			m.mu.Unlock()
 			if h = <-w.ch; h.started != nil {
-				return h, true
+				return h, true, nil
 			}
-			return handoff{}, false
+			return handoff{}, false, nil
 		}
 		select {
 		case h = <-w.ch:
@@ -199,11 +300,28 @@ func (m *matcher) take(ctx context.Context, queue, worker string, deadline time.
 			m.mu.Unlock()
 			m.putBack(queue, h.id)
 		default:
-			q.waiters.Remove(e)
+			// Still on the list, so q is still the queue's in memory.
+			m.removeWaiter(q, e)
+			m.freeIfIdle(queue, q)
 			m.mu.Unlock()
+			m.waits.Signal(struct{}{})
 		}
-		return handoff{}, false
+		return handoff{}, false, nil
 	}
+}
+
+// admit refuses a poll that would wait on queue past a limit. The caller
+// holds m.mu.
+func (m *matcher) admit(queue string) error {
+	if m.limits.total > 0 && m.polls >= m.limits.total {
+		return ErrTooManyPolls
+	}
+	if m.limits.perQueue > 0 {
+		if q := m.queues[queue]; q != nil && q.waiters.Len() >= m.limits.perQueue {
+			return ErrTooManyPollers
+		}
+	}
+	return nil
 }
 
 // close releases every waiting poller; later polls return at once.
@@ -219,4 +337,11 @@ func (m *matcher) waiting(queue string) int {
 		return q.waiters.Len()
 	}
 	return 0
+}
+
+// stats reports the matcher's part of Stats.
+func (m *matcher) stats() Stats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return Stats{Queues: len(m.queues), WaitingPolls: m.polls, QueuedTasks: m.queued}
 }

@@ -480,6 +480,19 @@ func (s *Service) deleteRun(tx store.Tx, pipelineID string) error {
 		if err := s.eng.CloseTask(tx, t); err != nil {
 			return err
 		}
+		if t.State != store.TaskStarted {
+			continue
+		}
+		// An acknowledged attempt's taskId is remembered until its attempt
+		// ends; this one ends here.
+		a, err := getAttempt(tx, t.OwnerRef)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if a != nil && a.Token != "" {
+			token := a.Token
+			tx.AfterCommit(func() { s.acked.m.Delete(token) })
+		}
 	}
 	timers, err := tx.ListTimers(store.TimerQuery{OwnerKind: ownerKind, OwnerID: pipelineID})
 	if err != nil {

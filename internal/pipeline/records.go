@@ -3,7 +3,6 @@ package pipeline
 import (
 	"errors"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi/dperr"
@@ -192,25 +191,12 @@ func componentDefinition(tx store.Tx, p *pipelineRecord) (*definitionRecord, err
 	return def, err
 }
 
-// activeDefs caches the decoded active definition of each pipeline run, so
-// that PollForTask does not decode and index the definition for every task.
-// ActivatePipeline writes the active definition once per run, and run
-// numbers only grow, so (pipelineId, run) names one definition for good.
-type activeDefs struct {
-	mu sync.Mutex
-	m  map[string]*activeDef
-}
-
 // activeDef is a decoded active definition. It is shared: read-only.
 type activeDef struct {
 	version int
 	ix      *index
 	params  map[string][]string
 }
-
-// maxActiveDefs bounds the cache; when full it is emptied and refilled by
-// the runs in use.
-const maxActiveDefs = 1024
 
 // env returns an evaluation environment over the definition for pipeline
 // pipelineID (its own, to set runtime fields on).
@@ -222,22 +208,14 @@ func (d *activeDef) env(pipelineID string) *evalEnv {
 // it has none).
 func (s *Service) activeDefinition(tx store.Tx, p *pipelineRecord) (*activeDef, error) {
 	key := p.ID + "|" + strconv.Itoa(p.Run)
-	s.defs.mu.Lock()
-	d := s.defs.m[key]
-	s.defs.mu.Unlock()
-	if d != nil {
+	if d, ok := s.defs.Get(key); ok {
 		return d, nil
 	}
 	def, ok, err := loadDefinition(tx, p.ID, versionActive)
 	if err != nil || !ok {
 		return nil, err
 	}
-	d = &activeDef{version: def.Version, ix: newIndex(def.Objects), params: parameterValues(def.ParameterObjects, def.ParameterValues)}
-	s.defs.mu.Lock()
-	if s.defs.m == nil || len(s.defs.m) >= maxActiveDefs {
-		s.defs.m = map[string]*activeDef{}
-	}
-	s.defs.m[key] = d
-	s.defs.mu.Unlock()
+	d := &activeDef{version: def.Version, ix: newIndex(def.Objects), params: parameterValues(def.ParameterObjects, def.ParameterValues)}
+	s.defs.Put(key, d)
 	return d, nil
 }

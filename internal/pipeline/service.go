@@ -69,6 +69,7 @@ import (
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/awsapi/dperr"
+	"github.com/gaffer-dev/gaffer/internal/clockcache"
 	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
@@ -88,7 +89,13 @@ type Config struct {
 	// RetryDelay is the wait before retrying a failed attempt when the
 	// activity has no retryDelay field. Default 10 minutes, as AWS.
 	RetryDelay time.Duration
+	// CachedDefinitions bounds the decoded active definitions (one per
+	// pipeline run) kept in memory; default DefaultCachedDefinitions.
+	CachedDefinitions int
 }
+
+// DefaultCachedDefinitions is Config.CachedDefinitions's default.
+const DefaultCachedDefinitions = 1024
 
 // Service implements the Data Pipeline operations.
 type Service struct {
@@ -100,7 +107,12 @@ type Service struct {
 	ackTimeout time.Duration
 	retryDelay time.Duration
 	acked      ackCache
-	defs       activeDefs
+	// defs caches the decoded active definition of each pipeline run
+	// ("<pipelineId>|<run>"), so that PollForTask does not decode and
+	// index the definition for every task. ActivatePipeline writes the
+	// active definition once per run, and run numbers only grow, so a key
+	// names one definition for good.
+	defs *clockcache.Cache[string, *activeDef]
 }
 
 // New returns the service.
@@ -115,6 +127,10 @@ func New(cfg Config) *Service {
 	if s.retryDelay <= 0 {
 		s.retryDelay = defaultRetryDelay
 	}
+	if cfg.CachedDefinitions <= 0 {
+		cfg.CachedDefinitions = DefaultCachedDefinitions
+	}
+	s.defs = clockcache.New[string, *activeDef](cfg.CachedDefinitions)
 	if s.eng != nil {
 		s.eng.RegisterOwner(ownerKind, owner{s})
 	}

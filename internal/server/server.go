@@ -37,6 +37,13 @@ type Config struct {
 	Init bool
 	// MaxPollWait caps every long poll (AWS: 60 s, Data Pipeline 90 s).
 	MaxPollWait time.Duration
+	// MaxPollersPerQueue caps the polls waiting on one activity, task list
+	// or worker group (engine.Config.MaxPollersPerQueue); 0 means 1,000,
+	// AWS's limit per activity.
+	MaxPollersPerQueue int
+	// MaxWaitingPolls caps the polls waiting on the node together; 0
+	// means DefaultMaxWaitingPolls().
+	MaxWaitingPolls int
 	// Account is the AWS account id in ARNs; default 000000000000.
 	Account string
 	// Logger receives structured logs; nil discards them.
@@ -121,7 +128,16 @@ func (s *Server) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
-	eng := engine.New(engine.Config{Store: st, Logger: cfg.Logger.With("component", "engine"), FlushInterval: cfg.FlushInterval})
+	if cfg.MaxWaitingPolls <= 0 {
+		cfg.MaxWaitingPolls = DefaultMaxWaitingPolls()
+	}
+	eng := engine.New(engine.Config{
+		Store:              st,
+		Logger:             cfg.Logger.With("component", "engine"),
+		FlushInterval:      cfg.FlushInterval,
+		MaxPollersPerQueue: cfg.MaxPollersPerQueue,
+		MaxWaitingPolls:    cfg.MaxWaitingPolls,
+	})
 	states := sfn.New(sfn.Config{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
 	workflows := swf.New(swf.Config{Engine: eng, Logger: cfg.Logger.With("component", "swf"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
 	pipelines := pipeline.New(pipeline.Config{Engine: eng, Logger: cfg.Logger.With("component", "pipeline"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait, AckTimeout: cfg.PipelineAckTimeout, RetryDelay: cfg.PipelineRetryDelay})

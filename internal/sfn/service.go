@@ -21,6 +21,7 @@ import (
 	"github.com/gaffer-dev/gaffer/internal/asl"
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/awsapi/sfnerr"
+	"github.com/gaffer-dev/gaffer/internal/clockcache"
 	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
@@ -46,7 +47,13 @@ type Config struct {
 	// Jitter returns a random number in [0,1) for retry jitter; nil uses
 	// math/rand.
 	Jitter func() float64
+	// CachedDefinitions bounds the parsed definitions kept in memory;
+	// default DefaultCachedDefinitions.
+	CachedDefinitions int
 }
+
+// DefaultCachedDefinitions is Config.CachedDefinitions's default.
+const DefaultCachedDefinitions = 512
 
 // Service implements the Step Functions operations.
 type Service struct {
@@ -56,9 +63,9 @@ type Service struct {
 	maxPoll time.Duration
 	jitter  func() float64
 
-	machines   sync.Map     // definition hash → *asl.Machine
-	activities sync.Map     // ARNs of activities known to exist → struct{}
-	deletions  atomic.Int64 // activity deletions so far: a read older than one is not cached
+	machines   *clockcache.Cache[string, *asl.Machine] // definition hash → parsed definition
+	activities sync.Map                                // ARNs of activities known to exist → struct{}
+	deletions  atomic.Int64                            // activity deletions so far: a read older than one is not cached
 }
 
 // New returns the service and registers it with the engine as the owner of
@@ -71,6 +78,10 @@ func New(cfg Config) *Service {
 		maxPoll: cfg.MaxPollWait,
 		jitter:  cfg.Jitter,
 	}
+	if cfg.CachedDefinitions <= 0 {
+		cfg.CachedDefinitions = DefaultCachedDefinitions
+	}
+	s.machines = clockcache.New[string, *asl.Machine](cfg.CachedDefinitions)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -222,17 +233,18 @@ func definitionHash(definition string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// parseDefinition parses a definition and caches the result by its hash.
+// parseDefinition parses a definition and caches the result by its hash
+// (the cache is bounded: a definition not used for long is parsed again).
 func (s *Service) parseDefinition(definition string) (*asl.Machine, string, error) {
 	hash := definitionHash(definition)
-	if m, ok := s.machines.Load(hash); ok {
-		return m.(*asl.Machine), hash, nil
+	if m, ok := s.machines.Get(hash); ok {
+		return m, hash, nil
 	}
 	m, err := asl.Parse([]byte(definition))
 	if err != nil {
 		return nil, "", err
 	}
-	s.machines.Store(hash, m)
+	s.machines.Put(hash, m)
 	return m, hash, nil
 }
 
@@ -249,8 +261,8 @@ func storeDefinition(tx store.Tx, hash, definition string) error {
 
 // machineByHash returns the parsed definition with the given hash.
 func (s *Service) machineByHash(tx store.Tx, hash string) (*asl.Machine, error) {
-	if m, ok := s.machines.Load(hash); ok {
-		return m.(*asl.Machine), nil
+	if m, ok := s.machines.Get(hash); ok {
+		return m, nil
 	}
 	text, err := definitionText(tx, hash)
 	if err != nil {

@@ -89,5 +89,7 @@ var TypeOverrides = map[string]string{}
 var Mapped = []awsapi.ErrorMapping{
 	{Err: engine.ErrInvalidToken, Code: CodeTaskNotFoundException, Message: "Task not found: the taskId is unknown, or its attempt has ended (finished, failed, timed out or canceled)"},
 	{Err: engine.ErrTaskClosed, Code: CodeTaskNotFoundException, Message: "Task not found: the taskId is unknown, or its attempt has ended (finished, failed, timed out or canceled)"},
+	{Err: engine.ErrTooManyPollers, Code: CodeThrottlingException, Message: "Too many task runners are already polling this worker group (--max-pollers-per-queue); retry with back-off"},
+	{Err: engine.ErrTooManyPolls, Code: CodeThrottlingException, Message: "gaffer is overloaded: too many polls are waiting on this server (--max-waiting-polls); retry with back-off"},
 	{Err: store.ErrOverloaded, Code: CodeThrottlingException, Message: "gaffer is overloaded: too many writes are queued; retry with back-off"},
 }

@@ -327,5 +327,7 @@ var TypeOverrides = map[string]string{
 var Mapped = []awsapi.ErrorMapping{
 	{Err: engine.ErrInvalidToken, Code: CodeInvalidToken, Message: "Invalid Token: the task token is malformed or was not issued by this server"},
 	{Err: engine.ErrTaskClosed, Code: CodeTaskTimedOut, Message: "Task Timed Out: Provided task does not exist anymore"},
+	{Err: engine.ErrTooManyPollers, Code: CodeActivityWorkerLimitExceeded, Message: "Activity Worker Limit Exceeded: too many workers are already polling this activity (--max-pollers-per-queue); retry later"},
+	{Err: engine.ErrTooManyPolls, Code: CodeThrottlingException, Message: "gaffer is overloaded: too many polls are waiting on this server (--max-waiting-polls); retry with back-off"},
 	{Err: store.ErrOverloaded, Code: CodeThrottlingException, Message: "gaffer is overloaded: too many writes are queued; retry with back-off"},
 }

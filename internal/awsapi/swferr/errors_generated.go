@@ -162,5 +162,7 @@ var Mapped = []awsapi.ErrorMapping{
 	{Err: engine.ErrWrongQueue, Code: CodeUnknownResourceFault, Message: "Unknown task token: it is a decision task's; RecordActivityTaskHeartbeat takes an activity task's token"},
 	{Err: engine.ErrInvalidToken, Code: CodeUnknownResourceFault, Message: "Unknown task token: it is malformed or was not issued by this server"},
 	{Err: engine.ErrTaskClosed, Code: CodeUnknownResourceFault, Message: "Unknown task token: the task is closed (completed, failed, canceled, timed out, or its execution closed)"},
+	{Err: engine.ErrTooManyPollers, Code: CodeLimitExceededFault, Message: "Limit exceeded: too many pollers are already waiting on this task list (--max-pollers-per-queue); retry later"},
+	{Err: engine.ErrTooManyPolls, Code: CodeThrottlingException, Message: "gaffer is overloaded: too many polls are waiting on this server (--max-waiting-polls); retry with back-off"},
 	{Err: store.ErrOverloaded, Code: CodeThrottlingException, Message: "gaffer is overloaded: too many writes are queued; retry with back-off"},
 }

@@ -38,6 +38,10 @@ type Options struct {
 	MaxPollWait time.Duration
 	// Logger; default discards.
 	Logger *slog.Logger
+	// MaxPollersPerQueue and MaxWaitingPolls cap waiting polls (see
+	// server.Config); 0 leaves the server's defaults.
+	MaxPollersPerQueue int
+	MaxWaitingPolls    int
 }
 
 // Start starts an in-process server and stops it when the test ends. The
@@ -59,6 +63,9 @@ func Start(t testing.TB, opts Options) *server.Server {
 		Logger:        opts.Logger,
 		FlushInterval: 100 * time.Millisecond,
 		Observe:       check.observe,
+
+		MaxPollersPerQueue: opts.MaxPollersPerQueue,
+		MaxWaitingPolls:    opts.MaxWaitingPolls,
 	})
 	if err != nil {
 		t.Fatalf("new server: %v", err)
