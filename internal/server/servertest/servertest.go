@@ -38,6 +38,10 @@ type Options struct {
 	MaxPollWait time.Duration
 	// Logger; default discards.
 	Logger *slog.Logger
+	// BodyTimeout and MaxConnections: see server.Config; default the
+	// server's.
+	BodyTimeout    time.Duration
+	MaxConnections int
 }
 
 // Start starts an in-process server and stops it when the test ends. The
@@ -59,6 +63,9 @@ func Start(t testing.TB, opts Options) *server.Server {
 		Logger:        opts.Logger,
 		FlushInterval: 100 * time.Millisecond,
 		Observe:       check.observe,
+
+		BodyTimeout:    opts.BodyTimeout,
+		MaxConnections: opts.MaxConnections,
 	})
 	if err != nil {
 		t.Fatalf("new server: %v", err)
