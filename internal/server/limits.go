@@ -68,8 +68,8 @@ type limitListener struct {
 
 	open    atomic.Int64
 	changed testsignal.Signal[struct{}] // a connection was accepted or closed
-	refused atomic.Int64 // since the last warning
-	warned  atomic.Int64 // unix nanoseconds of the last warning
+	refused atomic.Int64                // since the last warning
+	warned  atomic.Int64                // unix nanoseconds of the last warning
 }
 
 func newLimitListener(ln net.Listener, max int, log *slog.Logger) *limitListener {
