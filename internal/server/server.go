@@ -182,8 +182,9 @@ func (s *Server) start(ctx context.Context) error {
 		_ = st.Close()
 		return fmt.Errorf("listen: %w", err)
 	}
-	if limit := fdLimit(); limit > 0 && cfg.MaxConnections+RefusalSlots+fdReserve/2 > limit {
-		s.log.Warn("max connections near the file descriptor limit: accepting may fail with EMFILE", "max_connections", cfg.MaxConnections, "fd_limit", limit)
+	if limit := fdLimit(); limit > 0 && cfg.MaxConnections > DefaultMaxConnections() {
+		s.log.Warn("max connections above what the file descriptor limit allows: accepting may fail with EMFILE",
+			"max_connections", cfg.MaxConnections, "fd_limit", limit, "allowed", DefaultMaxConnections())
 	}
 	ln := newLimitListener(tcp, cfg.MaxConnections, cfg.Logger)
 	s.ctx, s.store, s.engine, s.ln = ctx, st, eng, ln
@@ -226,11 +227,12 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 func (s *Server) URL() string { return "http://" + s.Addr() }
 
 // Connections returns how many connections the server holds open, those
-// being refused past MaxConnections included.
+// being refused past MaxConnections included. Call it once started.
 func (s *Server) Connections() int { return int(s.ln.open.Load()) }
 
 // ConnectionsChanged is signalled each time the server accepts or closes a
-// connection; tests wait on it for Connections to reach a number.
+// connection; tests wait on it for Connections to reach a number. Call it
+// once started.
 func (s *Server) ConnectionsChanged() *testsignal.Signal[struct{}] { return &s.ln.changed }
 
 // msgConnLimit answers requests on connections past MaxConnections.
