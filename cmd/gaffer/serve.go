@@ -33,6 +33,8 @@ func (c *serveCommand) flags() (*flag.FlagSet, *server.Config, *string) {
 	fs.DurationVar(&cfg.FlushInterval, "heartbeat-flush", time.Second, "how often heartbeats kept in memory are persisted")
 	fs.DurationVar(&cfg.PipelineAckTimeout, "pipeline-ack-timeout", 2*time.Minute, "Data Pipeline: how long a task may go unacknowledged by ReportTaskProgress before it is handed out again")
 	fs.DurationVar(&cfg.PipelineRetryDelay, "pipeline-retry-delay", 10*time.Minute, "Data Pipeline: the retryDelay of activities that set none")
+	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", server.DefaultBodyTimeout, "how long a request body may take to arrive after its headers; a slower one is answered with an error and its connection closed (long polls' answers are not bounded by it)")
+	fs.IntVar(&cfg.MaxConnections, "max-connections", 0, "cap on connections served at once, past which new ones are answered ThrottlingException; 0: the file descriptor limit minus 256 (at least half of it)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	c.fs = fs
 	return fs, cfg, level
@@ -65,6 +67,12 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	}
 	if cfg.PipelineAckTimeout <= 0 || cfg.PipelineRetryDelay <= 0 {
 		return fmt.Errorf("-pipeline-ack-timeout and -pipeline-retry-delay must be positive (got %v, %v)", cfg.PipelineAckTimeout, cfg.PipelineRetryDelay)
+	}
+	if cfg.BodyTimeout <= 0 {
+		return fmt.Errorf("-body-timeout: %v must be positive", cfg.BodyTimeout)
+	}
+	if cfg.MaxConnections < 0 {
+		return fmt.Errorf("-max-connections: %d must be 0 (from the file descriptor limit) or positive", cfg.MaxConnections)
 	}
 	if cfg.FlushInterval <= 0 {
 		return fmt.Errorf("-heartbeat-flush: %v must be positive", cfg.FlushInterval)

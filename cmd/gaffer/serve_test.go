@@ -144,3 +144,24 @@ func TestServeDataPermissions(t *testing.T) {
 		}
 	}
 }
+
+func TestServeFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-body-timeout", "0s"}, "-body-timeout: 0s must be positive"},
+		{[]string{"-max-connections", "-1"}, "-max-connections: -1 must be 0 (from the file descriptor limit) or positive"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			var stderr bytes.Buffer
+			err := (&serveCommand{stderr: &stderr}).Run(t.Context(), append([]string{"-data", t.TempDir()}, tt.args...))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Run(%q) = %v, want an error containing %q", tt.args, err, tt.want)
+			}
+		})
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/gaffer-dev/gaffer/internal/store"
 	"github.com/gaffer-dev/gaffer/internal/store/sqlite"
 	"github.com/gaffer-dev/gaffer/internal/swf"
+	"github.com/gaffer-dev/gaffer/internal/testsignal"
 )
 
 // Config configures a node.
@@ -59,6 +60,17 @@ type Config struct {
 	// Observe, if set, is told of every AWS request answered (see
 	// awsapi.Config.Observe).
 	Observe func(service, operation, code string, status int, d time.Duration)
+	// BodyTimeout is how long a request's body may take to arrive once its
+	// headers have (ReadHeaderTimeout, 10 s, bounds those); a body still
+	// incomplete then is answered with an error and its connection closed.
+	// It does not bound the answer: a long poll is held as long as
+	// MaxPollWait. Default DefaultBodyTimeout.
+	BodyTimeout time.Duration
+	// MaxConnections caps the connections served at once; a connection
+	// opened past it is answered ThrottlingException and closed (up to
+	// RefusalSlots more; past those, new connections wait in the kernel's
+	// backlog). Default DefaultMaxConnections(), from the fd limit.
+	MaxConnections int
 }
 
 // DefaultListen is the default listen address.
@@ -80,7 +92,7 @@ type Server struct {
 	store  store.Store
 	engine *engine.Engine
 	http   *http.Server
-	ln     net.Listener
+	ln     *limitListener
 
 	serveErr error // what Serve returned, other than http.ErrServerClosed
 
@@ -98,6 +110,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = DefaultMaxConnections()
 	}
 	if err := prepareDataDir(cfg.DataDir); err != nil {
 		return nil, err
@@ -160,20 +178,41 @@ func (s *Server) start(ctx context.Context) error {
 		writeJSON(w, runner, err)
 	})
 	mux.Handle("/", api) // other methods get the wire layer's JSON error
+	handler := bodyDeadline(cfg.BodyTimeout, mux)
+	refuse := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close")
+		if r.Header.Get("X-Amz-Target") == "" {
+			http.Error(w, msgConnLimit, http.StatusServiceUnavailable)
+			return
+		}
+		awsapi.Refuse(api, w, r, awsapi.Throttling(msgConnLimit))
+	})
 
 	if err := eng.Start(ctx); err != nil {
 		_ = st.Close()
 		return fmt.Errorf("start engine: %w", err)
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
+	tcp, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		eng.Stop()
 		_ = st.Close()
 		return fmt.Errorf("listen: %w", err)
 	}
+	if limit := fdLimit(); limit > 0 && cfg.MaxConnections > DefaultMaxConnections() {
+		s.log.Warn("max connections above what the file descriptor limit allows: accepting may fail with EMFILE",
+			"max_connections", cfg.MaxConnections, "fd_limit", limit, "allowed", DefaultMaxConnections())
+	}
+	ln := newLimitListener(tcp, cfg.MaxConnections, cfg.Logger)
 	s.ctx, s.store, s.engine, s.ln = ctx, st, eng, ln
 	s.http = &http.Server{
-		Handler:           mux,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if refused(r) {
+				refuse(w, r)
+				return
+			}
+			handler.ServeHTTP(w, r)
+		}),
+		ConnContext:       connContext,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       5 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
@@ -192,7 +231,8 @@ func (s *Server) start(ctx context.Context) error {
 		<-ctx.Done()
 		_ = s.http.Close()
 	})
-	s.log.Info("gaffer serving", "addr", ln.Addr().String(), "data", cfg.DataDir)
+	s.log.Info("gaffer serving", "addr", ln.Addr().String(), "data", cfg.DataDir,
+		"max_connections", cfg.MaxConnections, "body_timeout", cfg.BodyTimeout)
 	return nil
 }
 
@@ -201,6 +241,18 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // URL returns the server's base URL, for clients' endpoint settings.
 func (s *Server) URL() string { return "http://" + s.Addr() }
+
+// Connections returns how many connections the server holds open, those
+// being refused past MaxConnections included. Call it once started.
+func (s *Server) Connections() int { return int(s.ln.open.Load()) }
+
+// ConnectionsChanged is signalled each time the server accepts or closes a
+// connection; tests wait on it for Connections to reach a number. Call it
+// once started.
+func (s *Server) ConnectionsChanged() *testsignal.Signal[struct{}] { return &s.ln.changed }
+
+// msgConnLimit answers requests on connections past MaxConnections.
+const msgConnLimit = "gaffer has too many connections open (--max-connections); retry with back-off"
 
 // Engine returns the node's engine once started, for tests and operator
 // tools that look at its in-memory state (Engine.Waiting).

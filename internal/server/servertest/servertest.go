@@ -42,6 +42,10 @@ type Options struct {
 	// server.Config); 0 leaves the server's defaults.
 	MaxPollersPerQueue int
 	MaxWaitingPolls    int
+	// BodyTimeout and MaxConnections: see server.Config; default the
+	// server's.
+	BodyTimeout    time.Duration
+	MaxConnections int
 }
 
 // Start starts an in-process server and stops it when the test ends. The
@@ -66,6 +70,8 @@ func Start(t testing.TB, opts Options) *server.Server {
 
 		MaxPollersPerQueue: opts.MaxPollersPerQueue,
 		MaxWaitingPolls:    opts.MaxWaitingPolls,
+		BodyTimeout:        opts.BodyTimeout,
+		MaxConnections:     opts.MaxConnections,
 	})
 	if err != nil {
 		t.Fatalf("new server: %v", err)

@@ -1,0 +1,200 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gaffer-dev/gaffer/internal/testsignal"
+)
+
+// DefaultBodyTimeout is the default Config.BodyTimeout. An SDK writes its
+// body (at most 1 MiB) right after the headers; 30 s carries 1 MiB at
+// about 280 kbit/s, and bounds how long a client that dribbles its body
+// holds the connection and the bytes read so far.
+const DefaultBodyTimeout = 30 * time.Second
+
+// RefusalSlots is how many connections past Config.MaxConnections are still
+// accepted, each only to be answered ThrottlingException and closed; past
+// MaxConnections+RefusalSlots, new connections wait in the kernel's listen
+// backlog until one closes.
+const RefusalSlots = 32
+
+// fdReserve is the number of file descriptors DefaultMaxConnections leaves
+// to everything but served connections: the database's files (SQLite's
+// writer and readers hold up to three each, plus backups and checks), the
+// listener, the logs, and the RefusalSlots.
+const fdReserve = 256
+
+// DefaultMaxConnections is the default Config.MaxConnections, derived from
+// the process's file descriptor limit (RLIMIT_NOFILE, which Go raises to the
+// hard limit at start): max(limit − 256, limit/2); 10000 where there is no
+// such limit.
+func DefaultMaxConnections() int {
+	limit := fdLimit()
+	if limit <= 0 {
+		return 10000
+	}
+	return max(limit-fdReserve, limit/2)
+}
+
+// Log messages of the connection limits (constant; details are attributes).
+const logConnLimit = "connection limit reached: answering new connections ThrottlingException"
+
+// connLimitLogEvery rate-limits logConnLimit.
+const connLimitLogEvery = time.Minute
+
+// limitListener caps the connections open at once. Accept first takes one
+// of max+RefusalSlots slots, waiting while none is free (new connections
+// then wait in the kernel's backlog, holding no descriptor of ours), so the
+// process never meets EMFILE at accept; a connection accepted while max
+// others are open is marked refused, to be answered ThrottlingException and
+// closed. Closing a connection frees its slot.
+type limitListener struct {
+	net.Listener
+	max   int
+	slots chan struct{}
+	done  chan struct{}
+	close sync.Once
+	log   *slog.Logger
+
+	open    atomic.Int64
+	changed testsignal.Signal[struct{}] // a connection was accepted or closed
+	refused atomic.Int64                // since the last warning
+	warned  atomic.Int64                // unix nanoseconds of the last warning
+}
+
+func newLimitListener(ln net.Listener, max int, log *slog.Logger) *limitListener {
+	return &limitListener{
+		Listener: ln,
+		max:      max,
+		slots:    make(chan struct{}, max+RefusalSlots),
+		done:     make(chan struct{}),
+		log:      log,
+	}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	lc := &limitConn{Conn: c, l: l}
+	if l.open.Add(1) > int64(l.max) {
+		lc.refused = true
+		l.warn()
+	}
+	l.changed.Signal(struct{}{})
+	return lc, nil
+}
+
+func (l *limitListener) Close() error {
+	l.close.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+// warn logs logConnLimit at most once per connLimitLogEvery, with the
+// number of connections refused since the last time.
+func (l *limitListener) warn() {
+	n := l.refused.Add(1)
+	now := time.Now().UnixNano()
+	last := l.warned.Load()
+	if now-last < int64(connLimitLogEvery) || !l.warned.CompareAndSwap(last, now) {
+		return
+	}
+	l.refused.Add(-n)
+	l.log.Warn(logConnLimit, "max_connections", l.max, "refused", n)
+}
+
+// limitConn is a connection that holds a slot of its limitListener.
+type limitConn struct {
+	net.Conn
+	l        *limitListener
+	refused  bool
+	released atomic.Bool
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	if c.released.CompareAndSwap(false, true) {
+		c.l.open.Add(-1)
+		<-c.l.slots
+		c.l.changed.Signal(struct{}{})
+	}
+	return err
+}
+
+// refusedKey marks the context of a connection accepted past the cap.
+type refusedKey struct{}
+
+// connContext is http.Server.ConnContext: it marks refused connections.
+func connContext(ctx context.Context, c net.Conn) context.Context {
+	if lc, ok := c.(*limitConn); ok && lc.refused {
+		return context.WithValue(ctx, refusedKey{}, true)
+	}
+	return ctx
+}
+
+// refused reports whether r came on a connection accepted past the cap.
+func refused(r *http.Request) bool {
+	v, _ := r.Context().Value(refusedKey{}).(bool)
+	return v
+}
+
+// bodyDeadline gives a request with a body d to arrive in full: a read
+// deadline on the connection from when the handler starts (the headers are
+// in; ReadHeaderTimeout bounds them), lifted as soon as the body has been
+// read to its end. A body still incomplete at the deadline fails to read,
+// so the request is answered with an error (naming the deadline) and its
+// connection closed: net/http never reuses a connection whose body read
+// failed. Lifting the deadline matters: once the body is read, net/http
+// reads the connection in the background to notice a client that goes
+// away, and a deadline passing there would cancel the request — a long poll
+// held longer than d. (net/http lifts it there too, but does not say so.)
+// Unlike http.Server.ReadTimeout, the time the headers took is not counted.
+func bodyDeadline(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			rc := http.NewResponseController(w)
+			if rc.SetReadDeadline(time.Now().Add(d)) == nil {
+				r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc, d: d}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// deadlineBody lifts the read deadline when the body ends and names the
+// deadline when it passes.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	d    time.Duration
+	done bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	switch {
+	case err == io.EOF && !b.done:
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		err = fmt.Errorf("the body did not arrive in full within %v", b.d)
+	}
+	return n, err
+}
