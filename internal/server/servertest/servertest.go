@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -38,7 +39,21 @@ type Options struct {
 	MaxPollWait time.Duration
 	// Logger; default discards.
 	Logger *slog.Logger
+	// SFNRetention is server.Config.SFNRetention (default 90 days).
+	SFNRetention time.Duration
+	// Now is the server's clock (see Clock); default time.Now.
+	Now func() time.Time
 }
+
+// Clock is a clock for a test server that the test moves forward: the
+// real time plus what Advance added.
+type Clock struct{ ahead atomic.Int64 }
+
+// Now returns the clock's reading; pass it as Options.Now.
+func (c *Clock) Now() time.Time { return time.Now().Add(time.Duration(c.ahead.Load())) }
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) { c.ahead.Add(int64(d)) }
 
 // Start starts an in-process server and stops it when the test ends. The
 // test fails if the server answered an error that the AWS model does not
@@ -59,6 +74,8 @@ func Start(t testing.TB, opts Options) *server.Server {
 		Logger:        opts.Logger,
 		FlushInterval: 100 * time.Millisecond,
 		Observe:       check.observe,
+		SFNRetention:  opts.SFNRetention,
+		Now:           opts.Now,
 	})
 	if err != nil {
 		t.Fatalf("new server: %v", err)
