@@ -23,8 +23,12 @@ const DefaultRetention = 90 * 24 * time.Hour
 
 // Retention defaults.
 const (
-	defaultRetentionBatch = 128
+	defaultRetentionBatch = 64
 	defaultSweepGap       = time.Second
+	// sweepPace is how many times as long as its last write's deletes
+	// took the sweeper waits before the next write while it has a
+	// backlog: it holds the writer at most half the time.
+	sweepPace = 1
 	// maxSweepWait bounds the wait for the next due execution, so that a
 	// clock that jumps forward is noticed within it.
 	maxSweepWait = time.Minute
@@ -42,7 +46,7 @@ type RetentionConfig struct {
 	// it must be positive (a node that keeps executions for good runs no
 	// Retention).
 	Keep time.Duration
-	// Batch is how many executions one write deletes; default 128.
+	// Batch is how many executions one write deletes; default 64.
 	Batch int
 	// Gap is the least time between two sweeps, so that executions that
 	// fall due one by one are deleted in batches; default 1 s.
@@ -56,7 +60,10 @@ type RetentionConfig struct {
 // It sweeps by close time: the store lists the executions closed before
 // now−Keep, oldest first (store.ObjectQuery.ClosedBefore, an index), and
 // each write deletes at most Batch of them, so that a sweep shares the
-// writer's group commit with the requests instead of holding it. After a
+// writer's group commit with the requests instead of holding it; between
+// two writes it waits as long as the last one's deletes took, so that a
+// backlog (a node that was down, a shorter retention) takes at most half
+// of the writer's time. After a
 // sweep it sleeps until the oldest remaining closed execution falls due
 // (at least Gap, at most a minute). Nothing is kept in memory: a restart
 // continues where the store says.
@@ -162,7 +169,10 @@ func (r *Retention) sweep(ctx context.Context) (time.Time, error) {
 	for {
 		cutoff := r.eng.Now().Add(-r.keep)
 		n := 0
+		var took time.Duration
 		err := r.eng.Update(ctx, func(tx store.Tx) error {
+			start := time.Now()
+			defer func() { took = time.Since(start) }()
 			n = 0
 			objs, err := tx.ListObjects(store.ObjectQuery{Kind: kindExecution, ClosedBefore: cutoff, Limit: r.batch})
 			if err != nil {
@@ -183,6 +193,13 @@ func (r *Retention) sweep(ctx context.Context) (time.Time, error) {
 		r.deleted.Add(int64(n))
 		if n < r.batch {
 			break
+		}
+		t := time.NewTimer(sweepPace * took)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return time.Time{}, context.Cause(ctx)
+		case <-t.C:
 		}
 	}
 	if total > 0 {
