@@ -203,7 +203,7 @@ func (r *Retention) sweep(ctx context.Context) (time.Time, error) {
 		}
 	}
 	if total > 0 {
-		r.log.Info("retention: deleted closed executions", "count", total, "took", time.Since(start))
+		r.log.Debug("retention: deleted closed executions", "count", total, "took", time.Since(start))
 	}
 	var oldest []*store.Object
 	err := r.eng.View(ctx, func(tx store.Tx) error {
