@@ -72,6 +72,7 @@ func (c *checkCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(tw, "size\t%d pages of %d bytes (%d bytes in the file, without its -wal)\n", r.Pages, r.PageSize, r.Size)
+	fmt.Fprintf(tw, "free\t%d pages (%d bytes) that new writes reuse before the file grows\n", r.FreePages, r.FreePages*r.PageSize)
 	fmt.Fprintf(tw, "integrity\tok (PRAGMA integrity_check)\n")
 	fmt.Fprintf(tw, "schema version\t%d (this gaffer: %d)\n", r.SchemaVersion, sqlite.SchemaVersion())
 	var kinds []string

@@ -7,10 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/server"
+	"github.com/gaffer-dev/gaffer/internal/sfn"
 )
 
 // serveCommand runs a gaffer node until SIGINT or SIGTERM.
@@ -35,6 +38,8 @@ func (c *serveCommand) flags() (*flag.FlagSet, *server.Config, *string) {
 	fs.DurationVar(&cfg.PipelineRetryDelay, "pipeline-retry-delay", 10*time.Minute, "Data Pipeline: the retryDelay of activities that set none")
 	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", server.DefaultBodyTimeout, "how long a request body may take to arrive after its headers; a slower one is answered with an error and its connection closed (long polls' answers are not bounded by it)")
 	fs.IntVar(&cfg.MaxConnections, "max-connections", 0, "cap on connections served at once, past which new ones are answered ThrottlingException; 0: the file descriptor limit minus 256 (at least half of it)")
+	cfg.SFNRetention = sfn.DefaultRetention
+	fs.Var((*retentionFlag)(&cfg.SFNRetention), "sfn-retention", "Step Functions: how long a closed execution and its history are kept after its stop date, a Go `duration` or days (30d, 1d12h); AWS keeps them 90 days; forever (or 0) keeps them for good")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	c.fs = fs
 	return fs, cfg, level
@@ -93,4 +98,57 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// retentionFlag is --sfn-retention: a Go duration, days with a "d" suffix
+// (optionally followed by a Go duration: "1d12h"), or "forever" or "0"
+// (server.KeepForever).
+type retentionFlag time.Duration
+
+func (f *retentionFlag) String() string {
+	d := time.Duration(*f)
+	switch {
+	case d == server.KeepForever:
+		return "forever"
+	case d > 0 && d%(24*time.Hour) == 0:
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	}
+	return d.String()
+}
+
+func (f *retentionFlag) Set(s string) error {
+	d, err := parseRetention(s)
+	if err != nil {
+		return err
+	}
+	*f = retentionFlag(d)
+	return nil
+}
+
+// parseRetention parses a --sfn-retention value.
+func parseRetention(s string) (time.Duration, error) {
+	if s == "forever" || s == "0" {
+		return server.KeepForever, nil
+	}
+	bad := fmt.Errorf("%q is not a positive duration (such as 90d, 36h or 1d12h), 0 or forever", s)
+	var d time.Duration
+	if days, rest, ok := strings.Cut(s, "d"); ok {
+		n, err := strconv.ParseInt(days, 10, 64)
+		if err != nil || n < 0 || n > 100*365 {
+			return 0, bad
+		}
+		d = time.Duration(n) * 24 * time.Hour
+		s = rest
+	}
+	if s != "" {
+		r, err := time.ParseDuration(s)
+		if err != nil || r < 0 {
+			return 0, bad
+		}
+		d += r
+	}
+	if d <= 0 {
+		return 0, bad
+	}
+	return d, nil
 }

@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gaffer-dev/gaffer/internal/server"
 	"github.com/gaffer-dev/gaffer/internal/server/servertest"
+	"github.com/gaffer-dev/gaffer/internal/sfn"
 )
 
 // serveRefused runs `gaffer serve` on dataDir, expects it to exit 1 without
@@ -163,5 +165,42 @@ func TestServeFlags(t *testing.T) {
 				t.Errorf("Run(%q) = %v, want an error containing %q", tt.args, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestRetentionFlag(t *testing.T) {
+	t.Parallel()
+	day := 24 * time.Hour
+	for _, tt := range []struct {
+		in   string
+		want time.Duration
+		show string
+	}{
+		{"90d", 90 * day, "90d"},
+		{"1d12h", day + 12*time.Hour, "36h0m0s"},
+		{"36h", 36 * time.Hour, "36h0m0s"},
+		{"2s", 2 * time.Second, "2s"},
+		{"forever", server.KeepForever, "forever"},
+		{"0", server.KeepForever, "forever"},
+	} {
+		var f retentionFlag
+		if err := f.Set(tt.in); err != nil || time.Duration(f) != tt.want || f.String() != tt.show {
+			t.Errorf("--sfn-retention %s = %v (%s), %v; want %v (%s)", tt.in, time.Duration(f), f.String(), err, tt.want, tt.show)
+		}
+	}
+	for _, in := range []string{"", "0s", "0d", "-1d", "-2h", "d", "1.5d", "90days", "x", "1d-1h"} {
+		var f retentionFlag
+		if err := f.Set(in); err == nil || !strings.Contains(err.Error(), "forever") {
+			t.Errorf("--sfn-retention %q: err = %v, want a refusal naming what is allowed", in, err)
+		}
+	}
+	// The default is AWS's 90 days, and a bad value stops serve.
+	c := &serveCommand{stderr: &bytes.Buffer{}}
+	fs, cfg, _ := c.flags()
+	if cfg.SFNRetention != sfn.DefaultRetention || fs.Lookup("sfn-retention").DefValue != "90d" {
+		t.Errorf("default retention %v (%s)", cfg.SFNRetention, fs.Lookup("sfn-retention").DefValue)
+	}
+	if err := c.Run(t.Context(), []string{"--data", t.TempDir(), "--sfn-retention", "soon"}); err == nil {
+		t.Error("serve accepted --sfn-retention soon")
 	}
 }

@@ -71,7 +71,16 @@ type Config struct {
 	// RefusalSlots more; past those, new connections wait in the kernel's
 	// backlog). Default DefaultMaxConnections(), from the fd limit.
 	MaxConnections int
+	// SFNRetention is how long Step Functions keeps a closed execution
+	// and its history after its stop date: 0 means sfn.DefaultRetention
+	// (90 days, as AWS), KeepForever keeps them for good.
+	SFNRetention time.Duration
+	// Now is the node's clock; nil means time.Now. Tests move it.
+	Now func() time.Time
 }
+
+// KeepForever as Config.SFNRetention keeps closed executions for good.
+const KeepForever = time.Duration(-1)
 
 // DefaultListen is the default listen address.
 const DefaultListen = "127.0.0.1:7710"
@@ -88,11 +97,12 @@ type Server struct {
 	life startstop.Base
 
 	// Set by a successful Start.
-	ctx    context.Context
-	store  store.Store
-	engine *engine.Engine
-	http   *http.Server
-	ln     *limitListener
+	ctx       context.Context
+	store     store.Store
+	engine    *engine.Engine
+	retention *sfn.Retention // nil when closed executions are kept for good
+	http      *http.Server
+	ln        *limitListener
 
 	serveErr error // what Serve returned, other than http.ErrServerClosed
 
@@ -155,6 +165,7 @@ func (s *Server) start(ctx context.Context) error {
 		FlushInterval:      cfg.FlushInterval,
 		MaxPollersPerQueue: cfg.MaxPollersPerQueue,
 		MaxWaitingPolls:    cfg.MaxWaitingPolls,
+		Now:                cfg.Now,
 	})
 	states := sfn.New(sfn.Config{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
 	workflows := swf.New(swf.Config{Engine: eng, Logger: cfg.Logger.With("component", "swf"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
@@ -188,12 +199,33 @@ func (s *Server) start(ctx context.Context) error {
 		awsapi.Refuse(api, w, r, awsapi.Throttling(msgConnLimit))
 	})
 
+	var retention *sfn.Retention
+	if keep := cfg.SFNRetention; keep != KeepForever {
+		if keep == 0 {
+			keep = sfn.DefaultRetention
+		}
+		if retention, err = sfn.NewRetention(sfn.RetentionConfig{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Keep: keep}); err != nil {
+			_ = st.Close()
+			return err
+		}
+	}
+
 	if err := eng.Start(ctx); err != nil {
 		_ = st.Close()
 		return fmt.Errorf("start engine: %w", err)
 	}
+	if retention != nil {
+		if err := retention.Start(ctx); err != nil {
+			eng.Stop()
+			_ = st.Close()
+			return fmt.Errorf("start retention: %w", err)
+		}
+	}
 	tcp, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
+		if retention != nil {
+			retention.Stop()
+		}
 		eng.Stop()
 		_ = st.Close()
 		return fmt.Errorf("listen: %w", err)
@@ -203,7 +235,7 @@ func (s *Server) start(ctx context.Context) error {
 			"max_connections", cfg.MaxConnections, "fd_limit", limit, "allowed", DefaultMaxConnections())
 	}
 	ln := newLimitListener(tcp, cfg.MaxConnections, cfg.Logger)
-	s.ctx, s.store, s.engine, s.ln = ctx, st, eng, ln
+	s.ctx, s.store, s.engine, s.retention, s.ln = ctx, st, eng, retention, ln
 	s.http = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if refused(r) {
@@ -261,6 +293,10 @@ func (s *Server) Engine() *engine.Engine { return s.engine }
 // Store returns the node's store, for tests that look inside.
 func (s *Server) Store() store.Store { return s.store }
 
+// SFNRetention returns the node's sweeper of closed Step Functions
+// executions once started, nil if they are kept for good; tests wake it.
+func (s *Server) SFNRetention() *sfn.Retention { return s.retention }
+
 // Shutdown stops the node gracefully: waiting polls are answered empty,
 // in-flight requests finish (until ctx ends; then their contexts end with
 // startstop.ErrStop and their connections are closed), heartbeats held in
@@ -293,13 +329,17 @@ func (s *Server) shutdown(deadline func() context.Context) error {
 	}
 	ctx := deadline()
 	// The order is the guarantee: polls are released first, so that the
-	// requests Shutdown waits for end; the engine stops (its last heartbeat
-	// flush) while the store is still open; the store closes last.
+	// requests Shutdown waits for end; the retention sweeper and the engine
+	// stop (the engine's last heartbeat flush) while the store is still
+	// open; the store closes last.
 	s.engine.Drain()
 	err := s.http.Shutdown(ctx)
 	s.life.Stop()
 	if s.serveErr != nil && err == nil {
 		err = s.serveErr
+	}
+	if s.retention != nil {
+		s.retention.Stop()
 	}
 	s.engine.Stop()
 	if cerr := s.store.Close(); cerr != nil && err == nil {

@@ -77,7 +77,9 @@ func (r *run) save(insert bool) error {
 	if err != nil {
 		return fmt.Errorf("encode execution: %w", err)
 	}
-	o := &store.Object{Kind: kindExecution, ID: r.ex.ARN, Parent: r.ex.StateMachineARN, Status: r.ex.Status, Body: body}
+	// ClosedAt (the stop date, zero while running) is what the retention
+	// sweep deletes by.
+	o := &store.Object{Kind: kindExecution, ID: r.ex.ARN, Parent: r.ex.StateMachineARN, Status: r.ex.Status, Body: body, ClosedAt: r.ex.StopDate}
 	if insert {
 		return r.tx.InsertObject(o)
 	}

@@ -6,9 +6,11 @@
 // The contract is deliberately small and dialect-neutral:
 //
 //   - Objects: documents addressed by (Kind, ID) with a Parent, a Status and a
-//     Body that the owning dialect encodes (JSON). Kind, Parent and Status are
-//     the only things a store filters on; insertion order (Seq) is the only
-//     sort order. Dialects keep their own typed records in Body.
+//     Body that the owning dialect encodes (JSON), and the time it closed.
+//     Kind, Parent and Status are what a store filters on; insertion order
+//     (Seq) is the sort order, and the close time (ClosedAt) the order of
+//     the retention sweeps that delete closed objects. Dialects keep their
+//     own typed records in Body.
 //   - Events: an append-only, per-owner history with dense ids from 1.
 //   - Tasks and Timers: the engine's durable work items and deadlines.
 //   - Meta: small key/value settings (the token secret).
@@ -87,7 +89,8 @@ type Tx interface {
 	InsertObject(o *Object) error
 	// DeleteObject deletes the object, or returns ErrNotFound.
 	DeleteObject(kind, id string) error
-	// ListObjects lists objects of q.Kind in Seq order.
+	// ListObjects lists objects of q.Kind in Seq order, or in ClosedAt
+	// order when q.ClosedBefore is set.
 	ListObjects(q ObjectQuery) ([]*Object, error)
 
 	// AppendEvents appends events to owner's history. Each event's ID must
@@ -143,6 +146,11 @@ type Object struct {
 	Status string // a dialect-defined status to filter on, or ""
 	Seq    int64  // insertion order, assigned by the store
 	Body   []byte
+	// ClosedAt is when the object closed (an execution ended), as the
+	// dialect decides; zero while it is open, and for kinds that never
+	// close. ObjectQuery.ClosedBefore selects by it, so that a retention
+	// sweep finds what is due without reading what is not.
+	ClosedAt time.Time
 }
 
 // ObjectQuery selects objects of one kind. Empty Parent and Status match any.
@@ -156,6 +164,11 @@ type ObjectQuery struct {
 	AfterSeq int64
 	Desc     bool
 	Limit    int // 0: no limit
+	// ClosedBefore, when not zero, selects only the objects of Kind with a
+	// ClosedAt that is not zero and is before it, oldest ClosedAt first
+	// (then by Seq). Parent, Status, AfterSeq and Desc must then be zero;
+	// a sweep deletes what it listed and lists again.
+	ClosedBefore time.Time
 }
 
 // Event is one entry of an owner's history. Body is opaque to the store.

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -46,7 +47,21 @@ type Options struct {
 	// server's.
 	BodyTimeout    time.Duration
 	MaxConnections int
+	// SFNRetention is server.Config.SFNRetention (default 90 days).
+	SFNRetention time.Duration
+	// Now is the server's clock (see Clock); default time.Now.
+	Now func() time.Time
 }
+
+// Clock is a clock for a test server that the test moves forward: the
+// real time plus what Advance added.
+type Clock struct{ ahead atomic.Int64 }
+
+// Now returns the clock's reading; pass it as Options.Now.
+func (c *Clock) Now() time.Time { return time.Now().Add(time.Duration(c.ahead.Load())) }
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) { c.ahead.Add(int64(d)) }
 
 // Start starts an in-process server and stops it when the test ends. The
 // test fails if the server answered an error that the AWS model does not
@@ -72,6 +87,8 @@ func Start(t testing.TB, opts Options) *server.Server {
 		MaxWaitingPolls:    opts.MaxWaitingPolls,
 		BodyTimeout:        opts.BodyTimeout,
 		MaxConnections:     opts.MaxConnections,
+		SFNRetention:       opts.SFNRetention,
+		Now:                opts.Now,
 	})
 	if err != nil {
 		t.Fatalf("new server: %v", err)

@@ -12,10 +12,14 @@ import (
 
 // Report is what Check found in a database file.
 type Report struct {
-	Path          string
-	Size          int64 // bytes of the database file, without its -wal
-	PageSize      int64
-	Pages         int64
+	Path     string
+	Size     int64 // bytes of the database file, without its -wal
+	PageSize int64
+	Pages    int64
+	// FreePages are pages of the file that hold nothing (PRAGMA
+	// freelist_count): deleted rows leave them, new writes reuse them
+	// before the file grows.
+	FreePages     int64
 	SchemaVersion int
 	// Problems are the findings of PRAGMA integrity_check; none when the
 	// database is sound.
@@ -71,6 +75,9 @@ func Check(ctx context.Context, path string) (*Report, error) {
 			return err
 		}
 		if err := conn.QueryRowContext(ctx, "PRAGMA page_count").Scan(&r.Pages); err != nil {
+			return err
+		}
+		if err := conn.QueryRowContext(ctx, "PRAGMA freelist_count").Scan(&r.FreePages); err != nil {
 			return err
 		}
 		if r.SchemaVersion, err = schemaVersion(ctx, conn); err != nil {

@@ -386,3 +386,52 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// TestCheckFreePages: deleted rows leave free pages, which Check reports
+// and which the next writes reuse before the file grows.
+func TestCheckFreePages(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "gaffer.db")
+	s, err := Open(t.Context(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, s, 500)
+	full, err := Check(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(t.Context(), func(tx store.Tx) error {
+		for j := range 500 {
+			id := fmt.Sprintf("ex-%06d", j)
+			if err := tx.DeleteObject("test.execution", id); err != nil {
+				return err
+			}
+			if err := tx.DeleteEvents(id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	emptied, err := Check(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if emptied.Pages != full.Pages || emptied.FreePages < full.Pages/2 {
+		t.Fatalf("after deleting everything: %d pages, %d free; before: %d pages, %d free", emptied.Pages, emptied.FreePages, full.Pages, full.FreePages)
+	}
+	fill(t, s, 500)
+	refilled, err := Check(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if refilled.Pages > full.Pages+full.Pages/10 {
+		t.Errorf("refilled: %d pages, was %d: the free pages were not reused", refilled.Pages, full.Pages)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

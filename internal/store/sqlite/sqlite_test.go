@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -627,5 +628,77 @@ func BenchmarkUpdateParallel(b *testing.B) {
 func reportBatching(b *testing.B, s *Store) {
 	if n := s.w.batches.Load(); n > 0 {
 		b.ReportMetric(float64(s.w.jobs.Load())/float64(n), "fns/commit")
+	}
+}
+
+// TestMigrateClosedAt opens a database of schema version 1: the migration
+// adds the objects' close time (zero for what was stored before) and its
+// index, which the ClosedBefore listing uses.
+func TestMigrateClosedAt(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "gaffer.db")
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := applyMigration(t.Context(), conn, 1, migrations[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(t.Context(),
+		`INSERT INTO objects (kind, id, parent, status, seq, body) VALUES ('k', 'old', '', 'DONE', 1, x'7b7d')`); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	db.Close()
+
+	s, err := Open(t.Context(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	closedAt := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	err = s.Update(t.Context(), func(stx store.Tx) error {
+		o, err := stx.GetObject("k", "old")
+		if err != nil {
+			return err
+		}
+		if !o.ClosedAt.IsZero() || string(o.Body) != "{}" {
+			return fmt.Errorf("migrated object = %+v, want a zero ClosedAt", o)
+		}
+		if err := stx.PutObject(&store.Object{Kind: "k", ID: "new", ClosedAt: closedAt}); err != nil {
+			return err
+		}
+		objs, err := stx.ListObjects(store.ObjectQuery{Kind: "k", ClosedBefore: closedAt.Add(time.Second)})
+		if err != nil {
+			return err
+		}
+		if len(objs) != 1 || objs[0].ID != "new" {
+			return fmt.Errorf("ListObjects closed = %+v, want only new", objs)
+		}
+		var plan strings.Builder
+		rows, err := stx.(*tx).w.conn.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+qListClosedLimit, "k", int64(1), 10)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				return err
+			}
+			plan.WriteString(detail + "\n")
+		}
+		if !strings.Contains(plan.String(), "objects_kind_closed_seq") || strings.Contains(plan.String(), "TEMP B-TREE") {
+			return fmt.Errorf("the closed listing does not use its index:\n%s", plan.String())
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

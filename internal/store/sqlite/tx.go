@@ -218,17 +218,26 @@ func selectQuery(cols, table string, conds []string, order string, limit bool) s
 
 // ---- Objects ----
 
-const objectCols = `kind, id, parent, status, seq, body, body IS NULL`
+const objectCols = `kind, id, parent, status, seq, body, body IS NULL, closed_at`
 
 const (
 	qGetObject = `SELECT ` + objectCols + ` FROM objects WHERE kind = ? AND id = ?`
-	qPutObject = `INSERT INTO objects (kind, id, parent, status, seq, body) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (kind, id) DO UPDATE SET parent = excluded.parent, status = excluded.status, body = excluded.body
+	qPutObject = `INSERT INTO objects (kind, id, parent, status, seq, body, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (kind, id) DO UPDATE SET parent = excluded.parent, status = excluded.status, body = excluded.body,
+			closed_at = excluded.closed_at
 		RETURNING seq`
-	qInsertObject = `INSERT INTO objects (kind, id, parent, status, seq, body) VALUES (?, ?, ?, ?, ?, ?)
+	qInsertObject = `INSERT INTO objects (kind, id, parent, status, seq, body, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (kind, id) DO NOTHING`
 	qDeleteObject = `DELETE FROM objects WHERE kind = ? AND id = ?`
+	// The closed_at > 0 term is the partial index's own condition: the
+	// query names it so that the index (objects_kind_closed_seq) is used.
+	qListClosed      = `SELECT ` + objectCols + ` FROM objects WHERE kind = ? AND closed_at > 0 AND closed_at < ? ORDER BY closed_at, seq`
+	qListClosedLimit = qListClosed + ` LIMIT ?`
 )
+
+// errClosedQuery is ListObjects' answer to a ClosedBefore query that also
+// sets a filter or an order of Seq.
+var errClosedQuery = errors.New("sqlite: ObjectQuery.ClosedBefore cannot be combined with Parent, Status, AfterSeq or Desc")
 
 // ListObjects query variants, indexed by the objQ* bits.
 const (
@@ -269,10 +278,12 @@ func scanObject(sc scanner) (*store.Object, error) {
 		o      store.Object
 		isNull bool
 	)
-	if err := sc.Scan(&o.Kind, &o.ID, &o.Parent, &o.Status, &o.Seq, &o.Body, &isNull); err != nil {
+	var closedAt int64
+	if err := sc.Scan(&o.Kind, &o.ID, &o.Parent, &o.Status, &o.Seq, &o.Body, &isNull, &closedAt); err != nil {
 		return nil, err
 	}
 	o.Body = blob(o.Body, isNull)
+	o.ClosedAt = timeFromDB(closedAt)
 	return &o, nil
 }
 
@@ -298,7 +309,7 @@ func (t *tx) PutObject(o *store.Object) error {
 		return err
 	}
 	seq := t.w.nextSeq()
-	row, err := t.queryRow(qPutObject, o.Kind, o.ID, o.Parent, o.Status, seq, o.Body)
+	row, err := t.queryRow(qPutObject, o.Kind, o.ID, o.Parent, o.Status, seq, o.Body, timeToDB(o.ClosedAt))
 	if err != nil {
 		t.w.unuseSeq(seq)
 		return fmt.Errorf("put object: %w", err)
@@ -321,7 +332,7 @@ func (t *tx) InsertObject(o *store.Object) error {
 		return err
 	}
 	seq := t.w.nextSeq()
-	res, err := t.exec(qInsertObject, o.Kind, o.ID, o.Parent, o.Status, seq, o.Body)
+	res, err := t.exec(qInsertObject, o.Kind, o.ID, o.Parent, o.Status, seq, o.Body, timeToDB(o.ClosedAt))
 	if err != nil {
 		t.w.unuseSeq(seq)
 		return fmt.Errorf("insert object: %w", err)
@@ -366,6 +377,9 @@ func (t *tx) DeleteObject(kind, id string) error {
 
 // ListObjects implements store.Tx. A Limit of 0 or less means no limit.
 func (t *tx) ListObjects(q store.ObjectQuery) ([]*store.Object, error) {
+	if !q.ClosedBefore.IsZero() {
+		return t.listClosed(q)
+	}
 	bits := 0
 	args := make([]any, 1, 5)
 	args[0] = q.Kind
@@ -388,7 +402,23 @@ func (t *tx) ListObjects(q store.ObjectQuery) ([]*store.Object, error) {
 		bits |= objQLimit
 		args = append(args, q.Limit)
 	}
-	rows, err := t.query(objectQueries[bits], args...)
+	return t.listObjects(objectQueries[bits], args...)
+}
+
+// listClosed lists the objects of q.Kind closed before q.ClosedBefore.
+func (t *tx) listClosed(q store.ObjectQuery) ([]*store.Object, error) {
+	if q.Parent != "" || q.Status != "" || q.AfterSeq != 0 || q.Desc {
+		return nil, errClosedQuery
+	}
+	if q.Limit > 0 {
+		return t.listObjects(qListClosedLimit, q.Kind, timeToDB(q.ClosedBefore), q.Limit)
+	}
+	return t.listObjects(qListClosed, q.Kind, timeToDB(q.ClosedBefore))
+}
+
+// listObjects runs an objects query.
+func (t *tx) listObjects(query string, args ...any) ([]*store.Object, error) {
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list objects: %w", err)
 	}

@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, reopen func(t *testi
 		{"Objects/List", testObjectList},
 		{"Objects/ListPaging", testObjectListPaging},
 		{"Objects/NilEmptyBody", testObjectNilEmptyBody},
+		{"Objects/Closed", testObjectClosed},
+		{"Objects/ClosedPersists", testObjectClosedPersists},
 		{"Events/AppendList", testEventsAppendList},
 		{"Events/Contiguity", testEventsContiguity},
 		{"Events/Delete", testEventsDelete},
@@ -502,6 +504,123 @@ func testObjectListPaging(t *testing.T, su suite) {
 				t.Errorf("paging desc=%v size=%d: %v, want %v", desc, size, objectIDs(got), objectIDs(want))
 			}
 		}
+	}
+}
+
+// testObjectClosed checks ClosedAt: it round-trips through Insert, Put and
+// the listings, and ClosedBefore lists the closed objects of one kind due
+// before a time, oldest close first.
+func testObjectClosed(t *testing.T, su suite) {
+	s := su.open(t)
+	base := time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
+	at := func(sec int) time.Time { return base.Add(time.Duration(sec) * time.Second) }
+	objs := []*store.Object{
+		{Kind: "k.x", ID: "open", Status: "RUNNING"},
+		{Kind: "k.x", ID: "c2", Status: "DONE", ClosedAt: at(2)},
+		{Kind: "k.x", ID: "c1", Status: "DONE", ClosedAt: at(1)},
+		{Kind: "k.x", ID: "c3", Status: "DONE", ClosedAt: at(3)},
+		{Kind: "k.x", ID: "c1b", Status: "DONE", ClosedAt: at(1)}, // same time as c1, later Seq
+		{Kind: "k.y", ID: "other", Status: "DONE", ClosedAt: at(0)},
+	}
+	update(t, s, func(tx store.Tx) error {
+		for i, o := range objs {
+			var err error
+			if i%2 == 0 {
+				err = tx.InsertObject(o)
+			} else {
+				err = tx.PutObject(o)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, o := range objs {
+		if got, err := getObject(t, s, o.Kind, o.ID); err != nil || !reflect.DeepEqual(got, o) {
+			t.Fatalf("GetObject(%s) = %+v, %v; want %+v", o.ID, got, err, o)
+		}
+	}
+	// A time in another zone is the same instant.
+	if got, _ := getObject(t, s, "k.x", "c1"); !got.ClosedAt.Equal(at(1)) || got.ClosedAt.Location() != time.UTC {
+		t.Fatalf("ClosedAt = %v, want %v in UTC", got.ClosedAt, at(1))
+	}
+
+	tests := []struct {
+		name string
+		q    store.ObjectQuery
+		want []string
+	}{
+		{"before the first", store.ObjectQuery{Kind: "k.x", ClosedBefore: at(1)}, nil},
+		{"strictly before", store.ObjectQuery{Kind: "k.x", ClosedBefore: at(2)}, []string{"c1", "c1b"}},
+		{"by close time", store.ObjectQuery{Kind: "k.x", ClosedBefore: at(10).In(time.FixedZone("x", 3600))}, []string{"c1", "c1b", "c2", "c3"}},
+		{"limit", store.ObjectQuery{Kind: "k.x", ClosedBefore: at(10), Limit: 3}, []string{"c1", "c1b", "c2"}},
+		{"other kind", store.ObjectQuery{Kind: "k.y", ClosedBefore: at(10)}, []string{"other"}},
+		{"unknown kind", store.ObjectQuery{Kind: "k.none", ClosedBefore: at(10)}, nil},
+	}
+	for _, tt := range tests {
+		if got := objectIDs(listObjects(t, s, tt.q)); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: ListObjects(%+v) = %v, want %v", tt.name, tt.q, got, tt.want)
+		}
+	}
+	if got := listObjects(t, s, store.ObjectQuery{Kind: "k.x", ClosedBefore: at(2)}); !reflect.DeepEqual(got, []*store.Object{objs[2], objs[4]}) {
+		t.Errorf("listed closed objects are not whole: %+v", got)
+	}
+
+	// Replacing sets ClosedAt as given: reopened, it is no longer listed;
+	// closed later, it moves.
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.PutObject(&store.Object{Kind: "k.x", ID: "c1", Status: "RUNNING"}); err != nil {
+			return err
+		}
+		return tx.PutObject(&store.Object{Kind: "k.x", ID: "c2", Status: "DONE", ClosedAt: at(5)})
+	})
+	if got, want := objectIDs(listObjects(t, s, store.ObjectQuery{Kind: "k.x", ClosedBefore: at(10)})), []string{"c1b", "c3", "c2"}; !slices.Equal(got, want) {
+		t.Errorf("after replace: %v, want %v", got, want)
+	}
+	// Deleted objects are gone from it.
+	update(t, s, func(tx store.Tx) error { return tx.DeleteObject("k.x", "c1b") })
+	if got, want := objectIDs(listObjects(t, s, store.ObjectQuery{Kind: "k.x", ClosedBefore: at(10)})), []string{"c3", "c2"}; !slices.Equal(got, want) {
+		t.Errorf("after delete: %v, want %v", got, want)
+	}
+	// The Seq listing is unchanged by ClosedAt.
+	if got, want := objectIDs(listObjects(t, s, store.ObjectQuery{Kind: "k.x"})), []string{"open", "c2", "c1", "c3"}; !slices.Equal(got, want) {
+		t.Errorf("ListObjects by Seq = %v, want %v", got, want)
+	}
+	// ClosedBefore does not combine with the Seq listing's filters.
+	for _, q := range []store.ObjectQuery{
+		{Kind: "k.x", ClosedBefore: at(10), Parent: "p"},
+		{Kind: "k.x", ClosedBefore: at(10), Status: "DONE"},
+		{Kind: "k.x", ClosedBefore: at(10), AfterSeq: 1},
+		{Kind: "k.x", ClosedBefore: at(10), Desc: true},
+	} {
+		err := s.View(t.Context(), func(tx store.Tx) error {
+			_, err := tx.ListObjects(q)
+			return err
+		})
+		if err == nil {
+			t.Errorf("ListObjects(%+v): no error", q)
+		}
+	}
+}
+
+// testObjectClosedPersists checks that ClosedAt and what ClosedBefore lists
+// survive a reopen.
+func testObjectClosedPersists(t *testing.T, su suite) {
+	if su.reopen == nil {
+		t.Skip("no reopen function")
+	}
+	s := su.open(t)
+	closed := &store.Object{Kind: "k", ID: "a", Status: "DONE", ClosedAt: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)}
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.InsertObject(&store.Object{Kind: "k", ID: "open"}); err != nil {
+			return err
+		}
+		return tx.InsertObject(closed)
+	})
+	s = su.reopen(t, s)
+	if got := listObjects(t, s, store.ObjectQuery{Kind: "k", ClosedBefore: closed.ClosedAt.Add(time.Nanosecond)}); !reflect.DeepEqual(got, []*store.Object{closed}) {
+		t.Errorf("after reopen: ListObjects closed = %+v, want %+v", got, closed)
 	}
 }
 
