@@ -104,6 +104,20 @@ func Render(cases []Case) string {
 	return b.String()
 }
 
+// parseFile reads and parses the script in file.
+func parseFile(t testing.TB, file string) []Case {
+	t.Helper()
+	text, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases, err := Parse(file, string(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cases
+}
+
 // Cases returns the cases of every script matching pattern, in order (to
 // seed a fuzz test with what the scripts hold, say).
 func Cases(t testing.TB, pattern string) []Case {
@@ -114,15 +128,7 @@ func Cases(t testing.TB, pattern string) []Case {
 	}
 	var all []Case
 	for _, file := range files {
-		text, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cases, err := Parse(file, string(text))
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, cases...)
+		all = append(all, parseFile(t, file)...)
 	}
 	return all
 }
@@ -144,14 +150,7 @@ func Run(t *testing.T, pattern string, start func() (do func(Case) (string, erro
 	for _, file := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)), func(t *testing.T) {
 			t.Parallel()
-			text, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cases, err := Parse(file, string(text))
-			if err != nil {
-				t.Fatal(err)
-			}
+			cases := parseFile(t, file)
 			do := start()
 			for i, c := range cases {
 				if c.Cmd == "" {
