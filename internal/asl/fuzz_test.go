@@ -4,28 +4,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gaffer-dev/gaffer/internal/scripttest"
 )
 
 // definitionSeeds returns the definitions in testdata scripts.
 func definitionSeeds(t testing.TB) []string {
-	files, err := filepath.Glob("testdata/*.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var seeds []string
-	for _, file := range files {
-		text, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range parseScript(t, file, string(text)) {
-			if c.cmd == "define" {
-				seeds = append(seeds, c.body)
-			}
+	for _, c := range scripttest.Cases(t, "testdata/*.txt") {
+		if c.Cmd == "define" {
+			seeds = append(seeds, c.Body)
 		}
 	}
 	return seeds

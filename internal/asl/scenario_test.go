@@ -2,28 +2,18 @@ package asl
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gaffer-dev/gaffer/internal/scripttest"
 )
 
-var update = flag.Bool("update", false, "rewrite the expected output in testdata/*.txt")
-
-// A script (testdata/*.txt) is a sequence of commands, each written as
-//
-//	command arg...
-//	optional body lines
-//	----
-//	expected output lines
-//	<blank line>
-//
-// Lines starting with '#' between commands are comments. The commands drive
-// one execution, the way the engine would:
+// A script (testdata/*.txt) is a sequence of commands in the format of
+// internal/scripttest (-update rewrites the expected outputs). The commands
+// drive one execution, the way the engine would:
 //
 //	define              body: a definition; prints "ok" or the problems
 //	context k=v...      sets Context fields: id, name, role, machine, machine-id,
@@ -38,51 +28,6 @@ var update = flag.Bool("update", false, "rewrite the expected output in testdata
 // Each processed state prints one line; the driver then moves on as the
 // engine would (Next, after a wait, retry counters, RetryCount).
 
-// scriptCase is one command of a script.
-type scriptCase struct {
-	cmd    string
-	args   []string
-	body   string
-	want   string
-	header []string // comment and blank lines before the command, kept for -update
-}
-
-// parseScript splits a script into its commands.
-func parseScript(t testing.TB, name, text string) []scriptCase {
-	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
-	var cases []scriptCase
-	var header []string
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			header = append(header, line)
-			continue
-		}
-		c := scriptCase{header: header}
-		header = nil
-		fields := strings.Fields(line)
-		c.cmd, c.args = fields[0], fields[1:]
-		var body []string
-		for i++; i < len(lines) && lines[i] != "----"; i++ {
-			body = append(body, lines[i])
-		}
-		if i >= len(lines) {
-			t.Fatalf("%s: command %q has no ---- line", name, line)
-		}
-		var want []string
-		for i++; i < len(lines) && lines[i] != ""; i++ {
-			want = append(want, lines[i])
-		}
-		c.body = strings.Join(body, "\n")
-		c.want = strings.Join(want, "\n")
-		cases = append(cases, c)
-	}
-	if len(header) > 0 {
-		cases = append(cases, scriptCase{header: header})
-	}
-	return cases
-}
-
 // driver runs one execution for a script.
 type driver struct {
 	m      *Machine
@@ -96,10 +41,11 @@ type driver struct {
 }
 
 // do runs one command and returns its output.
-func (d *driver) do(c scriptCase) (string, error) {
-	switch c.cmd {
+func (d *driver) do(c scripttest.Case) (string, error) {
+	args := c.Args()
+	switch c.Cmd {
 	case "define":
-		m, err := Parse([]byte(c.body))
+		m, err := Parse([]byte(c.Body))
 		if err != nil {
 			var de *DefinitionError
 			if !errors.As(err, &de) {
@@ -117,7 +63,7 @@ func (d *driver) do(c scriptCase) (string, error) {
 		d.m = m
 		return "ok", nil
 	case "context":
-		for _, a := range c.args {
+		for _, a := range args {
 			k, v, _ := strings.Cut(a, "=")
 			switch k {
 			case "id":
@@ -148,20 +94,20 @@ func (d *driver) do(c scriptCase) (string, error) {
 		}
 		return "ok", nil
 	case "jitter":
-		f, err := strconv.ParseFloat(c.args[0], 64)
+		f, err := strconv.ParseFloat(args[0], 64)
 		d.jitter = f
 		return "ok", err
 	case "start":
-		d.input = []byte(orDefault(c.body, "{}"))
+		d.input = []byte(orDefault(c.Body, "{}"))
 		d.ctx.ExecutionInput = d.input
 		d.cur, d.done, d.counts, d.ctx.RetryCount = d.m.StartAt, false, nil, 0
 		return "at " + d.cur, nil
 	case "enter":
-		if len(c.args) > 0 {
-			d.cur, d.done, d.counts, d.ctx.RetryCount = c.args[0], false, nil, 0
+		if len(args) > 0 {
+			d.cur, d.done, d.counts, d.ctx.RetryCount = args[0], false, nil, 0
 		}
-		if c.body != "" {
-			d.input = []byte(c.body)
+		if c.Body != "" {
+			d.input = []byte(c.Body)
 		}
 		return d.enter(), nil
 	case "run":
@@ -175,18 +121,18 @@ func (d *driver) do(c scriptCase) (string, error) {
 		}
 		return strings.Join(out, "\n"), nil
 	case "task-succeed":
-		step, err := d.m.TaskSucceeded(d.cur, d.input, []byte(orDefault(c.body, "{}")), &d.ctx)
+		step, err := d.m.TaskSucceeded(d.cur, d.input, []byte(orDefault(c.Body, "{}")), &d.ctx)
 		return d.advance(step, err), nil
 	case "task-fail":
 		errName, cause := "", ""
-		if len(c.args) > 0 {
-			errName = c.args[0]
-			cause = strings.Join(c.args[1:], " ")
+		if len(args) > 0 {
+			errName = args[0]
+			cause = strings.Join(args[1:], " ")
 		}
 		step := d.m.TaskFailed(d.cur, d.input, errName, cause, d.counts, d.jitter, &d.ctx)
 		return d.advance(step, nil), nil
 	}
-	return "", fmt.Errorf("unknown command %q", c.cmd)
+	return "", fmt.Errorf("unknown command %q", c.Cmd)
 }
 
 // enter enters the current state.
@@ -258,70 +204,9 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// renderScript writes cases back as a script, with their outputs.
-func renderScript(cases []scriptCase) string {
-	var b strings.Builder
-	for i, c := range cases {
-		for _, h := range c.header {
-			b.WriteString(h + "\n")
-		}
-		if c.cmd == "" {
-			continue
-		}
-		b.WriteString(strings.Join(append([]string{c.cmd}, c.args...), " ") + "\n")
-		if c.body != "" {
-			b.WriteString(c.body + "\n")
-		}
-		b.WriteString("----\n")
-		if c.want != "" {
-			b.WriteString(c.want + "\n")
-		}
-		if i < len(cases)-1 {
-			b.WriteString("\n")
-		}
-	}
-	return b.String()
-}
-
 func TestScenarios(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob("testdata/*.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatal("no scenarios in testdata")
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
-			t.Parallel()
-			text, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cases := parseScript(t, file, string(text))
-			d := &driver{jitter: 0.5}
-			for i, c := range cases {
-				if c.cmd == "" {
-					continue
-				}
-				got, err := d.do(c)
-				if err != nil {
-					t.Fatalf("%s: %s: %v", file, c.cmd, err)
-				}
-				if *update {
-					cases[i].want = got
-					continue
-				}
-				if got != c.want {
-					t.Errorf("%s: %s %s:\ngot:\n%s\nwant:\n%s", file, c.cmd, strings.Join(c.args, " "), got, c.want)
-				}
-			}
-			if *update {
-				if err := os.WriteFile(file, []byte(renderScript(cases)), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-		})
-	}
+	scripttest.Run(t, "testdata/*.txt", func() func(scripttest.Case) (string, error) {
+		return (&driver{jitter: 0.5}).do
+	})
 }

@@ -52,23 +52,30 @@ func gafferBinary(t *testing.T) string {
 	return bin
 }
 
+// runJSON runs the bench with cfg and a JSON report, and returns the
+// decoded report and what the bench wrote to stdout and stderr.
+func runJSON(t *testing.T, cfg Config) (rep report, stdout, stderr *bytes.Buffer) {
+	t.Helper()
+	stdout, stderr = new(bytes.Buffer), new(bytes.Buffer)
+	cfg.JSON, cfg.Stderr = true, stderr
+	if err := Run(t.Context(), cfg, stdout); err != nil {
+		t.Fatalf("Run: %v\nstderr:\n%s", err, stderr)
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("decode report: %v\n%s", err, stdout)
+	}
+	return rep, stdout, stderr
+}
+
 // TestRun runs the whole bench (every phase DefaultConfig runs) with tiny
 // settings against a freshly built gaffer binary.
 func TestRun(t *testing.T) {
 	t.Parallel()
 	bin := gafferBinary(t)
 
-	var stdout, stderr bytes.Buffer
 	cfg := DefaultConfig()
-	cfg.Gaffer, cfg.Duration, cfg.Samples, cfg.Polls, cfg.JSON = bin, 200*time.Millisecond, 20, 200, true
-	cfg.Stderr = &stderr
-	if err := Run(t.Context(), cfg, &stdout); err != nil {
-		t.Fatalf("Run: %v\nstderr:\n%s", err, &stderr)
-	}
-	var report report
-	if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
-		t.Fatalf("decode report: %v\n%s", err, &stdout)
-	}
+	cfg.Gaffer, cfg.Duration, cfg.Samples, cfg.Polls = bin, 200*time.Millisecond, 20, 200
+	report, stdout, stderr := runJSON(t, cfg)
 	got := map[string]result{}
 	for _, r := range report.Results {
 		got[r.Phase+"/"+r.Metric] = r
@@ -148,7 +155,7 @@ func TestRun(t *testing.T) {
 	for _, w := range want {
 		r, ok := got[w.key]
 		if !ok {
-			t.Errorf("no %s in the report:\n%s", w.key, &stdout)
+			t.Errorf("no %s in the report:\n%s", w.key, stdout)
 			continue
 		}
 		if w.key == "dp-task/activations" {
@@ -166,14 +173,14 @@ func TestRun(t *testing.T) {
 		}
 	}
 	if len(report.Results) != len(want) {
-		t.Errorf("%d results, want %d:\n%s", len(report.Results), len(want), &stdout)
+		t.Errorf("%d results, want %d:\n%s", len(report.Results), len(want), stdout)
 	}
 	for _, phase := range Phases() {
 		if phase.OptIn {
 			continue
 		}
 		if !strings.Contains(stderr.String(), "bench: "+phase.Name+":") {
-			t.Errorf("no progress line for %s on stderr:\n%s", phase.Name, &stderr)
+			t.Errorf("no progress line for %s on stderr:\n%s", phase.Name, stderr)
 		}
 	}
 }
@@ -227,10 +234,8 @@ func TestConfigValidate(t *testing.T) {
 func TestSoak(t *testing.T) {
 	t.Parallel()
 	bin := gafferBinary(t)
-	var stdout, stderr bytes.Buffer
 	cfg := DefaultConfig()
-	cfg.Gaffer, cfg.Only, cfg.Duration, cfg.Workers, cfg.JSON = bin, phaseSoak, time.Second, 4, true
-	cfg.Stderr = &stderr
+	cfg.Gaffer, cfg.Only, cfg.Duration, cfg.Workers = bin, phaseSoak, time.Second, 4
 	cfg.hostile = &hostileLoad{
 		passStates: 30, sfnEvery: 100 * time.Millisecond, sfnMax: 5,
 		dpWidth: 3, dpDepth: 3, dpRuns: 1,
@@ -238,13 +243,7 @@ func TestSoak(t *testing.T) {
 		swfPolls:  4,
 		utf8Every: 20 * time.Millisecond, utf8Max: 20,
 	}
-	if err := Run(t.Context(), cfg, &stdout); err != nil {
-		t.Fatalf("Run: %v\nstderr:\n%s", err, &stderr)
-	}
-	var report report
-	if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
-		t.Fatalf("decode report: %v\n%s", err, &stdout)
-	}
+	report, stdout, stderr := runJSON(t, cfg)
 	got := map[string]result{}
 	for _, r := range report.Results {
 		if r.Phase != phaseSoak {
@@ -264,7 +263,7 @@ func TestSoak(t *testing.T) {
 	}
 	for _, m := range positive {
 		if r, ok := got[m]; !ok || !(r.Value > 0) {
-			t.Errorf("soak/%s = %+v, want a positive figure:\n%s", m, r, &stdout)
+			t.Errorf("soak/%s = %+v, want a positive figure:\n%s", m, r, stdout)
 		}
 	}
 	for _, m := range targets {
@@ -276,6 +275,6 @@ func TestSoak(t *testing.T) {
 		t.Errorf("the hostile client started %v doubling executions, more than its cap of 5", r.Value)
 	}
 	if !strings.Contains(stderr.String(), "bench: soak:") {
-		t.Errorf("no progress line for soak on stderr:\n%s", &stderr)
+		t.Errorf("no progress line for soak on stderr:\n%s", stderr)
 	}
 }

@@ -17,42 +17,23 @@ func hammer(ctx context.Context, ep *endpoint, dl dialect, n int, d time.Duratio
 		callers[i] = ep.callerFor(dl)
 	}
 	round := func(d time.Duration) (float64, time.Duration, time.Duration, error) {
-		ctx, cancel := context.WithCancelCause(ctx)
-		defer cancel(nil)
 		var count atomic.Int64
-		var wg sync.WaitGroup
-		cpu0, err := ep.proc.cpuTime()
-		if err != nil {
-			return 0, 0, 0, err
-		}
-		own0 := ownCPUTime()
-		start := time.Now()
-		deadline := start.Add(d)
-		for _, cl := range callers {
-			wg.Go(func() {
-				k := int64(0)
-				for time.Now().Before(deadline) {
-					if _, err := cl.call(ctx, op, body); err != nil {
-						cancel(err)
-						break
-					}
-					k++
+		elapsed, cpu, clientCPU, err := runLoops(ctx, ep, n, d, func(ctx context.Context, i int, deadline time.Time) error {
+			k := int64(0)
+			for time.Now().Before(deadline) {
+				if _, err := callers[i].call(ctx, op, body); err != nil {
+					return err
 				}
-				count.Add(k)
-			})
-		}
-		wg.Wait()
-		elapsed := time.Since(start)
-		own1 := ownCPUTime()
-		cpu1, err := ep.proc.cpuTime()
+				k++
+			}
+			count.Add(k)
+			return nil
+		})
 		if err != nil {
-			return 0, 0, 0, err
-		}
-		if err := context.Cause(ctx); err != nil {
 			return 0, 0, 0, err
 		}
 		k := time.Duration(max(count.Load(), 1))
-		return float64(count.Load()) / elapsed.Seconds(), (cpu1 - cpu0) / k, (own1 - own0) / k, nil
+		return float64(count.Load()) / elapsed.Seconds(), cpu / k, clientCPU / k, nil
 	}
 	if _, _, _, err := round(min(d/5, time.Second)); err != nil {
 		return 0, 0, 0, err

@@ -395,23 +395,8 @@ func (h *soakHonest) once(ctx context.Context, rec *soakRecorder, j int) error {
 			}
 		}
 	case soakSWF:
-		l := h.swf[j]
 		var ex swfExecution
-		var decision, activity string
-		steps := []func() error{
-			func() (err error) { ex, err = l.start(ctx); return err },
-			func() (err error) { decision, err = l.decisionTask(ctx, ex, "WorkflowExecutionStarted"); return err },
-			func() error { return l.decide(ctx, decision, l.scheduleActivity()) },
-			func() (err error) { activity, err = l.activityTask(ctx, ex); return err },
-			func() error { return l.heartbeat(ctx, activity) },
-			func() error {
-				_, err := l.cl.call(ctx, "RespondActivityTaskCompleted", mustJSON(map[string]any{"taskToken": activity, "result": `{"done":true}`}))
-				return err
-			},
-			func() (err error) { decision, err = l.decisionTask(ctx, ex, "ActivityTaskCompleted"); return err },
-			func() error { return l.decide(ctx, decision, swfCompleteWorkflow) },
-		}
-		for _, step := range steps {
+		for _, step := range h.swf[j].activityWorkflow(ctx, &ex) {
 			if err := rec.do(step); err != nil {
 				return err
 			}

@@ -113,27 +113,44 @@ func (l *swfLoop) start(ctx context.Context) (swfExecution, error) {
 // decision task of ex whose history holds an event of type want, and
 // returns its token.
 func (l *swfLoop) decisionTask(ctx context.Context, ex swfExecution, want string) (string, error) {
-	type event struct{ EventType string }
-	var task struct {
-		TaskToken         string
-		WorkflowExecution swfExecution
-		NextPageToken     string
-		Events            []event
-	}
-	if err := l.cl.callJSON(ctx, "PollForDecisionTask", l.pollDecision, &task); err != nil {
-		return "", err
-	}
+	task, err := l.pollTask(ctx, "PollForDecisionTask", l.pollDecision, ex, "has one")
 	switch {
-	case task.TaskToken == "":
-		return "", fmt.Errorf("PollForDecisionTask returned no task within %v although %s has one", serverPollWait, ex.WorkflowID)
-	case task.WorkflowExecution != ex:
-		return "", fmt.Errorf("PollForDecisionTask on %s's task list returned a task of %v", ex.WorkflowID, task.WorkflowExecution)
+	case err != nil:
+		return "", err
 	case task.NextPageToken != "":
 		return "", fmt.Errorf("PollForDecisionTask paged a history of %d events", len(task.Events))
-	case !slices.Contains(task.Events, event{want}):
+	case !slices.Contains(task.Events, swfEvent{want}):
 		return "", fmt.Errorf("the decision task of %s has no %s event: %+v", ex.WorkflowID, want, task.Events)
 	}
 	return task.TaskToken, nil
+}
+
+// swfEvent is a HistoryEvent on the wire, as far as the bench reads it.
+type swfEvent struct{ EventType string }
+
+// swfTask is a decision or an activity task on the wire, as far as the
+// bench reads it (an activity task has no history).
+type swfTask struct {
+	TaskToken         string
+	WorkflowExecution swfExecution
+	NextPageToken     string
+	Events            []swfEvent
+}
+
+// pollTask polls with op on one of the loop's task lists, which must
+// answer a task of ex (the error says ex then has, as in "has one").
+func (l *swfLoop) pollTask(ctx context.Context, op string, body []byte, ex swfExecution, has string) (swfTask, error) {
+	var task swfTask
+	if err := l.cl.callJSON(ctx, op, body, &task); err != nil {
+		return task, err
+	}
+	switch {
+	case task.TaskToken == "":
+		return task, fmt.Errorf("%s returned no task within %v although %s %s", op, serverPollWait, ex.WorkflowID, has)
+	case task.WorkflowExecution != ex:
+		return task, fmt.Errorf("%s on %s's task list returned a task of %v", op, ex.WorkflowID, task.WorkflowExecution)
+	}
+	return task, nil
 }
 
 // decide answers a decision task with one decision.
@@ -173,18 +190,9 @@ func swfStartTimer(id string) map[string]any {
 // activityTask polls the loop's activity task list, which must answer an
 // activity task of ex, and returns its token.
 func (l *swfLoop) activityTask(ctx context.Context, ex swfExecution) (string, error) {
-	var task struct {
-		TaskToken         string
-		WorkflowExecution swfExecution
-	}
-	if err := l.cl.callJSON(ctx, "PollForActivityTask", l.pollActive, &task); err != nil {
+	task, err := l.pollTask(ctx, "PollForActivityTask", l.pollActive, ex, "scheduled one")
+	if err != nil {
 		return "", err
-	}
-	switch {
-	case task.TaskToken == "":
-		return "", fmt.Errorf("PollForActivityTask returned no task within %v although %s scheduled one", serverPollWait, ex.WorkflowID)
-	case task.WorkflowExecution != ex:
-		return "", fmt.Errorf("PollForActivityTask on %s's task list returned a task of %v", ex.WorkflowID, task.WorkflowExecution)
 	}
 	return task.TaskToken, nil
 }

@@ -19,6 +19,25 @@ var swfActivitySteps = []struct{ metric, desc string }{
 	{"complete_workflow_ms", "RespondDecisionTaskCompleted (CompleteWorkflowExecution)"},
 }
 
+// activityWorkflow returns the requests of one workflow with one activity,
+// in the order of swfActivitySteps; the first sets *ex to the workflow.
+func (l *swfLoop) activityWorkflow(ctx context.Context, ex *swfExecution) []func() error {
+	var decision, activity string
+	return []func() error{
+		func() (err error) { *ex, err = l.start(ctx); return err },
+		func() (err error) { decision, err = l.decisionTask(ctx, *ex, "WorkflowExecutionStarted"); return err },
+		func() error { return l.decide(ctx, decision, l.scheduleActivity()) },
+		func() (err error) { activity, err = l.activityTask(ctx, *ex); return err },
+		func() error { return l.heartbeat(ctx, activity) },
+		func() error {
+			_, err := l.cl.call(ctx, "RespondActivityTaskCompleted", mustJSON(map[string]any{"taskToken": activity, "result": `{"done":true}`}))
+			return err
+		},
+		func() (err error) { decision, err = l.decisionTask(ctx, *ex, "ActivityTaskCompleted"); return err },
+		func() error { return l.decide(ctx, decision, swfCompleteWorkflow) },
+	}
+}
+
 // swfActivity is the swf-activity phase: the whole life of a workflow
 // with one activity.
 func (b *bench) swfActivity(ctx context.Context, gaffer *endpoint) error {
@@ -42,22 +61,8 @@ func (b *bench) swfActivity(ctx context.Context, gaffer *endpoint) error {
 		}
 		elapsed, cpu, clientCPU, err = runLoops(ctx, gaffer, o.Workers, d, func(ctx context.Context, i int, deadline time.Time) error {
 			l, res := loops[i], &results[i]
-			// The requests of one workflow, in the order of swfActivitySteps.
 			var ex swfExecution
-			var decision, activity string
-			steps := []func() error{
-				func() (err error) { ex, err = l.start(ctx); return err },
-				func() (err error) { decision, err = l.decisionTask(ctx, ex, "WorkflowExecutionStarted"); return err },
-				func() error { return l.decide(ctx, decision, l.scheduleActivity()) },
-				func() (err error) { activity, err = l.activityTask(ctx, ex); return err },
-				func() error { return l.heartbeat(ctx, activity) },
-				func() error {
-					_, err := l.cl.call(ctx, "RespondActivityTaskCompleted", mustJSON(map[string]any{"taskToken": activity, "result": `{"done":true}`}))
-					return err
-				},
-				func() (err error) { decision, err = l.decisionTask(ctx, ex, "ActivityTaskCompleted"); return err },
-				func() error { return l.decide(ctx, decision, swfCompleteWorkflow) },
-			}
+			steps := l.activityWorkflow(ctx, &ex)
 			for time.Now().Before(deadline) {
 				for k, step := range steps {
 					t0 := time.Now()

@@ -13,9 +13,7 @@ import (
 
 // regionClient returns a Data Pipeline client signing for region.
 func regionClient(b *bundle, region string) *datapipeline.Client {
-	cfg := servertest.AWSConfig(b.URL)
-	cfg.Region = region
-	return datapipeline.NewFromConfig(cfg)
+	return datapipeline.NewFromConfig(servertest.RegionConfig(b.URL, region))
 }
 
 // TestListPipelinesByRegion: ListPipelines lists the pipelines created from
@@ -67,11 +65,7 @@ func TestListPipelinesByRegion(t *testing.T) {
 		t.Fatalf("second page with a real marker: %v, %v", out, err)
 	}
 	for i := range len(marker) - 1 { // the last character may carry only ignored bits
-		c := byte('A')
-		if marker[i] == 'A' {
-			c = 'B'
-		}
-		_, err := east.ListPipelines(b.Ctx, &datapipeline.ListPipelinesInput{Marker: aws.String(marker[:i] + string(c) + marker[i+1:])})
+		_, err := east.ListPipelines(b.Ctx, &datapipeline.ListPipelinesInput{Marker: aws.String(servertest.EditToken(marker, i))})
 		servertest.WantClientError(t, fmt.Sprintf("marker edited at %d", i), err, "InvalidRequestException")
 	}
 	_, err = west.ListPipelines(b.Ctx, &datapipeline.ListPipelinesInput{Marker: aws.String(marker)})

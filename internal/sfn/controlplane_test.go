@@ -170,9 +170,7 @@ func TestCPListActivitiesPaging(t *testing.T) {
 func TestCPRegionFromSigV4(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	cfg := servertest.AWSConfig(b.Srv.URL())
-	cfg.Region = "eu-west-1"
-	eu := sfn.NewFromConfig(cfg)
+	eu := sfn.NewFromConfig(servertest.RegionConfig(b.Srv.URL(), "eu-west-1"))
 	name := servertest.Uniq("cp-eu")
 	out, err := eu.CreateActivity(b.Ctx, &sfn.CreateActivityInput{Name: aws.String(name)})
 	if err != nil {

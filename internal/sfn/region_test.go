@@ -16,9 +16,7 @@ import (
 
 // regionClient returns a Step Functions client signing for region.
 func regionClient(b *bundle, region string) *sfn.Client {
-	cfg := servertest.AWSConfig(b.URL)
-	cfg.Region = region
-	return sfn.NewFromConfig(cfg)
+	return sfn.NewFromConfig(servertest.RegionConfig(b.URL, region))
 }
 
 // wantInvalidToken checks that err is Step Functions' InvalidToken.
@@ -28,16 +26,6 @@ func wantInvalidToken(t *testing.T, what string, err error) {
 	if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidToken" {
 		t.Errorf("%s: %v, want InvalidToken", what, err)
 	}
-}
-
-// editToken changes the character at i of a page token. (Editing the last
-// may change only bits that base64 ignores: tests edit the others.)
-func editToken(tok string, i int) string {
-	c := byte('A')
-	if tok[i] == 'A' {
-		c = 'B'
-	}
-	return tok[:i] + string(c) + tok[i+1:]
 }
 
 // TestListingsByRegion: activities and state machines created in one region
@@ -115,7 +103,7 @@ func TestListingsByRegion(t *testing.T) {
 		t.Fatalf("second page with a real token: %v, %v", second, err)
 	}
 	for i := range len(*first.NextToken) - 1 {
-		_, err = east.ListActivities(b.Ctx, &sfn.ListActivitiesInput{MaxResults: 1, NextToken: aws.String(editToken(*first.NextToken, i))})
+		_, err = east.ListActivities(b.Ctx, &sfn.ListActivitiesInput{MaxResults: 1, NextToken: aws.String(servertest.EditToken(*first.NextToken, i))})
 		wantInvalidToken(t, fmt.Sprintf("token edited at %d", i), err)
 	}
 	_, err = west.ListActivities(b.Ctx, &sfn.ListActivitiesInput{MaxResults: 1, NextToken: first.NextToken})

@@ -14,19 +14,7 @@ import (
 
 // regionClient returns an SWF client signing for region.
 func regionClient(b *bundle, region string) *swf.Client {
-	cfg := servertest.AWSConfig(b.URL)
-	cfg.Region = region
-	return swf.NewFromConfig(cfg)
-}
-
-// editToken changes the character at i of a page token. (Editing the last
-// may change only bits that base64 ignores: tests edit the others.)
-func editToken(tok string, i int) string {
-	c := byte('A')
-	if tok[i] == 'A' {
-		c = 'B'
-	}
-	return tok[:i] + string(c) + tok[i+1:]
+	return swf.NewFromConfig(servertest.RegionConfig(b.URL, region))
 }
 
 // TestListDomainsByRegion: ListDomains lists the domains registered from
@@ -94,7 +82,7 @@ func TestPageTokensSigned(t *testing.T) {
 		t.Fatalf("second page with a real token: %v, %v", second, err)
 	}
 	for i := range len(*first.NextPageToken) - 1 {
-		if _, err := b.Client.ListActivityTypes(b.Ctx, in(aws.String(editToken(*first.NextPageToken, i)))); servertest.ErrorCode(err) != "ValidationException" {
+		if _, err := b.Client.ListActivityTypes(b.Ctx, in(aws.String(servertest.EditToken(*first.NextPageToken, i)))); servertest.ErrorCode(err) != "ValidationException" {
 			t.Errorf("token edited at %d: %v, want ValidationException", i, err)
 		}
 	}

@@ -2,29 +2,19 @@ package expr
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gaffer-dev/gaffer/internal/scripttest"
 )
 
 // scenarioSeeds returns the string values the testdata scripts evaluate
 // and validate.
 func scenarioSeeds(t testing.TB) []string {
-	files, err := filepath.Glob("testdata/*.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var seeds []string
-	for _, file := range files {
-		text, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range parseScript(t, file, string(text)) {
-			if c.cmd == "eval" || c.cmd == "validate" {
-				seeds = append(seeds, c.arg)
-			}
+	for _, c := range scripttest.Cases(t, "testdata/*.txt") {
+		if c.Cmd == "eval" || c.Cmd == "validate" {
+			seeds = append(seeds, c.Arg)
 		}
 	}
 	return seeds

@@ -2,26 +2,16 @@ package expr
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gaffer-dev/gaffer/internal/scripttest"
 )
 
-var update = flag.Bool("update", false, "rewrite the expected output in testdata/*.txt")
-
-// A script (testdata/*.txt) is a sequence of commands, each written as
-//
-//	command [argument]
-//	optional body lines
-//	----
-//	expected output lines
-//	<blank line>
-//
-// Lines starting with '#' between commands are comments. The argument is
-// the rest of the line, as written. The commands:
+// A script (testdata/*.txt) is a sequence of commands in the format of
+// internal/scripttest (-update rewrites the expected outputs). The argument
+// is the rest of the line, as written. The commands:
 //
 //	env        body: the references the Env resolves, one "name=text" a
 //	           line ("parent.x=..." for #{parent.x}); a text holding
@@ -33,56 +23,12 @@ var update = flag.Bool("update", false, "rewrite the expected output in testdata
 //	validate s Validate the string value s; prints "ok" or "error: " and
 //	           the error
 
-// scriptCase is one command of a script.
-type scriptCase struct {
-	cmd    string
-	arg    string
-	body   string
-	want   string
-	header []string // comment and blank lines before the command, kept for -update
-}
-
-// parseScript splits a script into its commands.
-func parseScript(t testing.TB, name, text string) []scriptCase {
-	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
-	var cases []scriptCase
-	var header []string
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			header = append(header, line)
-			continue
-		}
-		c := scriptCase{header: header}
-		header = nil
-		c.cmd, c.arg, _ = strings.Cut(line, " ")
-		var body []string
-		for i++; i < len(lines) && lines[i] != "----"; i++ {
-			body = append(body, lines[i])
-		}
-		if i >= len(lines) {
-			t.Fatalf("%s: command %q has no ---- line", name, line)
-		}
-		var want []string
-		for i++; i < len(lines) && lines[i] != ""; i++ {
-			want = append(want, lines[i])
-		}
-		c.body = strings.Join(body, "\n")
-		c.want = strings.Join(want, "\n")
-		cases = append(cases, c)
-	}
-	if len(header) > 0 {
-		cases = append(cases, scriptCase{header: header})
-	}
-	return cases
-}
-
 // do runs one command and returns its output; env is the script's Env.
-func do(c scriptCase, env *fields) (string, error) {
-	switch c.cmd {
+func do(c scripttest.Case, env *fields) (string, error) {
+	switch c.Cmd {
 	case "env":
 		m := map[string]string{}
-		for _, line := range strings.Split(c.body, "\n") {
+		for _, line := range strings.Split(c.Body, "\n") {
 			if line == "" {
 				continue
 			}
@@ -97,21 +43,21 @@ func do(c scriptCase, env *fields) (string, error) {
 	case "eval":
 		// One budget for the value and those its references read.
 		b := new(Budget)
-		out, err := EvalWithin(c.arg, &fields{m: env.m, b: b}, b)
+		out, err := EvalWithin(c.Arg, &fields{m: env.m, b: b}, b)
 		switch {
-		case err != nil && out == c.arg:
+		case err != nil && out == c.Arg:
 			return "error: " + err.Error(), nil
 		case err != nil:
 			return out + "\nerror: " + err.Error(), nil
 		}
 		return out, nil
 	case "validate":
-		if err := Validate(c.arg); err != nil {
+		if err := Validate(c.Arg); err != nil {
 			return "error: " + err.Error(), nil
 		}
 		return "ok", nil
 	}
-	return "", fmt.Errorf("unknown command %q", c.cmd)
+	return "", fmt.Errorf("unknown command %q", c.Cmd)
 }
 
 // maxDepth bounds how deep fields refer to fields holding expressions.
@@ -154,74 +100,10 @@ func (f *fields) Resolve(path []string) (string, error) {
 	return out, nil
 }
 
-// renderScript writes cases back as a script, with their outputs.
-func renderScript(cases []scriptCase) string {
-	var b strings.Builder
-	for i, c := range cases {
-		for _, h := range c.header {
-			b.WriteString(h + "\n")
-		}
-		if c.cmd == "" {
-			continue
-		}
-		b.WriteString(c.cmd)
-		if c.arg != "" {
-			b.WriteString(" " + c.arg)
-		}
-		b.WriteString("\n")
-		if c.body != "" {
-			b.WriteString(c.body + "\n")
-		}
-		b.WriteString("----\n")
-		if c.want != "" {
-			b.WriteString(c.want + "\n")
-		}
-		if i < len(cases)-1 {
-			b.WriteString("\n")
-		}
-	}
-	return b.String()
-}
-
 func TestScenarios(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob("testdata/*.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatal("no scenarios in testdata")
-	}
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(file), ".txt"), func(t *testing.T) {
-			t.Parallel()
-			text, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cases := parseScript(t, file, string(text))
-			env := &fields{}
-			for i, c := range cases {
-				if c.cmd == "" {
-					continue
-				}
-				got, err := do(c, env)
-				if err != nil {
-					t.Fatalf("%s: %s: %v", file, c.cmd, err)
-				}
-				if *update {
-					cases[i].want = got
-					continue
-				}
-				if got != c.want {
-					t.Errorf("%s: %s %s:\ngot:\n%s\nwant:\n%s", file, c.cmd, c.arg, got, c.want)
-				}
-			}
-			if *update {
-				if err := os.WriteFile(file, []byte(renderScript(cases)), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-		})
-	}
+	scripttest.Run(t, "testdata/*.txt", func() func(scripttest.Case) (string, error) {
+		env := &fields{}
+		return func(c scripttest.Case) (string, error) { return do(c, env) }
+	})
 }

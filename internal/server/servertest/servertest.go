@@ -121,6 +121,23 @@ func AWSConfig(endpoint string) aws.Config {
 	}
 }
 
+// RegionConfig returns AWSConfig(endpoint) signing for region instead.
+func RegionConfig(endpoint, region string) aws.Config {
+	cfg := AWSConfig(endpoint)
+	cfg.Region = region
+	return cfg
+}
+
+// EditToken changes the character at i of a page token or marker. (Editing
+// the last may change only bits that base64 ignores: tests edit the others.)
+func EditToken(tok string, i int) string {
+	c := byte('A')
+	if tok[i] == 'A' {
+		c = 'B'
+	}
+	return tok[:i] + string(c) + tok[i+1:]
+}
+
 // SFN returns a Step Functions client for the server at endpoint.
 func SFN(endpoint string) *sfn.Client {
 	return sfn.NewFromConfig(AWSConfig(endpoint))
