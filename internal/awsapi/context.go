@@ -18,6 +18,20 @@ type requestKey struct{}
 type requestInfo struct {
 	id     string
 	region string
+
+	// Set when the handler authenticates requests (Config.Authenticate).
+	principal  Principal
+	svc        *service
+	op         string
+	authorized bool // Authorize was called
+}
+
+// action is the request's IAM action, "<signing name>:<operation>".
+func (ri *requestInfo) action() string {
+	if ri.svc == nil {
+		return ri.op
+	}
+	return ri.svc.label + ":" + ri.op
 }
 
 // WithRequest returns a context carrying a request id and region, as the

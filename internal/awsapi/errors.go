@@ -85,6 +85,8 @@ const (
 	CodeValidation = "ValidationException"
 	// CodeInternalFailure is the default Service.InternalErrorCode.
 	CodeInternalFailure = "InternalFailure"
+	// CodeAccessDenied is the default Service.AccessDeniedCode.
+	CodeAccessDenied = "AccessDeniedException"
 	// CodeServiceUnavailable is the common "try again later" error (503).
 	CodeServiceUnavailable = "ServiceUnavailable"
 )
@@ -102,7 +104,7 @@ var commonStatuses = map[string]int{
 	CodeValidation:                http.StatusBadRequest,
 	CodeSerialization:             http.StatusBadRequest,
 	CodeUnknownOperation:          http.StatusBadRequest,
-	"AccessDeniedException":       http.StatusBadRequest,
+	CodeAccessDenied:              http.StatusBadRequest,
 	"IncompleteSignature":         http.StatusBadRequest,
 	"RequestExpired":              http.StatusBadRequest,
 	"MissingAuthenticationToken":  http.StatusForbidden,

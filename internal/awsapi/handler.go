@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -85,6 +86,10 @@ type Service struct {
 	// InternalErrorCode answers unexpected errors and panics with 500;
 	// default "InternalFailure" (Data Pipeline: "InternalServiceError").
 	InternalErrorCode string
+	// AccessDeniedCode answers an operation the caller's principal may not
+	// perform (Authorize); default "AccessDeniedException" (SWF:
+	// "OperationNotPermittedFault").
+	AccessDeniedCode string
 	// Mapped answers an error an operation returns that is not an *Error
 	// but is (errors.Is) one of these, first match, with its Code and
 	// Message; the status comes from the table as for any other code.
@@ -108,6 +113,15 @@ type Config struct {
 	// service), the operation ("" if unknown), the error code ("" on
 	// success), the HTTP status and the time taken.
 	Observe func(service, operation, code string, status int, d time.Duration)
+	// BodyTimeout is the server's read timeout, named in the answer to a
+	// request whose body did not arrive within it (the server sets the
+	// deadline; a read past it fails with os.ErrDeadlineExceeded).
+	BodyTimeout time.Duration
+	// Authenticate, if set, verifies every request once its body is read
+	// and before it is decoded; its principal travels in the operation's
+	// context (Caller, Authorize). Nil serves every request as it comes,
+	// unauthenticated.
+	Authenticate Authenticator
 }
 
 // DefaultMaxBodyBytes is the default Config.MaxBodyBytes: 16 MiB, room for
@@ -147,8 +161,10 @@ const (
 type handler struct {
 	log      *slog.Logger
 	maxBody  int64
+	bodyWait time.Duration
 	region   string
 	observe  func(service, operation, code string, status int, d time.Duration)
+	auth     Authenticator
 	routes   map[string]*route   // full X-Amz-Target → route
 	prefixes map[string]*service // target prefix → service
 }
@@ -162,6 +178,7 @@ type service struct {
 	mapped         []ErrorMapping
 	validationCode string
 	internalCode   string
+	accessDenied   string
 	contentType    []string // shared, read-only header value
 }
 
@@ -189,8 +206,10 @@ func NewHandler(cfg Config, services ...*Service) http.Handler {
 	h := &handler{
 		log:      cfg.Logger,
 		maxBody:  cfg.MaxBodyBytes,
+		bodyWait: cfg.BodyTimeout,
 		region:   cfg.DefaultRegion,
 		observe:  cfg.Observe,
+		auth:     cfg.Authenticate,
 		routes:   map[string]*route{},
 		prefixes: map[string]*service{},
 	}
@@ -216,7 +235,11 @@ func NewHandler(cfg Config, services ...*Service) http.Handler {
 			mapped:         s.Mapped,
 			validationCode: s.ValidationErrorCode,
 			internalCode:   s.InternalErrorCode,
+			accessDenied:   s.AccessDeniedCode,
 			contentType:    []string{"application/x-amz-json-" + m.JSONVersion},
+		}
+		if svc.accessDenied == "" {
+			svc.accessDenied = CodeAccessDenied
 		}
 		if svc.validationCode == "" {
 			svc.validationCode = CodeValidation
@@ -321,6 +344,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ex.fail(0, aerr)
 		return
 	}
+	var principal Principal
+	if h.auth != nil {
+		p, err := h.auth(r, body)
+		if err != nil {
+			ex.opError(err)
+			return
+		}
+		principal = p
+	}
 	decoded, aerr := decodeObject(body)
 	if aerr != nil {
 		ex.fail(0, aerr)
@@ -337,7 +369,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if region == "" {
 		region = h.region
 	}
-	ctx := context.WithValue(r.Context(), requestKey{}, &requestInfo{id: ex.id, region: region})
+	ctx := context.WithValue(r.Context(), requestKey{}, &requestInfo{id: ex.id, region: region, principal: principal, svc: rt.svc, op: rt.name})
 	out, err := call(ctx, rt.op, body)
 	if err != nil {
 		ex.opError(err)
@@ -368,6 +400,9 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Err
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, tooLarge()
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, Errorf(CodeSerialization, "request body did not arrive in full within %v of the request's start: send the body with the headers", h.bodyWait)
 		}
 		return nil, Errorf(CodeSerialization, "cannot read request body: %v", err)
 	}

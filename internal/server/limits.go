@@ -2,13 +2,9 @@ package server
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,9 +13,10 @@ import (
 )
 
 // DefaultBodyTimeout is the default Config.BodyTimeout. An SDK writes its
-// body (at most 1 MiB) right after the headers; 30 s carries 1 MiB at
-// about 280 kbit/s, and bounds how long a client that dribbles its body
-// holds the connection and the bytes read so far.
+// body right after the headers, mostly a few KiB; 30 s carries the largest
+// likely one, a state machine definition of 6 MiB escaped, at about
+// 1.7 Mbit/s, and bounds how long a client that dribbles its body holds the
+// connection and the bytes read so far.
 const DefaultBodyTimeout = 30 * time.Second
 
 // RefusalSlots is how many connections past Config.MaxConnections are still
@@ -153,48 +150,4 @@ func connContext(ctx context.Context, c net.Conn) context.Context {
 func refused(r *http.Request) bool {
 	v, _ := r.Context().Value(refusedKey{}).(bool)
 	return v
-}
-
-// bodyDeadline gives a request with a body d to arrive in full: a read
-// deadline on the connection from when the handler starts (the headers are
-// in; ReadHeaderTimeout bounds them), lifted as soon as the body has been
-// read to its end. A body still incomplete at the deadline fails to read,
-// so the request is answered with an error (naming the deadline) and its
-// connection closed: net/http never reuses a connection whose body read
-// failed. Lifting the deadline matters: once the body is read, net/http
-// reads the connection in the background to notice a client that goes
-// away, and a deadline passing there would cancel the request — a long poll
-// held longer than d. (net/http lifts it there too, but does not say so.)
-// Unlike http.Server.ReadTimeout, the time the headers took is not counted.
-func bodyDeadline(d time.Duration, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil && r.Body != http.NoBody {
-			rc := http.NewResponseController(w)
-			if rc.SetReadDeadline(time.Now().Add(d)) == nil {
-				r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc, d: d}
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// deadlineBody lifts the read deadline when the body ends and names the
-// deadline when it passes.
-type deadlineBody struct {
-	io.ReadCloser
-	rc   *http.ResponseController
-	d    time.Duration
-	done bool
-}
-
-func (b *deadlineBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	switch {
-	case err == io.EOF && !b.done:
-		b.done = true
-		_ = b.rc.SetReadDeadline(time.Time{})
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		err = fmt.Errorf("the body did not arrive in full within %v", b.d)
-	}
-	return n, err
 }

@@ -60,11 +60,11 @@ type Config struct {
 	// Observe, if set, is told of every AWS request answered (see
 	// awsapi.Config.Observe).
 	Observe func(service, operation, code string, status int, d time.Duration)
-	// BodyTimeout is how long a request's body may take to arrive once its
-	// headers have (ReadHeaderTimeout, 10 s, bounds those); a body still
-	// incomplete then is answered with an error and its connection closed.
-	// It does not bound the answer: a long poll is held as long as
-	// MaxPollWait. Default DefaultBodyTimeout.
+	// BodyTimeout is how long a request, headers and body, may take to
+	// arrive (http.Server.ReadTimeout; the headers alone must arrive
+	// within 10 s); a body still incomplete then is answered with an error
+	// and its connection closed. It does not bound the answer: a long poll
+	// is held as long as MaxPollWait. Default DefaultBodyTimeout.
 	BodyTimeout time.Duration
 	// MaxConnections caps the connections served at once; a connection
 	// opened past it is answered ThrottlingException and closed (up to
@@ -170,7 +170,7 @@ func (s *Server) start(ctx context.Context) error {
 	states := sfn.New(sfn.Config{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
 	workflows := swf.New(swf.Config{Engine: eng, Logger: cfg.Logger.With("component", "swf"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
 	pipelines := pipeline.New(pipeline.Config{Engine: eng, Logger: cfg.Logger.With("component", "pipeline"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait, AckTimeout: cfg.PipelineAckTimeout, RetryDelay: cfg.PipelineRetryDelay})
-	api := awsapi.NewHandler(awsapi.Config{Logger: cfg.Logger.With("component", "awsapi"), Observe: cfg.Observe}, states.API(), workflows.API(), pipelines.API())
+	api := awsapi.NewHandler(awsapi.Config{Logger: cfg.Logger.With("component", "awsapi"), Observe: cfg.Observe, BodyTimeout: cfg.BodyTimeout}, states.API(), workflows.API(), pipelines.API())
 
 	mux := http.NewServeMux()
 	mux.Handle("POST /", api)
@@ -189,7 +189,6 @@ func (s *Server) start(ctx context.Context) error {
 		writeJSON(w, runner, err)
 	})
 	mux.Handle("/", api) // other methods get the wire layer's JSON error
-	handler := bodyDeadline(cfg.BodyTimeout, mux)
 	refuse := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
 		if r.Header.Get("X-Amz-Target") == "" {
@@ -242,12 +241,18 @@ func (s *Server) start(ctx context.Context) error {
 				refuse(w, r)
 				return
 			}
-			handler.ServeHTTP(w, r)
+			mux.ServeHTTP(w, r)
 		}),
 		ConnContext:       connContext,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       5 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+		// The whole request within BodyTimeout. net/http lifts the read
+		// deadline once a body has been read to its end (it then reads the
+		// connection in the background to notice a client that goes away),
+		// so a long poll's wait is not cut by it; and it costs no more
+		// deadline changes per request than ReadHeaderTimeout alone.
+		ReadTimeout: cfg.BodyTimeout,
+		IdleTimeout: 5 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
 		// Requests run in the node's context: Shutdown ends it only once
 		// they finished, or its own deadline passed.
 		BaseContext: func(net.Listener) context.Context { return ctx },
