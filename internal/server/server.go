@@ -60,6 +60,9 @@ type Config struct {
 	// Observe, if set, is told of every AWS request answered (see
 	// awsapi.Config.Observe).
 	Observe func(service, operation, code string, status int, d time.Duration)
+	// Authenticate, if set, verifies every AWS request (see
+	// awsapi.Config.Authenticate); nil serves requests unauthenticated.
+	Authenticate awsapi.Authenticator
 	// BodyTimeout is how long a request, headers and body, may take to
 	// arrive (http.Server.ReadTimeout; the headers alone must arrive
 	// within 10 s); a body still incomplete then is answered with an error
@@ -170,7 +173,7 @@ func (s *Server) start(ctx context.Context) error {
 	states := sfn.New(sfn.Config{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
 	workflows := swf.New(swf.Config{Engine: eng, Logger: cfg.Logger.With("component", "swf"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
 	pipelines := pipeline.New(pipeline.Config{Engine: eng, Logger: cfg.Logger.With("component", "pipeline"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait, AckTimeout: cfg.PipelineAckTimeout, RetryDelay: cfg.PipelineRetryDelay})
-	api := awsapi.NewHandler(awsapi.Config{Logger: cfg.Logger.With("component", "awsapi"), Observe: cfg.Observe, BodyTimeout: cfg.BodyTimeout}, states.API(), workflows.API(), pipelines.API())
+	api := awsapi.NewHandler(awsapi.Config{Logger: cfg.Logger.With("component", "awsapi"), Observe: cfg.Observe, BodyTimeout: cfg.BodyTimeout, Authenticate: cfg.Authenticate}, states.API(), workflows.API(), pipelines.API())
 
 	mux := http.NewServeMux()
 	mux.Handle("POST /", api)

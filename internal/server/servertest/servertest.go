@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/swf"
 
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/server"
 	"github.com/gaffer-dev/gaffer/internal/store/sqlite"
 )
@@ -43,6 +44,9 @@ type Options struct {
 	// server.Config); 0 leaves the server's defaults.
 	MaxPollersPerQueue int
 	MaxWaitingPolls    int
+	// Authenticate verifies requests (server.Config.Authenticate); nil
+	// serves them unauthenticated.
+	Authenticate awsapi.Authenticator
 	// BodyTimeout and MaxConnections: see server.Config; default the
 	// server's.
 	BodyTimeout    time.Duration
@@ -86,6 +90,7 @@ func Start(t testing.TB, opts Options) *server.Server {
 		MaxPollersPerQueue: opts.MaxPollersPerQueue,
 		MaxWaitingPolls:    opts.MaxWaitingPolls,
 		BodyTimeout:        opts.BodyTimeout,
+		Authenticate:       opts.Authenticate,
 		MaxConnections:     opts.MaxConnections,
 		SFNRetention:       opts.SFNRetention,
 		Now:                opts.Now,
