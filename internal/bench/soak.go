@@ -233,15 +233,22 @@ func (b *bench) soak(ctx context.Context, _ *endpoint) (err error) {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	r.add(phaseSoak, "honest_rps_alone", fmt.Sprintf("honest requests/s alone, %d loops", soakKinds*soakPerKind(o.Workers)), alone.rate(), "req/s")
 	r.add(phaseSoak, "honest_rps_hostile", "honest requests/s with the hostile client", withHostile.rate(), "req/s")
-	r.addTarget(phaseSoak, "rps_ratio", "honest throughput, hostile ÷ alone", 100*ratio, "%",
-		fmt.Sprintf(">= %.0f %%", 100*targetSoakRPS), ratio >= targetSoakRPS)
+	// The heartbeat loops' requests are the most and the cheapest: the
+	// total alone would hide a writer-bound kind slowed down, so the target
+	// is met only by each kind.
+	r.add(phaseSoak, "rps_ratio", "honest throughput, all kinds, hostile ÷ alone", 100*ratio, "%")
 	r.add(phaseSoak, "honest_p99_ms_alone", "honest answer time p99 alone", ms(p99Alone), "ms")
 	r.add(phaseSoak, "honest_p99_ms_hostile", "honest answer time p99 with the hostile client", ms(p99Hostile), "ms")
 	r.addTarget(phaseSoak, "p99_ratio", "honest p99, hostile ÷ alone", 100*p99Ratio, "%",
 		fmt.Sprintf("<= %.0f %%", 100*targetSoakP99), p99Ratio <= targetSoakP99)
 	for k, name := range soakKindNames {
-		r.add(phaseSoak, name+"_rps_alone", "honest "+name+" requests/s alone", float64(alone.reqs[k])/alone.elapsed.Seconds(), "req/s")
-		r.add(phaseSoak, name+"_rps_hostile", "honest "+name+" requests/s with the hostile client", float64(withHostile.reqs[k])/withHostile.elapsed.Seconds(), "req/s")
+		a := float64(alone.reqs[k]) / alone.elapsed.Seconds()
+		h := float64(withHostile.reqs[k]) / withHostile.elapsed.Seconds()
+		r.add(phaseSoak, name+"_rps_alone", "honest "+name+" requests/s alone", a, "req/s")
+		r.add(phaseSoak, name+"_rps_hostile", "honest "+name+" requests/s with the hostile client", h, "req/s")
+		kr := h / max(a, 1e-9)
+		r.addTarget(phaseSoak, name+"_rps_ratio", "honest "+name+" throughput, hostile ÷ alone", 100*kr, "%",
+			fmt.Sprintf(">= %.0f %%", 100*targetSoakRPS), kr >= targetSoakRPS)
 	}
 	r.addTarget(phaseSoak, "honest_errors", "honest requests that failed with the hostile client", float64(withHostile.errs), "", "0", withHostile.errs == 0)
 	for _, k := range hostileKinds {
