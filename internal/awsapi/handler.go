@@ -346,12 +346,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var principal Principal
 	if h.auth != nil {
-		p, err := h.auth(r, body)
+		p, err := h.auth(r, body) // the body as sent: its hash is signed
 		if err != nil {
 			ex.opError(err)
 			return
 		}
 		principal = p
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = emptyObject
 	}
 	decoded, aerr := decodeObject(body)
 	if aerr != nil {
@@ -378,8 +381,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex.succeed(out)
 }
 
-// readBody reads the request body within the size limit; an empty body
-// reads as "{}". The buffer grows as bytes arrive, from at most
+// readBody reads the request body within the size limit (an empty body
+// is then read as "{}", once it is authenticated). The buffer grows as bytes arrive, from at most
 // initialBodyBuffer: a client that declares a large Content-Length and sends
 // little costs little.
 func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Error) {
@@ -406,11 +409,11 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Err
 		}
 		return nil, Errorf(CodeSerialization, "cannot read request body: %v", err)
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return []byte("{}"), nil
-	}
 	return body, nil
 }
+
+// emptyObject is what an empty request body reads as.
+var emptyObject = []byte("{}")
 
 // initialBodyBuffer bounds the first buffer readFull allocates.
 const initialBodyBuffer = 64 << 10

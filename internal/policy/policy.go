@@ -120,13 +120,13 @@ func (in statementIn) compile() (statement, error) {
 		st.allow = true
 	case "Deny":
 	default:
-		return st, fmt.Errorf("Effect %q: want \"Allow\" or \"Deny\"", in.Effect)
+		return st, fmt.Errorf("the Effect %q: want \"Allow\" or \"Deny\"", in.Effect)
 	}
 	if len(in.Condition) > 0 {
-		return st, errors.New("Condition is not supported")
+		return st, errors.New("a Condition is not supported: write the statement without it")
 	}
 	if len(in.Principal) > 0 {
-		return st, errors.New("Principal does not belong in an identity's policy")
+		return st, errors.New("a Principal does not belong in an identity's policy")
 	}
 	switch {
 	case len(in.Action) > 0 && len(in.NotAction) > 0:

@@ -89,7 +89,7 @@ func TestParseErrors(t *testing.T) {
 	for _, tt := range []struct{ doc, want string }{
 		{`{"Version":"2012-10-17","Statement":[]}`, "no Statement"},
 		{`{"Version":"2000-01-01","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, `Version "2000-01-01"`},
-		{`{"Statement":[{"Effect":"allow","Action":"*","Resource":"*"}]}`, `Statement[0]: Effect "allow"`},
+		{`{"Statement":[{"Effect":"allow","Action":"*","Resource":"*"}]}`, `Statement[0]: the Effect "allow"`},
 		{`{"Statement":[{"Sid":"s1","Effect":"Allow","Resource":"*"}]}`, `Statement[0] (Sid "s1"): no Action`},
 		{`{"Statement":[{"Effect":"Allow","Action":"SendTaskSuccess","Resource":"*"}]}`, `want service:Operation`},
 		{`{"Statement":[{"Effect":"Allow","Action":"*"}]}`, `no Resource`},
