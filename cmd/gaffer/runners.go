@@ -8,8 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"text/tabwriter"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // runnersCommand lists the Data Pipeline task runners a server knows, and
@@ -62,14 +66,23 @@ func (c *runnersCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("-endpoint: %w", err)
 	}
+	if err := signOperator(ctx, req, os.Getenv); err != nil {
+		return err
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		var e struct{ Message string }
+		var e struct {
+			Type    string `json:"__type"`
+			Message string `json:"message"`
+		}
 		_ = json.NewDecoder(resp.Body).Decode(&e)
+		if e.Type != "" {
+			return fmt.Errorf("%s %s: %s: %s: %s", method, path, resp.Status, e.Type, e.Message)
+		}
 		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, e.Message)
 	}
 	if *terminate != "" {
@@ -86,4 +99,35 @@ func (c *runnersCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\n", r.ID, r.WorkerGroup, r.Hostname, r.LastSeen.Format(time.RFC3339), r.Terminate)
 	}
 	return tw.Flush()
+}
+
+// emptySHA256 is the hex SHA-256 of an empty body, what operator requests
+// send.
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// signOperator signs req with AWS Signature Version 4 (service "gaffer",
+// the region of AWS_REGION or AWS_DEFAULT_REGION, else us-east-1) when
+// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN, if
+// any) are set in the environment getenv reads, so that a node serving
+// with --credentials accepts it; without them req goes unsigned.
+func signOperator(ctx context.Context, req *http.Request, getenv func(string) string) error {
+	creds := aws.Credentials{
+		AccessKeyID:     getenv("AWS_ACCESS_KEY_ID"),
+		SecretAccessKey: getenv("AWS_SECRET_ACCESS_KEY"),
+		SessionToken:    getenv("AWS_SESSION_TOKEN"),
+	}
+	if creds.AccessKeyID == "" || creds.SecretAccessKey == "" {
+		return nil
+	}
+	region := getenv("AWS_REGION")
+	if region == "" {
+		region = getenv("AWS_DEFAULT_REGION")
+	}
+	if region == "" {
+		region = "us-east-1"
+	}
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, emptySHA256, "gaffer", region, time.Now()); err != nil {
+		return fmt.Errorf("sign request: %w", err)
+	}
+	return nil
 }
