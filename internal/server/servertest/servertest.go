@@ -314,6 +314,14 @@ func Downtime(d time.Duration) {
 	time.Sleep(d) //lint:allow time.Sleep (the crash tests' clock: see above)
 }
 
+// Signal sends sig to the process (SIGHUP: reload).
+func (p *Process) Signal(t testing.TB, sig os.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal %v: %v", sig, err)
+	}
+}
+
 // Terminate sends SIGTERM and returns the exit code once it exits.
 func (p *Process) Terminate(t testing.TB) int {
 	t.Helper()
