@@ -98,10 +98,12 @@ func (c *certificate) load() error {
 }
 
 // config is the TLS configuration: every handshake takes the current
-// certificate.
+// certificate. It offers HTTP/1.1 only, as plain HTTP serves: one request
+// at a time per connection, so that the connection limits mean the same.
 func (c *certificate) config() *tls.Config {
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
+		NextProtos: []string{"http/1.1"},
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 			return c.cur.Load(), nil
 		},

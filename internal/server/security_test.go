@@ -181,6 +181,9 @@ func servedSerial(t *testing.T, srv *server.Server, trust ...*x509.Certificate) 
 		t.Fatalf("GET /healthz: %v", err)
 	}
 	resp.Body.Close()
+	if resp.ProtoMajor != 1 {
+		t.Errorf("served %s, want HTTP/1.1 as over plain HTTP", resp.Proto)
+	}
 	return resp.TLS.PeerCertificates[0].SerialNumber.Int64()
 }
 

@@ -79,5 +79,6 @@ func TLSClient(certs ...*x509.Certificate) *http.Client {
 	return &http.Client{Transport: &http.Transport{
 		TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 		DisableKeepAlives: true,
+		ForceAttemptHTTP2: true, // offer h2, as SDKs do: the server must pick HTTP/1.1
 	}}
 }
