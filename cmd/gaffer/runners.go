@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -22,21 +24,28 @@ type runnersCommand struct {
 	stdout, stderr io.Writer
 }
 
-func (c *runnersCommand) flags() (*flag.FlagSet, *string, *string) {
+// runnersFlags are gaffer runners' flags.
+type runnersFlags struct {
+	endpoint, terminate, caFile string
+}
+
+func (c *runnersCommand) flags() (*flag.FlagSet, *runnersFlags) {
 	fs := flag.NewFlagSet("gaffer runners", flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
-	endpoint := fs.String("endpoint", "http://127.0.0.1:7710", "the gaffer server")
-	terminate := fs.String("terminate", "", "ask the task runner with this taskrunnerId to stop: its next ReportTaskRunnerHeartbeat answers terminate: true")
+	f := &runnersFlags{}
+	fs.StringVar(&f.endpoint, "endpoint", "http://127.0.0.1:7710", "the gaffer server")
+	fs.StringVar(&f.terminate, "terminate", "", "ask the task runner with this taskrunnerId to stop: its next ReportTaskRunnerHeartbeat answers terminate: true")
+	fs.StringVar(&f.caFile, "ca-file", "", "PEM certificates to trust for an https endpoint, instead of the system's (the server's --tls-cert if self-signed)")
 	fs.Usage = func() {
-		fmt.Fprintf(c.stderr, "Usage: gaffer runners [-endpoint URL] [-terminate ID]\n\nLists the Data Pipeline task runners that have reported a heartbeat, or asks one to stop.\n\nFlags:\n")
+		fmt.Fprintf(c.stderr, "Usage: gaffer runners [-endpoint URL] [-ca-file FILE] [-terminate ID]\n\nLists the Data Pipeline task runners that have reported a heartbeat, or asks one to stop.\nWith AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set, requests are signed (SigV4, service gaffer,\nregion AWS_REGION, AWS_DEFAULT_REGION or us-east-1), for a server that has --credentials.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	return fs, endpoint, terminate
+	return fs, f
 }
 
 // Usage prints the flags.
 func (c *runnersCommand) Usage() {
-	fs, _, _ := c.flags()
+	fs, _ := c.flags()
 	fs.Usage()
 }
 
@@ -51,9 +60,22 @@ type runnerView struct {
 
 // Run lists the runners, or terminates one.
 func (c *runnersCommand) Run(ctx context.Context, args []string) error {
-	fs, endpoint, terminate := c.flags()
+	fs, f := c.flags()
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	endpoint, terminate := &f.endpoint, &f.terminate
+	client := http.DefaultClient
+	if f.caFile != "" {
+		pem, err := os.ReadFile(f.caFile)
+		if err != nil {
+			return fmt.Errorf("-ca-file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("-ca-file: %s holds no PEM certificate", f.caFile)
+		}
+		client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
@@ -69,7 +91,7 @@ func (c *runnersCommand) Run(ctx context.Context, args []string) error {
 	if err := signOperator(ctx, req, os.Getenv); err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}

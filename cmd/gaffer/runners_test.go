@@ -142,3 +142,23 @@ func TestSignOperatorRegion(t *testing.T) {
 		}
 	}
 }
+
+// gaffer runners talks to a node serving HTTPS with a certificate it is
+// told to trust.
+func TestRunnersCommandTLS(t *testing.T) {
+	t.Parallel()
+	cert := servertest.NewCert(t, t.TempDir(), 1)
+	srv := servertest.Start(t, servertest.Options{TLSCertFile: cert.CertFile, TLSKeyFile: cert.KeyFile})
+	var stdout, stderr bytes.Buffer
+	if code := run(t.Context(), []string{"runners", "-endpoint", srv.URL(), "-ca-file", cert.CertFile}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "TASKRUNNER") {
+		t.Fatalf("gaffer runners -ca-file over HTTPS: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	stderr.Reset()
+	if code := run(t.Context(), []string{"runners", "-endpoint", srv.URL()}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "certificate") {
+		t.Fatalf("gaffer runners trusting only the system's certificates: exit %d: %s", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := run(t.Context(), []string{"runners", "-endpoint", srv.URL(), "-ca-file", cert.KeyFile}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "no PEM certificate") {
+		t.Fatalf("gaffer runners -ca-file KEY: exit %d: %s", code, stderr.String())
+	}
+}
