@@ -1,7 +1,7 @@
 package server_test
 
 import (
-	"bytes"
+	"crypto/tls"
 	"crypto/x509"
 	"io"
 	"log/slog"
@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,25 +19,8 @@ import (
 	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
-// logBuffer collects a server's logs; safe for its goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
+// logger returns a logger writing to b.
+func logger(b *servertest.Buffer) *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
 
 // insecureWarning is what a node serving unauthenticated on a non-loopback
 // address logs.
@@ -78,8 +60,8 @@ func TestListenRefusedWithoutCredentials(t *testing.T) {
 
 func TestListenInsecure(t *testing.T) {
 	t.Parallel()
-	var logs logBuffer
-	srv := servertest.Start(t, servertest.Options{Listen: "0.0.0.0:0", Insecure: true, Logger: logs.logger()})
+	var logs servertest.Buffer
+	srv := servertest.Start(t, servertest.Options{Listen: "0.0.0.0:0", Insecure: true, Logger: logger(&logs)})
 	if !strings.Contains(logs.String(), insecureWarning) {
 		t.Errorf("--insecure on 0.0.0.0 logged no warning:\n%s", logs.String())
 	}
@@ -88,8 +70,8 @@ func TestListenInsecure(t *testing.T) {
 	}
 
 	// On a loopback address, --insecure changes nothing and says nothing.
-	var quiet logBuffer
-	srv = servertest.Start(t, servertest.Options{Insecure: true, Logger: quiet.logger()})
+	var quiet servertest.Buffer
+	srv = servertest.Start(t, servertest.Options{Insecure: true, Logger: logger(&quiet)})
 	if strings.Contains(quiet.String(), insecureWarning) {
 		t.Errorf("--insecure on loopback logged a warning:\n%s", quiet.String())
 	}
@@ -100,9 +82,9 @@ func TestListenInsecure(t *testing.T) {
 
 func TestListenAuthenticated(t *testing.T) {
 	t.Parallel()
-	var logs logBuffer
+	var logs servertest.Buffer
 	auth := servertest.TrustingAuthenticator(map[string]*policy.Policy{"AKIDTEST": allowAll})
-	srv := servertest.Start(t, servertest.Options{Listen: "0.0.0.0:0", Authenticate: auth, Logger: logs.logger()})
+	srv := servertest.Start(t, servertest.Options{Listen: "0.0.0.0:0", Authenticate: auth, Logger: logger(&logs)})
 	if strings.Contains(logs.String(), insecureWarning) {
 		t.Errorf("an authenticated node warned it serves unauthenticated:\n%s", logs.String())
 	}
@@ -191,10 +173,10 @@ func servedSerial(t *testing.T, srv *server.Server, trust ...*x509.Certificate) 
 // not load leaves the current one.
 func TestTLSReload(t *testing.T) {
 	t.Parallel()
-	var logs logBuffer
+	var logs servertest.Buffer
 	dir := t.TempDir()
 	first := servertest.NewCert(t, dir, 1)
-	srv := servertest.Start(t, servertest.Options{TLSCertFile: first.CertFile, TLSKeyFile: first.KeyFile, Logger: logs.logger()})
+	srv := servertest.Start(t, servertest.Options{TLSCertFile: first.CertFile, TLSKeyFile: first.KeyFile, Logger: logger(&logs)})
 	second := servertest.NewCert(t, t.TempDir(), 2)
 	if got := servedSerial(t, srv, first.Cert, second.Cert); got != 1 {
 		t.Fatalf("serial %d, want 1", got)
@@ -236,3 +218,25 @@ func TestTLSReload(t *testing.T) {
 
 // allowAll allows everything.
 var allowAll = servertest.Policy(`{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}`)
+
+// Over TLS as over plain HTTP, a connection past MaxConnections is
+// answered ThrottlingException.
+func TestTLSConnectionLimit(t *testing.T) {
+	t.Parallel()
+	cert := servertest.NewCert(t, t.TempDir(), 1)
+	srv := servertest.Start(t, servertest.Options{TLSCertFile: cert.CertFile, TLSKeyFile: cert.KeyFile, MaxConnections: 1})
+	pool := x509.NewCertPool()
+	pool.AddCert(cert.Cert)
+	held, err := tls.Dial("tcp", srv.Addr(), &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	awaitConnections(t, srv, 1)
+	cfg := servertest.AWSConfig(srv.URL())
+	cfg.HTTPClient = servertest.TLSClient(cert.Cert)
+	once := sfn.NewFromConfig(cfg, func(o *sfn.Options) { o.RetryMaxAttempts = 1 })
+	if _, err := once.ListActivities(t.Context(), &sfn.ListActivitiesInput{}); servertest.ErrorCode(err) != "ThrottlingException" {
+		t.Fatalf("ListActivities over TLS past the cap: %v, want ThrottlingException", err)
+	}
+}
