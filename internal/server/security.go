@@ -144,7 +144,12 @@ func (s *Server) operator(action string, resource func(*http.Request) string, h 
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxOperatorBody))
 		if err != nil {
-			writeDenied(w, awsapi.Errorf(awsapi.CodeRequestTooLarge, "cannot read request body: %v", err))
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				writeError(w, http.StatusRequestEntityTooLarge, awsapi.Errorf(awsapi.CodeRequestTooLarge, "request body is larger than %d bytes", maxOperatorBody))
+				return
+			}
+			writeError(w, http.StatusBadRequest, awsapi.Errorf(awsapi.CodeSerialization, "cannot read request body: %v", err))
 			return
 		}
 		p, err := auth(r, body)
@@ -153,24 +158,24 @@ func (s *Server) operator(action string, resource func(*http.Request) string, h 
 			if !errors.As(err, &aerr) {
 				aerr = awsapi.Errorf(awsapi.CodeAccessDenied, "%v", err)
 			}
-			writeDenied(w, aerr)
+			writeError(w, http.StatusForbidden, aerr)
 			return
 		}
 		res := resource(r)
 		if !p.Allowed(action, res) {
-			writeDenied(w, awsapi.Errorf(awsapi.CodeAccessDenied, "User: %s is not authorized to perform: %s on resource: %s", p.Name(), action, res))
+			writeError(w, http.StatusForbidden, awsapi.Errorf(awsapi.CodeAccessDenied, "User: %s is not authorized to perform: %s on resource: %s", p.Name(), action, res))
 			return
 		}
 		h(w, r)
 	}
 }
 
-// writeDenied answers an operator request that was refused: 403 with the
-// error as AWS shapes it.
-func writeDenied(w http.ResponseWriter, e *awsapi.Error) {
+// writeError answers an operator request that was refused: status with
+// the error as AWS shapes it.
+func writeError(w http.ResponseWriter, status int, e *awsapi.Error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amzn-ErrorType", e.Code)
-	w.WriteHeader(http.StatusForbidden)
+	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": e.Code, "message": e.Message})
 }
 
