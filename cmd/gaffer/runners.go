@@ -2,14 +2,20 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"text/tabwriter"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // runnersCommand lists the Data Pipeline task runners a server knows, and
@@ -18,21 +24,28 @@ type runnersCommand struct {
 	stdout, stderr io.Writer
 }
 
-func (c *runnersCommand) flags() (*flag.FlagSet, *string, *string) {
+// runnersFlags are gaffer runners' flags.
+type runnersFlags struct {
+	endpoint, terminate, caFile string
+}
+
+func (c *runnersCommand) flags() (*flag.FlagSet, *runnersFlags) {
 	fs := flag.NewFlagSet("gaffer runners", flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
-	endpoint := fs.String("endpoint", "http://127.0.0.1:7710", "the gaffer server")
-	terminate := fs.String("terminate", "", "ask the task runner with this taskrunnerId to stop: its next ReportTaskRunnerHeartbeat answers terminate: true")
+	f := &runnersFlags{}
+	fs.StringVar(&f.endpoint, "endpoint", "http://127.0.0.1:7710", "the gaffer server")
+	fs.StringVar(&f.terminate, "terminate", "", "ask the task runner with this taskrunnerId to stop: its next ReportTaskRunnerHeartbeat answers terminate: true")
+	fs.StringVar(&f.caFile, "ca-file", "", "PEM certificates to trust for an https endpoint, instead of the system's (the server's --tls-cert if self-signed)")
 	fs.Usage = func() {
-		fmt.Fprintf(c.stderr, "Usage: gaffer runners [-endpoint URL] [-terminate ID]\n\nLists the Data Pipeline task runners that have reported a heartbeat, or asks one to stop.\n\nFlags:\n")
+		fmt.Fprintf(c.stderr, "Usage: gaffer runners [-endpoint URL] [-ca-file FILE] [-terminate ID]\n\nLists the Data Pipeline task runners that have reported a heartbeat, or asks one to stop.\nWith AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set, requests are signed (SigV4, service gaffer,\nregion AWS_REGION, AWS_DEFAULT_REGION or us-east-1), for a server that has --credentials.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	return fs, endpoint, terminate
+	return fs, f
 }
 
 // Usage prints the flags.
 func (c *runnersCommand) Usage() {
-	fs, _, _ := c.flags()
+	fs, _ := c.flags()
 	fs.Usage()
 }
 
@@ -47,9 +60,22 @@ type runnerView struct {
 
 // Run lists the runners, or terminates one.
 func (c *runnersCommand) Run(ctx context.Context, args []string) error {
-	fs, endpoint, terminate := c.flags()
+	fs, f := c.flags()
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	endpoint, terminate := &f.endpoint, &f.terminate
+	client := http.DefaultClient
+	if f.caFile != "" {
+		pem, err := os.ReadFile(f.caFile)
+		if err != nil {
+			return fmt.Errorf("-ca-file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("-ca-file: %s holds no PEM certificate", f.caFile)
+		}
+		client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
@@ -62,14 +88,23 @@ func (c *runnersCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("-endpoint: %w", err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	if err := signOperator(ctx, req, os.Getenv); err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		var e struct{ Message string }
+		var e struct {
+			Type    string `json:"__type"`
+			Message string `json:"message"`
+		}
 		_ = json.NewDecoder(resp.Body).Decode(&e)
+		if e.Type != "" {
+			return fmt.Errorf("%s %s: %s: %s: %s", method, path, resp.Status, e.Type, e.Message)
+		}
 		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, e.Message)
 	}
 	if *terminate != "" {
@@ -86,4 +121,35 @@ func (c *runnersCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\n", r.ID, r.WorkerGroup, r.Hostname, r.LastSeen.Format(time.RFC3339), r.Terminate)
 	}
 	return tw.Flush()
+}
+
+// emptySHA256 is the hex SHA-256 of an empty body, what operator requests
+// send.
+const emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+// signOperator signs req with AWS Signature Version 4 (service "gaffer",
+// the region of AWS_REGION or AWS_DEFAULT_REGION, else us-east-1) when
+// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN, if
+// any) are set in the environment getenv reads, so that a node serving
+// with --credentials accepts it; without them req goes unsigned.
+func signOperator(ctx context.Context, req *http.Request, getenv func(string) string) error {
+	creds := aws.Credentials{
+		AccessKeyID:     getenv("AWS_ACCESS_KEY_ID"),
+		SecretAccessKey: getenv("AWS_SECRET_ACCESS_KEY"),
+		SessionToken:    getenv("AWS_SESSION_TOKEN"),
+	}
+	if creds.AccessKeyID == "" || creds.SecretAccessKey == "" {
+		return nil
+	}
+	region := getenv("AWS_REGION")
+	if region == "" {
+		region = getenv("AWS_DEFAULT_REGION")
+	}
+	if region == "" {
+		region = "us-east-1"
+	}
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, emptySHA256, "gaffer", region, time.Now()); err != nil {
+		return fmt.Errorf("sign request: %w", err)
+	}
+	return nil
 }

@@ -7,8 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/engine"
@@ -26,7 +28,10 @@ func (c *serveCommand) flags() (*flag.FlagSet, *server.Config, *string) {
 	fs := flag.NewFlagSet("gaffer serve", flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	cfg := &server.Config{}
-	fs.StringVar(&cfg.Listen, "listen", server.DefaultListen, "address to serve the AWS APIs on")
+	fs.StringVar(&cfg.Listen, "listen", server.DefaultListen, "address to serve the AWS APIs on; without credentials only a loopback address (127.0.0.0/8, ::1, localhost) unless --insecure")
+	fs.BoolVar(&cfg.Insecure, "insecure", false, "serve unauthenticated on a non-loopback --listen address: anyone who reaches it may use the node (logged as a warning)")
+	fs.StringVar(&cfg.TLSCertFile, "tls-cert", "", "serve HTTPS with the PEM certificate (chain) in this file (with --tls-key); re-read on SIGHUP")
+	fs.StringVar(&cfg.TLSKeyFile, "tls-key", "", "the PEM private key of --tls-cert; re-read on SIGHUP")
 	fs.StringVar(&cfg.DataDir, "data", "gaffer-data", "directory for the SQLite database (created 0700 if missing)")
 	fs.BoolVar(&cfg.Init, "init", false, "create gaffer's schema in an existing gaffer.db that is empty (0 bytes) or holds no table, instead of refusing it")
 	fs.DurationVar(&cfg.MaxPollWait, "max-poll-wait", 60*time.Second, "cap on long polls (AWS holds them 60 s); lower it for tests")
@@ -93,7 +98,23 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	if err := srv.Start(context.WithoutCancel(ctx)); err != nil {
 		return err
 	}
-	<-ctx.Done()
+	// reloads run in order at each SIGHUP; each logs its own failure and
+	// leaves what it reloads as it was.
+	reloads := []func() error{srv.ReloadTLS}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-hup:
+			cfg.Logger.Info("SIGHUP: reloading")
+			for _, reload := range reloads {
+				_ = reload()
+			}
+		}
+	}
 	cfg.Logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()

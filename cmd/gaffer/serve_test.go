@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -202,5 +203,97 @@ func TestRetentionFlag(t *testing.T) {
 	}
 	if err := c.Run(t.Context(), []string{"--data", t.TempDir(), "--sfn-retention", "soon"}); err == nil {
 		t.Error("serve accepted --sfn-retention soon")
+	}
+}
+
+// Without credentials, gaffer serve listens on loopback only: another
+// address is refused, naming it and the two ways out.
+func TestServeRefusesNonLoopbackWithoutCredentials(t *testing.T) {
+	t.Parallel()
+	for _, addr := range []string{"0.0.0.0:0", ":0"} {
+		var stdout, stderr bytes.Buffer
+		if code := run(t.Context(), []string{"serve", "--listen", addr, "--data", t.TempDir()}, &stdout, &stderr); code != 1 {
+			t.Fatalf("gaffer serve --listen %s without credentials: exit %d, want 1", addr, code)
+		}
+		for _, want := range []string{"listen " + addr, "--credentials FILE", "--insecure"} {
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("the refusal of %s does not say %q:\n%s", addr, want, stderr.String())
+			}
+		}
+	}
+}
+
+// --insecure serves on every interface anyway, and says so.
+func TestServeInsecure(t *testing.T) {
+	t.Parallel()
+	p := servertest.StartProcess(t, "", "--listen", "0.0.0.0:0", "--insecure")
+	if !strings.Contains(p.Log(), "serving without authentication on a non-loopback address") {
+		t.Errorf("gaffer serve --insecure on 0.0.0.0 logged no warning:\n%s", p.Log())
+	}
+	if code := p.Terminate(t); code != 0 {
+		t.Fatalf("gaffer serve --insecure exited %d:\n%s", code, p.Log())
+	}
+}
+
+func TestServeTLSFlags(t *testing.T) {
+	t.Parallel()
+	cert := servertest.NewCert(t, t.TempDir(), 1)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--tls-cert", cert.CertFile}, "--tls-key"},
+		{[]string{"--tls-key", cert.KeyFile}, "--tls-cert"},
+	} {
+		err := (&serveCommand{stderr: &bytes.Buffer{}}).Run(t.Context(), append([]string{"-data", t.TempDir()}, tt.args...))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Run(%q) = %v, want an error naming %s", tt.args, err, tt.want)
+		}
+	}
+}
+
+// gaffer serve --tls-cert --tls-key serves HTTPS, and reads the pair again
+// at SIGHUP: a new connection sees the new certificate; a bad pair keeps
+// the current one.
+func TestServeTLSReloadOnSIGHUP(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	first := servertest.NewCert(t, dir, 1)
+	second := servertest.NewCert(t, t.TempDir(), 2)
+	p := servertest.StartProcess(t, "", "--tls-cert", first.CertFile, "--tls-key", first.KeyFile)
+	url := strings.Replace(p.URL, "http://", "https://", 1) + "/healthz"
+	client := servertest.TLSClient(first.Cert, second.Cert)
+	serial := func() int64 {
+		resp, err := client.Get(url)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		resp.Body.Close()
+		return resp.TLS.PeerCertificates[0].SerialNumber.Int64()
+	}
+	if got := serial(); got != 1 {
+		t.Fatalf("serial %d, want 1", got)
+	}
+	if err := os.WriteFile(first.CertFile, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.Signal(t, syscall.SIGHUP)
+	if !p.Await(30*time.Second, func() bool { return strings.Contains(p.Log(), "TLS certificate not reloaded") }) {
+		t.Fatalf("a bad pair at SIGHUP was not logged:\n%s", p.Log())
+	}
+	if got := serial(); got != 1 {
+		t.Fatalf("serial %d after a bad reload, want 1 still", got)
+	}
+	for _, f := range [][2]string{{second.CertFile, first.CertFile}, {second.KeyFile, first.KeyFile}} {
+		if err := os.Rename(f[0], f[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Signal(t, syscall.SIGHUP)
+	if !p.Await(30*time.Second, func() bool { return serial() == 2 }) {
+		t.Fatalf("SIGHUP did not swap the certificate:\n%s", p.Log())
+	}
+	if code := p.Terminate(t); code != 0 {
+		t.Fatalf("gaffer serve exited %d:\n%s", code, p.Log())
 	}
 }

@@ -29,3 +29,19 @@ func prepareDataDir(dir string) error {
 	}
 	return nil
 }
+
+// CheckPrivateFile refuses a file of secrets (the credentials file) that
+// group or others may read or write (mode & 0o077), naming it, its mode and
+// the fix: whoever reads it holds every identity in it. Its loader calls it
+// before reading, at start and at each reload.
+func CheckPrivateFile(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		abs, _ := filepath.Abs(path)
+		return fmt.Errorf("%s holds secrets but group or others may read or write it (mode %#o): run chmod 600 %s", abs, perm, abs)
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"net"
 	"net/http"
@@ -140,6 +141,9 @@ type refusedKey struct{}
 
 // connContext is http.Server.ConnContext: it marks refused connections.
 func connContext(ctx context.Context, c net.Conn) context.Context {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
 	if lc, ok := c.(*limitConn); ok && lc.refused {
 		return context.WithValue(ctx, refusedKey{}, true)
 	}

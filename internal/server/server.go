@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,7 +30,17 @@ import (
 // Config configures a node.
 type Config struct {
 	// Listen is the TCP address to serve on; default 127.0.0.1:7710.
+	// Without Authenticate, Start refuses an address that is not loopback
+	// (see Loopback) unless Insecure.
 	Listen string
+	// Insecure lets a node without Authenticate listen on a non-loopback
+	// address, serving anyone who reaches it; Start logs a warning.
+	Insecure bool
+	// TLSCertFile and TLSKeyFile, both or neither, serve HTTPS with the
+	// PEM certificate (chain) and key in these files; ReloadTLS reads them
+	// again. Neither serves plain HTTP.
+	TLSCertFile string
+	TLSKeyFile  string
 	// DataDir holds the SQLite database (gaffer.db); created with mode
 	// 0700 if missing. New refuses one that group or others may write.
 	DataDir string
@@ -61,7 +72,10 @@ type Config struct {
 	// awsapi.Config.Observe).
 	Observe func(service, operation, code string, status int, d time.Duration)
 	// Authenticate, if set, verifies every AWS request (see
-	// awsapi.Config.Authenticate); nil serves requests unauthenticated.
+	// awsapi.Config.Authenticate) and every request to the operator
+	// endpoints (/gaffer/runners: actions gaffer:ListRunners on "*" and
+	// gaffer:TerminateRunner on RunnerARN); nil serves requests
+	// unauthenticated.
 	Authenticate awsapi.Authenticator
 	// BodyTimeout is how long a request, headers and body, may take to
 	// arrive (http.Server.ReadTimeout; the headers alone must arrive
@@ -92,8 +106,9 @@ const DefaultListen = "127.0.0.1:7710"
 // configures it, Start opens the store, starts the engine and serves,
 // Shutdown (or Stop) stops all of it in order.
 type Server struct {
-	cfg Config
-	log *slog.Logger
+	cfg  Config
+	log  *slog.Logger
+	cert *certificate // nil without TLS
 
 	// life runs the HTTP serving goroutines. Its context is the parent of
 	// the engine's and of every request's.
@@ -130,10 +145,25 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxConnections <= 0 {
 		cfg.MaxConnections = DefaultMaxConnections()
 	}
+	if cfg.Account == "" {
+		cfg.Account = "000000000000"
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger}
+	switch {
+	case cfg.TLSCertFile != "" && cfg.TLSKeyFile != "":
+		s.cert = &certificate{certFile: cfg.TLSCertFile, keyFile: cfg.TLSKeyFile}
+		if err := s.cert.load(); err != nil {
+			return nil, err
+		}
+	case cfg.TLSCertFile != "":
+		return nil, fmt.Errorf("TLS certificate %s given without its key (--tls-key)", cfg.TLSCertFile)
+	case cfg.TLSKeyFile != "":
+		return nil, fmt.Errorf("TLS key %s given without its certificate (--tls-cert)", cfg.TLSKeyFile)
+	}
 	if err := prepareDataDir(cfg.DataDir); err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, log: cfg.Logger}, nil
+	return s, nil
 }
 
 // Start opens the store, loads the engine's state from it and starts
@@ -155,6 +185,9 @@ func (s *Server) Start(ctx context.Context) error {
 
 func (s *Server) start(ctx context.Context) error {
 	cfg := s.cfg
+	if err := checkListen(ctx, cfg, s.log); err != nil {
+		return err
+	}
 	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, DBFile), sqlite.Options{Logger: cfg.Logger.With("component", "store"), Init: cfg.Init})
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
@@ -183,14 +216,17 @@ func (s *Server) start(ctx context.Context) error {
 	})
 	// Operator endpoints (not AWS APIs): the Data Pipeline task runners
 	// that have reported in, and a way to ask one to stop.
-	mux.HandleFunc("GET /gaffer/runners", func(w http.ResponseWriter, r *http.Request) {
+	// Both are behind Authenticate (see operator).
+	anything := func(*http.Request) string { return "*" }
+	mux.HandleFunc("GET /gaffer/runners", s.operator("gaffer:ListRunners", anything, func(w http.ResponseWriter, r *http.Request) {
 		runners, err := pipelines.Runners(r.Context())
 		writeJSON(w, runners, err)
-	})
-	mux.HandleFunc("POST /gaffer/runners/{id}/terminate", func(w http.ResponseWriter, r *http.Request) {
+	}))
+	runner := func(r *http.Request) string { return RunnerARN(cfg.Account, r.PathValue("id")) }
+	mux.HandleFunc("POST /gaffer/runners/{id}/terminate", s.operator("gaffer:TerminateRunner", runner, func(w http.ResponseWriter, r *http.Request) {
 		runner, err := pipelines.TerminateRunner(r.Context(), r.PathValue("id"))
 		writeJSON(w, runner, err)
-	})
+	}))
 	mux.Handle("/", api) // other methods get the wire layer's JSON error
 	refuse := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
@@ -260,8 +296,13 @@ func (s *Server) start(ctx context.Context) error {
 		// they finished, or its own deadline passed.
 		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
+	var serving net.Listener = ln
+	if s.cert != nil {
+		s.http.TLSConfig = s.cert.config()
+		serving = tls.NewListener(ln, s.http.TLSConfig)
+	}
 	s.life.Go(func(context.Context) {
-		if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		if err := s.http.Serve(serving); !errors.Is(err, http.ErrServerClosed) {
 			s.serveErr = err
 		}
 	})
@@ -271,7 +312,7 @@ func (s *Server) start(ctx context.Context) error {
 		<-ctx.Done()
 		_ = s.http.Close()
 	})
-	s.log.Info("gaffer serving", "addr", ln.Addr().String(), "data", cfg.DataDir,
+	s.log.Info("gaffer serving", "addr", ln.Addr().String(), "url", s.URL(), "data", cfg.DataDir,
 		"max_connections", cfg.MaxConnections, "body_timeout", cfg.BodyTimeout)
 	return nil
 }
@@ -279,8 +320,14 @@ func (s *Server) start(ctx context.Context) error {
 // Addr returns the address the server listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// URL returns the server's base URL, for clients' endpoint settings.
-func (s *Server) URL() string { return "http://" + s.Addr() }
+// URL returns the server's base URL, for clients' endpoint settings:
+// https:// with TLS.
+func (s *Server) URL() string {
+	if s.cert != nil {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
 
 // Connections returns how many connections the server holds open, those
 // being refused past MaxConnections included. Call it once started.

@@ -34,6 +34,12 @@ import (
 
 // Options adjust a test server.
 type Options struct {
+	// Listen is the address to serve on; default 127.0.0.1:0. Tests
+	// connect to 127.0.0.1 whatever it is.
+	Listen string
+	// Insecure, TLSCertFile and TLSKeyFile: see server.Config.
+	Insecure                bool
+	TLSCertFile, TLSKeyFile string
 	// DataDir to use; default a new t.TempDir().
 	DataDir string
 	// MaxPollWait caps long polls; default 2s so that empty polls end fast.
@@ -78,9 +84,15 @@ func Start(t testing.TB, opts Options) *server.Server {
 	if opts.MaxPollWait == 0 {
 		opts.MaxPollWait = 2 * time.Second
 	}
+	if opts.Listen == "" {
+		opts.Listen = "127.0.0.1:0"
+	}
 	check := &answers{}
 	srv, err := server.New(server.Config{
-		Listen:        "127.0.0.1:0",
+		Listen:        opts.Listen,
+		Insecure:      opts.Insecure,
+		TLSCertFile:   opts.TLSCertFile,
+		TLSKeyFile:    opts.TLSKeyFile,
 		DataDir:       opts.DataDir,
 		MaxPollWait:   opts.MaxPollWait,
 		Logger:        opts.Logger,
@@ -300,6 +312,14 @@ func (p *Process) Crash(t testing.TB, downtime time.Duration) *Process {
 // passing of time is the point.
 func Downtime(d time.Duration) {
 	time.Sleep(d) //lint:allow time.Sleep (the crash tests' clock: see above)
+}
+
+// Signal sends sig to the process (SIGHUP: reload).
+func (p *Process) Signal(t testing.TB, sig os.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal %v: %v", sig, err)
+	}
 }
 
 // Terminate sends SIGTERM and returns the exit code once it exits.
