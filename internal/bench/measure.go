@@ -123,7 +123,7 @@ func measureSync(dir string, n int) ([]time.Duration, error) {
 		if _, err := f.Write(page); err != nil {
 			return nil, fmt.Errorf("time disk syncs: %w", err)
 		}
-		if err := syscall.Fdatasync(int(f.Fd())); err != nil {
+		if err := datasync(f); err != nil {
 			return nil, fmt.Errorf("time disk syncs: %w", err)
 		}
 		lats = append(lats, time.Since(start))
