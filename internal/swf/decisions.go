@@ -275,6 +275,9 @@ func (s *Service) RespondDecisionTaskCompleted(ctx context.Context, in *respondD
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
+	if err := s.authorizeToken(ctx, in.TaskToken); err != nil {
+		return nil, err
+	}
 	err := s.eng.CompleteFunc(ctx, in.TaskToken, func(tx store.Tx, t *store.Task) error {
 		return (*owner)(s).decisionTaskCompleted(tx, t, &in.decisionResult)
 	})
