@@ -33,7 +33,7 @@ func TestEveryOperationAuthorizes(t *testing.T) {
 		Authenticate: servertest.Identities(t, map[string]string{
 			"AKIDDENY":  servertest.DenyAll,
 			"AKIDALLOW": servertest.AllowAll,
-		}),
+		}).Authenticate,
 	})
 	// The SWF operations on a task token authorize on the domain of the
 	// token's task: a token that names no open task (all the walk has) is
