@@ -120,12 +120,15 @@ func (in statementIn) compile() (statement, error) {
 		st.allow = true
 	case "Deny":
 	default:
+		//lint:ignore ST1005 the message begins with the policy element it names
 		return st, fmt.Errorf("Effect %q: want \"Allow\" or \"Deny\"", in.Effect)
 	}
 	if len(in.Condition) > 0 {
+		//lint:ignore ST1005 the message begins with the policy element it names
 		return st, errors.New("Condition is not supported")
 	}
 	if len(in.Principal) > 0 {
+		//lint:ignore ST1005 the message begins with the policy element it names
 		return st, errors.New("Principal does not belong in an identity's policy")
 	}
 	switch {
