@@ -228,6 +228,12 @@ func (s *Service) DescribePipelines(ctx context.Context, in *describePipelinesIn
 			return nil, err
 		}
 	}
+	if len(in.PipelineIDs) == 0 {
+		// Nothing to read: authorized on no resource.
+		if err := awsapi.Authorize(ctx, "*"); err != nil {
+			return nil, err
+		}
+	}
 	out := &describePipelinesOutput{PipelineDescriptionList: []PipelineDescription{}}
 	err := s.view(ctx, func(tx store.Tx) error {
 		for _, id := range in.PipelineIDs {

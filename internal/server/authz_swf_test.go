@@ -149,4 +149,32 @@ func TestAuthorizationSWF(t *testing.T) {
 	servertest.OK(t, "alice RespondActivityTaskCompleted", err)
 	_, err = bob.TerminateWorkflowExecution(ctx, &swf.TerminateWorkflowExecutionInput{Domain: dom, WorkflowId: exec.WorkflowId})
 	denied("bob TerminateWorkflowExecution", err)
+
+	// A closing decision denied (swf:Complete* by an Action wildcard)
+	// fails the same way and leaves the execution open.
+	ids.Set(t, "AKIDDECIDER", policyDoc(
+		`{"Effect":"Allow","Action":"swf:*","Resource":"arn:aws:swf:us-east-1:000000000000:/domain/alice-dom"}`,
+		`{"Effect":"Deny","Action":"swf:Complete*","Resource":"*"}`))
+	dt, err = decider.PollForDecisionTask(ctx, &swf.PollForDecisionTaskInput{Domain: dom, TaskList: tl, ReverseOrder: true, MaximumPageSize: 1})
+	servertest.OK(t, "decider PollForDecisionTask after the activity", err)
+	if dt.TaskToken == nil {
+		t.Fatal("decider PollForDecisionTask: no task after the activity completed")
+	}
+	_, err = decider.RespondDecisionTaskCompleted(ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: dt.TaskToken, Decisions: []swftypes.Decision{
+		{DecisionType: swftypes.DecisionTypeCompleteWorkflowExecution},
+	}})
+	servertest.OK(t, "decider RespondDecisionTaskCompleted CompleteWorkflowExecution", err)
+	hist, err = alice.GetWorkflowExecutionHistory(ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: dom, Execution: exec, ReverseOrder: true, MaximumPageSize: 3})
+	servertest.OK(t, "alice GetWorkflowExecutionHistory", err)
+	i := slices.IndexFunc(hist.Events, func(ev swftypes.HistoryEvent) bool {
+		return ev.EventType == swftypes.EventTypeCompleteWorkflowExecutionFailed
+	})
+	if i < 0 || hist.Events[i].CompleteWorkflowExecutionFailedEventAttributes.Cause != swftypes.CompleteWorkflowExecutionFailedCauseOperationNotPermitted {
+		t.Errorf("no CompleteWorkflowExecutionFailed with OPERATION_NOT_PERMITTED in %+v", hist.Events)
+	}
+	d, err := alice.DescribeWorkflowExecution(ctx, &swf.DescribeWorkflowExecutionInput{Domain: dom, Execution: exec})
+	servertest.OK(t, "alice DescribeWorkflowExecution", err)
+	if d.ExecutionInfo.ExecutionStatus != swftypes.ExecutionStatusOpen {
+		t.Errorf("execution %s after a denied CompleteWorkflowExecution, want OPEN", d.ExecutionInfo.ExecutionStatus)
+	}
 }
