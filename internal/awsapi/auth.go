@@ -42,7 +42,10 @@ func Caller(ctx context.Context) (Principal, bool) {
 // on resource (an ARN, or "*" for an operation that names none): nil if it
 // may, or where requests are not authenticated; otherwise the service's
 // access-denied error (Service.AccessDeniedCode). A dialect calls it with
-// each resource it is about to read or change, before it does.
+// each resource it is about to read or change, before it does. The handler
+// fails closed: an authenticated request whose operation succeeded without
+// calling Authorize is answered with the access-denied error instead, and
+// logged as an error naming the operation.
 func Authorize(ctx context.Context, resource string) error {
 	ri, ok := ctx.Value(requestKey{}).(*requestInfo)
 	if !ok || ri.principal == nil {

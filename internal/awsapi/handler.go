@@ -156,6 +156,9 @@ const (
 	logInternal = "aws request failed with internal error"
 	logPanic    = "aws operation panicked"
 	logCanceled = "aws request canceled by client"
+	// logUnauthorized: an authenticated request's operation returned
+	// without calling Authorize (a bug in its dialect); it is refused.
+	logUnauthorized = "aws operation did not authorize its caller"
 )
 
 type handler struct {
@@ -372,10 +375,18 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if region == "" {
 		region = h.region
 	}
-	ctx := context.WithValue(r.Context(), requestKey{}, &requestInfo{id: ex.id, region: region, principal: principal, svc: rt.svc, op: rt.name})
-	out, err := call(ctx, rt.op, body)
+	ri := &requestInfo{id: ex.id, region: region, principal: principal, svc: rt.svc, op: rt.name}
+	out, err := call(context.WithValue(r.Context(), requestKey{}, ri), rt.op, body)
 	if err != nil {
 		ex.opError(err)
+		return
+	}
+	if principal != nil && !ri.authorized {
+		// Fail closed: an operation that forgot to call Authorize must
+		// not serve an authenticated caller.
+		h.log.Error(logUnauthorized, "request_id", ex.id, "operation", ex.target, "principal", principal.Name())
+		ex.logged = true
+		ex.opError(Errorf(rt.svc.accessDenied, "User: %s is not authorized to perform: %s (the operation did not check its authorization)", principal.Name(), ri.action()))
 		return
 	}
 	ex.succeed(out)

@@ -827,6 +827,22 @@ func (e *Engine) AcknowledgeCancel(ctx context.Context, token string, details []
 	return e.finish(ctx, token, Outcome{Kind: Canceled, Details: details}, nil)
 }
 
+// TaskQueue returns the queue of the started task whose current attempt
+// token names, or ErrInvalidToken / ErrTaskClosed, from memory: for
+// dialects that authorize a caller on the resource a token's task belongs
+// to before they act on it.
+func (e *Engine) TaskQueue(token string) (string, error) {
+	ref, err := e.tokens.decode(token)
+	if err != nil {
+		return "", ErrInvalidToken
+	}
+	at := e.active.get(ref.taskID)
+	if at == nil || at.attempt != ref.attempt {
+		return "", ErrTaskClosed
+	}
+	return at.queue, nil
+}
+
 // OpenTask returns, within tx, the started task whose current attempt
 // token names, or ErrInvalidToken / ErrTaskClosed. It is for dialects that
 // act on a token beyond the engine's verbs (Data Pipeline's

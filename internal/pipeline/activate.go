@@ -278,6 +278,9 @@ type deactivateInput struct {
 
 // ActivatePipeline starts (or resumes) a run of the pipeline's definition.
 func (s *Service) ActivatePipeline(ctx context.Context, in *activateInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.PipelineID); err != nil {
+		return nil, err
+	}
 	now := s.eng.Now().UTC().Truncate(time.Second)
 	start := now
 	if in.StartTimestamp != nil && !in.StartTimestamp.IsZero() {
@@ -399,6 +402,9 @@ func taskQueue(workerGroup string) string { return "pipeline|" + workerGroup }
 // cancelActive (the default), cancels its running and waiting attempts:
 // the runner's next ReportTaskProgress answers canceled=true.
 func (s *Service) DeactivatePipeline(ctx context.Context, in *deactivateInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.PipelineID); err != nil {
+		return nil, err
+	}
 	cancelActive := in.CancelActive == nil || *in.CancelActive
 	err := s.update(ctx, func(tx store.Tx) error {
 		p, err := loadPipeline(tx, in.PipelineID)

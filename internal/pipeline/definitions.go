@@ -49,6 +49,9 @@ type getDefinitionOutput struct {
 // saves it as the pipeline's latest definition. Validation errors and
 // warnings are answered in the response; with errors nothing is saved.
 func (s *Service) PutPipelineDefinition(ctx context.Context, in *definitionInput) (*validationOutput, error) {
+	if err := s.authorize(ctx, in.PipelineID); err != nil {
+		return nil, err
+	}
 	rep := validateDefinition(in.PipelineID, in.PipelineObjects, in.ParameterObjects, in.ParameterValues)
 	now := s.eng.Now().UTC()
 	err := s.update(ctx, func(tx store.Tx) error {
@@ -78,6 +81,9 @@ func (s *Service) PutPipelineDefinition(ctx context.Context, in *definitionInput
 // ValidatePipelineDefinition validates a definition against a pipeline
 // without saving it.
 func (s *Service) ValidatePipelineDefinition(ctx context.Context, in *definitionInput) (*validationOutput, error) {
+	if err := s.authorize(ctx, in.PipelineID); err != nil {
+		return nil, err
+	}
 	err := s.view(ctx, func(tx store.Tx) error {
 		_, err := loadPipeline(tx, in.PipelineID)
 		return err
@@ -92,6 +98,9 @@ func (s *Service) ValidatePipelineDefinition(ctx context.Context, in *definition
 // one if none was put) or, with version "active", the definition last
 // activated.
 func (s *Service) GetPipelineDefinition(ctx context.Context, in *getDefinitionInput) (*getDefinitionOutput, error) {
+	if err := s.authorize(ctx, in.PipelineID); err != nil {
+		return nil, err
+	}
 	version := in.Version
 	switch version {
 	case "":

@@ -173,6 +173,9 @@ type setStatusInput struct {
 // ended instance (its attempt count goes on); MARK_FINISHED ends an
 // instance FINISHED and releases its dependents.
 func (s *Service) SetStatus(ctx context.Context, in *setStatusInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.PipelineID); err != nil {
+		return nil, err
+	}
 	status := strings.ToUpper(in.Status)
 	switch status {
 	case "PAUSE", "RESUME", "TRY_CANCEL", "RERUN", "MARK_FINISHED":
@@ -293,6 +296,9 @@ type evaluateExpressionOutput struct {
 // given arguments of the wrong type) answers InvalidRequestException with
 // why the first one cannot.
 func (s *Service) EvaluateExpression(ctx context.Context, in *evaluateExpressionInput) (*evaluateExpressionOutput, error) {
+	if err := s.authorize(ctx, in.PipelineID); err != nil {
+		return nil, err
+	}
 	if err := expr.Validate(in.Expression); err != nil {
 		return nil, invalid("Invalid expression: %v", err)
 	}

@@ -104,6 +104,9 @@ func systemFields(p *pipelineRecord, def *definitionRecord) []Field {
 // with the fields the service adds. Ids the definition does not have are
 // left out.
 func (s *Service) DescribeObjects(ctx context.Context, in *describeObjectsInput) (*describeObjectsOutput, error) {
+	if err := s.authorize(ctx, in.PipelineID); err != nil {
+		return nil, err
+	}
 	if n := len(in.ObjectIDs); n > maxDescribeObjects {
 		return nil, invalid("Too many objectIds: DescribeObjects takes at most %d (got %d)", maxDescribeObjects, n)
 	}
@@ -178,6 +181,9 @@ func (s *Service) DescribeObjects(ctx context.Context, in *describeObjectsInput)
 // query, in definition order, limit a page. Only components exist until
 // activation: the INSTANCE and ATTEMPT spheres are empty.
 func (s *Service) QueryObjects(ctx context.Context, in *queryObjectsInput) (*queryObjectsOutput, error) {
+	if err := s.authorize(ctx, in.PipelineID); err != nil {
+		return nil, err
+	}
 	switch in.Sphere {
 	case sphereComponent, sphereInstance, sphereAttempt:
 	default:

@@ -105,6 +105,9 @@ func newPipelineID(tx store.Tx) (string, error) {
 // CreatePipeline creates an empty pipeline, or returns the id of the one
 // already created with the same name and uniqueId.
 func (s *Service) CreatePipeline(ctx context.Context, in *createPipelineInput) (*createPipelineOutput, error) {
+	if err := awsapi.Authorize(ctx, "*"); err != nil {
+		return nil, err
+	}
 	tags, err := mergeTags(nil, in.Tags)
 	if err != nil {
 		return nil, err
@@ -159,6 +162,9 @@ func (s *Service) CreatePipeline(ctx context.Context, in *createPipelineInput) (
 // DeletePipeline deletes a pipeline and its definitions, leaving a
 // tombstone so that its id answers PipelineDeletedException from then on.
 func (s *Service) DeletePipeline(ctx context.Context, in *pipelineIDInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.PipelineID); err != nil {
+		return nil, err
+	}
 	now := s.eng.Now().UTC()
 	err := s.update(ctx, func(tx store.Tx) error {
 		p, err := loadPipeline(tx, in.PipelineID)
@@ -216,6 +222,17 @@ func forgetUniqueID(tx store.Tx, p *pipelineRecord) error {
 func (s *Service) DescribePipelines(ctx context.Context, in *describePipelinesInput) (*describePipelinesOutput, error) {
 	if n := len(in.PipelineIDs); n > maxDescribePipelines {
 		return nil, invalid("Too many pipelineIds: DescribePipelines takes at most %d (got %d)", maxDescribePipelines, n)
+	}
+	for _, id := range in.PipelineIDs {
+		if err := s.authorize(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	if len(in.PipelineIDs) == 0 {
+		// Nothing to read: authorized on no resource.
+		if err := awsapi.Authorize(ctx, "*"); err != nil {
+			return nil, err
+		}
 	}
 	out := &describePipelinesOutput{PipelineDescriptionList: []PipelineDescription{}}
 	err := s.view(ctx, func(tx store.Tx) error {
@@ -276,6 +293,9 @@ func (p *pipelineRecord) describe(h *healthRecord) PipelineDescription {
 // pipelines until the page is full, and the marker holds the position of
 // the page's last pipeline.
 func (s *Service) ListPipelines(ctx context.Context, in *listPipelinesInput) (*listPipelinesOutput, error) {
+	if err := awsapi.Authorize(ctx, "*"); err != nil {
+		return nil, err
+	}
 	region := awsapi.Region(ctx)
 	listing := awsapi.ListingKey("ListPipelines", region)
 	after, err := s.parseMarker(listing, in.Marker)

@@ -85,6 +85,9 @@ type pollForTaskOutput struct {
 // go over the evaluation budget (budget.go) is not handed out: its attempt
 // fails with the reason, and the poll goes on.
 func (s *Service) PollForTask(ctx context.Context, in *pollForTaskInput) (*pollForTaskOutput, error) {
+	if err := awsapi.Authorize(ctx, "*"); err != nil {
+		return nil, err
+	}
 	if in.WorkerGroup == "" {
 		return nil, invalid("workerGroup is required: give the worker group whose tasks this runner runs (exact, case-sensitive)")
 	}
@@ -355,6 +358,9 @@ type reportTaskProgressOutput struct {
 
 // ReportTaskProgress acknowledges a task (first call) or keeps it alive.
 func (s *Service) ReportTaskProgress(ctx context.Context, in *reportTaskProgressInput) (*reportTaskProgressOutput, error) {
+	if err := awsapi.Authorize(ctx, "*"); err != nil {
+		return nil, err
+	}
 	res, err := s.eng.Heartbeat(in.TaskID, nil)
 	if err != nil {
 		return nil, err
@@ -425,6 +431,9 @@ type failure struct {
 
 // SetTaskStatus ends an attempt: FINISHED, FAILED or FALSE.
 func (s *Service) SetTaskStatus(ctx context.Context, in *setTaskStatusInput) (*struct{}, error) {
+	if err := awsapi.Authorize(ctx, "*"); err != nil {
+		return nil, err
+	}
 	if strings.HasPrefix(in.ErrorID, "Service_") {
 		return nil, invalid("Invalid errorId '%s': ids starting with 'Service_' are reserved", in.ErrorID)
 	}
@@ -467,6 +476,9 @@ type runnerRecord struct {
 
 // ReportTaskRunnerHeartbeat records that a task runner is alive.
 func (s *Service) ReportTaskRunnerHeartbeat(ctx context.Context, in *runnerHeartbeatInput) (*runnerHeartbeatOutput, error) {
+	if err := awsapi.Authorize(ctx, "*"); err != nil {
+		return nil, err
+	}
 	if in.TaskrunnerID == "" {
 		return nil, invalid("taskrunnerId is required")
 	}

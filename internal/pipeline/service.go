@@ -164,6 +164,17 @@ func (s *Service) API() *awsapi.Service {
 	}
 }
 
+// authorize checks that the caller may perform the request's operation on
+// the pipeline id (awsapi.Authorize on
+// arn:aws:datapipeline:<region>:<account>:pipeline/<id>). Unauthenticated
+// requests build no ARN.
+func (s *Service) authorize(ctx context.Context, id string) error {
+	if _, ok := awsapi.Caller(ctx); !ok {
+		return nil
+	}
+	return awsapi.Authorize(ctx, "arn:aws:datapipeline:"+awsapi.Region(ctx)+":"+s.account+":pipeline/"+id)
+}
+
 // invalid returns an InvalidRequestException.
 func invalid(format string, args ...any) error {
 	return dperr.InvalidRequestException(format, args...)

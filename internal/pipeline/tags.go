@@ -47,6 +47,9 @@ func mergeTags(old, add []Tag) ([]Tag, error) {
 
 // AddTags adds tags to a pipeline or changes their values.
 func (s *Service) AddTags(ctx context.Context, in *addTagsInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.PipelineID); err != nil {
+		return nil, err
+	}
 	err := s.update(ctx, func(tx store.Tx) error {
 		p, err := loadPipeline(tx, in.PipelineID)
 		if err != nil {
@@ -66,6 +69,9 @@ func (s *Service) AddTags(ctx context.Context, in *addTagsInput) (*struct{}, err
 // RemoveTags removes tags from a pipeline; keys it does not have are
 // ignored.
 func (s *Service) RemoveTags(ctx context.Context, in *removeTagsInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.PipelineID); err != nil {
+		return nil, err
+	}
 	err := s.update(ctx, func(tx store.Tx) error {
 		p, err := loadPipeline(tx, in.PipelineID)
 		if err != nil {

@@ -44,6 +44,9 @@ func (s *Service) CreateActivity(ctx context.Context, in *createActivityInput) (
 		CreatedAt: s.eng.Now().UTC(),
 		Tags:      in.Tags,
 	}
+	if err := awsapi.Authorize(ctx, a.ARN); err != nil {
+		return nil, err
+	}
 	err := s.update(ctx, func(tx store.Tx) error {
 		o, err := tx.GetObject(kindActivity, a.ARN)
 		if err == nil {
@@ -65,6 +68,9 @@ func (s *Service) DescribeActivity(ctx context.Context, in *activityArnInput) (*
 	if _, err := parseARN(in.ActivityArn, "activity"); err != nil {
 		return nil, err
 	}
+	if err := awsapi.Authorize(ctx, in.ActivityArn); err != nil {
+		return nil, err
+	}
 	var a activity
 	err := s.view(ctx, func(tx store.Tx) error {
 		_, err := getObject(tx, kindActivity, in.ActivityArn, &a, activityNotFound(in.ActivityArn))
@@ -78,6 +84,9 @@ func (s *Service) DescribeActivity(ctx context.Context, in *activityArnInput) (*
 
 // ListActivities lists activities in creation order.
 func (s *Service) ListActivities(ctx context.Context, in *listInput) (*listActivitiesOutput, error) {
+	if err := awsapi.Authorize(ctx, "*"); err != nil {
+		return nil, err
+	}
 	out := &listActivitiesOutput{Activities: []activityListItem{}}
 	err := s.list(ctx, kindActivity, "", "", awsapi.Region(ctx), in.MaxResults, in.NextToken, false, &out.NextToken, func(o *store.Object) error {
 		var a activity
@@ -94,6 +103,9 @@ func (s *Service) ListActivities(ctx context.Context, in *listInput) (*listActiv
 // succeeds, as on AWS.
 func (s *Service) DeleteActivity(ctx context.Context, in *activityArnInput) (*empty, error) {
 	if _, err := parseARN(in.ActivityArn, "activity"); err != nil {
+		return nil, err
+	}
+	if err := awsapi.Authorize(ctx, in.ActivityArn); err != nil {
 		return nil, err
 	}
 	err := s.update(ctx, func(tx store.Tx) error {

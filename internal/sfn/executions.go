@@ -101,6 +101,9 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 	if !json.Valid([]byte(input)) {
 		return nil, sfnerr.InvalidExecutionInput("Invalid Execution Input: the input is not valid JSON")
 	}
+	if err := awsapi.Authorize(ctx, in.StateMachineArn); err != nil {
+		return nil, err
+	}
 	exARN := arn{region: smARN.region, account: smARN.account, resource: "execution", name: smARN.name, sub: name}.String()
 	var ex execution
 	err = s.update(ctx, func(tx store.Tx) error {
@@ -168,6 +171,9 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 // loadExecution reads an execution for the read-only operations.
 func (s *Service) loadExecution(ctx context.Context, executionArn string) (*execution, error) {
 	if _, err := parseARN(executionArn, "execution"); err != nil {
+		return nil, err
+	}
+	if err := awsapi.Authorize(ctx, executionArn); err != nil {
 		return nil, err
 	}
 	var ex execution
@@ -243,6 +249,9 @@ func (s *Service) StopExecution(ctx context.Context, in *stopExecutionInput) (*s
 	if _, err := parseARN(in.ExecutionArn, "execution"); err != nil {
 		return nil, err
 	}
+	if err := awsapi.Authorize(ctx, in.ExecutionArn); err != nil {
+		return nil, err
+	}
 	var ex execution
 	err := s.update(ctx, func(tx store.Tx) error {
 		if _, err := getObject(tx, kindExecution, in.ExecutionArn, &ex, executionNotFound(in.ExecutionArn)); err != nil {
@@ -290,6 +299,9 @@ func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (
 	if _, err := parseARN(in.StateMachineArn, "stateMachine"); err != nil {
 		return nil, err
 	}
+	if err := awsapi.Authorize(ctx, in.StateMachineArn); err != nil {
+		return nil, err
+	}
 	if err := s.view(ctx, func(tx store.Tx) error {
 		_, err := tx.GetObject(kindStateMachine, in.StateMachineArn)
 		if errors.Is(err, store.ErrNotFound) {
@@ -324,6 +336,9 @@ func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (
 // GetExecutionHistory pages through an execution's history.
 func (s *Service) GetExecutionHistory(ctx context.Context, in *getExecutionHistoryInput) (*getExecutionHistoryOutput, error) {
 	if _, err := parseARN(in.ExecutionArn, "execution"); err != nil {
+		return nil, err
+	}
+	if err := awsapi.Authorize(ctx, in.ExecutionArn); err != nil {
 		return nil, err
 	}
 	kind := listingKey("history", in.ExecutionArn)

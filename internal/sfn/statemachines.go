@@ -109,6 +109,9 @@ func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachine
 		Tracing:    defaultTracing(in.TracingConfiguration),
 		Tags:       in.Tags,
 	}
+	if err := awsapi.Authorize(ctx, m.ARN); err != nil {
+		return nil, err
+	}
 	err = s.update(ctx, func(tx store.Tx) error {
 		o, err := tx.GetObject(kindStateMachine, m.ARN)
 		if err == nil {
@@ -141,6 +144,9 @@ func (s *Service) DescribeStateMachine(ctx context.Context, in *stateMachineArnI
 	if _, err := parseARN(in.StateMachineArn, "stateMachine"); err != nil {
 		return nil, err
 	}
+	if err := awsapi.Authorize(ctx, in.StateMachineArn); err != nil {
+		return nil, err
+	}
 	var m stateMachine
 	err := s.view(ctx, func(tx store.Tx) error {
 		_, err := getObject(tx, kindStateMachine, in.StateMachineArn, &m, machineNotFound(in.StateMachineArn))
@@ -167,6 +173,9 @@ func (s *Service) DescribeStateMachine(ctx context.Context, in *stateMachineArnI
 // tracing. Running executions keep the definition they started with.
 func (s *Service) UpdateStateMachine(ctx context.Context, in *updateStateMachineInput) (*updateStateMachineOutput, error) {
 	if _, err := parseARN(in.StateMachineArn, "stateMachine"); err != nil {
+		return nil, err
+	}
+	if err := awsapi.Authorize(ctx, in.StateMachineArn); err != nil {
 		return nil, err
 	}
 	if in.Definition == nil && in.RoleArn == nil && in.LoggingConfiguration == nil && in.TracingConfiguration == nil {
@@ -224,6 +233,9 @@ func (s *Service) DeleteStateMachine(ctx context.Context, in *stateMachineArnInp
 	if _, err := parseARN(in.StateMachineArn, "stateMachine"); err != nil {
 		return nil, err
 	}
+	if err := awsapi.Authorize(ctx, in.StateMachineArn); err != nil {
+		return nil, err
+	}
 	err := s.update(ctx, func(tx store.Tx) error {
 		err := tx.DeleteObject(kindStateMachine, in.StateMachineArn)
 		if errors.Is(err, store.ErrNotFound) {
@@ -236,6 +248,9 @@ func (s *Service) DeleteStateMachine(ctx context.Context, in *stateMachineArnInp
 
 // ListStateMachines lists state machines in creation order.
 func (s *Service) ListStateMachines(ctx context.Context, in *listInput) (*listStateMachinesOutput, error) {
+	if err := awsapi.Authorize(ctx, "*"); err != nil {
+		return nil, err
+	}
 	out := &listStateMachinesOutput{StateMachines: []stateMachineListItem{}}
 	err := s.list(ctx, kindStateMachine, "", "", awsapi.Region(ctx), in.MaxResults, in.NextToken, false, &out.NextToken, func(o *store.Object) error {
 		var m stateMachine
@@ -251,6 +266,9 @@ func (s *Service) ListStateMachines(ctx context.Context, in *listInput) (*listSt
 // ValidateStateMachineDefinition checks a definition without creating
 // anything and lists its problems as diagnostics.
 func (s *Service) ValidateStateMachineDefinition(ctx context.Context, in *validateInput) (*validateOutput, error) {
+	if err := awsapi.Authorize(ctx, "*"); err != nil {
+		return nil, err
+	}
 	out := &validateOutput{Result: "OK", Diagnostics: []diagnostic{}}
 	if in.Type == "EXPRESS" {
 		out.Result = "FAIL"

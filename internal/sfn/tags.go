@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/awsapi/sfnerr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
@@ -54,6 +55,9 @@ func taggable(tx store.Tx, resourceArn string) ([]Tag, func([]Tag) error, error)
 
 // TagResource adds or overwrites tags of an activity or state machine.
 func (s *Service) TagResource(ctx context.Context, in *tagResourceInput) (*empty, error) {
+	if err := awsapi.Authorize(ctx, in.ResourceArn); err != nil {
+		return nil, err
+	}
 	err := s.update(ctx, func(tx store.Tx) error {
 		tags, save, err := taggable(tx, in.ResourceArn)
 		if err != nil {
@@ -77,6 +81,9 @@ func (s *Service) TagResource(ctx context.Context, in *tagResourceInput) (*empty
 
 // UntagResource removes tags from an activity or state machine.
 func (s *Service) UntagResource(ctx context.Context, in *untagResourceInput) (*empty, error) {
+	if err := awsapi.Authorize(ctx, in.ResourceArn); err != nil {
+		return nil, err
+	}
 	err := s.update(ctx, func(tx store.Tx) error {
 		tags, save, err := taggable(tx, in.ResourceArn)
 		if err != nil {
@@ -90,6 +97,9 @@ func (s *Service) UntagResource(ctx context.Context, in *untagResourceInput) (*e
 
 // ListTagsForResource lists the tags of an activity or state machine.
 func (s *Service) ListTagsForResource(ctx context.Context, in *resourceArnInput) (*listTagsOutput, error) {
+	if err := awsapi.Authorize(ctx, in.ResourceArn); err != nil {
+		return nil, err
+	}
 	out := &listTagsOutput{Tags: []Tag{}}
 	err := s.view(ctx, func(tx store.Tx) error {
 		tags, _, err := taggable(tx, in.ResourceArn)

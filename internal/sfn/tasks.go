@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/awsapi/sfnerr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
@@ -13,6 +14,9 @@ import (
 // capped by the server's --max-poll-wait).
 func (s *Service) GetActivityTask(ctx context.Context, in *getActivityTaskInput) (*getActivityTaskOutput, error) {
 	if _, err := parseARN(in.ActivityArn, "activity"); err != nil {
+		return nil, err
+	}
+	if err := awsapi.Authorize(ctx, in.ActivityArn); err != nil {
 		return nil, err
 	}
 	if _, known := s.activities.Load(in.ActivityArn); !known {
@@ -38,6 +42,11 @@ func (s *Service) GetActivityTask(ctx context.Context, in *getActivityTaskInput)
 
 // SendTaskHeartbeat reports that the worker holding the token is alive.
 func (s *Service) SendTaskHeartbeat(ctx context.Context, in *sendTaskHeartbeatInput) (*empty, error) {
+	// AWS authorizes the SendTask actions on no resource: the token is
+	// the capability.
+	if err := awsapi.Authorize(ctx, "*"); err != nil {
+		return nil, err
+	}
 	if _, err := s.eng.Heartbeat(in.TaskToken, nil); err != nil {
 		return nil, err
 	}
@@ -46,6 +55,11 @@ func (s *Service) SendTaskHeartbeat(ctx context.Context, in *sendTaskHeartbeatIn
 
 // SendTaskSuccess completes the task with output.
 func (s *Service) SendTaskSuccess(ctx context.Context, in *sendTaskSuccessInput) (*empty, error) {
+	// AWS authorizes the SendTask actions on no resource: the token is
+	// the capability.
+	if err := awsapi.Authorize(ctx, "*"); err != nil {
+		return nil, err
+	}
 	if !json.Valid([]byte(in.Output)) {
 		return nil, sfnerr.InvalidOutput("Invalid Output: the output is not valid JSON")
 	}
@@ -57,6 +71,11 @@ func (s *Service) SendTaskSuccess(ctx context.Context, in *sendTaskSuccessInput)
 
 // SendTaskFailure fails the task with an error and a cause.
 func (s *Service) SendTaskFailure(ctx context.Context, in *sendTaskFailureInput) (*empty, error) {
+	// AWS authorizes the SendTask actions on no resource: the token is
+	// the capability.
+	if err := awsapi.Authorize(ctx, "*"); err != nil {
+		return nil, err
+	}
 	if err := s.eng.Fail(ctx, in.TaskToken, in.Error, in.Cause); err != nil {
 		return nil, err
 	}

@@ -51,6 +51,9 @@ type respondActivityTaskCanceledInput struct {
 
 // PollForActivityTask long-polls a task list for an activity task.
 func (s *Service) PollForActivityTask(ctx context.Context, in *pollForActivityTaskInput) (*activityTaskOutput, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	if err := checkName("taskList.name", in.TaskList.Name); err != nil {
 		return nil, err
 	}
@@ -115,6 +118,9 @@ func (s *Service) activityTask(ctx context.Context, t *store.Task, token string)
 // It touches no history and no disk (the engine keeps the latest
 // heartbeat in memory).
 func (s *Service) RecordActivityTaskHeartbeat(ctx context.Context, in *recordActivityTaskHeartbeatInput) (*activityTaskStatus, error) {
+	if err := s.authorizeToken(ctx, in.TaskToken); err != nil {
+		return nil, err
+	}
 	var details []byte
 	if in.Details != nil {
 		details = []byte(*in.Details)
@@ -128,6 +134,9 @@ func (s *Service) RecordActivityTaskHeartbeat(ctx context.Context, in *recordAct
 
 // RespondActivityTaskCompleted completes an activity task with a result.
 func (s *Service) RespondActivityTaskCompleted(ctx context.Context, in *respondActivityTaskCompletedInput) (*struct{}, error) {
+	if err := s.authorizeToken(ctx, in.TaskToken); err != nil {
+		return nil, err
+	}
 	if err := s.eng.Complete(ctx, in.TaskToken, []byte(in.Result)); err != nil {
 		return nil, err
 	}
@@ -137,6 +146,9 @@ func (s *Service) RespondActivityTaskCompleted(ctx context.Context, in *respondA
 // RespondActivityTaskFailed fails an activity task with a reason and
 // details.
 func (s *Service) RespondActivityTaskFailed(ctx context.Context, in *respondActivityTaskFailedInput) (*struct{}, error) {
+	if err := s.authorizeToken(ctx, in.TaskToken); err != nil {
+		return nil, err
+	}
 	if err := s.eng.Fail(ctx, in.TaskToken, in.Reason, in.Details); err != nil {
 		return nil, err
 	}
@@ -146,6 +158,9 @@ func (s *Service) RespondActivityTaskFailed(ctx context.Context, in *respondActi
 // RespondActivityTaskCanceled acknowledges that an activity task stopped
 // after a cancel request (or gave up on its own), with details.
 func (s *Service) RespondActivityTaskCanceled(ctx context.Context, in *respondActivityTaskCanceledInput) (*struct{}, error) {
+	if err := s.authorizeToken(ctx, in.TaskToken); err != nil {
+		return nil, err
+	}
 	if err := s.eng.AcknowledgeCancel(ctx, in.TaskToken, []byte(in.Details)); err != nil {
 		return nil, err
 	}

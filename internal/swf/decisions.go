@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/awsapi/swferr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
@@ -32,6 +33,11 @@ type decisionResult struct {
 	ExecutionContext               *string    `json:"executionContext,omitempty"`
 	TaskList                       *TaskList  `json:"taskList,omitempty"`
 	TaskListScheduleToStartTimeout string     `json:"taskListScheduleToStartTimeout,omitempty"`
+
+	// permitted, when the decider's request was authenticated, reports
+	// whether its principal may make a decision of a type (the IAM action
+	// "swf:<decisionType>") in a domain; nil permits every decision.
+	permitted func(decisionType, domain string) bool
 }
 
 // decision is one Decision with the model's member names.
@@ -275,6 +281,14 @@ func (s *Service) RespondDecisionTaskCompleted(ctx context.Context, in *respondD
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
+	if err := s.authorizeToken(ctx, in.TaskToken); err != nil {
+		return nil, err
+	}
+	if p, ok := awsapi.Caller(ctx); ok {
+		in.permitted = func(decisionType, domain string) bool {
+			return p.Allowed("swf:"+decisionType, s.domainARN(ctx, domain))
+		}
+	}
 	err := s.eng.CompleteFunc(ctx, in.TaskToken, func(tx store.Tx, t *store.Task) error {
 		return (*owner)(s).decisionTaskCompleted(tx, t, &in.decisionResult)
 	})
@@ -318,7 +332,12 @@ func (r *run) decisionCompleted(res *decisionResult) error {
 		if !r.open() {
 			break
 		}
-		if err := r.apply(&res.Decisions[i], completed, unhandled); err != nil {
+		d := &res.Decisions[i]
+		if res.permitted != nil && d.DecisionType != "ScheduleLambdaFunction" && !res.permitted(d.DecisionType, r.ex.Domain) {
+			r.notPermitted(d, completed)
+			continue
+		}
+		if err := r.apply(d, completed, unhandled); err != nil {
 			return err
 		}
 	}
@@ -396,6 +415,40 @@ func (r *run) apply(d *decision, completed int64, unhandled bool) error {
 		return nil
 	}
 	return fmt.Errorf("swf: unexpected decision type %q", d.DecisionType)
+}
+
+// notPermitted records the failure of a decision the decider's principal
+// may not make (its IAM action, "swf:<decisionType>", is denied on the
+// domain): the decision's …Failed event with cause OPERATION_NOT_PERMITTED,
+// as AWS records it, and nothing else of it is carried out.
+func (r *run) notPermitted(d *decision, completed int64) {
+	const cause = "OPERATION_NOT_PERMITTED"
+	r.wantDecision = true
+	event := d.DecisionType + "Failed"
+	switch d.DecisionType {
+	case "ScheduleActivityTask":
+		a := d.ScheduleActivityTask
+		r.rec.add(event, scheduleActivityTaskFailedAttrs{ActivityType: a.ActivityType, ActivityID: a.ActivityID, Cause: cause, DecisionTaskCompletedEventID: completed})
+	case "RequestCancelActivityTask":
+		r.rec.add(event, requestCancelActivityTaskFailedAttrs{ActivityID: d.RequestCancelActivityTask.ActivityID, Cause: cause, DecisionTaskCompletedEventID: completed})
+	case "RecordMarker":
+		r.rec.add(event, recordMarkerFailedAttrs{MarkerName: d.RecordMarker.MarkerName, Cause: cause, DecisionTaskCompletedEventID: completed})
+	case "StartTimer":
+		r.rec.add(event, timerFailedAttrs{TimerID: d.StartTimer.TimerID, Cause: cause, DecisionTaskCompletedEventID: completed})
+	case "CancelTimer":
+		r.rec.add(event, timerFailedAttrs{TimerID: d.CancelTimer.TimerID, Cause: cause, DecisionTaskCompletedEventID: completed})
+	case "SignalExternalWorkflowExecution":
+		a := d.SignalExternalWorkflowExecution
+		r.rec.add(event, externalFailedAttrs{WorkflowID: a.WorkflowID, RunID: a.RunID, Cause: cause, DecisionTaskCompletedEventID: completed, Control: a.Control})
+	case "RequestCancelExternalWorkflowExecution":
+		a := d.RequestCancelExternalWorkflowExecution
+		r.rec.add(event, externalFailedAttrs{WorkflowID: a.WorkflowID, RunID: a.RunID, Cause: cause, DecisionTaskCompletedEventID: completed, Control: a.Control})
+	case "StartChildWorkflowExecution":
+		a := d.StartChildWorkflowExecution
+		r.rec.add(event, startChildFailedAttrs{WorkflowType: a.WorkflowType, Cause: cause, WorkflowID: a.WorkflowID, DecisionTaskCompletedEventID: completed, Control: a.Control})
+	default: // the closing decisions
+		r.rec.add(event, decisionFailedAttrs{Cause: cause, DecisionTaskCompletedEventID: completed})
+	}
 }
 
 // closeFailed records the failure of a closing decision made while new

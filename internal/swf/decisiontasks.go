@@ -114,6 +114,9 @@ func (p *decisionPage) page(secret []byte, tx store.Tx, size int) ([]json.RawMes
 // nextPageToken it returns the next page of the history of the decision
 // task the token came with, without polling.
 func (s *Service) PollForDecisionTask(ctx context.Context, in *pollForDecisionTaskInput) (*decisionTaskOutput, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	if err := checkName("taskList.name", in.TaskList.Name); err != nil {
 		return nil, err
 	}

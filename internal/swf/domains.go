@@ -67,6 +67,31 @@ func (s *Service) domainARN(ctx context.Context, name string) string {
 	return "arn:aws:swf:" + awsapi.Region(ctx) + ":" + s.account + ":/domain/" + name
 }
 
+// authorize checks that the caller may perform the request's operation on
+// the domain name (awsapi.Authorize): SWF authorizes every domain-scoped
+// action on the domain's ARN. Unauthenticated requests build no ARN.
+func (s *Service) authorize(ctx context.Context, name string) error {
+	if _, ok := awsapi.Caller(ctx); !ok {
+		return nil
+	}
+	return awsapi.Authorize(ctx, s.domainARN(ctx, name))
+}
+
+// authorizeToken authorizes an operation on a task token on the domain of
+// the token's task, which its engine queue names
+// ("swf:a:<domain>|<task list>"). A token that names no open task answers
+// the engine's error, as the operation would.
+func (s *Service) authorizeToken(ctx context.Context, token string) error {
+	if _, ok := awsapi.Caller(ctx); !ok {
+		return nil
+	}
+	q, err := s.eng.TaskQueue(token)
+	if err != nil {
+		return err
+	}
+	return awsapi.Authorize(ctx, s.domainARN(ctx, queueDomain(q)))
+}
+
 // checkRetention checks a workflowExecutionRetentionPeriodInDays: "NONE"
 // or a whole number of days from 0 to 90.
 func checkRetention(v string) error {
@@ -97,6 +122,9 @@ func putDomain(tx store.Tx, d *domain) error {
 
 // RegisterDomain registers a new domain.
 func (s *Service) RegisterDomain(ctx context.Context, in *registerDomainInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.Name); err != nil {
+		return nil, err
+	}
 	if err := checkName("name", in.Name); err != nil {
 		return nil, err
 	}
@@ -135,6 +163,9 @@ func (s *Service) RegisterDomain(ctx context.Context, in *registerDomainInput) (
 
 // DescribeDomain describes a domain.
 func (s *Service) DescribeDomain(ctx context.Context, in *domainNameInput) (*domainDetail, error) {
+	if err := s.authorize(ctx, in.Name); err != nil {
+		return nil, err
+	}
 	var d *domain
 	err := s.view(ctx, func(tx store.Tx) error {
 		var err error
@@ -152,6 +183,9 @@ func (s *Service) DescribeDomain(ctx context.Context, in *domainNameInput) (*dom
 // by name. Domain names are one namespace across regions: the other calls
 // address a domain by name wherever they come from.
 func (s *Service) ListDomains(ctx context.Context, in *listDomainsInput) (*domainInfos, error) {
+	if err := awsapi.Authorize(ctx, "*"); err != nil {
+		return nil, err
+	}
 	region := awsapi.Region(ctx)
 	inRegion := "arn:aws:swf:" + region + ":"
 	var all []DomainInfo
@@ -186,6 +220,9 @@ func (s *Service) ListDomains(ctx context.Context, in *listDomainsInput) (*domai
 // DeprecateDomain deprecates a domain and, as on AWS, every activity and
 // workflow type registered in it. Executions already started run on.
 func (s *Service) DeprecateDomain(ctx context.Context, in *domainNameInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.Name); err != nil {
+		return nil, err
+	}
 	now := s.eng.Now().UTC()
 	err := s.update(ctx, func(tx store.Tx) error {
 		d, err := loadDomain(tx, in.Name)
@@ -233,6 +270,9 @@ func deprecateAll(tx store.Tx, kind, domainName string, fresh func() typeRecord,
 // UndeprecateDomain makes a deprecated domain usable again. The types that
 // deprecating it deprecated stay deprecated (undeprecate them one by one).
 func (s *Service) UndeprecateDomain(ctx context.Context, in *domainNameInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.Name); err != nil {
+		return nil, err
+	}
 	err := s.update(ctx, func(tx store.Tx) error {
 		d, err := loadDomain(tx, in.Name)
 		if err != nil {

@@ -175,6 +175,12 @@ type timerCanceledAttrs struct {
 
 // timerFailedAttrs are the attributes of StartTimerFailed and
 // CancelTimerFailed.
+type recordMarkerFailedAttrs struct {
+	MarkerName                   string `json:"markerName"`
+	Cause                        string `json:"cause"`
+	DecisionTaskCompletedEventID int64  `json:"decisionTaskCompletedEventId"`
+}
+
 type timerFailedAttrs struct {
 	TimerID                      string `json:"timerId"`
 	Cause                        string `json:"cause"`

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
@@ -42,6 +43,16 @@ func decisionQueue(domain, taskList string) string {
 }
 func activityQueue(domain, taskList string) string {
 	return activityQueuePrefix + domain + "|" + taskList
+}
+
+// queueDomain returns the domain of a decision or activity queue.
+func queueDomain(queue string) string {
+	q := strings.TrimPrefix(queue, ownerKind+":")
+	if _, rest, ok := strings.Cut(q, ":"); ok {
+		q = rest
+	}
+	d, _, _ := strings.Cut(q, "|")
+	return d
 }
 
 // activityQueuePrefix begins every activity task queue.

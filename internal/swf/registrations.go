@@ -289,6 +289,9 @@ func checkTypeRegistration(name, version string, taskList *TaskList) (string, er
 
 // RegisterActivityType registers an activity type with its defaults.
 func (s *Service) RegisterActivityType(ctx context.Context, in *registerActivityTypeInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	taskList, err := checkTypeRegistration(in.Name, in.Version, in.DefaultTaskList)
 	if err != nil {
 		return nil, err
@@ -326,6 +329,9 @@ func (s *Service) RegisterActivityType(ctx context.Context, in *registerActivity
 
 // RegisterWorkflowType registers a workflow type with its defaults.
 func (s *Service) RegisterWorkflowType(ctx context.Context, in *registerWorkflowTypeInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	taskList, err := checkTypeRegistration(in.Name, in.Version, in.DefaultTaskList)
 	if err != nil {
 		return nil, err
@@ -403,6 +409,9 @@ func (s *Service) describeType(ctx context.Context, kind, domainName, name, vers
 
 // DescribeActivityType describes an activity type and its defaults.
 func (s *Service) DescribeActivityType(ctx context.Context, in *activityTypeInput) (*activityTypeDetail, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	var a activityType
 	if err := s.describeType(ctx, kindActivityType, in.Domain, in.ActivityType.Name, in.ActivityType.Version, &a); err != nil {
 		return nil, err
@@ -412,6 +421,9 @@ func (s *Service) DescribeActivityType(ctx context.Context, in *activityTypeInpu
 
 // DescribeWorkflowType describes a workflow type and its defaults.
 func (s *Service) DescribeWorkflowType(ctx context.Context, in *workflowTypeInput) (*workflowTypeDetail, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	var w workflowType
 	if err := s.describeType(ctx, kindWorkflowType, in.Domain, in.WorkflowType.Name, in.WorkflowType.Version, &w); err != nil {
 		return nil, err
@@ -472,32 +484,50 @@ func (s *Service) changeType(ctx context.Context, kind, domainName, name, versio
 // DeprecateActivityType deprecates an activity type: no new tasks of it
 // can be scheduled; tasks already scheduled run on.
 func (s *Service) DeprecateActivityType(ctx context.Context, in *activityTypeInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	return s.changeType(ctx, kindActivityType, in.Domain, in.ActivityType.Name, in.ActivityType.Version, new(activityType), changeDeprecate)
 }
 
 // UndeprecateActivityType makes a deprecated activity type usable again.
 func (s *Service) UndeprecateActivityType(ctx context.Context, in *activityTypeInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	return s.changeType(ctx, kindActivityType, in.Domain, in.ActivityType.Name, in.ActivityType.Version, new(activityType), changeUndeprecate)
 }
 
 // DeleteActivityType deletes a deprecated activity type.
 func (s *Service) DeleteActivityType(ctx context.Context, in *activityTypeInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	return s.changeType(ctx, kindActivityType, in.Domain, in.ActivityType.Name, in.ActivityType.Version, new(activityType), changeDelete)
 }
 
 // DeprecateWorkflowType deprecates a workflow type: no new executions of
 // it can start; running ones run on.
 func (s *Service) DeprecateWorkflowType(ctx context.Context, in *workflowTypeInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	return s.changeType(ctx, kindWorkflowType, in.Domain, in.WorkflowType.Name, in.WorkflowType.Version, new(workflowType), changeDeprecate)
 }
 
 // UndeprecateWorkflowType makes a deprecated workflow type usable again.
 func (s *Service) UndeprecateWorkflowType(ctx context.Context, in *workflowTypeInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	return s.changeType(ctx, kindWorkflowType, in.Domain, in.WorkflowType.Name, in.WorkflowType.Version, new(workflowType), changeUndeprecate)
 }
 
 // DeleteWorkflowType deletes a deprecated workflow type.
 func (s *Service) DeleteWorkflowType(ctx context.Context, in *workflowTypeInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	return s.changeType(ctx, kindWorkflowType, in.Domain, in.WorkflowType.Name, in.WorkflowType.Version, new(workflowType), changeDelete)
 }
 
@@ -534,6 +564,9 @@ func (s *Service) listTypes(ctx context.Context, kind string, in *listTypesInput
 
 // ListActivityTypes lists a domain's activity types by name and version.
 func (s *Service) ListActivityTypes(ctx context.Context, in *listTypesInput) (*activityTypeInfos, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	page, next, err := s.listTypes(ctx, kindActivityType, in, newActivityTypeRecord)
 	if err != nil {
 		return nil, err
@@ -547,6 +580,9 @@ func (s *Service) ListActivityTypes(ctx context.Context, in *listTypesInput) (*a
 
 // ListWorkflowTypes lists a domain's workflow types by name and version.
 func (s *Service) ListWorkflowTypes(ctx context.Context, in *listTypesInput) (*workflowTypeInfos, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	page, next, err := s.listTypes(ctx, kindWorkflowType, in, newWorkflowTypeRecord)
 	if err != nil {
 		return nil, err

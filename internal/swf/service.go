@@ -95,6 +95,7 @@ func (s *Service) API() *awsapi.Service {
 		Statuses:            swferr.Statuses,
 		ValidationErrorCode: swferr.ValidationCode,
 		InternalErrorCode:   swferr.InternalCode,
+		AccessDeniedCode:    swferr.CodeOperationNotPermittedFault,
 		Mapped:              swferr.Mapped,
 		Ops:                 ops,
 	}

@@ -226,6 +226,9 @@ func (ss *session) startRun(p *startParams) (*run, error) {
 
 // StartWorkflowExecution starts a run of a workflow type.
 func (s *Service) StartWorkflowExecution(ctx context.Context, in *startWorkflowExecutionInput) (*runOutput, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	if err := checkName("workflowId", in.WorkflowID); err != nil {
 		return nil, err
 	}
@@ -341,6 +344,9 @@ func validRunRef(workflowID, runID string) bool {
 // SignalWorkflowExecution records a signal in an open run's history and
 // gives it a decision task.
 func (s *Service) SignalWorkflowExecution(ctx context.Context, in *signalWorkflowExecutionInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	if err := checkName("signalName", in.SignalName); err != nil {
 		return nil, err
 	}
@@ -360,6 +366,9 @@ func (s *Service) SignalWorkflowExecution(ctx context.Context, in *signalWorkflo
 // RequestCancelWorkflowExecution records a cancel request; the decider
 // decides what to do about it.
 func (s *Service) RequestCancelWorkflowExecution(ctx context.Context, in *requestCancelWorkflowExecutionInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	if !validRunRef(in.WorkflowID, in.RunID) {
 		return nil, unknownExecution(in.Domain, in.WorkflowID, in.RunID)
 	}
@@ -377,6 +386,9 @@ func (s *Service) RequestCancelWorkflowExecution(ctx context.Context, in *reques
 // TerminateWorkflowExecution closes an open run at once, applying the
 // child policy to its open children.
 func (s *Service) TerminateWorkflowExecution(ctx context.Context, in *terminateWorkflowExecutionInput) (*struct{}, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	if !validRunRef(in.WorkflowID, in.RunID) {
 		return nil, unknownExecution(in.Domain, in.WorkflowID, in.RunID)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/awsapi/swferr"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
@@ -92,6 +93,9 @@ func taggedDomain(tx store.Tx, resourceArn string) (*domain, error) {
 
 // TagResource adds tags to a domain or overwrites their values.
 func (s *Service) TagResource(ctx context.Context, in *tagResourceInput) (*struct{}, error) {
+	if err := awsapi.Authorize(ctx, in.ResourceArn); err != nil {
+		return nil, err
+	}
 	err := s.update(ctx, func(tx store.Tx) error {
 		d, err := taggedDomain(tx, in.ResourceArn)
 		if err != nil {
@@ -111,6 +115,9 @@ func (s *Service) TagResource(ctx context.Context, in *tagResourceInput) (*struc
 // UntagResource removes tags from a domain; keys it does not have are
 // ignored.
 func (s *Service) UntagResource(ctx context.Context, in *untagResourceInput) (*struct{}, error) {
+	if err := awsapi.Authorize(ctx, in.ResourceArn); err != nil {
+		return nil, err
+	}
 	err := s.update(ctx, func(tx store.Tx) error {
 		d, err := taggedDomain(tx, in.ResourceArn)
 		if err != nil {
@@ -127,6 +134,9 @@ func (s *Service) UntagResource(ctx context.Context, in *untagResourceInput) (*s
 
 // ListTagsForResource lists a domain's tags in the order they were added.
 func (s *Service) ListTagsForResource(ctx context.Context, in *resourceArnInput) (*listTagsForResourceOutput, error) {
+	if err := awsapi.Authorize(ctx, in.ResourceArn); err != nil {
+		return nil, err
+	}
 	out := &listTagsForResourceOutput{Tags: []ResourceTag{}}
 	err := s.view(ctx, func(tx store.Tx) error {
 		d, err := taggedDomain(tx, in.ResourceArn)

@@ -159,6 +159,9 @@ type countPendingTasksInput struct {
 
 // DescribeWorkflowExecution describes one run of a workflow.
 func (s *Service) DescribeWorkflowExecution(ctx context.Context, in *describeWorkflowExecutionInput) (*workflowExecutionDetail, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	var ex *execution
 	err := s.view(ctx, func(tx store.Tx) error {
 		var err error
@@ -190,6 +193,9 @@ func (s *Service) DescribeWorkflowExecution(ctx context.Context, in *describeWor
 
 // GetWorkflowExecutionHistory pages through one run's history.
 func (s *Service) GetWorkflowExecutionHistory(ctx context.Context, in *getWorkflowExecutionHistoryInput) (*historyOutput, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	out := &historyOutput{}
 	err := s.view(ctx, func(tx store.Tx) error {
 		ex, err := s.visibleExecution(tx, in.Domain, in.Execution)
@@ -211,6 +217,9 @@ func (s *Service) GetWorkflowExecutionHistory(ctx context.Context, in *getWorkfl
 // ListOpenWorkflowExecutions lists a domain's open executions, newest start
 // first unless reverseOrder.
 func (s *Service) ListOpenWorkflowExecutions(ctx context.Context, in *listOpenWorkflowExecutionsInput) (*workflowExecutionInfos, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	q, err := openQuery(&in.openFilters)
 	if err != nil {
 		return nil, err
@@ -222,6 +231,9 @@ func (s *Service) ListOpenWorkflowExecutions(ctx context.Context, in *listOpenWo
 // still retained), newest first by the filtered time (start or close)
 // unless reverseOrder.
 func (s *Service) ListClosedWorkflowExecutions(ctx context.Context, in *listClosedWorkflowExecutionsInput) (*workflowExecutionInfos, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	q, err := closedQuery(&in.closedFilters)
 	if err != nil {
 		return nil, err
@@ -232,6 +244,9 @@ func (s *Service) ListClosedWorkflowExecutions(ctx context.Context, in *listClos
 // CountOpenWorkflowExecutions counts the open executions that
 // ListOpenWorkflowExecutions would list.
 func (s *Service) CountOpenWorkflowExecutions(ctx context.Context, in *openFilters) (*countOutput, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	q, err := openQuery(in)
 	if err != nil {
 		return nil, err
@@ -242,6 +257,9 @@ func (s *Service) CountOpenWorkflowExecutions(ctx context.Context, in *openFilte
 // CountClosedWorkflowExecutions counts the closed executions that
 // ListClosedWorkflowExecutions would list.
 func (s *Service) CountClosedWorkflowExecutions(ctx context.Context, in *closedFilters) (*countOutput, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	q, err := closedQuery(in)
 	if err != nil {
 		return nil, err
@@ -252,12 +270,18 @@ func (s *Service) CountClosedWorkflowExecutions(ctx context.Context, in *closedF
 // CountPendingActivityTasks counts the activity tasks waiting for a worker
 // on a task list (scheduled, not yet handed out).
 func (s *Service) CountPendingActivityTasks(ctx context.Context, in *countPendingTasksInput) (*countOutput, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	return s.countPending(ctx, in.Domain, activityQueue(in.Domain, in.TaskList.Name))
 }
 
 // CountPendingDecisionTasks counts the decision tasks waiting for a decider
 // on a task list (scheduled, not yet handed out).
 func (s *Service) CountPendingDecisionTasks(ctx context.Context, in *countPendingTasksInput) (*countOutput, error) {
+	if err := s.authorize(ctx, in.Domain); err != nil {
+		return nil, err
+	}
 	return s.countPending(ctx, in.Domain, decisionQueue(in.Domain, in.TaskList.Name))
 }
 
