@@ -131,6 +131,9 @@ func (v *Verifier) Verify(r *http.Request, body []byte, now time.Time, service s
 	if err != nil {
 		return Request{}, err
 	}
+	if err := targetSigned(r, &s, query); err != nil {
+		return Request{}, err
+	}
 	if s.service != service {
 		return Request{}, fail(WrongService, "Credential should be scoped to correct service: '%s'. ", service)
 	}
@@ -321,6 +324,27 @@ func (s *signed) setSignedHeaders(list string) *Error {
 		return fail(Incomplete, "'Host' must be a 'SignedHeader' in the AWS Authorization.")
 	}
 	return nil
+}
+
+// targetSigned checks that the X-Amz-Target header, which names the
+// operation, is signed: among the signed headers, or (presigned, where the
+// SDKs move X-Amz-* headers into the query) equal to a signed query
+// parameter. Otherwise a signed request could be replayed as another
+// operation.
+func targetSigned(r *http.Request, s *signed, query map[string][]string) *Error {
+	target := r.Header.Values("X-Amz-Target")
+	if len(target) == 0 {
+		return nil
+	}
+	for _, h := range s.signedHeaders {
+		if h == "x-amz-target" {
+			return nil
+		}
+	}
+	if q := query["X-Amz-Target"]; s.presigned && len(target) == 1 && len(q) == 1 && q[0] == target[0] {
+		return nil
+	}
+	return fail(Incomplete, "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization (or, presigned, an X-Amz-Target query parameter of the same value).")
 }
 
 // checkTime checks the request date against now: within MaxSkew for the

@@ -130,6 +130,7 @@ func TestVerifyPresigned(t *testing.T) {
 		t.Fatal(err)
 	}
 	pr := newReq(t, "POST", u, body, hdr)
+	pr.Header.Set("X-Amz-Target", "AWSStepFunctions.ListActivities") // the signer moved it to the query
 	r := received(t, pr, body)
 	v := verifier()
 	if _, err := v.Verify(r, body, signTime.Add(299*time.Second), "states"); err != nil {
@@ -139,6 +140,9 @@ func TestVerifyPresigned(t *testing.T) {
 	wantKind(t, err, Expired, "Signature expired: 20261207T050000Z is now earlier than 20261207T050001Z (20261207T050501Z - 300 sec.)")
 	_, err = v.Verify(r, []byte(`{"x":1}`), signTime, "states")
 	wantKind(t, err, Mismatch, "")
+	r.Header.Set("X-Amz-Target", "AWSStepFunctions.DeleteActivity")
+	_, err = v.Verify(r, body, signTime, "states")
+	wantKind(t, err, Incomplete, "")
 }
 
 // TestAWSExample checks the example of AWS's SigV4 documentation (IAM
@@ -234,6 +238,10 @@ func TestVerifyRefuses(t *testing.T) {
 		}, Incomplete, ""},
 		{"bad scope", func(r *http.Request) (*http.Request, []byte, time.Time) {
 			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "/aws4_request", "", 1))
+			return r, body, now
+		}, Incomplete, ""},
+		{"target not signed", func(r *http.Request) (*http.Request, []byte, time.Time) {
+			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), ";x-amz-target", "", 1))
 			return r, body, now
 		}, Incomplete, ""},
 		{"both forms", func(r *http.Request) (*http.Request, []byte, time.Time) {

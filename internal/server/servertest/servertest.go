@@ -314,6 +314,14 @@ func (p *Process) Terminate(t testing.TB) int {
 	return p.cmd.ProcessState.ExitCode()
 }
 
+// Signal sends sig to the process (SIGHUP: reload the credentials file).
+func (p *Process) Signal(t testing.TB, sig os.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatalf("signal %v: %v", sig, err)
+	}
+}
+
 // Log returns what the process has logged so far.
 func (p *Process) Log() string {
 	b, _ := os.ReadFile(p.log.Name())
