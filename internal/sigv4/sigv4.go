@@ -114,8 +114,11 @@ func (v *Verifier) Verify(r *http.Request, body []byte, now time.Time, service s
 		err *Error
 	)
 	authz := r.Header.Values("Authorization")
-	query := r.URL.Query()
-	presigned := query.Has("X-Amz-Algorithm") || query.Has("X-Amz-Signature") || query.Has("X-Amz-Credential")
+	var query map[string][]string
+	if r.URL.RawQuery != "" {
+		query = r.URL.Query()
+	}
+	presigned := query["X-Amz-Algorithm"] != nil || query["X-Amz-Signature"] != nil || query["X-Amz-Credential"] != nil
 	switch {
 	case len(authz) > 0 && presigned:
 		return Request{}, fail(Incomplete, "Only one authentication method is allowed: an Authorization header or X-Amz-* query parameters, not both.")
