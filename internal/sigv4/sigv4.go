@@ -452,7 +452,7 @@ func headerValue(b *strings.Builder, r *http.Request, h string) {
 			vals = []string{strconv.FormatInt(r.ContentLength, 10)}
 		}
 	default:
-		vals = r.Header.Values(h) // Values canonicalizes h
+		vals = headerValues(r.Header, h)
 	}
 	for i, v := range vals {
 		if i > 0 {
@@ -460,6 +460,17 @@ func headerValue(b *strings.Builder, r *http.Request, h string) {
 		}
 		writeTrimmed(b, v)
 	}
+}
+
+// headerValues returns the values of header name (lower-case) in hdr
+// without canonicalising name, which would allocate for each lookup.
+func headerValues(hdr http.Header, name string) []string {
+	for k, vs := range hdr {
+		if len(k) == len(name) && strings.EqualFold(k, name) {
+			return vs
+		}
+	}
+	return nil
 }
 
 func writeTrimmed(b *strings.Builder, v string) {
