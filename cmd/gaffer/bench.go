@@ -51,6 +51,7 @@ func (c *benchCommand) flags(hidden bool) (*flag.FlagSet, *bench.Config, *benchH
 	fs.IntVar(&cfg.Samples, "samples", cfg.Samples, "wake-latency samples")
 	fs.IntVar(&cfg.Polls, "polls", cfg.Polls, "idle long polls held open in the memory phase")
 	fs.StringVar(&cfg.Only, "only", cfg.Only, "comma-separated phases to run: "+strings.Join(all, ", "))
+	fs.BoolVar(&cfg.Credentials, "credentials", cfg.Credentials, "start gaffer with a credentials file and sign every request with aws-sdk-go-v2's SigV4 signer, to measure signature verification")
 	fs.BoolVar(&cfg.JSON, "json", cfg.JSON, "print the results as JSON instead of a table")
 	fs.StringVar(&cfg.Gaffer, "gaffer", cfg.Gaffer, "gaffer `binary` to benchmark (default: this executable)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", cfg.CPUProfile, "write a CPU profile of the gaffer server (every phase but memory) to `file`")

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
-	"github.com/gaffer-dev/gaffer/internal/policy"
 	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
@@ -56,10 +55,10 @@ func TestRunnersCommand(t *testing.T) {
 func TestRunnersCommandSigned(t *testing.T) {
 	var mu sync.Mutex
 	var scopes []string
-	trusting := servertest.TrustingAuthenticator(map[string]*policy.Policy{
-		"AKIDTEST": servertest.Policy(`{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}`),
-		"READER":   servertest.Policy(`{"Statement": [{"Effect": "Allow", "Action": "gaffer:ListRunners", "Resource": "*"}]}`),
-		"OPS":      servertest.Policy(`{"Statement": [{"Effect": "Allow", "Action": "gaffer:*", "Resource": "arn:aws:gaffer::*:taskrunner/*"}, {"Effect": "Allow", "Action": "gaffer:ListRunners", "Resource": "*"}]}`),
+	trusting := servertest.Identities(t, map[string]string{
+		"AKIDTEST": `{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}`,
+		"READER":   `{"Statement": [{"Effect": "Allow", "Action": "gaffer:ListRunners", "Resource": "*"}]}`,
+		"OPS":      `{"Statement": [{"Effect": "Allow", "Action": "gaffer:*", "Resource": "arn:aws:gaffer::*:taskrunner/*"}, {"Effect": "Allow", "Action": "gaffer:ListRunners", "Resource": "*"}]}`,
 	})
 	auth := func(r *http.Request, body []byte) (awsapi.Principal, error) {
 		if strings.HasPrefix(r.URL.Path, "/gaffer/") {
@@ -69,7 +68,7 @@ func TestRunnersCommandSigned(t *testing.T) {
 			scopes = append(scopes, cred)
 			mu.Unlock()
 		}
-		return trusting(r, body)
+		return trusting.Authenticate(r, body)
 	}
 	srv := servertest.Start(t, servertest.Options{Authenticate: auth})
 	dp := servertest.DataPipeline(srv.URL())

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gaffer-dev/gaffer/internal/auth"
 	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/server"
 	"github.com/gaffer-dev/gaffer/internal/sfn"
@@ -24,7 +25,7 @@ type serveCommand struct {
 	fs     *flag.FlagSet
 }
 
-func (c *serveCommand) flags() (*flag.FlagSet, *server.Config, *string) {
+func (c *serveCommand) flags() (*flag.FlagSet, *server.Config, *serveOptions) {
 	fs := flag.NewFlagSet("gaffer serve", flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	cfg := &server.Config{}
@@ -45,10 +46,22 @@ func (c *serveCommand) flags() (*flag.FlagSet, *server.Config, *string) {
 	fs.IntVar(&cfg.MaxConnections, "max-connections", 0, "cap on connections served at once, past which new ones are answered ThrottlingException; 0: the file descriptor limit minus 256 (at least half of it)")
 	cfg.SFNRetention = sfn.DefaultRetention
 	fs.Var((*retentionFlag)(&cfg.SFNRetention), "sfn-retention", "Step Functions: how long a closed execution and its history are kept after its stop date, a Go `duration` or days (30d, 1d12h); AWS keeps them 90 days; forever (or 0) keeps them for good")
-	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	opts := &serveOptions{}
+	fs.StringVar(&opts.level, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&opts.credentials, "credentials", "", "credentials `file` (JSON: identities with an access key, a secret and an IAM-style policy): every request must then carry an AWS Signature Version 4 made with one of its keys; SIGHUP reloads it; default $"+credentialsEnv+", else requests are not authenticated")
 	c.fs = fs
-	return fs, cfg, level
+	return fs, cfg, opts
 }
+
+// serveOptions are the flags of serve that are not server.Config's.
+type serveOptions struct {
+	level       string
+	credentials string
+}
+
+// credentialsEnv names the credentials file when --credentials is not
+// given.
+const credentialsEnv = "GAFFER_CREDENTIALS"
 
 // Usage prints the flags.
 func (c *serveCommand) Usage() {
@@ -58,16 +71,19 @@ func (c *serveCommand) Usage() {
 
 // Run parses args and serves until ctx ends.
 func (c *serveCommand) Run(ctx context.Context, args []string) error {
-	fs, cfg, level := c.flags()
+	fs, cfg, opts := c.flags()
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if opts.credentials == "" {
+		opts.credentials = os.Getenv(credentialsEnv)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
-		return fmt.Errorf("-log-level: %q is not one of debug, info, warn, error", *level)
+	if err := lvl.UnmarshalText([]byte(opts.level)); err != nil {
+		return fmt.Errorf("-log-level: %q is not one of debug, info, warn, error", opts.level)
 	}
 	if cfg.MaxPollWait <= 0 {
 		return fmt.Errorf("-max-poll-wait: %v must be positive", cfg.MaxPollWait)
@@ -88,6 +104,19 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 		return fmt.Errorf("-heartbeat-flush: %v must be positive", cfg.FlushInterval)
 	}
 	cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	var authn *auth.Authenticator
+	if opts.credentials != "" {
+		if err := server.CheckPrivateFile(opts.credentials); err != nil {
+			return fmt.Errorf("-credentials: %w", err)
+		}
+		set, err := auth.Load(opts.credentials)
+		if err != nil {
+			return fmt.Errorf("-credentials: %w", err)
+		}
+		authn = auth.New(set, cfg.Now)
+		cfg.Authenticate = authn.Authenticate
+		cfg.Logger.Info("credentials loaded: requests must be signed (AWS Signature Version 4)", slog.String("file", opts.credentials), slog.Any("identities", set.Names()))
+	}
 	srv, err := server.New(*cfg)
 	if err != nil {
 		return err
@@ -101,6 +130,9 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	// reloads run in order at each SIGHUP; each logs its own failure and
 	// leaves what it reloads as it was.
 	reloads := []func() error{srv.ReloadTLS}
+	if authn != nil {
+		reloads = append(reloads, func() error { return reloadCredentials(authn, opts.credentials, cfg.Logger) })
+	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -119,6 +151,23 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// reloadCredentials reads the credentials file again (at SIGHUP); a file
+// that does not load, or that others may read, leaves the current
+// identities in place.
+func reloadCredentials(a *auth.Authenticator, path string, log *slog.Logger) error {
+	if err := server.CheckPrivateFile(path); err != nil {
+		log.Error("credentials not reloaded: the current identities stay", slog.String("file", path), slog.Any("err", err))
+		return err
+	}
+	set, err := a.Reload(path)
+	if err != nil {
+		log.Error("credentials not reloaded: the current identities stay", slog.String("file", path), slog.Any("err", err))
+		return err
+	}
+	log.Info("credentials reloaded", slog.String("file", path), slog.Any("identities", set.Names()))
+	return nil
 }
 
 // retentionFlag is --sfn-retention: a Go duration, days with a "d" suffix

@@ -156,6 +156,7 @@ func TestServeFlags(t *testing.T) {
 	}{
 		{[]string{"-body-timeout", "0s"}, "-body-timeout: 0s must be positive"},
 		{[]string{"-max-connections", "-1"}, "-max-connections: -1 must be 0 (from the file descriptor limit) or positive"},
+		{[]string{"-credentials", "/nonexistent/credentials.json"}, "-credentials: credentials: open /nonexistent/credentials.json"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -295,5 +296,20 @@ func TestServeTLSReloadOnSIGHUP(t *testing.T) {
 	}
 	if code := p.Terminate(t); code != 0 {
 		t.Fatalf("gaffer serve exited %d:\n%s", code, p.Log())
+	}
+}
+
+// TestServeRefusesBadCredentials: a credentials file that does not load
+// stops serve before it serves, naming the file, the identity and the field.
+func TestServeRefusesBadCredentials(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "credentials.json")
+	if err := os.WriteFile(path, []byte(`{"identities": [{"name": "ci", "accessKeyId": "AKIDCI", "policy": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	err := (&serveCommand{stderr: &stderr}).Run(t.Context(), []string{"-data", t.TempDir(), "-credentials", path})
+	if want := path + `: credentials: identities[0] ("ci"): secretAccessKey is empty`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Run = %v, want an error containing %q", err, want)
 	}
 }

@@ -22,9 +22,9 @@ type Principal interface {
 
 // Authenticator verifies a request: its headers (or query) and body, as
 // read. It returns the principal that signed it, or an *Error naming why
-// not (the AWS common errors: MissingAuthenticationToken,
-// IncompleteSignature, UnrecognizedClientException,
-// InvalidSignatureException, …), answered as the request's service.
+// not (CodeMissingAuthenticationToken, CodeIncompleteSignature,
+// CodeUnrecognizedClient, CodeInvalidSignature: see internal/auth),
+// answered as the request's service.
 type Authenticator func(r *http.Request, body []byte) (Principal, error)
 
 // Caller returns the principal of the request whose context ctx is, and

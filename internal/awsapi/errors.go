@@ -89,7 +89,29 @@ const (
 	CodeAccessDenied = "AccessDeniedException"
 	// CodeServiceUnavailable is the common "try again later" error (503).
 	CodeServiceUnavailable = "ServiceUnavailable"
+
+	// The errors of signature verification (Config.Authenticate), as the
+	// AWS JSON services answer them.
+
+	// CodeMissingAuthenticationToken answers a request with no signature.
+	CodeMissingAuthenticationToken = "MissingAuthenticationTokenException"
+	// CodeIncompleteSignature answers a malformed signature.
+	CodeIncompleteSignature = "IncompleteSignatureException"
+	// CodeUnrecognizedClient answers an access key id that is not known.
+	CodeUnrecognizedClient = "UnrecognizedClientException"
+	// CodeInvalidSignature answers a signature that does not match, that
+	// expired, or whose credential scope names another service.
+	CodeInvalidSignature = "InvalidSignatureException"
 )
+
+// bareTypes are the codes whose __type carries no namespace: AWS's front
+// end answers them before the service is reached (signature errors).
+var bareTypes = map[string]bool{
+	CodeMissingAuthenticationToken: true,
+	CodeIncompleteSignature:        true,
+	CodeUnrecognizedClient:         true,
+	CodeInvalidSignature:           true,
+}
 
 // coralNamespace prefixes __type for errors answered before a service is
 // known (no or unknown X-Amz-Target), as AWS's request framework does.
@@ -100,17 +122,20 @@ const coralNamespace = "com.amazon.coral.service"
 // and of this package's own errors. A Service's Statuses table takes
 // precedence; codes in neither table answer 400.
 var commonStatuses = map[string]int{
-	CodeThrottling:                http.StatusBadRequest,
-	CodeValidation:                http.StatusBadRequest,
-	CodeSerialization:             http.StatusBadRequest,
-	CodeUnknownOperation:          http.StatusBadRequest,
-	CodeAccessDenied:              http.StatusBadRequest,
-	"IncompleteSignature":         http.StatusBadRequest,
-	"RequestExpired":              http.StatusBadRequest,
-	"MissingAuthenticationToken":  http.StatusForbidden,
-	"InvalidClientTokenId":        http.StatusForbidden,
-	"UnrecognizedClientException": http.StatusBadRequest,
-	CodeRequestTooLarge:           http.StatusRequestEntityTooLarge,
-	CodeInternalFailure:           http.StatusInternalServerError,
-	CodeServiceUnavailable:        http.StatusServiceUnavailable,
+	CodeThrottling:                 http.StatusBadRequest,
+	CodeValidation:                 http.StatusBadRequest,
+	CodeSerialization:              http.StatusBadRequest,
+	CodeUnknownOperation:           http.StatusBadRequest,
+	CodeAccessDenied:               http.StatusBadRequest,
+	"IncompleteSignature":          http.StatusBadRequest,
+	"RequestExpired":               http.StatusBadRequest,
+	"MissingAuthenticationToken":   http.StatusForbidden,
+	"InvalidClientTokenId":         http.StatusForbidden,
+	CodeUnrecognizedClient:         http.StatusBadRequest,
+	CodeMissingAuthenticationToken: http.StatusBadRequest,
+	CodeIncompleteSignature:        http.StatusBadRequest,
+	CodeInvalidSignature:           http.StatusBadRequest,
+	CodeRequestTooLarge:            http.StatusRequestEntityTooLarge,
+	CodeInternalFailure:            http.StatusInternalServerError,
+	CodeServiceUnavailable:         http.StatusServiceUnavailable,
 }

@@ -538,6 +538,9 @@ type errorBody struct {
 // send writes an error answer.
 func (ex *exchange) send(status int, code, msg string) {
 	typ, ok := ex.svc.overrides[code]
+	if !ok && bareTypes[code] {
+		typ, ok = code, true
+	}
 	if !ok {
 		if ex.svc.namespace != "" {
 			typ = ex.svc.namespace + "#" + code

@@ -46,6 +46,10 @@ type Config struct {
 	// MemProfile, if set, is the file the heap profile of the memory
 	// phase's server is written to, taken while the idle polls are held.
 	MemProfile string
+	// Credentials starts every gaffer server with a credentials file
+	// (--credentials) and signs every request to it with aws-sdk-go-v2's
+	// SigV4 signer, so that the figures include signature verification.
+	Credentials bool
 	// Stderr receives the progress lines and the servers' logs; nil
 	// discards them.
 	Stderr io.Writer
@@ -270,6 +274,11 @@ type bench struct {
 	tmp      string
 	client   *http.Client // shared by every phase but memory, for gaffer and bare alike
 	report   *report
+	// credentials is the credentials file the gaffer servers are started
+	// with, and signer signs the requests to them (Config.Credentials);
+	// "" and nil otherwise.
+	credentials string
+	signer      *signer
 }
 
 func (b *bench) progress(format string, args ...any) {
@@ -295,6 +304,13 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 	}
 	b.tmp = tmp
 	defer os.RemoveAll(tmp)
+	if o.Credentials {
+		if b.credentials, err = writeCredentials(tmp); err != nil {
+			return nil, err
+		}
+		b.signer = newSigner()
+		b.report.Settings.Server += ", every request signed and verified (--credentials)"
+	}
 	b.progress("disk: timing %d fdatasyncs in %s", syncSamples, tmp)
 	syncs, err := measureSync(tmp, syncSamples)
 	if err != nil {
@@ -342,7 +358,7 @@ func (b *bench) runShared(ctx context.Context, phases []Phase) (err error) {
 			b.progress("server CPU profile written to %s", b.cfg.CPUProfile)
 		}
 	}()
-	gaffer := &endpoint{url: srv.url, client: b.client, proc: srv}
+	gaffer := &endpoint{url: srv.url, client: b.client, proc: srv, signer: b.signer}
 	for _, p := range phases {
 		if err := p.run(b, ctx, gaffer); err != nil {
 			return fmt.Errorf("%s: %w", p.Name, err)

@@ -34,12 +34,13 @@ type dialect struct {
 	targetPrefix string
 	auth         string
 	contentType  string
+	service      string // the SigV4 signing name (Config.Credentials)
 }
 
 var (
-	sfnDialect = dialect{targetPrefix: targetPrefix, auth: benchAuth, contentType: amzJSON}
-	swfDialect = dialect{targetPrefix: swfTargetPrefix, auth: swfAuth, contentType: amzJSON}
-	dpDialect  = dialect{targetPrefix: dpTargetPrefix, auth: dpAuth, contentType: amzJSON11}
+	sfnDialect = dialect{targetPrefix: targetPrefix, auth: benchAuth, contentType: amzJSON, service: "states"}
+	swfDialect = dialect{targetPrefix: swfTargetPrefix, auth: swfAuth, contentType: amzJSON, service: "swf"}
+	dpDialect  = dialect{targetPrefix: dpTargetPrefix, auth: dpAuth, contentType: amzJSON11, service: "datapipeline"}
 )
 
 // newClient returns the HTTP client of the bench: keep-alive, no
@@ -58,7 +59,8 @@ func newClient(conns int) *http.Client {
 type endpoint struct {
 	url    string
 	client *http.Client
-	proc   *proc // the server process
+	proc   *proc   // the server process
+	signer *signer // signs each request (Config.Credentials); nil: the fixed, unverified signature
 }
 
 // caller returns a Step Functions caller.
@@ -105,6 +107,12 @@ func (cl *caller) call(ctx context.Context, op string, body []byte) ([]byte, err
 		return nil, err
 	}
 	req.Header = cl.header(op)
+	if cl.ep.signer != nil {
+		req.Header = req.Header.Clone()
+		if err := cl.ep.signer.sign(ctx, req, body, cl.dialect.service); err != nil {
+			return nil, fmt.Errorf("%s: sign: %w", op, err)
+		}
+	}
 	resp, err := cl.ep.client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)

@@ -66,7 +66,7 @@ func (b *bench) memoryGaffer(ctx context.Context) (m idleMemory, err error) {
 	}()
 	// The setup request closes its connection, so that every connection
 	// the server holds during the measurement is an idle poll.
-	setup := &endpoint{url: srv.url, client: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}}
+	setup := &endpoint{url: srv.url, client: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}, signer: b.signer}
 	var act struct{ ActivityArn string }
 	if err := setup.caller().callJSON(ctx, "CreateActivity", map[string]any{"name": "bench-idle"}, &act); err != nil {
 		return m, err
@@ -113,7 +113,7 @@ func (b *bench) holdIdle(ctx context.Context, srv *proc, label string, body []by
 	b.progress("memory: %s: opening %d idle GetActivityTask requests, %d at a time", label, o.Polls, pollBatch)
 	client := newClient(o.Polls + 8)
 	defer client.CloseIdleConnections()
-	ep := &endpoint{url: srv.url, client: client}
+	ep := &endpoint{url: srv.url, client: client, signer: b.signer}
 	pollCtx, cancelPolls := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() {

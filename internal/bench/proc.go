@@ -55,6 +55,9 @@ func (b *bench) startGaffer(ctx context.Context, name string, pollWait time.Dura
 	args = append(args, "--listen", addr, "--data", filepath.Join(b.tmp, name),
 		"--max-poll-wait", pollWait.String(), "--log-level", "warn",
 		"--max-pollers-per-queue", polls, "--max-waiting-polls", polls)
+	if b.credentials != "" {
+		args = append(args, "--credentials", b.credentials)
+	}
 	p, err := b.start(ctx, "gaffer "+name+" server", addr, args)
 	if err != nil {
 		return nil, err

@@ -151,13 +151,13 @@ func (b *bench) soak(ctx context.Context, _ *endpoint) (err error) {
 			_ = srv.stop()
 		}
 	}()
-	ep := &endpoint{url: srv.url, client: b.client, proc: srv}
+	ep := &endpoint{url: srv.url, client: b.client, proc: srv, signer: b.signer}
 	b.progress("%s: setting up %d loops of each of %s", phaseSoak, soakPerKind(o.Workers), strings.Join(soakKindNames[:], ", "))
 	honest, err := newSoakHonest(ctx, ep, o.Workers)
 	if err != nil {
 		return err
 	}
-	hc := &hostileClient{load: hostile, ep: &endpoint{url: srv.url, client: newClient(hostile.swfPolls + 16), proc: srv}}
+	hc := &hostileClient{load: hostile, ep: &endpoint{url: srv.url, client: newClient(hostile.swfPolls + 16), proc: srv, signer: b.signer}}
 	defer hc.ep.client.CloseIdleConnections()
 	if err := hc.setup(ctx); err != nil {
 		return fmt.Errorf("hostile client setup: %w", err)

@@ -23,6 +23,12 @@ const awsCLI = "/usr/bin/aws"
 // home (no user configuration) and returns its exit code, stdout and stderr.
 func runAWS(t *testing.T, endpoint string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runAWSAs(t, endpoint, "test", "test", args...)
+}
+
+// runAWSAs is runAWS signing with the access key id and secret given.
+func runAWSAs(t *testing.T, endpoint, keyID, secret string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	if _, err := os.Stat(awsCLI); err != nil {
 		t.Fatalf("the AWS CLI is required at %s (Debian: apt-get install awscli): %v", awsCLI, err)
 	}
@@ -30,8 +36,8 @@ func runAWS(t *testing.T, endpoint string, args ...string) (code int, stdout, st
 	cmd.Env = []string{
 		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 		"HOME=" + t.TempDir(),
-		"AWS_ACCESS_KEY_ID=test",
-		"AWS_SECRET_ACCESS_KEY=test",
+		"AWS_ACCESS_KEY_ID=" + keyID,
+		"AWS_SECRET_ACCESS_KEY=" + secret,
 		"AWS_DEFAULT_REGION=us-east-1",
 		"AWS_PAGER=",
 		"AWS_EC2_METADATA_DISABLED=true",

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
 
-	"github.com/gaffer-dev/gaffer/internal/policy"
 	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
@@ -100,13 +99,13 @@ func TestOperatorListsNoRunnersAsEmptyArray(t *testing.T) {
 // allowed the action on the runner, is answered 403 with an AWS error.
 func TestOperatorEndpointsAuthenticated(t *testing.T) {
 	t.Parallel()
-	policies := map[string]*policy.Policy{
-		"AKIDTEST": allowAll, // the SDK clients' key
-		"READER":   servertest.Policy(`{"Statement": [{"Effect": "Allow", "Action": "gaffer:ListRunners", "Resource": "*"}]}`),
-		"OPERATOR": servertest.Policy(`{"Statement": [{"Effect": "Allow", "Action": "gaffer:*", "Resource": "*"},
-			{"Effect": "Deny", "Action": "gaffer:TerminateRunner", "Resource": "arn:aws:gaffer::*:taskrunner/prod-*"}]}`),
+	policies := map[string]string{
+		"AKIDTEST": servertest.AllowAll, // the SDK clients' key
+		"READER":   `{"Statement": [{"Effect": "Allow", "Action": "gaffer:ListRunners", "Resource": "*"}]}`,
+		"OPERATOR": `{"Statement": [{"Effect": "Allow", "Action": "gaffer:*", "Resource": "*"},
+			{"Effect": "Deny", "Action": "gaffer:TerminateRunner", "Resource": "arn:aws:gaffer::*:taskrunner/prod-*"}]}`,
 	}
-	srv := servertest.Start(t, servertest.Options{Authenticate: servertest.TrustingAuthenticator(policies)})
+	srv := servertest.Start(t, servertest.Options{Authenticate: servertest.Identities(t, policies).Authenticate})
 	dp := servertest.DataPipeline(srv.URL())
 	for _, id := range []string{"etl-1", "prod-1"} {
 		if _, err := dp.ReportTaskRunnerHeartbeat(t.Context(), &datapipeline.ReportTaskRunnerHeartbeatInput{TaskrunnerId: aws.String(id)}); err != nil {

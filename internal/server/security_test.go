@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
-	"github.com/gaffer-dev/gaffer/internal/policy"
 	"github.com/gaffer-dev/gaffer/internal/server"
 	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
@@ -83,7 +82,7 @@ func TestListenInsecure(t *testing.T) {
 func TestListenAuthenticated(t *testing.T) {
 	t.Parallel()
 	var logs servertest.Buffer
-	auth := servertest.TrustingAuthenticator(map[string]*policy.Policy{"AKIDTEST": allowAll})
+	auth := servertest.Identities(t, map[string]string{"AKIDTEST": servertest.AllowAll}).Authenticate
 	srv := servertest.Start(t, servertest.Options{Listen: "0.0.0.0:0", Authenticate: auth, Logger: logger(&logs)})
 	if strings.Contains(logs.String(), insecureWarning) {
 		t.Errorf("an authenticated node warned it serves unauthenticated:\n%s", logs.String())
@@ -215,9 +214,6 @@ func TestTLSReload(t *testing.T) {
 		t.Errorf("logged %d failed reloads, want 2:\n%s", n, logs.String())
 	}
 }
-
-// allowAll allows everything.
-var allowAll = servertest.Policy(`{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}`)
 
 // Over TLS as over plain HTTP, a connection past MaxConnections is
 // answered ThrottlingException.

@@ -314,7 +314,8 @@ func Downtime(d time.Duration) {
 	time.Sleep(d) //lint:allow time.Sleep (the crash tests' clock: see above)
 }
 
-// Signal sends sig to the process (SIGHUP: reload).
+// Signal sends sig to the process (SIGHUP: reload the credentials file
+// and the TLS certificate).
 func (p *Process) Signal(t testing.TB, sig os.Signal) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(sig); err != nil {
