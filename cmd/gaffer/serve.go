@@ -106,10 +106,10 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	var authn *auth.Authenticator
 	if opts.credentials != "" {
-		if err := server.CheckPrivateFile(opts.credentials); err != nil {
-			return fmt.Errorf("-credentials: %w", err)
-		}
 		set, err := auth.Load(opts.credentials)
+		if err == nil {
+			err = server.CheckPrivateFile(opts.credentials)
+		}
 		if err != nil {
 			return fmt.Errorf("-credentials: %w", err)
 		}

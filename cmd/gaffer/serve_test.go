@@ -313,3 +313,21 @@ func TestServeRefusesBadCredentials(t *testing.T) {
 		t.Errorf("Run = %v, want an error containing %q", err, want)
 	}
 }
+
+// TestServeRefusesReadableCredentials: a credentials file that others may
+// read stops serve before it serves, naming the file and the fix.
+func TestServeRefusesReadableCredentials(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "credentials.json")
+	doc := `{"identities": [{"name": "ci", "accessKeyId": "AKIDCI", "secretAccessKey": "s", "policy": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}}]}`
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	err := (&serveCommand{stderr: &bytes.Buffer{}}).Run(t.Context(), []string{"-data", t.TempDir(), "-credentials", path})
+	if err == nil || !strings.Contains(err.Error(), "chmod 600 "+path) {
+		t.Errorf("Run = %v, want a refusal naming chmod 600 %s", err, path)
+	}
+}

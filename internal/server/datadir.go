@@ -32,8 +32,8 @@ func prepareDataDir(dir string) error {
 
 // CheckPrivateFile refuses a file of secrets (the credentials file) that
 // group or others may read or write (mode & 0o077), naming it, its mode and
-// the fix: whoever reads it holds every identity in it. Its loader calls it
-// before reading, at start and at each reload.
+// the fix: whoever reads it holds every identity in it. gaffer serve calls
+// it at start and at each reload.
 func CheckPrivateFile(path string) error {
 	fi, err := os.Stat(path)
 	if err != nil {
