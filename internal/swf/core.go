@@ -1,7 +1,10 @@
 package swf
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
@@ -42,14 +45,133 @@ func (s *Service) executionOps() map[string]awsapi.Operation {
 // replaced) is stale and ignored.
 type owner Service
 
-// load opens a session on the open execution id, or returns nil.
-func (o *owner) load(tx store.Tx, id string) (*session, *run, error) {
-	ss := (*Service)(o).newSession(tx)
-	r, err := ss.get(id)
-	if err != nil || r == nil || !r.open() {
-		return nil, nil, err
+// brokenError is a reaction failing for a reason of the execution's own —
+// a stored record that no longer decodes, an outcome or timer the dialect
+// does not know — rather than of the store: react terminates the execution
+// instead.
+type brokenError struct{ cause string }
+
+func (e *brokenError) Error() string { return "swf: " + e.cause }
+
+func broken(format string, args ...any) error {
+	return &brokenError{cause: fmt.Sprintf(format, args...)}
+}
+
+// testHookReaction, when set (by tests only), runs at the start of every
+// reaction to an engine callback.
+var testHookReaction func(ex *execution)
+
+// Why gaffer terminates an execution it cannot run on: the reason of its
+// WorkflowExecutionTerminated event (cause OPERATOR_INITIATED, gaffer being
+// the operator), whose details say what failed.
+const brokenReason = "gaffer internal error: the execution cannot run on"
+
+// react runs fn, the reaction to an engine callback, on the open execution
+// id in a new session, and commits the session; a stale callback (the
+// execution is gone or closed) does nothing. If the reaction fails for the
+// execution's own reason (a brokenError, a panic) before it wrote
+// anything, the execution is terminated instead, in the same transaction:
+// no stored execution can make its writes fail again and again, nor take
+// the writer down. Errors of the store (and the AWS errors a decision
+// answers) are returned as they are.
+func (o *owner) react(tx store.Tx, id string, fn func(r *run) error) (err error) {
+	s := (*Service)(o)
+	ss := s.newSession(tx)
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if ss.wrote {
+			panic(p) // half written: the store undoes the savepoint
+		}
+		s.log.Error("workflow execution reaction panicked; terminating the execution", "execution", id, "panic", p, "stack", string(debug.Stack()))
+		err = o.terminateBroken(tx, id, fmt.Sprintf("%v", p))
+	}()
+	var r *run
+	r, err = ss.get(id)
+	if err == nil && r != nil && r.open() {
+		if testHookReaction != nil {
+			testHookReaction(r.ex)
+		}
+		if err = fn(r); err == nil {
+			err = ss.commit()
+		}
 	}
-	return ss, r, nil
+	var be *brokenError
+	if errors.As(err, &be) && !ss.wrote {
+		s.log.Error("workflow execution cannot run on; terminating it", "execution", id, "err", err)
+		return o.terminateBroken(tx, id, be.cause)
+	}
+	return err
+}
+
+// terminateBroken terminates the open execution id from its stored record
+// (whatever the failed reaction did in memory is dropped), through the
+// usual close path: its tasks closed, timers cancelled, child policy
+// applied, parent told, retention timer set. If its runtime state no longer
+// decodes, the tasks and timers are found in the engine instead (its
+// children are then unknown, and abandoned).
+func (o *owner) terminateBroken(tx store.Tx, id, cause string) error {
+	s := (*Service)(o)
+	obj, err := tx.GetObject(kindExecution, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var ex execution
+	if err := json.Unmarshal(obj.Body, &ex); err != nil {
+		// Nothing to close it from: the callback is dropped, once.
+		s.log.Error("workflow execution record does not decode; left as it is", "execution", id, "err", err)
+		return nil
+	}
+	if ex.Status != statusOpen {
+		return nil
+	}
+	rt, err := decodeRuntime(ex.Runtime)
+	if err != nil {
+		if rt, err = engineRuntime(tx, id); err != nil {
+			return err
+		}
+	}
+	ss := s.newSession(tx)
+	r := ss.add(&ex, rt)
+	if err := r.terminate(brokenReason, "gaffer could not run the execution on: "+cause, "", "OPERATOR_INITIATED"); err != nil {
+		return err
+	}
+	return ss.commit()
+}
+
+// engineRuntime rebuilds, from the engine's tasks and timers of execution
+// id, the runtime state that closing it needs.
+func engineRuntime(tx store.Tx, id string) (*runtime, error) {
+	rt, _ := decodeRuntime(nil)
+	tasks, err := tx.ListTasks(store.TaskQuery{OwnerKind: ownerKind, OwnerID: id})
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tasks {
+		if t.OwnerRef == refDecision {
+			rt.Decision = &openDecision{TaskID: t.ID}
+		} else if a, ok := strings.CutPrefix(t.OwnerRef, refActivityPrefix); ok {
+			rt.Activities[a] = &openActivity{TaskID: t.ID}
+		}
+	}
+	timers, err := tx.ListTimers(store.TimerQuery{OwnerKind: ownerKind, OwnerID: id})
+	if err != nil {
+		return nil, err
+	}
+	for _, tm := range timers {
+		switch tm.Kind {
+		case timerTimeout:
+			rt.TimeoutTimerID = tm.ID
+		case timerUser:
+			rt.Timers[string(tm.Payload)] = &openTimer{TimerID: tm.ID}
+		}
+	}
+	return rt, nil
 }
 
 // TaskStarted records DecisionTaskStarted or ActivityTaskStarted, also of
@@ -57,25 +179,23 @@ func (o *owner) load(tx store.Tx, id string) (*session, *run, error) {
 // the end of the transaction, so that it follows every event of the
 // decision that scheduled the task, as on AWS.
 func (o *owner) TaskStarted(tx store.Tx, t *store.Task, _ engine.StartKind) error {
-	ss, r, err := o.load(tx, t.OwnerID)
-	if err != nil || r == nil {
-		return err
-	}
-	if t.OwnerRef == refDecision {
-		d := r.rt.Decision
-		if d == nil || d.TaskID != t.ID {
+	return o.react(tx, t.OwnerID, func(r *run) error {
+		if t.OwnerRef == refDecision {
+			d := r.rt.Decision
+			if d == nil || d.TaskID != t.ID {
+				return nil
+			}
+			d.StartedEventID = r.rec.add("DecisionTaskStarted", decisionTaskStartedAttrs{Identity: t.Worker, ScheduledEventID: d.ScheduledEventID})
 			return nil
 		}
-		d.StartedEventID = r.rec.add("DecisionTaskStarted", decisionTaskStartedAttrs{Identity: t.Worker, ScheduledEventID: d.ScheduledEventID})
-		return ss.commit()
-	}
-	id, ok := strings.CutPrefix(t.OwnerRef, refActivityPrefix)
-	a := r.rt.Activities[id]
-	if !ok || a == nil || a.TaskID != t.ID {
+		id, ok := strings.CutPrefix(t.OwnerRef, refActivityPrefix)
+		a := r.rt.Activities[id]
+		if !ok || a == nil || a.TaskID != t.ID {
+			return nil
+		}
+		a.StartedEventID = r.rec.add("ActivityTaskStarted", activityTaskStartedAttrs{Identity: t.Worker, ScheduledEventID: a.ScheduledEventID})
 		return nil
-	}
-	a.StartedEventID = r.rec.add("ActivityTaskStarted", activityTaskStartedAttrs{Identity: t.Worker, ScheduledEventID: a.ScheduledEventID})
-	return ss.commit()
+	})
 }
 
 // TaskClosed records how a decision or activity task ended and schedules
@@ -88,19 +208,12 @@ func (o *owner) TaskClosed(tx store.Tx, t *store.Task, out engine.Outcome) error
 	if isDecision && out.Kind != engine.TimedOut {
 		return engine.ErrTaskClosed
 	}
-	ss, r, err := o.load(tx, t.OwnerID)
-	if err != nil || r == nil {
-		return err
-	}
-	if isDecision {
-		err = r.decisionTimedOut(t, out.Timeout)
-	} else {
-		err = r.activityClosed(t, out)
-	}
-	if err != nil {
-		return err
-	}
-	return ss.commit()
+	return o.react(tx, t.OwnerID, func(r *run) error {
+		if isDecision {
+			return r.decisionTimedOut(t, out.Timeout)
+		}
+		return r.activityClosed(t, out)
+	})
 }
 
 // decisionTaskCompleted applies what a decider answered for task t
@@ -111,17 +224,12 @@ func (o *owner) decisionTaskCompleted(tx store.Tx, t *store.Task, res *decisionR
 	if t.OwnerRef != refDecision {
 		return engine.ErrTaskClosed
 	}
-	ss, r, err := o.load(tx, t.OwnerID)
-	if err != nil || r == nil {
-		return err
-	}
-	if d := r.rt.Decision; d == nil || d.TaskID != t.ID {
-		return nil
-	}
-	if err := r.decisionCompleted(res); err != nil {
-		return err
-	}
-	return ss.commit()
+	return o.react(tx, t.OwnerID, func(r *run) error {
+		if d := r.rt.Decision; d == nil || d.TaskID != t.ID {
+			return nil
+		}
+		return r.decisionCompleted(res)
+	})
 }
 
 // decisionTimedOut handles the decision task t timing out.
@@ -166,7 +274,7 @@ func (r *run) activityClosed(t *store.Task, out engine.Outcome) error {
 		attrs.Details = string(out.Details)
 		r.rec.add("ActivityTaskTimedOut", attrs)
 	default:
-		return fmt.Errorf("swf: unexpected activity task outcome %d", out.Kind)
+		return broken("unexpected activity task outcome %d", out.Kind)
 	}
 	return r.needDecision()
 }
@@ -177,37 +285,39 @@ func (o *owner) TimerFired(tx store.Tx, tm *store.Timer) error {
 	if tm.Kind == timerRetention {
 		ss := (*Service)(o).newSession(tx)
 		r, err := ss.get(tm.OwnerID)
+		var be *brokenError
+		if errors.As(err, &be) {
+			// Due for deletion, and no longer readable: deleted as it is.
+			if err := tx.DeleteEvents(tm.OwnerID); err != nil {
+				return err
+			}
+			return tx.DeleteObject(kindExecution, tm.OwnerID)
+		}
 		if err != nil || r == nil || r.open() {
 			return err
 		}
 		return r.remove()
 	}
-	ss, r, err := o.load(tx, tm.OwnerID)
-	if err != nil || r == nil {
-		return err
-	}
-	switch tm.Kind {
-	case timerTimeout:
-		if r.rt.TimeoutTimerID != tm.ID {
-			return nil
+	return o.react(tx, tm.OwnerID, func(r *run) error {
+		switch tm.Kind {
+		case timerTimeout:
+			if r.rt.TimeoutTimerID != tm.ID {
+				return nil
+			}
+			r.rt.TimeoutTimerID = 0
+			r.rec.add("WorkflowExecutionTimedOut", workflowExecutionTimedOutAttrs{TimeoutType: "START_TO_CLOSE", ChildPolicy: r.ex.ChildPolicy})
+			return r.close(closing{status: closeTimedOut, childPolicy: r.ex.ChildPolicy})
+		case timerUser:
+			id := string(tm.Payload)
+			ot := r.rt.Timers[id]
+			if ot == nil || ot.TimerID != tm.ID {
+				return nil
+			}
+			delete(r.rt.Timers, id)
+			r.rec.add("TimerFired", timerFiredAttrs{TimerID: id, StartedEventID: ot.StartedEventID})
+			return r.needDecision()
+		default:
+			return broken("unknown timer kind %q", tm.Kind)
 		}
-		r.rt.TimeoutTimerID = 0
-		r.rec.add("WorkflowExecutionTimedOut", workflowExecutionTimedOutAttrs{TimeoutType: "START_TO_CLOSE", ChildPolicy: r.ex.ChildPolicy})
-		err = r.close(closing{status: closeTimedOut, childPolicy: r.ex.ChildPolicy})
-	case timerUser:
-		id := string(tm.Payload)
-		ot := r.rt.Timers[id]
-		if ot == nil || ot.TimerID != tm.ID {
-			return nil
-		}
-		delete(r.rt.Timers, id)
-		r.rec.add("TimerFired", timerFiredAttrs{TimerID: id, StartedEventID: ot.StartedEventID})
-		err = r.needDecision()
-	default:
-		return fmt.Errorf("swf: unknown timer kind %q", tm.Kind)
-	}
-	if err != nil {
-		return err
-	}
-	return ss.commit()
+	})
 }

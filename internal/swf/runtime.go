@@ -156,6 +156,15 @@ type session struct {
 	now   time.Time
 	runs  map[string]*run
 	order []*run
+	// wrote is set once the session writes to tx (through w): until then
+	// a failed reaction can be replaced by terminating the execution.
+	wrote bool
+}
+
+// w returns the session's transaction, for a write.
+func (ss *session) w() store.Tx {
+	ss.wrote = true
+	return ss.tx
 }
 
 func (s *Service) newSession(tx store.Tx) *session {
@@ -185,16 +194,20 @@ func (ss *session) get(id string) (*run, error) {
 		}
 		return r, nil
 	}
-	var ex execution
-	if _, err := getJSON(ss.tx, kindExecution, id, &ex, store.ErrNotFound); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, nil
-		}
+	o, err := ss.tx.GetObject(kindExecution, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
 		return nil, err
+	}
+	var ex execution
+	if err := json.Unmarshal(o.Body, &ex); err != nil {
+		return nil, broken("its record %s does not decode: %v", id, err)
 	}
 	rt, err := decodeRuntime(ex.Runtime)
 	if err != nil {
-		return nil, err
+		return nil, broken("%s: %v", id, err)
 	}
 	return ss.add(&ex, rt), nil
 }
@@ -249,7 +262,7 @@ func (ss *session) commit() error {
 		if r.deleted || len(r.rec.pending) == 0 {
 			continue
 		}
-		if err := r.rec.flush(ss.tx); err != nil {
+		if err := r.rec.flush(ss.w()); err != nil {
 			return err
 		}
 		raw, err := json.Marshal(r.rt)
@@ -257,7 +270,7 @@ func (ss *session) commit() error {
 			return fmt.Errorf("encode execution runtime: %w", err)
 		}
 		r.ex.Runtime = raw
-		if err := putJSON(ss.tx, kindExecution, r.ex.ID(), r.ex.Domain, r.ex.Status, r.ex); err != nil {
+		if err := putJSON(ss.w(), kindExecution, r.ex.ID(), r.ex.Domain, r.ex.Status, r.ex); err != nil {
 			return err
 		}
 	}
@@ -319,7 +332,7 @@ func (r *run) scheduleDecision() error {
 		StartToClose:    toClose,
 		ScheduledAt:     r.ss.now,
 	}
-	if _, err := r.ss.s.eng.Schedule(r.ss.tx, t); err != nil {
+	if _, err := r.ss.s.eng.Schedule(r.ss.w(), t); err != nil {
 		return err
 	}
 	r.rt.Decision = &openDecision{TaskID: t.ID, ScheduledEventID: id}
@@ -343,7 +356,7 @@ func (r *run) closeTask(id int64) error {
 	if err != nil {
 		return err
 	}
-	return r.ss.s.eng.CloseTask(r.ss.tx, t)
+	return r.ss.s.eng.CloseTask(r.ss.w(), t)
 }
 
 // closing says how an execution ends, for its parent's event.
@@ -375,13 +388,13 @@ func (r *run) close(c closing) error {
 		delete(rt.Activities, id)
 	}
 	for id, tm := range rt.Timers {
-		if err := ss.s.eng.CancelTimer(ss.tx, tm.TimerID); err != nil {
+		if err := ss.s.eng.CancelTimer(ss.w(), tm.TimerID); err != nil {
 			return err
 		}
 		delete(rt.Timers, id)
 	}
 	if rt.TimeoutTimerID != 0 {
-		if err := ss.s.eng.CancelTimer(ss.tx, rt.TimeoutTimerID); err != nil {
+		if err := ss.s.eng.CancelTimer(ss.w(), rt.TimeoutTimerID); err != nil {
 			return err
 		}
 		rt.TimeoutTimerID = 0
@@ -389,7 +402,7 @@ func (r *run) close(c closing) error {
 	// Free the workflowId (a continue-as-new run takes it over at once).
 	o, err := ss.tx.GetObject(kindOpenRun, openRunID(ex.Domain, ex.WorkflowID))
 	if err == nil && string(o.Body) == ex.RunID {
-		err = ss.tx.DeleteObject(kindOpenRun, o.ID)
+		err = ss.w().DeleteObject(kindOpenRun, o.ID)
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -493,15 +506,15 @@ func (r *run) setRetention() error {
 		return err
 	}
 	tm := &store.Timer{OwnerKind: ownerKind, OwnerID: r.ex.ID(), Kind: timerRetention, FireAt: r.ss.now.Add(retention(d))}
-	return r.ss.s.eng.SetTimer(r.ss.tx, tm)
+	return r.ss.s.eng.SetTimer(r.ss.w(), tm)
 }
 
 // remove deletes a closed execution and its history (retention).
 func (r *run) remove() error {
-	if err := r.ss.tx.DeleteEvents(r.ex.ID()); err != nil {
+	if err := r.ss.w().DeleteEvents(r.ex.ID()); err != nil {
 		return err
 	}
-	if err := r.ss.tx.DeleteObject(kindExecution, r.ex.ID()); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := r.ss.w().DeleteObject(kindExecution, r.ex.ID()); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	r.deleted = true
