@@ -47,6 +47,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -54,6 +55,7 @@ import (
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -157,6 +159,10 @@ type attemptRecord struct {
 }
 
 // putInstance stores an instance and keeps the run's bookkeeping.
+// attemptInfix joins an instance id and an attempt's number in the
+// attempt's id.
+const attemptInfix = "_Attempt="
+
 func putInstance(tx store.Tx, in *instanceRecord) error {
 	return putInstances(tx, []*instanceRecord{in})
 }
@@ -180,9 +186,22 @@ func putAttempt(tx store.Tx, a *attemptRecord) error {
 	return store.PutJSON(tx, &store.Object{Kind: kindAttempt, ID: a.ID, Parent: a.PipelineID, Status: a.Status}, a)
 }
 
+// getRecord reads a record of a run; one that no longer decodes is an
+// *engine.BrokenError.
+func getRecord(tx store.Tx, kind, id string, v any) error {
+	o, err := tx.GetObject(kind, id)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(o.Body, v); err != nil {
+		return engine.Brokenf("%s %s does not decode: %v", kind, id, err)
+	}
+	return nil
+}
+
 func getInstance(tx store.Tx, id string) (*instanceRecord, error) {
 	var in instanceRecord
-	if _, err := store.GetJSON(tx, kindInstance, id, &in); err != nil {
+	if err := getRecord(tx, kindInstance, id, &in); err != nil {
 		return nil, err
 	}
 	in.stored = in.Status
@@ -191,7 +210,7 @@ func getInstance(tx store.Tx, id string) (*instanceRecord, error) {
 
 func getAttempt(tx store.Tx, id string) (*attemptRecord, error) {
 	var a attemptRecord
-	if _, err := store.GetJSON(tx, kindAttempt, id, &a); err != nil {
+	if err := getRecord(tx, kindAttempt, id, &a); err != nil {
 		return nil, err
 	}
 	return &a, nil
@@ -369,7 +388,7 @@ func cmpOr(a, b string) string {
 func (s *Service) dispatch(tx store.Tx, i *instanceRecord) error {
 	i.Attempts++
 	a := &attemptRecord{
-		ID: fmt.Sprintf("%s_Attempt=%d", i.ID, i.Attempts), N: i.Attempts, InstanceID: i.ID,
+		ID: fmt.Sprintf("%s"+attemptInfix+"%d", i.ID, i.Attempts), N: i.Attempts, InstanceID: i.ID,
 		PipelineID: i.PipelineID, Component: i.Component, Status: statusWaitRunner, Created: s.eng.Now().UTC(),
 	}
 	t := &store.Task{

@@ -517,6 +517,10 @@ func (o owner) TaskStarted(tx store.Tx, t *store.Task, by engine.StartKind) erro
 	if by == engine.StartedBySchedule {
 		return nil
 	}
+	return o.react(tx, "started", t.OwnerRef, "", func(tx store.Tx) error { return o.taskStarted(tx, t) })
+}
+
+func (o owner) taskStarted(tx store.Tx, t *store.Task) error {
 	s := o.s
 	a, err := getAttempt(tx, t.OwnerRef)
 	if errors.Is(err, store.ErrNotFound) {
@@ -570,6 +574,10 @@ func (s *Service) dropAckTimer(tx store.Tx, a *attemptRecord) error {
 
 // TaskClosed records how an attempt ended and decides what comes next.
 func (o owner) TaskClosed(tx store.Tx, t *store.Task, out engine.Outcome) error {
+	return o.react(tx, "closed", t.OwnerRef, "", func(tx store.Tx) error { return o.taskClosed(tx, t, out) })
+}
+
+func (o owner) taskClosed(tx store.Tx, t *store.Task, out engine.Outcome) error {
 	a, err := getAttempt(tx, t.OwnerRef)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
@@ -601,6 +609,17 @@ func (o owner) TaskClosed(tx store.Tx, t *store.Task, out engine.Outcome) error 
 
 // TimerFired handles the acknowledgement window and retry delays.
 func (o owner) TimerFired(tx store.Tx, tm *store.Timer) error {
+	var attemptID, instanceID string
+	switch tm.Kind {
+	case timerAck:
+		attemptID = string(tm.Payload)
+	case timerRetry, timerLate:
+		instanceID = string(tm.Payload)
+	}
+	return o.react(tx, "timer", attemptID, instanceID, func(tx store.Tx) error { return o.timerFired(tx, tm) })
+}
+
+func (o owner) timerFired(tx store.Tx, tm *store.Timer) error {
 	s := o.s
 	switch tm.Kind {
 	case timerAck:
@@ -646,6 +665,110 @@ func (o owner) TimerFired(tx store.Tx, tm *store.Timer) error {
 		return s.dispatch(tx, inst)
 	}
 	return nil
+}
+
+// errIDInternal is the errorId of an attempt and instance gaffer failed
+// because it could not run them on.
+const errIDInternal = "Service_InternalError"
+
+// testHookReaction, when set (by tests only), runs at the start of every
+// reaction to an engine callback ("started", "closed", "timer"), with the
+// attempt or instance it is about.
+var testHookReaction func(callback, attemptID, instanceID string)
+
+// react runs fn, the reaction to an engine callback about attempt attemptID
+// or instance instanceID (either may be ""), through engine.React: if it
+// fails for a reason of the records' own (one that no longer decodes, a
+// panic), its writes are undone and the attempt and its instance are
+// FAILED instead (errorId Service_InternalError), in the same transaction,
+// so that no stored record can make the writer's work fail again and again.
+func (o owner) react(tx store.Tx, callback, attemptID, instanceID string, fn func(tx store.Tx) error) error {
+	s := o.s
+	return s.eng.React(tx, func(tx store.Tx) error {
+		if testHookReaction != nil {
+			testHookReaction(callback, attemptID, instanceID)
+		}
+		return fn(tx)
+	}, func(tx store.Tx, cause, stack string) error {
+		s.log.Error("pipeline reaction failed; failing its instance", "attempt", attemptID, "instance", instanceID, "cause", cause, "stack", stack)
+		return s.failBroken(tx, attemptID, instanceID, "gaffer could not run the instance on: "+cause)
+	})
+}
+
+// failBroken fails attempt attemptID (if not "") and its instance (or
+// instance instanceID) with errorId Service_InternalError and msg, from
+// their stored records, and moves the pipeline on as for any failed
+// instance (onFail actions, dependents cascade). An attempt whose record no
+// longer decodes is replaced by a FAILED one; an instance whose record no
+// longer decodes is left as it is (logged).
+func (s *Service) failBroken(tx store.Tx, attemptID, instanceID, msg string) error {
+	now := s.eng.Now().UTC()
+	if attemptID != "" {
+		id, _, ok := strings.Cut(attemptID, attemptInfix)
+		if !ok {
+			return nil
+		}
+		instanceID = id
+		a, err := getAttempt(tx, attemptID)
+		var be *engine.BrokenError
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil
+		case errors.As(err, &be):
+			o, err := tx.GetObject(kindAttempt, attemptID)
+			if err != nil {
+				return err
+			}
+			a = &attemptRecord{ID: attemptID, PipelineID: o.Parent, InstanceID: instanceID}
+		case err != nil:
+			return err
+		}
+		if a.Status == statusWaitRunner || a.Status == statusRunning {
+			if t, err := tx.GetTask(a.TaskID); err == nil && a.TaskID != 0 {
+				if err := s.eng.CloseTask(tx, t); err != nil {
+					return err
+				}
+			} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		if err := s.dropAckTimer(tx, a); err != nil {
+			return err
+		}
+		a.Status, a.Ended, a.ErrorID, a.ErrorMsg = statusFailed, now, errIDInternal, msg
+		if err := putAttempt(tx, a); err != nil {
+			return err
+		}
+	}
+	if instanceID == "" {
+		return nil
+	}
+	inst, err := getInstance(tx, instanceID)
+	var be *engine.BrokenError
+	if errors.Is(err, store.ErrNotFound) || errors.As(err, &be) {
+		if err != nil && be != nil {
+			s.log.Error("pipeline instance record does not decode; left as it is", "instance", instanceID, "err", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if failedStatus(inst.Status) || inst.Status == statusFinished || attemptID != "" && inst.Current != attemptID {
+		return nil // over, or on to another attempt
+	}
+	inst.Status, inst.Ended, inst.ErrorID, inst.ErrorMsg = statusFailed, now, errIDInternal, msg
+	if err := putInstance(tx, inst); err != nil {
+		return err
+	}
+	p, err := loadPipeline(tx, inst.PipelineID)
+	if err != nil {
+		return nil // deleted meanwhile
+	}
+	if _, err := s.runActions(tx, p, inst, onFail); err != nil {
+		return err
+	}
+	return s.advance(tx, p, []*instanceRecord{inst})
 }
 
 // ending tells attemptEnded how an attempt that did not finish counts.
