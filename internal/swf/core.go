@@ -3,8 +3,6 @@ package swf
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
-	"runtime/debug"
 	"strings"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
@@ -45,18 +43,6 @@ func (s *Service) executionOps() map[string]awsapi.Operation {
 // replaced) is stale and ignored.
 type owner Service
 
-// brokenError is a reaction failing for a reason of the execution's own —
-// a stored record that no longer decodes, an outcome or timer the dialect
-// does not know — rather than of the store: react terminates the execution
-// instead.
-type brokenError struct{ cause string }
-
-func (e *brokenError) Error() string { return "swf: " + e.cause }
-
-func broken(format string, args ...any) error {
-	return &brokenError{cause: fmt.Sprintf(format, args...)}
-}
-
 // testHookReaction, when set (by tests only), runs at the start of every
 // reaction to an engine callback.
 var testHookReaction func(ex *execution)
@@ -68,42 +54,32 @@ const brokenReason = "gaffer internal error: the execution cannot run on"
 
 // react runs fn, the reaction to an engine callback, on the open execution
 // id in a new session, and commits the session; a stale callback (the
-// execution is gone or closed) does nothing. If the reaction fails for the
-// execution's own reason (a brokenError, a panic) before it wrote
-// anything, the execution is terminated instead, in the same transaction:
-// no stored execution can make its writes fail again and again, nor take
-// the writer down. Errors of the store (and the AWS errors a decision
-// answers) are returned as they are.
-func (o *owner) react(tx store.Tx, id string, fn func(r *run) error) (err error) {
+// execution is gone or closed) does nothing. It runs through engine.React:
+// if the reaction fails for the execution's own reason (an
+// *engine.BrokenError, a panic), its writes are undone and the execution is
+// terminated instead, in the same transaction, so that no stored execution
+// can make its writes fail again and again, nor take the writer down.
+// Errors of the store (and the AWS errors a decision answers) are returned
+// as they are.
+func (o *owner) react(tx store.Tx, id string, fn func(r *run) error) error {
 	s := (*Service)(o)
-	ss := s.newSession(tx)
-	defer func() {
-		p := recover()
-		if p == nil {
-			return
+	return s.eng.React(tx, func(tx store.Tx) error {
+		ss := s.newSession(tx)
+		r, err := ss.get(id)
+		if err != nil || r == nil || !r.open() {
+			return err
 		}
-		if ss.wrote {
-			panic(p) // half written: the store undoes the savepoint
-		}
-		s.log.Error("workflow execution reaction panicked; terminating the execution", "execution", id, "panic", p, "stack", string(debug.Stack()))
-		err = o.terminateBroken(tx, id, fmt.Sprintf("%v", p))
-	}()
-	var r *run
-	r, err = ss.get(id)
-	if err == nil && r != nil && r.open() {
 		if testHookReaction != nil {
 			testHookReaction(r.ex)
 		}
-		if err = fn(r); err == nil {
-			err = ss.commit()
+		if err := fn(r); err != nil {
+			return err
 		}
-	}
-	var be *brokenError
-	if errors.As(err, &be) && !ss.wrote {
-		s.log.Error("workflow execution cannot run on; terminating it", "execution", id, "err", err)
-		return o.terminateBroken(tx, id, be.cause)
-	}
-	return err
+		return ss.commit()
+	}, func(tx store.Tx, cause, stack string) error {
+		s.log.Error("workflow execution cannot run on; terminating it", "execution", id, "cause", cause, "stack", stack)
+		return o.terminateBroken(tx, id, cause)
+	})
 }
 
 // terminateBroken terminates the open execution id from its stored record
@@ -274,7 +250,7 @@ func (r *run) activityClosed(t *store.Task, out engine.Outcome) error {
 		attrs.Details = string(out.Details)
 		r.rec.add("ActivityTaskTimedOut", attrs)
 	default:
-		return broken("unexpected activity task outcome %d", out.Kind)
+		return engine.Brokenf("unexpected activity task outcome %d", out.Kind)
 	}
 	return r.needDecision()
 }
@@ -285,7 +261,7 @@ func (o *owner) TimerFired(tx store.Tx, tm *store.Timer) error {
 	if tm.Kind == timerRetention {
 		ss := (*Service)(o).newSession(tx)
 		r, err := ss.get(tm.OwnerID)
-		var be *brokenError
+		var be *engine.BrokenError
 		if errors.As(err, &be) {
 			// Due for deletion, and no longer readable: deleted as it is.
 			if err := tx.DeleteEvents(tm.OwnerID); err != nil {
@@ -317,7 +293,7 @@ func (o *owner) TimerFired(tx store.Tx, tm *store.Timer) error {
 			r.rec.add("TimerFired", timerFiredAttrs{TimerID: id, StartedEventID: ot.StartedEventID})
 			return r.needDecision()
 		default:
-			return broken("unknown timer kind %q", tm.Kind)
+			return engine.Brokenf("unknown timer kind %q", tm.Kind)
 		}
 	})
 }

@@ -540,7 +540,7 @@ func (r *run) scheduleActivity(a *scheduleActivityTaskDecision, completed int64)
 		*x.d = d
 	}
 	id := r.rec.add("ActivityTaskScheduled", ev)
-	if _, err := ss.s.eng.Schedule(ss.w(), t); err != nil {
+	if _, err := ss.s.eng.Schedule(ss.tx, t); err != nil {
 		return err
 	}
 	r.rt.Activities[a.ActivityID] = &openActivity{TaskID: t.ID, Type: a.ActivityType, ScheduledEventID: id}
@@ -568,10 +568,10 @@ func (r *run) requestCancelActivity(activityID string, completed int64) error {
 		return err
 	}
 	if err == nil && t.State == store.TaskStarted {
-		return r.ss.s.eng.RequestCancel(r.ss.w(), t)
+		return r.ss.s.eng.RequestCancel(r.ss.tx, t)
 	}
 	if t != nil {
-		if err := r.ss.s.eng.CloseTask(r.ss.w(), t); err != nil {
+		if err := r.ss.s.eng.CloseTask(r.ss.tx, t); err != nil {
 			return err
 		}
 	}
@@ -659,7 +659,7 @@ func (r *run) startTimer(a *startTimerDecision, completed int64) error {
 		TimerID: a.TimerID, Control: a.Control, StartToFireTimeout: a.StartToFireTimeout, DecisionTaskCompletedEventID: completed,
 	})
 	tm := &store.Timer{OwnerKind: ownerKind, OwnerID: r.ex.ID(), Kind: timerUser, FireAt: r.ss.now.Add(d), Payload: []byte(a.TimerID)}
-	if err := r.ss.s.eng.SetTimer(r.ss.w(), tm); err != nil {
+	if err := r.ss.s.eng.SetTimer(r.ss.tx, tm); err != nil {
 		return err
 	}
 	r.rt.Timers[a.TimerID] = &openTimer{TimerID: tm.ID, StartedEventID: id}
@@ -674,7 +674,7 @@ func (r *run) cancelTimer(timerID string, completed int64) error {
 		r.wantDecision = true
 		return nil
 	}
-	if err := r.ss.s.eng.CancelTimer(r.ss.w(), tm.TimerID); err != nil {
+	if err := r.ss.s.eng.CancelTimer(r.ss.tx, tm.TimerID); err != nil {
 		return err
 	}
 	delete(r.rt.Timers, timerID)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -156,15 +157,6 @@ type session struct {
 	now   time.Time
 	runs  map[string]*run
 	order []*run
-	// wrote is set once the session writes to tx (through w): until then
-	// a failed reaction can be replaced by terminating the execution.
-	wrote bool
-}
-
-// w returns the session's transaction, for a write.
-func (ss *session) w() store.Tx {
-	ss.wrote = true
-	return ss.tx
 }
 
 func (s *Service) newSession(tx store.Tx) *session {
@@ -203,11 +195,11 @@ func (ss *session) get(id string) (*run, error) {
 	}
 	var ex execution
 	if err := json.Unmarshal(o.Body, &ex); err != nil {
-		return nil, broken("its record %s does not decode: %v", id, err)
+		return nil, engine.Brokenf("its record %s does not decode: %v", id, err)
 	}
 	rt, err := decodeRuntime(ex.Runtime)
 	if err != nil {
-		return nil, broken("%s: %v", id, err)
+		return nil, engine.Brokenf("%s: %v", id, err)
 	}
 	return ss.add(&ex, rt), nil
 }
@@ -262,7 +254,7 @@ func (ss *session) commit() error {
 		if r.deleted || len(r.rec.pending) == 0 {
 			continue
 		}
-		if err := r.rec.flush(ss.w()); err != nil {
+		if err := r.rec.flush(ss.tx); err != nil {
 			return err
 		}
 		raw, err := json.Marshal(r.rt)
@@ -270,7 +262,7 @@ func (ss *session) commit() error {
 			return fmt.Errorf("encode execution runtime: %w", err)
 		}
 		r.ex.Runtime = raw
-		if err := putJSON(ss.w(), kindExecution, r.ex.ID(), r.ex.Domain, r.ex.Status, r.ex); err != nil {
+		if err := putJSON(ss.tx, kindExecution, r.ex.ID(), r.ex.Domain, r.ex.Status, r.ex); err != nil {
 			return err
 		}
 	}
@@ -332,7 +324,7 @@ func (r *run) scheduleDecision() error {
 		StartToClose:    toClose,
 		ScheduledAt:     r.ss.now,
 	}
-	if _, err := r.ss.s.eng.Schedule(r.ss.w(), t); err != nil {
+	if _, err := r.ss.s.eng.Schedule(r.ss.tx, t); err != nil {
 		return err
 	}
 	r.rt.Decision = &openDecision{TaskID: t.ID, ScheduledEventID: id}
@@ -356,7 +348,7 @@ func (r *run) closeTask(id int64) error {
 	if err != nil {
 		return err
 	}
-	return r.ss.s.eng.CloseTask(r.ss.w(), t)
+	return r.ss.s.eng.CloseTask(r.ss.tx, t)
 }
 
 // closing says how an execution ends, for its parent's event.
@@ -388,13 +380,13 @@ func (r *run) close(c closing) error {
 		delete(rt.Activities, id)
 	}
 	for id, tm := range rt.Timers {
-		if err := ss.s.eng.CancelTimer(ss.w(), tm.TimerID); err != nil {
+		if err := ss.s.eng.CancelTimer(ss.tx, tm.TimerID); err != nil {
 			return err
 		}
 		delete(rt.Timers, id)
 	}
 	if rt.TimeoutTimerID != 0 {
-		if err := ss.s.eng.CancelTimer(ss.w(), rt.TimeoutTimerID); err != nil {
+		if err := ss.s.eng.CancelTimer(ss.tx, rt.TimeoutTimerID); err != nil {
 			return err
 		}
 		rt.TimeoutTimerID = 0
@@ -402,7 +394,7 @@ func (r *run) close(c closing) error {
 	// Free the workflowId (a continue-as-new run takes it over at once).
 	o, err := ss.tx.GetObject(kindOpenRun, openRunID(ex.Domain, ex.WorkflowID))
 	if err == nil && string(o.Body) == ex.RunID {
-		err = ss.w().DeleteObject(kindOpenRun, o.ID)
+		err = ss.tx.DeleteObject(kindOpenRun, o.ID)
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -506,15 +498,15 @@ func (r *run) setRetention() error {
 		return err
 	}
 	tm := &store.Timer{OwnerKind: ownerKind, OwnerID: r.ex.ID(), Kind: timerRetention, FireAt: r.ss.now.Add(retention(d))}
-	return r.ss.s.eng.SetTimer(r.ss.w(), tm)
+	return r.ss.s.eng.SetTimer(r.ss.tx, tm)
 }
 
 // remove deletes a closed execution and its history (retention).
 func (r *run) remove() error {
-	if err := r.ss.w().DeleteEvents(r.ex.ID()); err != nil {
+	if err := r.ss.tx.DeleteEvents(r.ex.ID()); err != nil {
 		return err
 	}
-	if err := r.ss.w().DeleteObject(kindExecution, r.ex.ID()); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := r.ss.tx.DeleteObject(kindExecution, r.ex.ID()); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	r.deleted = true

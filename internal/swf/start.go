@@ -168,7 +168,7 @@ func (ss *session) startRun(p *startParams) (*run, error) {
 	if p.runID == "" {
 		p.runID = newRunID()
 	}
-	err := ss.w().InsertObject(&store.Object{Kind: kindOpenRun, ID: openRunID(p.domain, p.workflowID), Parent: p.domain, Body: []byte(p.runID)})
+	err := ss.tx.InsertObject(&store.Object{Kind: kindOpenRun, ID: openRunID(p.domain, p.workflowID), Parent: p.domain, Body: []byte(p.runID)})
 	if errors.Is(err, store.ErrExists) {
 		return nil, errAlreadyStarted
 	}
@@ -217,7 +217,7 @@ func (ss *session) startRun(p *startParams) (*run, error) {
 		return nil, err
 	}
 	tm := &store.Timer{OwnerKind: ownerKind, OwnerID: ex.ID(), Kind: timerTimeout, FireAt: ss.now.Add(execTimeout)}
-	if err := ss.s.eng.SetTimer(ss.w(), tm); err != nil {
+	if err := ss.s.eng.SetTimer(ss.tx, tm); err != nil {
 		return nil, err
 	}
 	rt.TimeoutTimerID = tm.ID
