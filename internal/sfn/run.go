@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/asl"
@@ -38,10 +37,6 @@ type run struct {
 	ex  *execution
 	m   *asl.Machine
 	rec *recorder
-
-	// wrote is set once the run writes to tx (tasks, timers, the record):
-	// until then a failed reaction can be replaced by failing the execution.
-	wrote bool
 }
 
 // context returns the $$ context object for the current state.
@@ -69,7 +64,6 @@ func sum(xs []int) int {
 
 // save stores the execution record.
 func (r *run) save(insert bool) error {
-	r.wrote = true
 	if err := r.rec.flush(r.tx); err != nil {
 		return err
 	}
@@ -195,7 +189,6 @@ func (r *run) schedule() error {
 	ex.StartedEventID = 0
 	t.OwnerRef = fmt.Sprint(ex.ScheduledEventID)
 	t.ScheduledAt = r.rec.now
-	r.wrote = true
 	sch, err := r.s.eng.Schedule(r.tx, t)
 	if err != nil {
 		return err
@@ -212,7 +205,6 @@ func (r *run) schedule() error {
 // setTimer sets the execution's one pending timer.
 func (r *run) setTimer(kind string, at time.Time) error {
 	tm := &store.Timer{OwnerKind: ownerKind, OwnerID: r.ex.ARN, Kind: kind, FireAt: at}
-	r.wrote = true
 	if err := r.s.eng.SetTimer(r.tx, tm); err != nil {
 		return err
 	}
@@ -238,7 +230,6 @@ func (r *run) close(status string, output *string, errName, cause string) error 
 	ex := r.ex
 	ex.Status, ex.Output, ex.Error, ex.Cause = status, output, errName, cause
 	ex.StopDate = r.rec.now
-	r.wrote = true
 	if ex.TaskID != 0 {
 		t, err := r.tx.GetTask(ex.TaskID)
 		if err == nil {
@@ -312,16 +303,10 @@ func (o *owner) load(tx store.Tx, arn string) (*run, bool, error) {
 	return &run{s: s, tx: tx, ex: &ex, m: m, rec: &recorder{ex: &ex, now: s.eng.Now().UTC()}}, true, nil
 }
 
-// brokenError is a reaction failing for a reason of the execution's own —
-// a stored definition that no longer loads, a step the dialect cannot carry
-// out — rather than of the store: react fails the execution instead.
-type brokenError struct{ cause string }
-
-func (e *brokenError) Error() string { return "sfn: " + e.cause }
-
-func broken(format string, args ...any) error {
-	return &brokenError{cause: fmt.Sprintf(format, args...)}
-}
+// broken is a reaction failing for a reason of the execution's own — a
+// stored definition that no longer loads, a step the dialect cannot carry
+// out — rather than of the store: engine.React fails the execution instead.
+func broken(format string, args ...any) error { return engine.Brokenf(format, args...) }
 
 // testHookReaction, when set (by tests only), runs at the start of every
 // reaction to an engine callback.
@@ -329,39 +314,27 @@ var testHookReaction func(ex *execution)
 
 // react runs fn, the reaction to an engine callback, on the running
 // execution arn; a stale callback (the execution is gone or over) does
-// nothing. If the reaction fails for the execution's own reason (a
-// brokenError, a panic) before it wrote anything, the execution fails with
-// States.Runtime instead, in the same transaction: no stored execution can
-// make its writes fail again and again, nor take the writer down. Errors of
-// the store are returned as they are, and undo the transaction's work.
-func (o *owner) react(tx store.Tx, arn string, fn func(r *run) error) (err error) {
+// nothing. It runs through engine.React: if the reaction fails for the
+// execution's own reason (an *engine.BrokenError, a panic), its writes are
+// undone and the execution fails with States.Runtime instead, in the same
+// transaction, so that no stored execution can make its writes fail again
+// and again, nor take the writer down. Errors of the store are returned as
+// they are, and undo the transaction's work.
+func (o *owner) react(tx store.Tx, arn string, fn func(r *run) error) error {
 	s := (*Service)(o)
-	var r *run
-	defer func() {
-		p := recover()
-		if p == nil {
-			return
+	return s.eng.React(tx, func(tx store.Tx) error {
+		r, ok, err := o.load(tx, arn)
+		if err != nil || !ok {
+			return err
 		}
-		if r != nil && r.wrote {
-			panic(p) // half written: the store undoes the savepoint
-		}
-		s.log.Error("execution reaction panicked; failing the execution", "execution", arn, "panic", p, "stack", string(debug.Stack()))
-		err = o.failBroken(tx, arn, fmt.Sprintf("gaffer could not run the execution on: %v", p))
-	}()
-	var ok bool
-	r, ok, err = o.load(tx, arn)
-	if err == nil && ok {
 		if testHookReaction != nil {
 			testHookReaction(r.ex)
 		}
-		err = fn(r)
-	}
-	var be *brokenError
-	if errors.As(err, &be) && (r == nil || !r.wrote) {
-		s.log.Error("execution cannot run on; failing it", "execution", arn, "err", err)
-		return o.failBroken(tx, arn, "gaffer could not run the execution on: "+be.cause)
-	}
-	return err
+		return fn(r)
+	}, func(tx store.Tx, cause, stack string) error {
+		s.log.Error("execution cannot run on; failing it", "execution", arn, "cause", cause, "stack", stack)
+		return o.failBroken(tx, arn, "gaffer could not run the execution on: "+cause)
+	})
 }
 
 // failBroken fails the running execution arn with States.Runtime, from its
