@@ -88,6 +88,22 @@
 // deadline that passed while the node was down fires once the loops start,
 // in batches like any other.
 //
+// # Reactions
+//
+// Owners run their reaction to a callback (TaskStarted, TaskClosed,
+// TimerFired, an SWF decision list) through Engine.React, inside the
+// transaction that records what happened. React runs the reaction in a
+// savepoint of its own: if it fails for its record's own reason (a
+// *BrokenError: a stored record that no longer decodes, a state the owner
+// does not know) or panics, its writes and the tasks it started for
+// waiting pollers are undone, and the owner's end function runs instead in
+// the same transaction, ending that execution or instance (Step Functions
+// States.Runtime, SWF terminated, Data Pipeline FAILED). A store error is
+// returned as it is and undoes the transaction's work. So no stored record
+// can make a write fail again and again, nor take the writer down. The
+// savepoint costs nothing measurable on the cycle (an alternative that
+// re-ran the transaction only on failure was measured equal, and dropped).
+//
 // # Several nodes
 //
 // Tasks, timers and tokens carry a partition, always 0 today: one node owns
