@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"time"
 )
@@ -43,6 +44,20 @@ type Context struct {
 	EnteredTime      time.Time // when the current state was entered
 	RetryCount       int       // retries of the current Task state so far
 	TaskToken        string    // "": $$.Task is absent
+
+	// Rand is the source of States.MathRandom, States.UUID, $random, $uuid
+	// and retry jitter. The caller seeds it, so that a replay with the same
+	// seed computes the same values; nil means a fixed seed.
+	Rand *rand.Rand
+
+	vars    *scopeVars // the workflow variables the state sees
+	mapItem *mapItem   // $$.Map.Item inside a Map iteration; nil outside
+}
+
+// mapItem is the $$.Map.Item of a Map iteration.
+type mapItem struct {
+	index int
+	value any
 }
 
 // StepKind says what the caller must do next.
@@ -110,6 +125,10 @@ type Step struct {
 
 	Delay       time.Duration // StepRetry: how long to wait before the retry
 	RetryCounts []int         // StepRetry: per-retrier counters to pass back to TaskFailed
+
+	// assign holds the variables the state's Assign sets, evaluated; the
+	// executor applies them to the scope once the state is done. nil: none.
+	assign *object
 }
 
 // RuntimeError is a state failing while processing its data: a path that
