@@ -84,6 +84,9 @@ type state struct {
 
 	failError textField // Fail
 	failCause textField
+
+	branches []*Machine // Parallel
+	mapSpec  *mapSpec   // Map
 }
 
 // Problem is one thing wrong with a definition.
@@ -131,26 +134,26 @@ var (
 		typeWait:    setOf("Next", "End", "Seconds", "Timestamp", "SecondsPath", "TimestampPath", "InputPath", "OutputPath"),
 		typeSucceed: setOf("InputPath", "OutputPath"),
 		typeFail:    setOf("Error", "Cause", "ErrorPath", "CausePath"),
+		typeParallel: setOf("Next", "End", "Branches", "Parameters", "ResultSelector", "ResultPath", "InputPath", "OutputPath",
+			"Retry", "Catch"),
+		typeMap: setOf("Next", "End", "ItemProcessor", "Iterator", "ItemsPath", "ItemSelector", "Parameters",
+			"MaxConcurrency", "MaxConcurrencyPath", "ToleratedFailureCount", "ToleratedFailureCountPath",
+			"ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "ItemBatcher", "Label",
+			"ResultSelector", "ResultPath", "InputPath", "OutputPath", "Retry", "Catch"),
 	}
 	retrierFields = setOf("ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment")
 	catcherFields = setOf("ErrorEquals", "Next", "ResultPath", "Comment")
 
 	// unsupportedFields are valid ASL that gaffer refuses rather than ignores.
 	unsupportedFields = map[string]string{
-		"Arguments":     "JSONata arguments",
-		"Output":        "JSONata output",
-		"Assign":        "workflow variables",
-		"Items":         "Map states",
-		"ItemsPath":     "Map states",
-		"ItemSelector":  "Map states",
-		"ItemProcessor": "Map states",
-		"Iterator":      "Map states",
-		"ItemReader":    "Distributed Map states",
-		"ItemBatcher":   "Distributed Map states",
-		"ResultWriter":  "Distributed Map states",
-		"Branches":      "Parallel states",
-		"Credentials":   "task credentials (cross-account access)",
-		"Condition":     "JSONata conditions",
+		"Arguments":    "JSONata arguments",
+		"Output":       "JSONata output",
+		"Assign":       "workflow variables",
+		"Items":        "JSONata Map items",
+		"ItemReader":   "item readers (gaffer has no S3; give the items in the state input)",
+		"ResultWriter": "result writers (gaffer has no S3; the results are the state's output)",
+		"Credentials":  "task credentials (cross-account access)",
+		"Condition":    "JSONata conditions",
 	}
 )
 
@@ -427,15 +430,29 @@ func Parse(definition []byte) (*Machine, error) {
 		root.at("Version").problem(CodeSchemaValidation, "must be \"1.0\", not %q", ver)
 	}
 	m.TimeoutSeconds, _ = f.integer("TimeoutSeconds", 1, maxSeconds)
+
+	parseStates(root, f, m)
+	if len(c.problems) > 0 {
+		return nil, &DefinitionError{Problems: c.problems}
+	}
+	return m, nil
+}
+
+// parseStates reads StartAt and States of a state machine, a Parallel
+// branch or a Map state's ItemProcessor into m, and checks its transitions:
+// a state can move only to a state of the same States.
+func parseStates(root scope, f fields, m *Machine) {
 	if start, ok := f.str("StartAt", true); ok {
 		m.StartAt = start
 		if start == "" {
 			root.at("StartAt").problem(CodeSchemaValidation, "must name a state, not be empty")
 		}
 	}
-
+	c := root.c
+	outer := c.edges
+	c.edges = nil
 	var order []string
-	switch sv, ok := top.get("States"); {
+	switch sv, ok := f.obj.get("States"); {
 	case !ok:
 		root.at("States").problem(CodeSchemaValidation, "is required")
 	default:
@@ -452,20 +469,17 @@ func Parse(definition []byte) (*Machine, error) {
 			order = append(order, name)
 		}
 	}
-	checkGraph(c, m, order)
-	if len(c.problems) > 0 {
-		return nil, &DefinitionError{Problems: c.problems}
-	}
-	return m, nil
+	checkGraph(root, m, order)
+	c.edges = outer
 }
 
 // checkGraph checks StartAt and every transition target, reachability from
 // StartAt, and that some state ends the execution.
-func checkGraph(c *checker, m *Machine, order []string) {
+func checkGraph(root scope, m *Machine, order []string) {
 	if len(order) == 0 {
 		return
 	}
-	root := scope{c: c, who: "The state machine"}
+	c := root.c
 	startOK := m.StartAt != "" && m.states[m.StartAt] != nil
 	if m.StartAt != "" && !startOK {
 		root.at("StartAt").problem(CodeMissingTransitionTarget, "names state '%s', which does not exist", m.StartAt)
@@ -507,7 +521,7 @@ func checkGraph(c *checker, m *Machine, order []string) {
 
 // stateScope returns the scope of the named state.
 func stateScope(root scope, name string) scope {
-	return scope{c: root.c, state: name, who: "State '" + name + "'", loc: "/States/" + pointerEscape(name)}
+	return scope{c: root.c, state: name, who: "State '" + name + "'", loc: root.loc + "/States/" + pointerEscape(name)}
 }
 
 // parseState parses and checks one state.
@@ -528,8 +542,6 @@ func parseState(root scope, name string, v any) *state {
 	allowed, known := stateFields[typ]
 	switch {
 	case !ok:
-	case typ == "Parallel" || typ == "Map":
-		sc.at("Type").problem(CodeUnsupportedFeature, "is %s; gaffer does not support %s states", typ, typ)
 	case !known:
 		sc.at("Type").problem(CodeSchemaValidation, "is '%s', which is not a state type (Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map)", typ)
 	}
@@ -565,6 +577,10 @@ func parseState(root scope, name string, v any) *state {
 		st.outputPath = f.dataPath("OutputPath")
 	case typeFail:
 		parseFail(f, st)
+	case typeParallel:
+		parseParallel(f, st)
+	case typeMap:
+		parseMap(f, st)
 	}
 	return st
 }

@@ -168,7 +168,7 @@ func TestContextObject(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"ctx":{` +
-		`"Execution":{"Id":"arn:aws:states:us-east-1:123456789012:execution:sm:e","Input":{"z":1,"a":2},"Name":"e","RoleArn":"arn:aws:iam::123456789012:role/r","StartTime":"2024-05-01T11:00:00.123Z"},` +
+		`"Execution":{"Id":"arn:aws:states:us-east-1:123456789012:execution:sm:e","Input":{"z":1,"a":2},"Name":"e","RoleArn":"arn:aws:iam::123456789012:role/r","RedriveCount":0,"StartTime":"2024-05-01T11:00:00.123Z"},` +
 		`"State":{"EnteredTime":"2024-05-01T11:00:01.000Z","Name":"P","RetryCount":2},` +
 		`"StateMachine":{"Id":"arn:aws:states:us-east-1:123456789012:stateMachine:sm","Name":"sm"},` +
 		`"Task":{"Token":"tok"}}}`

@@ -44,14 +44,16 @@ type Context struct {
 	EnteredTime      time.Time // when the current state was entered
 	RetryCount       int       // retries of the current Task state so far
 	TaskToken        string    // "": $$.Task is absent
+	RedriveCount     int       // $$.Execution.RedriveCount
 
 	// Rand is the source of States.MathRandom, States.UUID, $random, $uuid
 	// and retry jitter. The caller seeds it, so that a replay with the same
 	// seed computes the same values; nil means a fixed seed.
 	Rand *rand.Rand
 
-	vars    *scopeVars // the workflow variables the state sees
-	mapItem *mapItem   // $$.Map.Item inside a Map iteration; nil outside
+	vars         *scopeVars // the workflow variables the state sees
+	mapItem      *mapItem   // $$.Map.Item in a Map state's ItemSelector; nil elsewhere
+	enteredEvent int64      // the id of the state's *StateEntered event; 0: unknown
 }
 
 // mapItem is the $$.Map.Item of a Map iteration.
@@ -180,6 +182,7 @@ func (e *env) contextObject() any {
 	exec.set("Input", input)
 	exec.set("Name", c.ExecutionName)
 	exec.set("RoleArn", c.RoleArn)
+	exec.set("RedriveCount", json.Number(strconv.Itoa(c.RedriveCount)))
 	exec.set("StartTime", c.StartTime.UTC().Format(timeLayout))
 	st := newObject(3)
 	st.set("EnteredTime", c.EnteredTime.UTC().Format(timeLayout))
@@ -192,6 +195,14 @@ func (e *env) contextObject() any {
 	root.set("Execution", exec)
 	root.set("State", st)
 	root.set("StateMachine", sm)
+	if c.mapItem != nil {
+		item := newObject(2)
+		item.set("Index", json.Number(strconv.Itoa(c.mapItem.index)))
+		item.set("Value", c.mapItem.value)
+		mp := newObject(1)
+		mp.set("Item", item)
+		root.set("Map", mp)
+	}
 	if c.TaskToken != "" {
 		task := newObject(1)
 		task.set("Token", c.TaskToken)
@@ -214,8 +225,17 @@ func (e *env) lookup(p *path, data any) (any, bool) {
 func (e *env) fail(format string, args ...any) *RuntimeError {
 	return &RuntimeError{
 		ErrorName: ErrorRuntime,
-		CauseText: "An error occurred while executing the state '" + e.state + "'. " + fmt.Sprintf(format, args...),
+		CauseText: "An error occurred while executing the state '" + e.state + "'" + e.enteredAt() + ". " + fmt.Sprintf(format, args...),
 	}
+}
+
+// enteredAt returns " (entered at the event id #N)", as AWS words where a
+// failing state was entered, or "" when the caller did not say.
+func (e *env) enteredAt() string {
+	if e.ctx.enteredEvent == 0 {
+		return ""
+	}
+	return " (entered at the event id #" + strconv.FormatInt(e.ctx.enteredEvent, 10) + ")"
 }
 
 // tooLarge returns the States.DataLimitExceeded error of the state, in AWS's
@@ -423,7 +443,7 @@ func (m *Machine) TaskSucceeded(name string, input, result []byte, ctx *Context)
 		return Step{}, err
 	}
 	e := newEnv(name, ctx)
-	if st.typ != typeTask {
+	if st.typ != typeTask && st.typ != typeParallel && st.typ != typeMap {
 		return Step{}, e.fail("TaskSucceeded called for a %s state", st.typ)
 	}
 	raw, err := e.decodeInput(input, "state input")
@@ -585,7 +605,7 @@ func (t textField) resolve(raw any, e *env, field string) (string, error) {
 	}
 	v, ok := e.lookup(t.path, raw)
 	if !ok {
-		return "", e.fail("Invalid path '%s' for %s : No results for path: %s", t.path.text, field, t.path.normalized())
+		return "", e.fail("The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", t.path.text, field, encodeJSON(raw))
 	}
 	s, ok := v.(string)
 	if !ok {
@@ -612,7 +632,10 @@ func (w waitSpec) resolve(eff any, e *env) (time.Duration, time.Time, error) {
 			return 0, time.Time{}, e.fail("Invalid path '%s' for SecondsPath : No results for path: %s", w.secondsPath.text, w.secondsPath.normalized())
 		}
 		n, ok := integer(v)
-		if !ok || n < 0 || n > maxSeconds {
+		if !ok {
+			return 0, time.Time{}, e.fail("The SecondsPath parameter cannot be parsed as a long value: %s == %s", w.secondsPath.text, valueText(v))
+		}
+		if n < 0 || n > maxSeconds {
 			return 0, time.Time{}, e.fail("The value at SecondsPath '%s' must be a non-negative integer (at most %d), not %s", w.secondsPath.text, maxSeconds, encodeJSON(v))
 		}
 		return time.Duration(n) * time.Second, time.Time{}, nil
@@ -624,7 +647,7 @@ func (w waitSpec) resolve(eff any, e *env) (time.Duration, time.Time, error) {
 		s, _ := v.(string)
 		t, ok := parseTimestamp(s)
 		if !ok {
-			return 0, time.Time{}, e.fail("The value at TimestampPath '%s' must be an RFC 3339 timestamp such as 2016-03-14T01:59:00Z, not %s", w.timestampPath.text, encodeJSON(v))
+			return 0, time.Time{}, e.fail("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", w.timestampPath.text, valueText(v))
 		}
 		return 0, t, nil
 	case w.hasSeconds:

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gaffer-dev/gaffer/internal/asl"
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/awsapi/sfnerr"
 	"github.com/gaffer-dev/gaffer/internal/store"
@@ -45,24 +46,12 @@ type execution struct {
 	Tracing          *TracingConfiguration `json:"tracing,omitempty"`
 	LastEventID      int64                 `json:"lastEventId"`
 
-	// Where the execution is: the current state and its raw input.
-	State       string    `json:"state,omitempty"`
-	StateInput  string    `json:"stateInput,omitempty"`
-	EnteredAt   time.Time `json:"enteredAt,omitzero"`
-	RetryCounts []int     `json:"retryCounts,omitempty"`
-	// The open activity task of a Task state.
-	TaskID           int64  `json:"taskId,omitempty"`
-	TaskResource     string `json:"taskResource,omitempty"`
-	TaskInput        string `json:"taskInput,omitempty"`
-	TaskTimeout      int    `json:"taskTimeout,omitempty"`
-	TaskHeartbeat    int    `json:"taskHeartbeat,omitempty"`
-	ScheduledEventID int64  `json:"scheduledEventId,omitempty"`
-	StartedEventID   int64  `json:"startedEventId,omitempty"`
-	// The pending timer of a Wait state, a retry back-off or a yield.
-	TimerID    int64  `json:"timerId,omitempty"`
-	WaitOutput string `json:"waitOutput,omitempty"`
-	WaitNext   string `json:"waitNext,omitempty"`
-	WaitEnd    bool   `json:"waitEnd,omitempty"`
+	// Where the execution is: the interpreter's state of every branch.
+	Exec *asl.Exec `json:"exec,omitempty"`
+	// The open activity tasks and pending timers of its frames.
+	Tasks           map[int]int64 `json:"tasks,omitempty"`
+	Timers          map[int]int64 `json:"timers,omitempty"`
+	ContinueTimerID int64         `json:"continueTimerId,omitempty"`
 	// The execution's own TimeoutSeconds timer.
 	TimeoutTimerID int64 `json:"timeoutTimerId,omitempty"`
 }
@@ -157,7 +146,7 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 			ex.TimeoutTimerID = tm.ID
 		}
 		run := &run{s: s, tx: tx, ex: &ex, m: machine, rec: r}
-		if err := run.enter(machine.StartAt, []byte(input), 0); err != nil {
+		if err := run.start(); err != nil {
 			return err
 		}
 		return run.save(true)
@@ -272,9 +261,10 @@ func (s *Service) StopExecution(ctx context.Context, in *stopExecutionInput) (*s
 		if in.Cause != nil {
 			d.Cause = *in.Cause
 		}
-		// The state in progress (a Task or a Wait) is aborted first.
-		if st, ok := machine.StateType(ex.State); ok && (st == "Task" || st == "Wait") {
-			r.rec.add(historyEvent{Type: st + "StateAborted"}, -1)
+		// The states in progress (Tasks, Waits, Parallels, Maps) are
+		// aborted first.
+		if ex.Exec != nil {
+			machine.Abort(ex.Exec, r.rec)
 		}
 		r.rec.add(historyEvent{Type: "ExecutionAborted", ExecutionAborted: d}, -1)
 		if err := r.close(statusAborted, nil, d.Error, d.Cause); err != nil {

@@ -3,8 +3,10 @@ package sfn
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/gaffer-dev/gaffer/internal/asl"
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
@@ -33,6 +35,36 @@ type historyEvent struct {
 	ExecutionTimedOut  *errorDetails             `json:"executionTimedOutEventDetails,omitempty"`
 	StateEntered       *stateEnteredDetails      `json:"stateEnteredEventDetails,omitempty"`
 	StateExited        *stateExitedDetails       `json:"stateExitedEventDetails,omitempty"`
+
+	ActivityScheduleFailed *errorDetails            `json:"activityScheduleFailedEventDetails,omitempty"`
+	MapStateStarted        *mapStateStartedDetails  `json:"mapStateStartedEventDetails,omitempty"`
+	MapIterationStarted    *mapIterationDetails     `json:"mapIterationStartedEventDetails,omitempty"`
+	MapIterationSucceeded  *mapIterationDetails     `json:"mapIterationSucceededEventDetails,omitempty"`
+	MapIterationFailed     *mapIterationDetails     `json:"mapIterationFailedEventDetails,omitempty"`
+	MapIterationAborted    *mapIterationDetails     `json:"mapIterationAbortedEventDetails,omitempty"`
+	MapRunStarted          *mapRunStartedDetails    `json:"mapRunStartedEventDetails,omitempty"`
+	MapRunFailed           *errorDetails            `json:"mapRunFailedEventDetails,omitempty"`
+	EvaluationFailed       *evaluationFailedDetails `json:"evaluationFailedEventDetails,omitempty"`
+}
+
+type mapStateStartedDetails struct {
+	Length int `json:"length"`
+}
+
+type mapIterationDetails struct {
+	Name  string `json:"name"`
+	Index int    `json:"index"`
+}
+
+type mapRunStartedDetails struct {
+	MapRunArn string `json:"mapRunArn,omitempty"`
+}
+
+type evaluationFailedDetails struct {
+	Error    string `json:"error,omitempty"`
+	Cause    string `json:"cause,omitempty"`
+	Location string `json:"location,omitempty"`
+	State    string `json:"state"`
 }
 
 type truncated struct {
@@ -74,9 +106,11 @@ type stateEnteredDetails struct {
 }
 
 type stateExitedDetails struct {
-	Name          string     `json:"name"`
-	Output        *string    `json:"output,omitempty"`
-	OutputDetails *truncated `json:"outputDetails,omitempty"`
+	Name                     string            `json:"name"`
+	Output                   *string           `json:"output,omitempty"`
+	OutputDetails            *truncated        `json:"outputDetails,omitempty"`
+	AssignedVariables        map[string]string `json:"assignedVariables,omitempty"`
+	AssignedVariablesDetails *truncated        `json:"assignedVariablesDetails,omitempty"`
 }
 
 // data returns a pointer to s, for the optional data members of events.
@@ -103,6 +137,7 @@ func (ev *historyEvent) stripData() {
 	}
 	if d := ev.StateExited; d != nil {
 		d.Output, d.OutputDetails = nil, nil
+		d.AssignedVariables, d.AssignedVariablesDetails = nil, nil
 	}
 }
 
@@ -129,6 +164,62 @@ func (r *recorder) add(ev historyEvent, prev int64) int64 {
 	}
 	r.pending = append(r.pending, store.Event{ID: ev.ID, Body: body})
 	return ev.ID
+}
+
+// LastEventID returns the id of the newest event.
+func (r *recorder) LastEventID() int64 { return r.ex.LastEventID }
+
+// Record appends an event of the interpreter (asl.Recorder).
+func (r *recorder) Record(ev *asl.Event, prev int64) int64 {
+	h := historyEvent{Type: ev.Type}
+	switch t := ev.Type; {
+	case strings.HasSuffix(t, "StateEntered"):
+		h.StateEntered = &stateEnteredDetails{Name: ev.State, Input: data(string(ev.Input)), InputDetails: notTruncated}
+	case strings.HasSuffix(t, "StateExited"):
+		h.StateExited = &stateExitedDetails{Name: ev.State, Output: data(string(ev.Output)), OutputDetails: notTruncated}
+		if ev.Assigned != nil {
+			var vars map[string]json.RawMessage
+			if json.Unmarshal(ev.Assigned, &vars) == nil {
+				h.StateExited.AssignedVariables = make(map[string]string, len(vars))
+				for k, v := range vars {
+					h.StateExited.AssignedVariables[k] = string(v)
+				}
+				h.StateExited.AssignedVariablesDetails = notTruncated
+			}
+		}
+	case t == "ActivityScheduled":
+		d := &activityScheduledDetails{Resource: ev.Task.Resource, Input: data(string(ev.Task.Input)), InputDetails: notTruncated}
+		d.TimeoutInSeconds = int64(ev.Task.TimeoutSeconds)
+		d.HeartbeatInSeconds = int64(ev.Task.HeartbeatSeconds)
+		h.ActivityScheduled = d
+	case t == "ActivityScheduleFailed":
+		h.ActivityScheduleFailed = &errorDetails{Error: ev.Error, Cause: ev.Cause}
+	case t == "ActivityStarted":
+		h.ActivityStarted = &activityStartedDetails{WorkerName: ev.Worker}
+	case t == "ActivitySucceeded":
+		h.ActivitySucceeded = &outputDetails{Output: data(string(ev.Output)), OutputDetails: notTruncated}
+	case t == "ActivityFailed":
+		h.ActivityFailed = &errorDetails{Error: ev.Error, Cause: ev.Cause}
+	case t == "ActivityTimedOut":
+		h.ActivityTimedOut = &errorDetails{Error: ev.Error, Cause: ev.Cause}
+	case t == "MapStateStarted":
+		h.MapStateStarted = &mapStateStartedDetails{Length: ev.Length}
+	case t == "MapIterationStarted":
+		h.MapIterationStarted = &mapIterationDetails{Name: ev.State, Index: ev.Index}
+	case t == "MapIterationSucceeded":
+		h.MapIterationSucceeded = &mapIterationDetails{Name: ev.State, Index: ev.Index}
+	case t == "MapIterationFailed":
+		h.MapIterationFailed = &mapIterationDetails{Name: ev.State, Index: ev.Index}
+	case t == "MapIterationAborted":
+		h.MapIterationAborted = &mapIterationDetails{Name: ev.State, Index: ev.Index}
+	case t == "MapRunStarted":
+		h.MapRunStarted = &mapRunStartedDetails{}
+	case t == "MapRunFailed":
+		h.MapRunFailed = &errorDetails{Error: ev.Error, Cause: ev.Cause}
+	case t == "EvaluationFailed":
+		h.EvaluationFailed = &evaluationFailedDetails{Error: ev.Error, Cause: ev.Cause, State: ev.State}
+	}
+	return r.add(h, prev)
 }
 
 // flush writes the recorded events.

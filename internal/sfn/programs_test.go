@@ -282,8 +282,7 @@ func TestProgramsUnsupported(t *testing.T) {
 	for _, tc := range []struct {
 		name, definition, mention string
 	}{
-		{"parallel", `{"StartAt":"P","States":{"P":{"Type":"Parallel","Branches":[{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}],"End":true}}}`, "Parallel"},
-		{"map", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}},"End":true}}}`, "Map"},
+		{"map item reader", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemReader":{"Resource":"arn:aws:states:::s3:getObject"},"ItemProcessor":{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}},"End":true}}}`, "ItemReader"},
 		{"intrinsic", `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"s.$":"States.Format('hi {}', $.n)"},"End":true}}}`, "States.Format"},
 		{"lambda", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:f","End":true}}}`, "arn:aws:lambda:us-east-1:000000000000:function:f"},
 		{"lambda invoke", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}`, "lambda:invoke"},

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/asl"
@@ -14,17 +17,17 @@ import (
 // Timer kinds of this dialect.
 const (
 	timerTimeout  = "timeout"  // the execution's TimeoutSeconds
-	timerWait     = "wait"     // a Wait state
-	timerRetry    = "retry"    // a Retrier's back-off
+	timerState    = "state"    // a frame's Wait state or retry back-off; Payload: the frame id
 	timerContinue = "continue" // resume a long run of states in a new transaction
 )
 
 // maxStepsPerTx and maxBytesPerTx bound the work one transaction does for
-// one execution: how many states it runs through, and how many bytes of
-// state input they take in (each up to asl.MaxPayload, each written to the
-// history on entry and exit). A definition that loops through Pass and
-// Choice states, or passes large data along, yields to a timer and goes on
-// in a later write rather than holding the writer.
+// one execution: how many states it runs through (and Map iterations it
+// starts), and how many bytes of state input they take in (each up to
+// asl.MaxPayload, each written to the history on entry and exit). A
+// definition that loops through Pass and Choice states, passes large data
+// along or maps over many items yields to a timer and goes on in a later
+// write rather than holding the writer.
 const (
 	maxStepsPerTx = 500
 	maxBytesPerTx = 1 << 20
@@ -39,7 +42,7 @@ type run struct {
 	rec *recorder
 }
 
-// context returns the $$ context object for the current state.
+// context returns the execution's part of the $$ context object.
 func (r *run) context() *asl.Context {
 	return &asl.Context{
 		ExecutionID:      r.ex.ARN,
@@ -49,18 +52,15 @@ func (r *run) context() *asl.Context {
 		StartTime:        r.ex.StartDate,
 		StateMachineID:   r.ex.StateMachineARN,
 		StateMachineName: r.ex.StateMachineName,
-		EnteredTime:      r.ex.EnteredAt,
-		RetryCount:       sum(r.ex.RetryCounts),
+		Rand:             rand.New(jitterSource{r.s.jitter}),
 	}
 }
 
-func sum(xs []int) int {
-	n := 0
-	for _, x := range xs {
-		n += x
-	}
-	return n
-}
+// jitterSource makes the service's jitter function a rand.Source, so that
+// Rand.Float64 returns what it returns.
+type jitterSource struct{ f func() float64 }
+
+func (j jitterSource) Uint64() uint64 { return uint64(j.f() * (1 << 53)) }
 
 // save stores the execution record.
 func (r *run) save(insert bool) error {
@@ -80,136 +80,143 @@ func (r *run) save(insert bool) error {
 	return r.tx.PutObject(o)
 }
 
-// enteredType and exitedType name a state type's history events.
-func enteredType(stateType string) string { return stateType + "StateEntered" }
-func exitedType(stateType string) string  { return stateType + "StateExited" }
+// start starts a new execution: it runs from StartAt until it waits or ends.
+func (r *run) start() error {
+	r.ex.Exec = r.m.NewExec([]byte(r.ex.Input))
+	return r.advance(asl.Input{Kind: asl.InputStart})
+}
 
-// enter runs the execution from state name with input until it waits (a
-// task, a timer) or ends. prev is the id of the event that led here (0 for
-// the first state).
-func (r *run) enter(name string, input []byte, prev int64) error {
-	spent := 0
-	for steps := 0; ; steps++ {
-		if r.ex.LastEventID >= maxHistoryEvents-3 {
-			return r.fail("States.Runtime", fmt.Sprintf("The execution reached the maximum number of history events (%d).", maxHistoryEvents))
-		}
-		spent += len(input)
-		if steps == maxStepsPerTx || steps > 0 && spent > maxBytesPerTx {
-			r.ex.State, r.ex.StateInput = name, string(input)
-			return r.setTimer(timerContinue, r.rec.now)
-		}
-		stateType, _ := r.m.StateType(name)
-		r.ex.State, r.ex.StateInput, r.ex.EnteredAt, r.ex.RetryCounts = name, string(input), r.rec.now, nil
-		entered := r.rec.add(historyEvent{Type: enteredType(stateType), StateEntered: &stateEnteredDetails{
-			Name: name, Input: data(string(input)), InputDetails: notTruncated,
-		}}, prev)
-		step, err := r.m.Enter(name, input, r.context())
+// advance feeds in to the interpreter and carries out what it asks, until
+// the execution waits or ends.
+func (r *run) advance(in asl.Input) error {
+	queue := []asl.Input{in}
+	for len(queue) > 0 && r.ex.Status == statusRunning {
+		in, queue = queue[0], queue[1:]
+		effects, err := r.m.Run(r.ex.Exec, in, asl.Env{
+			Now:         r.rec.now,
+			Context:     r.context(),
+			Record:      r.rec,
+			CanSchedule: r.activityExists,
+			MaxEvents:   maxHistoryEvents,
+			MaxSteps:    maxStepsPerTx,
+			MaxBytes:    maxBytesPerTx,
+		})
 		if err != nil {
-			return r.runtimeFail(err)
+			return broken("%v", err)
 		}
-		next, out, done, err := r.apply(step)
-		if err != nil || done {
-			return err
+		for _, e := range effects {
+			switch e.Kind {
+			case asl.EffectSchedule:
+				started, worker, err := r.schedule(e.Frame, e.Task)
+				if err != nil {
+					return err
+				}
+				if started {
+					queue = append(queue, asl.Input{Kind: asl.InputTaskStarted, Frame: e.Frame, Worker: worker})
+				}
+			case asl.EffectTimer:
+				if err := r.setStateTimer(e.Frame, e.At); err != nil {
+					return err
+				}
+			case asl.EffectCancel:
+				if err := r.cancel(e.Frame); err != nil {
+					return err
+				}
+			case asl.EffectContinue:
+				if r.ex.ContinueTimerID == 0 {
+					tm := &store.Timer{OwnerKind: ownerKind, OwnerID: r.ex.ARN, Kind: timerContinue, FireAt: e.At}
+					if err := r.s.eng.SetTimer(r.tx, tm); err != nil {
+						return err
+					}
+					r.ex.ContinueTimerID = tm.ID
+				}
+			case asl.EffectSucceed:
+				return r.succeed(e.Output)
+			case asl.EffectFail:
+				return r.fail(e.Error, e.Cause)
+			default:
+				return broken("unexpected effect kind %d", e.Kind)
+			}
 		}
-		_ = entered
-		name, input, prev = next, out, r.ex.LastEventID
 	}
+	return nil
 }
 
-// apply carries out a step. It returns the state to enter next (with its
-// input), or done if the execution now waits or has ended.
-func (r *run) apply(step asl.Step) (next string, input []byte, done bool, err error) {
-	switch step.Kind {
-	case asl.StepNext:
-		r.rec.add(historyEvent{Type: exitedType(step.Type), StateExited: &stateExitedDetails{
-			Name: step.State, Output: data(string(step.Output)), OutputDetails: notTruncated,
-		}}, -1)
-		return step.Next, step.Output, false, nil
-	case asl.StepSucceed:
-		r.rec.add(historyEvent{Type: exitedType(step.Type), StateExited: &stateExitedDetails{
-			Name: step.State, Output: data(string(step.Output)), OutputDetails: notTruncated,
-		}}, -1)
-		return "", nil, true, r.succeed(step.Output)
-	case asl.StepFail:
-		return "", nil, true, r.fail(step.Error, step.Cause)
-	case asl.StepTask:
-		r.ex.TaskResource = step.Resource
-		r.ex.TaskInput = string(step.TaskInput)
-		r.ex.TaskTimeout = step.TimeoutSeconds
-		r.ex.TaskHeartbeat = step.HeartbeatSeconds
-		return "", nil, true, r.schedule()
-	case asl.StepWait:
-		r.ex.WaitOutput, r.ex.WaitNext, r.ex.WaitEnd = string(step.Output), step.Next, step.End
-		until := step.WaitUntil
-		if until.IsZero() {
-			until = r.rec.now.Add(step.Wait)
-		}
-		return "", nil, true, r.setTimer(timerWait, until)
-	}
-	return "", nil, true, broken("unexpected step kind %d from state '%s'", step.Kind, step.State)
+// activityExists reports whether the activity a Task state names exists.
+func (r *run) activityExists(resource string) (bool, error) {
+	return r.s.activityExists(r.tx, resource)
 }
 
-// runtimeFail fails the execution for an error raised while processing a
-// state's input or output.
-func (r *run) runtimeFail(err error) error {
-	var re *asl.RuntimeError
-	if errors.As(err, &re) {
-		return r.fail(re.Name(), re.Cause())
-	}
-	return broken("state '%s': %v", r.ex.State, err)
-}
-
-// schedule schedules the current Task state's activity.
-func (r *run) schedule() error {
-	ex := r.ex
-	if ok, err := r.s.activityExists(r.tx, ex.TaskResource); err != nil {
-		return err
-	} else if !ok {
-		r.rec.add(historyEvent{Type: "ActivityScheduleFailed"}, -1)
-		return r.fail("States.Runtime", fmt.Sprintf("The activity '%s' does not exist.", ex.TaskResource))
-	}
-	d := &activityScheduledDetails{Resource: ex.TaskResource, Input: data(ex.TaskInput), InputDetails: notTruncated}
+// schedule schedules a frame's activity task. started is true if a waiting
+// poller took it at once.
+func (r *run) schedule(frame int, spec *asl.TaskSpec) (started bool, worker string, err error) {
 	t := &store.Task{
-		Queue:     queueOf(ex.TaskResource),
+		Queue:     queueOf(spec.Resource),
 		OwnerKind: ownerKind,
-		OwnerID:   ex.ARN,
-		Input:     []byte(ex.TaskInput),
+		OwnerID:   r.ex.ARN,
+		OwnerRef:  strconv.Itoa(frame),
+		Input:     spec.Input,
 	}
-	if ex.TaskTimeout > 0 {
+	if spec.TimeoutSeconds > 0 {
 		// Counted from ActivityStarted, as on AWS: a task nobody polls waits
 		// (bounded only by the execution's own timeout).
-		d.TimeoutInSeconds = int64(ex.TaskTimeout)
-		t.StartToClose = time.Duration(ex.TaskTimeout) * time.Second
+		t.StartToClose = time.Duration(spec.TimeoutSeconds) * time.Second
 	}
-	if ex.TaskHeartbeat > 0 {
-		d.HeartbeatInSeconds = int64(ex.TaskHeartbeat)
-		t.Heartbeat = time.Duration(ex.TaskHeartbeat) * time.Second
+	if spec.HeartbeatSeconds > 0 {
+		t.Heartbeat = time.Duration(spec.HeartbeatSeconds) * time.Second
 	}
-	ex.ScheduledEventID = r.rec.add(historyEvent{Type: "ActivityScheduled", ActivityScheduled: d}, -1)
-	ex.StartedEventID = 0
-	t.OwnerRef = fmt.Sprint(ex.ScheduledEventID)
 	t.ScheduledAt = r.rec.now
 	sch, err := r.s.eng.Schedule(r.tx, t)
 	if err != nil {
+		return false, "", err
+	}
+	if r.ex.Tasks == nil {
+		r.ex.Tasks = make(map[int]int64)
+	}
+	r.ex.Tasks[frame] = t.ID
+	return sch.Started, sch.Worker, nil
+}
+
+// setStateTimer sets a frame's timer.
+func (r *run) setStateTimer(frame int, at time.Time) error {
+	tm := &store.Timer{OwnerKind: ownerKind, OwnerID: r.ex.ARN, Kind: timerState, FireAt: at, Payload: []byte(strconv.Itoa(frame))}
+	if err := r.s.eng.SetTimer(r.tx, tm); err != nil {
 		return err
 	}
-	ex.TaskID = t.ID
-	if sch.Started {
-		// Started for a waiting poller in this transaction: record it in
-		// this save (TaskStarted, StartedBySchedule, has nothing to do).
-		ex.StartedEventID = r.rec.add(historyEvent{Type: "ActivityStarted", ActivityStarted: &activityStartedDetails{WorkerName: sch.Worker}}, ex.ScheduledEventID)
+	if r.ex.Timers == nil {
+		r.ex.Timers = make(map[int]int64)
+	}
+	r.ex.Timers[frame] = tm.ID
+	return nil
+}
+
+// cancel closes a frame's task and drops its timer.
+func (r *run) cancel(frame int) error {
+	if id, ok := r.ex.Tasks[frame]; ok {
+		delete(r.ex.Tasks, frame)
+		if err := r.closeTask(id); err != nil {
+			return err
+		}
+	}
+	if id, ok := r.ex.Timers[frame]; ok {
+		delete(r.ex.Timers, frame)
+		if err := r.s.eng.CancelTimer(r.tx, id); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// setTimer sets the execution's one pending timer.
-func (r *run) setTimer(kind string, at time.Time) error {
-	tm := &store.Timer{OwnerKind: ownerKind, OwnerID: r.ex.ARN, Kind: kind, FireAt: at}
-	if err := r.s.eng.SetTimer(r.tx, tm); err != nil {
+// closeTask closes an open task: its token dies.
+func (r *run) closeTask(id int64) error {
+	t, err := r.tx.GetTask(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	r.ex.TimerID = tm.ID
-	return nil
+	return r.s.eng.CloseTask(r.tx, t)
 }
 
 func (r *run) succeed(output []byte) error {
@@ -224,54 +231,39 @@ func (r *run) fail(errName, cause string) error {
 	return r.close(statusFailed, nil, errName, cause)
 }
 
-// close ends the execution with status: its open task's token dies and its
+// close ends the execution with status: its open tasks' tokens die and its
 // timers are dropped.
 func (r *run) close(status string, output *string, errName, cause string) error {
 	ex := r.ex
 	ex.Status, ex.Output, ex.Error, ex.Cause = status, output, errName, cause
 	ex.StopDate = r.rec.now
-	if ex.TaskID != 0 {
-		t, err := r.tx.GetTask(ex.TaskID)
-		if err == nil {
-			if err := r.s.eng.CloseTask(r.tx, t); err != nil {
-				return err
-			}
-		} else if !errors.Is(err, store.ErrNotFound) {
+	for _, id := range sortedIDs(ex.Tasks) {
+		if err := r.closeTask(id); err != nil {
 			return err
 		}
-		ex.TaskID = 0
 	}
-	for _, id := range []int64{ex.TimerID, ex.TimeoutTimerID} {
+	timers := sortedIDs(ex.Timers)
+	timers = append(timers, ex.TimeoutTimerID, ex.ContinueTimerID)
+	for _, id := range timers {
 		if id != 0 {
 			if err := r.s.eng.CancelTimer(r.tx, id); err != nil {
 				return err
 			}
 		}
 	}
-	ex.TimerID, ex.TimeoutTimerID = 0, 0
-	ex.State, ex.StateInput, ex.TaskInput, ex.WaitOutput, ex.RetryCounts = "", "", "", "", nil
+	ex.Tasks, ex.Timers, ex.TimeoutTimerID, ex.ContinueTimerID, ex.Exec = nil, nil, 0, 0, nil
 	return nil
 }
 
-// taskFailed decides what a failed Task state does: retry, catch, or fail
-// the execution.
-func (r *run) taskFailed(errName, cause string) error {
-	ex := r.ex
-	step := r.m.TaskFailed(ex.State, []byte(ex.StateInput), errName, cause, ex.RetryCounts, r.s.jitter(), r.context())
-	switch step.Kind {
-	case asl.StepRetry:
-		ex.RetryCounts = step.RetryCounts
-		return r.setTimer(timerRetry, r.rec.now.Add(step.Delay))
-	case asl.StepNext:
-		next, input, done, err := r.apply(step)
-		if err != nil || done {
-			return err
-		}
-		return r.enter(next, input, r.ex.LastEventID)
-	case asl.StepFail:
-		return r.fail(step.Error, step.Cause)
+// sortedIDs returns the ids of m in increasing order, so that closing them
+// happens in the same order on every run.
+func sortedIDs(m map[int]int64) []int64 {
+	ids := make([]int64, 0, len(m))
+	for _, id := range m {
+		ids = append(ids, id)
 	}
-	return broken("unexpected step kind %d after a task failure in state '%s'", step.Kind, ex.State)
+	slices.Sort(ids)
+	return ids
 }
 
 // owner is the Service seen as the engine's Owner of "sfn" tasks and timers.
@@ -358,6 +350,16 @@ func (o *owner) failBroken(tx store.Tx, arn, cause string) error {
 	return r.save(false)
 }
 
+// frameOf returns the frame a task of the execution belongs to, if the
+// task is still the frame's open task.
+func (r *run) frameOf(t *store.Task) (int, bool) {
+	frame, err := strconv.Atoi(t.OwnerRef)
+	if err != nil || r.ex.Tasks[frame] != t.ID {
+		return 0, false
+	}
+	return frame, true
+}
+
 // TaskStarted records ActivityStarted of a task a poll started; schedule
 // recorded that of a task Schedule started.
 func (o *owner) TaskStarted(tx store.Tx, t *store.Task, by engine.StartKind) error {
@@ -365,10 +367,13 @@ func (o *owner) TaskStarted(tx store.Tx, t *store.Task, by engine.StartKind) err
 		return nil
 	}
 	return o.react(tx, t.OwnerID, func(r *run) error {
-		if r.ex.TaskID != t.ID {
-			return nil // not this execution's task
+		frame, ok := r.frameOf(t)
+		if !ok {
+			return nil // not this execution's open task
 		}
-		r.ex.StartedEventID = r.rec.add(historyEvent{Type: "ActivityStarted", ActivityStarted: &activityStartedDetails{WorkerName: t.Worker}}, r.ex.ScheduledEventID)
+		if err := r.advance(asl.Input{Kind: asl.InputTaskStarted, Frame: frame, Worker: t.Worker}); err != nil {
+			return err
+		}
 		return r.save(false)
 	})
 }
@@ -379,55 +384,27 @@ func (o *owner) TaskClosed(tx store.Tx, t *store.Task, out engine.Outcome) error
 }
 
 func (r *run) taskClosed(t *store.Task, out engine.Outcome) error {
-	if r.ex.TaskID != t.ID {
+	frame, ok := r.frameOf(t)
+	if !ok {
 		return nil
 	}
-	ex := r.ex
-	ex.TaskID = 0
-	prev := ex.StartedEventID
-	if prev == 0 {
-		prev = ex.ScheduledEventID
-	}
+	delete(r.ex.Tasks, frame)
+	in := asl.Input{Frame: frame}
 	switch out.Kind {
 	case engine.Completed:
-		r.rec.add(historyEvent{Type: "ActivitySucceeded", ActivitySucceeded: &outputDetails{
-			Output: data(string(out.Result)), OutputDetails: notTruncated,
-		}}, prev)
-		step, err := r.m.TaskSucceeded(ex.State, []byte(ex.StateInput), out.Result, r.context())
-		if err != nil {
-			var re *asl.RuntimeError
-			if !errors.As(err, &re) {
-				return broken("state '%s': %v", ex.State, err)
-			}
-			err = r.taskFailed(re.Name(), re.Cause())
-		} else {
-			var next string
-			var input []byte
-			var done bool
-			next, input, done, err = r.apply(step)
-			if err == nil && !done {
-				err = r.enter(next, input, ex.LastEventID)
-			}
-		}
-		if err != nil {
-			return err
-		}
+		in.Kind, in.Output = asl.InputTaskSucceeded, out.Result
 	case engine.Failed:
-		r.rec.add(historyEvent{Type: "ActivityFailed", ActivityFailed: &errorDetails{Error: out.Error, Cause: out.Cause}}, prev)
-		if err := r.taskFailed(out.Error, out.Cause); err != nil {
-			return err
-		}
+		in.Kind, in.Error, in.Cause = asl.InputTaskFailed, out.Error, out.Cause
 	case engine.TimedOut:
-		name := "States.Timeout"
+		in.Kind, in.Error = asl.InputTaskTimedOut, asl.ErrorTimeout
 		if out.Timeout == engine.Heartbeat {
-			name = "States.HeartbeatTimeout"
-		}
-		r.rec.add(historyEvent{Type: "ActivityTimedOut", ActivityTimedOut: &errorDetails{Error: name}}, prev)
-		if err := r.taskFailed(name, ""); err != nil {
-			return err
+			in.Error = asl.ErrorHeartbeatTimeout
 		}
 	default:
 		return broken("unexpected task outcome %d", out.Kind)
+	}
+	if err := r.advance(in); err != nil {
+		return err
 	}
 	return r.save(false)
 }
@@ -440,31 +417,28 @@ func (o *owner) TimerFired(tx store.Tx, tm *store.Timer) error {
 
 func (r *run) timerFired(tm *store.Timer) (err error) {
 	ex := r.ex
-	switch {
-	case tm.Kind == timerTimeout && tm.ID == ex.TimeoutTimerID:
+	switch tm.Kind {
+	case timerTimeout:
+		if tm.ID != ex.TimeoutTimerID {
+			return nil
+		}
 		ex.TimeoutTimerID = 0
 		r.rec.add(historyEvent{Type: "ExecutionTimedOut", ExecutionTimedOut: &errorDetails{Error: "States.Timeout", Cause: "The execution ran longer than the state machine's TimeoutSeconds."}}, -1)
 		// AWS's DescribeExecution shows no error or cause for a timeout.
 		err = r.close(statusTimedOut, nil, "", "")
-	case tm.ID != ex.TimerID:
-		return nil // stale
-	case tm.Kind == timerWait:
-		ex.TimerID = 0
-		out := []byte(ex.WaitOutput)
-		r.rec.add(historyEvent{Type: "WaitStateExited", StateExited: &stateExitedDetails{
-			Name: ex.State, Output: data(ex.WaitOutput), OutputDetails: notTruncated,
-		}}, -1)
-		if ex.WaitEnd {
-			err = r.succeed(out)
-		} else {
-			err = r.enter(ex.WaitNext, out, ex.LastEventID)
+	case timerContinue:
+		if tm.ID != ex.ContinueTimerID {
+			return nil
 		}
-	case tm.Kind == timerRetry:
-		ex.TimerID = 0
-		err = r.schedule()
-	case tm.Kind == timerContinue:
-		ex.TimerID = 0
-		err = r.enter(ex.State, []byte(ex.StateInput), ex.LastEventID)
+		ex.ContinueTimerID = 0
+		err = r.advance(asl.Input{Kind: asl.InputContinue})
+	case timerState:
+		frame, perr := strconv.Atoi(string(tm.Payload))
+		if perr != nil || ex.Timers[frame] != tm.ID {
+			return nil // stale
+		}
+		delete(ex.Timers, frame)
+		err = r.advance(asl.Input{Kind: asl.InputTimer, Frame: frame})
 	default:
 		return broken("unknown timer kind %q", tm.Kind)
 	}

@@ -1,0 +1,791 @@
+package asl
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// An execution is a tree of frames. The root frame runs the state machine;
+// a Parallel state starts one child frame per branch and a Map state one per
+// iteration, and waits for them (phase fan). A leaf frame is entering a
+// state (it is queued in Exec.Ready), waiting for its activity task, or
+// waiting for a timer. Run moves the tree forward for one input — a task's
+// outcome, a timer — until every frame waits again, reporting what the
+// caller must do as Effects and the history as Events. It does no I/O: the
+// caller stores the Exec with the rest of the execution, in the same write.
+
+// Phases of a frame.
+const (
+	phaseEnter = "enter" // enter State with Input (the frame is in Ready)
+	phaseTask  = "task"  // State is a Task whose activity task is out
+	phaseWait  = "wait"  // State is a Wait state; a timer is set
+	phaseRetry = "retry" // State failed and is retried when its timer fires
+	phaseFan   = "fan"   // State is a Parallel or Map state with children running
+)
+
+// Exec is the progress of one execution. It is encoded as JSON with the
+// execution's record, and is changed only by Machine.Run.
+type Exec struct {
+	Frames []*Frame `json:"frames"`
+	NextID int      `json:"nextId"`
+	Ready  []int    `json:"ready,omitempty"` // frames to process, in order
+
+	byID map[int]*Frame
+}
+
+// Frame is one thread of an execution: the root, a Parallel branch or a Map
+// iteration.
+type Frame struct {
+	ID     int `json:"id"`
+	Parent int `json:"parent,omitempty"` // 0: the root
+	Index  int `json:"index,omitempty"`  // the branch or item index in the parent's state
+	// Hidden frames run the iterations of a distributed Map: their events
+	// belong to child executions, not to this execution's history.
+	Hidden bool `json:"hidden,omitempty"`
+
+	Phase        string          `json:"phase"`
+	State        string          `json:"state"`
+	Input        json.RawMessage `json:"input,omitempty"` // the state's raw input
+	Entered      time.Time       `json:"entered,omitzero"`
+	EnteredEvent int64           `json:"enteredEvent,omitempty"`
+	LastEvent    int64           `json:"lastEvent,omitempty"` // previousEventId of the frame's next event
+	RetryCounts  []int           `json:"retryCounts,omitempty"`
+
+	Task *TaskSpec       `json:"task,omitempty"` // phaseTask, and phaseRetry of a Task state
+	Wait *waitResume     `json:"wait,omitempty"` // phaseWait
+	Fan  *fan            `json:"fan,omitempty"`  // phaseFan
+	Vars json.RawMessage `json:"vars,omitempty"` // the variables this frame's scope assigned
+
+	vars *object // Vars decoded; nil until used
+}
+
+// TaskSpec is the activity task a Task state schedules.
+type TaskSpec struct {
+	Resource         string          `json:"resource"`
+	Input            json.RawMessage `json:"input"`
+	TimeoutSeconds   int             `json:"timeout,omitempty"`
+	HeartbeatSeconds int             `json:"heartbeat,omitempty"`
+}
+
+// waitResume is where a Wait state goes when its timer fires.
+type waitResume struct {
+	Output json.RawMessage `json:"output"`
+	Next   string          `json:"next,omitempty"`
+	End    bool            `json:"end,omitempty"`
+}
+
+// fan is a Parallel or Map state in progress.
+type fan struct {
+	Eff      json.RawMessage   `json:"eff"`             // the effective input (after InputPath, and Parameters for Parallel)
+	Items    []json.RawMessage `json:"items,omitempty"` // Map: the items (or batches) to iterate over
+	Started  int               `json:"started"`         // how many children were started
+	Running  int               `json:"running"`
+	Failed   int               `json:"failed,omitempty"`
+	Results  []json.RawMessage `json:"results"` // by index; nil until the child succeeds
+	MaxConc  int               `json:"maxConc,omitempty"`
+	TolCount int               `json:"tolCount"` // -1: none
+	TolPct   float64           `json:"tolPct"`   // -1: none
+}
+
+// InputKind says what happened to an execution.
+type InputKind int
+
+const (
+	// InputStart starts the execution (Exec from NewExec).
+	InputStart InputKind = iota + 1
+	// InputTaskStarted: a worker took Frame's task (Worker).
+	InputTaskStarted
+	// InputTaskSucceeded: Frame's task returned Output.
+	InputTaskSucceeded
+	// InputTaskFailed: Frame's task failed with Error and Cause.
+	InputTaskFailed
+	// InputTaskTimedOut: Frame's task timed out (Error is States.Timeout or
+	// States.HeartbeatTimeout).
+	InputTaskTimedOut
+	// InputTimer: Frame's timer fired (a Wait state, a retry back-off).
+	InputTimer
+	// InputContinue: go on with the queued work after an EffectContinue.
+	InputContinue
+)
+
+// Input is one thing that happened to an execution.
+type Input struct {
+	Kind   InputKind
+	Frame  int
+	Output []byte
+	Error  string
+	Cause  string
+	Worker string
+}
+
+// EffectKind says what the caller must do.
+type EffectKind int
+
+const (
+	// EffectSchedule: schedule Frame's activity task (Task); report its
+	// outcome with InputTaskStarted and InputTaskSucceeded/Failed/TimedOut.
+	EffectSchedule EffectKind = iota + 1
+	// EffectTimer: fire InputTimer for Frame at At.
+	EffectTimer
+	// EffectCancel: Frame was aborted; close its task or drop its timer.
+	EffectCancel
+	// EffectContinue: the work for this write is done but more is queued;
+	// call Run with InputContinue at At (now), in a later write.
+	EffectContinue
+	// EffectSucceed: the execution succeeded with Output.
+	EffectSucceed
+	// EffectFail: the execution failed with Error and Cause.
+	EffectFail
+)
+
+// Effect is one thing the caller must do after Run.
+type Effect struct {
+	Kind   EffectKind
+	Frame  int
+	Task   *TaskSpec
+	At     time.Time
+	Output []byte
+	Error  string
+	Cause  string
+}
+
+// Event is one history event of the execution, as AWS names it (e.g.
+// "PassStateEntered", "MapIterationStarted", "ActivityScheduled").
+type Event struct {
+	Type     string
+	State    string // *StateEntered/*StateExited: the state's name; MapIteration*: the Map state's name
+	Input    []byte // *StateEntered: the state's input
+	Output   []byte // *StateExited, ActivitySucceeded: the output
+	Error    string // *Failed, ActivityTimedOut, EvaluationFailed
+	Cause    string
+	Task     *TaskSpec // ActivityScheduled
+	Worker   string    // ActivityStarted
+	Index    int       // MapIteration*: the iteration's index
+	Length   int       // MapStateStarted: the number of iterations
+	Assigned []byte    // *StateExited: the variables the state assigned (a JSON object), or nil
+}
+
+// Recorder appends events to the execution's history. Record returns the
+// new event's id; prev is the id of the event it follows (its
+// previousEventId; 0 for the first state's entry, as on AWS).
+type Recorder interface {
+	Record(ev *Event, prev int64) int64
+}
+
+// Env is what Run needs besides the Exec and the Input.
+type Env struct {
+	Now     time.Time
+	Context *Context // the execution's part of $$; Rand for retry jitter too
+	Record  Recorder
+	// CanSchedule reports whether a Task state's activity exists; a Task
+	// state whose activity does not fails with States.Runtime.
+	CanSchedule func(resource string) (bool, error)
+	MaxEvents   int64 // the history's limit; 0: none
+	MaxSteps    int   // states entered per Run before EffectContinue; 0: no limit
+	MaxBytes    int   // bytes of state input taken in per Run before EffectContinue; 0: no limit
+}
+
+// NewExec returns the Exec of a new execution of m with input. Pass it to
+// Run with InputStart.
+func (m *Machine) NewExec(input []byte) *Exec {
+	// The first state's entry has previousEventId 0 on AWS, not that of
+	// ExecutionStarted.
+	root := &Frame{ID: 1, Phase: phaseEnter, State: m.StartAt, Input: input}
+	return &Exec{Frames: []*Frame{root}, NextID: 2, Ready: []int{1}}
+}
+
+// errEnded is returned internally once the execution has ended.
+var errEnded = errors.New("execution ended")
+
+// runner is one call of Run.
+type runner struct {
+	m       *Machine
+	x       *Exec
+	env     Env
+	effects []Effect
+	steps   int
+	bytes   int
+	ended   bool
+}
+
+// Run moves x forward after in, and returns what the caller must do. An
+// input for a frame that no longer waits for it (a stale timer, a task of an
+// aborted branch) does nothing. The error is not nil only if x is not an
+// Exec of m (a broken record) or CanSchedule failed; the caller must then
+// discard x.
+func (m *Machine) Run(x *Exec, in Input, env Env) ([]Effect, error) {
+	if env.Context == nil {
+		env.Context = &Context{}
+	}
+	r := &runner{m: m, x: x, env: env}
+	x.index()
+	err := r.input(in)
+	if err == nil {
+		err = r.drain()
+	}
+	if errors.Is(err, errEnded) {
+		err = nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range x.Frames {
+		if f.vars != nil {
+			f.Vars = encodeJSON(f.vars)
+		}
+	}
+	return r.effects, nil
+}
+
+// index builds byID.
+func (x *Exec) index() {
+	if x.byID != nil {
+		return
+	}
+	x.byID = make(map[int]*Frame, len(x.Frames))
+	for _, f := range x.Frames {
+		x.byID[f.ID] = f
+	}
+}
+
+// Frame returns the frame with id, or nil.
+func (x *Exec) Frame(id int) *Frame {
+	x.index()
+	return x.byID[id]
+}
+
+// Running reports whether the frame waits for the outcome of a task.
+func (f *Frame) Running() bool { return f.Phase == phaseTask }
+
+// input applies in.
+func (r *runner) input(in Input) error {
+	if in.Kind == InputStart || in.Kind == InputContinue {
+		return nil
+	}
+	f := r.x.byID[in.Frame]
+	if f == nil {
+		return nil // an aborted frame's task or timer
+	}
+	switch in.Kind {
+	case InputTaskStarted:
+		if f.Phase == phaseTask {
+			r.record(f, &Event{Type: "ActivityStarted", Worker: in.Worker})
+		}
+		return nil
+	case InputTaskSucceeded:
+		if f.Phase != phaseTask {
+			return nil
+		}
+		r.record(f, &Event{Type: "ActivitySucceeded", Output: in.Output})
+		f.Task = nil
+		prog, err := r.program(f)
+		if err != nil {
+			return err
+		}
+		step, err := prog.TaskSucceeded(f.State, f.Input, in.Output, r.context(f))
+		if err != nil {
+			var re *RuntimeError
+			if !errors.As(err, &re) {
+				return err
+			}
+			return r.stateError(f, re.ErrorName, re.CauseText, nil)
+		}
+		return r.after(f, step)
+	case InputTaskFailed, InputTaskTimedOut:
+		if f.Phase != phaseTask {
+			return nil
+		}
+		typ := "ActivityFailed"
+		if in.Kind == InputTaskTimedOut {
+			typ = "ActivityTimedOut"
+		}
+		r.record(f, &Event{Type: typ, Error: in.Error, Cause: in.Cause})
+		return r.stateError(f, in.Error, in.Cause, nil)
+	case InputTimer:
+		switch f.Phase {
+		case phaseWait:
+			w := f.Wait
+			f.Wait = nil
+			r.record(f, &Event{Type: "WaitStateExited", State: f.State, Output: w.Output})
+			if w.End {
+				return r.frameDone(f, w.Output)
+			}
+			r.moveTo(f, w.Next, w.Output)
+			return nil
+		case phaseRetry:
+			prog, err := r.program(f)
+			if err != nil {
+				return err
+			}
+			st := prog.states[f.State]
+			if st.typ == typeTask && f.Task != nil {
+				return r.schedule(f, f.Task)
+			}
+			return r.startFan(f, st)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown input kind %d", in.Kind)
+}
+
+// drain processes the ready frames until none is left or the budget for
+// this write is spent.
+func (r *runner) drain() error {
+	for len(r.x.Ready) > 0 {
+		if r.overBudget() {
+			r.effects = append(r.effects, Effect{Kind: EffectContinue, At: r.env.Now})
+			return nil
+		}
+		id := r.x.Ready[0]
+		r.x.Ready = r.x.Ready[1:]
+		f := r.x.byID[id]
+		if f == nil {
+			continue
+		}
+		var err error
+		switch f.Phase {
+		case phaseEnter:
+			err = r.enter(f)
+		case phaseFan:
+			err = r.progress(f)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// overBudget reports whether this write has done enough.
+func (r *runner) overBudget() bool {
+	e := r.env
+	return e.MaxSteps > 0 && r.steps >= e.MaxSteps || e.MaxBytes > 0 && r.steps > 0 && r.bytes > e.MaxBytes
+}
+
+// ready queues f.
+func (r *runner) ready(f *Frame) { r.x.Ready = append(r.x.Ready, f.ID) }
+
+// moveTo makes f enter state next with input, and queues it.
+func (r *runner) moveTo(f *Frame, next string, input []byte) {
+	f.Phase, f.State, f.Input, f.RetryCounts, f.Task = phaseEnter, next, input, nil, nil
+	r.ready(f)
+}
+
+// program returns the state machine f runs: the machine itself, a Parallel
+// branch or a Map state's ItemProcessor.
+func (r *runner) program(f *Frame) (*Machine, error) {
+	if f.Parent == 0 {
+		return r.m, nil
+	}
+	p := r.x.byID[f.Parent]
+	if p == nil {
+		return nil, fmt.Errorf("frame %d: parent %d is missing", f.ID, f.Parent)
+	}
+	pm, err := r.program(p)
+	if err != nil {
+		return nil, err
+	}
+	st := pm.states[p.State]
+	switch {
+	case st == nil:
+		return nil, fmt.Errorf("frame %d: no state %q", p.ID, p.State)
+	case st.typ == typeParallel && f.Index < len(st.branches):
+		return st.branches[f.Index], nil
+	case st.typ == typeMap:
+		return st.mapSpec.processor, nil
+	}
+	return nil, fmt.Errorf("frame %d: state %q has no branch %d", p.ID, p.State, f.Index)
+}
+
+// record appends ev to the history after f's last event.
+func (r *runner) record(f *Frame, ev *Event) int64 {
+	if f.Hidden {
+		return f.LastEvent
+	}
+	id := r.env.Record.Record(ev, f.LastEvent)
+	f.LastEvent = id
+	return id
+}
+
+// context returns the $$ data and variables for f's current state.
+func (r *runner) context(f *Frame) *Context {
+	c := *r.env.Context
+	c.EnteredTime = f.Entered
+	c.RetryCount = 0
+	for _, n := range f.RetryCounts {
+		c.RetryCount += n
+	}
+	c.enteredEvent = f.EnteredEvent
+	c.vars = r.scope(f)
+	return &c
+}
+
+// scope returns the variables f sees.
+func (r *runner) scope(f *Frame) *scopeVars {
+	var outer *scopeVars
+	if p := r.x.byID[f.Parent]; p != nil {
+		outer = r.scope(p)
+	}
+	if f.vars == nil && len(f.Vars) > 0 {
+		if v, err := decodeData(f.Vars); err == nil {
+			f.vars, _ = v.(*object)
+		}
+	}
+	if f.vars == nil && outer == nil {
+		return nil
+	}
+	return &scopeVars{outer: outer, vals: f.vars}
+}
+
+// assign applies a state's assignments to f's scope.
+func (f *Frame) assign(vals *object) {
+	if vals == nil {
+		return
+	}
+	if f.vars == nil {
+		if len(f.Vars) > 0 {
+			if v, err := decodeData(f.Vars); err == nil {
+				f.vars, _ = v.(*object)
+			}
+		}
+		if f.vars == nil {
+			f.vars = newObject(len(vals.keys))
+		}
+	} else {
+		f.vars = f.vars.clone()
+	}
+	for _, k := range vals.keys {
+		f.vars.set(k, vals.vals[k])
+	}
+}
+
+// enter enters f's state, and runs on through states that need no waiting.
+func (r *runner) enter(f *Frame) error {
+	for {
+		if r.ended {
+			return errEnded
+		}
+		if r.env.MaxEvents > 0 && r.lastEvent() >= r.env.MaxEvents-3 {
+			return r.end(Effect{Kind: EffectFail, Error: ErrorRuntime, Cause: fmt.Sprintf("The execution reached the maximum number of history events (%d).", r.env.MaxEvents)})
+		}
+		if r.overBudget() {
+			r.x.Ready = append([]int{f.ID}, r.x.Ready...)
+			r.effects = append(r.effects, Effect{Kind: EffectContinue, At: r.env.Now})
+			return errEnded
+		}
+		r.steps++
+		r.bytes += len(f.Input)
+		prog, err := r.program(f)
+		if err != nil {
+			return err
+		}
+		st := prog.states[f.State]
+		if st == nil {
+			return fmt.Errorf("frame %d: no state %q", f.ID, f.State)
+		}
+		f.Entered, f.RetryCounts = r.env.Now, nil
+		f.EnteredEvent = r.record(f, &Event{Type: st.typ + "StateEntered", State: f.State, Input: f.Input})
+		if st.typ == typeParallel || st.typ == typeMap {
+			return r.startFan(f, st)
+		}
+		step, err := prog.Enter(f.State, f.Input, r.context(f))
+		if err != nil {
+			var re *RuntimeError
+			if !errors.As(err, &re) {
+				return err
+			}
+			return r.frameFail(f, re.ErrorName, re.CauseText)
+		}
+		if step.Kind == StepNext {
+			r.exited(f, step)
+			f.State, f.Input = step.Next, step.Output
+			continue
+		}
+		return r.after(f, step)
+	}
+}
+
+// lastEvent returns the id of the newest event.
+func (r *runner) lastEvent() int64 {
+	type lastEventer interface{ LastEventID() int64 }
+	if l, ok := r.env.Record.(lastEventer); ok {
+		return l.LastEventID()
+	}
+	return 0
+}
+
+// exited records the state's exit and applies its assignments.
+func (r *runner) exited(f *Frame, step Step) {
+	var assigned []byte
+	if step.assign != nil {
+		f.assign(step.assign)
+		assigned = encodeJSON(step.assign)
+	}
+	r.record(f, &Event{Type: step.Type + "StateExited", State: step.State, Output: step.Output, Assigned: assigned})
+}
+
+// after carries out step, the outcome of f's current state.
+func (r *runner) after(f *Frame, step Step) error {
+	switch step.Kind {
+	case StepNext:
+		r.exited(f, step)
+		r.moveTo(f, step.Next, step.Output)
+		return nil
+	case StepSucceed:
+		r.exited(f, step)
+		return r.frameDone(f, step.Output)
+	case StepFail:
+		return r.frameFail(f, step.Error, step.Cause)
+	case StepTask:
+		spec := &TaskSpec{Resource: step.Resource, Input: step.TaskInput, TimeoutSeconds: step.TimeoutSeconds, HeartbeatSeconds: step.HeartbeatSeconds}
+		return r.schedule(f, spec)
+	case StepWait:
+		f.Phase = phaseWait
+		f.Wait = &waitResume{Output: step.Output, Next: step.Next, End: step.End}
+		at := step.WaitUntil
+		if at.IsZero() {
+			at = r.env.Now.Add(step.Wait)
+		}
+		r.effects = append(r.effects, Effect{Kind: EffectTimer, Frame: f.ID, At: at})
+		return nil
+	}
+	return fmt.Errorf("state %q: unexpected step kind %v", step.State, step.Kind)
+}
+
+// schedule asks for f's activity task.
+func (r *runner) schedule(f *Frame, spec *TaskSpec) error {
+	if r.env.CanSchedule != nil {
+		ok, err := r.env.CanSchedule(spec.Resource)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			cause := fmt.Sprintf("The activity '%s' does not exist.", spec.Resource)
+			r.record(f, &Event{Type: "ActivityScheduleFailed", Error: ErrorRuntime, Cause: cause})
+			return r.frameFail(f, ErrorRuntime, cause)
+		}
+	}
+	f.Phase, f.Task = phaseTask, spec
+	r.record(f, &Event{Type: "ActivityScheduled", Task: spec})
+	r.effects = append(r.effects, Effect{Kind: EffectSchedule, Frame: f.ID, Task: spec})
+	return nil
+}
+
+// stateError handles f's current state failing with name: retry, catch, or
+// fail the frame.
+//
+// failed, if not nil, is recorded when the state is not retried.
+func (r *runner) stateError(f *Frame, name, cause string, failed *Event) error {
+	prog, err := r.program(f)
+	if err != nil {
+		return err
+	}
+	jitter := 0.0
+	if rnd := r.env.Context.Rand; rnd != nil {
+		jitter = rnd.Float64()
+	} else {
+		jitter = rand.New(rand.NewPCG(1, 2)).Float64()
+	}
+	step := prog.TaskFailed(f.State, f.Input, name, cause, f.RetryCounts, jitter, r.context(f))
+	if failed != nil && step.Kind != StepRetry {
+		r.record(f, failed)
+	}
+	switch step.Kind {
+	case StepRetry:
+		f.Phase, f.RetryCounts = phaseRetry, step.RetryCounts
+		r.effects = append(r.effects, Effect{Kind: EffectTimer, Frame: f.ID, At: r.env.Now.Add(step.Delay)})
+		return nil
+	case StepNext:
+		f.Task = nil
+		return r.after(f, step)
+	}
+	return r.frameFail(f, step.Error, step.Cause)
+}
+
+// frameDone ends f, whose program succeeded with output.
+func (r *runner) frameDone(f *Frame, output []byte) error {
+	if f.Parent == 0 {
+		return r.end(Effect{Kind: EffectSucceed, Output: output})
+	}
+	p := r.x.byID[f.Parent]
+	r.remove(f)
+	fn := p.Fan
+	fn.Running--
+	fn.Results[f.Index] = output
+	if st, _ := r.parentState(p); st != nil && st.typ == typeMap {
+		p.LastEvent = maxID(p.LastEvent, f.LastEvent)
+		if !f.Hidden {
+			r.record(p, &Event{Type: "MapIterationSucceeded", State: p.State, Index: f.Index})
+		}
+	} else {
+		p.LastEvent = maxID(p.LastEvent, f.LastEvent)
+	}
+	return r.progress(p)
+}
+
+func maxID(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// parentState returns the state p is in.
+func (r *runner) parentState(p *Frame) (*state, error) {
+	prog, err := r.program(p)
+	if err != nil {
+		return nil, err
+	}
+	return prog.states[p.State], nil
+}
+
+// frameFail ends f, whose program failed with name and cause.
+func (r *runner) frameFail(f *Frame, name, cause string) error {
+	if f.Parent == 0 {
+		return r.end(Effect{Kind: EffectFail, Error: name, Cause: cause})
+	}
+	p := r.x.byID[f.Parent]
+	st, err := r.parentState(p)
+	if err != nil {
+		return err
+	}
+	r.remove(f)
+	fn := p.Fan
+	fn.Running--
+	p.LastEvent = maxID(p.LastEvent, f.LastEvent)
+	if st.typ == typeMap {
+		if !f.Hidden {
+			r.record(p, &Event{Type: "MapIterationFailed", State: p.State, Index: f.Index})
+		}
+		fn.Failed++
+		if tolerated(fn, len(fn.Items)) {
+			return r.progress(p)
+		}
+		if fn.TolCount >= 0 || fn.TolPct >= 0 {
+			name, cause = "States.ExceedToleratedFailureThreshold", "The specified tolerated failure threshold was exceeded"
+		}
+	}
+	r.abortChildren(p)
+	if st.typ == typeMap && st.mapSpec.distributed {
+		r.record(p, &Event{Type: "MapRunFailed", Error: name, Cause: cause})
+	}
+	p.Fan = nil
+	// MapStateFailed or ParallelStateFailed is recorded unless the state is
+	// retried: a retry starts it again (MapStateStarted, ParallelStateStarted).
+	return r.stateError(p, name, cause, &Event{Type: st.typ + "StateFailed"})
+}
+
+// tolerated reports whether a Map's failures so far are within its
+// tolerance (of total iterations).
+func tolerated(fn *fan, total int) bool {
+	if fn.TolCount < 0 && fn.TolPct < 0 {
+		return false
+	}
+	if fn.TolCount >= 0 && fn.Failed <= fn.TolCount {
+		return true
+	}
+	if fn.TolPct >= 0 && total > 0 && float64(fn.Failed)*100/float64(total) <= fn.TolPct {
+		return true
+	}
+	return false
+}
+
+// abortChildren stops every frame below p: their tasks are closed, their
+// timers dropped.
+func (r *runner) abortChildren(p *Frame) {
+	var kids []*Frame
+	for _, c := range r.x.Frames {
+		if c.Parent == p.ID {
+			kids = append(kids, c)
+		}
+	}
+	st, _ := r.parentState(p)
+	for _, c := range kids {
+		r.abortChildren(c)
+		if c.Phase == phaseTask || c.Phase == phaseWait || c.Phase == phaseRetry {
+			r.effects = append(r.effects, Effect{Kind: EffectCancel, Frame: c.ID})
+		}
+		if st != nil && st.typ == typeMap && !c.Hidden {
+			r.record(p, &Event{Type: "MapIterationAborted", State: p.State, Index: c.Index})
+		}
+		r.remove(c)
+	}
+}
+
+// remove drops f from the Exec.
+func (r *runner) remove(f *Frame) {
+	x := r.x
+	delete(x.byID, f.ID)
+	for i, g := range x.Frames {
+		if g == f {
+			x.Frames = append(x.Frames[:i], x.Frames[i+1:]...)
+			break
+		}
+	}
+	for i, id := range x.Ready {
+		if id == f.ID {
+			x.Ready = append(x.Ready[:i], x.Ready[i+1:]...)
+			break
+		}
+	}
+}
+
+// end ends the execution.
+func (r *runner) end(e Effect) error {
+	r.effects = append(r.effects, e)
+	r.ended = true
+	for _, f := range r.x.Frames {
+		if f.Phase == phaseTask || f.Phase == phaseWait || f.Phase == phaseRetry {
+			r.effects = append(r.effects, Effect{Kind: EffectCancel, Frame: f.ID})
+		}
+	}
+	r.x.Frames, r.x.Ready, r.x.byID = nil, nil, map[int]*Frame{}
+	return errEnded
+}
+
+// newChild adds a child frame of p for branch or item index, entering
+// state start with input.
+func (r *runner) newChild(p *Frame, index int, start string, input []byte, hidden bool) *Frame {
+	c := &Frame{ID: r.x.NextID, Parent: p.ID, Index: index, Hidden: hidden || p.Hidden, Phase: phaseEnter, State: start, Input: input, LastEvent: p.LastEvent}
+	r.x.NextID++
+	r.x.Frames = append(r.x.Frames, c)
+	r.x.byID[c.ID] = c
+	r.ready(c)
+	return c
+}
+
+// Abort records the abort of every state in progress, innermost first, as
+// StopExecution does: "TaskStateAborted", "WaitStateAborted",
+// "MapIterationAborted", "MapStateAborted", "ParallelStateAborted". The
+// caller closes the execution's tasks and timers itself.
+func (m *Machine) Abort(x *Exec, rec Recorder) {
+	r := &runner{m: m, x: x, env: Env{Record: rec, Context: &Context{}}}
+	x.index()
+	for i := len(x.Frames) - 1; i >= 0; i-- {
+		f := x.Frames[i]
+		st, err := r.parentState(f)
+		if err != nil || st == nil {
+			continue
+		}
+		switch f.Phase {
+		case phaseTask, phaseWait, phaseRetry, phaseFan:
+			if f.Phase == phaseRetry && st.typ != typeTask {
+				continue
+			}
+			if f.Phase == phaseFan && st.typ == typeMap && st.mapSpec.distributed {
+				r.record(f, &Event{Type: "MapRunAborted"})
+			}
+			r.record(f, &Event{Type: st.typ + "StateAborted"})
+		}
+		if f.Parent != 0 && !f.Hidden {
+			if p := x.byID[f.Parent]; p != nil {
+				if pst, _ := r.parentState(p); pst != nil && pst.typ == typeMap {
+					r.record(p, &Event{Type: "MapIterationAborted", State: p.State, Index: f.Index})
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,315 @@
+package asl
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
+)
+
+// startFan starts a Parallel or Map state of f: its branches or its first
+// iterations. It runs when the state is entered, and again when a retrier
+// runs it again.
+func (r *runner) startFan(f *Frame, st *state) error {
+	ctx := r.context(f)
+	var err error
+	if st.typ == typeParallel {
+		err = r.startParallel(f, st, ctx)
+	} else {
+		err = r.startMap(f, st, ctx)
+	}
+	var re *RuntimeError
+	if errors.As(err, &re) {
+		return r.frameFail(f, re.ErrorName, re.CauseText)
+	}
+	return err
+}
+
+func (r *runner) startParallel(f *Frame, st *state, ctx *Context) error {
+	e := newEnv(f.State, ctx)
+	raw, err := e.decodeInput(f.Input, "state input")
+	if err != nil {
+		return err
+	}
+	eff, err := st.effectiveInput(raw, e)
+	if err != nil {
+		return err
+	}
+	input, err := e.encode(eff)
+	if err != nil {
+		return err
+	}
+	r.record(f, &Event{Type: "ParallelStateStarted"})
+	f.Phase = phaseFan
+	f.Fan = &fan{Eff: input, Results: make([]json.RawMessage, len(st.branches)), TolCount: -1, TolPct: -1}
+	for i, b := range st.branches {
+		r.newChild(f, i, b.StartAt, input, false)
+		f.Fan.Started++
+		f.Fan.Running++
+	}
+	return nil
+}
+
+func (r *runner) startMap(f *Frame, st *state, ctx *Context) error {
+	ms := st.mapSpec
+	e := newEnv(f.State, ctx)
+	raw, err := e.decodeInput(f.Input, "state input")
+	if err != nil {
+		return err
+	}
+	eff, err := st.inputPath.apply(raw, e)
+	if err != nil {
+		return err
+	}
+	maxConc := ms.maxConcurrency
+	if ms.maxConcurrencyPath != nil {
+		if maxConc, err = e.intAt(ms.maxConcurrencyPath, eff, "MaxConcurrencyPath"); err != nil {
+			return err
+		}
+		if maxConc < 0 {
+			return e.fail("MaxConcurrency cannot be negative.")
+		}
+	}
+	var items []any
+	src := eff
+	if ms.itemsPath != nil {
+		v, ok := e.lookup(ms.itemsPath, eff)
+		if !ok {
+			return e.fail("Invalid path '%s' for ItemsPath : No results for path: %s", ms.itemsPath.text, ms.itemsPath.normalized())
+		}
+		src = v
+	}
+	items, ok := src.([]any)
+	if !ok {
+		return e.fail("Map state input must be an array but was: %s", encodeJSON(src))
+	}
+	r.record(f, &Event{Type: "MapStateStarted", Length: len(items)})
+	tolCount, tolPct := ms.toleratedCount, ms.toleratedPercent
+	if ms.toleratedCountPath != nil {
+		if tolCount, err = e.intAt(ms.toleratedCountPath, eff, "ToleratedFailureCountPath"); err != nil {
+			return err
+		}
+	}
+	if tolCount < -1 || ms.toleratedCountPath != nil && tolCount < 0 {
+		return e.fail("ToleratedFailureCount cannot be negative.")
+	}
+	if ms.toleratedPercentPath != nil {
+		v, ok := e.lookup(ms.toleratedPercentPath, eff)
+		n, isNum := v.(json.Number)
+		pct, perr := strconv.ParseFloat(string(n), 64)
+		if !ok || !isNum || perr != nil {
+			return e.fail("The ToleratedFailurePercentagePath field refers to value \"%s\" which is not a valid float: %s", valueText(v), ms.toleratedPercentPath.text)
+		}
+		if pct < 0 || pct > 100 {
+			return e.fail("ToleratedFailurePercentage must be between 0 and 100.")
+		}
+		tolPct = pct
+	}
+	var encoded []json.RawMessage
+	if ms.batcher != nil {
+		if encoded, err = r.batches(ms.batcher, items, eff, e); err != nil {
+			return err
+		}
+	} else {
+		encoded = make([]json.RawMessage, len(items))
+		for i, it := range items {
+			encoded[i] = encodeJSON(it)
+		}
+	}
+	effJSON, err := e.encode(eff)
+	if err != nil {
+		return err
+	}
+	f.Phase = phaseFan
+	f.Fan = &fan{Eff: effJSON, Items: encoded, Results: make([]json.RawMessage, len(encoded)), MaxConc: maxConc, TolCount: tolCount, TolPct: tolPct}
+	if ms.distributed {
+		r.record(f, &Event{Type: "MapRunStarted"})
+	}
+	return r.progress(f)
+}
+
+// intAt reads the integer at p in data for the field named field.
+func (e *env) intAt(p *path, data any, field string) (int, error) {
+	v, ok := e.lookup(p, data)
+	n, isInt := integer(v)
+	if !ok || !isInt || n > math.MaxInt32 || n < math.MinInt32 {
+		return 0, e.fail("The %s field refers to value \"%s\" which is not a valid integer: %s", field, valueText(v), p.text)
+	}
+	return int(n), nil
+}
+
+// valueText is v as AWS quotes it in messages: a string as it is, anything
+// else as JSON.
+func valueText(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return string(encodeJSON(v))
+}
+
+// batches groups items as the ItemBatcher says: {"BatchInput": ..., "Items": [...]}.
+func (r *runner) batches(b *batcher, items []any, eff any, e *env) ([]json.RawMessage, error) {
+	maxItems, maxBytes := b.maxItems, b.maxBytes
+	var err error
+	if b.maxItemsPath != nil {
+		if maxItems, err = e.intAt(b.maxItemsPath, eff, "MaxItemsPerBatchPath"); err != nil {
+			return nil, err
+		}
+		if maxItems < 1 {
+			return nil, e.fail("MaxItemsPerBatch must be positive.")
+		}
+	}
+	if b.maxBytesPath != nil {
+		if maxBytes, err = e.intAt(b.maxBytesPath, eff, "MaxInputBytesPerBatchPath"); err != nil {
+			return nil, err
+		}
+		if maxBytes < 1 {
+			return nil, e.fail("MaxInputBytesPerBatch must be positive.")
+		}
+	}
+	if maxBytes == 0 || maxBytes > MaxPayload {
+		maxBytes = MaxPayload
+	}
+	var batchInput any
+	if b.batchInput != nil {
+		if batchInput, err = b.batchInput.eval(eff, e); err != nil {
+			return nil, err
+		}
+	}
+	var out []json.RawMessage
+	var cur []any
+	size := 0
+	flush := func() {
+		o := newObject(2)
+		if b.batchInput != nil {
+			o.set("BatchInput", batchInput)
+		}
+		o.set("Items", cur)
+		out = append(out, encodeJSON(o))
+		cur, size = nil, 0
+	}
+	for _, it := range items {
+		n := len(encodeJSON(it)) + 1
+		if len(cur) > 0 && (maxItems > 0 && len(cur) >= maxItems || size+n > maxBytes) {
+			flush()
+		}
+		cur = append(cur, it)
+		size += n
+	}
+	if len(cur) > 0 {
+		flush()
+	}
+	return out, nil
+}
+
+// progress starts the iterations a Map state may start now, and completes
+// a Parallel or Map state whose children have all ended.
+func (r *runner) progress(p *Frame) error {
+	if r.ended {
+		return errEnded
+	}
+	fn := p.Fan
+	st, err := r.parentState(p)
+	if err != nil {
+		return err
+	}
+	if st.typ == typeMap {
+		ms := st.mapSpec
+		for fn.Started < len(fn.Items) && (fn.MaxConc == 0 || fn.Running < fn.MaxConc) {
+			if r.overBudget() {
+				r.ready(p)
+				return nil
+			}
+			r.steps++
+			i := fn.Started
+			input, err := r.iterationInput(p, st, i)
+			if err != nil {
+				var re *RuntimeError
+				if !errors.As(err, &re) {
+					return err
+				}
+				r.abortChildren(p)
+				p.Fan = nil
+				return r.frameFail(p, re.ErrorName, re.CauseText)
+			}
+			if !ms.distributed {
+				r.record(p, &Event{Type: "MapIterationStarted", State: p.State, Index: i})
+			}
+			r.newChild(p, i, ms.processor.StartAt, input, ms.distributed)
+			fn.Started++
+			fn.Running++
+		}
+		if fn.Running > 0 || fn.Started < len(fn.Items) {
+			return nil
+		}
+		if ms.distributed {
+			r.record(p, &Event{Type: "MapRunSucceeded"})
+		}
+		r.record(p, &Event{Type: "MapStateSucceeded"})
+	} else if fn.Running > 0 {
+		return nil
+	}
+	result := joinResults(fn.Results)
+	p.Fan = nil
+	prog, err := r.program(p)
+	if err != nil {
+		return err
+	}
+	step, err := prog.TaskSucceeded(p.State, p.Input, result, r.context(p))
+	if err != nil {
+		var re *RuntimeError
+		if !errors.As(err, &re) {
+			return err
+		}
+		return r.stateError(p, re.ErrorName, re.CauseText, nil)
+	}
+	return r.after(p, step)
+}
+
+// iterationInput returns the input of iteration i: its item, or what the
+// ItemSelector makes of it.
+func (r *runner) iterationInput(p *Frame, st *state, i int) ([]byte, error) {
+	item := p.Fan.Items[i]
+	sel := st.mapSpec.itemSelector
+	if sel == nil {
+		return item, nil
+	}
+	ctx := r.context(p)
+	e := newEnv(p.State, ctx)
+	value, err := decodeData(item)
+	if err != nil {
+		return nil, err
+	}
+	ctx.mapItem = &mapItem{index: i, value: value}
+	eff, err := decodeData(p.Fan.Eff)
+	if err != nil {
+		return nil, err
+	}
+	v, err := sel.eval(eff, e)
+	if err != nil {
+		return nil, err
+	}
+	return e.encode(v)
+}
+
+// joinResults returns the JSON array of the children's results (null for
+// an iteration that failed within the tolerance).
+func joinResults(rs []json.RawMessage) []byte {
+	n := 2
+	for _, r := range rs {
+		n += len(r) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '[')
+	for i, r := range rs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if r == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, r...)
+		}
+	}
+	return append(b, ']')
+}
