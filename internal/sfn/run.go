@@ -292,6 +292,11 @@ func (o *owner) load(tx store.Tx, arn string) (*run, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("execution %s: stored definition: %w", arn, err)
 	}
+	if ex.Exec == nil {
+		// Written by a gaffer from before executions had frames (no release
+		// had that format): its position cannot be recovered.
+		return nil, false, broken("its record was written by an older gaffer whose format this version cannot resume")
+	}
 	return &run{s: s, tx: tx, ex: &ex, m: m, rec: &recorder{ex: &ex, now: s.eng.Now().UTC()}}, true, nil
 }
 
