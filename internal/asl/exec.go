@@ -420,6 +420,11 @@ func (r *runner) context(f *Frame) *Context {
 	}
 	c.enteredEvent = f.EnteredEvent
 	c.vars = r.scope(f)
+	if prog, err := r.program(f); err == nil {
+		if st := prog.states[f.State]; st != nil {
+			c.noRetryCount = st.typ != typeTask && st.typ != typeParallel && st.typ != typeMap
+		}
+	}
 	return &c
 }
 

@@ -54,6 +54,7 @@ type Context struct {
 	vars         *scopeVars // the workflow variables the state sees
 	mapItem      *mapItem   // $$.Map.Item in a Map state's ItemSelector; nil elsewhere
 	enteredEvent int64      // the id of the state's *StateEntered event; 0: unknown
+	noRetryCount bool       // the state cannot retry: $$.State has no RetryCount, as on AWS
 }
 
 // mapItem is the $$.Map.Item of a Map iteration.
@@ -187,7 +188,9 @@ func (e *env) contextObject() any {
 	st := newObject(3)
 	st.set("EnteredTime", c.EnteredTime.UTC().Format(timeLayout))
 	st.set("Name", e.state)
-	st.set("RetryCount", json.Number(strconv.Itoa(c.RetryCount)))
+	if !c.noRetryCount {
+		st.set("RetryCount", json.Number(strconv.Itoa(c.RetryCount)))
+	}
 	sm := newObject(2)
 	sm.set("Id", c.StateMachineID)
 	sm.set("Name", c.StateMachineName)
