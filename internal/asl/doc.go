@@ -6,23 +6,28 @@
 //
 // # Running an execution
 //
-// Parse a definition once; the *Machine is immutable. Then, starting with
-// Machine.StartAt and the execution input, call Enter for each state with its
-// raw input and act on the returned Step:
+// Parse a definition once; the *Machine is immutable. An execution's
+// position is an *Exec (NewExec), which the caller stores (it encodes as
+// JSON) and passes to Machine.Run with each thing that happens to the
+// execution: InputStart, a task's outcome (InputTaskStarted,
+// InputTaskSucceeded, InputTaskFailed, InputTaskTimedOut), a timer
+// (InputTimer), InputContinue. Run moves the execution as far as it can
+// and returns the Effects the caller carries out — schedule a frame's
+// activity task, set a frame's timer, cancel an aborted frame's task or
+// timer, continue in a later write, succeed, fail — while it records the
+// history events through Env.Record.
 //
-//   - StepNext: record the state's output and Enter Step.Next with Step.Output.
-//   - StepSucceed / StepFail: the execution ends.
-//   - StepWait: arm a timer for Step.Wait (or Step.WaitUntil); when it fires,
-//     Enter Step.Next with Step.Output, or succeed with it if Step.End.
-//   - StepTask: schedule an activity task (Step.Resource, Step.TaskInput, the
-//     timeouts). When the worker answers, call TaskSucceeded with the state's
-//     raw input (the same input given to Enter) and the worker's output, or
-//     TaskFailed with the error name and cause (States.Timeout and
-//     States.HeartbeatTimeout for expiries).
-//   - StepRetry (from TaskFailed): after Step.Delay, Enter the same state again
-//     with the same raw input, with Context.RetryCount one higher, and keep
-//     Step.RetryCounts to pass to the next TaskFailed of this visit. Counters
-//     reset when the execution leaves the state.
+// An Exec is a tree of frames: the root runs the state machine, a Parallel
+// state runs a child frame per branch and a Map state one per iteration.
+// Their concurrency is logical: every branch's task is out at once, and
+// their outcomes are given to Run one at a time. Env.MaxSteps and
+// Env.MaxBytes bound the work of one call, so that a Map over many items
+// or a long loop is split across writes (EffectContinue).
+//
+// Machine.Enter, TaskSucceeded and TaskFailed process one state (Run calls
+// them): Enter applies a state's input processing and says what happens
+// next (a Step), TaskSucceeded applies a task's (or a Parallel's or Map's)
+// result, TaskFailed decides between retry, catch and failure.
 //
 // # Errors
 //
