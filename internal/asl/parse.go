@@ -325,7 +325,7 @@ func (f fields) path(key string, reference, context bool) *path {
 // checkPath parses s found at sc and checks its kind.
 func checkPath(sc scope, s string, reference, context bool) *path {
 	if name, ok := intrinsicName(s); ok {
-		sc.problem(CodeUnsupportedFeature, "uses the intrinsic function %s, which gaffer does not support", name)
+		sc.problem(CodeInvalidJSONPath, "must be a JSONPath: it does not accept intrinsic functions such as %s", name)
 		return nil
 	}
 	p, err := parsePath(s)
@@ -837,8 +837,8 @@ func parseFail(f fields, st *state) {
 	}
 	st.failError.value, _ = f.str("Error", false)
 	st.failCause.value, _ = f.str("Cause", false)
-	st.failError.path = f.path("ErrorPath", true, true)
-	st.failCause.path = f.path("CausePath", true, true)
+	st.failError.path, st.failError.call = f.pathOrCall("ErrorPath")
+	st.failCause.path, st.failCause.call = f.pathOrCall("CausePath")
 }
 
 // parseChoice reads a Choice state's fields.

@@ -108,9 +108,11 @@ func TestParseProblems(t *testing.T) {
 		{"ResultPath indefinite", states("A", `"A":{"Type":"Pass","ResultPath":"$.a[*]","End":true}`), CodeInvalidJSONPath, "/States/A/ResultPath", []string{"reference path"}},
 		{"ResultPath negative index", states("A", `"A":{"Type":"Pass","ResultPath":"$.a[-1]","End":true}`), CodeInvalidJSONPath, "/States/A/ResultPath", []string{"reference path"}},
 		{"ResultPath context", states("A", `"A":{"Type":"Pass","ResultPath":"$$.Execution","End":true}`), CodeInvalidJSONPath, "/States/A/ResultPath", []string{"context object"}},
-		{"ResultPath intrinsic", states("A", `"A":{"Type":"Pass","ResultPath":"States.Format('x')","End":true}`), CodeUnsupportedFeature, "/States/A/ResultPath", []string{"States.Format"}},
-		{"Parameters intrinsic", states("A", `"A":{"Type":"Pass","Parameters":{"x.$":"States.Array($.a, $.b)"},"End":true}`), CodeUnsupportedFeature, "/States/A/Parameters/x.$", []string{"State 'A'", "'Parameters.x.$'", "States.Array"}},
-		{"Parameters nested intrinsic", states("A", `"A":{"Type":"Pass","Parameters":{"o":{"l":[{"u.$":"States.UUID()"}]}},"End":true}`), CodeUnsupportedFeature, "/States/A/Parameters/o/l/0/u.$", []string{"'Parameters.o.l[0].u.$'", "States.UUID"}},
+		{"ResultPath intrinsic", states("A", `"A":{"Type":"Pass","ResultPath":"States.Format('x')","End":true}`), CodeInvalidJSONPath, "/States/A/ResultPath", []string{"intrinsic", "States.Format"}},
+		{"InputPath intrinsic", states("A", `"A":{"Type":"Pass","InputPath":"States.Array($.a)","End":true}`), CodeInvalidJSONPath, "/States/A/InputPath", []string{"intrinsic", "States.Array"}},
+		{"Parameters intrinsic arity", states("A", `"A":{"Type":"Pass","Parameters":{"x.$":"States.ArrayLength($.a, $.b)"},"End":true}`), CodeSchemaValidation, "/States/A/Parameters/x.$", []string{"State 'A'", "'Parameters.x.$'", "States.ArrayLength takes 1 argument, not 2"}},
+		{"Parameters nested unknown intrinsic", states("A", `"A":{"Type":"Pass","Parameters":{"o":{"l":[{"u.$":"States.Array(States.Nope())"}]}},"End":true}`), CodeSchemaValidation, "/States/A/Parameters/o/l/0/u.$", []string{"'Parameters.o.l[0].u.$'", "'States.Nope' is not an intrinsic function"}},
+		{"Parameters intrinsic filter argument", states("A", `"A":{"Type":"Pass","Parameters":{"x.$":"States.Array($.a[?(@.b)])"},"End":true}`), CodeUnsupportedFeature, "/States/A/Parameters/x.$", []string{"filter"}},
 		{"Parameters bad path", states("A", `"A":{"Type":"Pass","Parameters":{"x.$":"nope"},"End":true}`), CodeInvalidJSONPath, "/States/A/Parameters/x.$", []string{"'Parameters.x.$'", "nope"}},
 		{"Parameters path not a string", states("A", `"A":{"Type":"Pass","Parameters":{"x.$":1},"End":true}`), CodeInvalidJSONPath, "/States/A/Parameters/x.$", []string{"JSONPath string"}},
 		{"Parameters variable", states("A", `"A":{"Type":"Pass","Parameters":{"x.$":"$var"},"End":true}`), CodeUnsupportedFeature, "/States/A/Parameters/x.$", []string{"variables"}},
@@ -192,7 +194,8 @@ func TestParseProblems(t *testing.T) {
 		// Fail.
 		{"Cause and CausePath", states("A", `"A":{"Type":"Fail","Cause":"c","CausePath":"$.c"}`), CodeSchemaValidation, "/States/A/CausePath", []string{"together with 'Cause'"}},
 		{"Error not a string", states("A", `"A":{"Type":"Fail","Error":1}`), CodeSchemaValidation, "/States/A/Error", []string{"string"}},
-		{"ErrorPath intrinsic", states("A", `"A":{"Type":"Fail","ErrorPath":"States.Format('{}', $.e)"}`), CodeUnsupportedFeature, "/States/A/ErrorPath", []string{"States.Format"}},
+		{"ErrorPath intrinsic", states("A", `"A":{"Type":"Fail","ErrorPath":"States.Format('{} {}', $.e)"}`), CodeSchemaValidation, "/States/A/ErrorPath", []string{"States.Format", "2 placeholders"}},
+		{"CausePath bad path", states("A", `"A":{"Type":"Fail","CausePath":"$.c[*]"}`), CodeInvalidJSONPath, "/States/A/CausePath", []string{"reference path"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

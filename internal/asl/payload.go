@@ -55,8 +55,9 @@ func (r resultPath) apply(raw, result any, e *env) (any, error) {
 // JSON value in which object keys ending in ".$" take the value of a path.
 type template struct {
 	literal any       // a value without ".$" keys, used as is
-	path    *path     // a ".$" field's path
-	key     string    // the ".$" key, for messages
+	path    *path      // a ".$" field's path
+	call    *intrinsic // a ".$" field's intrinsic function call
+	key     string     // the ".$" key, for messages
 	fields  []tmplKey // an object with a ".$" key somewhere inside
 	items   []*template
 	array   bool // items holds an array's elements
@@ -70,7 +71,7 @@ type tmplKey struct {
 
 // dynamic reports whether t needs evaluating.
 func (t *template) dynamic() bool {
-	return t.path != nil || t.fields != nil || t.array
+	return t.path != nil || t.call != nil || t.fields != nil || t.array
 }
 
 // compileTemplate compiles the template v found at sc, recording problems.
@@ -130,9 +131,11 @@ func compileTemplatePath(sc scope, k string, v any) *template {
 		sc.problem(CodeInvalidJSONPath, "must be a JSONPath string, not %s", describe(v))
 		return &template{literal: nil}
 	}
-	if name, ok := intrinsicName(s); ok {
-		sc.problem(CodeUnsupportedFeature, "uses the intrinsic function %s, which gaffer does not support", name)
-		return &template{literal: nil}
+	if _, ok := intrinsicName(s); ok {
+		if t.call = compileIntrinsic(sc, s); t.call == nil {
+			return &template{literal: nil}
+		}
+		return t
 	}
 	p, err := parsePath(s)
 	if err != nil {
@@ -159,6 +162,8 @@ func intrinsicName(s string) (string, bool) {
 // eval builds the payload from in (the "$" data) and e (the "$$" data).
 func (t *template) eval(in any, e *env) (any, error) {
 	switch {
+	case t.call != nil:
+		return t.call.eval(in, e, t.key)
 	case t.path != nil:
 		v, ok := e.lookup(t.path, in)
 		if !ok {

@@ -158,6 +158,7 @@ type env struct {
 	ctx   *Context
 	built bool
 	value any
+	rnd   *rand.Rand // the fixed-seed source used when ctx.Rand is nil
 }
 
 // newEnv returns the environment for processing state with ctx (nil: empty).
@@ -595,14 +596,27 @@ func (s secondsField) resolve(raw any, e *env, field string) (int, error) {
 	return int(n), nil
 }
 
-// textField is a Fail state's Error or Cause: a literal or a path.
+// textField is a Fail state's Error or Cause: a literal, a path or an
+// intrinsic function call.
 type textField struct {
 	value string
 	path  *path
+	call  *intrinsic
 }
 
-// resolve returns the string; a path must name a string.
+// resolve returns the string; a path or call must yield a string.
 func (t textField) resolve(raw any, e *env, field string) (string, error) {
+	if t.call != nil {
+		v, err := t.call.eval(raw, e, field)
+		if err != nil {
+			return "", err
+		}
+		s, ok := v.(string)
+		if !ok {
+			return "", e.fail("The value of %s '%s' must be a string, not %s", field, t.call.text, describe(v))
+		}
+		return s, nil
+	}
 	if t.path == nil {
 		return t.value, nil
 	}

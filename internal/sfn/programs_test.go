@@ -283,7 +283,7 @@ func TestProgramsUnsupported(t *testing.T) {
 		name, definition, mention string
 	}{
 		{"map item reader", `{"StartAt":"M","States":{"M":{"Type":"Map","ItemReader":{"Resource":"arn:aws:states:::s3:getObject"},"ItemProcessor":{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}},"End":true}}}`, "ItemReader"},
-		{"intrinsic", `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"s.$":"States.Format('hi {}', $.n)"},"End":true}}}`, "States.Format"},
+		{"unknown intrinsic", `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"s.$":"States.Nope('hi {}', $.n)"},"End":true}}}`, "States.Nope"},
 		{"lambda", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:f","End":true}}}`, "arn:aws:lambda:us-east-1:000000000000:function:f"},
 		{"lambda invoke", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}`, "lambda:invoke"},
 		{"jsonata", `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`, "JSONata"},
