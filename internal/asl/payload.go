@@ -54,11 +54,11 @@ func (r resultPath) apply(raw, result any, e *env) (any, error) {
 // template is a compiled Parameters or ResultSelector payload template: a
 // JSON value in which object keys ending in ".$" take the value of a path.
 type template struct {
-	literal any       // a value without ".$" keys, used as is
+	literal any        // a value without ".$" keys, used as is
 	path    *path      // a ".$" field's path
 	call    *intrinsic // a ".$" field's intrinsic function call
 	key     string     // the ".$" key, for messages
-	fields  []tmplKey // an object with a ".$" key somewhere inside
+	fields  []tmplKey  // an object with a ".$" key somewhere inside
 	items   []*template
 	array   bool // items holds an array's elements
 }
