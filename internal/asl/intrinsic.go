@@ -87,35 +87,35 @@ type intrinsicFunc struct {
 	eval  func(c *callEnv, args []any) (any, error)
 }
 
-// intrinsicFuncs are the functions by name. It is filled in by init, since
-// the evaluators refer to helpers that refer back to the table's entries.
-var intrinsicFuncs map[string]*intrinsicFunc
+// intrinsicFuncs are the functions by name.
+var intrinsicFuncs = byName([]*intrinsicFunc{
+	{name: "States.Format", min: 1, max: -1, check: checkFormat, eval: evalFormat},
+	{name: "States.StringToJson", min: 1, max: 1, check: literalTypes("a string"), eval: evalStringToJSON},
+	{name: "States.JsonToString", min: 1, max: 1, check: checkJSONToString, eval: evalJSONToString},
+	{name: "States.Array", min: 0, max: -1, eval: evalArray},
+	{name: "States.ArrayPartition", min: 2, max: 2, check: checkArrayPartition, eval: evalArrayPartition},
+	{name: "States.ArrayContains", min: 2, max: 2, check: literalTypes("an array", ""), eval: evalArrayContains},
+	{name: "States.ArrayRange", min: 3, max: 3, check: checkArrayRange, eval: evalArrayRange},
+	{name: "States.ArrayGetItem", min: 2, max: 2, check: checkArrayGetItem, eval: evalArrayGetItem},
+	{name: "States.ArrayLength", min: 1, max: 1, check: literalTypes("an array"), eval: evalArrayLength},
+	{name: "States.ArrayUnique", min: 1, max: 1, check: literalTypes("an array"), eval: evalArrayUnique},
+	{name: "States.Base64Encode", min: 1, max: 1, check: literalTypes("a string"), eval: evalBase64Encode},
+	{name: "States.Base64Decode", min: 1, max: 1, check: literalTypes("a string"), eval: evalBase64Decode},
+	{name: "States.Hash", min: 2, max: 2, check: checkHash, eval: evalHash},
+	{name: "States.JsonMerge", min: 3, max: 3, check: checkJSONMerge, eval: evalJSONMerge},
+	{name: "States.MathRandom", min: 2, max: 3, check: checkMathRandom, eval: evalMathRandom},
+	{name: "States.MathAdd", min: 2, max: 2, check: literalTypes("a number", "a number"), eval: evalMathAdd},
+	{name: "States.StringSplit", min: 2, max: 2, check: literalTypes("a string", "a string"), eval: evalStringSplit},
+	{name: "States.UUID", min: 0, max: 0, eval: evalUUID},
+})
 
-func init() {
-	fns := []*intrinsicFunc{
-		{name: "States.Format", min: 1, max: -1, check: checkFormat, eval: evalFormat},
-		{name: "States.StringToJson", min: 1, max: 1, check: literalTypes("a string"), eval: evalStringToJSON},
-		{name: "States.JsonToString", min: 1, max: 1, check: checkJSONToString, eval: evalJSONToString},
-		{name: "States.Array", min: 0, max: -1, eval: evalArray},
-		{name: "States.ArrayPartition", min: 2, max: 2, check: checkArrayPartition, eval: evalArrayPartition},
-		{name: "States.ArrayContains", min: 2, max: 2, check: literalTypes("an array", ""), eval: evalArrayContains},
-		{name: "States.ArrayRange", min: 3, max: 3, check: checkArrayRange, eval: evalArrayRange},
-		{name: "States.ArrayGetItem", min: 2, max: 2, check: checkArrayGetItem, eval: evalArrayGetItem},
-		{name: "States.ArrayLength", min: 1, max: 1, check: literalTypes("an array"), eval: evalArrayLength},
-		{name: "States.ArrayUnique", min: 1, max: 1, check: literalTypes("an array"), eval: evalArrayUnique},
-		{name: "States.Base64Encode", min: 1, max: 1, check: literalTypes("a string"), eval: evalBase64Encode},
-		{name: "States.Base64Decode", min: 1, max: 1, check: literalTypes("a string"), eval: evalBase64Decode},
-		{name: "States.Hash", min: 2, max: 2, check: checkHash, eval: evalHash},
-		{name: "States.JsonMerge", min: 3, max: 3, check: checkJSONMerge, eval: evalJSONMerge},
-		{name: "States.MathRandom", min: 2, max: 3, check: checkMathRandom, eval: evalMathRandom},
-		{name: "States.MathAdd", min: 2, max: 2, check: literalTypes("a number", "a number"), eval: evalMathAdd},
-		{name: "States.StringSplit", min: 2, max: 2, check: literalTypes("a string", "a string"), eval: evalStringSplit},
-		{name: "States.UUID", min: 0, max: 0, eval: evalUUID},
-	}
-	intrinsicFuncs = make(map[string]*intrinsicFunc, len(fns))
+// byName indexes fns by name.
+func byName(fns []*intrinsicFunc) map[string]*intrinsicFunc {
+	m := make(map[string]*intrinsicFunc, len(fns))
 	for _, f := range fns {
-		intrinsicFuncs[f.name] = f
+		m[f.name] = f
 	}
+	return m
 }
 
 // compileIntrinsic parses the intrinsic call s found at sc, recording a
