@@ -384,6 +384,7 @@ scan:
 			break scan
 		}
 	}
+	j = min(j, len(p.s)) // a backslash at the very end
 	text := p.s[start:j]
 	p.i = j
 	if len(text) > 1 && text[1] != '$' && text[1] != '.' && text[1] != '[' {
@@ -456,7 +457,7 @@ func checkFormat(args []intrinsicArg) string {
 		return msg
 	}
 	if t := args[0]; t.kind == argString && len(t.pieces)-1 != len(args)-1 {
-		return fmt.Sprintf("the template has %d placeholders ({}) but %d values follow it", len(t.pieces)-1, len(args)-1)
+		return fmt.Sprintf("the number of placeholders ({}) in the template, %d, is not the number of values, %d", len(t.pieces)-1, len(args)-1)
 	}
 	return ""
 }
@@ -752,7 +753,7 @@ func evalFormat(c *callEnv, args []any) (any, error) {
 	}
 	values := args[1:]
 	if len(pieces)-1 != len(values) {
-		return nil, c.fail("the template has %d placeholders ({}) but %d values follow it", len(pieces)-1, len(values))
+		return nil, c.fail("the number of placeholders ({}) in the template, %d, is not the number of values, %d", len(pieces)-1, len(values))
 	}
 	var b strings.Builder
 	for i, p := range pieces {

@@ -194,7 +194,7 @@ func TestParseProblems(t *testing.T) {
 		// Fail.
 		{"Cause and CausePath", states("A", `"A":{"Type":"Fail","Cause":"c","CausePath":"$.c"}`), CodeSchemaValidation, "/States/A/CausePath", []string{"together with 'Cause'"}},
 		{"Error not a string", states("A", `"A":{"Type":"Fail","Error":1}`), CodeSchemaValidation, "/States/A/Error", []string{"string"}},
-		{"ErrorPath intrinsic", states("A", `"A":{"Type":"Fail","ErrorPath":"States.Format('{} {}', $.e)"}`), CodeSchemaValidation, "/States/A/ErrorPath", []string{"States.Format", "2 placeholders"}},
+		{"ErrorPath intrinsic", states("A", `"A":{"Type":"Fail","ErrorPath":"States.Format('{} {}', $.e)"}`), CodeSchemaValidation, "/States/A/ErrorPath", []string{"States.Format", "placeholders ({}) in the template, 2"}},
 		{"CausePath bad path", states("A", `"A":{"Type":"Fail","CausePath":"$.c[*]"}`), CodeInvalidJSONPath, "/States/A/CausePath", []string{"reference path"}},
 	}
 	for _, tt := range tests {
