@@ -1,8 +1,9 @@
 // Package asl interprets Amazon States Language state machines: it parses
 // and validates definitions and, given a state and its input, computes what
-// happens next. It is pure: no I/O, no clock, no randomness. The caller (the
-// engine) owns the execution, persists its progress, schedules activity tasks
-// and timers, and passes times and random numbers in.
+// happens next. It is pure: no I/O, no clock, no randomness but the source
+// the caller passes in (Context.Rand). The caller (the engine) owns the
+// execution, persists its progress, schedules activity tasks and timers, and
+// passes times and random numbers in.
 //
 // # Running an execution
 //
@@ -53,12 +54,30 @@
 // path ($.a.b, $['a b'], $.a[0]) yields the node itself; a path with [*], ..,
 // slices or unions yields an array of every match.
 //
+// # Intrinsic functions
+//
+// All eighteen intrinsic functions of the JSONPath query language run
+// (States.Format, StringToJson, JsonToString, Array, ArrayPartition,
+// ArrayContains, ArrayRange, ArrayGetItem, ArrayLength, ArrayUnique,
+// Base64Encode, Base64Decode, Hash, JsonMerge, MathRandom, MathAdd,
+// StringSplit, UUID), nested up to ten deep, where AWS allows them: the ".$"
+// fields of Parameters and ResultSelector, and a Fail state's ErrorPath and
+// CausePath. Their arguments are 'strings' (\', \{, \} and \\ are the
+// escapes), numbers, true, false, null, paths on the data, the context object
+// or a workflow variable, and calls. Parse checks what the definition fixes:
+// the function, the number of arguments, the type and value of literal
+// arguments (SCHEMA_VALIDATION_FAILED). The rest is checked as the state runs:
+// a path that matches nothing fails it with States.Runtime, a bad argument
+// (a wrong type, an index out of range, text that is not JSON or Base64,
+// a result past MaxPayload) with States.IntrinsicFailure. States.UUID and
+// States.MathRandom draw from Context.Rand; MathRandom with a seed argument
+// draws from its own source, so the same seed gives the same number.
+//
 // # Not supported
 //
 // Parse refuses, with UNSUPPORTED_FEATURE, everything gaffer does not run
 // rather than mis-running it: Parallel and Map states, JSONata (QueryLanguage,
 // Arguments, Output, Condition), workflow variables (Assign, "$name" paths),
-// intrinsic functions (States.Format and friends), JSONPath filter and script
-// expressions, task credentials, and any Task Resource other than an activity
-// ARN.
+// JSONPath filter and script expressions, task credentials, and any Task
+// Resource other than an activity ARN.
 package asl
