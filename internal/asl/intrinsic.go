@@ -1098,8 +1098,17 @@ func evalStringSplit(c *callEnv, args []any) (any, error) {
 		return nil, err
 	}
 	// Every character of delims separates; empty pieces are dropped (as
-	// Java's StringTokenizer does).
-	parts := strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(delims, r) })
+	// Java's StringTokenizer does). A long delimiter list is put in a set, so
+	// that splitting costs one look-up per character.
+	isDelim := func(r rune) bool { return strings.ContainsRune(delims, r) }
+	if len(delims) > 16 {
+		set := make(map[rune]bool)
+		for _, r := range delims {
+			set[r] = true
+		}
+		isDelim = func(r rune) bool { return set[r] }
+	}
+	parts := strings.FieldsFunc(s, isDelim)
 	out := make([]any, len(parts))
 	for i, p := range parts {
 		out[i] = p

@@ -152,6 +152,7 @@ func TestIntrinsicFunctions(t *testing.T) {
 		{"StringSplit no delimiter", `States.StringSplit('abc', '')`, `["abc"]`},
 		{"StringSplit newline", "States.StringSplit('Hello\nWorld', '\n')", `["Hello","World"]`},
 		{"StringSplit non-ASCII delimiter", `States.StringSplit('aébéc', 'é')`, `["a","b","c"]`},
+		{"StringSplit many delimiters", `States.StringSplit('a1b2c3d', '0123456789 .,;:!?-_+é')`, `["a","b","c","d"]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -581,4 +582,24 @@ func FuzzIntrinsicParse(f *testing.F) {
 func mustDecodeFuzz() any {
 	v, _ := decodeData([]byte(`{"x":"a,b","a":[1,2,"3"],"o":{"k":null}}`))
 	return v
+}
+
+func BenchmarkIntrinsicPayload(b *testing.B) {
+	m, err := Parse([]byte(`{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{
+		"greeting.$":"States.Format('Hello, {}! You have {} items.', $.name, States.ArrayLength($.items))",
+		"chunks.$":"States.ArrayPartition($.items, 3)",
+		"unique.$":"States.ArrayUnique($.items)",
+		"id.$":"States.UUID()",
+		"key.$":"States.Hash($.name, 'SHA-256')"},"End":true}}}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := []byte(`{"name":"Ada","items":[1,2,3,4,5,6,7,8,9,10,1,2,3,{"a":1},{"a":1.0}]}`)
+	ctx := &Context{Rand: rand.New(rand.NewPCG(1, 1))}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.Enter("P", in, ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
