@@ -575,13 +575,12 @@ type callEnv struct {
 	field string
 }
 
-// fail returns the States.IntrinsicFailure of the call.
+// fail returns the States.IntrinsicFailure of the call. Its cause starts
+// as every runtime error of the state does (env.fail).
 func (c *callEnv) fail(format string, args ...any) *RuntimeError {
-	return &RuntimeError{
-		ErrorName: ErrorIntrinsicFailure,
-		CauseText: fmt.Sprintf("An error occurred while executing the state '%s'. The intrinsic function %s in the field '%s' failed: %s",
-			c.e.state, c.call.fn.name, c.field, fmt.Sprintf(format, args...)),
-	}
+	re := c.e.fail("The intrinsic function %s in the field '%s' failed: %s", c.call.fn.name, c.field, fmt.Sprintf(format, args...))
+	re.ErrorName = ErrorIntrinsicFailure
+	return re
 }
 
 // eval evaluates the call against in (the "$" data) and e; field names
