@@ -630,16 +630,24 @@ func (e *env) variable(name string) (any, bool) {
 	return e.ctx.vars.get(name)
 }
 
-// randSource returns the source of random numbers: Context.Rand, or a
-// fixed-seed source kept for the state's processing when that is nil.
+// randSource returns a source for one intrinsic call (States.UUID,
+// States.MathRandom), seeded with four Float64 draws from Context.Rand, or
+// from a fixed-seed source kept for the state's processing when that is nil.
+// Only Float64 is asked of the caller's source: sfn's makes Float64 return
+// its retry jitter, with 53 random bits in each Uint64, which Uint64N and a
+// UUID's 122 bits would show.
 func (e *env) randSource() *rand.Rand {
-	if e.ctx.Rand != nil {
-		return e.ctx.Rand
+	r := e.ctx.Rand
+	if r == nil {
+		if e.rnd == nil {
+			e.rnd = rand.New(rand.NewPCG(0x9e3779b97f4a7c15, 0xbf58476d1ce4e5b9))
+		}
+		r = e.rnd
 	}
-	if e.rnd == nil {
-		e.rnd = rand.New(rand.NewPCG(0x9e3779b97f4a7c15, 0xbf58476d1ce4e5b9))
+	draw := func() uint64 {
+		return uint64(r.Float64()*(1<<53))<<11 ^ uint64(r.Float64()*(1<<53))
 	}
-	return e.rnd
+	return rand.New(rand.NewPCG(draw(), draw()))
 }
 
 // Argument helpers: each returns the argument as the type the function

@@ -603,3 +603,43 @@ func BenchmarkIntrinsicPayload(b *testing.B) {
 		}
 	}
 }
+
+// float53Source is a source like sfn's: each Uint64 holds 53 random bits (a
+// Float64 scaled up), the top 11 bits zero.
+type float53Source struct{ r *rand.Rand }
+
+func (s float53Source) Uint64() uint64 { return uint64(s.r.Float64() * (1 << 53)) }
+
+func TestIntrinsicRandomnessFromA53BitSource(t *testing.T) {
+	t.Parallel()
+	ctx := &Context{Rand: rand.New(float53Source{rand.New(rand.NewPCG(5, 6))})}
+	dice := map[string]bool{}
+	var high byte // OR of the bytes that the source's zero bits would fill
+	for range 300 {
+		got, err := evalIntrinsic(t, `States.Array(States.MathRandom(1, 7), States.UUID())`, `{}`, ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		var n json.Number
+		var vals []json.RawMessage
+		if err := json.Unmarshal([]byte(got), &vals); err != nil || len(vals) != 2 {
+			t.Fatalf("%s: %v", got, err)
+		}
+		if err := json.Unmarshal(vals[0], &n); err != nil {
+			t.Fatal(err)
+		}
+		dice[n.String()] = true
+		out = append(out, strings.Trim(string(vals[1]), `"`))
+		h := strings.ReplaceAll(out[0], "-", "")
+		b7, _ := strconv.ParseUint(h[14:16], 16, 8)
+		b15, _ := strconv.ParseUint(h[30:32], 16, 8)
+		high |= byte(b7) | byte(b15)
+	}
+	if len(dice) != 6 {
+		t.Errorf("MathRandom(1, 7) drew %v, want all of 1 to 6", dice)
+	}
+	if high != 0xff {
+		t.Errorf("UUID bytes 7 and 15 never set some bits: %08b", high)
+	}
+}

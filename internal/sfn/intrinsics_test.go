@@ -111,7 +111,7 @@ func TestProgramsIntrinsicsFail(t *testing.T) {
 	if got := aws.ToString(desc.Error); got != "States.IntrinsicFailure" {
 		t.Errorf("error %q (cause %q), want States.IntrinsicFailure", got, aws.ToString(desc.Cause))
 	}
-	if want := "An error occurred while executing the state 'P'. The intrinsic function States.ArrayGetItem in the field 'x.$' failed: the index 5 is out of bounds for an array of 1 items"; aws.ToString(desc.Cause) != want {
+	if want := "An error occurred while executing the state 'P' (entered at the event id #2). The intrinsic function States.ArrayGetItem in the field 'x.$' failed: the index 5 is out of bounds for an array of 1 items"; aws.ToString(desc.Cause) != want {
 		t.Errorf("cause %q, want %q", aws.ToString(desc.Cause), want)
 	}
 
