@@ -50,6 +50,8 @@ type execution struct {
 	StateInput  string    `json:"stateInput,omitempty"`
 	EnteredAt   time.Time `json:"enteredAt,omitzero"`
 	RetryCounts []int     `json:"retryCounts,omitempty"`
+	// The workflow variables (Assign), as JSON text by name.
+	Variables map[string]string `json:"variables,omitempty"`
 	// The open activity task of a Task state.
 	TaskID           int64  `json:"taskId,omitempty"`
 	TaskResource     string `json:"taskResource,omitempty"`

@@ -51,6 +51,7 @@ func (r *run) context() *asl.Context {
 		StateMachineName: r.ex.StateMachineName,
 		EnteredTime:      r.ex.EnteredAt,
 		RetryCount:       sum(r.ex.RetryCounts),
+		Variables:        r.ex.Variables,
 	}
 }
 
@@ -119,6 +120,12 @@ func (r *run) enter(name string, input []byte, prev int64) error {
 // apply carries out a step. It returns the state to enter next (with its
 // input), or done if the execution now waits or has ended.
 func (r *run) apply(step asl.Step) (next string, input []byte, done bool, err error) {
+	for name, value := range step.AssignedVariables() {
+		if r.ex.Variables == nil {
+			r.ex.Variables = make(map[string]string)
+		}
+		r.ex.Variables[name] = value
+	}
 	switch step.Kind {
 	case asl.StepNext:
 		r.rec.add(historyEvent{Type: exitedType(step.Type), StateExited: &stateExitedDetails{
