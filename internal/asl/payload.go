@@ -44,8 +44,8 @@ func (r resultPath) apply(raw, result any, e *env) (any, error) {
 	if err != nil {
 		return nil, &RuntimeError{
 			ErrorName: ErrorResultPathMatchFailure,
-			CauseText: fmt.Sprintf("An error occurred while executing the state '%s'. Unable to apply ResultPath '%s' to input '%s': %v",
-				e.state, r.path.text, encodeJSON(raw), err),
+			CauseText: e.causePrefix() + fmt.Sprintf("Unable to apply ResultPath '%s' to input '%s': %v",
+				r.path.text, encodeJSON(raw), err),
 		}
 	}
 	return out, nil
