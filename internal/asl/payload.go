@@ -163,8 +163,11 @@ func (t *template) eval(in any, e *env) (any, error) {
 		v, ok := e.lookup(t.path, in)
 		if !ok {
 			where := "the input '" + string(encodeJSON(in)) + "'"
-			if t.path.context {
+			switch {
+			case t.path.context:
 				where = "the context object"
+			case t.path.variable != "":
+				where = "the workflow variables"
 			}
 			return nil, e.fail("The JSONPath '%s' specified for the field '%s' could not be found in %s", t.path.text, t.key, where)
 		}

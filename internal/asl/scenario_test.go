@@ -16,7 +16,8 @@ import (
 // internal/scripttest (-update rewrites the expected outputs). The commands
 // drive one execution, the way the engine would:
 //
-//	define              body: a definition; prints "ok" or the problems
+//	define              body: a definition; prints "ok" or the problems;
+//	                    the workflow variables start empty
 //	context k=v...      sets Context fields: id, name, role, machine, machine-id,
 //	                    start, entered, token (times in RFC 3339), event
 //	                    (EnteredEventID), seed (Rand, a PCG seeded with it)
@@ -67,7 +68,7 @@ func (d *driver) do(c scripttest.Case) (string, error) {
 			}
 			return b.String(), nil
 		}
-		d.m = m
+		d.m, d.vars = m, &scopeVars{}
 		return "ok", nil
 	case "context":
 		for _, a := range args {
