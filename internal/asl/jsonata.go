@@ -362,10 +362,13 @@ func (e *env) jsonataFunctions() map[string]jsonata.Extension {
 
 // rand returns the source of randomness: Context.Rand, or a fixed seed.
 func (e *env) rand() *rand.Rand {
-	if e.ctx.Rand == nil {
-		e.ctx.Rand = rand.New(rand.NewPCG(0, 0))
+	if e.ctx.Rand != nil {
+		return e.ctx.Rand
 	}
-	return e.ctx.Rand
+	if e.fixedRand == nil {
+		e.fixedRand = rand.New(rand.NewPCG(0, 0))
+	}
+	return e.fixedRand
 }
 
 // jsonataPartition is $partition(array, size): the array in chunks of size

@@ -163,6 +163,8 @@ type env struct {
 	built  bool
 	value  any
 	orders map[uintptr]keptOrder // key order of objects handed to JSONata
+
+	fixedRand *rand.Rand // the fixed-seed source when Context.Rand is nil
 }
 
 // newEnv returns the environment for processing state with ctx (nil: empty).
