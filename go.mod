@@ -9,6 +9,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sfn v1.41.2
 	github.com/aws/aws-sdk-go-v2/service/swf v1.33.20
 	github.com/aws/smithy-go v1.28.9
+	github.com/blues/jsonata-go v1.5.4
 	go.uber.org/goleak v1.3.0
 	modernc.org/sqlite v1.62.0
 )

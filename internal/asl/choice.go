@@ -84,6 +84,10 @@ type rule struct {
 	operand  any   // literal: string, json.Number, bool, time.Time or *glob
 	operandP *path // ...Path forms
 	next     string
+
+	cond   *condition  // JSONata: the Condition
+	assign *assignment // top-level rules: Assign, applied when the rule is taken
+	output *jtemplate  // JSONata: Output, when the rule is taken
 }
 
 // eval reports whether the rule matches the (effective) input.

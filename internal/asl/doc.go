@@ -54,6 +54,34 @@
 // path ($.a.b, $['a b'], $.a[0]) yields the node itself; a path with [*], ..,
 // slices or unions yields an array of every match.
 //
+// # JSONata and workflow variables
+//
+// QueryLanguage is JSONPath unless the definition or a state says JSONata
+// (a state cannot return to JSONPath under a JSONata definition). A JSONata
+// state has Arguments (Task) and Output instead of the five JSONPath fields;
+// any string of the form "{% expression %}" in them, in Assign, in a choice
+// rule's Condition, in TimeoutSeconds, HeartbeatSeconds, Seconds,
+// Timestamp, and a Fail state's Error and Cause is evaluated, with
+// $states.input, $states.result (after a task), $states.errorOutput (in a
+// Catch) and $states.context bound. An expression that fails, yields
+// nothing or yields a value of the wrong type fails the state with
+// States.QueryEvaluationError. The engine is github.com/blues/jsonata-go
+// (JSONata 1.5 plus most later functions), wrapped with the functions AWS
+// adds ($partition, $range, $hash, $random, $uuid, $parse); $now and
+// $millis read Context.EnteredTime and $random, $uuid and $shuffle
+// Context.Rand, so that evaluation stays pure. See jsonata.go for the known
+// differences from AWS's JSONata 2.0.6.
+//
+// Assign, in both languages, sets workflow variables: in a JSONPath state its
+// ".$" keys take a path's value, "$" being the state's result (its input for
+// Choice and Wait, the error output in a Catch); "$name" and "$name.field"
+// paths read a variable wherever a path is allowed (not ResultPath). In a
+// JSONata state, $name reads it. Every value of an Assign, and the state's
+// Output, ResultPath and OutputPath, see the variables as they were before
+// the state: the executor applies Step.AssignedVariables once the state is
+// done. A variable's value, and one Assign's values together, are at most
+// 256 KiB.
+//
 // # Intrinsic functions
 //
 // All eighteen intrinsic functions of the JSONPath query language run
@@ -76,8 +104,7 @@
 // # Not supported
 //
 // Parse refuses, with UNSUPPORTED_FEATURE, everything gaffer does not run
-// rather than mis-running it: Parallel and Map states, JSONata (QueryLanguage,
-// Arguments, Output, Condition), workflow variables (Assign, "$name" paths),
-// JSONPath filter and script expressions, task credentials, and any Task
+// rather than mis-running it: item readers and result writers (gaffer has no
+// S3), JSONPath filter and script expressions, task credentials, and any Task
 // Resource other than an activity ARN.
 package asl

@@ -291,6 +291,7 @@ func (r *runner) input(in Input) error {
 			if !errors.As(err, &re) {
 				return err
 			}
+			r.evaluationFailed(f, re)
 			return r.stateError(f, re.ErrorName, re.CauseText, nil)
 		}
 		return r.after(f, step)
@@ -418,7 +419,7 @@ func (r *runner) context(f *Frame) *Context {
 	for _, n := range f.RetryCounts {
 		c.RetryCount += n
 	}
-	c.enteredEvent = f.EnteredEvent
+	c.EnteredEventID = f.EnteredEvent
 	c.vars = r.scope(f)
 	if prog, err := r.program(f); err == nil {
 		if st := prog.states[f.State]; st != nil {
@@ -502,6 +503,7 @@ func (r *runner) enter(f *Frame) error {
 			if !errors.As(err, &re) {
 				return err
 			}
+			r.evaluationFailed(f, re)
 			return r.frameFail(f, re.ErrorName, re.CauseText)
 		}
 		if step.Kind == StepNext {
@@ -510,6 +512,15 @@ func (r *runner) enter(f *Frame) error {
 			continue
 		}
 		return r.after(f, step)
+	}
+}
+
+// evaluationFailed records EvaluationFailed when re is a JSONata
+// expression failing (States.QueryEvaluationError), as AWS does before the
+// state fails.
+func (r *runner) evaluationFailed(f *Frame, re *RuntimeError) {
+	if re.ErrorName == ErrorQueryEvaluation {
+		r.record(f, &Event{Type: "EvaluationFailed", State: f.State, Error: re.ErrorName, Cause: re.CauseText})
 	}
 }
 

@@ -20,6 +20,10 @@ func (r *runner) startFan(f *Frame, st *state) error {
 	}
 	var re *RuntimeError
 	if errors.As(err, &re) {
+		if re.ErrorName == ErrorQueryEvaluation {
+			r.evaluationFailed(f, re)
+			r.record(f, &Event{Type: st.typ + "StateFailed"})
+		}
 		return r.frameFail(f, re.ErrorName, re.CauseText)
 	}
 	return err
@@ -31,7 +35,15 @@ func (r *runner) startParallel(f *Frame, st *state, ctx *Context) error {
 	if err != nil {
 		return err
 	}
-	eff, err := st.effectiveInput(raw, e)
+	var eff any
+	if st.jsonata {
+		eff = raw
+		if st.arguments != nil {
+			eff, err = st.arguments.eval(e, &jsonataScope{input: raw}, "Arguments")
+		}
+	} else {
+		eff, err = st.effectiveInput(raw, e)
+	}
 	if err != nil {
 		return err
 	}
@@ -57,54 +69,16 @@ func (r *runner) startMap(f *Frame, st *state, ctx *Context) error {
 	if err != nil {
 		return err
 	}
-	eff, err := st.inputPath.apply(raw, e)
+	var mi mapInputs
+	if st.jsonata {
+		err = mi.jsonata(r, f, ms, raw, e)
+	} else {
+		err = mi.jsonPath(r, f, st, ms, raw, e)
+	}
 	if err != nil {
 		return err
 	}
-	maxConc := ms.maxConcurrency
-	if ms.maxConcurrencyPath != nil {
-		if maxConc, err = e.intAt(ms.maxConcurrencyPath, eff, "MaxConcurrencyPath"); err != nil {
-			return err
-		}
-		if maxConc < 0 {
-			return e.fail("MaxConcurrency cannot be negative.")
-		}
-	}
-	var items []any
-	src := eff
-	if ms.itemsPath != nil {
-		v, ok := e.lookup(ms.itemsPath, eff)
-		if !ok {
-			return e.fail("Invalid path '%s' for ItemsPath : No results for path: %s", ms.itemsPath.text, ms.itemsPath.normalized())
-		}
-		src = v
-	}
-	items, ok := src.([]any)
-	if !ok {
-		return e.fail("Map state input must be an array but was: %s", encodeJSON(src))
-	}
-	r.record(f, &Event{Type: "MapStateStarted", Length: len(items)})
-	tolCount, tolPct := ms.toleratedCount, ms.toleratedPercent
-	if ms.toleratedCountPath != nil {
-		if tolCount, err = e.intAt(ms.toleratedCountPath, eff, "ToleratedFailureCountPath"); err != nil {
-			return err
-		}
-	}
-	if tolCount < -1 || ms.toleratedCountPath != nil && tolCount < 0 {
-		return e.fail("ToleratedFailureCount cannot be negative.")
-	}
-	if ms.toleratedPercentPath != nil {
-		v, ok := e.lookup(ms.toleratedPercentPath, eff)
-		n, isNum := v.(json.Number)
-		pct, perr := strconv.ParseFloat(string(n), 64)
-		if !ok || !isNum || perr != nil {
-			return e.fail("The ToleratedFailurePercentagePath field refers to value \"%s\" which is not a valid float: %s", valueText(v), ms.toleratedPercentPath.text)
-		}
-		if pct < 0 || pct > 100 {
-			return e.fail("ToleratedFailurePercentage must be between 0 and 100.")
-		}
-		tolPct = pct
-	}
+	eff, items, maxConc, tolCount, tolPct := mi.eff, mi.items, mi.maxConc, mi.tolCount, mi.tolPct
 	var encoded []json.RawMessage
 	if ms.batcher != nil {
 		if encoded, err = r.batches(ms.batcher, items, eff, e); err != nil {
@@ -126,6 +100,124 @@ func (r *runner) startMap(f *Frame, st *state, ctx *Context) error {
 		r.record(f, &Event{Type: "MapRunStarted"})
 	}
 	return r.progress(f)
+}
+
+// mapInputs is what a Map state works from: its effective input, its
+// items, and its limits.
+type mapInputs struct {
+	eff      any
+	items    []any
+	maxConc  int
+	tolCount int
+	tolPct   float64
+}
+
+// jsonPath reads a JSONPath Map state's inputs. MapStateStarted is recorded
+// once the items are known, before the tolerances are read, as on AWS.
+func (mi *mapInputs) jsonPath(r *runner, f *Frame, st *state, ms *mapSpec, raw any, e *env) error {
+	eff, err := st.inputPath.apply(raw, e)
+	if err != nil {
+		return err
+	}
+	mi.eff = eff
+	mi.maxConc = ms.maxConcurrency
+	if ms.maxConcurrencyPath != nil {
+		if mi.maxConc, err = e.intAt(ms.maxConcurrencyPath, eff, "MaxConcurrencyPath"); err != nil {
+			return err
+		}
+		if mi.maxConc < 0 {
+			return e.fail("MaxConcurrency cannot be negative.")
+		}
+	}
+	src := eff
+	if ms.itemsPath != nil {
+		v, ok := e.lookup(ms.itemsPath, eff)
+		if !ok {
+			return e.fail("Invalid path '%s' for ItemsPath : No results for path: %s", ms.itemsPath.text, ms.itemsPath.normalized())
+		}
+		src = v
+	}
+	items, ok := src.([]any)
+	if !ok {
+		return e.fail("Map state input must be an array but was: %s", encodeJSON(src))
+	}
+	mi.items = items
+	r.record(f, &Event{Type: "MapStateStarted", Length: len(items)})
+	mi.tolCount, mi.tolPct = ms.toleratedCount, ms.toleratedPercent
+	if ms.toleratedCountPath != nil {
+		if mi.tolCount, err = e.intAt(ms.toleratedCountPath, eff, "ToleratedFailureCountPath"); err != nil {
+			return err
+		}
+		if mi.tolCount < 0 {
+			return e.fail("ToleratedFailureCount cannot be negative.")
+		}
+	}
+	if ms.toleratedPercentPath != nil {
+		v, ok := e.lookup(ms.toleratedPercentPath, eff)
+		n, isNum := v.(json.Number)
+		pct, perr := strconv.ParseFloat(string(n), 64)
+		if !ok || !isNum || perr != nil {
+			return e.fail("The ToleratedFailurePercentagePath field refers to value \"%s\" which is not a valid float: %s", valueText(v), ms.toleratedPercentPath.text)
+		}
+		if pct < 0 || pct > 100 {
+			return e.fail("ToleratedFailurePercentage must be between 0 and 100.")
+		}
+		mi.tolPct = pct
+	}
+	return nil
+}
+
+// jsonata reads a JSONata Map state's inputs: Items (default: the input)
+// and the expressions of its limits, all on $states.input.
+func (mi *mapInputs) jsonata(r *runner, f *Frame, ms *mapSpec, raw any, e *env) error {
+	sc := &jsonataScope{input: raw}
+	mi.eff = raw
+	src := raw
+	if ms.items != nil {
+		v, err := ms.items.eval(e, sc, "Items")
+		if err != nil {
+			return err
+		}
+		if _, ok := v.([]any); !ok && ms.items.expr != nil {
+			return e.unexpectedType(ms.items.expr, "Items", "array", v)
+		}
+		src = v
+	}
+	items, ok := src.([]any)
+	if !ok {
+		return e.queryError("Map state input must be an array but was: %s", encodeJSON(src))
+	}
+	mi.items = items
+	var err error
+	mi.maxConc = ms.maxConcurrency
+	if ms.maxConcurrencyX != nil {
+		if mi.maxConc, err = ms.maxConcurrencyX.eval(e, sc, "MaxConcurrency"); err != nil {
+			return err
+		}
+	}
+	r.record(f, &Event{Type: "MapStateStarted", Length: len(items)})
+	mi.tolCount, mi.tolPct = ms.toleratedCount, ms.toleratedPercent
+	if ms.toleratedCountX != nil {
+		if mi.tolCount, err = ms.toleratedCountX.eval(e, sc, "ToleratedFailureCount"); err != nil {
+			return err
+		}
+	}
+	if ms.toleratedPercentX != nil {
+		v, err := ms.toleratedPercentX.eval(e, sc, "ToleratedFailurePercentage")
+		if err != nil {
+			return err
+		}
+		n, isNum := v.(json.Number)
+		pct, perr := strconv.ParseFloat(string(n), 64)
+		if !isNum || perr != nil {
+			return e.unexpectedType(ms.toleratedPercentX, "ToleratedFailurePercentage", "number", v)
+		}
+		if pct < 0 || pct > 100 {
+			return e.queryError("ToleratedFailurePercentage must be between 0 and 100.")
+		}
+		mi.tolPct = pct
+	}
+	return nil
 }
 
 // intAt reads the integer at p in data for the field named field.
@@ -261,6 +353,7 @@ func (r *runner) progress(p *Frame) error {
 		if !errors.As(err, &re) {
 			return err
 		}
+		r.evaluationFailed(p, re)
 		return r.stateError(p, re.ErrorName, re.CauseText, nil)
 	}
 	return r.after(p, step)
@@ -270,8 +363,8 @@ func (r *runner) progress(p *Frame) error {
 // ItemSelector makes of it.
 func (r *runner) iterationInput(p *Frame, st *state, i int) ([]byte, error) {
 	item := p.Fan.Items[i]
-	sel := st.mapSpec.itemSelector
-	if sel == nil {
+	ms := st.mapSpec
+	if ms.itemSelector == nil && ms.itemSelectorX == nil {
 		return item, nil
 	}
 	ctx := r.context(p)
@@ -285,7 +378,12 @@ func (r *runner) iterationInput(p *Frame, st *state, i int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := sel.eval(eff, e)
+	var v any
+	if ms.itemSelectorX != nil {
+		v, err = ms.itemSelectorX.eval(e, &jsonataScope{input: eff}, "ItemSelector")
+	} else {
+		v, err = ms.itemSelector.eval(eff, e)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ const ErrorIntrinsicFailure = "States.IntrinsicFailure"
 // Limits AWS documents for intrinsic functions.
 const (
 	maxIntrinsicDepth = 10    // calls nested inside the outermost one
-	maxRangeItems     = 1000  // States.ArrayRange
+	maxArrayRange     = 1000  // States.ArrayRange items
 	maxEncodeChars    = 10000 // States.Base64Encode, Base64Decode, Hash input (UTF-16 units)
 )
 
@@ -54,8 +54,7 @@ const (
 	argNumber
 	argBool
 	argNull
-	argPath // $... or $$...
-	argVar  // $name...
+	argPath // $..., $$... or $name...
 	argCall
 )
 
@@ -67,8 +66,7 @@ type intrinsicArg struct {
 	// pieces is a string literal split at its unescaped "{}" placeholders,
 	// for States.Format: "a {} b \{}" is ["a ", " b {}"].
 	pieces []string
-	path   *path // argPath; argVar: the path applied to the variable, nil for the variable itself
-	name   string
+	path   *path // argPath
 	call   *intrinsic
 }
 
@@ -387,49 +385,11 @@ scan:
 	j = min(j, len(p.s)) // a backslash at the very end
 	text := p.s[start:j]
 	p.i = j
-	if len(text) > 1 && text[1] != '$' && text[1] != '.' && text[1] != '[' {
-		// A workflow variable: $name, then an optional path into it.
-		k := 1
-		for k < len(text) && text[k] != '.' && text[k] != '[' {
-			k++
-		}
-		name := text[1:k]
-		if !validVarName(name) {
-			return intrinsicArg{}, fmt.Errorf("'%s' is neither a path nor a variable reference", text)
-		}
-		if name == "states" {
-			return intrinsicArg{}, unsupportedPath("the reserved variable '$states' belongs to JSONata and cannot be used in an intrinsic function")
-		}
-		arg := intrinsicArg{kind: argVar, text: text, name: name}
-		if k < len(text) {
-			sub, err := parsePath("$" + text[k:])
-			if err != nil {
-				return intrinsicArg{}, err
-			}
-			sub.text = text
-			arg.path = sub
-		}
-		return arg, nil
-	}
 	pth, err := parsePath(text)
 	if err != nil {
 		return intrinsicArg{}, err
 	}
 	return intrinsicArg{kind: argPath, text: text, path: pth}, nil
-}
-
-// validVarName reports whether name is a workflow variable name: a letter or
-// underscore, then letters, digits and underscores.
-func validVarName(name string) bool {
-	if name == "" || name[0] >= '0' && name[0] <= '9' {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		if name[i] != '_' && !isAlnum(name[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // Checks of literal arguments, run when the definition is parsed.
@@ -596,22 +556,7 @@ func (call *intrinsic) eval(in any, e *env, field string) (any, error) {
 		case argPath:
 			v, ok := e.lookup(a.path, in)
 			if !ok {
-				where := "the input '" + string(encodeJSON(in)) + "'"
-				if a.path.context {
-					where = "the context object"
-				}
-				return nil, e.fail("The JSONPath '%s' in the intrinsic function %s for the field '%s' could not be found in %s", a.text, call.fn.name, field, where)
-			}
-			args[i] = v
-		case argVar:
-			v, ok := e.variable(a.name)
-			if !ok {
-				return nil, e.fail("The variable '$%s' in the intrinsic function %s for the field '%s' is not defined", a.name, call.fn.name, field)
-			}
-			if a.path != nil {
-				if v, ok = a.path.eval(v); !ok {
-					return nil, e.fail("The JSONPath '%s' in the intrinsic function %s for the field '%s' could not be found in the variable '$%s'", a.text, call.fn.name, field, a.name)
-				}
+				return nil, call.missing(a, in, e, field)
 			}
 			args[i] = v
 		case argCall:
@@ -625,29 +570,33 @@ func (call *intrinsic) eval(in any, e *env, field string) (any, error) {
 	return call.fn.eval(&callEnv{e: e, call: call, field: field}, args)
 }
 
-// variable returns the workflow variable name as the state sees it.
-func (e *env) variable(name string) (any, bool) {
-	return e.ctx.vars.get(name)
-}
-
 // randSource returns a source for one intrinsic call (States.UUID,
-// States.MathRandom), seeded with four Float64 draws from Context.Rand, or
-// from a fixed-seed source kept for the state's processing when that is nil.
+// States.MathRandom), seeded with four Float64 draws from env.rand (Context.Rand,
+// or a fixed-seed source kept for the state's processing when that is nil).
 // Only Float64 is asked of the caller's source: sfn's makes Float64 return
 // its retry jitter, with 53 random bits in each Uint64, which Uint64N and a
 // UUID's 122 bits would show.
 func (e *env) randSource() *rand.Rand {
-	r := e.ctx.Rand
-	if r == nil {
-		if e.rnd == nil {
-			e.rnd = rand.New(rand.NewPCG(0x9e3779b97f4a7c15, 0xbf58476d1ce4e5b9))
-		}
-		r = e.rnd
-	}
+	r := e.rand()
 	draw := func() uint64 {
 		return uint64(r.Float64()*(1<<53))<<11 ^ uint64(r.Float64()*(1<<53))
 	}
 	return rand.New(rand.NewPCG(draw(), draw()))
+}
+
+// missing returns the error of the path argument a, which matches nothing.
+func (call *intrinsic) missing(a *intrinsicArg, in any, e *env, field string) error {
+	where := "the input '" + string(encodeJSON(in)) + "'"
+	switch {
+	case a.path.context:
+		where = "the context object"
+	case a.path.variable != "":
+		if _, ok := e.variable(a.path.variable); !ok {
+			return e.fail("The variable '$%s' in the intrinsic function %s for the field '%s' is not defined", a.path.variable, call.fn.name, field)
+		}
+		where = "the variable '$" + a.path.variable + "'"
+	}
+	return e.fail("The JSONPath '%s' in the intrinsic function %s for the field '%s' could not be found in %s", a.text, call.fn.name, field, where)
 }
 
 // Argument helpers: each returns the argument as the type the function
@@ -897,8 +846,8 @@ func rangeCount(start, end, step int64) (int, string) {
 	if step < 0 {
 		abs = uint64(-step)
 	}
-	if n := span/abs + 1; n > maxRangeItems {
-		return 0, fmt.Sprintf("the range would have more than %d items", maxRangeItems)
+	if n := span/abs + 1; n > maxArrayRange {
+		return 0, fmt.Sprintf("the range would have more than %d items", maxArrayRange)
 	}
 	return int(span/abs) + 1, ""
 }

@@ -85,8 +85,16 @@ type state struct {
 	failError textField // Fail
 	failCause textField
 
-	branches []*Machine // Parallel
-	mapSpec  *mapSpec   // Map
+	branches   []*Machine  // Parallel
+	mapSpec    *mapSpec    // Map
+	jsonata    bool        // QueryLanguage JSONata
+	assign     *assignment // Assign; on a Choice state, for the Default
+	output     *jtemplate  // JSONata Output; nil: the default output
+	arguments  *jtemplate  // JSONata Task Arguments; nil: the input
+	timeoutX   *jsonataSeconds
+	heartbeatX *jsonataSeconds
+	failErrorX *jsonataExpr
+	failCauseX *jsonataExpr
 }
 
 // Problem is one thing wrong with a definition.
@@ -127,33 +135,37 @@ var (
 	topFields    = setOf("Comment", "StartAt", "States", "TimeoutSeconds", "Version", "QueryLanguage")
 	commonFields = setOf("Type", "Comment", "QueryLanguage")
 	stateFields  = map[string]map[string]bool{
-		typePass: setOf("Next", "End", "Result", "Parameters", "ResultPath", "InputPath", "OutputPath"),
+		typePass: setOf("Next", "End", "Result", "Parameters", "ResultPath", "InputPath", "OutputPath", "Output", "Assign"),
 		typeTask: setOf("Next", "End", "Resource", "Parameters", "ResultSelector", "ResultPath", "InputPath", "OutputPath",
-			"Retry", "Catch", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath"),
-		typeChoice:  setOf("Choices", "Default", "InputPath", "OutputPath"),
-		typeWait:    setOf("Next", "End", "Seconds", "Timestamp", "SecondsPath", "TimestampPath", "InputPath", "OutputPath"),
-		typeSucceed: setOf("InputPath", "OutputPath"),
+			"Retry", "Catch", "TimeoutSeconds", "TimeoutSecondsPath", "HeartbeatSeconds", "HeartbeatSecondsPath",
+			"Arguments", "Output", "Assign"),
+		typeChoice:  setOf("Choices", "Default", "InputPath", "OutputPath", "Output", "Assign"),
+		typeWait:    setOf("Next", "End", "Seconds", "Timestamp", "SecondsPath", "TimestampPath", "InputPath", "OutputPath", "Output", "Assign"),
+		typeSucceed: setOf("InputPath", "OutputPath", "Output"),
 		typeFail:    setOf("Error", "Cause", "ErrorPath", "CausePath"),
 		typeParallel: setOf("Next", "End", "Branches", "Parameters", "ResultSelector", "ResultPath", "InputPath", "OutputPath",
-			"Retry", "Catch"),
-		typeMap: setOf("Next", "End", "ItemProcessor", "Iterator", "ItemsPath", "ItemSelector", "Parameters",
+			"Retry", "Catch", "Arguments", "Output", "Assign"),
+		typeMap: setOf("Next", "End", "ItemProcessor", "Iterator", "Items", "ItemsPath", "ItemSelector", "Parameters",
 			"MaxConcurrency", "MaxConcurrencyPath", "ToleratedFailureCount", "ToleratedFailureCountPath",
 			"ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "ItemBatcher", "Label",
-			"ResultSelector", "ResultPath", "InputPath", "OutputPath", "Retry", "Catch"),
+			"ResultSelector", "ResultPath", "InputPath", "OutputPath", "Retry", "Catch", "Output", "Assign"),
 	}
 	retrierFields = setOf("ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment")
-	catcherFields = setOf("ErrorEquals", "Next", "ResultPath", "Comment")
+	catcherFields = setOf("ErrorEquals", "Next", "ResultPath", "Comment", "Output", "Assign")
+
+	// jsonPathOnly and jsonataOnly are the fields of one query language:
+	// a state in the other refuses them.
+	jsonPathOnly = setOf("InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "Result",
+		"TimeoutSecondsPath", "HeartbeatSecondsPath", "SecondsPath", "TimestampPath", "ErrorPath", "CausePath",
+		"ItemsPath", "MaxConcurrencyPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath",
+		"Variable", "And", "Or", "Not")
+	jsonataOnly = setOf("Arguments", "Output", "Items", "Condition")
 
 	// unsupportedFields are valid ASL that gaffer refuses rather than ignores.
 	unsupportedFields = map[string]string{
-		"Arguments":    "JSONata arguments",
-		"Output":       "JSONata output",
-		"Assign":       "workflow variables",
-		"Items":        "JSONata Map items",
 		"ItemReader":   "item readers (gaffer has no S3; give the items in the state input)",
 		"ResultWriter": "result writers (gaffer has no S3; the results are the state's output)",
 		"Credentials":  "task credentials (cross-account access)",
-		"Condition":    "JSONata conditions",
 	}
 )
 
@@ -170,6 +182,7 @@ func setOf(names ...string) map[string]bool {
 type checker struct {
 	problems []Problem
 	edges    []edge
+	jsonata  bool // the top-level QueryLanguage is JSONata
 }
 
 // edge is a transition to a state, found at sc.
@@ -210,6 +223,12 @@ func (s scope) problem(code, format string, args ...any) {
 		msg += "field '" + s.field + "' "
 	}
 	s.c.problems = append(s.c.problems, Problem{Code: code, Location: s.loc, Message: msg + fmt.Sprintf(format, args...)})
+}
+
+// report records a problem with a message of its own, without the state
+// and field prefix: for the messages AWS words itself.
+func (s scope) report(code, msg string) {
+	s.c.problems = append(s.c.problems, Problem{Code: code, Location: s.loc, Message: msg})
 }
 
 // transition records that the value at s names state to.
@@ -295,14 +314,30 @@ func (f fields) integer(key string, lo, hi int) (int, bool) {
 	return int(i), true
 }
 
-// queryLanguage checks a QueryLanguage member.
-func (f fields) queryLanguage() {
+// queryLanguage reads a QueryLanguage member; inherited is the language
+// when it is absent.
+func (f fields) queryLanguage(inherited string) string {
 	switch s, ok := f.str("QueryLanguage", false); {
-	case !ok, s == "JSONPath":
-	case s == "JSONata":
-		f.sc.at("QueryLanguage").problem(CodeUnsupportedFeature, "is JSONata; gaffer supports only JSONPath")
+	case !ok:
+		return inherited
+	case s == langJSONPath || s == langJSONata:
+		return s
 	default:
 		f.sc.at("QueryLanguage").problem(CodeSchemaValidation, "must be \"JSONPath\" or \"JSONata\", not %q", s)
+	}
+	return inherited
+}
+
+// checkLanguageFields reports the members of f that belong to the other
+// query language, in AWS's words.
+func (f fields) checkLanguageFields(jsonata bool) {
+	for _, k := range f.obj.keys {
+		switch {
+		case jsonata && jsonPathOnly[k]:
+			f.sc.report(CodeSchemaValidation, "The QueryLanguage is set to 'JSONata', but field '"+k+"' is only supported for the 'JSONPath' QueryLanguage")
+		case !jsonata && jsonataOnly[k]:
+			f.sc.report(CodeSchemaValidation, "The QueryLanguage is set to 'JSONPath', but field '"+k+"' is only supported for the 'JSONata' QueryLanguage")
+		}
 	}
 }
 
@@ -363,7 +398,7 @@ func (f fields) dataPath(key string) dataPath {
 		return dataPath{null: true}
 	}
 	p := f.path(key, false, true)
-	if p == nil || len(p.segs) == 0 && !p.context {
+	if p == nil || len(p.segs) == 0 && !p.context && p.variable == "" {
 		return dataPath{}
 	}
 	return dataPath{path: p}
@@ -424,7 +459,7 @@ func Parse(definition []byte) (*Machine, error) {
 	m := &Machine{states: make(map[string]*state)}
 
 	f.unknown(topFields, "the top level of a state machine")
-	f.queryLanguage()
+	c.jsonata = f.queryLanguage(langJSONPath) == langJSONata
 	m.Comment, _ = f.str("Comment", false)
 	if ver, ok := f.str("Version", false); ok && ver != "1.0" {
 		root.at("Version").problem(CodeSchemaValidation, "must be \"1.0\", not %q", ver)
@@ -554,8 +589,12 @@ func parseState(root scope, name string, v any) *state {
 			f.unsupportedOr(k, "is not allowed in a %s state", typ)
 		}
 	}
-	f.queryLanguage()
+	parseQueryLanguage(f, st)
 	f.str("Comment", false)
+	if st.jsonata {
+		parseJSONataState(f, st)
+		return st
+	}
 	switch typ {
 	case typePass:
 		parseNextOrEnd(f, st)
@@ -582,7 +621,25 @@ func parseState(root scope, name string, v any) *state {
 	case typeMap:
 		parseMap(f, st)
 	}
+	if typ != typeSucceed && typ != typeFail {
+		st.assign = parseAssign(f, false)
+	}
 	return st
+}
+
+// parseQueryLanguage reads a state's QueryLanguage, which it inherits from
+// the top level, and refuses the fields of the other language.
+func parseQueryLanguage(f fields, st *state) {
+	inherited := langJSONPath
+	if f.sc.c.jsonata {
+		inherited = langJSONata
+	}
+	lang := f.queryLanguage(inherited)
+	if f.sc.c.jsonata && lang == langJSONPath {
+		f.sc.report(CodeSchemaValidation, "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine")
+	}
+	st.jsonata = lang == langJSONata
+	f.checkLanguageFields(st.jsonata)
 }
 
 // lenientTransitions records the transitions of a state whose type is not
@@ -652,7 +709,7 @@ func parseTask(f fields, st *state) {
 		f.sc.at("HeartbeatSeconds").problem(CodeSchemaValidation, "(%d) must be smaller than TimeoutSeconds (%d)", h, t)
 	}
 	st.retriers = parseRetry(f)
-	st.catchers = parseCatch(f)
+	st.catchers = parseCatch(f, false)
 }
 
 // isActivityARN reports whether s is arn:<partition>:states:<region>:<account>:activity:<name>.
@@ -732,7 +789,7 @@ func parseRetry(f fields) []retrier {
 }
 
 // parseCatch reads a Task state's Catch field.
-func parseCatch(f fields) []catcher {
+func parseCatch(f fields, jsonata bool) []catcher {
 	v, ok := f.obj.get("Catch")
 	if !ok {
 		return nil
@@ -752,13 +809,21 @@ func parseCatch(f fields) []catcher {
 		}
 		cf := fields{sc: sc, obj: obj}
 		cf.unknown(catcherFields, "a catcher")
+		cf.checkLanguageFields(jsonata)
 		cf.str("Comment", false)
 		c := catcher{errorEquals: parseErrorEquals(cf, i == len(arr)-1, "catcher")}
 		if next, ok := cf.str("Next", true); ok {
 			c.next = next
 			sc.at("Next").transition(next)
 		}
-		c.resultPath = cf.resultPath("ResultPath")
+		if jsonata {
+			if v, ok := obj.get("Output"); ok {
+				c.output = compileJTemplate(sc.at("Output"), v)
+			}
+		} else {
+			c.resultPath = cf.resultPath("ResultPath")
+		}
+		c.assign = parseAssign(cf, jsonata)
 		cs = append(cs, c)
 	}
 	return cs
@@ -843,8 +908,10 @@ func parseFail(f fields, st *state) {
 
 // parseChoice reads a Choice state's fields.
 func parseChoice(f fields, st *state) {
-	st.inputPath = f.dataPath("InputPath")
-	st.outputPath = f.dataPath("OutputPath")
+	if !st.jsonata {
+		st.inputPath = f.dataPath("InputPath")
+		st.outputPath = f.dataPath("OutputPath")
+	}
 	sc := f.sc.at("Choices")
 	switch v, ok := f.obj.get("Choices"); {
 	case !ok:
@@ -856,7 +923,13 @@ func parseChoice(f fields, st *state) {
 			break
 		}
 		for i, e := range arr {
-			if r := compileRule(sc.elem(i), e, true); r != nil {
+			var r *rule
+			if st.jsonata {
+				r = compileJSONataRule(sc.elem(i), e)
+			} else {
+				r = compileRule(sc.elem(i), e, true)
+			}
+			if r != nil {
 				st.choices = append(st.choices, r)
 			}
 		}
@@ -886,14 +959,19 @@ func compileRule(sc scope, v any, top bool) *rule {
 		}
 		switch {
 		case k == "Variable" || k == "Comment" || k == "Next":
+		case k == "Assign" && top:
 		case k == "And" || k == "Or" || k == "Not" || isOp:
 			ops = append(ops, k)
+		case jsonataOnly[k] && top:
+			unsupported = true
+			f.sc.report(CodeSchemaValidation, "The QueryLanguage is set to 'JSONPath', but field '"+k+"' is only supported for the 'JSONata' QueryLanguage")
 		default:
 			f.unsupportedOr(k, "is not a comparison operator or choice rule field")
 		}
 	}
 	f.str("Comment", false)
 	if top {
+		r.assign = parseAssign(f, false)
 		if next, ok := f.str("Next", true); ok {
 			r.next = next
 			sc.at("Next").transition(next)

@@ -18,8 +18,8 @@ const (
 )
 
 var (
-	branchFields       = setOf("StartAt", "States", "Comment", "QueryLanguage")
-	processorFields    = setOf("StartAt", "States", "Comment", "QueryLanguage", "ProcessorConfig")
+	branchFields       = setOf("StartAt", "States", "Comment")
+	processorFields    = setOf("StartAt", "States", "Comment", "ProcessorConfig")
 	processorConfig    = setOf("Mode", "ExecutionType")
 	itemBatcherFields  = setOf("MaxItemsPerBatch", "MaxItemsPerBatchPath", "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath", "BatchInput")
 	maxMapConcurrency  = 1 << 30
@@ -45,6 +45,13 @@ type mapSpec struct {
 	toleratedPercentPath *path
 
 	batcher *batcher
+
+	// JSONata states.
+	items             *jtemplate      // Items: an array or an expression; nil: the input
+	itemSelectorX     *jtemplate      // ItemSelector
+	maxConcurrencyX   *jsonataSeconds // MaxConcurrency as an expression
+	toleratedCountX   *jsonataSeconds // ToleratedFailureCount as an expression
+	toleratedPercentX *jsonataExpr    // ToleratedFailurePercentage as an expression
 }
 
 // batcher is a Map state's ItemBatcher: iterations get batches of items,
@@ -60,9 +67,15 @@ type batcher struct {
 // parseParallel reads a Parallel state's fields.
 func parseParallel(f fields, st *state) {
 	parseNextOrEnd(f, st)
-	parseDataFlow(f, st)
 	st.retriers = parseRetry(f)
-	st.catchers = parseCatch(f)
+	st.catchers = parseCatch(f, st.jsonata)
+	if st.jsonata {
+		if v, ok := f.obj.get("Arguments"); ok {
+			st.arguments = compileJTemplate(f.sc.at("Arguments"), v)
+		}
+	} else {
+		parseDataFlow(f, st)
+	}
 	sc := f.sc.at("Branches")
 	v, ok := f.obj.get("Branches")
 	if !ok {
@@ -92,7 +105,6 @@ func parseSubMachine(sc scope, v any, allowed map[string]bool, what string) *Mac
 	}
 	f := fields{sc: sc, obj: obj}
 	f.unknown(allowed, what)
-	f.queryLanguage()
 	f.str("Comment", false)
 	parseStates(sc, f, m)
 	return m
@@ -101,14 +113,15 @@ func parseSubMachine(sc scope, v any, allowed map[string]bool, what string) *Mac
 // parseMap reads a Map state's fields.
 func parseMap(f fields, st *state) {
 	parseNextOrEnd(f, st)
-	st.inputPath = f.dataPath("InputPath")
-	st.resultSelector = f.template("ResultSelector")
-	st.resultPath = f.resultPath("ResultPath")
-	st.outputPath = f.dataPath("OutputPath")
 	st.retriers = parseRetry(f)
-	st.catchers = parseCatch(f)
+	st.catchers = parseCatch(f, st.jsonata)
 	ms := &mapSpec{toleratedCount: -1, toleratedPercent: -1}
 	st.mapSpec = ms
+	if st.jsonata {
+		parseMapJSONata(f, ms)
+	} else {
+		parseMapJSONPath(f, st, ms)
+	}
 
 	proc, iter := f.has("ItemProcessor"), f.has("Iterator")
 	switch {
@@ -131,6 +144,35 @@ func parseMap(f fields, st *state) {
 		}
 	}
 
+	ms.label, _ = f.str("Label", false)
+	if v, ok := f.obj.get("ItemBatcher"); ok {
+		bsc := f.sc.at("ItemBatcher")
+		obj, ok := v.(*object)
+		if !ok {
+			bsc.problem(CodeSchemaValidation, "must be an object, not %s", describe(v))
+			return
+		}
+		bf := fields{sc: bsc, obj: obj}
+		bf.unknown(itemBatcherFields, "an ItemBatcher")
+		b := &batcher{}
+		b.maxItems, _ = bf.integer("MaxItemsPerBatch", 1, maxMapConcurrency)
+		b.maxItemsPath = bf.path("MaxItemsPerBatchPath", true, true)
+		b.maxBytes, _ = bf.integer("MaxInputBytesPerBatch", 1, maxBatchInputBytes)
+		b.maxBytesPath = bf.path("MaxInputBytesPerBatchPath", true, true)
+		b.batchInput = bf.template("BatchInput")
+		if b.maxItems == 0 && b.maxItemsPath == nil && b.maxBytes == 0 && b.maxBytesPath == nil {
+			bsc.problem(CodeSchemaValidation, "must set MaxItemsPerBatch, MaxInputBytesPerBatch or one of their Path forms")
+		}
+		ms.batcher = b
+	}
+}
+
+// parseMapJSONPath reads the fields of a JSONPath Map state.
+func parseMapJSONPath(f fields, st *state, ms *mapSpec) {
+	st.inputPath = f.dataPath("InputPath")
+	st.resultSelector = f.template("ResultSelector")
+	st.resultPath = f.resultPath("ResultPath")
+	st.outputPath = f.dataPath("OutputPath")
 	if f.has("ItemSelector") && f.has("Parameters") {
 		f.sc.at("Parameters").problem(CodeSchemaValidation, "cannot be used together with 'ItemSelector' (Parameters is its older name)")
 	}
@@ -141,7 +183,6 @@ func parseMap(f fields, st *state) {
 	if p := f.path("ItemsPath", true, true); p != nil && (len(p.segs) > 0 || p.context) {
 		ms.itemsPath = p
 	}
-	ms.label, _ = f.str("Label", false)
 
 	if f.has("MaxConcurrency") && f.has("MaxConcurrencyPath") {
 		f.sc.at("MaxConcurrencyPath").problem(CodeSchemaValidation, "cannot be used together with 'MaxConcurrency'")
@@ -170,25 +211,39 @@ func parseMap(f fields, st *state) {
 	}
 	ms.toleratedPercentPath = f.path("ToleratedFailurePercentagePath", true, true)
 
-	if v, ok := f.obj.get("ItemBatcher"); ok {
-		bsc := f.sc.at("ItemBatcher")
-		obj, ok := v.(*object)
-		if !ok {
-			bsc.problem(CodeSchemaValidation, "must be an object, not %s", describe(v))
-			return
+}
+
+// parseMapJSONata reads the fields of a JSONata Map state.
+func parseMapJSONata(f fields, ms *mapSpec) {
+	if v, ok := f.obj.get("Items"); ok {
+		switch v.(type) {
+		case []any, string:
+			ms.items = compileJTemplate(f.sc.at("Items"), v)
+		default:
+			f.sc.at("Items").problem(CodeSchemaValidation, "must be an array or a JSONata expression, not %s", describe(v))
 		}
-		bf := fields{sc: bsc, obj: obj}
-		bf.unknown(itemBatcherFields, "an ItemBatcher")
-		b := &batcher{}
-		b.maxItems, _ = bf.integer("MaxItemsPerBatch", 1, maxMapConcurrency)
-		b.maxItemsPath = bf.path("MaxItemsPerBatchPath", true, true)
-		b.maxBytes, _ = bf.integer("MaxInputBytesPerBatch", 1, maxBatchInputBytes)
-		b.maxBytesPath = bf.path("MaxInputBytesPerBatchPath", true, true)
-		b.batchInput = bf.template("BatchInput")
-		if b.maxItems == 0 && b.maxItemsPath == nil && b.maxBytes == 0 && b.maxBytesPath == nil {
-			bsc.problem(CodeSchemaValidation, "must set MaxItemsPerBatch, MaxInputBytesPerBatch or one of their Path forms")
+	}
+	if v, ok := f.obj.get("ItemSelector"); ok {
+		ms.itemSelectorX = compileJTemplate(f.sc.at("ItemSelector"), v)
+	}
+	ms.maxConcurrency, ms.maxConcurrencyX = f.secondsOrExpr("MaxConcurrency", 0)
+	var n int
+	if n, ms.toleratedCountX = f.secondsOrExpr("ToleratedFailureCount", 0); f.has("ToleratedFailureCount") && ms.toleratedCountX == nil {
+		ms.toleratedCount = n
+	}
+	if v, ok := f.obj.get("ToleratedFailurePercentage"); ok {
+		if s, isStr := v.(string); isStr {
+			ms.toleratedPercentX = compileExprAt(f.sc.at("ToleratedFailurePercentage"), s)
+		} else if num, isNum := v.(json.Number); isNum {
+			pct, err := strconv.ParseFloat(string(num), 64)
+			if err != nil || pct < 0 || pct > 100 {
+				f.sc.at("ToleratedFailurePercentage").problem(CodeSchemaValidation, "must be a number from 0 to 100, not %s", encodeJSON(v))
+			} else {
+				ms.toleratedPercent = pct
+			}
+		} else {
+			f.sc.at("ToleratedFailurePercentage").problem(CodeSchemaValidation, "must be a number or a JSONata expression, not %s", describe(v))
 		}
-		ms.batcher = b
 	}
 }
 

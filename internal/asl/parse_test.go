@@ -56,7 +56,6 @@ func TestParseProblems(t *testing.T) {
 		{"TimeoutSeconds negative", `{"TimeoutSeconds":-1,"StartAt":"A","States":{"A":{"Type":"Succeed"}}}`, CodeSchemaValidation, "/TimeoutSeconds", []string{"integer from 1"}},
 		{"TimeoutSeconds fractional", `{"TimeoutSeconds":1.5,"StartAt":"A","States":{"A":{"Type":"Succeed"}}}`, CodeSchemaValidation, "/TimeoutSeconds", []string{"integer"}},
 		{"Version wrong", `{"Version":"2","StartAt":"A","States":{"A":{"Type":"Succeed"}}}`, CodeSchemaValidation, "/Version", []string{`"1.0"`}},
-		{"QueryLanguage JSONata", `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Succeed"}}}`, CodeUnsupportedFeature, "/QueryLanguage", []string{"JSONata"}},
 		{"QueryLanguage unknown", `{"QueryLanguage":"SQL","StartAt":"A","States":{"A":{"Type":"Succeed"}}}`, CodeSchemaValidation, "/QueryLanguage", []string{"SQL"}},
 
 		// States in general.
@@ -78,7 +77,6 @@ func TestParseProblems(t *testing.T) {
 		{"InputPath on Fail", states("A", `"A":{"Type":"Fail","InputPath":"$"}`), CodeSchemaValidation, "/States/A/InputPath", []string{"'InputPath'"}},
 		{"name too long", states(strings.Repeat("x", 81), `"`+strings.Repeat("x", 81)+`":{"Type":"Succeed"}`), CodeSchemaValidation, "/States/" + strings.Repeat("x", 81), []string{"81 characters"}},
 		{"name with slash in pointer", states("a/b~c", `"a/b~c":{"Type":"Pass","Bad":1,"End":true}`), CodeSchemaValidation, "/States/a~1b~0c/Bad", []string{"State 'a/b~c'"}},
-		{"state QueryLanguage JSONata", states("A", `"A":{"Type":"Succeed","QueryLanguage":"JSONata"}`), CodeUnsupportedFeature, "/States/A/QueryLanguage", []string{"State 'A'", "JSONata"}},
 		{"Comment not a string", states("A", `"A":{"Type":"Succeed","Comment":{}}`), CodeSchemaValidation, "/States/A/Comment", []string{"must be a string"}},
 		{"neither Next nor End", states("A", `"A":{"Type":"Pass"}`), CodeSchemaValidation, "/States/A", []string{"State 'A'", "neither 'Next' nor"}},
 		{"End false without Next", states("A", `"A":{"Type":"Pass","End":false}`), CodeSchemaValidation, "/States/A", []string{"neither"}},
@@ -90,10 +88,7 @@ func TestParseProblems(t *testing.T) {
 		{"no end", states("A", `"A":{"Type":"Pass","Next":"A"}`), CodeMissingEndState, "/States", []string{"ends the execution"}},
 
 		// Unsupported fields.
-		{"Arguments", states("A", `"A":{"Type":"Task",`+act+`,"Arguments":{},"End":true}`), CodeUnsupportedFeature, "/States/A/Arguments", []string{"State 'A'", "'Arguments'", "JSONata"}},
-		{"Output", states("A", `"A":{"Type":"Pass","Output":{},"End":true}`), CodeUnsupportedFeature, "/States/A/Output", []string{"'Output'"}},
-		{"Assign", states("A", `"A":{"Type":"Pass","Assign":{},"End":true}`), CodeUnsupportedFeature, "/States/A/Assign", []string{"'Assign'", "variables"}},
-		{"Items", states("A", `"A":{"Type":"Pass","Items":[],"End":true}`), CodeUnsupportedFeature, "/States/A/Items", []string{"Map"}},
+		{"Items", states("A", `"A":{"Type":"Pass","Items":[],"End":true}`), CodeSchemaValidation, "/States/A", []string{"only supported for the 'JSONata' QueryLanguage"}},
 		{"ItemSelector", states("A", `"A":{"Type":"Pass","ItemSelector":{},"End":true}`), CodeSchemaValidation, "/States/A/ItemSelector", []string{"not allowed in a Pass state"}},
 		{"ItemProcessor", states("A", `"A":{"Type":"Pass","ItemProcessor":{},"End":true}`), CodeSchemaValidation, "/States/A/ItemProcessor", []string{"not allowed in a Pass state"}},
 		{"Iterator", states("A", `"A":{"Type":"Pass","Iterator":{},"End":true}`), CodeSchemaValidation, "/States/A/Iterator", []string{"not allowed in a Pass state"}},
@@ -115,7 +110,6 @@ func TestParseProblems(t *testing.T) {
 		{"Parameters intrinsic filter argument", states("A", `"A":{"Type":"Pass","Parameters":{"x.$":"States.Array($.a[?(@.b)])"},"End":true}`), CodeUnsupportedFeature, "/States/A/Parameters/x.$", []string{"filter"}},
 		{"Parameters bad path", states("A", `"A":{"Type":"Pass","Parameters":{"x.$":"nope"},"End":true}`), CodeInvalidJSONPath, "/States/A/Parameters/x.$", []string{"'Parameters.x.$'", "nope"}},
 		{"Parameters path not a string", states("A", `"A":{"Type":"Pass","Parameters":{"x.$":1},"End":true}`), CodeInvalidJSONPath, "/States/A/Parameters/x.$", []string{"JSONPath string"}},
-		{"Parameters variable", states("A", `"A":{"Type":"Pass","Parameters":{"x.$":"$var"},"End":true}`), CodeUnsupportedFeature, "/States/A/Parameters/x.$", []string{"variables"}},
 		{"Parameters key clash", states("A", `"A":{"Type":"Pass","Parameters":{"x":1,"x.$":"$"},"End":true}`), CodeSchemaValidation, "/States/A/Parameters/x.$", []string{"clashes with field 'x'"}},
 		{"ResultSelector bad path", states("A", `"A":{"Type":"Task",`+act+`,"ResultSelector":{"x.$":"$.a..."},"End":true}`), CodeInvalidJSONPath, "/States/A/ResultSelector/x.$", []string{"'ResultSelector.x.$'"}},
 
@@ -151,7 +145,6 @@ func TestParseProblems(t *testing.T) {
 		{"catcher Next missing", states("A", `"A":{"Type":"Task",`+act+`,"Catch":[{"ErrorEquals":["E"]}],"End":true}`), CodeSchemaValidation, "/States/A/Catch/0/Next", []string{"'Catch[0].Next'", "required"}},
 		{"catcher Next unknown", states("A", `"A":{"Type":"Task",`+act+`,"Catch":[{"ErrorEquals":["E"],"Next":"Z"}],"End":true}`), CodeMissingTransitionTarget, "/States/A/Catch/0/Next", []string{"'Catch[0].Next'", "'Z'"}},
 		{"catcher ResultPath invalid", states("A", `"A":{"Type":"Task",`+act+`,"Catch":[{"ErrorEquals":["E"],"Next":"A","ResultPath":"$..x"}],"End":true}`), CodeInvalidJSONPath, "/States/A/Catch/0/ResultPath", []string{"reference path"}},
-		{"catcher Assign", states("A", `"A":{"Type":"Task",`+act+`,"Catch":[{"ErrorEquals":["E"],"Next":"A","Assign":{}}],"End":true}`), CodeUnsupportedFeature, "/States/A/Catch/0/Assign", []string{"variables"}},
 		{"Retry on Pass", states("A", `"A":{"Type":"Pass","Retry":[],"End":true}`), CodeSchemaValidation, "/States/A/Retry", []string{"Pass state"}},
 
 		// Choice.
@@ -168,7 +161,7 @@ func TestParseProblems(t *testing.T) {
 		{"two operators", states("A", `"A":{"Type":"Choice","Choices":[{"Variable":"$.a","IsNull":true,"IsString":true,"Next":"B"}]},"B":{"Type":"Succeed"}`), CodeSchemaValidation, "/States/A/Choices/0", []string{"more than one operator (IsNull, IsString)"}},
 		{"Variable missing", states("A", `"A":{"Type":"Choice","Choices":[{"IsNull":true,"Next":"B"}]},"B":{"Type":"Succeed"}`), CodeSchemaValidation, "/States/A/Choices/0/Variable", []string{"'Choices[0].Variable'", "required"}},
 		{"Variable invalid", states("A", `"A":{"Type":"Choice","Choices":[{"Variable":"a.b","IsNull":true,"Next":"B"}]},"B":{"Type":"Succeed"}`), CodeInvalidJSONPath, "/States/A/Choices/0/Variable", []string{"'a.b'"}},
-		{"Variable $states", states("A", `"A":{"Type":"Choice","Choices":[{"Variable":"$states.input.a","IsNull":true,"Next":"B"}]},"B":{"Type":"Succeed"}`), CodeUnsupportedFeature, "/States/A/Choices/0/Variable", []string{"$states"}},
+		{"Variable $states", states("A", `"A":{"Type":"Choice","Choices":[{"Variable":"$states.input.a","IsNull":true,"Next":"B"}]},"B":{"Type":"Succeed"}`), CodeInvalidJSONPath, "/States/A/Choices/0/Variable", []string{"$states", "only in JSONata"}},
 		{"Variable with And", states("A", `"A":{"Type":"Choice","Choices":[{"Variable":"$.a","And":[{"Variable":"$.a","IsNull":true}],"Next":"B"}]},"B":{"Type":"Succeed"}`), CodeSchemaValidation, "/States/A/Choices/0/Variable", []string{"cannot be used with And"}},
 		{"And empty", states("A", `"A":{"Type":"Choice","Choices":[{"And":[],"Next":"B"}]},"B":{"Type":"Succeed"}`), CodeSchemaValidation, "/States/A/Choices/0/And", []string{"non-empty array"}},
 		{"Or nested problem", states("A", `"A":{"Type":"Choice","Choices":[{"Or":[{"Variable":"$.a","IsNull":true},{"Variable":"$.a","NumericEquals":"1"}],"Next":"B"}]},"B":{"Type":"Succeed"}`), CodeSchemaValidation, "/States/A/Choices/0/Or/1/NumericEquals", []string{"'Choices[0].Or[1].NumericEquals'", "must be a number"}},
@@ -180,7 +173,7 @@ func TestParseProblems(t *testing.T) {
 		{"IsNull not boolean", states("A", `"A":{"Type":"Choice","Choices":[{"Variable":"$.a","IsNull":1,"Next":"B"}]},"B":{"Type":"Succeed"}`), CodeSchemaValidation, "/States/A/Choices/0/IsNull", []string{"boolean"}},
 		{"Path operand not a string", states("A", `"A":{"Type":"Choice","Choices":[{"Variable":"$.a","NumericEqualsPath":1,"Next":"B"}]},"B":{"Type":"Succeed"}`), CodeSchemaValidation, "/States/A/Choices/0/NumericEqualsPath", []string{"JSONPath string"}},
 		{"Path operand invalid", states("A", `"A":{"Type":"Choice","Choices":[{"Variable":"$.a","NumericEqualsPath":"$.[","Next":"B"}]},"B":{"Type":"Succeed"}`), CodeInvalidJSONPath, "/States/A/Choices/0/NumericEqualsPath", []string{"'$.['"}},
-		{"Condition", states("A", `"A":{"Type":"Choice","Choices":[{"Condition":"{% true %}","Next":"B"}]},"B":{"Type":"Succeed"}`), CodeUnsupportedFeature, "/States/A/Choices/0/Condition", []string{"JSONata"}},
+		{"Condition", states("A", `"A":{"Type":"Choice","Choices":[{"Condition":"{% true %}","Next":"B"}]},"B":{"Type":"Succeed"}`), CodeSchemaValidation, "/States/A/Choices/0", []string{"The QueryLanguage is set to 'JSONPath', but field 'Condition' is only supported for the 'JSONata' QueryLanguage"}},
 
 		// Wait.
 		{"Wait without amount", states("A", `"A":{"Type":"Wait","End":true}`), CodeSchemaValidation, "/States/A", []string{"exactly one of", "has 0"}},

@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // path is a parsed JSONPath. It starts at "$" (the data the path is applied
-// to) or "$$" (the context object) and continues with segments:
+// to), "$$" (the context object) or "$name" (the workflow variable name) and
+// continues with segments:
 //
 //	.name  ['name']  ['a','b']  [0]  [-1]  [0,2]  [*]  .*  [1:3]  ..name  ..*  ..[0]
 //
@@ -18,7 +21,8 @@ import (
 // JsonPath (which AWS uses) does.
 type path struct {
 	text     string
-	context  bool // "$$": the context object
+	context  bool   // "$$": the context object
+	variable string // "$name": the workflow variable name
 	definite bool
 	segs     []segment
 }
@@ -79,17 +83,21 @@ func parsePath(s string) (*path, error) {
 			i++
 		case '.', '[':
 		default:
-			if c := s[i]; c != '_' && (c|0x20 < 'a' || c|0x20 > 'z') {
-				return nil, invalidPath("unexpected character %q at offset %d", c, i)
+			if r, _ := utf8.DecodeRuneInString(s[i:]); r != '_' && !unicode.IsLetter(r) {
+				return nil, invalidPath("unexpected character %q at offset %d", r, i)
 			}
 			name := s[1:]
 			if j := strings.IndexAny(name, ".["); j >= 0 {
 				name = name[:j]
 			}
 			if name == "states" {
-				return nil, unsupportedPath("the reserved variable '$states' belongs to JSONata, which gaffer does not support")
+				return nil, invalidPath("the reserved variable '$states' is available only in JSONata states")
 			}
-			return nil, unsupportedPath("workflow variables ('$%s') are not supported", name)
+			if msg := checkVarName(name); msg != "" {
+				return nil, invalidPath("'$%s' names no workflow variable: it %s", name, strings.TrimPrefix(msg, "is not a valid variable name: "))
+			}
+			p.variable = name
+			i += len(name)
 		}
 	}
 	for i < len(s) {
@@ -276,7 +284,7 @@ func parseQuoted(s string, i int) (string, int, error) {
 // reference reports whether p is a Reference Path: a definite path into the
 // data ("$", not "$$") using only names and non-negative indexes.
 func (p *path) reference() bool {
-	if p.context || !p.definite {
+	if p.context || p.variable != "" || !p.definite {
 		return false
 	}
 	for _, s := range p.segs {
@@ -301,6 +309,7 @@ func (p *path) prefix(n int) string {
 	if p.context {
 		b.WriteString("$")
 	}
+	b.WriteString(p.variable)
 	for _, s := range p.segs[:n] {
 		if s.deep {
 			b.WriteString("..")

@@ -38,14 +38,13 @@ func TestParsePathErrors(t *testing.T) {
 		{"$.a b", false, "unexpected character ' '"},
 		{"$.a*", false, "unexpected character '*'"},
 		{"$.*a", false, "unexpected character 'a'"},
-		{"$a", true, "workflow variables ('$a')"},
-		{"$states.input", true, "'$states'"},
+		{"$states.input", false, "'$states' is available only in JSONata states"},
+		{"$1a", false, "unexpected character '1'"},
 		{"$.a.length()", false, "JSONPath functions"},
 		{"$$x", false, "unexpected character 'x'"},
 		{"$.a[?(@.b)]", true, "filter expressions"},
 		{"$.a[(@.length-1)]", true, "script expressions"},
 		{"$.a[99999999999999999999]", false, "bad index"},
-		{"$x.y", true, "workflow variables ('$x')"},
 		{"$ ", false, "unexpected character ' '"},
 	}
 	for _, tt := range tests {

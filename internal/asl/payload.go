@@ -44,8 +44,8 @@ func (r resultPath) apply(raw, result any, e *env) (any, error) {
 	if err != nil {
 		return nil, &RuntimeError{
 			ErrorName: ErrorResultPathMatchFailure,
-			CauseText: fmt.Sprintf("An error occurred while executing the state '%s'. Unable to apply ResultPath '%s' to input '%s': %v",
-				e.state, r.path.text, encodeJSON(raw), err),
+			CauseText: e.causePrefix() + fmt.Sprintf("Unable to apply ResultPath '%s' to input '%s': %v",
+				r.path.text, encodeJSON(raw), err),
 		}
 	}
 	return out, nil
@@ -168,8 +168,11 @@ func (t *template) eval(in any, e *env) (any, error) {
 		v, ok := e.lookup(t.path, in)
 		if !ok {
 			where := "the input '" + string(encodeJSON(in)) + "'"
-			if t.path.context {
+			switch {
+			case t.path.context:
 				where = "the context object"
+			case t.path.variable != "":
+				where = "the workflow variables"
 			}
 			return nil, e.fail("The JSONPath '%s' specified for the field '%s' could not be found in %s", t.path.text, t.key, where)
 		}

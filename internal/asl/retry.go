@@ -19,7 +19,9 @@ type retrier struct {
 type catcher struct {
 	errorEquals []string
 	next        string
-	resultPath  resultPath
+	resultPath  resultPath  // JSONPath
+	output      *jtemplate  // JSONata: Output; nil: $states.errorOutput
+	assign      *assignment // Assign
 }
 
 // longestDelay bounds a retry delay so that the arithmetic cannot overflow.

@@ -3,6 +3,7 @@ package asl
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,9 +16,13 @@ import (
 // internal/scripttest (-update rewrites the expected outputs). The commands
 // drive one execution, the way the engine would:
 //
-//	define              body: a definition; prints "ok" or the problems
+//	define              body: a definition; prints "ok" or the problems;
+//	                    the workflow variables start empty
 //	context k=v...      sets Context fields: id, name, role, machine, machine-id,
-//	                    start, entered, token (times in RFC 3339)
+//	                    start, entered, token (times in RFC 3339), event
+//	                    (EnteredEventID), seed (Rand, a PCG seeded with it)
+//	vars                prints the workflow variables
+//	set-var name        body: JSON; sets a workflow variable
 //	jitter f            the jitter TaskFailed gets (default 0.5)
 //	start               body: the execution input (default {}); moves to StartAt
 //	enter [state]       Enter the current (or named) state; body: its input
@@ -25,8 +30,10 @@ import (
 //	task-succeed        body: the task result; TaskSucceeded
 //	task-fail err cause TaskFailed with the error name and the rest of the line
 //
-// Each processed state prints one line; the driver then moves on as the
-// engine would (Next, after a wait, retry counters, RetryCount).
+// Each processed state prints one line (with "assign=" and the variables
+// its Assign set, if any); the driver then moves on as the engine would
+// (Next, after a wait, retry counters, RetryCount), applying the
+// assignments to the execution's variables.
 
 // driver runs one execution for a script.
 type driver struct {
@@ -37,7 +44,8 @@ type driver struct {
 	counts []int
 	jitter float64
 	done   bool
-	last   StepKind // the kind of the last step
+	last   StepKind   // the kind of the last step
+	vars   *scopeVars // the execution's top-level variables
 }
 
 // do runs one command and returns its output.
@@ -60,7 +68,7 @@ func (d *driver) do(c scripttest.Case) (string, error) {
 			}
 			return b.String(), nil
 		}
-		d.m = m
+		d.m, d.vars = m, &scopeVars{}
 		return "ok", nil
 	case "context":
 		for _, a := range args {
@@ -78,6 +86,18 @@ func (d *driver) do(c scripttest.Case) (string, error) {
 				d.ctx.StateMachineID = v
 			case "token":
 				d.ctx.TaskToken = v
+			case "event":
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					return "", err
+				}
+				d.ctx.EnteredEventID = n
+			case "seed":
+				n, err := strconv.ParseUint(v, 10, 64)
+				if err != nil {
+					return "", err
+				}
+				d.ctx.Rand = rand.New(rand.NewPCG(n, n))
 			case "start", "entered":
 				ts, err := time.Parse(time.RFC3339Nano, v)
 				if err != nil {
@@ -92,6 +112,20 @@ func (d *driver) do(c scripttest.Case) (string, error) {
 				return "", fmt.Errorf("unknown context key %q", k)
 			}
 		}
+		return "ok", nil
+	case "vars":
+		if d.vars.vals == nil {
+			return "{}", nil
+		}
+		return string(encodeJSON(d.vars.vals)), nil
+	case "set-var":
+		v, err := decodeJSON([]byte(c.Body), false)
+		if err != nil {
+			return "", err
+		}
+		o := newObject(1)
+		o.set(args[0], v)
+		applyAssign(d.vars, o)
 		return "ok", nil
 	case "jitter":
 		f, err := strconv.ParseFloat(args[0], 64)
@@ -121,6 +155,7 @@ func (d *driver) do(c scripttest.Case) (string, error) {
 		}
 		return strings.Join(out, "\n"), nil
 	case "task-succeed":
+		d.ctx.vars = d.vars
 		step, err := d.m.TaskSucceeded(d.cur, d.input, []byte(orDefault(c.Body, "{}")), &d.ctx)
 		return d.advance(step, err), nil
 	case "task-fail":
@@ -129,6 +164,7 @@ func (d *driver) do(c scripttest.Case) (string, error) {
 			errName = args[0]
 			cause = strings.Join(args[1:], " ")
 		}
+		d.ctx.vars = d.vars
 		step := d.m.TaskFailed(d.cur, d.input, errName, cause, d.counts, d.jitter, &d.ctx)
 		return d.advance(step, nil), nil
 	}
@@ -140,6 +176,7 @@ func (d *driver) enter() string {
 	if d.done {
 		return "(execution is over)"
 	}
+	d.ctx.vars = d.vars
 	step, err := d.m.Enter(d.cur, d.input, &d.ctx)
 	return d.advance(step, err)
 }
@@ -150,6 +187,9 @@ func (d *driver) advance(step Step, err error) string {
 	if err != nil {
 		d.done = true
 		return fmt.Sprintf("%s: error %v", d.cur, err)
+	}
+	if step.Kind == StepNext || step.Kind == StepSucceed || step.Kind == StepWait {
+		applyAssign(d.vars, step.assign)
 	}
 	switch step.Kind {
 	case StepNext:
@@ -168,8 +208,17 @@ func (d *driver) advance(step Step, err error) string {
 	return formatStep(step)
 }
 
-// formatStep prints a step on one line.
+// formatStep prints a step on one line, with its assignments.
 func formatStep(s Step) string {
+	line := formatKind(s)
+	if s.assign != nil {
+		line += " assign=" + string(encodeJSON(s.assign))
+	}
+	return line
+}
+
+// formatKind prints what a step does.
+func formatKind(s Step) string {
 	head := fmt.Sprintf("%s (%s): %s", s.State, s.Type, s.Kind)
 	switch s.Kind {
 	case StepNext:
@@ -207,6 +256,22 @@ func orDefault(s, def string) string {
 func TestScenarios(t *testing.T) {
 	t.Parallel()
 	scripttest.Run(t, "testdata/*.txt", func() func(scripttest.Case) (string, error) {
-		return (&driver{jitter: 0.5}).do
+		return (&driver{jitter: 0.5, vars: &scopeVars{}}).do
 	})
+}
+
+// applyAssign applies a step's evaluated Assign to the scope, as the
+// executor does once the state is done.
+func applyAssign(v *scopeVars, assign *object) {
+	if assign == nil {
+		return
+	}
+	if v.vals == nil {
+		v.vals = newObject(len(assign.keys))
+	} else {
+		v.vals = v.vals.clone()
+	}
+	for _, k := range assign.keys {
+		v.vals.set(k, assign.vals[k])
+	}
 }

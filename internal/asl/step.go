@@ -41,7 +41,8 @@ type Context struct {
 	StartTime        time.Time
 	StateMachineID   string
 	StateMachineName string
-	EnteredTime      time.Time // when the current state was entered
+	EnteredTime      time.Time // when the current state was entered; also $now and $millis in JSONata
+	EnteredEventID   int64     // id of the state's *StateEntered event; 0: not named in causes
 	RetryCount       int       // retries of the current Task state so far
 	TaskToken        string    // "": $$.Task is absent
 	RedriveCount     int       // $$.Execution.RedriveCount
@@ -53,7 +54,6 @@ type Context struct {
 
 	vars         *scopeVars // the workflow variables the state sees
 	mapItem      *mapItem   // $$.Map.Item in a Map state's ItemSelector; nil elsewhere
-	enteredEvent int64      // the id of the state's *StateEntered event; 0: unknown
 	noRetryCount bool       // the state cannot retry: $$.State has no RetryCount, as on AWS
 }
 
@@ -154,11 +154,13 @@ func (e *RuntimeError) Error() string { return e.ErrorName + ": " + e.CauseText 
 // env is what processing a state needs besides its data: the state's name,
 // for messages and $$.State.Name, and the context object, built on first use.
 type env struct {
-	state string
-	ctx   *Context
-	built bool
-	value any
-	rnd   *rand.Rand // the fixed-seed source used when ctx.Rand is nil
+	state  string
+	ctx    *Context
+	built  bool
+	value  any
+	orders map[uintptr]keptOrder // key order of objects handed to JSONata
+
+	fixedRand *rand.Rand // the fixed-seed source when Context.Rand is nil
 }
 
 // newEnv returns the environment for processing state with ctx (nil: empty).
@@ -219,8 +221,15 @@ func (e *env) contextObject() any {
 // lookup evaluates p against data, or against the context object for a "$$"
 // path.
 func (e *env) lookup(p *path, data any) (any, bool) {
-	if p.context {
+	switch {
+	case p.context:
 		return p.eval(e.contextObject())
+	case p.variable != "":
+		v, ok := e.variable(p.variable)
+		if !ok {
+			return nil, false
+		}
+		return p.eval(v)
 	}
 	return p.eval(data)
 }
@@ -229,17 +238,19 @@ func (e *env) lookup(p *path, data any) (any, bool) {
 func (e *env) fail(format string, args ...any) *RuntimeError {
 	return &RuntimeError{
 		ErrorName: ErrorRuntime,
-		CauseText: "An error occurred while executing the state '" + e.state + "'" + e.enteredAt() + ". " + fmt.Sprintf(format, args...),
+		CauseText: e.causePrefix() + fmt.Sprintf(format, args...),
 	}
 }
 
-// enteredAt returns " (entered at the event id #N)", as AWS words where a
-// failing state was entered, or "" when the caller did not say.
-func (e *env) enteredAt() string {
-	if e.ctx.enteredEvent == 0 {
-		return ""
+// causePrefix begins the cause of an error raised while processing the
+// state, as AWS words it: "An error occurred while executing the state 'X'
+// (entered at the event id #2). ".
+func (e *env) causePrefix() string {
+	p := "An error occurred while executing the state '" + e.state + "'"
+	if e.ctx.EnteredEventID > 0 {
+		p += " (entered at the event id #" + strconv.FormatInt(e.ctx.EnteredEventID, 10) + ")"
 	}
-	return " (entered at the event id #" + strconv.FormatInt(e.ctx.enteredEvent, 10) + ")"
+	return p + ". "
 }
 
 // tooLarge returns the States.DataLimitExceeded error of the state, in AWS's
@@ -325,6 +336,9 @@ func (m *Machine) Enter(name string, input []byte, ctx *Context) (Step, error) {
 		return Step{}, err
 	}
 	step := Step{State: name, Type: st.typ}
+	if st.jsonata {
+		return st.enterJSONata(step, raw, e)
+	}
 	switch st.typ {
 	case typePass:
 		eff, err := st.effectiveInput(raw, e)
@@ -368,14 +382,14 @@ func (m *Machine) Enter(name string, input []byte, ctx *Context) (Step, error) {
 		if err != nil {
 			return Step{}, err
 		}
-		next := st.defaultNext
+		next, assign := st.defaultNext, st.assign
 		for _, r := range st.choices {
 			ok, err := r.eval(eff, e)
 			if err != nil {
 				return Step{}, err
 			}
 			if ok {
-				next = r.next
+				next, assign = r.next, r.assign
 				break
 			}
 		}
@@ -384,6 +398,9 @@ func (m *Machine) Enter(name string, input []byte, ctx *Context) (Step, error) {
 			step.Error = ErrorNoChoiceMatched
 			step.Cause = fmt.Sprintf("No Choice Rule matched the input and the Choice state '%s' has no Default", name)
 			return step, nil
+		}
+		if step.assign, err = assign.eval(e, eff, nil); err != nil {
+			return Step{}, err
 		}
 		out, err := st.outputPath.apply(eff, e)
 		if err != nil {
@@ -400,6 +417,9 @@ func (m *Machine) Enter(name string, input []byte, ctx *Context) (Step, error) {
 			return Step{}, err
 		}
 		if step.Wait, step.WaitUntil, err = st.wait.resolve(eff, e); err != nil {
+			return Step{}, err
+		}
+		if step.assign, err = st.assign.eval(e, eff, nil); err != nil {
 			return Step{}, err
 		}
 		out, err := st.outputPath.apply(eff, e)
@@ -457,6 +477,10 @@ func (m *Machine) TaskSucceeded(name string, input, result []byte, ctx *Context)
 	res, err := e.decodeInput(result, "task result")
 	if err != nil {
 		return Step{}, err
+	}
+	if st.jsonata {
+		sc := &jsonataScope{input: raw, result: res, hasResult: true}
+		return st.finishJSONata(Step{State: name, Type: st.typ}, sc, res, e)
 	}
 	if st.resultSelector != nil {
 		if res, err = st.resultSelector.eval(res, e); err != nil {
@@ -517,6 +541,22 @@ func (m *Machine) TaskFailed(name string, input []byte, errName, cause string, r
 	errOut := newObject(2)
 	errOut.set("Error", errName)
 	errOut.set("Cause", cause)
+	if st.jsonata {
+		out, err := c.catchJSONata(step, raw, errOut, e)
+		if err != nil {
+			re := err.(*RuntimeError)
+			step.Error, step.Cause = re.ErrorName, re.CauseText
+			return step
+		}
+		out.Kind, out.Next = StepNext, c.next
+		out.Error, out.Cause = "", ""
+		return out
+	}
+	if step.assign, err = c.assign.eval(e, errOut, nil); err != nil {
+		re := err.(*RuntimeError)
+		step.Error, step.Cause = re.ErrorName, re.CauseText
+		return step
+	}
 	out, err := c.resultPath.apply(raw, errOut, e)
 	if err != nil {
 		re := err.(*RuntimeError)
@@ -555,6 +595,10 @@ func (st *state) passesOn(replaced bool) bool {
 // finish applies ResultPath and OutputPath and moves on: StepNext, or
 // StepSucceed for an End state.
 func (st *state) finish(step Step, raw, result any, e *env) (Step, error) {
+	var err error
+	if step.assign, err = st.assign.eval(e, result, nil); err != nil {
+		return Step{}, err
+	}
 	out, err := st.resultPath.apply(raw, result, e)
 	if err != nil {
 		return Step{}, err
@@ -638,6 +682,8 @@ type waitSpec struct {
 	timestamp     time.Time
 	secondsPath   *path
 	timestampPath *path
+	secondsX      *jsonataSeconds // JSONata Seconds expression
+	timestampX    *jsonataExpr    // JSONata Timestamp expression
 }
 
 // resolve returns the duration or the instant to wait for.

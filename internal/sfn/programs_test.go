@@ -261,6 +261,25 @@ func TestPrograms(t *testing.T) {
 	}
 }
 
+// TestProgramsVariables runs JSONata and JSONPath states that share
+// workflow variables: what one state assigns, the next ones read.
+func TestProgramsVariables(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	sm := b.Machine(t, `{"StartAt":"A","States":{
+		"A":{"Type":"Pass","Assign":{"n.$":"$.n","list":[1,2]},"Next":"B"},
+		"B":{"Type":"Pass","QueryLanguage":"JSONata","Assign":{"n":"{% $n + 1 %}","old":"{% $n %}"},"Output":{"sum":"{% $sum($list) + $n %}"},"Next":"C"},
+		"C":{"Type":"Pass","Parameters":{"sum.$":"$.sum","n.$":"$n","old.$":"$old"},"End":true}}}`, "")
+	out, err := b.Client.StartExecution(b.Ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String(`{"n":10}`)})
+	if err != nil {
+		t.Fatalf("StartExecution: %v", err)
+	}
+	desc := b.WaitStatus(t, *out.ExecutionArn, types.ExecutionStatusSucceeded)
+	if want := `{"sum":13,"n":11,"old":10}`; !servertest.JSONEqual(t, aws.ToString(desc.Output), want) {
+		t.Errorf("output %s, want %s", aws.ToString(desc.Output), want)
+	}
+}
+
 func TestProgramsContext(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -286,7 +305,7 @@ func TestProgramsUnsupported(t *testing.T) {
 		{"unknown intrinsic", `{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"s.$":"States.Nope('hi {}', $.n)"},"End":true}}}`, "States.Nope"},
 		{"lambda", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:000000000000:function:f","End":true}}}`, "arn:aws:lambda:us-east-1:000000000000:function:f"},
 		{"lambda invoke", `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true}}}`, "lambda:invoke"},
-		{"jsonata", `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`, "JSONata"},
+		{"jsonata with a JSONPath field", `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","InputPath":"$.a","End":true}}}`, "JSONata"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
