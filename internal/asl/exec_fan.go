@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // startFan starts a Parallel or Map state of f: its branches or its first
@@ -155,6 +156,9 @@ func (mi *mapInputs) jsonPath(r *runner, f *Frame, st *state, ms *mapSpec, raw a
 	if ms.toleratedPercentPath != nil {
 		v, ok := e.lookup(ms.toleratedPercentPath, eff)
 		n, isNum := v.(json.Number)
+		if s, isStr := v.(string); isStr {
+			n, isNum = json.Number(strings.TrimSpace(s)), true
+		}
 		pct, perr := strconv.ParseFloat(string(n), 64)
 		if !ok || !isNum || perr != nil {
 			return e.fail("The ToleratedFailurePercentagePath field refers to value \"%s\" which is not a valid float: %s", valueText(v), ms.toleratedPercentPath.text)
@@ -224,6 +228,11 @@ func (mi *mapInputs) jsonata(r *runner, f *Frame, ms *mapSpec, raw any, e *env) 
 func (e *env) intAt(p *path, data any, field string) (int, error) {
 	v, ok := e.lookup(p, data)
 	n, isInt := integer(v)
+	if s, isStr := v.(string); isStr {
+		// AWS parses a string holding an integer, e.g. a variable
+		// assigned "1".
+		n, isInt = integer(json.Number(strings.TrimSpace(s)))
+	}
 	if !ok || !isInt || n > math.MaxInt32 || n < math.MinInt32 {
 		return 0, e.fail("The %s field refers to value \"%s\" which is not a valid integer: %s", field, valueText(v), p.text)
 	}

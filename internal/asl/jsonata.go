@@ -196,6 +196,16 @@ func (x *jsonataExpr) evalRaw(e *env, sc *jsonataScope) (v any, err error) {
 // map[string]any objects, whose key order is kept in orders.
 func toJSONata(v any, orders map[uintptr]keptOrder) any {
 	switch v := v.(type) {
+	case nil:
+		// The library's null is a nil *interface{}; a plain nil is
+		// undefined to it (a missing field).
+		return jsonataNull
+	case []any:
+		a := make([]any, len(v))
+		for i, x := range v {
+			a[i] = toJSONata(x, orders)
+		}
+		return a
 	case json.Number:
 		f, err := strconv.ParseFloat(string(v), 64)
 		if err != nil {
@@ -214,15 +224,12 @@ func toJSONata(v any, orders map[uintptr]keptOrder) any {
 		}
 		orders[reflect.ValueOf(m).Pointer()] = keptOrder{m: m, keys: v.keys}
 		return m
-	case []any:
-		a := make([]any, len(v))
-		for i, x := range v {
-			a[i] = toJSONata(x, orders)
-		}
-		return a
 	}
 	return v
 }
+
+// jsonataNull is JSON null as the library represents it.
+var jsonataNull *any
 
 // keptOrder is the key order of an object handed to the library; it keeps
 // the map alive so that its address is not reused within the evaluation.
