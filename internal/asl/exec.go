@@ -322,8 +322,14 @@ func (r *runner) input(in Input) error {
 				return err
 			}
 			st := prog.states[f.State]
-			if st.typ == typeTask && f.Task != nil {
+			switch {
+			case st.typ == typeTask && f.Task != nil:
 				return r.schedule(f, f.Task)
+			case st.typ == typeTask:
+				// Its input processing failed: enter it again.
+				f.Phase = phaseEnter
+				r.ready(f)
+				return nil
 			}
 			return r.startFan(f, st)
 		}
@@ -504,6 +510,12 @@ func (r *runner) enter(f *Frame) error {
 				return err
 			}
 			r.evaluationFailed(f, re)
+			if st.typ == typeTask {
+				// The Task state's own Retry and Catch see errors of its
+				// input processing too (not States.Runtime, which
+				// TaskFailed never retries or catches).
+				return r.stateError(f, re.ErrorName, re.CauseText, nil)
+			}
 			return r.frameFail(f, re.ErrorName, re.CauseText)
 		}
 		if step.Kind == StepNext {

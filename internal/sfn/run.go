@@ -56,11 +56,14 @@ func (r *run) context() *asl.Context {
 	}
 }
 
-// jitterSource makes the service's jitter function a rand.Source, so that
-// Rand.Float64 returns what it returns.
+// jitterSource makes the service's jitter function a rand.Source: the low
+// 53 bits of each Uint64 come from one call, so that Rand.Float64 returns
+// what the function returns, and the high 11 bits from a second call.
 type jitterSource struct{ f func() float64 }
 
-func (j jitterSource) Uint64() uint64 { return uint64(j.f() * (1 << 53)) }
+func (j jitterSource) Uint64() uint64 {
+	return uint64(j.f()*(1<<53)) | uint64(j.f()*(1<<11))<<53
+}
 
 // save stores the execution record.
 func (r *run) save(insert bool) error {
