@@ -53,6 +53,7 @@ type Frame struct {
 	EnteredEvent int64           `json:"enteredEvent,omitempty"`
 	LastEvent    int64           `json:"lastEvent,omitempty"` // previousEventId of the frame's next event
 	RetryCounts  []int           `json:"retryCounts,omitempty"`
+	Again        bool            `json:"again,omitempty"` // entering State again for a retry: keep RetryCounts
 
 	Task *TaskSpec       `json:"task,omitempty"` // phaseTask, and phaseRetry of a Task state
 	Wait *waitResume     `json:"wait,omitempty"` // phaseWait
@@ -326,8 +327,9 @@ func (r *runner) input(in Input) error {
 			case st.typ == typeTask && f.Task != nil:
 				return r.schedule(f, f.Task)
 			case st.typ == typeTask:
-				// Its input processing failed: enter it again.
-				f.Phase = phaseEnter
+				// Its input processing failed: enter it again, keeping
+				// the retry counts.
+				f.Phase, f.Again = phaseEnter, true
 				r.ready(f)
 				return nil
 			}
@@ -498,7 +500,11 @@ func (r *runner) enter(f *Frame) error {
 		if st == nil {
 			return fmt.Errorf("frame %d: no state %q", f.ID, f.State)
 		}
-		f.Entered, f.RetryCounts = r.env.Now, nil
+		f.Entered = r.env.Now
+		if !f.Again {
+			f.RetryCounts = nil
+		}
+		f.Again = false
 		f.EnteredEvent = r.record(f, &Event{Type: st.typ + "StateEntered", State: f.State, Input: f.Input})
 		if st.typ == typeParallel || st.typ == typeMap {
 			return r.startFan(f, st)

@@ -140,3 +140,40 @@ func TestProgramsIntrinsicsFail(t *testing.T) {
 		seen[out.U] = true
 	}
 }
+
+// TestProgramsIntrinsicFailureCaught: an intrinsic failing in a Task
+// state's Parameters is the Task state's error: its retriers run (the
+// state is entered again, keeping the count) and its catcher takes it.
+func TestProgramsIntrinsicFailureCaught(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	act := b.Activity(t)
+	sm := b.Machine(t, `{"StartAt":"T","States":{
+		"T":{"Type":"Task","Resource":"$ACT","Parameters":{"x.$":"States.ArrayGetItem($.a, 5)"},
+			"Retry":[{"ErrorEquals":["States.IntrinsicFailure"],"IntervalSeconds":1,"MaxAttempts":1,"BackoffRate":1}],
+			"Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.err","Next":"Caught"}],"End":true},
+		"Caught":{"Type":"Pass","End":true}}}`, act)
+	exec := b.Start(t, sm, `{"a":[1]}`)
+	desc := b.WaitStatus(t, exec, types.ExecutionStatusSucceeded)
+	var out struct {
+		Err struct{ Error, Cause string } `json:"err"`
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(desc.Output)), &out); err != nil {
+		t.Fatalf("output %s: %v", aws.ToString(desc.Output), err)
+	}
+	if out.Err.Error != "States.IntrinsicFailure" {
+		t.Errorf("caught %q, want States.IntrinsicFailure", out.Err.Error)
+	}
+	entered := 0
+	for _, ev := range b.History(t, exec) {
+		if ev.Type == types.HistoryEventTypeTaskStateEntered {
+			entered++
+		}
+		if ev.Type == types.HistoryEventTypeActivityScheduled {
+			t.Errorf("an activity was scheduled although the input could not be built")
+		}
+	}
+	if entered != 2 {
+		t.Errorf("TaskStateEntered %d times, want 2 (the first try and one retry)", entered)
+	}
+}
