@@ -440,7 +440,9 @@ func (r *runner) context(f *Frame) *Context {
 // scope returns the variables f sees.
 func (r *runner) scope(f *Frame) *scopeVars {
 	var outer *scopeVars
-	if p := r.x.byID[f.Parent]; p != nil {
+	// A distributed Map's iteration is a child execution of its own: it
+	// does not see the variables of the execution that started it.
+	if p := r.x.byID[f.Parent]; p != nil && (p.Hidden || !f.Hidden) {
 		outer = r.scope(p)
 	}
 	if f.vars == nil && len(f.Vars) > 0 {
