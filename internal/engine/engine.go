@@ -827,6 +827,18 @@ func (e *Engine) AcknowledgeCancel(ctx context.Context, token string, details []
 	return e.finish(ctx, token, Outcome{Kind: Canceled, Details: details}, nil)
 }
 
+// TokenTask returns the id of the task whose attempt token names, whether
+// or not the attempt is still open, or ErrInvalidToken: for dialects that
+// word the answer to a closed task's token from what they know of the
+// task.
+func (e *Engine) TokenTask(token string) (int64, error) {
+	ref, err := e.tokens.decode(token)
+	if err != nil {
+		return 0, ErrInvalidToken
+	}
+	return ref.taskID, nil
+}
+
 // TaskQueue returns the queue of the started task whose current attempt
 // token names, or ErrInvalidToken / ErrTaskClosed, from memory: for
 // dialects that authorize a caller on the resource a token's task belongs

@@ -51,7 +51,7 @@ func (s *Service) armLate(tx store.Tx, ix *index, in *instanceRecord) error {
 // lateFired runs the onLateAction actions of an instance that has not
 // finished by its lateAfterTimeout.
 func (s *Service) lateFired(tx store.Tx, tm *store.Timer) error {
-	inst, err := getInstance(tx, string(tm.Payload))
+	inst, err := getInstance(tx, tm.OwnerID, string(tm.Payload))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}

@@ -61,8 +61,8 @@ import (
 
 // Object kinds of the run state.
 const (
-	kindInstance = "pipeline.instance" // ID: instance id; Parent: pipelineId; Status: @status
-	kindAttempt  = "pipeline.attempt"  // ID: attempt id; Parent: pipelineId; Status: @status
+	kindInstance = "pipeline.instance" // ID: runKey(pipelineId, instance id); Parent: pipelineId; Status: @status
+	kindAttempt  = "pipeline.attempt"  // ID: runKey(pipelineId, attempt id); Parent: pipelineId; Status: @status
 	kindRunner   = "pipeline.runner"   // ID: taskrunnerId; Body: runnerRecord
 )
 
@@ -133,6 +133,10 @@ type instanceRecord struct {
 	// stored is the status the record was read or last written with, for
 	// the run's bookkeeping (noteTransition).
 	stored string
+	// key is the store key the record was read from ("" if new): a record
+	// stored before ids were scoped to their pipeline moves to its runKey
+	// when next written.
+	key string
 }
 
 // attemptRecord is one try of an instance.
@@ -156,13 +160,24 @@ type attemptRecord struct {
 	Canceled   bool      `json:"canceled,omitempty"`   // cancellation was requested
 	Token      string    `json:"token,omitempty"`      // its taskId (the engine token), once the runner acknowledged it
 	AckTimerID int64     `json:"ackTimerId,omitempty"` // the armed acknowledgement window, until acknowledged or ended
+
+	key string // as instanceRecord.key
 }
 
-// putInstance stores an instance and keeps the run's bookkeeping.
 // attemptInfix joins an instance id and an attempt's number in the
 // attempt's id.
 const attemptInfix = "_Attempt="
 
+// runKey is the store key of a pipeline's instance or attempt with id.
+// Instance and attempt ids are AWS's ("@<component>_<time>",
+// "@<component>_<time>_Attempt=<n>"), unique only within their pipeline,
+// as on AWS: two pipelines activated in the same second have the same ids,
+// each its own object.
+func runKey(pipelineID, id string) string {
+	return pipelineID + "/" + id
+}
+
+// putInstance stores an instance and keeps the run's bookkeeping.
 func putInstance(tx store.Tx, in *instanceRecord) error {
 	return putInstances(tx, []*instanceRecord{in})
 }
@@ -175,7 +190,12 @@ func putInstances(tx store.Tx, ins []*instanceRecord) error {
 	}
 	for _, in := range ins {
 		in.stored = in.Status
-		if err := store.PutJSON(tx, &store.Object{Kind: kindInstance, ID: in.ID, Parent: in.PipelineID, Status: in.Status}, in); err != nil {
+		key := runKey(in.PipelineID, in.ID)
+		if err := moveLegacy(tx, kindInstance, in.key, key); err != nil {
+			return err
+		}
+		in.key = key
+		if err := store.PutJSON(tx, &store.Object{Kind: kindInstance, ID: key, Parent: in.PipelineID, Status: in.Status}, in); err != nil {
 			return err
 		}
 	}
@@ -183,7 +203,24 @@ func putInstances(tx store.Tx, ins []*instanceRecord) error {
 }
 
 func putAttempt(tx store.Tx, a *attemptRecord) error {
-	return store.PutJSON(tx, &store.Object{Kind: kindAttempt, ID: a.ID, Parent: a.PipelineID, Status: a.Status}, a)
+	key := runKey(a.PipelineID, a.ID)
+	if err := moveLegacy(tx, kindAttempt, a.key, key); err != nil {
+		return err
+	}
+	a.key = key
+	return store.PutJSON(tx, &store.Object{Kind: kindAttempt, ID: key, Parent: a.PipelineID, Status: a.Status}, a)
+}
+
+// moveLegacy deletes the record stored under from (read from before ids
+// were scoped to their pipeline) that is about to be written under key.
+func moveLegacy(tx store.Tx, kind, from, key string) error {
+	if from == "" || from == key {
+		return nil
+	}
+	if err := tx.DeleteObject(kind, from); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
 }
 
 // getRecord reads a record of a run; one that no longer decodes is an
@@ -199,20 +236,48 @@ func getRecord(tx store.Tx, kind, id string, v any) error {
 	return nil
 }
 
-func getInstance(tx store.Tx, id string) (*instanceRecord, error) {
+// getRunObject reads pipelineID's instance or attempt id into v and
+// returns the key it is stored under: its runKey, or, for a record stored
+// before ids were scoped to their pipeline, the bare id if the record is
+// the pipeline's. Another pipeline's id is store.ErrNotFound.
+func getRunObject(tx store.Tx, kind, pipelineID, id string, v any) (string, error) {
+	key := runKey(pipelineID, id)
+	err := getRecord(tx, kind, key, v)
+	if !errors.Is(err, store.ErrNotFound) {
+		return key, err
+	}
+	o, err := tx.GetObject(kind, id)
+	if err != nil {
+		return "", err
+	}
+	if o.Parent != pipelineID {
+		return "", store.ErrNotFound
+	}
+	if err := json.Unmarshal(o.Body, v); err != nil {
+		return "", engine.Brokenf("%s %s does not decode: %v", kind, id, err)
+	}
+	return id, nil
+}
+
+// getInstance returns pipelineID's instance id.
+func getInstance(tx store.Tx, pipelineID, id string) (*instanceRecord, error) {
 	var in instanceRecord
-	if err := getRecord(tx, kindInstance, id, &in); err != nil {
+	key, err := getRunObject(tx, kindInstance, pipelineID, id, &in)
+	if err != nil {
 		return nil, err
 	}
-	in.stored = in.Status
+	in.stored, in.key = in.Status, key
 	return &in, nil
 }
 
-func getAttempt(tx store.Tx, id string) (*attemptRecord, error) {
+// getAttempt returns pipelineID's attempt id.
+func getAttempt(tx store.Tx, pipelineID, id string) (*attemptRecord, error) {
 	var a attemptRecord
-	if err := getRecord(tx, kindAttempt, id, &a); err != nil {
+	key, err := getRunObject(tx, kindAttempt, pipelineID, id, &a)
+	if err != nil {
 		return nil, err
 	}
+	a.key = key
 	return &a, nil
 }
 
@@ -228,7 +293,7 @@ func listInstances(tx store.Tx, pipelineID string) ([]*instanceRecord, error) {
 		if err := jsonDecode(o, &in); err != nil {
 			return nil, err
 		}
-		in.stored = in.Status
+		in.stored, in.key = in.Status, o.ID
 		out = append(out, &in)
 	}
 	return out, nil
@@ -246,6 +311,7 @@ func listAttempts(tx store.Tx, pipelineID string) ([]*attemptRecord, error) {
 		if err := jsonDecode(o, &a); err != nil {
 			return nil, err
 		}
+		a.key = o.ID
 		out = append(out, &a)
 	}
 	return out, nil
@@ -465,7 +531,7 @@ func (s *Service) DeactivatePipeline(ctx context.Context, in *deactivateInput) (
 func (s *Service) cancelInstance(tx store.Tx, i *instanceRecord, reason string) error {
 	now := s.eng.Now().UTC()
 	if i.Current != "" {
-		a, err := getAttempt(tx, i.Current)
+		a, err := getAttempt(tx, i.PipelineID, i.Current)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -510,7 +576,7 @@ func (s *Service) deleteRun(tx store.Tx, pipelineID string) error {
 		}
 		// An acknowledged attempt's taskId is remembered until its attempt
 		// ends; this one ends here.
-		a, err := getAttempt(tx, t.OwnerRef)
+		a, err := getAttempt(tx, pipelineID, t.OwnerRef)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -546,17 +612,35 @@ func (s *Service) deleteRun(tx store.Tx, pipelineID string) error {
 }
 
 // freeInstanceID returns base, or base with the first "_<n>" suffix (from
-// 2) that no stored instance has and taken does not hold.
-func freeInstanceID(tx store.Tx, base string, taken map[string]bool) (string, error) {
+// 2) that no instance of the pipeline has and taken does not hold (a
+// pipeline activated again within the same second).
+func freeInstanceID(tx store.Tx, pipelineID, base string, taken map[string]bool) (string, error) {
 	id := base
 	for n := 2; ; n++ {
-		_, err := tx.GetObject(kindInstance, id)
-		if errors.Is(err, store.ErrNotFound) && !taken[id] {
-			return id, nil
-		}
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		used, err := instanceExists(tx, pipelineID, id)
+		if err != nil {
 			return "", err
+		}
+		if !used && !taken[id] {
+			return id, nil
 		}
 		id = fmt.Sprintf("%s_%d", base, n)
 	}
+}
+
+// instanceExists reports whether pipelineID has an instance id, without
+// decoding it.
+func instanceExists(tx store.Tx, pipelineID, id string) (bool, error) {
+	_, err := tx.GetObject(kindInstance, runKey(pipelineID, id))
+	if errors.Is(err, store.ErrNotFound) {
+		var o *store.Object
+		o, err = tx.GetObject(kindInstance, id) // stored before ids were scoped
+		if err == nil && o.Parent != pipelineID {
+			err = store.ErrNotFound
+		}
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -50,7 +50,7 @@ func (v *runView) instance(i *instanceRecord, evaluate bool) (PipelineObject, er
 }
 
 func (v *runView) attempt(tx store.Tx, a *attemptRecord, evaluate bool) (PipelineObject, error) {
-	i, err := getInstance(tx, a.InstanceID)
+	i, err := getInstance(tx, a.PipelineID, a.InstanceID)
 	if err != nil {
 		return PipelineObject{}, err
 	}
@@ -63,13 +63,13 @@ func (v *runView) runObject(tx store.Tx, id string, evaluate bool) (*PipelineObj
 	if v == nil {
 		return nil, nil
 	}
-	if i, err := getInstance(tx, id); err == nil {
+	if i, err := getInstance(tx, v.p.ID, id); err == nil {
 		o, err := v.instance(i, evaluate)
 		return &o, err
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	a, err := getAttempt(tx, id)
+	a, err := getAttempt(tx, v.p.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -310,19 +310,19 @@ func (s *Service) EvaluateExpression(ctx context.Context, in *evaluateExpression
 		}
 		var env *evalEnv
 		var o *PipelineObject
-		if i, err := getInstance(tx, in.ObjectID); err == nil && i.PipelineID == p.ID {
+		if i, err := getInstance(tx, p.ID, in.ObjectID); err == nil {
 			rv, err := newRunView(tx, p)
 			if err != nil || rv == nil {
 				return err
 			}
 			env, o = rv.env, rv.env.ix.byID[i.Component]
 			env.runtime = i.runtimeMap()
-		} else if a, err := getAttempt(tx, in.ObjectID); err == nil && a.PipelineID == p.ID {
+		} else if a, err := getAttempt(tx, p.ID, in.ObjectID); err == nil {
 			rv, err := newRunView(tx, p)
 			if err != nil || rv == nil {
 				return err
 			}
-			i, err := getInstance(tx, a.InstanceID)
+			i, err := getInstance(tx, p.ID, a.InstanceID)
 			if err != nil {
 				return err
 			}

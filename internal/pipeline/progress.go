@@ -296,7 +296,7 @@ func (s *Service) advance(tx store.Tx, p *pipelineRecord, touched []*instanceRec
 		if i, ok := byID[id]; ok {
 			return i, nil
 		}
-		i, err := getInstance(tx, id)
+		i, err := getInstance(tx, p.ID, id)
 		if errors.Is(err, store.ErrNotFound) {
 			err = nil
 		}
@@ -438,12 +438,11 @@ func (s *Service) newInstances(tx store.Tx, p *pipelineRecord, def *definitionRe
 	env := &evalEnv{ix: ix, pipelineID: p.ID, params: parameterValues(def.ParameterObjects, def.ParameterValues)}
 	stamp := start.Format(fieldTime)
 	taken := map[string]bool{}
-	// Instance ids are AWS's "@<component>_<time>", but the store keys them
-	// across all pipelines: two pipelines with the same component ids
-	// activated in the same second must not share one. The first free of
-	// "@c_t", "@c_t_2", "@c_t_3"... is taken.
+	// Instance ids are AWS's "@<component>_<time>", each pipeline's own
+	// (runKey). Should the pipeline already have one (activated again
+	// within the second), the first free of "@c_t_2", "@c_t_3"... is taken.
 	newID := func(component string) (string, error) {
-		id, err := freeInstanceID(tx, "@"+component+"_"+stamp, taken)
+		id, err := freeInstanceID(tx, p.ID, "@"+component+"_"+stamp, taken)
 		taken[id] = true
 		return id, err
 	}
@@ -477,7 +476,7 @@ func (s *Service) newInstances(tx store.Tx, p *pipelineRecord, def *definitionRe
 			}
 			if d, ok := ids[*f.RefValue]; ok {
 				in.DependsOn = append(in.DependsOn, d)
-			} else if d, err := getInstance(tx, "@"+*f.RefValue+"_"+stamp); err == nil && d.PipelineID == p.ID {
+			} else if d, err := getInstance(tx, p.ID, "@"+*f.RefValue+"_"+stamp); err == nil {
 				in.DependsOn = append(in.DependsOn, d.ID) // same period, another schedule
 			}
 		}
@@ -511,7 +510,7 @@ func (s *Service) newInstances(tx store.Tx, p *pipelineRecord, def *definitionRe
 				dep.Dependents = append(dep.Dependents, in.ID)
 				continue
 			}
-			dep, err := getInstance(tx, d)
+			dep, err := getInstance(tx, p.ID, d)
 			if err != nil {
 				return nil, err
 			}

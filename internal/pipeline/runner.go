@@ -134,7 +134,7 @@ func (s *Service) PollForTask(ctx context.Context, in *pollForTaskInput) (*pollF
 // its instance and the component's referenced objects, with expressions
 // evaluated. nil if the attempt is no longer running.
 func (s *Service) taskObject(tx store.Tx, t *store.Task, token string) (*TaskObject, error) {
-	a, err := getAttempt(tx, t.OwnerRef)
+	a, err := getAttempt(tx, t.OwnerID, t.OwnerRef)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
@@ -144,7 +144,7 @@ func (s *Service) taskObject(tx store.Tx, t *store.Task, token string) (*TaskObj
 	if a.Status != statusRunning || a.TaskID != t.ID {
 		return nil, nil
 	}
-	inst, err := getInstance(tx, a.InstanceID)
+	inst, err := getInstance(tx, a.PipelineID, a.InstanceID)
 	if err != nil {
 		return nil, err
 	}
@@ -371,7 +371,7 @@ func (s *Service) ReportTaskProgress(ctx context.Context, in *reportTaskProgress
 			if err != nil {
 				return err
 			}
-			a, err := getAttempt(tx, t.OwnerRef)
+			a, err := getAttempt(tx, t.OwnerID, t.OwnerRef)
 			if errors.Is(err, store.ErrNotFound) {
 				return engine.ErrTaskClosed
 			}
@@ -517,12 +517,12 @@ func (o owner) TaskStarted(tx store.Tx, t *store.Task, by engine.StartKind) erro
 	if by == engine.StartedBySchedule {
 		return nil
 	}
-	return o.react(tx, "started", t.OwnerRef, "", func(tx store.Tx) error { return o.taskStarted(tx, t) })
+	return o.react(tx, "started", t.OwnerID, t.OwnerRef, "", func(tx store.Tx) error { return o.taskStarted(tx, t) })
 }
 
 func (o owner) taskStarted(tx store.Tx, t *store.Task) error {
 	s := o.s
-	a, err := getAttempt(tx, t.OwnerRef)
+	a, err := getAttempt(tx, t.OwnerID, t.OwnerRef)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
@@ -532,7 +532,7 @@ func (o owner) taskStarted(tx store.Tx, t *store.Task) error {
 	if a.Status != statusWaitRunner {
 		return nil // canceled meanwhile (taskObject skips it)
 	}
-	inst, err := getInstance(tx, a.InstanceID)
+	inst, err := getInstance(tx, a.PipelineID, a.InstanceID)
 	if err != nil {
 		return err
 	}
@@ -574,11 +574,11 @@ func (s *Service) dropAckTimer(tx store.Tx, a *attemptRecord) error {
 
 // TaskClosed records how an attempt ended and decides what comes next.
 func (o owner) TaskClosed(tx store.Tx, t *store.Task, out engine.Outcome) error {
-	return o.react(tx, "closed", t.OwnerRef, "", func(tx store.Tx) error { return o.taskClosed(tx, t, out) })
+	return o.react(tx, "closed", t.OwnerID, t.OwnerRef, "", func(tx store.Tx) error { return o.taskClosed(tx, t, out) })
 }
 
 func (o owner) taskClosed(tx store.Tx, t *store.Task, out engine.Outcome) error {
-	a, err := getAttempt(tx, t.OwnerRef)
+	a, err := getAttempt(tx, t.OwnerID, t.OwnerRef)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
@@ -616,14 +616,14 @@ func (o owner) TimerFired(tx store.Tx, tm *store.Timer) error {
 	case timerRetry, timerLate:
 		instanceID = string(tm.Payload)
 	}
-	return o.react(tx, "timer", attemptID, instanceID, func(tx store.Tx) error { return o.timerFired(tx, tm) })
+	return o.react(tx, "timer", tm.OwnerID, attemptID, instanceID, func(tx store.Tx) error { return o.timerFired(tx, tm) })
 }
 
 func (o owner) timerFired(tx store.Tx, tm *store.Timer) error {
 	s := o.s
 	switch tm.Kind {
 	case timerAck:
-		a, err := getAttempt(tx, string(tm.Payload))
+		a, err := getAttempt(tx, tm.OwnerID, string(tm.Payload))
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
@@ -646,7 +646,7 @@ func (o owner) timerFired(tx store.Tx, tm *store.Timer) error {
 	case timerLate:
 		return s.lateFired(tx, tm)
 	case timerRetry:
-		inst, err := getInstance(tx, string(tm.Payload))
+		inst, err := getInstance(tx, tm.OwnerID, string(tm.Payload))
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
@@ -677,12 +677,12 @@ const errIDInternal = "Service_InternalError"
 var testHookReaction func(callback, attemptID, instanceID string)
 
 // react runs fn, the reaction to an engine callback about attempt attemptID
-// or instance instanceID (either may be ""), through engine.React: if it
+// or instance instanceID (either may be "") of pipeline pipelineID, through engine.React: if it
 // fails for a reason of the records' own (one that no longer decodes, a
 // panic), its writes are undone and the attempt and its instance are
 // FAILED instead (errorId Service_InternalError), in the same transaction,
 // so that no stored record can make the writer's work fail again and again.
-func (o owner) react(tx store.Tx, callback, attemptID, instanceID string, fn func(tx store.Tx) error) error {
+func (o owner) react(tx store.Tx, callback, pipelineID, attemptID, instanceID string, fn func(tx store.Tx) error) error {
 	s := o.s
 	return s.eng.React(tx, func(tx store.Tx) error {
 		if testHookReaction != nil {
@@ -691,7 +691,7 @@ func (o owner) react(tx store.Tx, callback, attemptID, instanceID string, fn fun
 		return fn(tx)
 	}, func(tx store.Tx, cause, stack string) error {
 		s.log.Error("pipeline reaction failed; failing its instance", "attempt", attemptID, "instance", instanceID, "cause", cause, "stack", stack)
-		return s.failBroken(tx, attemptID, instanceID, "gaffer could not run the instance on: "+cause)
+		return s.failBroken(tx, pipelineID, attemptID, instanceID, "gaffer could not run the instance on: "+cause)
 	})
 }
 
@@ -701,7 +701,7 @@ func (o owner) react(tx store.Tx, callback, attemptID, instanceID string, fn fun
 // instance (onFail actions, dependents cascade). An attempt whose record no
 // longer decodes is replaced by a FAILED one; an instance whose record no
 // longer decodes is left as it is (logged).
-func (s *Service) failBroken(tx store.Tx, attemptID, instanceID, msg string) error {
+func (s *Service) failBroken(tx store.Tx, pipelineID, attemptID, instanceID, msg string) error {
 	now := s.eng.Now().UTC()
 	if attemptID != "" {
 		id, _, ok := strings.Cut(attemptID, attemptInfix)
@@ -709,17 +709,16 @@ func (s *Service) failBroken(tx store.Tx, attemptID, instanceID, msg string) err
 			return nil
 		}
 		instanceID = id
-		a, err := getAttempt(tx, attemptID)
+		a, err := getAttempt(tx, pipelineID, attemptID)
 		var be *engine.BrokenError
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return nil
 		case errors.As(err, &be):
-			o, err := tx.GetObject(kindAttempt, attemptID)
-			if err != nil {
-				return err
+			a = &attemptRecord{ID: attemptID, PipelineID: pipelineID, InstanceID: instanceID, key: runKey(pipelineID, attemptID)}
+			if _, err := tx.GetObject(kindAttempt, a.key); errors.Is(err, store.ErrNotFound) {
+				a.key = attemptID // stored before ids were scoped to their pipeline
 			}
-			a = &attemptRecord{ID: attemptID, PipelineID: o.Parent, InstanceID: instanceID}
 		case err != nil:
 			return err
 		}
@@ -743,7 +742,7 @@ func (s *Service) failBroken(tx store.Tx, attemptID, instanceID, msg string) err
 	if instanceID == "" {
 		return nil
 	}
-	inst, err := getInstance(tx, instanceID)
+	inst, err := getInstance(tx, pipelineID, instanceID)
 	var be *engine.BrokenError
 	if errors.Is(err, store.ErrNotFound) || errors.As(err, &be) {
 		if err != nil && be != nil {
@@ -807,7 +806,7 @@ func (s *Service) attemptEnded(tx store.Tx, a *attemptRecord, status, errID, err
 	if err := putAttempt(tx, a); err != nil {
 		return err
 	}
-	inst, err := getInstance(tx, a.InstanceID)
+	inst, err := getInstance(tx, a.PipelineID, a.InstanceID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}

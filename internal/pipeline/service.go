@@ -156,6 +156,7 @@ func (s *Service) API() *awsapi.Service {
 	return &awsapi.Service{
 		Model:               awsapi.EmbeddedModel("datapipeline"),
 		ErrorNamespace:      dperr.Namespace,
+		TypeOverrides:       dperr.TypeOverrides,
 		Statuses:            dperr.Statuses,
 		ValidationErrorCode: dperr.ValidationCode,
 		InternalErrorCode:   dperr.InternalCode,

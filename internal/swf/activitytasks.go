@@ -127,7 +127,7 @@ func (s *Service) RecordActivityTaskHeartbeat(ctx context.Context, in *recordAct
 	}
 	res, err := s.eng.HeartbeatIn(activityQueuePrefix, in.TaskToken, details)
 	if err != nil {
-		return nil, err
+		return nil, s.tokenError(ctx, in.TaskToken, err)
 	}
 	return &activityTaskStatus{CancelRequested: res.CancelRequested}, nil
 }
@@ -138,7 +138,7 @@ func (s *Service) RespondActivityTaskCompleted(ctx context.Context, in *respondA
 		return nil, err
 	}
 	if err := s.eng.Complete(ctx, in.TaskToken, []byte(in.Result)); err != nil {
-		return nil, err
+		return nil, s.tokenError(ctx, in.TaskToken, err)
 	}
 	return &struct{}{}, nil
 }
@@ -150,7 +150,7 @@ func (s *Service) RespondActivityTaskFailed(ctx context.Context, in *respondActi
 		return nil, err
 	}
 	if err := s.eng.Fail(ctx, in.TaskToken, in.Reason, in.Details); err != nil {
-		return nil, err
+		return nil, s.tokenError(ctx, in.TaskToken, err)
 	}
 	return &struct{}{}, nil
 }
@@ -162,7 +162,7 @@ func (s *Service) RespondActivityTaskCanceled(ctx context.Context, in *respondAc
 		return nil, err
 	}
 	if err := s.eng.AcknowledgeCancel(ctx, in.TaskToken, []byte(in.Details)); err != nil {
-		return nil, err
+		return nil, s.tokenError(ctx, in.TaskToken, err)
 	}
 	return &struct{}{}, nil
 }

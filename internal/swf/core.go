@@ -267,6 +267,9 @@ func (o *owner) TimerFired(tx store.Tx, tm *store.Timer) error {
 			if err := tx.DeleteEvents(tm.OwnerID); err != nil {
 				return err
 			}
+			if err := dropTaskIndex(tx, tm.OwnerID); err != nil {
+				return err
+			}
 			return tx.DeleteObject(kindExecution, tm.OwnerID)
 		}
 		if err != nil || r == nil || r.open() {

@@ -774,7 +774,7 @@ func TestExTokensRefused(t *testing.T) {
 	_, err = e.Client.RespondDecisionTaskCompleted(e.Ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: dt.TaskToken})
 	exWantCode(t, "decide after terminate", err, "UnknownResourceFault")
 	_, err = e.Client.RespondActivityTaskCompleted(e.Ctx, &swf.RespondActivityTaskCompletedInput{TaskToken: aws.String("not-a-token")})
-	exWantCode(t, "forged token", err, "UnknownResourceFault")
+	exWantCode(t, "forged token", err, "ValidationException")
 
 	evs := e.history(t, we)
 	exEq(t, "last event", evs[len(evs)-1].EventType, types.EventTypeWorkflowExecutionTerminated)

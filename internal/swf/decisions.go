@@ -293,7 +293,7 @@ func (s *Service) RespondDecisionTaskCompleted(ctx context.Context, in *respondD
 		return (*owner)(s).decisionTaskCompleted(tx, t, &in.decisionResult)
 	})
 	if err != nil {
-		return nil, err
+		return nil, s.tokenError(ctx, in.TaskToken, err)
 	}
 	return &struct{}{}, nil
 }
@@ -541,6 +541,9 @@ func (r *run) scheduleActivity(a *scheduleActivityTaskDecision, completed int64)
 	}
 	id := r.rec.add("ActivityTaskScheduled", ev)
 	if _, err := ss.s.eng.Schedule(ss.tx, t); err != nil {
+		return err
+	}
+	if err := r.indexTask(t, false, id); err != nil {
 		return err
 	}
 	r.rt.Activities[a.ActivityID] = &openActivity{TaskID: t.ID, Type: a.ActivityType, ScheduledEventID: id}

@@ -87,7 +87,7 @@ func (s *Service) authorizeToken(ctx context.Context, token string) error {
 	}
 	q, err := s.eng.TaskQueue(token)
 	if err != nil {
-		return err
+		return s.tokenError(ctx, token, err)
 	}
 	return awsapi.Authorize(ctx, s.domainARN(ctx, queueDomain(q)))
 }
@@ -151,7 +151,7 @@ func (s *Service) RegisterDomain(ctx context.Context, in *registerDomainInput) (
 	err = s.update(ctx, func(tx store.Tx) error {
 		err := tx.InsertObject(&store.Object{Kind: kindDomain, ID: d.Name, Status: d.Status, Body: body})
 		if errors.Is(err, store.ErrExists) {
-			return swferr.DomainAlreadyExistsFault("Domain already exists: %s", d.Name)
+			return swferr.DomainAlreadyExists(d.Name)
 		}
 		return err
 	})
@@ -230,7 +230,7 @@ func (s *Service) DeprecateDomain(ctx context.Context, in *domainNameInput) (*st
 			return err
 		}
 		if d.Status == statusDeprecated {
-			return swferr.DomainDeprecatedFault("Domain is already deprecated: %s", d.Name)
+			return swferr.DomainDeprecated(d.Name)
 		}
 		d.Status = statusDeprecated
 		if err := putDomain(tx, d); err != nil {
@@ -279,7 +279,7 @@ func (s *Service) UndeprecateDomain(ctx context.Context, in *domainNameInput) (*
 			return err
 		}
 		if d.Status == statusRegistered {
-			return swferr.DomainAlreadyExistsFault("Domain is not deprecated: %s", d.Name)
+			return swferr.DomainAlreadyExists(d.Name)
 		}
 		d.Status = statusRegistered
 		return putDomain(tx, d)

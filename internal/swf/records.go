@@ -203,7 +203,7 @@ func putJSON(tx store.Tx, kind, id, parent, status string, v any) error {
 // exist.
 func loadDomain(tx store.Tx, name string) (*domain, error) {
 	var d domain
-	if _, err := getJSON(tx, kindDomain, name, &d, swferr.UnknownResourceFault("Unknown domain: %s", name)); err != nil {
+	if _, err := getJSON(tx, kindDomain, name, &d, swferr.UnknownDomain(name)); err != nil {
 		return nil, err
 	}
 	return &d, nil

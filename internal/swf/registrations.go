@@ -159,11 +159,11 @@ func typeNoun(kind string) string {
 }
 
 func typeNotFound(kind, domain, name, version string) error {
-	return swferr.UnknownResourceFault("Unknown type: %s=[name=%s, version=%s] in domain %s", typeNoun(kind), name, version, domain)
+	return swferr.UnknownType(typeNoun(kind), name, version)
 }
 
 func typeAlreadyExists(kind, domain, name, version string) error {
-	return swferr.TypeAlreadyExistsFault("%s=[name=%s, version=%s] already exists in domain %s", typeNoun(kind), name, version, domain)
+	return swferr.TypeAlreadyExists(typeNoun(kind), name, version)
 }
 
 func (a *activityType) info() ActivityTypeInfo {
@@ -379,7 +379,7 @@ func (s *Service) registerType(ctx context.Context, kind, domainName string, rec
 			return err
 		}
 		if d.Status == statusDeprecated {
-			return swferr.DomainDeprecatedFault("Domain is deprecated: %s; undeprecate it to register types", d.Name)
+			return swferr.DomainDeprecated(d.Name)
 		}
 		err = tx.InsertObject(&store.Object{Kind: kind, ID: typeID(domainName, name, version), Parent: domainName, Status: statusRegistered, Body: body})
 		if errors.Is(err, store.ErrExists) {
@@ -459,7 +459,7 @@ func (s *Service) changeType(ctx context.Context, kind, domainName, name, versio
 		switch change {
 		case changeDeprecate:
 			if *status == statusDeprecated {
-				return swferr.TypeDeprecatedFault("%s=[name=%s, version=%s] is already deprecated", typeNoun(kind), name, version)
+				return swferr.TypeDeprecated(typeNoun(kind), name, version)
 			}
 			*status, *deprecated = statusDeprecated, now
 		case changeUndeprecate:
@@ -469,7 +469,7 @@ func (s *Service) changeType(ctx context.Context, kind, domainName, name, versio
 			*status, *deprecated = statusRegistered, time.Time{}
 		case changeDelete:
 			if *status != statusDeprecated {
-				return swferr.TypeNotDeprecatedFault("%s=[name=%s, version=%s] is not deprecated: deprecate it before deleting it", typeNoun(kind), name, version)
+				return swferr.TypeNotDeprecated(typeNoun(kind), name, version)
 			}
 			return tx.DeleteObject(kind, id)
 		}

@@ -327,6 +327,9 @@ func (r *run) scheduleDecision() error {
 	if _, err := r.ss.s.eng.Schedule(r.ss.tx, t); err != nil {
 		return err
 	}
+	if err := r.indexTask(t, true, id); err != nil {
+		return err
+	}
 	r.rt.Decision = &openDecision{TaskID: t.ID, ScheduledEventID: id}
 	r.rt.DecisionPending = false
 	return nil
@@ -504,6 +507,9 @@ func (r *run) setRetention() error {
 // remove deletes a closed execution and its history (retention).
 func (r *run) remove() error {
 	if err := r.ss.tx.DeleteEvents(r.ex.ID()); err != nil {
+		return err
+	}
+	if err := dropTaskIndex(r.ss.tx, r.ex.ID()); err != nil {
 		return err
 	}
 	if err := r.ss.tx.DeleteObject(kindExecution, r.ex.ID()); err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -92,6 +92,7 @@ func (s *Service) API() *awsapi.Service {
 	return &awsapi.Service{
 		Model:               awsapi.EmbeddedModel("swf"),
 		ErrorNamespace:      swferr.Namespace,
+		TypeOverrides:       swferr.TypeOverrides,
 		Statuses:            swferr.Statuses,
 		ValidationErrorCode: swferr.ValidationCode,
 		InternalErrorCode:   swferr.InternalCode,

@@ -250,17 +250,17 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, in *startWorkflowE
 			return err
 		}
 		if d.Status == statusDeprecated {
-			return swferr.DomainDeprecatedFault("Domain is deprecated: %s", in.Domain)
+			return swferr.DomainDeprecated(in.Domain)
 		}
 		wt, err := loadWorkflowType(tx, in.Domain, in.WorkflowType.Name, in.WorkflowType.Version)
 		if err != nil {
 			return err
 		}
 		if wt == nil {
-			return swferr.UnknownResourceFault("Unknown type: WorkflowType=[name=%s, version=%s]", in.WorkflowType.Name, in.WorkflowType.Version)
+			return swferr.UnknownType("WorkflowType", in.WorkflowType.Name, in.WorkflowType.Version)
 		}
 		if wt.Status == statusDeprecated {
-			return swferr.TypeDeprecatedFault("WorkflowType=[name=%s, version=%s] is deprecated", wt.Name, wt.Version)
+			return swferr.TypeDeprecated("WorkflowType", wt.Name, wt.Version)
 		}
 		p := &startParams{
 			domain: in.Domain, workflowID: in.WorkflowID, wt: wt, input: in.Input,
@@ -274,7 +274,7 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, in *startWorkflowE
 		ss := s.newSession(tx)
 		r, err := ss.startRun(p)
 		if errors.Is(err, errAlreadyStarted) {
-			return swferr.WorkflowExecutionAlreadyStartedFault("Workflow execution already started: workflowId %s has an open run in domain %s", in.WorkflowID, in.Domain)
+			return swferr.WorkflowExecutionAlreadyStarted()
 		}
 		if err != nil {
 			return err
@@ -297,15 +297,15 @@ func defaultUndefined(cause string) error {
 		"DEFAULT_TASK_START_TO_CLOSE_TIMEOUT_UNDEFINED":      "taskStartToCloseTimeout",
 		"DEFAULT_CHILD_POLICY_UNDEFINED":                     "childPolicy",
 	}[cause]
-	return swferr.DefaultUndefinedFault("No %s was given and the workflow type has no default for it", what)
+	return swferr.DefaultUndefined(what)
 }
 
 // unknownExecution answers an operation on a workflow with no open run.
 func unknownExecution(domainName, workflowID, runID string) error {
 	if runID == "" {
-		return swferr.UnknownResourceFault("Unknown execution: workflowId %s has no open run in domain %s", workflowID, domainName)
+		return swferr.UnknownOpenExecution(workflowID)
 	}
-	return swferr.UnknownResourceFault("Unknown execution: WorkflowExecution=[workflowId=%s, runId=%s] is not open in domain %s", workflowID, runID, domainName)
+	return swferr.UnknownExecution(workflowID, runID)
 }
 
 // withOpenRun runs fn on the open run of workflowID (runID if given) in a

@@ -323,7 +323,7 @@ func (s *Service) visibleExecution(tx store.Tx, domainName string, we WorkflowEx
 	if err != nil {
 		return nil, err
 	}
-	notFound := swferr.UnknownResourceFault("Unknown execution: WorkflowExecution=[workflowId=%s, runId=%s] in domain %s", we.WorkflowID, we.RunID, domainName)
+	notFound := swferr.UnknownExecution(we.WorkflowID, we.RunID)
 	// '|' joins the parts of an id: a part containing it could name a run
 	// of another workflow, so no such run exists.
 	if strings.Contains(we.WorkflowID, "|") || strings.Contains(we.RunID, "|") {

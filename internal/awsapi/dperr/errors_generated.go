@@ -82,7 +82,9 @@ var Statuses = map[string]int{
 }
 
 // TypeOverrides is the service's awsapi.Service.TypeOverrides.
-var TypeOverrides = map[string]string{}
+var TypeOverrides = map[string]string{
+	CodeThrottlingException: "com.amazon.coral.availability#ThrottlingException",
+}
 
 // Mapped is the service's awsapi.Service.Mapped: what it answers for the
 // engine's and the store's errors, first match.

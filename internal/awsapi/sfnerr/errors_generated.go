@@ -319,6 +319,8 @@ var Statuses = map[string]int{
 
 // TypeOverrides is the service's awsapi.Service.TypeOverrides.
 var TypeOverrides = map[string]string{
+	CodeInternalFailure:     "com.amazon.coral.service#InternalFailure",
+	CodeThrottlingException: "com.amazon.coral.availability#ThrottlingException",
 	CodeValidationException: "com.amazon.coral.validate#ValidationException",
 }
 

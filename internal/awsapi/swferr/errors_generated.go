@@ -140,6 +140,107 @@ func WorkflowExecutionAlreadyStartedFault(format string, args ...any) *awsapi.Er
 	return awsapi.Errorf(CodeWorkflowExecutionAlreadyStartedFault, format, args...)
 }
 
+// UnknownDomain returns the UnknownResourceFault error worded as AWS words it:
+// "Unknown domain: %s". Source: getmoto/moto moto/swf (models/__init__.py,
+// models/domain.py, exceptions.py), written against SWF
+func UnknownDomain(name string) *awsapi.Error {
+	return awsapi.Errorf(CodeUnknownResourceFault, "Unknown domain: %s", name)
+}
+
+// UnknownType returns the UnknownResourceFault error worded as AWS words it:
+// "Unknown type: %s=[name=%s, version=%s]". Source: AWS's answer quoted in
+// amazon-archives/aws-flow-ruby#69 ("Unknown type: WorkflowType=[name=…,
+// version=1.0]"); getmoto/moto moto/swf (models/__init__.py, models/domain.py,
+// exceptions.py), written against SWF
+func UnknownType(noun, name, version string) *awsapi.Error {
+	return awsapi.Errorf(CodeUnknownResourceFault, "Unknown type: %s=[name=%s, version=%s]", noun, name, version)
+}
+
+// UnknownExecution returns the UnknownResourceFault error worded as AWS words
+// it: "Unknown execution: WorkflowExecution=[workflowId=%s, runId=%s]". Source:
+// AWS's answer to RecordActivityTaskHeartbeat quoted in severb/flowy#3;
+// getmoto/moto moto/swf (models/__init__.py, models/domain.py, exceptions.py),
+// written against SWF; sclasen/swfsm matches "Unknown execution"
+func UnknownExecution(workflowID, runID string) *awsapi.Error {
+	return awsapi.Errorf(CodeUnknownResourceFault, "Unknown execution: WorkflowExecution=[workflowId=%s, runId=%s]", workflowID, runID)
+}
+
+// UnknownOpenExecution returns the UnknownResourceFault error worded as AWS
+// words it: "Unknown execution, workflowId = %s". Source: getmoto/moto moto/swf
+// (models/__init__.py, models/domain.py, exceptions.py), written against SWF (a
+// workflowId without a runId)
+func UnknownOpenExecution(workflowID string) *awsapi.Error {
+	return awsapi.Errorf(CodeUnknownResourceFault, "Unknown execution, workflowId = %s", workflowID)
+}
+
+// UnknownActivity returns the UnknownResourceFault error worded as AWS words
+// it: "Unknown activity, scheduledEventId = %d". Source: getmoto/moto moto/swf
+// (models/__init__.py, models/domain.py, exceptions.py), written against SWF;
+// sclasen/swfsm (activity/coordinated_worker.go) stops a heartbeating activity
+// on "Unknown activity"
+func UnknownActivity(scheduledEventID int64) *awsapi.Error {
+	return awsapi.Errorf(CodeUnknownResourceFault, "Unknown activity, scheduledEventId = %d", scheduledEventID)
+}
+
+// UnknownDecisionTask returns the UnknownResourceFault error worded as AWS
+// words it: "Unknown decision task, scheduledEventId = %d". Source:
+// getmoto/moto moto/swf (models/__init__.py, models/domain.py, exceptions.py),
+// written against SWF; AWS's "Unknown decision task" quoted in
+// ericabouaf/aws-swf#57
+func UnknownDecisionTask(scheduledEventID int64) *awsapi.Error {
+	return awsapi.Errorf(CodeUnknownResourceFault, "Unknown decision task, scheduledEventId = %d", scheduledEventID)
+}
+
+// TypeAlreadyExists returns the TypeAlreadyExistsFault error worded as AWS
+// words it: "%s=[name=%s, version=%s]". Source: getmoto/moto moto/swf
+// (models/__init__.py, models/domain.py, exceptions.py), written against SWF
+func TypeAlreadyExists(noun, name, version string) *awsapi.Error {
+	return awsapi.Errorf(CodeTypeAlreadyExistsFault, "%s=[name=%s, version=%s]", noun, name, version)
+}
+
+// TypeDeprecated returns the TypeDeprecatedFault error worded as AWS words it:
+// "%s=[name=%s, version=%s]". Source: getmoto/moto moto/swf
+// (models/__init__.py, models/domain.py, exceptions.py), written against SWF
+func TypeDeprecated(noun, name, version string) *awsapi.Error {
+	return awsapi.Errorf(CodeTypeDeprecatedFault, "%s=[name=%s, version=%s]", noun, name, version)
+}
+
+// TypeNotDeprecated returns the TypeNotDeprecatedFault error worded as AWS
+// words it: "%s=[name=%s, version=%s]". Source: gaffer's, in the form of
+// TypeDeprecatedFault (AWS's text is not known)
+func TypeNotDeprecated(noun, name, version string) *awsapi.Error {
+	return awsapi.Errorf(CodeTypeNotDeprecatedFault, "%s=[name=%s, version=%s]", noun, name, version)
+}
+
+// DomainAlreadyExists returns the DomainAlreadyExistsFault error worded as AWS
+// words it: "%s". Source: getmoto/moto moto/swf (models/__init__.py,
+// models/domain.py, exceptions.py), written against SWF
+func DomainAlreadyExists(name string) *awsapi.Error {
+	return awsapi.Errorf(CodeDomainAlreadyExistsFault, "%s", name)
+}
+
+// DomainDeprecated returns the DomainDeprecatedFault error worded as AWS words
+// it: "%s". Source: getmoto/moto moto/swf (models/__init__.py,
+// models/domain.py, exceptions.py), written against SWF
+func DomainDeprecated(name string) *awsapi.Error {
+	return awsapi.Errorf(CodeDomainDeprecatedFault, "%s", name)
+}
+
+// WorkflowExecutionAlreadyStarted returns the
+// WorkflowExecutionAlreadyStartedFault error worded as AWS words it: "Already
+// Started". Source: getmoto/moto moto/swf (models/__init__.py,
+// models/domain.py, exceptions.py), written against SWF
+func WorkflowExecutionAlreadyStarted() *awsapi.Error {
+	return &awsapi.Error{Code: CodeWorkflowExecutionAlreadyStartedFault, Message: "Already Started"}
+}
+
+// DefaultUndefined returns the DefaultUndefinedFault error worded as AWS words
+// it: "%s". Source: getmoto/moto moto/swf (models/__init__.py,
+// models/domain.py, exceptions.py), written against SWF (the parameter's name)
+func DefaultUndefined(parameter string) *awsapi.Error {
+	return awsapi.Errorf(CodeDefaultUndefinedFault, "%s", parameter)
+}
+
 // Namespace is the service's awsapi.Service.ErrorNamespace.
 const Namespace = "com.amazonaws.swf.base.model"
 
@@ -154,14 +255,18 @@ const InternalCode = CodeInternalFailure
 var Statuses = map[string]int{}
 
 // TypeOverrides is the service's awsapi.Service.TypeOverrides.
-var TypeOverrides = map[string]string{}
+var TypeOverrides = map[string]string{
+	CodeInternalFailure:     "com.amazon.coral.service#InternalFailure",
+	CodeThrottlingException: "com.amazon.coral.availability#ThrottlingException",
+	CodeValidationException: "com.amazon.coral.validate#ValidationException",
+}
 
 // Mapped is the service's awsapi.Service.Mapped: what it answers for the
 // engine's and the store's errors, first match.
 var Mapped = []awsapi.ErrorMapping{
-	{Err: engine.ErrWrongQueue, Code: CodeUnknownResourceFault, Message: "Unknown task token: it is a decision task's; RecordActivityTaskHeartbeat takes an activity task's token"},
-	{Err: engine.ErrInvalidToken, Code: CodeUnknownResourceFault, Message: "Unknown task token: it is malformed or was not issued by this server"},
-	{Err: engine.ErrTaskClosed, Code: CodeUnknownResourceFault, Message: "Unknown task token: the task is closed (completed, failed, canceled, timed out, or its execution closed)"},
+	{Err: engine.ErrWrongQueue, Code: CodeUnknownResourceFault, Message: "Unknown activity: the task token is a decision task's; activity verbs take an activity task's token"},
+	{Err: engine.ErrInvalidToken, Code: CodeValidationException, Message: "Invalid token"},
+	{Err: engine.ErrTaskClosed, Code: CodeUnknownResourceFault, Message: "Unknown execution: the task's workflow execution is closed or no longer exists"},
 	{Err: engine.ErrTooManyPollers, Code: CodeLimitExceededFault, Message: "Limit exceeded: too many pollers are already waiting on this task list (--max-pollers-per-queue); retry later"},
 	{Err: engine.ErrTooManyPolls, Code: CodeThrottlingException, Message: "gaffer is overloaded: too many polls are waiting on this server (--max-waiting-polls); retry with back-off"},
 	{Err: store.ErrOverloaded, Code: CodeThrottlingException, Message: "gaffer is overloaded: too many writes are queued; retry with back-off"},

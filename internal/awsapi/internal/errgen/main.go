@@ -48,6 +48,18 @@ type serviceTable struct {
 	Internal      string            `json:"internal"`
 	Statuses      map[string]int    `json:"statuses"`
 	Mapped        []mapping         `json:"mapped"`
+	Messages      []message         `json:"messages"`
+}
+
+// message is a text AWS is known to answer (clients match on it): errgen
+// writes a constructor per message, named Name, taking its format's
+// arguments, documented with its source.
+type message struct {
+	Name   string `json:"name"`
+	Code   string `json:"code"`
+	Format string `json:"format"`
+	Args   string `json:"args"` // the constructor's parameters, e.g. "workflowID, runID string"
+	Source string `json:"source"`
 }
 
 type mapping struct {
@@ -173,6 +185,14 @@ func generate(st serviceTable) ([]byte, error) {
 			return nil, fmt.Errorf("mapped error %q is not one of engine.* or store.*", mp.Err)
 		}
 	}
+	for _, m := range st.Messages {
+		if defs[m.Code] == nil {
+			return nil, fmt.Errorf("message %s answers %s, which is neither in the model nor common", m.Name, m.Code)
+		}
+		if defs[m.Name] != nil || m.Name == "Namespace" || m.Name == "Mapped" {
+			return nil, fmt.Errorf("message %s is named as an error code or a generated name", m.Name)
+		}
+	}
 	codes := make([]string, 0, len(defs))
 	for c := range defs {
 		codes = append(codes, c)
@@ -224,6 +244,22 @@ func generate(st serviceTable) ([]byte, error) {
 		}
 		p("%s", comment(doc))
 		p("func %s(format string, args ...any) *awsapi.Error {\nreturn awsapi.Errorf(Code%s, format, args...)\n}\n\n", c, c)
+	}
+
+	for _, m := range st.Messages {
+		doc := fmt.Sprintf("%s returns the %s error worded as AWS words it: %q. Source: %s", m.Name, m.Code, m.Format, m.Source)
+		p("%s", comment(doc))
+		var names []string
+		for _, a := range strings.Split(m.Args, ",") {
+			if f := strings.Fields(a); len(f) > 0 {
+				names = append(names, f[0])
+			}
+		}
+		if len(names) == 0 {
+			p("func %s() *awsapi.Error {\nreturn &awsapi.Error{Code: Code%s, Message: %q}\n}\n\n", m.Name, m.Code, m.Format)
+			continue
+		}
+		p("func %s(%s) *awsapi.Error {\nreturn awsapi.Errorf(Code%s, %q, %s)\n}\n\n", m.Name, m.Args, m.Code, m.Format, strings.Join(names, ", "))
 	}
 
 	p("// Namespace is the service's awsapi.Service.ErrorNamespace.\nconst Namespace = %q\n\n", st.Namespace)
