@@ -46,7 +46,9 @@ type Frame struct {
 	// belong to child executions, not to this execution's history.
 	Hidden bool `json:"hidden,omitempty"`
 	// Child names the child execution a hidden frame runs in: the id of
-	// the iteration's own frame (its root). 0 outside distributed Maps.
+	// the iteration's own frame (its root, which records no MapIteration*
+	// event: a child execution's life is told by Execution* events
+	// instead). 0 outside distributed Maps.
 	Child int `json:"child,omitempty"`
 
 	Phase        string          `json:"phase"`
@@ -735,7 +737,7 @@ func (r *runner) frameFail(f *Frame, name, cause string) error {
 		p.LastEvent = maxID(p.LastEvent, f.LastEvent)
 	}
 	if st.typ == typeMap {
-		if !f.Hidden {
+		if !f.childRoot() {
 			r.record(p, &Event{Type: "MapIterationFailed", State: p.State, Index: f.Index})
 		}
 		fn.Failed++
@@ -808,7 +810,7 @@ func (r *runner) abortChildren(p *Frame) {
 		switch {
 		case c.childRoot():
 			r.env.Record.Record(&Event{Type: "ExecutionAborted", Child: c.Child}, c.LastEvent)
-		case st != nil && st.typ == typeMap && !c.Hidden:
+		case st != nil && st.typ == typeMap:
 			r.record(p, &Event{Type: "MapIterationAborted", State: p.State, Index: c.Index})
 		}
 		r.remove(c)
@@ -890,7 +892,7 @@ func (m *Machine) Abort(x *Exec, rec Recorder) {
 			}
 			r.record(f, &Event{Type: st.typ + "StateAborted"})
 		}
-		if f.Parent != 0 && !f.Hidden {
+		if f.Parent != 0 && !f.childRoot() {
 			if p := x.byID[f.Parent]; p != nil {
 				if pst, _ := r.parentState(p); pst != nil && pst.typ == typeMap {
 					r.record(p, &Event{Type: "MapIterationAborted", State: p.State, Index: f.Index})
