@@ -467,3 +467,29 @@ func TestMapRunListPagesAndErrors(t *testing.T) {
 		servertest.WantClientError(t, tc.what, err, tc.code)
 	}
 }
+
+// TestMapRunRetention: a closed execution's Map Runs go with it, and its
+// children by their own stop date.
+func TestMapRunRetention(t *testing.T) {
+	t.Parallel()
+	clock := &servertest.Clock{}
+	b, srv := retentionServer(t, t.TempDir(), time.Hour, clock)
+	sm := b.Machine(t, `{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`, "")
+	exec := b.Start(t, sm, `[1,2]`)
+	b.WaitStatus(t, exec, types.ExecutionStatusSucceeded)
+	run := aws.ToString(mrOnlyRun(t, b, exec).MapRunArn)
+	kids := mrChildren(t, b, run)
+	if len(kids) != 2 {
+		t.Fatalf("%d children, want 2", len(kids))
+	}
+	clock.Advance(2 * time.Hour)
+	sweep(t, srv, 3)
+	gone(t, b, srv, exec)
+	for _, k := range kids {
+		gone(t, b, srv, aws.ToString(k.ExecutionArn))
+	}
+	_, err := b.Client.DescribeMapRun(b.Ctx, &sfn.DescribeMapRunInput{MapRunArn: aws.String(run)})
+	if got := servertest.ErrorCode(err); got != "ResourceNotFound" {
+		t.Errorf("DescribeMapRun of a deleted execution's Map Run: %v, want ResourceNotFound", err)
+	}
+}
