@@ -45,6 +45,11 @@ type Frame struct {
 	// Hidden frames run the iterations of a distributed Map: their events
 	// belong to child executions, not to this execution's history.
 	Hidden bool `json:"hidden,omitempty"`
+	// Child names the child execution a hidden frame runs in: the id of
+	// the iteration's own frame (its root, which records no MapIteration*
+	// event: a child execution's life is told by Execution* events
+	// instead). 0 outside distributed Maps.
+	Child int `json:"child,omitempty"`
 
 	Phase        string          `json:"phase"`
 	State        string          `json:"state"`
@@ -110,6 +115,11 @@ const (
 	InputTimer
 	// InputContinue: go on with the queued work after an EffectContinue.
 	InputContinue
+	// InputUpdateMapRun: UpdateMapRun changed the settings of the Map Run
+	// of Frame, a distributed Map state (Update). A higher MaxConcurrency
+	// starts more iterations at once; a lower tolerance may fail the Map
+	// Run at once.
+	InputUpdateMapRun
 )
 
 // Input is one thing that happened to an execution.
@@ -120,6 +130,14 @@ type Input struct {
 	Error  string
 	Cause  string
 	Worker string
+	Update *MapRunUpdate // InputUpdateMapRun
+}
+
+// MapRunUpdate is what UpdateMapRun changes; nil fields stay as they are.
+type MapRunUpdate struct {
+	MaxConcurrency             *int
+	ToleratedFailureCount      *int
+	ToleratedFailurePercentage *float64
 }
 
 // EffectKind says what the caller must do.
@@ -167,6 +185,34 @@ type Event struct {
 	Index    int       // MapIteration*: the iteration's index
 	Length   int       // MapStateStarted: the number of iterations
 	Assigned []byte    // *StateExited: the variables the state assigned (a JSON object), or nil
+
+	// Child is 0 for an event of the execution's own history. An iteration
+	// of a distributed Map runs as a child execution with a history of its
+	// own: its events name it by the id of its root frame (Frame.Child),
+	// and its life is told by events of that Child: "ExecutionStarted"
+	// (Input; Index: the item's index; Length: how many items it gets;
+	// MapFrame), then "ExecutionSucceeded" (Output), "ExecutionFailed"
+	// (Error, Cause) or "ExecutionAborted" — unless the execution itself
+	// ends first (then the caller aborts the children still running).
+	// "ExecutionStarted" is recorded with prev 0 and does not become the
+	// previous event of the child's first state, as on AWS.
+	Child int
+	// MapFrame is the frame of the distributed Map state whose Map Run a
+	// "MapRunStarted", "MapRunSucceeded", "MapRunFailed", "MapRunAborted"
+	// or a child's "ExecutionStarted" is about: it names the Map Run until
+	// the next MapRunStarted of the same frame (a retry, a loop).
+	MapFrame int
+	MapRun   *MapRunConfig // MapRunStarted: the Map Run's settings
+}
+
+// MapRunConfig is a Map Run's settings and size, as it starts.
+type MapRunConfig struct {
+	Label                      string // the Map state's Label, or ""
+	MaxConcurrency             int    // 0: no limit
+	ToleratedFailureCount      int    // -1: not set
+	ToleratedFailurePercentage float64
+	Executions                 int // child executions: one per item, or per batch
+	Items                      int
 }
 
 // Recorder appends events to the execution's history. Record returns the
@@ -184,9 +230,13 @@ type Env struct {
 	// CanSchedule reports whether a Task state's activity exists; a Task
 	// state whose activity does not fails with States.Runtime.
 	CanSchedule func(resource string) (bool, error)
-	MaxEvents   int64 // the history's limit; 0: none
-	MaxSteps    int   // states entered per Run before EffectContinue; 0: no limit
-	MaxBytes    int   // bytes of state input taken in per Run before EffectContinue; 0: no limit
+	// ChildContext returns the $$ Execution and StateMachine parts of the
+	// child execution of a distributed Map named child (Event.Child); nil,
+	// or a nil result, uses Context.
+	ChildContext func(child int) *Context
+	MaxEvents    int64 // the history's limit; 0: none
+	MaxSteps     int   // states entered per Run before EffectContinue; 0: no limit
+	MaxBytes     int   // bytes of state input taken in per Run before EffectContinue; 0: no limit
 }
 
 // NewExec returns the Exec of a new execution of m with input. Pass it to
@@ -336,6 +386,8 @@ func (r *runner) input(in Input) error {
 			return r.startFan(f, st)
 		}
 		return nil
+	case InputUpdateMapRun:
+		return r.updateMapRun(f, in.Update)
 	}
 	return fmt.Errorf("unknown input kind %d", in.Kind)
 }
@@ -409,19 +461,27 @@ func (r *runner) program(f *Frame) (*Machine, error) {
 	return nil, fmt.Errorf("frame %d: state %q has no branch %d", p.ID, p.State, f.Index)
 }
 
-// record appends ev to the history after f's last event.
+// record appends ev to the history f's events go to (the execution's, or
+// its child execution's) after f's last event.
 func (r *runner) record(f *Frame, ev *Event) int64 {
-	if f.Hidden {
-		return f.LastEvent
-	}
+	ev.Child = f.Child
 	id := r.env.Record.Record(ev, f.LastEvent)
 	f.LastEvent = id
 	return id
 }
 
+// childRoot reports whether f is the root of a child execution (an
+// iteration of a distributed Map).
+func (f *Frame) childRoot() bool { return f.Child != 0 && f.Child == f.ID }
+
 // context returns the $$ data and variables for f's current state.
 func (r *runner) context(f *Frame) *Context {
 	c := *r.env.Context
+	if f.Child != 0 && r.env.ChildContext != nil {
+		if cc := r.env.ChildContext(f.Child); cc != nil {
+			c = *cc
+		}
+	}
 	c.EnteredTime = f.Entered
 	c.RetryCount = 0
 	for _, n := range f.RetryCounts {
@@ -484,8 +544,14 @@ func (r *runner) enter(f *Frame) error {
 		if r.ended {
 			return errEnded
 		}
-		if r.env.MaxEvents > 0 && r.lastEvent() >= r.env.MaxEvents-3 {
-			return r.end(Effect{Kind: EffectFail, Error: ErrorRuntime, Cause: fmt.Sprintf("The execution reached the maximum number of history events (%d).", r.env.MaxEvents)})
+		if r.env.MaxEvents > 0 && r.lastEvent(f.Child) >= r.env.MaxEvents-3 {
+			cause := fmt.Sprintf("The execution reached the maximum number of history events (%d).", r.env.MaxEvents)
+			if root := r.x.byID[f.Child]; root != nil {
+				// A child execution's history is full: it fails alone.
+				r.abortChildren(root)
+				return r.frameFail(root, ErrorRuntime, cause)
+			}
+			return r.end(Effect{Kind: EffectFail, Error: ErrorRuntime, Cause: cause})
 		}
 		if r.overBudget() {
 			r.x.Ready = append([]int{f.ID}, r.x.Ready...)
@@ -544,9 +610,17 @@ func (r *runner) evaluationFailed(f *Frame, re *RuntimeError) {
 	}
 }
 
-// lastEvent returns the id of the newest event.
-func (r *runner) lastEvent() int64 {
+// lastEvent returns the id of the newest event of the execution's history
+// (child 0) or of a child execution's, if the Recorder tells.
+func (r *runner) lastEvent(child int) int64 {
 	type lastEventer interface{ LastEventID() int64 }
+	type childLastEventer interface{ ChildLastEventID(child int) int64 }
+	if child != 0 {
+		if l, ok := r.env.Record.(childLastEventer); ok {
+			return l.ChildLastEventID(child)
+		}
+		return 0
+	}
 	if l, ok := r.env.Record.(lastEventer); ok {
 		return l.LastEventID()
 	}
@@ -651,13 +725,15 @@ func (r *runner) frameDone(f *Frame, output []byte) error {
 	fn := p.Fan
 	fn.Running--
 	fn.Results[f.Index] = output
+	if f.childRoot() {
+		// The child execution's history is its own: p's goes on from its
+		// own last event.
+		r.env.Record.Record(&Event{Type: "ExecutionSucceeded", Child: f.Child, Output: output}, f.LastEvent)
+		return r.progress(p)
+	}
+	p.LastEvent = maxID(p.LastEvent, f.LastEvent)
 	if st, _ := r.parentState(p); st != nil && st.typ == typeMap {
-		p.LastEvent = maxID(p.LastEvent, f.LastEvent)
-		if !f.Hidden {
-			r.record(p, &Event{Type: "MapIterationSucceeded", State: p.State, Index: f.Index})
-		}
-	} else {
-		p.LastEvent = maxID(p.LastEvent, f.LastEvent)
+		r.record(p, &Event{Type: "MapIterationSucceeded", State: p.State, Index: f.Index})
 	}
 	return r.progress(p)
 }
@@ -691,22 +767,38 @@ func (r *runner) frameFail(f *Frame, name, cause string) error {
 	r.remove(f)
 	fn := p.Fan
 	fn.Running--
-	p.LastEvent = maxID(p.LastEvent, f.LastEvent)
+	if f.childRoot() {
+		r.env.Record.Record(&Event{Type: "ExecutionFailed", Child: f.Child, Error: name, Cause: cause}, f.LastEvent)
+	} else {
+		p.LastEvent = maxID(p.LastEvent, f.LastEvent)
+	}
 	if st.typ == typeMap {
-		if !f.Hidden {
+		if !f.childRoot() {
 			r.record(p, &Event{Type: "MapIterationFailed", State: p.State, Index: f.Index})
 		}
 		fn.Failed++
 		if tolerated(fn, len(fn.Items)) {
 			return r.progress(p)
 		}
-		if fn.TolCount >= 0 || fn.TolPct >= 0 {
-			name, cause = "States.ExceedToleratedFailureThreshold", "The specified tolerated failure threshold was exceeded"
+		// A distributed Map tolerates no failure by default (a threshold
+		// of 0): its Map Run fails with the threshold's error.
+		if fn.TolCount >= 0 || fn.TolPct >= 0 || st.mapSpec.distributed {
+			name, cause = errorExceedTolerance, "The specified tolerated failure threshold was exceeded"
 		}
 	}
+	return r.fanFailed(p, st, name, cause)
+}
+
+// errorExceedTolerance is the error of a Map state whose failed iterations
+// exceed its tolerated failure threshold.
+const errorExceedTolerance = "States.ExceedToleratedFailureThreshold"
+
+// fanFailed fails the Parallel or Map state of p (in state st) with name:
+// its children are aborted, then it is retried, caught or fails p.
+func (r *runner) fanFailed(p *Frame, st *state, name, cause string) error {
 	r.abortChildren(p)
 	if st.typ == typeMap && st.mapSpec.distributed {
-		r.record(p, &Event{Type: "MapRunFailed", Error: name, Cause: cause})
+		r.record(p, &Event{Type: "MapRunFailed", Error: name, Cause: cause, MapFrame: p.ID})
 	}
 	p.Fan = nil
 	// MapStateFailed or ParallelStateFailed is recorded unless the state is
@@ -715,18 +807,20 @@ func (r *runner) frameFail(f *Frame, name, cause string) error {
 }
 
 // tolerated reports whether a Map's failures so far are within its
-// tolerance (of total iterations).
+// tolerance (of total iterations). With both a count and a percentage,
+// exceeding either is too many, as on AWS; with neither, no failure is
+// tolerated.
 func tolerated(fn *fan, total int) bool {
 	if fn.TolCount < 0 && fn.TolPct < 0 {
+		return fn.Failed == 0
+	}
+	if fn.TolCount >= 0 && fn.Failed > fn.TolCount {
 		return false
 	}
-	if fn.TolCount >= 0 && fn.Failed <= fn.TolCount {
-		return true
+	if fn.TolPct >= 0 && total > 0 && float64(fn.Failed)*100/float64(total) > fn.TolPct {
+		return false
 	}
-	if fn.TolPct >= 0 && total > 0 && float64(fn.Failed)*100/float64(total) <= fn.TolPct {
-		return true
-	}
-	return false
+	return true
 }
 
 // abortChildren stops every frame below p: their tasks are closed, their
@@ -744,7 +838,15 @@ func (r *runner) abortChildren(p *Frame) {
 		if c.Phase == phaseTask || c.Phase == phaseWait || c.Phase == phaseRetry {
 			r.effects = append(r.effects, Effect{Kind: EffectCancel, Frame: c.ID})
 		}
-		if st != nil && st.typ == typeMap && !c.Hidden {
+		if c.Phase == phaseFan && c.Fan != nil {
+			if cst, _ := r.parentState(c); cst != nil && cst.typ == typeMap && cst.mapSpec.distributed {
+				r.record(c, &Event{Type: "MapRunAborted", MapFrame: c.ID})
+			}
+		}
+		switch {
+		case c.childRoot():
+			r.env.Record.Record(&Event{Type: "ExecutionAborted", Child: c.Child}, c.LastEvent)
+		case st != nil && st.typ == typeMap:
 			r.record(p, &Event{Type: "MapIterationAborted", State: p.State, Index: c.Index})
 		}
 		r.remove(c)
@@ -784,8 +886,15 @@ func (r *runner) end(e Effect) error {
 
 // newChild adds a child frame of p for branch or item index, entering
 // state start with input.
+//
+// hidden makes c the root of a child execution (an iteration of a
+// distributed Map), whose history starts empty; a child of a hidden frame
+// runs in the same child execution as its parent.
 func (r *runner) newChild(p *Frame, index int, start string, input []byte, hidden bool) *Frame {
-	c := &Frame{ID: r.x.NextID, Parent: p.ID, Index: index, Hidden: hidden || p.Hidden, Phase: phaseEnter, State: start, Input: input, LastEvent: p.LastEvent}
+	c := &Frame{ID: r.x.NextID, Parent: p.ID, Index: index, Hidden: hidden || p.Hidden, Phase: phaseEnter, State: start, Input: input, LastEvent: p.LastEvent, Child: p.Child}
+	if hidden {
+		c.Child, c.LastEvent = c.ID, 0
+	}
 	r.x.NextID++
 	r.x.Frames = append(r.x.Frames, c)
 	r.x.byID[c.ID] = c
@@ -795,8 +904,11 @@ func (r *runner) newChild(p *Frame, index int, start string, input []byte, hidde
 
 // Abort records the abort of every state in progress, innermost first, as
 // StopExecution does: "TaskStateAborted", "WaitStateAborted",
-// "MapIterationAborted", "MapStateAborted", "ParallelStateAborted". The
-// caller closes the execution's tasks and timers itself.
+// "MapIterationAborted", "MapStateAborted", "ParallelStateAborted",
+// "MapRunAborted"; the states of the child executions of distributed Maps
+// are recorded in their own histories (Event.Child), and the caller ends
+// those children itself. The caller closes the execution's tasks and
+// timers itself.
 func (m *Machine) Abort(x *Exec, rec Recorder) {
 	r := &runner{m: m, x: x, env: Env{Record: rec, Context: &Context{}}}
 	x.index()
@@ -812,11 +924,11 @@ func (m *Machine) Abort(x *Exec, rec Recorder) {
 				continue
 			}
 			if f.Phase == phaseFan && st.typ == typeMap && st.mapSpec.distributed {
-				r.record(f, &Event{Type: "MapRunAborted"})
+				r.record(f, &Event{Type: "MapRunAborted", MapFrame: f.ID})
 			}
 			r.record(f, &Event{Type: st.typ + "StateAborted"})
 		}
-		if f.Parent != 0 && !f.Hidden {
+		if f.Parent != 0 && !f.childRoot() {
 			if p := x.byID[f.Parent]; p != nil {
 				if pst, _ := r.parentState(p); pst != nil && pst.typ == typeMap {
 					r.record(p, &Event{Type: "MapIterationAborted", State: p.State, Index: f.Index})

@@ -98,7 +98,14 @@ func (r *runner) startMap(f *Frame, st *state, ctx *Context) error {
 	f.Phase = phaseFan
 	f.Fan = &fan{Eff: effJSON, Items: encoded, Results: make([]json.RawMessage, len(encoded)), MaxConc: maxConc, TolCount: tolCount, TolPct: tolPct}
 	if ms.distributed {
-		r.record(f, &Event{Type: "MapRunStarted"})
+		r.record(f, &Event{Type: "MapRunStarted", MapFrame: f.ID, MapRun: &MapRunConfig{
+			Label:                      ms.label,
+			MaxConcurrency:             maxConc,
+			ToleratedFailureCount:      tolCount,
+			ToleratedFailurePercentage: tolPct,
+			Executions:                 len(encoded),
+			Items:                      len(items),
+		}})
 	}
 	return r.progress(f)
 }
@@ -224,6 +231,51 @@ func (mi *mapInputs) jsonata(r *runner, f *Frame, ms *mapSpec, raw any, e *env) 
 	return nil
 }
 
+// updateMapRun applies UpdateMapRun's changes to the distributed Map state
+// of p, and starts the iterations a higher MaxConcurrency allows or fails
+// the Map Run if a lower tolerance is already exceeded.
+func (r *runner) updateMapRun(p *Frame, u *MapRunUpdate) error {
+	if p.Phase != phaseFan || p.Fan == nil || u == nil {
+		return nil // the Map Run is over
+	}
+	st, err := r.parentState(p)
+	if err != nil {
+		return err
+	}
+	if st == nil || st.typ != typeMap || !st.mapSpec.distributed {
+		return nil
+	}
+	fn := p.Fan
+	if u.MaxConcurrency != nil {
+		fn.MaxConc = *u.MaxConcurrency
+	}
+	if u.ToleratedFailureCount != nil {
+		fn.TolCount = *u.ToleratedFailureCount
+	}
+	if u.ToleratedFailurePercentage != nil {
+		fn.TolPct = *u.ToleratedFailurePercentage
+	}
+	if !tolerated(fn, len(fn.Items)) {
+		return r.fanFailed(p, st, errorExceedTolerance, "The specified tolerated failure threshold was exceeded")
+	}
+	return r.progress(p)
+}
+
+// itemCount returns how many items an iteration's input holds: one, or
+// the length of its batch's Items.
+func itemCount(batched bool, input []byte) int {
+	if !batched {
+		return 1
+	}
+	var b struct {
+		Items []json.RawMessage `json:"Items"`
+	}
+	if json.Unmarshal(input, &b) != nil {
+		return 1
+	}
+	return len(b.Items)
+}
+
 // intAt reads the integer at p in data for the field named field.
 func (e *env) intAt(p *path, data any, field string) (int, error) {
 	v, ok := e.lookup(p, data)
@@ -330,13 +382,19 @@ func (r *runner) progress(p *Frame) error {
 					return err
 				}
 				r.abortChildren(p)
+				if ms.distributed {
+					r.record(p, &Event{Type: "MapRunFailed", Error: re.ErrorName, Cause: re.CauseText, MapFrame: p.ID})
+				}
 				p.Fan = nil
 				return r.frameFail(p, re.ErrorName, re.CauseText)
 			}
 			if !ms.distributed {
 				r.record(p, &Event{Type: "MapIterationStarted", State: p.State, Index: i})
 			}
-			r.newChild(p, i, ms.processor.StartAt, input, ms.distributed)
+			c := r.newChild(p, i, ms.processor.StartAt, input, ms.distributed)
+			if ms.distributed {
+				r.env.Record.Record(&Event{Type: "ExecutionStarted", Child: c.Child, MapFrame: p.ID, Index: i, Input: input, Length: itemCount(ms.batcher != nil, fn.Items[i])}, 0)
+			}
 			fn.Started++
 			fn.Running++
 		}
@@ -344,7 +402,7 @@ func (r *runner) progress(p *Frame) error {
 			return nil
 		}
 		if ms.distributed {
-			r.record(p, &Event{Type: "MapRunSucceeded"})
+			r.record(p, &Event{Type: "MapRunSucceeded", MapFrame: p.ID})
 		}
 		r.record(p, &Event{Type: "MapStateSucceeded"})
 	} else if fn.Running > 0 {

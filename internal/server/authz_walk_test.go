@@ -39,7 +39,8 @@ func TestEveryOperationAuthorizes(t *testing.T) {
 	// token's task: a token that names no open task (all the walk has) is
 	// refused as unknown before any domain is known.
 	// Step Functions ListExecutions gets no input of the right form from
-	// the walk: without stateMachineArn, or with a mapRunArn, it is invalid.
+	// the walk: without an ARN, or with both stateMachineArn and mapRunArn,
+	// it is invalid.
 	neverValid := map[string]bool{
 		"swf RecordActivityTaskHeartbeat":  true,
 		"swf RespondActivityTaskCompleted": true,

@@ -155,6 +155,8 @@ func stringFor(service, member string) string {
 		return "arn:aws:iam::000000000000:role/gaffer-walk"
 	case lower == "activityarn":
 		return "arn:aws:states:us-east-1:000000000000:activity:gaffer-walk"
+	case lower == "maprunarn":
+		return "arn:aws:states:us-east-1:000000000000:mapRun:gaffer-walk/gaffer-walk:gaffer-walk"
 	case lower == "executionarn":
 		return "arn:aws:states:us-east-1:000000000000:execution:gaffer-walk:gaffer-walk"
 	case service == "swf" && lower == "resourcearn":

@@ -46,6 +46,18 @@ type execution struct {
 	Tracing          *TracingConfiguration `json:"tracing,omitempty"`
 	LastEventID      int64                 `json:"lastEventId"`
 
+	// A child execution of a distributed Map state: its Map Run (the
+	// record's parent), the Map state's label, how many items it got, and
+	// the top-level execution whose record runs it.
+	MapRunARN   string `json:"mapRunArn,omitempty"`
+	MapRunLabel string `json:"mapRunLabel,omitempty"`
+	ItemCount   int    `json:"itemCount,omitempty"`
+	Root        string `json:"root,omitempty"`
+	// A top-level execution's running child executions (by the root frame
+	// of their iteration) and Map Runs (by the Map state's frame).
+	Children map[int]string `json:"children,omitempty"`
+	MapRuns  map[int]string `json:"mapRuns,omitempty"`
+
 	// Where the execution is: the interpreter's state of every branch.
 	Exec *asl.Exec `json:"exec,omitempty"`
 	// The open activity tasks and pending timers of its frames.
@@ -192,6 +204,7 @@ func (s *Service) DescribeExecution(ctx context.Context, in *executionArnInput) 
 		TraceHeader:     ex.TraceHeader,
 		Error:           ex.Error,
 		Cause:           ex.Cause,
+		MapRunArn:       ex.MapRunARN,
 		RedriveStatus:   "NOT_REDRIVABLE",
 	}
 	if in.IncludedData != "METADATA_ONLY" {
@@ -228,6 +241,8 @@ func (s *Service) DescribeStateMachineForExecution(ctx context.Context, in *exec
 		LoggingConfiguration: ex.Logging,
 		TracingConfiguration: ex.Tracing,
 		RevisionID:           ex.RevisionID,
+		MapRunArn:            ex.MapRunARN,
+		Label:                ex.MapRunLabel,
 	}, nil
 }
 
@@ -249,6 +264,9 @@ func (s *Service) StopExecution(ctx context.Context, in *stopExecutionInput) (*s
 		if ex.Status != statusRunning {
 			return nil
 		}
+		if ex.MapRunARN != "" {
+			return sfnerr.ValidationException("Execution '%s' is a child execution of Map Run '%s': gaffer stops it only with its parent; stop '%s'", ex.ARN, ex.MapRunARN, ex.Root)
+		}
 		machine, err := s.machineByHash(tx, ex.DefHash)
 		if err != nil {
 			return err
@@ -264,7 +282,7 @@ func (s *Service) StopExecution(ctx context.Context, in *stopExecutionInput) (*s
 		// The states in progress (Tasks, Waits, Parallels, Maps) are
 		// aborted first.
 		if ex.Exec != nil {
-			machine.Abort(ex.Exec, r.rec)
+			machine.Abort(ex.Exec, r)
 		}
 		r.rec.add(historyEvent{Type: "ExecutionAborted", ExecutionAborted: d}, -1)
 		if err := r.close(statusAborted, nil, d.Error, d.Cause); err != nil {
@@ -281,7 +299,7 @@ func (s *Service) StopExecution(ctx context.Context, in *stopExecutionInput) (*s
 // ListExecutions lists a state machine's executions, newest first.
 func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (*listExecutionsOutput, error) {
 	if in.MapRunArn != "" {
-		return nil, sfnerr.ValidationException("gaffer does not support Map runs: mapRunArn cannot be used")
+		return s.listChildren(ctx, in)
 	}
 	if in.StateMachineArn == "" {
 		return nil, sfnerr.ValidationException("Must provide a StateMachine ARN or MapRun ARN")

@@ -221,12 +221,23 @@ func (r *Retention) sweep(ctx context.Context) (time.Time, error) {
 	return oldest[0].ClosedAt.Add(r.keep), nil
 }
 
-// deleteExecution deletes a closed execution's record and history. A
-// closed execution has no task or timer left (close ended them); its
-// definition is shared, by hash, and stays.
+// deleteExecution deletes a closed execution's record, history and Map
+// Runs (which closed with it, or before). A closed execution has no task
+// or timer left (close ended them); its definition is shared, by hash,
+// and stays. The child executions of its Map Runs are closed executions
+// of their own, deleted by their own close time.
 func deleteExecution(tx store.Tx, arn string) error {
 	if err := tx.DeleteEvents(arn); err != nil {
 		return err
+	}
+	runs, err := tx.ListObjects(store.ObjectQuery{Kind: kindMapRun, Parent: arn})
+	if err != nil {
+		return err
+	}
+	for _, o := range runs {
+		if err := tx.DeleteObject(kindMapRun, o.ID); err != nil {
+			return err
+		}
 	}
 	return tx.DeleteObject(kindExecution, arn)
 }

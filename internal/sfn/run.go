@@ -40,6 +40,10 @@ type run struct {
 	ex  *execution
 	m   *asl.Machine
 	rec *recorder
+	// The child executions and Map Runs of distributed Map states this
+	// run touched (see maprun.go), and the first error met recording.
+	family *kin
+	err    error
 }
 
 // context returns the execution's part of the $$ context object.
@@ -65,22 +69,36 @@ func (j jitterSource) Uint64() uint64 {
 	return uint64(j.f()*(1<<53)) | uint64(j.f()*(1<<11))<<53
 }
 
-// save stores the execution record.
+// save stores the execution record, and those of the child executions and
+// Map Runs the run touched.
 func (r *run) save(insert bool) error {
 	if err := r.rec.flush(r.tx); err != nil {
 		return err
 	}
-	body, err := json.Marshal(r.ex)
+	if err := putExecution(r.tx, r.ex, insert); err != nil {
+		return err
+	}
+	return r.saveKin()
+}
+
+// putExecution stores an execution record (a new one if insert).
+func putExecution(tx store.Tx, ex *execution, insert bool) error {
+	body, err := json.Marshal(ex)
 	if err != nil {
 		return fmt.Errorf("encode execution: %w", err)
 	}
 	// ClosedAt (the stop date, zero while running) is what the retention
-	// sweep deletes by.
-	o := &store.Object{Kind: kindExecution, ID: r.ex.ARN, Parent: r.ex.StateMachineARN, Status: r.ex.Status, Body: body, ClosedAt: r.ex.StopDate}
-	if insert {
-		return r.tx.InsertObject(o)
+	// sweep deletes by. A child execution of a Map Run is listed under
+	// the Map Run, not the state machine.
+	parent := ex.StateMachineARN
+	if ex.MapRunARN != "" {
+		parent = ex.MapRunARN
 	}
-	return r.tx.PutObject(o)
+	o := &store.Object{Kind: kindExecution, ID: ex.ARN, Parent: parent, Status: ex.Status, Body: body, ClosedAt: ex.StopDate}
+	if insert {
+		return tx.InsertObject(o)
+	}
+	return tx.PutObject(o)
 }
 
 // start starts a new execution: it runs from StartAt until it waits or ends.
@@ -96,14 +114,18 @@ func (r *run) advance(in asl.Input) error {
 	for len(queue) > 0 && r.ex.Status == statusRunning {
 		in, queue = queue[0], queue[1:]
 		effects, err := r.m.Run(r.ex.Exec, in, asl.Env{
-			Now:         r.rec.now,
-			Context:     r.context(),
-			Record:      r.rec,
-			CanSchedule: r.activityExists,
-			MaxEvents:   maxHistoryEvents,
-			MaxSteps:    maxStepsPerTx,
-			MaxBytes:    maxBytesPerTx,
+			Now:          r.rec.now,
+			Context:      r.context(),
+			Record:       r,
+			CanSchedule:  r.activityExists,
+			ChildContext: r.childContext,
+			MaxEvents:    maxHistoryEvents,
+			MaxSteps:     maxStepsPerTx,
+			MaxBytes:     maxBytesPerTx,
 		})
+		if r.err != nil {
+			return r.err
+		}
 		if err != nil {
 			return broken("%v", err)
 		}
@@ -234,9 +256,14 @@ func (r *run) fail(errName, cause string) error {
 	return r.close(statusFailed, nil, errName, cause)
 }
 
-// close ends the execution with status: its open tasks' tokens die and its
-// timers are dropped.
+// close ends the execution with status: its open tasks' tokens die, its
+// timers are dropped, and its child executions and Map Runs still running
+// are aborted.
 func (r *run) close(status string, output *string, errName, cause string) error {
+	r.closeKin()
+	if r.err != nil {
+		return r.err
+	}
 	ex := r.ex
 	ex.Status, ex.Output, ex.Error, ex.Cause = status, output, errName, cause
 	ex.StopDate = r.rec.now

@@ -35,6 +35,7 @@ const (
 	kindStateMachine = "sfn.statemachine"
 	kindExecution    = "sfn.execution"
 	kindDefinition   = "sfn.definition" // a definition's text, by its hash
+	// kindMapRun (maprun.go): a distributed Map state's Map Run.
 )
 
 // Config configures the Step Functions service.
@@ -129,6 +130,9 @@ func (s *Service) API() *awsapi.Service {
 			"ListExecutions":                   awsapi.Op(s.ListExecutions),
 			"GetExecutionHistory":              awsapi.Op(s.GetExecutionHistory),
 			"DescribeStateMachineForExecution": awsapi.Op(s.DescribeStateMachineForExecution),
+			"DescribeMapRun":                   awsapi.Op(s.DescribeMapRun),
+			"ListMapRuns":                      awsapi.Op(s.ListMapRuns),
+			"UpdateMapRun":                     awsapi.Op(s.UpdateMapRun),
 			"TagResource":                      awsapi.Op(s.TagResource),
 			"UntagResource":                    awsapi.Op(s.UntagResource),
 			"ListTagsForResource":              awsapi.Op(s.ListTagsForResource),
@@ -151,7 +155,8 @@ func (a arn) String() string {
 }
 
 // parseARN parses an ARN of the given resource type ("activity",
-// "stateMachine", "execution").
+// "stateMachine", "execution", "mapRun"). The name of a child execution
+// of a Map Run, and of a Map Run, is "<machine>/<label>".
 func parseARN(s, resource string) (arn, error) {
 	parts := strings.Split(s, ":")
 	bad := sfnerr.InvalidArn("Invalid Arn: '%s' is not a valid %s ARN", s, resource)
@@ -160,9 +165,9 @@ func parseARN(s, resource string) (arn, error) {
 	}
 	a := arn{region: parts[3], account: parts[4], resource: resource, name: parts[6]}
 	switch {
-	case resource == "execution" && len(parts) == 8 && parts[7] != "":
+	case (resource == "execution" || resource == "mapRun") && len(parts) == 8 && parts[7] != "":
 		a.sub = parts[7]
-	case resource != "execution" && len(parts) == 7:
+	case resource != "execution" && resource != "mapRun" && len(parts) == 7:
 	default:
 		return arn{}, bad
 	}

@@ -203,6 +203,7 @@ type describeExecutionOutput struct {
 	Output          *string          `json:"output,omitempty"`
 	OutputDetails   *dataDetails     `json:"outputDetails,omitempty"`
 	TraceHeader     string           `json:"traceHeader,omitempty"`
+	MapRunArn       string           `json:"mapRunArn,omitempty"`
 	Error           string           `json:"error,omitempty"`
 	Cause           string           `json:"cause,omitempty"`
 	RedriveCount    int              `json:"redriveCount"`
@@ -235,6 +236,8 @@ type executionListItem struct {
 	Status          string           `json:"status"`
 	StartDate       awsapi.Timestamp `json:"startDate"`
 	StopDate        awsapi.Timestamp `json:"stopDate,omitzero"`
+	MapRunArn       string           `json:"mapRunArn,omitempty"`
+	ItemCount       int              `json:"itemCount,omitempty"`
 }
 
 type listExecutionsOutput struct {
@@ -264,6 +267,52 @@ type describeStateMachineForExecutionOutput struct {
 	LoggingConfiguration *LoggingConfiguration `json:"loggingConfiguration,omitempty"`
 	TracingConfiguration *TracingConfiguration `json:"tracingConfiguration,omitempty"`
 	RevisionID           string                `json:"revisionId,omitempty"`
+	MapRunArn            string                `json:"mapRunArn,omitempty"`
+	Label                string                `json:"label,omitempty"`
+}
+
+type mapRunArnInput struct {
+	MapRunArn string `json:"mapRunArn"`
+}
+
+type describeMapRunOutput struct {
+	MapRunArn                  string           `json:"mapRunArn"`
+	ExecutionArn               string           `json:"executionArn"`
+	Status                     string           `json:"status"`
+	StartDate                  awsapi.Timestamp `json:"startDate"`
+	StopDate                   awsapi.Timestamp `json:"stopDate,omitzero"`
+	MaxConcurrency             int              `json:"maxConcurrency"`
+	ToleratedFailurePercentage float64          `json:"toleratedFailurePercentage"`
+	ToleratedFailureCount      int64            `json:"toleratedFailureCount"`
+	ItemCounts                 mapCounts        `json:"itemCounts"`
+	ExecutionCounts            mapCounts        `json:"executionCounts"`
+	RedriveCount               int              `json:"redriveCount"`
+}
+
+type listMapRunsInput struct {
+	ExecutionArn string `json:"executionArn"`
+	MaxResults   int    `json:"maxResults"`
+	NextToken    string `json:"nextToken"`
+}
+
+type mapRunListItem struct {
+	ExecutionArn    string           `json:"executionArn"`
+	MapRunArn       string           `json:"mapRunArn"`
+	StateMachineArn string           `json:"stateMachineArn"`
+	StartDate       awsapi.Timestamp `json:"startDate"`
+	StopDate        awsapi.Timestamp `json:"stopDate,omitzero"`
+}
+
+type listMapRunsOutput struct {
+	MapRuns   []mapRunListItem `json:"mapRuns"`
+	NextToken string           `json:"nextToken,omitempty"`
+}
+
+type updateMapRunInput struct {
+	MapRunArn                  string   `json:"mapRunArn"`
+	MaxConcurrency             *int64   `json:"maxConcurrency"`
+	ToleratedFailurePercentage *float64 `json:"toleratedFailurePercentage"`
+	ToleratedFailureCount      *int64   `json:"toleratedFailureCount"`
 }
 
 type tagResourceInput struct {
