@@ -1,0 +1,802 @@
+package asl
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The tests of this file drive whole executions through Machine.Run the way
+// internal/sfn does, in memory: a recorder that keeps the history, the open
+// tasks and timers in maps, the Exec stored (encoded and decoded) between
+// writes, and InputContinue after each EffectContinue.
+
+// act is the activity every Task state of these tests names.
+const act = "arn:aws:states:us-east-1:000000000000:activity:work"
+
+// logged is one event the memory recorder kept.
+type logged struct {
+	ID, Prev int64
+	Event
+}
+
+// memRecorder is a Recorder that keeps the history in memory.
+type memRecorder struct{ events []logged }
+
+func (r *memRecorder) Record(ev *Event, prev int64) int64 {
+	id := int64(len(r.events) + 1)
+	r.events = append(r.events, logged{ID: id, Prev: prev, Event: *ev})
+	return id
+}
+
+func (r *memRecorder) LastEventID() int64 { return int64(len(r.events)) }
+
+// xdriver runs one execution in memory.
+type xdriver struct {
+	t   *testing.T
+	m   *Machine
+	x   *Exec
+	rec *memRecorder
+	env Env // MaxSteps, MaxBytes, MaxEvents for every Run
+	ctx Context
+	rnd *rand.Rand // the execution's Context.Rand
+
+	now     time.Time
+	tasks   map[int]*TaskSpec // the open tasks by frame
+	started map[int]bool      // open tasks reported started
+	order   []int             // frames in the order their tasks were scheduled
+	timers  map[int]time.Time // the pending timers by frame
+	cont    bool              // an EffectContinue is pending
+	cancels []int             // the frames EffectCancel named, in order
+	end     *Effect           // EffectSucceed or EffectFail
+	maxOut  int               // the most tasks open at once
+	writes  int               // calls of Run
+	last    []Effect          // the effects of the last Run
+	hook    func(d *xdriver)  // runs after every Run (invariants)
+}
+
+// newX parses def and returns a driver for one execution of it.
+func newX(t *testing.T, def string) *xdriver {
+	t.Helper()
+	m, err := Parse([]byte(strings.ReplaceAll(def, "$ACT", act)))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return &xdriver{
+		t: t, m: m, rec: &memRecorder{},
+		now:    time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC),
+		tasks:   map[int]*TaskSpec{},
+		started: map[int]bool{},
+		timers:  map[int]time.Time{},
+		rnd:     rand.New(rand.NewPCG(7, 7)),
+	}
+}
+
+// start starts the execution with input and settles it.
+func (d *xdriver) start(input string) *xdriver {
+	d.t.Helper()
+	d.x = d.m.NewExec([]byte(input))
+	d.run(Input{Kind: InputStart})
+	d.settle()
+	return d
+}
+
+// run calls Run once with in, stores the Exec as sfn does (JSON), and
+// carries out the effects.
+func (d *xdriver) run(in Input) {
+	d.t.Helper()
+	if d.end != nil {
+		d.t.Fatalf("Run(%+v) after the execution ended", in)
+	}
+	env := d.env
+	env.Now = d.now
+	env.Record = d.rec
+	ctx := d.ctx
+	ctx.Rand = d.rnd
+	env.Context = &ctx
+	effects, err := d.m.Run(d.x, in, env)
+	if err != nil {
+		d.t.Fatalf("Run(%+v): %v", in, err)
+	}
+	d.writes++
+	d.last = effects
+	// The Exec goes to the store and comes back in the next write.
+	b, err := json.Marshal(d.x)
+	if err != nil {
+		d.t.Fatalf("encode Exec: %v", err)
+	}
+	d.x = &Exec{}
+	if err := json.Unmarshal(b, d.x); err != nil {
+		d.t.Fatalf("decode Exec: %v", err)
+	}
+	for _, e := range effects {
+		switch e.Kind {
+		case EffectSchedule:
+			if _, ok := d.tasks[e.Frame]; ok {
+				d.t.Fatalf("frame %d scheduled a task while its task %v is open", e.Frame, d.tasks[e.Frame])
+			}
+			if e.Task == nil {
+				d.t.Fatalf("EffectSchedule of frame %d has no task", e.Frame)
+			}
+			d.tasks[e.Frame] = e.Task
+			d.order = append(d.order, e.Frame)
+		case EffectTimer:
+			d.timers[e.Frame] = e.At
+		case EffectCancel:
+			d.cancels = append(d.cancels, e.Frame)
+			delete(d.tasks, e.Frame)
+			delete(d.timers, e.Frame)
+		case EffectContinue:
+			d.cont = true
+		case EffectSucceed, EffectFail:
+			if d.end != nil {
+				d.t.Fatalf("a second end effect %+v after %+v", e, *d.end)
+			}
+			e := e
+			d.end = &e
+		default:
+			d.t.Fatalf("unexpected effect %+v", e)
+		}
+	}
+	if d.end != nil {
+		// The interpreter names every open task and timer it leaves.
+		if len(d.tasks) > 0 || len(d.timers) > 0 {
+			d.t.Fatalf("the execution ended with tasks %v and timers %v not cancelled", keys(d.tasks), keys(d.timers))
+		}
+		if len(d.x.Frames) != 0 {
+			d.t.Fatalf("the execution ended with %d frames left", len(d.x.Frames))
+		}
+	}
+	d.maxOut = max(d.maxOut, len(d.tasks))
+	if d.hook != nil {
+		d.hook(d)
+	}
+}
+
+// settle runs InputContinue until no more work is queued.
+func (d *xdriver) settle() {
+	d.t.Helper()
+	for n := 0; d.cont && d.end == nil; n++ {
+		if n > 100000 {
+			d.t.Fatal("the execution keeps asking to continue")
+		}
+		d.cont = false
+		d.run(Input{Kind: InputContinue})
+	}
+}
+
+// answer reports frame's task taken by a worker and ended with in.
+func (d *xdriver) answer(frame int, in Input) {
+	d.t.Helper()
+	if _, ok := d.tasks[frame]; !ok {
+		d.t.Fatalf("frame %d has no open task (open: %v)", frame, keys(d.tasks))
+	}
+	if !d.started[frame] {
+		d.started[frame] = true
+		d.run(Input{Kind: InputTaskStarted, Frame: frame, Worker: "w"})
+	}
+	delete(d.tasks, frame)
+	delete(d.started, frame)
+	in.Frame = frame
+	d.run(in)
+	d.settle()
+}
+
+// succeed completes frame's task with output.
+func (d *xdriver) succeed(frame int, output string) {
+	d.t.Helper()
+	d.answer(frame, Input{Kind: InputTaskSucceeded, Output: []byte(output)})
+}
+
+// fail fails frame's task.
+func (d *xdriver) fail(frame int, name, cause string) {
+	d.t.Helper()
+	d.answer(frame, Input{Kind: InputTaskFailed, Error: name, Cause: cause})
+}
+
+// fire fires frame's timer, moving the clock to it.
+func (d *xdriver) fire(frame int) {
+	d.t.Helper()
+	at, ok := d.timers[frame]
+	if !ok {
+		d.t.Fatalf("frame %d has no timer (timers: %v)", frame, keys(d.timers))
+	}
+	delete(d.timers, frame)
+	if at.After(d.now) {
+		d.now = at
+	}
+	d.run(Input{Kind: InputTimer, Frame: frame})
+	d.settle()
+}
+
+// fireAll fires every pending timer, earliest first.
+func (d *xdriver) fireAll() {
+	d.t.Helper()
+	for len(d.timers) > 0 && d.end == nil {
+		ids := keys(d.timers)
+		slices.SortFunc(ids, func(a, b int) int { return d.timers[a].Compare(d.timers[b]) })
+		d.fire(ids[0])
+	}
+}
+
+// open returns the frames with an open task, in the order they were
+// scheduled.
+func (d *xdriver) open() []int {
+	var out []int
+	for _, f := range d.order {
+		if _, ok := d.tasks[f]; ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// frameIn returns the frame whose task is open in state name (the first,
+// in scheduling order).
+func (d *xdriver) frameIn(name string) int {
+	d.t.Helper()
+	for _, f := range d.open() {
+		if fr := d.x.Frame(f); fr != nil && fr.State == name {
+			return f
+		}
+	}
+	d.t.Fatalf("no task open in state %s", name)
+	return 0
+}
+
+// input returns the input of frame's open task.
+func (d *xdriver) input(frame int) string { return string(d.tasks[frame].Input) }
+
+// wantSucceeded checks that the execution succeeded with output (JSON-equal).
+func (d *xdriver) wantSucceeded(output string) {
+	d.t.Helper()
+	if d.end == nil {
+		d.t.Fatalf("execution still running; open tasks %v, timers %v; history:\n%s", keys(d.tasks), keys(d.timers), d.history())
+	}
+	if d.end.Kind != EffectSucceed {
+		d.t.Fatalf("execution failed %s: %s; history:\n%s", d.end.Error, d.end.Cause, d.history())
+	}
+	if !jsonEq(d.t, string(d.end.Output), output) {
+		d.t.Fatalf("output %s, want %s", d.end.Output, output)
+	}
+}
+
+// wantFailed checks that the execution failed with name and cause (cause
+// "*": any).
+func (d *xdriver) wantFailed(name, cause string) {
+	d.t.Helper()
+	if d.end == nil {
+		d.t.Fatalf("execution still running; open tasks %v; history:\n%s", keys(d.tasks), d.history())
+	}
+	if d.end.Kind != EffectFail {
+		d.t.Fatalf("execution succeeded with %s, want failure %s; history:\n%s", d.end.Output, name, d.history())
+	}
+	if d.end.Error != name || cause != "*" && d.end.Cause != cause {
+		d.t.Fatalf("failed with %q: %q, want %q: %q", d.end.Error, d.end.Cause, name, cause)
+	}
+}
+
+// types returns the event types of the history.
+func (d *xdriver) types() []string {
+	out := make([]string, len(d.rec.events))
+	for i, e := range d.rec.events {
+		out[i] = e.Type
+	}
+	return out
+}
+
+// lines renders the history as "id<-prev Type detail".
+func (d *xdriver) lines() []string {
+	out := make([]string, len(d.rec.events))
+	for i, e := range d.rec.events {
+		s := fmt.Sprintf("%d<-%d %s", e.ID, e.Prev, e.Type)
+		switch {
+		case strings.HasPrefix(e.Type, "MapIteration"):
+			s += fmt.Sprintf(" %s[%d]", e.State, e.Index)
+		case e.Type == "MapStateStarted":
+			s += fmt.Sprintf(" length=%d", e.Length)
+		case strings.HasSuffix(e.Type, "StateEntered"):
+			s += fmt.Sprintf(" %s %s", e.State, e.Input)
+		case strings.HasSuffix(e.Type, "StateExited"):
+			s += fmt.Sprintf(" %s %s", e.State, e.Output)
+		case e.Type == "ActivityScheduled":
+			s += " " + string(e.Task.Input)
+		case e.Type == "ActivitySucceeded":
+			s += " " + string(e.Output)
+		case e.Type == "ActivityFailed":
+			s += " " + e.Error
+		}
+		out[i] = s
+	}
+	return out
+}
+
+func (d *xdriver) history() string { return strings.Join(d.lines(), "\n") }
+
+// wantLines compares the history with want.
+func (d *xdriver) wantLines(want ...string) {
+	d.t.Helper()
+	if got := d.lines(); !slices.Equal(got, want) {
+		d.t.Fatalf("history:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// wantTypes compares the history's event types with want.
+func (d *xdriver) wantTypes(want ...string) {
+	d.t.Helper()
+	if got := d.types(); !slices.Equal(got, want) {
+		d.t.Fatalf("history types:\n  %s\nwant:\n  %s\nhistory:\n%s", strings.Join(got, "\n  "), strings.Join(want, "\n  "), d.history())
+	}
+}
+
+// count returns how many events of type typ the history has.
+func (d *xdriver) count(typ string) int {
+	n := 0
+	for _, e := range d.rec.events {
+		if e.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// checkPrevs checks that every event follows an earlier one.
+func (d *xdriver) checkPrevs() {
+	d.t.Helper()
+	for _, e := range d.rec.events {
+		if e.Prev < 0 || e.Prev >= e.ID {
+			d.t.Fatalf("event %d %s has previousEventId %d", e.ID, e.Type, e.Prev)
+		}
+	}
+}
+
+func keys[V any](m map[int]V) []int {
+	out := make([]int, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func jsonEq(t *testing.T, got, want string) bool {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal([]byte(got), &g); err != nil {
+		t.Fatalf("bad JSON %q: %v", got, err)
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("bad JSON %q: %v", want, err)
+	}
+	gb, _ := json.Marshal(g)
+	wb, _ := json.Marshal(w)
+	return string(gb) == string(wb)
+}
+
+// parallelTasks is a Parallel state of three branches, each one Task.
+const parallelTasks = `{
+	"StartAt": "P",
+	"States": {
+		"P": {
+			"Type": "Parallel",
+			"Parameters": {"v.$": "$.x"},
+			"ResultSelector": {"first.$": "$[0]", "all.$": "$"},
+			"ResultPath": "$.r",
+			"OutputPath": "$.r",
+			"Branches": [
+				{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "$ACT", "End": true}}},
+				{"StartAt": "B", "States": {"B": {"Type": "Task", "Resource": "$ACT", "End": true}}},
+				{"StartAt": "C0", "States": {
+					"C0": {"Type": "Pass", "Next": "C"},
+					"C": {"Type": "Task", "Resource": "$ACT", "End": true}}}
+			],
+			"End": true
+		}
+	}
+}`
+
+func TestExecParallelBranchesRunTogether(t *testing.T) {
+	t.Parallel()
+	d := newX(t, parallelTasks).start(`{"x": 7}`)
+	open := d.open()
+	if len(open) != 3 || d.writes != 1 {
+		t.Fatalf("after the start: open tasks %v in %d writes, want 3 tasks scheduled in the first", open, d.writes)
+	}
+	for _, f := range open {
+		if got := d.input(f); !jsonEq(t, got, `{"v":7}`) {
+			t.Fatalf("branch task input %s, want the Parameters' {\"v\":7}", got)
+		}
+	}
+	// The branches end in reverse order; the output keeps branch order.
+	d.succeed(open[2], `"c"`)
+	d.succeed(open[1], `"b"`)
+	if d.end != nil {
+		t.Fatal("the Parallel state ended before its last branch")
+	}
+	d.succeed(open[0], `"a"`)
+	d.wantSucceeded(`{"first":"a","all":["a","b","c"]}`)
+	d.wantLines(
+		`1<-0 ParallelStateEntered P {"x": 7}`,
+		`2<-1 ParallelStateStarted`,
+		`3<-2 TaskStateEntered A {"v":7}`,
+		`4<-3 ActivityScheduled {"v":7}`,
+		`5<-2 TaskStateEntered B {"v":7}`,
+		`6<-5 ActivityScheduled {"v":7}`,
+		`7<-2 PassStateEntered C0 {"v":7}`,
+		`8<-7 PassStateExited C0 {"v":7}`,
+		`9<-8 TaskStateEntered C {"v":7}`,
+		`10<-9 ActivityScheduled {"v":7}`,
+		`11<-10 ActivityStarted`,
+		`12<-11 ActivitySucceeded "c"`,
+		`13<-12 TaskStateExited C "c"`,
+		`14<-6 ActivityStarted`,
+		`15<-14 ActivitySucceeded "b"`,
+		`16<-15 TaskStateExited B "b"`,
+		`17<-4 ActivityStarted`,
+		`18<-17 ActivitySucceeded "a"`,
+		`19<-18 TaskStateExited A "a"`,
+		`20<-19 ParallelStateExited P {"first":"a","all":["a","b","c"]}`,
+	)
+}
+
+func TestExecParallelBranchFailureCancelsOthers(t *testing.T) {
+	t.Parallel()
+	d := newX(t, `{
+		"StartAt": "P",
+		"States": {
+			"P": {
+				"Type": "Parallel",
+				"Branches": [
+					{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "$ACT", "End": true}}},
+					{"StartAt": "B", "States": {"B": {"Type": "Task", "Resource": "$ACT", "End": true}}},
+					{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}},
+					{"StartAt": "C", "States": {"C": {"Type": "Task", "Resource": "$ACT", "End": true}}}
+				],
+				"End": true
+			}
+		}
+	}`).start(`{}`)
+	open := d.open()
+	if len(open) != 3 || len(d.timers) != 1 {
+		t.Fatalf("open tasks %v, timers %v; want 3 tasks and the Wait's timer", open, keys(d.timers))
+	}
+	waitFrame := keys(d.timers)[0]
+	d.succeed(open[2], `"c"`)
+	d.fail(open[1], "Boom", "branch B broke")
+	d.wantFailed("Boom", "branch B broke")
+	// The running branches are stopped: A's task is closed and the Wait's
+	// timer dropped; C had already ended.
+	slices.Sort(d.cancels)
+	if want := []int{open[0], waitFrame}; !slices.Equal(d.cancels, want) {
+		t.Fatalf("cancelled frames %v, want %v (branch A's task and the Wait's timer)", d.cancels, want)
+	}
+	if n := d.count("ParallelStateFailed"); n != 1 {
+		t.Fatalf("%d ParallelStateFailed events, want 1:\n%s", n, d.history())
+	}
+	if got := d.types()[len(d.types())-1]; got != "ParallelStateFailed" {
+		t.Fatalf("last event %s, want ParallelStateFailed", got)
+	}
+	d.checkPrevs()
+}
+
+// A task of a branch that was stopped answers into nothing: the Parallel
+// state was caught and the execution goes on.
+func TestExecParallelCatchIgnoresStaleBranch(t *testing.T) {
+	t.Parallel()
+	d := newX(t, `{
+		"StartAt": "P",
+		"States": {
+			"P": {
+				"Type": "Parallel",
+				"Branches": [
+					{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "$ACT", "End": true}}},
+					{"StartAt": "B", "States": {"B": {"Type": "Task", "Resource": "$ACT", "End": true}}}
+				],
+				"Catch": [{"ErrorEquals": ["Boom"], "ResultPath": "$.err", "Next": "After"}],
+				"End": true
+			},
+			"After": {"Type": "Task", "Resource": "$ACT", "End": true}
+		}
+	}`).start(`{"in": 1}`)
+	open := d.open()
+	d.fail(open[0], "Boom", "A broke")
+	if !slices.Equal(d.cancels, []int{open[1]}) {
+		t.Fatalf("cancelled %v, want branch B's frame %d", d.cancels, open[1])
+	}
+	after := d.open()
+	if len(after) != 1 || !jsonEq(t, d.input(after[0]), `{"in":1,"err":{"Error":"Boom","Cause":"A broke"}}`) {
+		t.Fatalf("after the catch: open %v", after)
+	}
+	// B's worker answers late: its frame is gone, nothing happens.
+	n := len(d.rec.events)
+	d.run(Input{Kind: InputTaskSucceeded, Frame: open[1], Output: []byte(`"late"`)})
+	d.run(Input{Kind: InputTaskFailed, Frame: open[1], Error: "Late"})
+	d.run(Input{Kind: InputTimer, Frame: open[1]})
+	if len(d.rec.events) != n || len(d.last) != 0 {
+		t.Fatalf("a stale answer recorded %d events and effects %+v", len(d.rec.events)-n, d.last)
+	}
+	d.succeed(after[0], `{"done":true}`)
+	d.wantSucceeded(`{"done":true}`)
+	d.wantTypes(
+		"ParallelStateEntered", "ParallelStateStarted",
+		"TaskStateEntered", "ActivityScheduled",
+		"TaskStateEntered", "ActivityScheduled",
+		"ActivityStarted", "ActivityFailed",
+		"ParallelStateFailed", "ParallelStateExited",
+		"TaskStateEntered", "ActivityScheduled", "ActivityStarted", "ActivitySucceeded", "TaskStateExited",
+	)
+}
+
+func TestExecParallelRetry(t *testing.T) {
+	t.Parallel()
+	d := newX(t, `{
+		"StartAt": "P",
+		"States": {
+			"P": {
+				"Type": "Parallel",
+				"Branches": [
+					{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "$ACT", "End": true}}},
+					{"StartAt": "B", "States": {"B": {"Type": "Pass", "Result": "b", "End": true}}}
+				],
+				"Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 3, "MaxAttempts": 2}],
+				"End": true
+			}
+		}
+	}`).start(`{}`)
+	first := d.open()
+	d.fail(first[0], "Flaky", "try again")
+	if len(d.tasks) != 0 || len(d.timers) != 1 {
+		t.Fatalf("after a retriable failure: tasks %v timers %v, want one back-off timer", keys(d.tasks), keys(d.timers))
+	}
+	for f, at := range d.timers {
+		if want := d.now.Add(3 * time.Second); !at.Equal(want) {
+			t.Fatalf("retry timer of frame %d at %v, want %v", f, at, want)
+		}
+	}
+	d.fireAll()
+	second := d.open()
+	if len(second) != 1 || second[0] == first[0] {
+		t.Fatalf("after the back-off: open %v (first attempt %v), want a new branch task", second, first)
+	}
+	d.succeed(second[0], `"a"`)
+	d.wantSucceeded(`["a","b"]`)
+	d.wantTypes(
+		"ParallelStateEntered", "ParallelStateStarted",
+		"TaskStateEntered", "ActivityScheduled",
+		"PassStateEntered", "PassStateExited",
+		"ActivityStarted", "ActivityFailed",
+		"ParallelStateStarted",
+		"TaskStateEntered", "ActivityScheduled",
+		"PassStateEntered", "PassStateExited",
+		"ActivityStarted", "ActivitySucceeded", "TaskStateExited",
+		"ParallelStateExited",
+	)
+}
+
+// A Parallel state whose branch keeps failing is retried, then fails, as
+// AWS records it (a ParallelStateStarted per attempt, one ParallelStateFailed).
+func TestExecParallelRetryExhausted(t *testing.T) {
+	t.Parallel()
+	d := newX(t, `{
+		"StartAt": "P",
+		"States": {
+			"P": {"Type": "Parallel",
+				"Branches": [{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "FailureType", "Cause": "Cause description"}}}],
+				"Retry": [{"ErrorEquals": ["FailureType"], "MaxAttempts": 2}],
+				"Next": "Final"},
+			"Final": {"Type": "Pass", "End": true}
+		}
+	}`).start(`{}`)
+	d.fireAll()
+	d.wantFailed("FailureType", "Cause description")
+	d.wantTypes(
+		"ParallelStateEntered", "ParallelStateStarted", "FailStateEntered",
+		"ParallelStateStarted", "FailStateEntered",
+		"ParallelStateStarted", "FailStateEntered",
+		"ParallelStateFailed",
+	)
+}
+
+func TestExecNestedParallel(t *testing.T) {
+	t.Parallel()
+	d := newX(t, `{
+		"StartAt": "Outer",
+		"States": {
+			"Outer": {"Type": "Parallel", "End": true, "Branches": [
+				{"StartAt": "Inner", "States": {"Inner": {"Type": "Parallel", "End": true, "Branches": [
+					{"StartAt": "T1", "States": {"T1": {"Type": "Task", "Resource": "$ACT", "End": true}}},
+					{"StartAt": "T2", "States": {"T2": {"Type": "Task", "Resource": "$ACT", "End": true}}}
+				]}}},
+				{"StartAt": "T3", "States": {"T3": {"Type": "Task", "Resource": "$ACT", "End": true}}}
+			]}
+		}
+	}`).start(`{}`)
+	open := d.open()
+	if len(open) != 3 {
+		t.Fatalf("open tasks %v, want the three leaves at once", open)
+	}
+	d.succeed(d.frameIn("T2"), `2`)
+	d.succeed(d.frameIn("T3"), `3`)
+	d.succeed(d.frameIn("T1"), `1`)
+	d.wantSucceeded(`[[1,2],3]`)
+	d.checkPrevs()
+}
+
+func TestExecMapItemSelectorHistory(t *testing.T) {
+	t.Parallel()
+	d := newX(t, `{
+		"StartAt": "M",
+		"States": {
+			"M": {
+				"Type": "Map",
+				"InputPath": "$.in",
+				"ItemsPath": "$.list",
+				"ItemSelector": {"i.$": "$$.Map.Item.Index", "v.$": "$$.Map.Item.Value", "tag.$": "$.tag"},
+				"ItemProcessor": {"StartAt": "Double", "States": {"Double": {"Type": "Pass", "End": true}}},
+				"ResultSelector": {"n": 2, "items.$": "$"},
+				"ResultPath": "$.out",
+				"End": true
+			}
+		}
+	}`).start(`{"in": {"list": ["a", {"b": 1}], "tag": "t"}}`)
+	d.wantSucceeded(`{"in":{"list":["a",{"b":1}],"tag":"t"},"out":{"n":2,"items":[{"i":0,"v":"a","tag":"t"},{"i":1,"v":{"b":1},"tag":"t"}]}}`)
+	d.wantLines(
+		`1<-0 MapStateEntered M {"in": {"list": ["a", {"b": 1}], "tag": "t"}}`,
+		`2<-1 MapStateStarted length=2`,
+		`3<-2 MapIterationStarted M[0]`,
+		`4<-3 MapIterationStarted M[1]`,
+		`5<-3 PassStateEntered Double {"i":0,"v":"a","tag":"t"}`,
+		`6<-5 PassStateExited Double {"i":0,"v":"a","tag":"t"}`,
+		`7<-6 MapIterationSucceeded M[0]`,
+		`8<-4 PassStateEntered Double {"i":1,"v":{"b":1},"tag":"t"}`,
+		`9<-8 PassStateExited Double {"i":1,"v":{"b":1},"tag":"t"}`,
+		`10<-9 MapIterationSucceeded M[1]`,
+		`11<-10 MapStateSucceeded`,
+		`12<-11 MapStateExited M {"in":{"list":["a",{"b":1}],"tag":"t"},"out":{"n":2,"items":[{"i":0,"v":"a","tag":"t"},{"i":1,"v":{"b":1},"tag":"t"}]}}`,
+	)
+}
+
+// Iterator and Parameters are the older names of ItemProcessor and
+// ItemSelector.
+func TestExecMapLegacyFields(t *testing.T) {
+	t.Parallel()
+	d := newX(t, `{
+		"StartAt": "M",
+		"States": {
+			"M": {
+				"Type": "Map",
+				"Parameters": {"at.$": "$$.Map.Item.Index", "x.$": "$$.Map.Item.Value.x"},
+				"Iterator": {"StartAt": "P", "States": {"P": {"Type": "Pass", "InputPath": "$.x", "End": true}}},
+				"End": true
+			}
+		}
+	}`).start(`[{"x": 10}, {"x": 20}, {"x": 30}]`)
+	d.wantSucceeded(`[10,20,30]`)
+}
+
+func TestExecMapEmptyAndNotArray(t *testing.T) {
+	t.Parallel()
+	def := `{"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2,
+		"ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "$ACT", "End": true}}}, "End": true}}}`
+	d := newX(t, def).start(`{"items": []}`)
+	d.wantSucceeded(`[]`)
+	d.wantTypes("MapStateEntered", "MapStateStarted", "MapStateSucceeded", "MapStateExited")
+
+	d = newX(t, def).start(`{"items": {"a": 1}}`)
+	d.wantFailed(ErrorRuntime, `An error occurred while executing the state 'M' (entered at the event id #1). Map state input must be an array but was: {"a":1}`)
+}
+
+// mapTasks maps over the input with one Task per item.
+func mapTasks(conc string) string {
+	return `{"StartAt": "M", "States": {"M": {"Type": "Map", ` + conc + `
+		"ItemSelector": {"item.$": "$$.Map.Item.Value"},
+		"ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "$ACT", "End": true}}},
+		"End": true}}}`
+}
+
+// items returns the JSON array [0, 1, ..., n-1] and the Map output of a
+// worker that answers {"done": item}.
+func items(n int) (input, output string) {
+	in := make([]string, n)
+	out := make([]string, n)
+	for i := range n {
+		in[i] = fmt.Sprint(i)
+		out[i] = fmt.Sprintf(`{"done":%d}`, i)
+	}
+	return "[" + strings.Join(in, ",") + "]", "[" + strings.Join(out, ",") + "]"
+}
+
+// workRandomly answers every open task of d, one at a time in a random
+// order, with {"done": item}, and checks after each answer that exactly
+// min(limit, items not yet finished) tasks are out (limit 0: all).
+func workRandomly(t *testing.T, d *xdriver, rnd *rand.Rand, n, limit int) {
+	t.Helper()
+	finished := 0
+	for d.end == nil {
+		want := n - finished
+		if limit > 0 {
+			want = min(want, limit)
+		}
+		open := d.open()
+		if len(open) != want {
+			t.Fatalf("%d tasks out with %d of %d items finished, want %d (MaxConcurrency %d)", len(open), finished, n, want, limit)
+		}
+		f := open[rnd.IntN(len(open))]
+		var in struct{ Item int }
+		if err := json.Unmarshal(d.tasks[f].Input, &in); err != nil {
+			t.Fatal(err)
+		}
+		d.succeed(f, fmt.Sprintf(`{"done":%d}`, in.Item))
+		finished++
+	}
+}
+
+func TestExecMapMaxConcurrency(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		conc  string
+		input string // the execution input (items under "$.items" when conc uses a path)
+		limit int
+	}{
+		{"unbounded", ``, "", 0},
+		{"one", `"MaxConcurrency": 1,`, "", 1},
+		{"two", `"MaxConcurrency": 2,`, "", 2},
+		{"three", `"MaxConcurrency": 3,`, "", 3},
+		{"more than items", `"MaxConcurrency": 50,`, "", 50},
+		{"path", `"MaxConcurrencyPath": "$.conc", "ItemsPath": "$.items",`, `{"conc": 4, "items": %s}`, 4},
+		{"path zero", `"MaxConcurrencyPath": "$.conc", "ItemsPath": "$.items",`, `{"conc": 0, "items": %s}`, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for seed := range uint64(5) {
+				const n = 11
+				in, out := items(n)
+				if tt.input != "" {
+					in = fmt.Sprintf(tt.input, in)
+				}
+				d := newX(t, mapTasks(tt.conc))
+				d.hook = func(d *xdriver) {
+					if tt.limit > 0 && len(d.tasks) > tt.limit {
+						t.Fatalf("%d tasks out at once, MaxConcurrency is %d", len(d.tasks), tt.limit)
+					}
+				}
+				d.start(in)
+				workRandomly(t, d, rand.New(rand.NewPCG(seed, 1)), n, tt.limit)
+				d.wantSucceeded(out)
+				if got, want := d.count("MapIterationSucceeded"), n; got != want {
+					t.Fatalf("%d MapIterationSucceeded, want %d", got, want)
+				}
+				if d.count("MapIterationStarted") != n {
+					t.Fatalf("%d MapIterationStarted, want %d", d.count("MapIterationStarted"), n)
+				}
+				d.checkPrevs()
+			}
+		})
+	}
+}
+
+func TestExecMapMaxConcurrencyPathErrors(t *testing.T) {
+	t.Parallel()
+	def := mapTasks(`"MaxConcurrencyPath": "$.conc", "ItemsPath": "$.items",`)
+	d := newX(t, def).start(`{"conc": -1, "items": [1]}`)
+	d.wantFailed(ErrorRuntime, "An error occurred while executing the state 'M' (entered at the event id #1). MaxConcurrency cannot be negative.")
+	d = newX(t, def).start(`{"conc": "two", "items": [1]}`)
+	d.wantFailed(ErrorRuntime, `An error occurred while executing the state 'M' (entered at the event id #1). The MaxConcurrencyPath field refers to value "two" which is not a valid integer: $.conc`)
+}
+
+// Whatever order the iterations end in, the results are in item order.
+func TestExecMapRandomOrderKeepsItemOrder(t *testing.T) {
+	t.Parallel()
+	const n = 40
+	in, out := items(n)
+	for seed := range uint64(30) {
+		d := newX(t, mapTasks(`"MaxConcurrency": 7,`)).start(in)
+		workRandomly(t, d, rand.New(rand.NewPCG(seed, 99)), n, 7)
+		d.wantSucceeded(out)
+	}
+}
