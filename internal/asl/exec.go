@@ -209,6 +209,7 @@ type runner struct {
 	steps   int
 	bytes   int
 	ended   bool
+	full    bool // the history is full: no more events; Run ends the execution
 }
 
 // Run moves x forward after in, and returns what the caller must do. An
@@ -225,6 +226,9 @@ func (m *Machine) Run(x *Exec, in Input, env Env) ([]Effect, error) {
 	err := r.input(in)
 	if err == nil {
 		err = r.drain()
+	}
+	if err == nil && r.full && !r.ended {
+		err = r.historyFull()
 	}
 	if errors.Is(err, errEnded) {
 		err = nil
@@ -335,6 +339,9 @@ func (r *runner) input(in Input) error {
 // this write is spent.
 func (r *runner) drain() error {
 	for len(r.x.Ready) > 0 {
+		if r.full {
+			return r.historyFull()
+		}
 		if r.overBudget() {
 			r.effects = append(r.effects, Effect{Kind: EffectContinue, At: r.env.Now})
 			return nil
@@ -402,7 +409,13 @@ func (r *runner) program(f *Frame) (*Machine, error) {
 
 // record appends ev to the history after f's last event.
 func (r *runner) record(f *Frame, ev *Event) int64 {
-	if f.Hidden {
+	if f.Hidden || r.full {
+		return f.LastEvent
+	}
+	// The last event the history has room for is the caller's
+	// ExecutionFailed: Run ends the execution once it is reached.
+	if r.env.MaxEvents > 0 && r.lastEvent() >= r.env.MaxEvents-1 {
+		r.full = true
 		return f.LastEvent
 	}
 	id := r.env.Record.Record(ev, f.LastEvent)
@@ -469,7 +482,7 @@ func (r *runner) enter(f *Frame) error {
 			return errEnded
 		}
 		if r.env.MaxEvents > 0 && r.lastEvent() >= r.env.MaxEvents-3 {
-			return r.end(Effect{Kind: EffectFail, Error: ErrorRuntime, Cause: fmt.Sprintf("The execution reached the maximum number of history events (%d).", r.env.MaxEvents)})
+			return r.historyFull()
 		}
 		if r.overBudget() {
 			r.x.Ready = append([]int{f.ID}, r.x.Ready...)
@@ -506,6 +519,11 @@ func (r *runner) enter(f *Frame) error {
 		}
 		return r.after(f, step)
 	}
+}
+
+// historyFull ends the execution at the history's limit.
+func (r *runner) historyFull() error {
+	return r.end(Effect{Kind: EffectFail, Error: ErrorRuntime, Cause: fmt.Sprintf("The execution reached the maximum number of history events (%d).", r.env.MaxEvents)})
 }
 
 // lastEvent returns the id of the newest event.

@@ -215,7 +215,7 @@ func (r *runner) progress(p *Frame) error {
 	}
 	if st.typ == typeMap {
 		ms := st.mapSpec
-		for fn.Started < len(fn.Items) && (fn.MaxConc == 0 || fn.Running < fn.MaxConc) {
+		for fn.Started < len(fn.Items) && (fn.MaxConc == 0 || fn.Running < fn.MaxConc) && !r.full {
 			if r.overBudget() {
 				r.ready(p)
 				return nil

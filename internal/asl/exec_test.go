@@ -68,7 +68,7 @@ func newX(t *testing.T, def string) *xdriver {
 	}
 	return &xdriver{
 		t: t, m: m, rec: &memRecorder{},
-		now:    time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC),
+		now:     time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC),
 		tasks:   map[int]*TaskSpec{},
 		started: map[int]bool{},
 		timers:  map[int]time.Time{},
@@ -309,6 +309,9 @@ func (d *xdriver) lines() []string {
 			s += " " + string(e.Output)
 		case e.Type == "ActivityFailed":
 			s += " " + e.Error
+		}
+		if len(s) > 300 {
+			s = s[:300] + "…"
 		}
 		out[i] = s
 	}
@@ -798,5 +801,461 @@ func TestExecMapRandomOrderKeepsItemOrder(t *testing.T) {
 		d := newX(t, mapTasks(`"MaxConcurrency": 7,`)).start(in)
 		workRandomly(t, d, rand.New(rand.NewPCG(seed, 99)), n, 7)
 		d.wantSucceeded(out)
+	}
+}
+
+// itemOf returns the item of frame's open task (mapTasks gives it as
+// {"item": n}).
+func (d *xdriver) itemOf(frame int) int {
+	d.t.Helper()
+	var in struct{ Item int }
+	if err := json.Unmarshal(d.tasks[frame].Input, &in); err != nil {
+		d.t.Fatalf("task input %s: %v", d.tasks[frame].Input, err)
+	}
+	return in.Item
+}
+
+// frameOfItem returns the frame whose open task works on item.
+func (d *xdriver) frameOfItem(item int) int {
+	d.t.Helper()
+	for _, f := range d.open() {
+		if d.itemOf(f) == item {
+			return f
+		}
+	}
+	d.t.Fatalf("no open task for item %d", item)
+	return 0
+}
+
+func TestExecMapToleratedFailures(t *testing.T) {
+	t.Parallel()
+	const exceeded = "States.ExceedToleratedFailureThreshold"
+	for _, tt := range []struct {
+		name  string
+		conc  string
+		input string
+		fails []int  // the items whose task fails
+		err   string // "": the Map succeeds
+	}{
+		{"none tolerated", ``, `%s`, []int{4}, "Item.Failed"},
+		{"count within", `"ToleratedFailureCount": 2,`, `%s`, []int{3, 7}, ""},
+		{"count exceeded", `"ToleratedFailureCount": 2,`, `%s`, []int{1, 3, 7}, exceeded},
+		{"count zero", `"ToleratedFailureCount": 0,`, `%s`, []int{0}, exceeded},
+		{"percentage within", `"ToleratedFailurePercentage": 20,`, `%s`, []int{0, 9}, ""},
+		{"percentage exceeded", `"ToleratedFailurePercentage": 20,`, `%s`, []int{0, 5, 9}, exceeded},
+		{"count path", `"ToleratedFailureCountPath": "$.tol", "ItemsPath": "$.items",`, `{"tol": 1, "items": %s}`, []int{2}, ""},
+		{"count path exceeded", `"ToleratedFailureCountPath": "$.tol", "ItemsPath": "$.items",`, `{"tol": 1, "items": %s}`, []int{2, 6}, exceeded},
+		{"percentage path", `"ToleratedFailurePercentagePath": "$.pct", "ItemsPath": "$.items",`, `{"pct": 30.5, "items": %s}`, []int{1, 2, 3}, ""},
+		{"percentage path exceeded", `"ToleratedFailurePercentagePath": "$.pct", "ItemsPath": "$.items",`, `{"pct": 30.5, "items": %s}`, []int{1, 2, 3, 4}, exceeded},
+		{"either tolerates", `"ToleratedFailureCount": 0, "ToleratedFailurePercentage": 10,`, `%s`, []int{5}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			const n = 10
+			in, _ := items(n)
+			d := newX(t, mapTasks(tt.conc)).start(fmt.Sprintf(tt.input, in))
+			want := make([]string, n)
+			for i := range n {
+				want[i] = fmt.Sprintf(`{"done":%d}`, i)
+			}
+			for _, i := range tt.fails {
+				d.fail(d.frameOfItem(i), "Item.Failed", fmt.Sprintf("item %d", i))
+				want[i] = "null"
+			}
+			for d.end == nil && len(d.open()) > 0 {
+				f := d.open()[0]
+				d.succeed(f, fmt.Sprintf(`{"done":%d}`, d.itemOf(f)))
+			}
+			if tt.err == "" {
+				d.wantSucceeded("[" + strings.Join(want, ",") + "]")
+				if got := d.count("MapIterationFailed"); got != len(tt.fails) {
+					t.Fatalf("%d MapIterationFailed, want %d", got, len(tt.fails))
+				}
+				return
+			}
+			cause := fmt.Sprintf("item %d", tt.fails[len(tt.fails)-1])
+			if tt.err == exceeded {
+				cause = "The specified tolerated failure threshold was exceeded"
+			}
+			d.wantFailed(tt.err, cause)
+			// The other iterations were stopped.
+			if got, want := d.count("MapIterationAborted"), n-len(tt.fails); got != want {
+				t.Fatalf("%d MapIterationAborted, want %d:\n%s", got, want, d.history())
+			}
+			if got, want := len(d.cancels), n-len(tt.fails); got != want {
+				t.Fatalf("%d tasks cancelled, want %d", got, want)
+			}
+			if types := d.types(); types[len(types)-1] != "MapStateFailed" {
+				t.Fatalf("last event %s, want MapStateFailed", types[len(types)-1])
+			}
+		})
+	}
+}
+
+func TestExecMapFailureStopsIterations(t *testing.T) {
+	t.Parallel()
+	in, _ := items(6)
+	d := newX(t, mapTasks(`"MaxConcurrency": 3,`)).start(in)
+	d.succeed(d.frameOfItem(0), `{"done":0}`)
+	f1, f3 := d.frameOfItem(1), d.frameOfItem(3)
+	d.fail(d.frameOfItem(2), "Item.Failed", "two")
+	d.wantFailed("Item.Failed", "two")
+	want := []int{f1, f3}
+	slices.Sort(want)
+	got := slices.Clone(d.cancels)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("cancelled frames %v, want those of items 1 and 3: %v", got, want)
+	}
+	tail := d.types()[len(d.types())-4:]
+	if !slices.Equal(tail, []string{"MapIterationFailed", "MapIterationAborted", "MapIterationAborted", "MapStateFailed"}) {
+		t.Fatalf("history ends %v:\n%s", tail, d.history())
+	}
+	if d.count("MapIterationStarted") != 4 {
+		t.Fatalf("%d iterations started, want 4 (items 4 and 5 never start)", d.count("MapIterationStarted"))
+	}
+	d.checkPrevs()
+}
+
+func TestExecMapItemBatcher(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, batcher, input, want string
+	}{
+		{"by count", `{"MaxItemsPerBatch": 2}`, `{"items": [1, 2, 3, 4, 5]}`,
+			`[{"Items":[1,2]},{"Items":[3,4]},{"Items":[5]}]`},
+		{"by count path with batch input", `{"MaxItemsPerBatchPath": "$.per", "BatchInput": {"k.$": "$.k", "fixed": 1}}`, `{"per": 3, "k": "K", "items": [1, 2, 3, 4]}`,
+			`[{"BatchInput":{"k":"K","fixed":1},"Items":[1,2,3]},{"BatchInput":{"k":"K","fixed":1},"Items":[4]}]`},
+		// Each item counts its JSON size plus one: "aaaa" is 7, so two fit in 15.
+		{"by bytes", `{"MaxInputBytesPerBatch": 15}`, `{"items": ["aaaa", "bbbb", "cccc", "dddd", "eeee"]}`,
+			`[{"Items":["aaaa","bbbb"]},{"Items":["cccc","dddd"]},{"Items":["eeee"]}]`},
+		{"bytes before count", `{"MaxItemsPerBatch": 3, "MaxInputBytesPerBatchPath": "$.bytes"}`, `{"bytes": 15, "items": ["aaaa", "bbbb", "cccc"]}`,
+			`[{"Items":["aaaa","bbbb"]},{"Items":["cccc"]}]`},
+		{"an item larger than the limit goes alone", `{"MaxInputBytesPerBatch": 4}`, `{"items": ["long item", "x"]}`,
+			`[{"Items":["long item"]},{"Items":["x"]}]`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d := newX(t, `{"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items",
+				"ItemBatcher": `+tt.batcher+`,
+				"ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+				"End": true}}}`).start(tt.input)
+			d.wantSucceeded(tt.want)
+		})
+	}
+	d := newX(t, `{"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items",
+		"ItemBatcher": {"MaxItemsPerBatchPath": "$.per"},
+		"ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+		"End": true}}}`).start(`{"per": 0, "items": [1]}`)
+	d.wantFailed(ErrorRuntime, "An error occurred while executing the state 'M' (entered at the event id #1). MaxItemsPerBatch must be positive.")
+}
+
+func TestExecMapRetry(t *testing.T) {
+	t.Parallel()
+	in, out := items(4)
+	d := newX(t, `{"StartAt": "M", "States": {"M": {"Type": "Map", "MaxConcurrency": 2,
+		"ItemSelector": {"item.$": "$$.Map.Item.Value"},
+		"ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "$ACT", "End": true}}},
+		"Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 2, "BackoffRate": 1, "MaxAttempts": 1}],
+		"End": true}}}`).start(in)
+	d.succeed(d.frameOfItem(0), `{"done":0}`)
+	other := d.frameOfItem(2)
+	d.fail(d.frameOfItem(1), "Flaky", "once")
+	if !slices.Equal(d.cancels, []int{other}) {
+		t.Fatalf("cancelled %v, want item 2's frame %d", d.cancels, other)
+	}
+	if len(d.tasks) != 0 || len(d.timers) != 1 {
+		t.Fatalf("during the back-off: tasks %v timers %v", keys(d.tasks), keys(d.timers))
+	}
+	d.fireAll()
+	// The whole Map runs again, from item 0.
+	if got := len(d.open()); got != 2 {
+		t.Fatalf("%d tasks out after the retry, want 2", got)
+	}
+	workRandomly(t, d, rand.New(rand.NewPCG(3, 3)), 4, 2)
+	d.wantSucceeded(out)
+	d.wantTypes(
+		"MapStateEntered", "MapStateStarted",
+		"MapIterationStarted", "MapIterationStarted",
+		"TaskStateEntered", "ActivityScheduled", "TaskStateEntered", "ActivityScheduled",
+		"ActivityStarted", "ActivitySucceeded", "TaskStateExited", "MapIterationSucceeded",
+		"MapIterationStarted", "TaskStateEntered", "ActivityScheduled",
+		"ActivityStarted", "ActivityFailed", "MapIterationFailed", "MapIterationAborted",
+		"MapStateStarted",
+		"MapIterationStarted", "MapIterationStarted",
+		"TaskStateEntered", "ActivityScheduled", "TaskStateEntered", "ActivityScheduled",
+		"ActivityStarted", "ActivitySucceeded", "TaskStateExited", "MapIterationSucceeded",
+		"MapIterationStarted", "TaskStateEntered", "ActivityScheduled",
+		"ActivityStarted", "ActivitySucceeded", "TaskStateExited", "MapIterationSucceeded",
+		"MapIterationStarted", "TaskStateEntered", "ActivityScheduled",
+		"ActivityStarted", "ActivitySucceeded", "TaskStateExited", "MapIterationSucceeded",
+		"ActivityStarted", "ActivitySucceeded", "TaskStateExited", "MapIterationSucceeded",
+		"MapStateSucceeded", "MapStateExited",
+	)
+}
+
+// As AWS records a Map whose iteration fails on every attempt (the oracle's
+// map_state_retry_legacy).
+func TestExecMapRetryExhausted(t *testing.T) {
+	t.Parallel()
+	d := newX(t, `{"StartAt": "M", "States": {
+		"M": {"Type": "Map", "MaxConcurrency": 1, "ResultPath": null,
+			"Iterator": {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "HandleItemFailError", "Cause": "HandleItemFailCause"}}},
+			"Retry": [{"ErrorEquals": ["HandleItemFailError"], "MaxAttempts": 2}],
+			"Next": "Final"},
+		"Final": {"Type": "Pass", "End": true}}}`).start(`[1]`)
+	d.fireAll()
+	d.wantFailed("HandleItemFailError", "HandleItemFailCause")
+	d.wantTypes(
+		"MapStateEntered", "MapStateStarted", "MapIterationStarted", "FailStateEntered", "MapIterationFailed",
+		"MapStateStarted", "MapIterationStarted", "FailStateEntered", "MapIterationFailed",
+		"MapStateStarted", "MapIterationStarted", "FailStateEntered", "MapIterationFailed",
+		"MapStateFailed",
+	)
+}
+
+func TestExecMapCatch(t *testing.T) {
+	t.Parallel()
+	in, _ := items(3)
+	d := newX(t, `{"StartAt": "M", "States": {
+		"M": {"Type": "Map",
+			"ItemSelector": {"item.$": "$$.Map.Item.Value"},
+			"ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "$ACT", "End": true}}},
+			"Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+			"Next": "Final"},
+		"Caught": {"Type": "Pass", "End": true},
+		"Final": {"Type": "Pass", "End": true}}}`).start(in)
+	d.succeed(d.frameOfItem(1), `{"done":1}`)
+	d.fail(d.frameOfItem(0), "Item.Bad", "zero is bad")
+	d.wantSucceeded(`{"Error":"Item.Bad","Cause":"zero is bad"}`)
+	if len(d.cancels) != 1 {
+		t.Fatalf("cancelled %v, want item 2's task", d.cancels)
+	}
+	tail := d.types()[len(d.types())-6:]
+	if want := []string{"MapIterationFailed", "MapIterationAborted", "MapStateFailed", "MapStateExited", "PassStateEntered", "PassStateExited"}; !slices.Equal(tail, want) {
+		t.Fatalf("history ends %v, want %v", tail, want)
+	}
+}
+
+// A Map (or Parallel) whose joined results pass 256 KiB fails with
+// States.DataLimitExceeded, which a Catch can name.
+func TestExecFanDataLimit(t *testing.T) {
+	t.Parallel()
+	big := `"` + strings.Repeat("x", 100_000) + `"`
+	def := `{"StartAt": "M", "States": {
+		"M": {"Type": "Map", "ItemsPath": "$.items", "ItemSelector": {"item.$": "$$.Map.Item.Value"}, %s
+			"ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "$ACT", "End": true}}},
+			"End": true}%s}}`
+	for _, catch := range []bool{false, true} {
+		c, caught := "", ""
+		if catch {
+			c = `"Catch": [{"ErrorEquals": ["States.DataLimitExceeded"], "ResultPath": "$.error", "Next": "Caught"}],`
+			caught = `, "Caught": {"Type": "Pass", "End": true}`
+		}
+		d := newX(t, fmt.Sprintf(def, c, caught)).start(`{"items": [0, 1, 2]}`)
+		for _, f := range d.open() {
+			d.succeed(f, big)
+		}
+		cause := "The state/task 'M' returned a result with a size exceeding the maximum number of bytes service limit."
+		if !catch {
+			d.wantFailed(ErrorDataLimitExceeded, cause)
+			continue
+		}
+		d.wantSucceeded(`{"items":[0,1,2],"error":{"Error":"States.DataLimitExceeded","Cause":"` + cause + `"}}`)
+	}
+	// Two results that fit together pass.
+	d := newX(t, fmt.Sprintf(def, "", "")).start(`{"items": [0, 1]}`)
+	for _, f := range d.open() {
+		d.succeed(f, big)
+	}
+	d.wantSucceeded("[" + big + "," + big + "]")
+}
+
+// passMap maps a Pass state over the input.
+const passMap = `{"StartAt": "M", "States": {"M": {"Type": "Map", %s
+	"ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"v.$": "$"}, "End": true}}},
+	"End": true}}}`
+
+// A long Map goes on in later writes: each Run does at most MaxSteps
+// states and iteration starts, and the execution still ends right.
+func TestExecMapBudgetSplitsWrites(t *testing.T) {
+	t.Parallel()
+	for _, conc := range []string{``, `"MaxConcurrency": 3,`} {
+		const n, budget = 1000, 50
+		in := make([]string, n)
+		out := make([]string, n)
+		for i := range n {
+			in[i] = fmt.Sprint(i)
+			out[i] = fmt.Sprintf(`{"v":%d}`, i)
+		}
+		d := newX(t, fmt.Sprintf(passMap, conc))
+		d.env.MaxSteps = budget
+		prev := 0
+		d.hook = func(d *xdriver) {
+			// A write starts at most budget iterations and enters at most
+			// budget states: 4 events each, and a few more for the Map.
+			if got := len(d.rec.events) - prev; got > 2*budget*2+4 {
+				t.Fatalf("one write recorded %d events; the budget is %d steps", got, budget)
+			}
+			prev = len(d.rec.events)
+		}
+		d.start("[" + strings.Join(in, ",") + "]")
+		d.wantSucceeded("[" + strings.Join(out, ",") + "]")
+		if min := 2 * n / budget; d.writes < min {
+			t.Fatalf("%d writes, want at least %d", d.writes, min)
+		}
+		if got := d.count("MapIterationSucceeded"); got != n {
+			t.Fatalf("%d MapIterationSucceeded, want %d", got, n)
+		}
+		d.checkPrevs()
+	}
+	// MaxBytes splits by the size of the state inputs taken in.
+	big := `"` + strings.Repeat("y", 10_000) + `"`
+	d := newX(t, fmt.Sprintf(passMap, ``))
+	d.env.MaxBytes = 50_000
+	d.start("[" + strings.Repeat(big+",", 19) + big + "]")
+	if d.end == nil || d.end.Kind != EffectSucceed {
+		t.Fatalf("the Map did not succeed: %+v", d.end)
+	}
+	if d.writes < 20*10_000/50_000 {
+		t.Fatalf("%d writes for 200 kB of state input, MaxBytes 50 kB", d.writes)
+	}
+}
+
+// An execution that reaches the history limit fails with States.Runtime;
+// its history (with the ExecutionFailed its caller adds) stays within it.
+func TestExecHistoryLimit(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, def string
+		budget    int
+	}{
+		{"map", fmt.Sprintf(passMap, ``), 0},
+		{"map in small writes", fmt.Sprintf(passMap, ``), 7},
+		{"map one at a time", fmt.Sprintf(passMap, `"MaxConcurrency": 1,`), 0},
+		{"parallel", `{"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+			{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Choice", "Choices": [{"Variable": "$", "IsPresent": false, "Next": "E"}], "Default": "A"}, "E": {"Type": "Succeed"}}},
+			{"StartAt": "C", "States": {"C": {"Type": "Pass", "Next": "D"}, "D": {"Type": "Choice", "Choices": [{"Variable": "$", "IsPresent": false, "Next": "F"}], "Default": "C"}, "F": {"Type": "Succeed"}}}]}}}`, 9},
+		{"parallel of maps", `{"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+			{"StartAt": "M1", "States": {"M1": {"Type": "Map", "End": true, "ItemProcessor": {"StartAt": "X", "States": {"X": {"Type": "Pass", "End": true}}}}}},
+			{"StartAt": "M2", "States": {"M2": {"Type": "Map", "End": true, "ItemProcessor": {"StartAt": "Y", "States": {"Y": {"Type": "Pass", "End": true}}}}}}]}}}`, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			const limit = 101
+			d := newX(t, tt.def)
+			d.rec.Record(&Event{Type: "ExecutionStarted"}, 0) // the caller's
+			d.env.MaxEvents = limit
+			d.env.MaxSteps = tt.budget
+			in := make([]string, 500)
+			for i := range in {
+				in[i] = fmt.Sprint(i)
+			}
+			d.start("[" + strings.Join(in, ",") + "]")
+			d.wantFailed(ErrorRuntime, "The execution reached the maximum number of history events (101).")
+			// The caller adds ExecutionFailed.
+			if got := len(d.rec.events) + 1; got > limit {
+				t.Fatalf("the history has %d events with ExecutionStarted and ExecutionFailed, the limit is %d", got, limit)
+			}
+		})
+	}
+}
+
+// parallelInMap maps a Parallel of a Task and a Pass over the input.
+const parallelInMap = `{"StartAt": "M", "States": {"M": {"Type": "Map", "MaxConcurrency": 2,
+	"ItemSelector": {"item.$": "$$.Map.Item.Value"},
+	"ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+		{"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "$ACT", "End": true}}},
+		{"StartAt": "Q", "States": {"Q": {"Type": "Pass", "InputPath": "$.item", "End": true}}}
+	]}}},
+	"End": true}}}`
+
+func TestExecParallelInMap(t *testing.T) {
+	t.Parallel()
+	d := newX(t, parallelInMap)
+	d.hook = func(d *xdriver) {
+		if len(d.tasks) > 2 {
+			t.Fatalf("%d tasks out, MaxConcurrency 2 and one task per iteration", len(d.tasks))
+		}
+	}
+	d.start(`[0, 1, 2, 3, 4]`)
+	rnd := rand.New(rand.NewPCG(5, 5))
+	for d.end == nil {
+		open := d.open()
+		if len(open) == 0 {
+			t.Fatalf("no task out and the execution runs:\n%s", d.history())
+		}
+		f := open[rnd.IntN(len(open))]
+		d.succeed(f, fmt.Sprintf(`"t%d"`, d.itemOf(f)))
+	}
+	d.wantSucceeded(`[["t0",0],["t1",1],["t2",2],["t3",3],["t4",4]]`)
+	if d.count("ParallelStateStarted") != 5 || d.count("ParallelStateExited") != 5 {
+		t.Fatalf("want 5 Parallel states started and exited:\n%s", d.history())
+	}
+	d.checkPrevs()
+
+	// A failing branch fails its Parallel, its iteration and the Map, and
+	// stops the other iteration.
+	d = newX(t, parallelInMap).start(`[0, 1, 2]`)
+	other := d.frameOfItem(1)
+	d.fail(d.frameOfItem(0), "Branch.Broke", "item 0")
+	d.wantFailed("Branch.Broke", "item 0")
+	if !slices.Equal(d.cancels, []int{other}) {
+		t.Fatalf("cancelled %v, want item 1's task (frame %d)", d.cancels, other)
+	}
+	tail := d.types()[len(d.types())-4:]
+	if want := []string{"ParallelStateFailed", "MapIterationFailed", "MapIterationAborted", "MapStateFailed"}; !slices.Equal(tail, want) {
+		t.Fatalf("history ends %v, want %v:\n%s", tail, want, d.history())
+	}
+}
+
+// StopExecution records the abort of every state in progress, innermost
+// first; the caller closes the tasks and timers.
+func TestExecAbort(t *testing.T) {
+	t.Parallel()
+	d := newX(t, `{"StartAt": "M", "States": {"M": {"Type": "Map", "MaxConcurrency": 3,
+		"ItemSelector": {"item.$": "$$.Map.Item.Value"},
+		"ItemProcessor": {"StartAt": "C", "States": {
+			"C": {"Type": "Choice", "Choices": [{"Variable": "$.item", "NumericEquals": 1, "Next": "W"}], "Default": "T"},
+			"W": {"Type": "Wait", "Seconds": 100, "End": true},
+			"T": {"Type": "Task", "Resource": "$ACT", "End": true}}},
+		"End": true}}}`).start(`[0, 1, 2, 3, 4]`)
+	d.succeed(d.frameOfItem(0), `"zero"`) // item 3 starts
+	n := len(d.rec.events)
+	d.m.Abort(d.x, d.rec)
+	got := d.lines()[n:]
+	want := []string{
+		fmt.Sprintf("%d<-%d TaskStateAborted", n+1, 0),
+		fmt.Sprintf("%d<-%d MapIterationAborted M[3]", n+2, 0),
+		fmt.Sprintf("%d<-%d TaskStateAborted", n+3, 0),
+		fmt.Sprintf("%d<-%d MapIterationAborted M[2]", n+4, 0),
+		fmt.Sprintf("%d<-%d WaitStateAborted", n+5, 0),
+		fmt.Sprintf("%d<-%d MapIterationAborted M[1]", n+6, 0),
+		fmt.Sprintf("%d<-%d MapStateAborted", n+7, 0),
+	}
+	// The previous event ids are checked apart.
+	for i := range got {
+		got[i] = strings.Replace(got[i], fmt.Sprintf("<-%d ", d.rec.events[n+i].Prev), "<-0 ", 1)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("abort events:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	d.checkPrevs()
+	// Each aborted state follows its frame's last event; the Map's abort
+	// follows the last iteration's.
+	if last := d.rec.events[len(d.rec.events)-1]; last.Prev != int64(len(d.rec.events)-1) {
+		t.Errorf("MapStateAborted follows event %d, want %d", last.Prev, len(d.rec.events)-1)
+	}
+
+	// A Parallel with a branch in a retry back-off and one in a Task.
+	d = newX(t, `{"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+		{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "$ACT", "End": true,
+			"Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 60}]}}},
+		{"StartAt": "B", "States": {"B": {"Type": "Task", "Resource": "$ACT", "End": true}}}]}}}`).start(`{}`)
+	d.fail(d.frameIn("A"), "Once", "")
+	n = len(d.rec.events)
+	d.m.Abort(d.x, d.rec)
+	if got := d.types()[n:]; !slices.Equal(got, []string{"TaskStateAborted", "TaskStateAborted", "ParallelStateAborted"}) {
+		t.Fatalf("abort events %v", got)
 	}
 }
