@@ -209,7 +209,8 @@ type runner struct {
 	steps   int
 	bytes   int
 	ended   bool
-	full    bool // the history is full: no more events; Run ends the execution
+	full    bool         // the history is full: no more events; Run ends the execution
+	effs    map[*fan]any // Map states' effective inputs decoded in this Run (see iterationInput)
 }
 
 // Run moves x forward after in, and returns what the caller must do. An

@@ -281,9 +281,17 @@ func (r *runner) iterationInput(p *Frame, st *state, i int) ([]byte, error) {
 		return nil, err
 	}
 	ctx.mapItem = &mapItem{index: i, value: value}
-	eff, err := decodeData(p.Fan.Eff)
-	if err != nil {
-		return nil, err
+	// The effective input holds every item: decode it once per Run, not
+	// per iteration (the ItemSelector only reads it).
+	eff, ok := r.effs[p.Fan]
+	if !ok {
+		if eff, err = decodeData(p.Fan.Eff); err != nil {
+			return nil, err
+		}
+		if r.effs == nil {
+			r.effs = make(map[*fan]any)
+		}
+		r.effs[p.Fan] = eff
 	}
 	v, err := sel.eval(eff, e)
 	if err != nil {
