@@ -57,6 +57,9 @@ type Config struct {
 	// hostile replaces the soak phase's hostile client (tests: a lighter
 	// one); nil is defaultHostile.
 	hostile *hostileLoad
+	// mapItems replaces mapItems, the items of each execution of the map
+	// phase (tests: fewer); 0 is mapItems.
+	mapItems int
 }
 
 // DefaultConfig returns the defaults of 'gaffer bench': every phase but

@@ -75,6 +75,7 @@ func TestRun(t *testing.T) {
 
 	cfg := DefaultConfig()
 	cfg.Gaffer, cfg.Duration, cfg.Samples, cfg.Polls = bin, 200*time.Millisecond, 20, 200
+	cfg.mapItems = 50
 	report, stdout, stderr := runJSON(t, cfg)
 	got := map[string]result{}
 	for _, r := range report.Results {

@@ -103,7 +103,11 @@ func (b *bench) mapPhase(ctx context.Context, gaffer *endpoint) error {
 	if err != nil {
 		return err
 	}
-	items := make([]int, mapItems)
+	n := mapItems
+	if o.mapItems > 0 {
+		n = o.mapItems
+	}
+	items := make([]int, n)
 	for i := range items {
 		items[i] = i
 	}
@@ -180,15 +184,16 @@ func (b *bench) mapPhase(ctx context.Context, gaffer *endpoint) error {
 		if err := context.Cause(ctx); err != nil {
 			return outcome{}, err
 		}
-		n, k := done.Load(), maps.Load()
-		if n != k*mapItems {
-			return outcome{}, fmt.Errorf("%d tasks completed for %d maps of %d items", n, k, mapItems)
+		k := maps.Load()
+		if done, want := done.Load(), k*int64(len(items)); done != want {
+			return outcome{}, fmt.Errorf("%d tasks completed for %d maps of %d items", done, k, len(items))
 		}
+		n := done.Load()
 		per := time.Duration(max(n, 1))
 		return outcome{maps: k, items: n, rate: float64(n) / elapsed.Seconds(), perMap: time.Duration(mapTime.Load() / max(k, 1)),
 			cpu: (cpu1 - cpu0) / per, client: (own1 - own0) / per}, nil
 	}
-	b.progress("map: %d items a map, %d maps at once, %d workers, %v", mapItems, mapInFlight, o.Workers, o.Duration)
+	b.progress("map: %d items a map, %d maps at once, %d workers, %v", len(items), mapInFlight, o.Workers, o.Duration)
 	if _, err := round(min(o.Duration/5, time.Second)); err != nil {
 		return err
 	}
@@ -197,9 +202,9 @@ func (b *bench) mapPhase(ctx context.Context, gaffer *endpoint) error {
 		return err
 	}
 	r := b.report
-	r.add(phaseMap, "maps", fmt.Sprintf("%d-item Map executions succeeded", mapItems), float64(res.maps), "")
+	r.add(phaseMap, "maps", fmt.Sprintf("%d-item Map executions succeeded", len(items)), float64(res.maps), "")
 	r.add(phaseMap, "items_per_s", fmt.Sprintf("Map items (GetActivityTask→SendTaskSuccess), %d workers", o.Workers), res.rate, "items/s")
-	r.add(phaseMap, "map_s", fmt.Sprintf("StartExecution → SUCCEEDED, one %d-item Map", mapItems), res.perMap.Seconds(), "s")
+	r.add(phaseMap, "map_s", fmt.Sprintf("StartExecution → SUCCEEDED, one %d-item Map", len(items)), res.perMap.Seconds(), "s")
 	r.add(phaseMap, "cpu_us", "gaffer server CPU per item (2 requests)", micros(res.cpu), "µs")
 	r.add(phaseMap, "client_cpu_us", "bench client CPU per item", micros(res.client), "µs")
 	return nil
