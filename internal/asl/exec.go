@@ -754,6 +754,10 @@ func (r *runner) remove(f *Frame) {
 
 // end ends the execution.
 func (r *runner) end(e Effect) error {
+	if r.full && e.Kind == EffectSucceed {
+		// Its last events found no room in the history.
+		e = Effect{Kind: EffectFail, Error: ErrorRuntime, Cause: fmt.Sprintf("The execution reached the maximum number of history events (%d).", r.env.MaxEvents)}
+	}
 	r.effects = append(r.effects, e)
 	r.ended = true
 	for _, f := range r.x.Frames {

@@ -1170,6 +1170,33 @@ const parallelInMap = `{"StartAt": "M", "States": {"M": {"Type": "Map", "MaxConc
 	]}}},
 	"End": true}}}`
 
+// An execution whose last events do not fit fails rather than succeed
+// with events missing.
+func TestExecHistoryLimitAtTheEnd(t *testing.T) {
+	t.Parallel()
+	// ExecutionStarted, MapStateEntered, MapStateStarted,
+	// MapIterationStarted, PassStateEntered, PassStateExited,
+	// MapIterationSucceeded, MapStateSucceeded, MapStateExited,
+	// ExecutionSucceeded: 10 events.
+	for _, tt := range []struct {
+		limit   int64
+		succeed bool
+	}{{10, true}, {9, false}} {
+		d := newX(t, fmt.Sprintf(passMap, ``))
+		d.rec.Record(&Event{Type: "ExecutionStarted"}, 0)
+		d.env.MaxEvents = tt.limit
+		d.start(`[1]`)
+		if tt.succeed {
+			d.wantSucceeded(`[{"v":1}]`)
+			continue
+		}
+		d.wantFailed(ErrorRuntime, fmt.Sprintf("The execution reached the maximum number of history events (%d).", tt.limit))
+		if got := int64(len(d.rec.events)) + 1; got > tt.limit {
+			t.Fatalf("%d events with ExecutionFailed, the limit is %d", got, tt.limit)
+		}
+	}
+}
+
 func TestExecParallelInMap(t *testing.T) {
 	t.Parallel()
 	d := newX(t, parallelInMap)
