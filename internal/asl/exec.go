@@ -260,6 +260,8 @@ type runner struct {
 	steps   int
 	bytes   int
 	ended   bool
+	full    bool         // the history is full: no more events; Run ends the execution
+	effs    map[*fan]any // Map states' effective inputs decoded in this Run (see iterationInput)
 }
 
 // Run moves x forward after in, and returns what the caller must do. An
@@ -276,6 +278,9 @@ func (m *Machine) Run(x *Exec, in Input, env Env) ([]Effect, error) {
 	err := r.input(in)
 	if err == nil {
 		err = r.drain()
+	}
+	if err == nil && r.full && !r.ended {
+		err = r.historyFull()
 	}
 	if errors.Is(err, errEnded) {
 		err = nil
@@ -396,6 +401,9 @@ func (r *runner) input(in Input) error {
 // this write is spent.
 func (r *runner) drain() error {
 	for len(r.x.Ready) > 0 {
+		if r.full {
+			return r.historyFull()
+		}
 		if r.overBudget() {
 			r.effects = append(r.effects, Effect{Kind: EffectContinue, At: r.env.Now})
 			return nil
@@ -465,6 +473,17 @@ func (r *runner) program(f *Frame) (*Machine, error) {
 // its child execution's) after f's last event.
 func (r *runner) record(f *Frame, ev *Event) int64 {
 	ev.Child = f.Child
+	if f.Child == 0 {
+		if r.full {
+			return f.LastEvent
+		}
+		// The last event the history has room for is the caller's
+		// ExecutionFailed: Run ends the execution once it is reached.
+		if r.env.MaxEvents > 0 && r.lastEvent(0) >= r.env.MaxEvents-1 {
+			r.full = true
+			return f.LastEvent
+		}
+	}
 	id := r.env.Record.Record(ev, f.LastEvent)
 	f.LastEvent = id
 	return id
@@ -551,7 +570,7 @@ func (r *runner) enter(f *Frame) error {
 				r.abortChildren(root)
 				return r.frameFail(root, ErrorRuntime, cause)
 			}
-			return r.end(Effect{Kind: EffectFail, Error: ErrorRuntime, Cause: cause})
+			return r.historyFull()
 		}
 		if r.overBudget() {
 			r.x.Ready = append([]int{f.ID}, r.x.Ready...)
@@ -599,6 +618,11 @@ func (r *runner) enter(f *Frame) error {
 		}
 		return r.after(f, step)
 	}
+}
+
+// historyFull ends the execution at the history's limit.
+func (r *runner) historyFull() error {
+	return r.end(Effect{Kind: EffectFail, Error: ErrorRuntime, Cause: fmt.Sprintf("The execution reached the maximum number of history events (%d).", r.env.MaxEvents)})
 }
 
 // evaluationFailed records EvaluationFailed when re is a JSONata
@@ -873,6 +897,10 @@ func (r *runner) remove(f *Frame) {
 
 // end ends the execution.
 func (r *runner) end(e Effect) error {
+	if r.full && e.Kind == EffectSucceed {
+		// Its last events found no room in the history.
+		e = Effect{Kind: EffectFail, Error: ErrorRuntime, Cause: fmt.Sprintf("The execution reached the maximum number of history events (%d).", r.env.MaxEvents)}
+	}
 	r.effects = append(r.effects, e)
 	r.ended = true
 	for _, f := range r.x.Frames {

@@ -368,7 +368,7 @@ func (r *runner) progress(p *Frame) error {
 	}
 	if st.typ == typeMap {
 		ms := st.mapSpec
-		for fn.Started < len(fn.Items) && (fn.MaxConc == 0 || fn.Running < fn.MaxConc) {
+		for fn.Started < len(fn.Items) && (fn.MaxConc == 0 || fn.Running < fn.MaxConc) && !r.full {
 			if r.overBudget() {
 				r.ready(p)
 				return nil
@@ -441,9 +441,17 @@ func (r *runner) iterationInput(p *Frame, st *state, i int) ([]byte, error) {
 		return nil, err
 	}
 	ctx.mapItem = &mapItem{index: i, value: value}
-	eff, err := decodeData(p.Fan.Eff)
-	if err != nil {
-		return nil, err
+	// The effective input holds every item: decode it once per Run, not
+	// per iteration (the ItemSelector only reads it).
+	eff, ok := r.effs[p.Fan]
+	if !ok {
+		if eff, err = decodeData(p.Fan.Eff); err != nil {
+			return nil, err
+		}
+		if r.effs == nil {
+			r.effs = make(map[*fan]any)
+		}
+		r.effs[p.Fan] = eff
 	}
 	var v any
 	if ms.itemSelectorX != nil {

@@ -23,7 +23,7 @@ type Config struct {
 	// gaffer and to the bare handler).
 	Clients int
 	// Workers is the number of concurrent worker loops in the cycle,
-	// swf-activity, swf-decision and dp-task phases.
+	// swf-activity, swf-decision, dp-task, map and parallel phases.
 	Workers int
 	// Samples is the number of wake-latency samples.
 	Samples int
@@ -57,6 +57,9 @@ type Config struct {
 	// hostile replaces the soak phase's hostile client (tests: a lighter
 	// one); nil is defaultHostile.
 	hostile *hostileLoad
+	// mapItems replaces mapItems, the items of each execution of the map
+	// phase (tests: fewer); 0 is mapItems.
+	mapItems int
 }
 
 // DefaultConfig returns the defaults of 'gaffer bench': every phase but
@@ -173,6 +176,8 @@ const (
 	phaseSWFDecision  = "swf-decision"
 	phaseDPHeartbeat  = "dp-heartbeat"
 	phaseDPTask       = "dp-task"
+	phaseMap          = "map"
+	phaseParallel     = "parallel"
 	phaseMemory       = "memory"
 	phaseSoak         = "soak"
 )
@@ -196,6 +201,10 @@ var phases = []Phase{
 		Description: "Data Pipeline: ReportTaskProgress throughput against the bare handler"},
 	{Name: phaseDPTask, Throughput: true, run: (*bench).dpTask,
 		Description: "Data Pipeline: tasks/s of PollForTask → ReportTaskProgress → SetTaskStatus"},
+	{Name: phaseMap, Throughput: true, run: (*bench).mapPhase,
+		Description: "Step Functions: items/s of an inline Map of 1,000 activity tasks, MaxConcurrency 0"},
+	{Name: phaseParallel, Throughput: true, run: (*bench).parallelPhase,
+		Description: "Step Functions: executions/s of a Parallel state of 10 activity-task branches"},
 	{Name: phaseMemory, alone: true, run: (*bench).memory,
 		Description: "Step Functions: memory per idle GetActivityTask long poll against the bare handler"},
 	{Name: phaseSoak, alone: true, OptIn: true, run: (*bench).soak,

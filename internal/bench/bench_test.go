@@ -75,6 +75,7 @@ func TestRun(t *testing.T) {
 
 	cfg := DefaultConfig()
 	cfg.Gaffer, cfg.Duration, cfg.Samples, cfg.Polls = bin, 200*time.Millisecond, 20, 200
+	cfg.mapItems = 50
 	report, stdout, stderr := runJSON(t, cfg)
 	got := map[string]result{}
 	for _, r := range report.Results {
@@ -141,6 +142,16 @@ func TestRun(t *testing.T) {
 		{"dp-task/activate_ms", false},
 		{"dp-task/cpu_us", false},
 		{"dp-task/client_cpu_us", false},
+		{"map/maps", false},
+		{"map/items_per_s", false},
+		{"map/map_s", false},
+		{"map/cpu_us", false},
+		{"map/client_cpu_us", false},
+		{"parallel/executions", false},
+		{"parallel/executions_per_s", false},
+		{"parallel/tasks_per_s", false},
+		{"parallel/cpu_us", false},
+		{"parallel/client_cpu_us", false},
 		{"memory/rss_before_mib", false},
 		{"memory/rss_after_mib", false},
 		{"memory/kib_per_poll", true},
@@ -192,7 +203,7 @@ func TestConfigValidate(t *testing.T) {
 		edit func(*Config)
 		want string
 	}{
-		{"unknown phase", func(c *Config) { c.Only = "heartbeat,nap" }, `-only: "nap" is not one of heartbeat, cycle, wake, swf-heartbeat, swf-activity, swf-decision, dp-heartbeat, dp-task, memory, soak`},
+		{"unknown phase", func(c *Config) { c.Only = "heartbeat,nap" }, `-only: "nap" is not one of heartbeat, cycle, wake, swf-heartbeat, swf-activity, swf-decision, dp-heartbeat, dp-task, map, parallel, memory, soak`},
 		{"no phase", func(c *Config) { c.Only = "," }, `-only: "," names no phase`},
 		{"zero duration", func(c *Config) { c.Duration = 0 }, "-duration: 0s must be positive"},
 		{"zero clients", func(c *Config) { c.Clients = 0 }, "-clients: 0 must be at least 1"},

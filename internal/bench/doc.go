@@ -31,6 +31,13 @@
 //   - dp-task: task runners doing PollForTask → ReportTaskProgress →
 //     SetTaskStatus FINISHED on pipelines of their own, re-activated when
 //     their run is over; tasks/s with and without activation time.
+//   - map: an inline Map of 1,000 items over one activity, MaxConcurrency
+//     0, two executions kept running, their tasks taken by -workers loops
+//     of GetActivityTask → SendTaskSuccess; items/s and the time of one
+//     Map from StartExecution to SUCCEEDED.
+//   - parallel: worker loops each starting an execution of a Parallel
+//     state of 10 activity-task branches and completing 10 tasks;
+//     executions/s.
 //   - memory: the RSS, stack, heap and goroutines a fresh server holds per
 //     idle GetActivityTask long poll, against the bare handler holding the
 //     same requests.
