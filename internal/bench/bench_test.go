@@ -234,7 +234,7 @@ func TestConfigValidate(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("DefaultConfig().Validate() = %v", err)
 	}
-	if got, want := cfg.Only, "heartbeat,cycle,wake,swf-heartbeat,swf-activity,swf-decision,dp-heartbeat,dp-task,memory"; got != want {
+	if got, want := cfg.Only, "heartbeat,cycle,wake,swf-heartbeat,swf-activity,swf-decision,dp-heartbeat,dp-task,map,parallel,memory"; got != want {
 		t.Errorf("DefaultConfig().Only = %q, want %q", got, want)
 	}
 }
