@@ -46,9 +46,8 @@ func setupFanMachine(ctx context.Context, ep *endpoint, name, def string) (activ
 	return act.ActivityArn, sm.StateMachineArn, nil
 }
 
-// work polls activity and completes each task it gets with output until
-// ctx ends; done counts the tasks completed.
-func work(ctx context.Context, cl *caller, activity string, done *atomic.Int64) error {
+// work polls activity and completes each task it gets until ctx ends.
+func work(ctx context.Context, cl *caller, activity string) error {
 	pollBody := mustJSON(map[string]any{"activityArn": activity, "workerName": "bench"})
 	var task struct{ TaskToken string }
 	for ctx.Err() == nil {
@@ -66,7 +65,6 @@ func work(ctx context.Context, cl *caller, activity string, done *atomic.Int64) 
 		if _, err := cl.call(ctx, "SendTaskSuccess", success); err != nil {
 			return err
 		}
-		done.Add(1)
 	}
 	return nil
 }
@@ -132,7 +130,6 @@ func (b *bench) mapPhase(ctx context.Context, gaffer *endpoint) error {
 	phaseCtx, failPhase := context.WithCancelCause(ctx)
 	defer failPhase(nil)
 	workCtx, stopWork := context.WithCancel(phaseCtx)
-	var done atomic.Int64
 	var workers sync.WaitGroup
 	defer func() {
 		stopWork()
@@ -141,7 +138,7 @@ func (b *bench) mapPhase(ctx context.Context, gaffer *endpoint) error {
 	for range o.Workers {
 		cl := gaffer.caller()
 		workers.Go(func() {
-			if err := work(workCtx, cl, activity, &done); err != nil {
+			if err := work(workCtx, cl, activity); err != nil {
 				failPhase(err)
 			}
 		})
@@ -153,7 +150,6 @@ func (b *bench) mapPhase(ctx context.Context, gaffer *endpoint) error {
 		defer cancel(nil)
 		var maps, mapTime atomic.Int64
 		var starters sync.WaitGroup
-		done0 := done.Load()
 		cpu0, err := gaffer.proc.cpuTime()
 		if err != nil {
 			return outcome{}, err
@@ -196,12 +192,10 @@ func (b *bench) mapPhase(ctx context.Context, gaffer *endpoint) error {
 			return outcome{}, err
 		}
 		// Every Map of the round has succeeded, so all its tasks were
-		// completed; a worker may still be counting the last.
+		// completed (the workers' count may lag a Map's success by the
+		// answers in flight: it is not the measure).
 		k := maps.Load()
 		n := k * int64(len(items))
-		if got := done.Load() - done0; got > n {
-			return outcome{}, fmt.Errorf("%d tasks completed for %d maps of %d items", got, k, len(items))
-		}
 		per := time.Duration(max(n, 1))
 		return outcome{maps: k, items: n, rate: float64(n) / elapsed.Seconds(), perMap: time.Duration(mapTime.Load() / max(k, 1)),
 			cpu: (cpu1 - cpu0) / per, client: (own1 - own0) / per}, nil
