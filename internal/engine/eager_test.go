@@ -171,3 +171,37 @@ func TestEagerSkipsCanceledPoller(t *testing.T) {
 		t.Fatalf("canceled poll got task %d", task.ID)
 	}
 }
+
+// A task started for a waiting poller whose client leaves before the
+// scheduling transaction commits is not answered to the dead poll: it goes
+// back to its queue (its attempt void) and the next poll starts it again.
+func TestStartedForLeftPollerGivenBack(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx, leave := context.WithCancel(context.Background())
+	got := b.parkPoller(t, ctx, "q", "gone")
+	sched := &store.Task{Queue: "q", OwnerKind: "test", OwnerID: "o1"}
+	if err := b.eng.Update(context.Background(), func(tx store.Tx) error {
+		res, err := b.eng.Schedule(tx, sched)
+		if err == nil && !res.Started {
+			t.Errorf("Schedule = %+v, want the task started for the waiting poller", res)
+		}
+		leave() // the client goes while the start commits
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if task := recv(t, got, "poll answer"); task != nil {
+		t.Fatalf("the poll whose client left was answered task %d", task.ID)
+	}
+	task, token, err := b.eng.Poll(context.Background(), "q", "next", 10*time.Second)
+	if err != nil || task == nil {
+		t.Fatalf("next poll: %v, %v; want the task given back", task, err)
+	}
+	if task.ID != sched.ID || task.Attempt != 2 || task.Worker != "next" {
+		t.Fatalf("next poll got %+v, want task %d attempt 2 for worker next", task, sched.ID)
+	}
+	if err := b.eng.Complete(context.Background(), token, []byte(`{}`)); err != nil {
+		t.Fatalf("complete the given-back task: %v", err)
+	}
+}

@@ -660,6 +660,12 @@ func (e *Engine) Poll(ctx context.Context, queue, worker string, wait time.Durat
 			return nil, "", err
 		}
 		if t := h.started; t != nil {
+			if ctx.Err() != nil {
+				// Started for this poller by a transaction while its client
+				// left: never answer a dead connection.
+				e.giveBack(ctx, t)
+				return nil, "", nil
+			}
 			return t, e.tokens.encode(tokenRef{partition: t.Partition, taskID: t.ID, attempt: t.Attempt}), nil
 		}
 		id := h.id
@@ -670,6 +676,9 @@ func (e *Engine) Poll(ctx context.Context, queue, worker string, wait time.Durat
 		}
 		t, err := e.start(ctx, id, worker)
 		switch {
+		case err == nil && ctx.Err() != nil:
+			e.giveBack(ctx, t) // the client left while the start committed
+			return nil, "", nil
 		case err == nil:
 			return t, e.tokens.encode(tokenRef{partition: t.Partition, taskID: t.ID, attempt: t.Attempt}), nil
 		case errors.Is(err, errNotSchedulable):
@@ -682,6 +691,43 @@ func (e *Engine) Poll(ctx context.Context, queue, worker string, wait time.Durat
 }
 
 var errNotSchedulable = errors.New("task is not waiting to start")
+
+// giveBack returns task t, started for a poll whose client left before it
+// could be answered, to its queue: that attempt is void (its token dies and
+// its deadlines are dropped) and the next poll starts another. The owner,
+// told of the void start, is told of the next one too. This narrows, but
+// cannot close, the window every long poll has: a client that leaves after
+// this check and before the answer reaches it loses the task to its
+// timeouts.
+func (e *Engine) giveBack(ctx context.Context, t *store.Task) {
+	err := e.update(context.WithoutCancel(ctx), func(tx store.Tx) error {
+		cur, err := tx.GetTask(t.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if cur.State != store.TaskStarted || cur.Attempt != t.Attempt {
+			return nil // answered, timed out or closed meanwhile
+		}
+		cur.State, cur.Worker = store.TaskScheduled, ""
+		cur.StartedAt, cur.HeartbeatAt, cur.Details = time.Time{}, time.Time{}, nil
+		if err := tx.UpdateTask(cur); err != nil {
+			return err
+		}
+		task := *cur
+		tx.AfterCommit(func() {
+			e.forget(task.ID, t.Attempt)
+			e.armScheduled(&task)
+			e.matcher.offer(task.Queue, task.ID)
+		})
+		return nil
+	})
+	if err != nil {
+		e.log.Error("a task started for a poller that left could not be given back; its timeouts will end it", "task", t.ID, "err", err)
+	}
+}
 
 // start durably starts the next attempt of task id.
 func (e *Engine) start(ctx context.Context, id int64, worker string) (*store.Task, error) {

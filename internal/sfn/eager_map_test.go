@@ -15,8 +15,9 @@ import (
 )
 
 // TestMapAfterPollersLeft: pollers that gave up (their requests canceled)
-// just before a Map schedules its iterations' tasks in one transaction get
-// none of them: every task reaches a live worker and the Map completes.
+// before a Map schedules its iterations' tasks in one transaction, and
+// live ones waiting as it does, started eagerly: every task reaches a live
+// worker and the Map completes, round after round.
 func TestMapAfterPollersLeft(t *testing.T) {
 	t.Parallel()
 	srv := servertest.Start(t, servertest.Options{})
@@ -53,6 +54,9 @@ func TestMapAfterPollersLeft(t *testing.T) {
 		waiting(workers)
 		leave()
 		wgGone.Wait()
+		// The server sees them go (the engine test covers a poller that
+		// leaves while its task's start commits).
+		waiting(0)
 		// Live workers, and a Map scheduling more tasks than there are.
 		live, stop := context.WithCancel(b.Ctx)
 		var wg sync.WaitGroup
