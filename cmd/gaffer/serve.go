@@ -121,6 +121,11 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// SIGHUP is taken before the node says it serves: one sent as soon as
+	// that line is logged must not end the process (its default action).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	// ctx ends at SIGINT or SIGTERM. The node must not see that end: Shutdown
 	// then stops it in order (polls released, requests finished, heartbeats
 	// persisted, store closed), which cancelling its context would cut short.
@@ -133,9 +138,6 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	if authn != nil {
 		reloads = append(reloads, func() error { return reloadCredentials(authn, opts.credentials, cfg.Logger) })
 	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	for done := false; !done; {
 		select {
 		case <-ctx.Done():
