@@ -50,6 +50,52 @@ type jsonataExpr struct {
 	text string // the expression between the delimiters, trimmed
 	expr *jsonata.Expr
 	vars []string // the $names the text mentions, sorted
+	path []string // for a plain path such as $states.input.items: its steps ("states", "input", "items")
+}
+
+// simplePath returns the steps of text if it is a plain path of names from
+// a variable ($states.input.a.b, $v.a), else nil.
+func simplePath(text string) []string {
+	if !strings.HasPrefix(text, "$") {
+		return nil
+	}
+	steps := strings.Split(text[1:], ".")
+	for _, st := range steps {
+		if st == "" {
+			return nil
+		}
+		for i, r := range st {
+			if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+				return nil
+			}
+		}
+	}
+	return steps
+}
+
+// emptyArrayAt reports whether x is a plain path that ends at an empty
+// array. JSONata 2.x, which AWS runs, answers [] for it; the library, a
+// port of 1.x, answers undefined.
+func (x *jsonataExpr) emptyArrayAt(e *env, sc *jsonataScope) bool {
+	if x.path == nil {
+		return false
+	}
+	var v any
+	var ok bool
+	if x.path[0] == "states" {
+		v, ok = sc.states(e), true
+	} else {
+		v, ok = e.variable(x.path[0])
+	}
+	for _, name := range x.path[1:] {
+		o, isObj := v.(*object)
+		if !ok || !isObj {
+			return false
+		}
+		v, ok = o.get(name)
+	}
+	a, isArr := v.([]any)
+	return ok && isArr && len(a) == 0
 }
 
 // jsonataText returns the expression inside s if s is a JSONata string:
@@ -75,7 +121,7 @@ func compileJSONata(text string) (x *jsonataExpr, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return &jsonataExpr{text: text, expr: e, vars: mentionedVars(text)}, nil
+	return &jsonataExpr{text: text, expr: e, vars: mentionedVars(text), path: simplePath(text)}, nil
 }
 
 // mentionedVars returns every name written as $name in text, sorted. It may
@@ -142,6 +188,9 @@ func (x *jsonataExpr) eval(e *env, sc *jsonataScope, field string) (any, error) 
 	v, err := x.evalRaw(e, sc)
 	if err != nil {
 		if errors.Is(err, jsonata.ErrUndefined) {
+			if x.emptyArrayAt(e, sc) {
+				return []any{}, nil
+			}
 			return nil, e.queryError("The JSONata expression '%s' specified for the field '%s' returned nothing (undefined).", x.text, field)
 		}
 		return nil, e.queryError("The JSONata expression '%s' specified for the field '%s' threw an error during evaluation. %s", x.text, field, errorText(err))

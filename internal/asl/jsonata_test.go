@@ -271,3 +271,31 @@ func TestVariableScopes(t *testing.T) {
 		t.Errorf("output %s, want %s", got, want)
 	}
 }
+
+// TestJSONataPathToEmptyArray: a plain path that ends at an empty array
+// yields [] (JSONata 2.x, as AWS runs it), in $states and in variables.
+func TestJSONataPathToEmptyArray(t *testing.T) {
+	t.Parallel()
+	m, err := Parse([]byte(`{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":{"a":"{% $states.input.items %}","b":"{% $v.list %}","c":"{% $states.input.full %}"},"End":true}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scope := &scopeVars{vals: newObject(1)}
+	v, _ := decodeData([]byte(`{"list":[]}`))
+	scope.vals.set("v", v)
+	step, err := m.Enter("A", []byte(`{"items":[],"full":[1]}`), &Context{vars: scope})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(step.Output), `{"a":[],"b":[],"c":[1]}`; got != want {
+		t.Errorf("output %s, want %s", got, want)
+	}
+	// A path to nothing is still undefined: an error.
+	m, err = Parse([]byte(`{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":"{% $states.input.missing %}","End":true}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Enter("A", []byte(`{"items":[]}`), nil); err == nil {
+		t.Error("a path to a missing field gave no error")
+	}
+}
