@@ -8,11 +8,13 @@ import (
 
 // Workflow variable limits, as AWS documents them: a variable name has at
 // most 80 characters; one variable's value, and all the values one Assign
-// sets together, are at most 256 KiB of JSON text.
+// sets together, are at most 256 KiB of JSON text; all the variables of an
+// execution (every scope's) at most 10 MiB.
 const (
-	maxVarNameLength = 80
-	MaxVariableSize  = 256 << 10
-	MaxAssignSize    = 256 << 10
+	maxVarNameLength  = 80
+	MaxVariableSize   = 256 << 10
+	MaxAssignSize     = 256 << 10
+	MaxTotalVariables = 10 << 20
 )
 
 // assignment is a compiled Assign field. In a JSONPath state it is a

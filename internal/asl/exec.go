@@ -32,6 +32,8 @@ type Exec struct {
 	Frames []*Frame `json:"frames"`
 	NextID int      `json:"nextId"`
 	Ready  []int    `json:"ready,omitempty"` // frames to process, in order
+	// VarBytes is the size of every frame's variables together (JSON text).
+	VarBytes int `json:"varBytes,omitempty"`
 
 	byID map[int]*Frame
 }
@@ -60,10 +62,11 @@ type Frame struct {
 	RetryCounts  []int           `json:"retryCounts,omitempty"`
 	Again        bool            `json:"again,omitempty"` // entering State again for a retry: keep RetryCounts
 
-	Task *TaskSpec       `json:"task,omitempty"` // phaseTask, and phaseRetry of a Task state
-	Wait *waitResume     `json:"wait,omitempty"` // phaseWait
-	Fan  *fan            `json:"fan,omitempty"`  // phaseFan
-	Vars json.RawMessage `json:"vars,omitempty"` // the variables this frame's scope assigned
+	Task     *TaskSpec       `json:"task,omitempty"`     // phaseTask, and phaseRetry of a Task state
+	Wait     *waitResume     `json:"wait,omitempty"`     // phaseWait
+	Fan      *fan            `json:"fan,omitempty"`      // phaseFan
+	Vars     json.RawMessage `json:"vars,omitempty"`     // the variables this frame's scope assigned
+	VarBytes int             `json:"varBytes,omitempty"` // their size as JSON text
 
 	vars *object // Vars decoded; nil until used
 }
@@ -612,7 +615,9 @@ func (r *runner) enter(f *Frame) error {
 			return r.frameFail(f, re.ErrorName, re.CauseText)
 		}
 		if step.Kind == StepNext {
-			r.exited(f, step)
+			if ok, err := r.exitedOrFail(f, step); !ok {
+				return err
+			}
 			f.State, f.Input = step.Next, step.Output
 			continue
 		}
@@ -651,25 +656,49 @@ func (r *runner) lastEvent(child int) int64 {
 	return 0
 }
 
-// exited records the state's exit and applies its assignments.
-func (r *runner) exited(f *Frame, step Step) {
+// exited records the state's exit and applies its assignments. It fails
+// the state (States.Runtime) if they would take the execution's variables
+// past MaxTotalVariables.
+func (r *runner) exited(f *Frame, step Step) error {
 	var assigned []byte
 	if step.assign != nil {
+		old := f.VarBytes
 		f.assign(step.assign)
+		f.VarBytes = jsonSize(f.vars, MaxTotalVariables+1)
+		r.x.VarBytes += f.VarBytes - old
+		if r.x.VarBytes > MaxTotalVariables {
+			return &RuntimeError{ErrorName: ErrorRuntime, CauseText: fmt.Sprintf(
+				"An error occurred while executing the state '%s' (entered at the event id #%d). The workflow variables of the execution would take %d bytes, more than the limit of %d bytes.",
+				step.State, f.EnteredEvent, r.x.VarBytes, MaxTotalVariables)}
+		}
 		assigned = encodeJSON(step.assign)
 	}
 	r.record(f, &Event{Type: step.Type + "StateExited", State: step.State, Output: step.Output, Assigned: assigned})
+	return nil
+}
+
+// exitedOrFail is exited, failing f if the assignments do not fit.
+func (r *runner) exitedOrFail(f *Frame, step Step) (ok bool, err error) {
+	if err := r.exited(f, step); err != nil {
+		re := err.(*RuntimeError)
+		return false, r.frameFail(f, re.ErrorName, re.CauseText)
+	}
+	return true, nil
 }
 
 // after carries out step, the outcome of f's current state.
 func (r *runner) after(f *Frame, step Step) error {
 	switch step.Kind {
 	case StepNext:
-		r.exited(f, step)
+		if ok, err := r.exitedOrFail(f, step); !ok {
+			return err
+		}
 		r.moveTo(f, step.Next, step.Output)
 		return nil
 	case StepSucceed:
-		r.exited(f, step)
+		if ok, err := r.exitedOrFail(f, step); !ok {
+			return err
+		}
 		return r.frameDone(f, step.Output)
 	case StepFail:
 		return r.frameFail(f, step.Error, step.Cause)
@@ -880,6 +909,7 @@ func (r *runner) abortChildren(p *Frame) {
 // remove drops f from the Exec.
 func (r *runner) remove(f *Frame) {
 	x := r.x
+	x.VarBytes -= f.VarBytes
 	delete(x.byID, f.ID)
 	for i, g := range x.Frames {
 		if g == f {

@@ -1288,3 +1288,36 @@ func TestExecAbort(t *testing.T) {
 		t.Fatalf("abort events %v", got)
 	}
 }
+
+// TestExecVariablesTotalLimit: the variables of all scopes together are
+// held to MaxTotalVariables; reassigning a variable counts its new size,
+// not both.
+func TestExecVariablesTotalLimit(t *testing.T) {
+	t.Parallel()
+	big := strings.Repeat("x", 200<<10) // a 200 KiB string: one Assign may set it
+	chain := func(n int, sameName bool) string {
+		var b strings.Builder
+		b.WriteString(`{"StartAt":"S0","States":{`)
+		for i := range n {
+			name := fmt.Sprintf("v%d", i)
+			if sameName {
+				name = "v"
+			}
+			next := fmt.Sprintf(`"Next":"S%d"`, i+1)
+			if i == n-1 {
+				next = `"End":true`
+			}
+			fmt.Fprintf(&b, `"S%d":{"Type":"Pass","Assign":{"%s.$":"$.big"},"ResultPath":null,%s},`, i, name, next)
+		}
+		return strings.TrimSuffix(b.String(), ",") + "}}"
+	}
+	input := `{"big":"` + big + `"}`
+	// 60 × 200 KiB ≈ 11.7 MiB of distinct variables: past 10 MiB.
+	d := newX(t, chain(60, false)).start(input)
+	d.wantFailed(ErrorRuntime, "*")
+	if !strings.Contains(d.end.Cause, "more than the limit of 10485760 bytes") {
+		t.Errorf("cause %q does not name the limit", d.end.Cause)
+	}
+	// The same 60 assignments to one name stay at 200 KiB.
+	newX(t, chain(60, true)).start(input).wantSucceeded(input)
+}
