@@ -276,6 +276,27 @@ func itemCount(batched bool, input []byte) int {
 	return len(b.Items)
 }
 
+// Map concurrency limits, as AWS documents them: an inline Map runs at
+// most 40 iterations at once, a distributed Map at most 10,000 child
+// executions, whatever MaxConcurrency says above that (0: no limit of its
+// own).
+const (
+	maxInlineIterations    = 40
+	maxDistributedChildren = 10000
+)
+
+// concurrencyLimit returns how many iterations a Map may run at once.
+func concurrencyLimit(distributed bool, maxConc int) int {
+	limit := maxInlineIterations
+	if distributed {
+		limit = maxDistributedChildren
+	}
+	if maxConc > 0 && maxConc < limit {
+		limit = maxConc
+	}
+	return limit
+}
+
 // intAt reads the integer at p in data for the field named field.
 func (e *env) intAt(p *path, data any, field string) (int, error) {
 	v, ok := e.lookup(p, data)
@@ -368,7 +389,8 @@ func (r *runner) progress(p *Frame) error {
 	}
 	if st.typ == typeMap {
 		ms := st.mapSpec
-		for fn.Started < len(fn.Items) && (fn.MaxConc == 0 || fn.Running < fn.MaxConc) && !r.full {
+		limit := concurrencyLimit(ms.distributed, fn.MaxConc)
+		for fn.Started < len(fn.Items) && fn.Running < limit && !r.full {
 			if r.overBudget() {
 				r.ready(p)
 				return nil

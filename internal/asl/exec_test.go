@@ -1321,3 +1321,34 @@ func TestExecVariablesTotalLimit(t *testing.T) {
 	// The same 60 assignments to one name stay at 200 KiB.
 	newX(t, chain(60, true)).start(input).wantSucceeded(input)
 }
+
+// TestExecInlineMapAtMost40: an inline Map runs at most 40 iterations at
+// once (AWS's limit), also with MaxConcurrency 0 or above 40; a lower
+// MaxConcurrency holds.
+func TestExecInlineMapAtMost40(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		conc string
+		want int
+	}{
+		{`"MaxConcurrency": 0,`, 40},
+		{``, 40},
+		{`"MaxConcurrency": 100,`, 40},
+		{`"MaxConcurrency": 7,`, 7},
+	} {
+		in, out := items(100)
+		d := newX(t, mapTasks(tt.conc)).start(in)
+		for d.end == nil {
+			open := d.open()
+			if len(open) != tt.want && len(open) != 100-d.count("MapIterationSucceeded") {
+				t.Fatalf("%s: %d tasks out, want %d", tt.conc, len(open), tt.want)
+			}
+			if len(open) > tt.want {
+				t.Fatalf("%s: %d tasks out, more than %d", tt.conc, len(open), tt.want)
+			}
+			f := open[0]
+			d.succeed(f, fmt.Sprintf(`{"done":%d}`, d.itemOf(f)))
+		}
+		d.wantSucceeded(out)
+	}
+}
