@@ -464,8 +464,12 @@ func (r *runner) iterationInput(p *Frame, st *state, i int) ([]byte, error) {
 	}
 	ctx.mapItem = &mapItem{index: i, value: value}
 	// The effective input holds every item: decode it once per Run, not
-	// per iteration (the ItemSelector only reads it).
+	// per iteration (the ItemSelector only reads it), and not at all for
+	// an ItemSelector that reads only $$ and variables.
 	eff, ok := r.effs[p.Fan]
+	if !ok && ms.itemSelector != nil && !ms.itemSelector.readsInput() {
+		eff, ok = nil, true
+	}
 	if !ok {
 		if eff, err = decodeData(p.Fan.Eff); err != nil {
 			return nil, err

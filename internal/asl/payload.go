@@ -63,6 +63,28 @@ type template struct {
 	array   bool // items holds an array's elements
 }
 
+// readsInput reports whether evaluating t may read its "$" data: a path
+// on it, or an intrinsic call (whose arguments may be such paths).
+func (t *template) readsInput() bool {
+	switch {
+	case t.call != nil:
+		return true
+	case t.path != nil:
+		return !t.path.context && t.path.variable == ""
+	}
+	for _, f := range t.fields {
+		if f.value.readsInput() {
+			return true
+		}
+	}
+	for _, it := range t.items {
+		if it.readsInput() {
+			return true
+		}
+	}
+	return false
+}
+
 // tmplKey is one member of a template object.
 type tmplKey struct {
 	name  string

@@ -195,3 +195,33 @@ func TestContextObject(t *testing.T) {
 		t.Errorf("Output with nil Context = %s", got)
 	}
 }
+
+// TestTemplateReadsInput: a template reads its "$" data through a path on
+// it or an intrinsic call, not through "$$" or a variable.
+func TestTemplateReadsInput(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		tmpl string
+		want bool
+	}{
+		{`{"a": 1, "b": [2]}`, false},
+		{`{"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"}`, false},
+		{`{"x.$": "$x"}`, false},
+		{`{"nested": {"v.$": "$$.Map.Item.Value"}, "list": [{"w.$": "$.w"}]}`, true},
+		{`{"all.$": "$"}`, true},
+		{`{"f.$": "States.Format('{}', $$.Map.Item.Index)"}`, true},
+	} {
+		v, err := decodeJSON([]byte(tt.tmpl), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &checker{}
+		tm := compileTemplate(scope{c: c, who: "test"}, v)
+		if len(c.problems) > 0 {
+			t.Fatalf("%s: %v", tt.tmpl, c.problems)
+		}
+		if got := tm.readsInput(); got != tt.want {
+			t.Errorf("%s: readsInput = %v, want %v", tt.tmpl, got, tt.want)
+		}
+	}
+}
