@@ -88,15 +88,15 @@ type waitResume struct {
 
 // fan is a Parallel or Map state in progress.
 type fan struct {
-	Eff      json.RawMessage   `json:"eff"`             // the effective input (after InputPath, and Parameters for Parallel)
-	Items    rawList `json:"items,omitempty"` // Map: the items (or batches) to iterate over
-	Started  int               `json:"started"`         // how many children were started
-	Running  int               `json:"running"`
-	Failed   int               `json:"failed,omitempty"`
-	Results  rawList `json:"results"` // by index; nil (null) until the child succeeds
-	MaxConc  int               `json:"maxConc,omitempty"`
-	TolCount int               `json:"tolCount"` // -1: none
-	TolPct   float64           `json:"tolPct"`   // -1: none
+	Eff      json.RawMessage `json:"eff"`             // the effective input (after InputPath, and Parameters for Parallel)
+	Items    rawList         `json:"items,omitempty"` // Map: the items (or batches) to iterate over
+	Started  int             `json:"started"`         // how many children were started
+	Running  int             `json:"running"`
+	Failed   int             `json:"failed,omitempty"`
+	Results  rawList         `json:"results"` // by index; nil (null) until the child succeeds
+	MaxConc  int             `json:"maxConc,omitempty"`
+	TolCount int             `json:"tolCount"` // -1: none
+	TolPct   float64         `json:"tolPct"`   // -1: none
 }
 
 // InputKind says what happened to an execution.
