@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 aws-sdk-go v1 is deprecated by AWS; covering the workers that still use it is this package's point.
+
 package sdkv1_test
 
 import (
