@@ -18,6 +18,7 @@ type requestKey struct{}
 type requestInfo struct {
 	id     string
 	region string
+	home   string // the handler's Config.DefaultRegion
 
 	// Set when the handler authenticates requests (Config.Authenticate).
 	principal  Principal

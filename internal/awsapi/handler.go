@@ -375,7 +375,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if region == "" {
 		region = h.region
 	}
-	ri := &requestInfo{id: ex.id, region: region, principal: principal, svc: rt.svc, op: rt.name}
+	ri := &requestInfo{id: ex.id, region: region, home: h.region, principal: principal, svc: rt.svc, op: rt.name}
 	out, err := call(context.WithValue(r.Context(), requestKey{}, ri), rt.op, body)
 	if err != nil {
 		ex.opError(err)

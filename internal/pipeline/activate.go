@@ -372,7 +372,7 @@ func (s *Service) ActivatePipeline(ctx context.Context, in *activateInput) (*str
 		start = in.StartTimestamp.UTC().Truncate(time.Second)
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPipeline(tx, in.PipelineID)
+		p, err := s.loadPipelineIn(ctx, tx, in.PipelineID)
 		if err != nil {
 			return err
 		}
@@ -457,8 +457,12 @@ func (s *Service) dispatch(tx store.Tx, i *instanceRecord) error {
 		ID: fmt.Sprintf("%s"+attemptInfix+"%d", i.ID, i.Attempts), N: i.Attempts, InstanceID: i.ID,
 		PipelineID: i.PipelineID, Component: i.Component, Status: statusWaitRunner, Created: s.eng.Now().UTC(),
 	}
+	p, err := loadPipeline(tx, i.PipelineID)
+	if err != nil {
+		return err
+	}
 	t := &store.Task{
-		Queue: taskQueue(i.WorkerGroup), OwnerKind: ownerKind, OwnerID: i.PipelineID, OwnerRef: a.ID,
+		Queue: s.taskQueue(s.region(p), i.WorkerGroup), OwnerKind: ownerKind, OwnerID: i.PipelineID, OwnerRef: a.ID,
 		StartToClose: i.AttemptTimeout, Heartbeat: i.ReportProgress,
 	}
 	sch, err := s.eng.Schedule(tx, t)
@@ -481,7 +485,16 @@ func (s *Service) dispatch(tx store.Tx, i *instanceRecord) error {
 }
 
 // taskQueue is the engine queue of a worker group (exact, case-sensitive).
-func taskQueue(workerGroup string) string { return "pipeline|" + workerGroup }
+//
+// Each region's worker groups are apart: the queue of a worker group of the
+// node's default region keeps the name it always had, "pipeline|<group>";
+// another region's is "pipeline@<region>|<group>".
+func (s *Service) taskQueue(region, workerGroup string) string {
+	if region == s.home {
+		return "pipeline|" + workerGroup
+	}
+	return "pipeline@" + region + "|" + workerGroup
+}
 
 // DeactivatePipeline stops dispatching the pipeline's instances and, with
 // cancelActive (the default), cancels its running and waiting attempts:
@@ -492,7 +505,7 @@ func (s *Service) DeactivatePipeline(ctx context.Context, in *deactivateInput) (
 	}
 	cancelActive := in.CancelActive == nil || *in.CancelActive
 	err := s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPipeline(tx, in.PipelineID)
+		p, err := s.loadPipelineIn(ctx, tx, in.PipelineID)
 		if err != nil {
 			return err
 		}

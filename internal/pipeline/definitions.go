@@ -55,7 +55,7 @@ func (s *Service) PutPipelineDefinition(ctx context.Context, in *definitionInput
 	rep := validateDefinition(in.PipelineID, in.PipelineObjects, in.ParameterObjects, in.ParameterValues)
 	now := s.eng.Now().UTC()
 	err := s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPipeline(tx, in.PipelineID)
+		p, err := s.loadPipelineIn(ctx, tx, in.PipelineID)
 		if err != nil || rep.errored() {
 			return err
 		}
@@ -85,7 +85,7 @@ func (s *Service) ValidatePipelineDefinition(ctx context.Context, in *definition
 		return nil, err
 	}
 	err := s.view(ctx, func(tx store.Tx) error {
-		_, err := loadPipeline(tx, in.PipelineID)
+		_, err := s.loadPipelineIn(ctx, tx, in.PipelineID)
 		return err
 	})
 	if err != nil {
@@ -111,7 +111,7 @@ func (s *Service) GetPipelineDefinition(ctx context.Context, in *getDefinitionIn
 	}
 	out := &getDefinitionOutput{PipelineObjects: []PipelineObject{}}
 	err := s.view(ctx, func(tx store.Tx) error {
-		p, err := loadPipeline(tx, in.PipelineID)
+		p, err := s.loadPipelineIn(ctx, tx, in.PipelineID)
 		if err != nil {
 			return err
 		}

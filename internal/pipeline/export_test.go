@@ -2,9 +2,9 @@ package pipeline
 
 import "strings"
 
-// TaskQueue is the engine queue of a worker group, for tests that watch its
-// waiting polls.
-var TaskQueue = taskQueue
+// TaskQueue is the engine queue of a worker group of the default region,
+// for tests that watch its waiting polls.
+func TaskQueue(workerGroup string) string { return "pipeline|" + workerGroup }
 
 // PanicPrefix names the components whose reactions to the engine panic, for
 // tests of a reaction that fails: those of component PanicPrefix+"closed-…"

@@ -186,7 +186,7 @@ func (s *Service) SetStatus(ctx context.Context, in *setStatusInput) (*struct{},
 		return nil, invalid("objectIds is required")
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPipeline(tx, in.PipelineID)
+		p, err := s.loadPipelineIn(ctx, tx, in.PipelineID)
 		if err != nil {
 			return err
 		}
@@ -304,7 +304,7 @@ func (s *Service) EvaluateExpression(ctx context.Context, in *evaluateExpression
 	}
 	var out string
 	err := s.view(ctx, func(tx store.Tx) error {
-		p, err := loadPipeline(tx, in.PipelineID)
+		p, err := s.loadPipelineIn(ctx, tx, in.PipelineID)
 		if err != nil {
 			return err
 		}

@@ -123,7 +123,7 @@ func (s *Service) DescribeObjects(ctx context.Context, in *describeObjectsInput)
 	}
 	out := &describeObjectsOutput{PipelineObjects: []PipelineObject{}}
 	err = s.view(ctx, func(tx store.Tx) error {
-		p, err := loadPipeline(tx, in.PipelineID)
+		p, err := s.loadPipelineIn(ctx, tx, in.PipelineID)
 		if err != nil {
 			return err
 		}
@@ -216,7 +216,7 @@ func (s *Service) QueryObjects(ctx context.Context, in *queryObjectsInput) (*que
 	}
 	var matched []string
 	err = s.view(ctx, func(tx store.Tx) error {
-		p, err := loadPipeline(tx, in.PipelineID)
+		p, err := s.loadPipelineIn(ctx, tx, in.PipelineID)
 		if err != nil {
 			return err
 		}

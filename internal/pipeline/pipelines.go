@@ -116,7 +116,7 @@ func (s *Service) CreatePipeline(ctx context.Context, in *createPipelineInput) (
 	var id string
 	err = s.update(ctx, func(tx store.Tx) error {
 		idx := uniqueIndex{}
-		if _, err := store.GetJSON(tx, kindUniqueID, in.UniqueID, &idx); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if _, err := store.GetJSON(tx, s.uniqueKind(awsapi.Region(ctx)), in.UniqueID, &idx); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		if existing, ok := idx[in.Name]; ok {
@@ -147,7 +147,7 @@ func (s *Service) CreatePipeline(ctx context.Context, in *createPipelineInput) (
 			return err
 		}
 		idx[in.Name] = p.ID
-		if err := store.PutJSON(tx, &store.Object{Kind: kindUniqueID, ID: in.UniqueID}, idx); err != nil {
+		if err := store.PutJSON(tx, &store.Object{Kind: s.uniqueKind(awsapi.Region(ctx)), ID: in.UniqueID}, idx); err != nil {
 			return err
 		}
 		id = p.ID
@@ -167,7 +167,7 @@ func (s *Service) DeletePipeline(ctx context.Context, in *pipelineIDInput) (*str
 	}
 	now := s.eng.Now().UTC()
 	err := s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPipeline(tx, in.PipelineID)
+		p, err := s.loadPipelineIn(ctx, tx, in.PipelineID)
 		var ae *awsapi.Error
 		if errors.As(err, &ae) && ae.Code == dperr.CodePipelineDeletedException {
 			// The model gives DeletePipeline no PipelineDeletedException.
@@ -187,7 +187,7 @@ func (s *Service) DeletePipeline(ctx context.Context, in *pipelineIDInput) (*str
 		if err := s.deleteRun(tx, p.ID); err != nil {
 			return err
 		}
-		if err := forgetUniqueID(tx, p); err != nil {
+		if err := s.forgetUniqueID(tx, p); err != nil {
 			return err
 		}
 		return store.PutJSON(tx, &store.Object{Kind: kindDeleted, ID: p.ID},
@@ -199,10 +199,21 @@ func (s *Service) DeletePipeline(ctx context.Context, in *pipelineIDInput) (*str
 	return &struct{}{}, nil
 }
 
+// uniqueKind is the store kind of the uniqueId index of region: each
+// region has its own, so that CreatePipeline is idempotent per region. The
+// node's default region keeps the kind it always had.
+func (s *Service) uniqueKind(region string) string {
+	if region == s.home {
+		return kindUniqueID
+	}
+	return kindUniqueID + "@" + region
+}
+
 // forgetUniqueID frees the (name, uniqueId) of a deleted pipeline.
-func forgetUniqueID(tx store.Tx, p *pipelineRecord) error {
+func (s *Service) forgetUniqueID(tx store.Tx, p *pipelineRecord) error {
+	kind := s.uniqueKind(s.region(p))
 	idx := uniqueIndex{}
-	if _, err := store.GetJSON(tx, kindUniqueID, p.UniqueID, &idx); err != nil {
+	if _, err := store.GetJSON(tx, kind, p.UniqueID, &idx); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
@@ -213,9 +224,9 @@ func forgetUniqueID(tx store.Tx, p *pipelineRecord) error {
 	}
 	delete(idx, p.Name)
 	if len(idx) == 0 {
-		return tx.DeleteObject(kindUniqueID, p.UniqueID)
+		return tx.DeleteObject(kind, p.UniqueID)
 	}
-	return store.PutJSON(tx, &store.Object{Kind: kindUniqueID, ID: p.UniqueID}, idx)
+	return store.PutJSON(tx, &store.Object{Kind: kind, ID: p.UniqueID}, idx)
 }
 
 // DescribePipelines describes up to 25 pipelines, in the order asked.
@@ -237,7 +248,7 @@ func (s *Service) DescribePipelines(ctx context.Context, in *describePipelinesIn
 	out := &describePipelinesOutput{PipelineDescriptionList: []PipelineDescription{}}
 	err := s.view(ctx, func(tx store.Tx) error {
 		for _, id := range in.PipelineIDs {
-			p, err := loadPipeline(tx, id)
+			p, err := s.loadPipelineIn(ctx, tx, id)
 			if err != nil {
 				return err
 			}
@@ -287,8 +298,9 @@ func (p *pipelineRecord) describe(h *healthRecord) PipelineDescription {
 	return PipelineDescription{PipelineID: p.ID, Name: p.Name, Fields: fields, Description: p.Description, Tags: p.Tags}
 }
 
-// ListPipelines lists the live pipelines of the caller's region (and those
-// created before regions were recorded), oldest first, 25 a page. The
+// ListPipelines lists the live pipelines of the caller's region (those
+// created before pipelines recorded their region are the default
+// region's), oldest first, 25 a page. The
 // store does not index regions: the listing reads on past other regions'
 // pipelines until the page is full, and the marker holds the position of
 // the page's last pipeline.
@@ -318,7 +330,7 @@ func (s *Service) ListPipelines(ctx context.Context, in *listPipelinesInput) (*l
 				if err := json.Unmarshal(o.Body, &p); err != nil {
 					return fmt.Errorf("decode pipeline %s: %w", o.ID, err)
 				}
-				if (p.Region == region || p.Region == "") && len(page) <= listPageSize {
+				if s.region(&p) == region && len(page) <= listPageSize {
 					page = append(page, listed{seq: o.Seq, item: PipelineIDName{ID: p.ID, Name: p.Name}})
 				}
 			}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
+	"github.com/aws/aws-sdk-go-v2/service/datapipeline/types"
 
 	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
@@ -70,4 +71,64 @@ func TestListPipelinesByRegion(t *testing.T) {
 	}
 	_, err = west.ListPipelines(b.Ctx, &datapipeline.ListPipelinesInput{Marker: aws.String(marker)})
 	servertest.WantClientError(t, "another region's marker", err, "InvalidRequestException")
+}
+
+// TestPipelinesApart: a pipeline created in eu-west-1 does not exist from
+// us-east-1, whose uniqueIds and worker groups are its own.
+func TestPipelinesApart(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	east := regionClient(b, "us-east-1")
+	west := datapipeline.NewFromConfig(servertest.AWSConfig(b.URL), func(o *datapipeline.Options) { o.Region = "eu-west-1" })
+	wg, uid := servertest.Uniq("wg"), servertest.Uniq("uid")
+	ids := map[*datapipeline.Client]string{}
+	for _, c := range []*datapipeline.Client{west, east} {
+		out, err := c.CreatePipeline(b.Ctx, &datapipeline.CreatePipelineInput{Name: aws.String("p"), UniqueId: aws.String(uid)})
+		servertest.OK(t, "CreatePipeline", err)
+		ids[c] = *out.PipelineId
+		_, err = c.PutPipelineDefinition(b.Ctx, &datapipeline.PutPipelineDefinitionInput{PipelineId: out.PipelineId, PipelineObjects: []types.PipelineObject{onDemand(wg), shell("Hello", ref("parent", "Default"))}})
+		servertest.OK(t, "PutPipelineDefinition", err)
+		_, err = c.ActivatePipeline(b.Ctx, &datapipeline.ActivatePipelineInput{PipelineId: out.PipelineId})
+		servertest.OK(t, "ActivatePipeline", err)
+	}
+	if ids[west] == ids[east] {
+		t.Fatalf("one uniqueId in two regions made one pipeline, %s", ids[west])
+	}
+	w := ids[west]
+	_, err := east.DescribePipelines(b.Ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{w}})
+	servertest.WantClientError(t, "DescribePipelines", err, "PipelineNotFoundException")
+	_, err = east.GetPipelineDefinition(b.Ctx, &datapipeline.GetPipelineDefinitionInput{PipelineId: aws.String(w)})
+	servertest.WantClientError(t, "GetPipelineDefinition", err, "PipelineNotFoundException")
+	_, err = east.QueryObjects(b.Ctx, &datapipeline.QueryObjectsInput{PipelineId: aws.String(w), Sphere: aws.String("INSTANCE")})
+	servertest.WantClientError(t, "QueryObjects", err, "PipelineNotFoundException")
+	_, err = east.DeactivatePipeline(b.Ctx, &datapipeline.DeactivatePipelineInput{PipelineId: aws.String(w)})
+	servertest.WantClientError(t, "DeactivatePipeline", err, "PipelineNotFoundException")
+	_, err = east.DeletePipeline(b.Ctx, &datapipeline.DeletePipelineInput{PipelineId: aws.String(w)})
+	servertest.WantClientError(t, "DeletePipeline", err, "PipelineNotFoundException")
+
+	// Worker groups: us-east-1's runner gets its own pipeline's task and
+	// never eu-west-1's; eu-west-1's runner gets that one.
+	for _, c := range []*datapipeline.Client{east, west} {
+		var task *types.TaskObject
+		for range 10 {
+			out, err := c.PollForTask(b.Ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg)})
+			servertest.OK(t, "PollForTask", err)
+			if task = out.TaskObject; task != nil {
+				break
+			}
+		}
+		if task == nil || aws.ToString(task.PipelineId) != ids[c] {
+			t.Fatalf("task %+v, want one of %s", task, ids[c])
+		}
+	}
+	out, err := east.PollForTask(b.Ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(wg)})
+	servertest.OK(t, "PollForTask", err)
+	if out.TaskObject != nil {
+		t.Fatalf("us-east-1 polled a second task: %+v", out.TaskObject)
+	}
+	desc, err := west.DescribePipelines(b.Ctx, &datapipeline.DescribePipelinesInput{PipelineIds: []string{w}})
+	servertest.OK(t, "DescribePipelines in eu-west-1", err)
+	if st := servertest.PipelineFields(desc.PipelineDescriptionList[0].Fields)["@pipelineState"]; st != "SCHEDULED" {
+		t.Errorf("eu-west-1's pipeline is %s, want SCHEDULED", st)
+	}
 }

@@ -97,7 +97,7 @@ func (s *Service) PollForTask(ctx context.Context, in *pollForTaskInput) (*pollF
 		if wait <= 0 {
 			return &pollForTaskOutput{}, nil
 		}
-		t, token, err := s.eng.Poll(ctx, taskQueue(in.WorkerGroup), in.Hostname, wait)
+		t, token, err := s.eng.Poll(ctx, s.taskQueue(awsapi.Region(ctx), in.WorkerGroup), in.Hostname, wait)
 		if err != nil {
 			return nil, err
 		}

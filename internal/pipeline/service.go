@@ -79,6 +79,11 @@ type Config struct {
 	Engine  *engine.Engine
 	Logger  *slog.Logger
 	Account string // AWS account id (@accountId, @userId); default "000000000000"
+	// DefaultRegion is the awsapi handler's Config.DefaultRegion (default
+	// awsapi.DefaultRegion): the region of pipelines whose record names
+	// none (created before regions were kept apart), and the one whose
+	// worker groups keep their queues' names from then.
+	DefaultRegion string
 	// MaxPollWait caps PollForTask's long poll (AWS: 90 s, the default).
 	MaxPollWait time.Duration
 	// AckTimeout is the acknowledgement window: a task not acknowledged
@@ -102,6 +107,7 @@ type Service struct {
 	eng     *engine.Engine
 	log     *slog.Logger
 	account string
+	home    string // Config.DefaultRegion
 
 	maxPoll    time.Duration
 	ackTimeout time.Duration
@@ -117,7 +123,7 @@ type Service struct {
 
 // New returns the service.
 func New(cfg Config) *Service {
-	s := &Service{eng: cfg.Engine, log: cfg.Logger, account: cfg.Account, maxPoll: cfg.MaxPollWait, ackTimeout: cfg.AckTimeout, retryDelay: cfg.RetryDelay}
+	s := &Service{eng: cfg.Engine, log: cfg.Logger, account: cfg.Account, home: cmpOr(cfg.DefaultRegion, awsapi.DefaultRegion), maxPoll: cfg.MaxPollWait, ackTimeout: cfg.AckTimeout, retryDelay: cfg.RetryDelay}
 	if s.maxPoll <= 0 || s.maxPoll > maxPipelinePoll {
 		s.maxPoll = maxPipelinePoll
 	}
@@ -167,13 +173,32 @@ func (s *Service) API() *awsapi.Service {
 
 // authorize checks that the caller may perform the request's operation on
 // the pipeline id (awsapi.Authorize on
-// arn:aws:datapipeline:<region>:<account>:pipeline/<id>). Unauthenticated
+// arn:<partition>:datapipeline:<region>:<account>:pipeline/<id>). Unauthenticated
 // requests build no ARN.
 func (s *Service) authorize(ctx context.Context, id string) error {
 	if _, ok := awsapi.Caller(ctx); !ok {
 		return nil
 	}
-	return awsapi.Authorize(ctx, "arn:aws:datapipeline:"+awsapi.Region(ctx)+":"+s.account+":pipeline/"+id)
+	region := awsapi.Region(ctx)
+	return awsapi.Authorize(ctx, "arn:"+awsapi.Partition(region)+":datapipeline:"+region+":"+s.account+":pipeline/"+id)
+}
+
+// region returns the region of pipeline p: the one it records, or the
+// node's default region for a record from before pipelines recorded theirs.
+func (s *Service) region(p *pipelineRecord) string { return cmpOr(p.Region, s.home) }
+
+// loadPipelineIn reads a live pipeline a request names (loadPipeline): a
+// pipeline of another region than the request's is not seen from it, as
+// on AWS, where each region keeps its pipelines: PipelineNotFoundException.
+func (s *Service) loadPipelineIn(ctx context.Context, tx store.Tx, id string) (*pipelineRecord, error) {
+	p, err := loadPipeline(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if s.region(p) != awsapi.Region(ctx) {
+		return nil, dperr.PipelineNotFoundException("Pipeline %s does not exist", id)
+	}
+	return p, nil
 }
 
 // invalid returns an InvalidRequestException.

@@ -51,7 +51,7 @@ func (s *Service) AddTags(ctx context.Context, in *addTagsInput) (*struct{}, err
 		return nil, err
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPipeline(tx, in.PipelineID)
+		p, err := s.loadPipelineIn(ctx, tx, in.PipelineID)
 		if err != nil {
 			return err
 		}
@@ -73,7 +73,7 @@ func (s *Service) RemoveTags(ctx context.Context, in *removeTagsInput) (*struct{
 		return nil, err
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
-		p, err := loadPipeline(tx, in.PipelineID)
+		p, err := s.loadPipelineIn(ctx, tx, in.PipelineID)
 		if err != nil {
 			return err
 		}

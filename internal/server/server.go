@@ -58,6 +58,10 @@ type Config struct {
 	MaxWaitingPolls int
 	// Account is the AWS account id in ARNs; default 000000000000.
 	Account string
+	// DefaultRegion is the region of unsigned requests, and of stored
+	// records that name none (from before regions were kept apart);
+	// default us-east-1 (awsapi.DefaultRegion).
+	DefaultRegion string
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
 	// FlushInterval is how often in-memory heartbeats are persisted.
@@ -205,8 +209,8 @@ func (s *Server) start(ctx context.Context) error {
 	})
 	states := sfn.New(sfn.Config{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
 	workflows := swf.New(swf.Config{Engine: eng, Logger: cfg.Logger.With("component", "swf"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
-	pipelines := pipeline.New(pipeline.Config{Engine: eng, Logger: cfg.Logger.With("component", "pipeline"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait, AckTimeout: cfg.PipelineAckTimeout, RetryDelay: cfg.PipelineRetryDelay})
-	api := awsapi.NewHandler(awsapi.Config{Logger: cfg.Logger.With("component", "awsapi"), Observe: cfg.Observe, BodyTimeout: cfg.BodyTimeout, Authenticate: cfg.Authenticate}, states.API(), workflows.API(), pipelines.API())
+	pipelines := pipeline.New(pipeline.Config{Engine: eng, Logger: cfg.Logger.With("component", "pipeline"), Account: cfg.Account, DefaultRegion: cfg.DefaultRegion, MaxPollWait: cfg.MaxPollWait, AckTimeout: cfg.PipelineAckTimeout, RetryDelay: cfg.PipelineRetryDelay})
+	api := awsapi.NewHandler(awsapi.Config{Logger: cfg.Logger.With("component", "awsapi"), DefaultRegion: cfg.DefaultRegion, Observe: cfg.Observe, BodyTimeout: cfg.BodyTimeout, Authenticate: cfg.Authenticate}, states.API(), workflows.API(), pipelines.API())
 
 	mux := http.NewServeMux()
 	mux.Handle("POST /", api)

@@ -65,7 +65,7 @@ func (s *Service) CreateActivity(ctx context.Context, in *createActivityInput) (
 
 // DescribeActivity describes an activity.
 func (s *Service) DescribeActivity(ctx context.Context, in *activityArnInput) (*describeActivityOutput, error) {
-	if _, err := parseARN(in.ActivityArn, "activity"); err != nil {
+	if _, err := s.parseARN(ctx, in.ActivityArn, "activity"); err != nil {
 		return nil, err
 	}
 	if err := awsapi.Authorize(ctx, in.ActivityArn); err != nil {
@@ -102,7 +102,10 @@ func (s *Service) ListActivities(ctx context.Context, in *listInput) (*listActiv
 // DeleteActivity deletes an activity. Deleting one that does not exist
 // succeeds, as on AWS.
 func (s *Service) DeleteActivity(ctx context.Context, in *activityArnInput) (*empty, error) {
-	if _, err := parseARN(in.ActivityArn, "activity"); err != nil {
+	if _, err := s.parseARN(ctx, in.ActivityArn, "activity"); errors.Is(err, errForeign) {
+		// Another region's: not here, as one that does not exist.
+		return &empty{}, awsapi.Authorize(ctx, in.ActivityArn)
+	} else if err != nil {
 		return nil, err
 	}
 	if err := awsapi.Authorize(ctx, in.ActivityArn); err != nil {

@@ -85,7 +85,7 @@ func newUUID() string {
 // the name and input of a running execution returns that execution (AWS's
 // idempotency); any other reuse of a name fails with ExecutionAlreadyExists.
 func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (*startExecutionOutput, error) {
-	smARN, err := parseARN(in.StateMachineArn, "stateMachine")
+	smARN, err := s.parseARN(ctx, in.StateMachineArn, "stateMachine")
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +171,7 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 
 // loadExecution reads an execution for the read-only operations.
 func (s *Service) loadExecution(ctx context.Context, executionArn string) (*execution, error) {
-	if _, err := parseARN(executionArn, "execution"); err != nil {
+	if _, err := s.parseARN(ctx, executionArn, "execution"); err != nil {
 		return nil, err
 	}
 	if err := awsapi.Authorize(ctx, executionArn); err != nil {
@@ -250,7 +250,7 @@ func (s *Service) DescribeStateMachineForExecution(ctx context.Context, in *exec
 // its timers are dropped. Stopping an execution that has already ended
 // changes nothing and returns its stop date.
 func (s *Service) StopExecution(ctx context.Context, in *stopExecutionInput) (*stopExecutionOutput, error) {
-	if _, err := parseARN(in.ExecutionArn, "execution"); err != nil {
+	if _, err := s.parseARN(ctx, in.ExecutionArn, "execution"); err != nil {
 		return nil, err
 	}
 	if err := awsapi.Authorize(ctx, in.ExecutionArn); err != nil {
@@ -304,7 +304,7 @@ func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (
 	if in.StateMachineArn == "" {
 		return nil, sfnerr.ValidationException("Must provide a StateMachine ARN or MapRun ARN")
 	}
-	if _, err := parseARN(in.StateMachineArn, "stateMachine"); err != nil {
+	if _, err := s.parseARN(ctx, in.StateMachineArn, "stateMachine"); err != nil {
 		return nil, err
 	}
 	if err := awsapi.Authorize(ctx, in.StateMachineArn); err != nil {
@@ -343,7 +343,7 @@ func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (
 
 // GetExecutionHistory pages through an execution's history.
 func (s *Service) GetExecutionHistory(ctx context.Context, in *getExecutionHistoryInput) (*getExecutionHistoryOutput, error) {
-	if _, err := parseARN(in.ExecutionArn, "execution"); err != nil {
+	if _, err := s.parseARN(ctx, in.ExecutionArn, "execution"); err != nil {
 		return nil, err
 	}
 	if err := awsapi.Authorize(ctx, in.ExecutionArn); err != nil {

@@ -30,7 +30,7 @@ func (s *Service) list(ctx context.Context, kind, parent, status, region string,
 	prefix := ""
 	if region != "" {
 		key = awsapi.ListingKey(kind, parent, region)
-		prefix = "arn:aws:states:" + region + ":"
+		prefix = "arn:" + awsapi.Partition(region) + ":states:" + region + ":"
 	}
 	after, err := s.parsePageToken(key, token)
 	if err != nil {

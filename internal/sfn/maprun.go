@@ -407,9 +407,9 @@ func mapRunNotFound(a string) error {
 	return sfnerr.ResourceNotFound("Resource not found: Map Run '%s' does not exist", a)
 }
 
-// checkMapRunARN checks the form of a Map Run ARN.
-func checkMapRunARN(a string) error {
-	if _, err := parseARN(a, "mapRun"); err != nil {
+// checkMapRunARN checks a Map Run ARN a request names (parseARN).
+func (s *Service) checkMapRunARN(ctx context.Context, a string) error {
+	if _, err := s.parseARN(ctx, a, "mapRun"); err != nil {
 		return err
 	}
 	return nil
@@ -417,7 +417,7 @@ func checkMapRunARN(a string) error {
 
 // DescribeMapRun describes a Map Run.
 func (s *Service) DescribeMapRun(ctx context.Context, in *mapRunArnInput) (*describeMapRunOutput, error) {
-	if err := checkMapRunARN(in.MapRunArn); err != nil {
+	if err := s.checkMapRunARN(ctx, in.MapRunArn); err != nil {
 		return nil, err
 	}
 	if err := awsapi.Authorize(ctx, in.MapRunArn); err != nil {
@@ -446,7 +446,7 @@ func (s *Service) DescribeMapRun(ctx context.Context, in *mapRunArnInput) (*desc
 
 // ListMapRuns lists the Map Runs an execution started, newest first.
 func (s *Service) ListMapRuns(ctx context.Context, in *listMapRunsInput) (*listMapRunsOutput, error) {
-	if _, err := parseARN(in.ExecutionArn, "execution"); err != nil {
+	if _, err := s.parseARN(ctx, in.ExecutionArn, "execution"); err != nil {
 		return nil, err
 	}
 	if err := awsapi.Authorize(ctx, in.ExecutionArn); err != nil {
@@ -484,7 +484,7 @@ func (s *Service) ListMapRuns(ctx context.Context, in *listMapRunsInput) (*listM
 // starts more child executions, a tolerance already exceeded fails the
 // Map Run.
 func (s *Service) UpdateMapRun(ctx context.Context, in *updateMapRunInput) (*empty, error) {
-	if err := checkMapRunARN(in.MapRunArn); err != nil {
+	if err := s.checkMapRunARN(ctx, in.MapRunArn); err != nil {
 		return nil, err
 	}
 	if in.MaxConcurrency == nil && in.ToleratedFailureCount == nil && in.ToleratedFailurePercentage == nil {
@@ -540,7 +540,7 @@ func (s *Service) listChildren(ctx context.Context, in *listExecutionsInput) (*l
 	if in.StateMachineArn != "" {
 		return nil, sfnerr.ValidationException("Only one of stateMachineArn and mapRunArn can be given")
 	}
-	if err := checkMapRunARN(in.MapRunArn); err != nil {
+	if err := s.checkMapRunARN(ctx, in.MapRunArn); err != nil {
 		return nil, err
 	}
 	if err := awsapi.Authorize(ctx, in.MapRunArn); err != nil {

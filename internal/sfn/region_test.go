@@ -111,3 +111,110 @@ func TestListingsByRegion(t *testing.T) {
 	_, err = east.ListStateMachines(b.Ctx, &sfn.ListStateMachinesInput{MaxResults: 1, NextToken: first.NextToken})
 	wantInvalidToken(t, "another listing's token", err)
 }
+
+// wantCode checks that err is the Step Functions error code.
+func wantCode(t *testing.T, what string, err error, code string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != code {
+		t.Errorf("%s: %v, want %s", what, err, code)
+	}
+}
+
+// TestRegionsApart: an activity, a state machine and an execution made in
+// us-east-1 do not exist from eu-west-1 (nor from another account), by any
+// operation that names them; deleting them from there deletes nothing.
+func TestRegionsApart(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	east := regionClient(b, "us-east-1")
+	west := sfn.NewFromConfig(servertest.AWSConfig(b.URL), func(o *sfn.Options) { o.Region = "eu-west-1" })
+	act, err := east.CreateActivity(b.Ctx, &sfn.CreateActivityInput{Name: aws.String(servertest.Uniq("apart"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := strings.ReplaceAll(cpTaskDef, "$ACT", *act.ActivityArn)
+	sm, err := east.CreateStateMachine(b.Ctx, &sfn.CreateStateMachineInput{Name: aws.String(servertest.Uniq("apart")), Definition: aws.String(def), RoleArn: aws.String("arn:aws:iam::000000000000:role/test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := east.StartExecution(b.Ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = west.DescribeActivity(b.Ctx, &sfn.DescribeActivityInput{ActivityArn: act.ActivityArn})
+	wantCode(t, "DescribeActivity", err, "ActivityDoesNotExist")
+	_, err = west.GetActivityTask(b.Ctx, &sfn.GetActivityTaskInput{ActivityArn: act.ActivityArn})
+	wantCode(t, "GetActivityTask", err, "ActivityDoesNotExist")
+	_, err = west.DescribeStateMachine(b.Ctx, &sfn.DescribeStateMachineInput{StateMachineArn: sm.StateMachineArn})
+	wantCode(t, "DescribeStateMachine", err, "StateMachineDoesNotExist")
+	_, err = west.StartExecution(b.Ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn})
+	wantCode(t, "StartExecution", err, "StateMachineDoesNotExist")
+	_, err = west.ListExecutions(b.Ctx, &sfn.ListExecutionsInput{StateMachineArn: sm.StateMachineArn})
+	wantCode(t, "ListExecutions", err, "StateMachineDoesNotExist")
+	_, err = west.DescribeExecution(b.Ctx, &sfn.DescribeExecutionInput{ExecutionArn: ex.ExecutionArn})
+	wantCode(t, "DescribeExecution", err, "ExecutionDoesNotExist")
+	_, err = west.GetExecutionHistory(b.Ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: ex.ExecutionArn})
+	wantCode(t, "GetExecutionHistory", err, "ExecutionDoesNotExist")
+	_, err = west.StopExecution(b.Ctx, &sfn.StopExecutionInput{ExecutionArn: ex.ExecutionArn})
+	wantCode(t, "StopExecution", err, "ExecutionDoesNotExist")
+	_, err = west.ListTagsForResource(b.Ctx, &sfn.ListTagsForResourceInput{ResourceArn: sm.StateMachineArn})
+	wantCode(t, "ListTagsForResource", err, "ResourceNotFound")
+	if _, err := west.DeleteStateMachine(b.Ctx, &sfn.DeleteStateMachineInput{StateMachineArn: sm.StateMachineArn}); err != nil {
+		t.Errorf("DeleteStateMachine from eu-west-1: %v, want success (nothing there)", err)
+	}
+	if _, err := west.DeleteActivity(b.Ctx, &sfn.DeleteActivityInput{ActivityArn: act.ActivityArn}); err != nil {
+		t.Errorf("DeleteActivity from eu-west-1: %v, want success (nothing there)", err)
+	}
+	// Another account's ARN, in the caller's region, names nothing either.
+	other := strings.Replace(*sm.StateMachineArn, ":000000000000:", ":111111111111:", 1)
+	_, err = east.DescribeStateMachine(b.Ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(other)})
+	wantCode(t, "DescribeStateMachine of another account", err, "StateMachineDoesNotExist")
+
+	// Still there, from us-east-1.
+	if _, err := east.DescribeActivity(b.Ctx, &sfn.DescribeActivityInput{ActivityArn: act.ActivityArn}); err != nil {
+		t.Errorf("DescribeActivity from us-east-1: %v", err)
+	}
+	if _, err := east.DescribeStateMachine(b.Ctx, &sfn.DescribeStateMachineInput{StateMachineArn: sm.StateMachineArn}); err != nil {
+		t.Errorf("DescribeStateMachine from us-east-1: %v", err)
+	}
+	list, err := east.ListExecutions(b.Ctx, &sfn.ListExecutionsInput{StateMachineArn: sm.StateMachineArn})
+	if err != nil || len(list.Executions) != 1 || *list.Executions[0].ExecutionArn != *ex.ExecutionArn {
+		t.Errorf("ListExecutions from us-east-1: %v, %v", list, err)
+	}
+	if _, err := east.StopExecution(b.Ctx, &sfn.StopExecutionInput{ExecutionArn: ex.ExecutionArn}); err != nil {
+		t.Errorf("StopExecution from us-east-1: %v", err)
+	}
+}
+
+// TestPartitions: ARNs are in the partition of the region that made them,
+// and an ARN of another partition is InvalidArn.
+func TestPartitions(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for region, partition := range map[string]string{
+		"us-east-1": "aws", "cn-north-1": "aws-cn", "cn-northwest-1": "aws-cn", "us-gov-west-1": "aws-us-gov",
+		"us-iso-east-1": "aws-iso", "us-isob-east-1": "aws-iso-b", "eu-isoe-west-1": "aws-iso-e", "us-isof-south-1": "aws-iso-f",
+	} {
+		c := regionClient(b, region)
+		act, err := c.CreateActivity(b.Ctx, &sfn.CreateActivityInput{Name: aws.String(servertest.Uniq("part"))})
+		if err != nil {
+			t.Fatalf("%s: %v", region, err)
+		}
+		prefix := "arn:" + partition + ":states:" + region + ":000000000000:activity:"
+		if !strings.HasPrefix(*act.ActivityArn, prefix) {
+			t.Errorf("%s: ARN %s, want prefix %s", region, *act.ActivityArn, prefix)
+		}
+		if _, err := c.DescribeActivity(b.Ctx, &sfn.DescribeActivityInput{ActivityArn: act.ActivityArn}); err != nil {
+			t.Errorf("%s: DescribeActivity: %v", region, err)
+		}
+		other := "aws-cn"
+		if partition == "aws-cn" {
+			other = "aws"
+		}
+		foreign := strings.Replace(*act.ActivityArn, "arn:"+partition+":", "arn:"+other+":", 1)
+		_, err = c.DescribeActivity(b.Ctx, &sfn.DescribeActivityInput{ActivityArn: aws.String(foreign)})
+		wantCode(t, region+": DescribeActivity of another partition", err, "InvalidArn")
+	}
+}

@@ -146,21 +146,72 @@ type arn struct {
 	name, sub                 string // e.g. state machine name and execution name
 }
 
+// String returns the ARN, in the partition of its region
+// (awsapi.Partition): arn:aws-cn:states:cn-north-1:… in China.
 func (a arn) String() string {
-	s := "arn:aws:states:" + a.region + ":" + a.account + ":" + a.resource + ":" + a.name
+	s := "arn:" + awsapi.Partition(a.region) + ":states:" + a.region + ":" + a.account + ":" + a.resource + ":" + a.name
 	if a.sub != "" {
 		s += ":" + a.sub
 	}
 	return s
 }
 
+// errForeign marks the error parseARN returns for an ARN of another region
+// or account than the request's: the resource is not visible from here.
+var errForeign = errors.New("sfn: resource of another region or account")
+
+// foreignError is the does-not-exist error of a resource the caller cannot
+// see; errors.Is(err, errForeign) holds for it.
+type foreignError struct{ notFound error }
+
+func (e *foreignError) Error() string        { return e.notFound.Error() }
+func (e *foreignError) Unwrap() []error      { return []error{e.notFound, errForeign} }
+func (e *foreignError) Is(target error) bool { return target == errForeign }
+
+// notFoundFor returns the does-not-exist error of the resource type for
+// the ARN a.
+func notFoundFor(resource, a string) error {
+	switch resource {
+	case "activity":
+		return activityNotFound(a)
+	case "stateMachine":
+		return machineNotFound(a)
+	case "execution":
+		return executionNotFound(a)
+	default:
+		return mapRunNotFound(a)
+	}
+}
+
 // parseARN parses an ARN of the given resource type ("activity",
-// "stateMachine", "execution", "mapRun"). The name of a child execution
-// of a Map Run, and of a Map Run, is "<machine>/<label>".
-func parseARN(s, resource string) (arn, error) {
+// "stateMachine", "execution", "mapRun") that a request names. The name of
+// a child execution of a Map Run, and of a Map Run, is "<machine>/<label>".
+// An ARN of another partition than the request's region (awsapi.Partition)
+// is InvalidArn, as on AWS; an ARN of another region or account of the
+// partition names a resource the caller cannot see (each region keeps its
+// own resources apart, and gaffer serves one account): the resource type's
+// does-not-exist error, marked errForeign.
+func (s *Service) parseARN(ctx context.Context, str, resource string) (arn, error) {
+	a, err := parseARNForm(str, resource)
+	if err != nil {
+		return a, err
+	}
+	region := awsapi.Region(ctx)
+	if p := strings.SplitN(str, ":", 3)[1]; p != awsapi.Partition(region) {
+		return arn{}, sfnerr.InvalidArn("Invalid Arn: '%s': partition '%s' is not the partition of region %s (%s)", str, p, region, awsapi.Partition(region))
+	}
+	if a.region != region || a.account != s.account {
+		return arn{}, &foreignError{notFound: notFoundFor(resource, str)}
+	}
+	return a, nil
+}
+
+// parseARNForm parses the form of an ARN of the given resource type, in
+// any partition, region and account.
+func parseARNForm(s, resource string) (arn, error) {
 	parts := strings.Split(s, ":")
 	bad := sfnerr.InvalidArn("Invalid Arn: '%s' is not a valid %s ARN", s, resource)
-	if len(parts) < 7 || parts[0] != "arn" || parts[2] != "states" || parts[3] == "" || parts[5] != resource {
+	if len(parts) < 7 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[2] != "states" || parts[3] == "" || parts[5] != resource {
 		return arn{}, bad
 	}
 	a := arn{region: parts[3], account: parts[4], resource: resource, name: parts[6]}

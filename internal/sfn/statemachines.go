@@ -141,7 +141,7 @@ func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachine
 
 // DescribeStateMachine describes a state machine.
 func (s *Service) DescribeStateMachine(ctx context.Context, in *stateMachineArnInput) (*describeStateMachineOutput, error) {
-	if _, err := parseARN(in.StateMachineArn, "stateMachine"); err != nil {
+	if _, err := s.parseARN(ctx, in.StateMachineArn, "stateMachine"); err != nil {
 		return nil, err
 	}
 	if err := awsapi.Authorize(ctx, in.StateMachineArn); err != nil {
@@ -172,7 +172,7 @@ func (s *Service) DescribeStateMachine(ctx context.Context, in *stateMachineArnI
 // UpdateStateMachine changes a state machine's definition, role, logging or
 // tracing. Running executions keep the definition they started with.
 func (s *Service) UpdateStateMachine(ctx context.Context, in *updateStateMachineInput) (*updateStateMachineOutput, error) {
-	if _, err := parseARN(in.StateMachineArn, "stateMachine"); err != nil {
+	if _, err := s.parseARN(ctx, in.StateMachineArn, "stateMachine"); err != nil {
 		return nil, err
 	}
 	if err := awsapi.Authorize(ctx, in.StateMachineArn); err != nil {
@@ -230,7 +230,10 @@ func (s *Service) UpdateStateMachine(ctx context.Context, in *updateStateMachine
 // to their end on the definition they started with; deleting one that does
 // not exist succeeds.
 func (s *Service) DeleteStateMachine(ctx context.Context, in *stateMachineArnInput) (*empty, error) {
-	if _, err := parseARN(in.StateMachineArn, "stateMachine"); err != nil {
+	if _, err := s.parseARN(ctx, in.StateMachineArn, "stateMachine"); errors.Is(err, errForeign) {
+		// Another region's: not here, as one that does not exist.
+		return &empty{}, awsapi.Authorize(ctx, in.StateMachineArn)
+	} else if err != nil {
 		return nil, err
 	}
 	if err := awsapi.Authorize(ctx, in.StateMachineArn); err != nil {

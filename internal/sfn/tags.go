@@ -2,6 +2,7 @@ package sfn
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
@@ -22,11 +23,13 @@ func checkTags(tags []Tag) error {
 
 // taggable loads the activity or state machine resourceArn names, and
 // returns its tags and a function that stores it with new tags.
-func taggable(tx store.Tx, resourceArn string) ([]Tag, func([]Tag) error, error) {
+func (s *Service) taggable(ctx context.Context, tx store.Tx, resourceArn string) ([]Tag, func([]Tag) error, error) {
 	notFound := sfnerr.ResourceNotFound("Resource not found: '%s'", resourceArn)
 	switch {
 	case strings.Contains(resourceArn, ":activity:"):
-		if _, err := parseARN(resourceArn, "activity"); err != nil {
+		if _, err := s.parseARN(ctx, resourceArn, "activity"); errors.Is(err, errForeign) {
+			return nil, nil, notFound
+		} else if err != nil {
 			return nil, nil, err
 		}
 		var a activity
@@ -38,7 +41,9 @@ func taggable(tx store.Tx, resourceArn string) ([]Tag, func([]Tag) error, error)
 			return putObject(tx, kindActivity, a.ARN, "", "", &a)
 		}, nil
 	case strings.Contains(resourceArn, ":stateMachine:"):
-		if _, err := parseARN(resourceArn, "stateMachine"); err != nil {
+		if _, err := s.parseARN(ctx, resourceArn, "stateMachine"); errors.Is(err, errForeign) {
+			return nil, nil, notFound
+		} else if err != nil {
 			return nil, nil, err
 		}
 		var m stateMachine
@@ -59,7 +64,7 @@ func (s *Service) TagResource(ctx context.Context, in *tagResourceInput) (*empty
 		return nil, err
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
-		tags, save, err := taggable(tx, in.ResourceArn)
+		tags, save, err := s.taggable(ctx, tx, in.ResourceArn)
 		if err != nil {
 			return err
 		}
@@ -85,7 +90,7 @@ func (s *Service) UntagResource(ctx context.Context, in *untagResourceInput) (*e
 		return nil, err
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
-		tags, save, err := taggable(tx, in.ResourceArn)
+		tags, save, err := s.taggable(ctx, tx, in.ResourceArn)
 		if err != nil {
 			return err
 		}
@@ -102,7 +107,7 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *resourceArnInput)
 	}
 	out := &listTagsOutput{Tags: []Tag{}}
 	err := s.view(ctx, func(tx store.Tx) error {
-		tags, _, err := taggable(tx, in.ResourceArn)
+		tags, _, err := s.taggable(ctx, tx, in.ResourceArn)
 		out.Tags = append(out.Tags, tags...)
 		return err
 	})

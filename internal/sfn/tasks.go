@@ -13,7 +13,7 @@ import (
 // a task is scheduled, or with no taskToken after the poll wait (60 s,
 // capped by the server's --max-poll-wait).
 func (s *Service) GetActivityTask(ctx context.Context, in *getActivityTaskInput) (*getActivityTaskOutput, error) {
-	if _, err := parseARN(in.ActivityArn, "activity"); err != nil {
+	if _, err := s.parseARN(ctx, in.ActivityArn, "activity"); err != nil {
 		return nil, err
 	}
 	if err := awsapi.Authorize(ctx, in.ActivityArn); err != nil {

@@ -54,6 +54,7 @@ func (s *Service) PollForActivityTask(ctx context.Context, in *pollForActivityTa
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	if err := checkName("taskList.name", in.TaskList.Name); err != nil {
 		return nil, err
 	}

@@ -175,7 +175,7 @@ func TestCTDomainUnknown(t *testing.T) {
 }
 
 // TestCTDomainARNRegion checks that a domain's ARN names the region of the
-// request that registered it.
+// request that registered it, and that the domain is seen from there only.
 func TestCTDomainARNRegion(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -183,7 +183,10 @@ func TestCTDomainARNRegion(t *testing.T) {
 	d := servertest.Uniq("ct-dom")
 	_, err := eu.RegisterDomain(b.Ctx, &swf.RegisterDomainInput{Name: aws.String(d), WorkflowExecutionRetentionPeriodInDays: aws.String("NONE")})
 	ctOK(t, "RegisterDomain", err)
-	out := b.ctDescribeDomain(t, d)
+	_, err = b.Client.DescribeDomain(b.Ctx, &swf.DescribeDomainInput{Name: aws.String(d)})
+	ctWantCode(t, "DescribeDomain from us-east-1", err, "UnknownResourceFault")
+	out, err := eu.DescribeDomain(b.Ctx, &swf.DescribeDomainInput{Name: aws.String(d)})
+	ctOK(t, "DescribeDomain", err)
 	if got, want := aws.ToString(out.DomainInfo.Arn), "arn:aws:swf:eu-west-1:000000000000:/domain/"+d; got != want {
 		t.Fatalf("arn = %q, want %q", got, want)
 	}

@@ -117,6 +117,7 @@ func (s *Service) PollForDecisionTask(ctx context.Context, in *pollForDecisionTa
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	if err := checkName("taskList.name", in.TaskList.Name); err != nil {
 		return nil, err
 	}

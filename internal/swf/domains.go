@@ -62,9 +62,49 @@ func (d *domain) info() DomainInfo {
 	return DomainInfo{Name: d.Name, Status: d.Status, Description: d.Description, Arn: d.ARN}
 }
 
-// domainARN returns the ARN of the domain name in the request's region.
+// key returns the domain's key in the store.
+func (d *domain) key() string {
+	if d.Key == "" {
+		return d.Name
+	}
+	return d.Key
+}
+
+// domainKey returns the key in the store of the domain name of the
+// request's region: SWF keeps each region's domains, and everything in
+// them, apart. A domain of the node's default region (awsapi.HomeRegion)
+// is keyed by its name, as every domain was before regions were kept
+// apart, so those records belong to the default region; a domain of any
+// other region by "<region>/<name>" (names cannot contain '/'). Task
+// queues, types, executions and their page tokens all name the domain by
+// this key.
+func (s *Service) domainKey(ctx context.Context, name string) string {
+	region := awsapi.Region(ctx)
+	if region == awsapi.HomeRegion(ctx) {
+		return name
+	}
+	return region + "/" + name
+}
+
+// domainName returns the name of the domain with the key k (domainKey).
+func domainName(k string) string {
+	return k[strings.LastIndexByte(k, '/')+1:]
+}
+
+// keyRegion returns the region of the domain key k, home for a key
+// without one.
+func keyRegion(k, home string) string {
+	if i := strings.LastIndexByte(k, '/'); i >= 0 {
+		return k[:i]
+	}
+	return home
+}
+
+// domainARN returns the ARN of the domain in the request's region, in that
+// region's partition; name may be the domain's key (domainKey).
 func (s *Service) domainARN(ctx context.Context, name string) string {
-	return "arn:aws:swf:" + awsapi.Region(ctx) + ":" + s.account + ":/domain/" + name
+	region := awsapi.Region(ctx)
+	return "arn:" + awsapi.Partition(region) + ":swf:" + region + ":" + s.account + ":/domain/" + domainName(name)
 }
 
 // authorize checks that the caller may perform the request's operation on
@@ -117,7 +157,7 @@ func allDigits(s string) bool {
 // putDomain stores a domain, with its status as the object's status so that
 // ListDomains can filter on it.
 func putDomain(tx store.Tx, d *domain) error {
-	return putJSON(tx, kindDomain, d.Name, "", d.Status, d)
+	return putJSON(tx, kindDomain, d.key(), "", d.Status, d)
 }
 
 // RegisterDomain registers a new domain.
@@ -135,6 +175,7 @@ func (s *Service) RegisterDomain(ctx context.Context, in *registerDomainInput) (
 	if err != nil {
 		return nil, err
 	}
+	key := s.domainKey(ctx, in.Name)
 	d := domain{
 		Name:          in.Name,
 		Description:   in.Description,
@@ -144,12 +185,15 @@ func (s *Service) RegisterDomain(ctx context.Context, in *registerDomainInput) (
 		Tags:          tags,
 		Created:       s.eng.Now().UTC(),
 	}
+	if key != in.Name {
+		d.Key = key
+	}
 	body, err := json.Marshal(&d)
 	if err != nil {
 		return nil, fmt.Errorf("encode domain: %w", err)
 	}
 	err = s.update(ctx, func(tx store.Tx) error {
-		err := tx.InsertObject(&store.Object{Kind: kindDomain, ID: d.Name, Status: d.Status, Body: body})
+		err := tx.InsertObject(&store.Object{Kind: kindDomain, ID: d.key(), Status: d.Status, Body: body})
 		if errors.Is(err, store.ErrExists) {
 			return swferr.DomainAlreadyExists(d.Name)
 		}
@@ -166,6 +210,7 @@ func (s *Service) DescribeDomain(ctx context.Context, in *domainNameInput) (*dom
 	if err := s.authorize(ctx, in.Name); err != nil {
 		return nil, err
 	}
+	in.Name = s.domainKey(ctx, in.Name)
 	var d *domain
 	err := s.view(ctx, func(tx store.Tx) error {
 		var err error
@@ -178,16 +223,13 @@ func (s *Service) DescribeDomain(ctx context.Context, in *domainNameInput) (*dom
 	return &domainDetail{DomainInfo: d.info(), Configuration: DomainConfiguration{WorkflowExecutionRetentionPeriodInDays: d.RetentionDays}}, nil
 }
 
-// ListDomains lists the domains of the caller's region (the region of the
-// request that registered them, in their ARN) of one registration status,
-// by name. Domain names are one namespace across regions: the other calls
-// address a domain by name wherever they come from.
+// ListDomains lists the domains of the caller's region (domainKey) of one
+// registration status, by name.
 func (s *Service) ListDomains(ctx context.Context, in *listDomainsInput) (*domainInfos, error) {
 	if err := awsapi.Authorize(ctx, "*"); err != nil {
 		return nil, err
 	}
-	region := awsapi.Region(ctx)
-	inRegion := "arn:aws:swf:" + region + ":"
+	region, home := awsapi.Region(ctx), awsapi.HomeRegion(ctx)
 	var all []DomainInfo
 	err := s.view(ctx, func(tx store.Tx) error {
 		objs, err := tx.ListObjects(store.ObjectQuery{Kind: kindDomain, Status: in.RegistrationStatus})
@@ -196,13 +238,14 @@ func (s *Service) ListDomains(ctx context.Context, in *listDomainsInput) (*domai
 		}
 		all = make([]DomainInfo, 0, len(objs))
 		for _, o := range objs {
+			if keyRegion(o.ID, home) != region {
+				continue
+			}
 			var d domain
 			if err := json.Unmarshal(o.Body, &d); err != nil {
 				return fmt.Errorf("decode domain %s: %w", o.ID, err)
 			}
-			if strings.HasPrefix(d.ARN, inRegion) {
-				all = append(all, d.info())
-			}
+			all = append(all, d.info())
 		}
 		return nil
 	})
@@ -223,6 +266,7 @@ func (s *Service) DeprecateDomain(ctx context.Context, in *domainNameInput) (*st
 	if err := s.authorize(ctx, in.Name); err != nil {
 		return nil, err
 	}
+	in.Name = s.domainKey(ctx, in.Name)
 	now := s.eng.Now().UTC()
 	err := s.update(ctx, func(tx store.Tx) error {
 		d, err := loadDomain(tx, in.Name)
@@ -273,6 +317,7 @@ func (s *Service) UndeprecateDomain(ctx context.Context, in *domainNameInput) (*
 	if err := s.authorize(ctx, in.Name); err != nil {
 		return nil, err
 	}
+	in.Name = s.domainKey(ctx, in.Name)
 	err := s.update(ctx, func(tx store.Tx) error {
 		d, err := loadDomain(tx, in.Name)
 		if err != nil {

@@ -60,7 +60,11 @@ const activityQueuePrefix = ownerKind + ":a:"
 
 // domain is the stored record of a domain.
 type domain struct {
-	Name          string        `json:"name"`
+	Name string `json:"name"`
+	// Key is the domain's key in the store (domainKey): its name in the
+	// node's default region, "<region>/<name>" in any other. Empty in
+	// records from before regions were kept apart: their key is their name.
+	Key           string        `json:"key,omitempty"`
 	Description   string        `json:"description,omitempty"`
 	Status        string        `json:"status"`
 	RetentionDays string        `json:"retention"` // "NONE" or "0".."90"
@@ -199,11 +203,11 @@ func putJSON(tx store.Tx, kind, id, parent, status string, v any) error {
 	return store.PutJSON(tx, &store.Object{Kind: kind, ID: id, Parent: parent, Status: status}, v)
 }
 
-// loadDomain reads a domain, answering UnknownResourceFault if it does not
+// loadDomain reads the domain with the key name (domainKey), answering UnknownResourceFault if it does not
 // exist.
 func loadDomain(tx store.Tx, name string) (*domain, error) {
 	var d domain
-	if _, err := getJSON(tx, kindDomain, name, &d, swferr.UnknownDomain(name)); err != nil {
+	if _, err := getJSON(tx, kindDomain, name, &d, swferr.UnknownDomain(domainName(name))); err != nil {
 		return nil, err
 	}
 	return &d, nil

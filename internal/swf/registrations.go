@@ -292,6 +292,7 @@ func (s *Service) RegisterActivityType(ctx context.Context, in *registerActivity
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	taskList, err := checkTypeRegistration(in.Name, in.Version, in.DefaultTaskList)
 	if err != nil {
 		return nil, err
@@ -332,6 +333,7 @@ func (s *Service) RegisterWorkflowType(ctx context.Context, in *registerWorkflow
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	taskList, err := checkTypeRegistration(in.Name, in.Version, in.DefaultTaskList)
 	if err != nil {
 		return nil, err
@@ -412,6 +414,7 @@ func (s *Service) DescribeActivityType(ctx context.Context, in *activityTypeInpu
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	var a activityType
 	if err := s.describeType(ctx, kindActivityType, in.Domain, in.ActivityType.Name, in.ActivityType.Version, &a); err != nil {
 		return nil, err
@@ -424,6 +427,7 @@ func (s *Service) DescribeWorkflowType(ctx context.Context, in *workflowTypeInpu
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	var w workflowType
 	if err := s.describeType(ctx, kindWorkflowType, in.Domain, in.WorkflowType.Name, in.WorkflowType.Version, &w); err != nil {
 		return nil, err
@@ -487,6 +491,7 @@ func (s *Service) DeprecateActivityType(ctx context.Context, in *activityTypeInp
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	return s.changeType(ctx, kindActivityType, in.Domain, in.ActivityType.Name, in.ActivityType.Version, new(activityType), changeDeprecate)
 }
 
@@ -495,6 +500,7 @@ func (s *Service) UndeprecateActivityType(ctx context.Context, in *activityTypeI
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	return s.changeType(ctx, kindActivityType, in.Domain, in.ActivityType.Name, in.ActivityType.Version, new(activityType), changeUndeprecate)
 }
 
@@ -503,6 +509,7 @@ func (s *Service) DeleteActivityType(ctx context.Context, in *activityTypeInput)
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	return s.changeType(ctx, kindActivityType, in.Domain, in.ActivityType.Name, in.ActivityType.Version, new(activityType), changeDelete)
 }
 
@@ -512,6 +519,7 @@ func (s *Service) DeprecateWorkflowType(ctx context.Context, in *workflowTypeInp
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	return s.changeType(ctx, kindWorkflowType, in.Domain, in.WorkflowType.Name, in.WorkflowType.Version, new(workflowType), changeDeprecate)
 }
 
@@ -520,6 +528,7 @@ func (s *Service) UndeprecateWorkflowType(ctx context.Context, in *workflowTypeI
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	return s.changeType(ctx, kindWorkflowType, in.Domain, in.WorkflowType.Name, in.WorkflowType.Version, new(workflowType), changeUndeprecate)
 }
 
@@ -528,6 +537,7 @@ func (s *Service) DeleteWorkflowType(ctx context.Context, in *workflowTypeInput)
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	return s.changeType(ctx, kindWorkflowType, in.Domain, in.WorkflowType.Name, in.WorkflowType.Version, new(workflowType), changeDelete)
 }
 
@@ -567,6 +577,7 @@ func (s *Service) ListActivityTypes(ctx context.Context, in *listTypesInput) (*a
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	page, next, err := s.listTypes(ctx, kindActivityType, in, newActivityTypeRecord)
 	if err != nil {
 		return nil, err
@@ -583,6 +594,7 @@ func (s *Service) ListWorkflowTypes(ctx context.Context, in *listTypesInput) (*w
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	page, next, err := s.listTypes(ctx, kindWorkflowType, in, newWorkflowTypeRecord)
 	if err != nil {
 		return nil, err

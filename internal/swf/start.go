@@ -229,6 +229,7 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, in *startWorkflowE
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	if err := checkName("workflowId", in.WorkflowID); err != nil {
 		return nil, err
 	}
@@ -250,7 +251,7 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, in *startWorkflowE
 			return err
 		}
 		if d.Status == statusDeprecated {
-			return swferr.DomainDeprecated(in.Domain)
+			return swferr.DomainDeprecated(domainName(in.Domain))
 		}
 		wt, err := loadWorkflowType(tx, in.Domain, in.WorkflowType.Name, in.WorkflowType.Version)
 		if err != nil {
@@ -347,6 +348,7 @@ func (s *Service) SignalWorkflowExecution(ctx context.Context, in *signalWorkflo
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	if err := checkName("signalName", in.SignalName); err != nil {
 		return nil, err
 	}
@@ -369,6 +371,7 @@ func (s *Service) RequestCancelWorkflowExecution(ctx context.Context, in *reques
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	if !validRunRef(in.WorkflowID, in.RunID) {
 		return nil, unknownExecution(in.Domain, in.WorkflowID, in.RunID)
 	}
@@ -389,6 +392,7 @@ func (s *Service) TerminateWorkflowExecution(ctx context.Context, in *terminateW
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	if !validRunRef(in.WorkflowID, in.RunID) {
 		return nil, unknownExecution(in.Domain, in.WorkflowID, in.RunID)
 	}

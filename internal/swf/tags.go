@@ -71,10 +71,12 @@ func mergeTags(old, add []ResourceTag) ([]ResourceTag, error) {
 // taggedDomain loads the domain resourceArn names. Only domains carry tags;
 // an ARN that is not the ARN of an existing domain, well-formed or not, is
 // an unknown resource (the model's only error for it).
-func taggedDomain(tx store.Tx, resourceArn string) (*domain, error) {
-	unknown := swferr.UnknownResourceFault("Unknown resource: %s (give a domain ARN, arn:aws:swf:<region>:<account>:/domain/<name>)", resourceArn)
+// A domain of another region or partition than the request's is not seen.
+func (s *Service) taggedDomain(ctx context.Context, tx store.Tx, resourceArn string) (*domain, error) {
+	unknown := swferr.UnknownResourceFault("Unknown resource: %s (give the ARN of a domain of this region, arn:<partition>:swf:<region>:<account>:/domain/<name>)", resourceArn)
 	parts := strings.SplitN(resourceArn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "swf" {
+	region := awsapi.Region(ctx)
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] != awsapi.Partition(region) || parts[2] != "swf" || parts[3] != region || parts[4] != s.account {
 		return nil, unknown
 	}
 	name, ok := strings.CutPrefix(parts[5], "/domain/")
@@ -82,7 +84,7 @@ func taggedDomain(tx store.Tx, resourceArn string) (*domain, error) {
 		return nil, unknown
 	}
 	var d domain
-	if _, err := getJSON(tx, kindDomain, name, &d, unknown); err != nil {
+	if _, err := getJSON(tx, kindDomain, s.domainKey(ctx, name), &d, unknown); err != nil {
 		return nil, err
 	}
 	if d.ARN != resourceArn {
@@ -97,7 +99,7 @@ func (s *Service) TagResource(ctx context.Context, in *tagResourceInput) (*struc
 		return nil, err
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
-		d, err := taggedDomain(tx, in.ResourceArn)
+		d, err := s.taggedDomain(ctx, tx, in.ResourceArn)
 		if err != nil {
 			return err
 		}
@@ -119,7 +121,7 @@ func (s *Service) UntagResource(ctx context.Context, in *untagResourceInput) (*s
 		return nil, err
 	}
 	err := s.update(ctx, func(tx store.Tx) error {
-		d, err := taggedDomain(tx, in.ResourceArn)
+		d, err := s.taggedDomain(ctx, tx, in.ResourceArn)
 		if err != nil {
 			return err
 		}
@@ -139,7 +141,7 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *resourceArnInput)
 	}
 	out := &listTagsForResourceOutput{Tags: []ResourceTag{}}
 	err := s.view(ctx, func(tx store.Tx) error {
-		d, err := taggedDomain(tx, in.ResourceArn)
+		d, err := s.taggedDomain(ctx, tx, in.ResourceArn)
 		if err != nil {
 			return err
 		}

@@ -162,6 +162,7 @@ func (s *Service) DescribeWorkflowExecution(ctx context.Context, in *describeWor
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	var ex *execution
 	err := s.view(ctx, func(tx store.Tx) error {
 		var err error
@@ -196,6 +197,7 @@ func (s *Service) GetWorkflowExecutionHistory(ctx context.Context, in *getWorkfl
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	out := &historyOutput{}
 	err := s.view(ctx, func(tx store.Tx) error {
 		ex, err := s.visibleExecution(tx, in.Domain, in.Execution)
@@ -220,6 +222,7 @@ func (s *Service) ListOpenWorkflowExecutions(ctx context.Context, in *listOpenWo
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	q, err := openQuery(&in.openFilters)
 	if err != nil {
 		return nil, err
@@ -234,6 +237,7 @@ func (s *Service) ListClosedWorkflowExecutions(ctx context.Context, in *listClos
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	q, err := closedQuery(&in.closedFilters)
 	if err != nil {
 		return nil, err
@@ -247,6 +251,7 @@ func (s *Service) CountOpenWorkflowExecutions(ctx context.Context, in *openFilte
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	q, err := openQuery(in)
 	if err != nil {
 		return nil, err
@@ -260,6 +265,7 @@ func (s *Service) CountClosedWorkflowExecutions(ctx context.Context, in *closedF
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	q, err := closedQuery(in)
 	if err != nil {
 		return nil, err
@@ -273,6 +279,7 @@ func (s *Service) CountPendingActivityTasks(ctx context.Context, in *countPendin
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	return s.countPending(ctx, in.Domain, activityQueue(in.Domain, in.TaskList.Name))
 }
 
@@ -282,6 +289,7 @@ func (s *Service) CountPendingDecisionTasks(ctx context.Context, in *countPendin
 	if err := s.authorize(ctx, in.Domain); err != nil {
 		return nil, err
 	}
+	in.Domain = s.domainKey(ctx, in.Domain)
 	return s.countPending(ctx, in.Domain, decisionQueue(in.Domain, in.TaskList.Name))
 }
 
