@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/asl"
@@ -296,6 +297,16 @@ func (s *Service) StopExecution(ctx context.Context, in *stopExecutionInput) (*s
 	return &stopExecutionOutput{StopDate: awsapi.Timestamp{Time: ex.StopDate}}, nil
 }
 
+// noRedriven answers a listing of redriven executions: gaffer never
+// redrives one, so the listing is empty and has no pages, and any token
+// given for it belongs to another listing.
+func noRedriven(token string) (*listExecutionsOutput, error) {
+	if token != "" {
+		return nil, sfnerr.InvalidToken("Invalid Token: '%s' is not a page token of this listing (give the same arguments as for the first page)", token)
+	}
+	return &listExecutionsOutput{Executions: []executionListItem{}}, nil
+}
+
 // ListExecutions lists a state machine's executions, newest first.
 func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (*listExecutionsOutput, error) {
 	if in.MapRunArn != "" {
@@ -303,6 +314,9 @@ func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (
 	}
 	if in.StateMachineArn == "" {
 		return nil, sfnerr.ValidationException("Must provide a StateMachine ARN or MapRun ARN")
+	}
+	if in.StatusFilter == "PENDING_REDRIVE" {
+		return nil, sfnerr.ValidationException("The PENDING_REDRIVE status filter can only be used with a mapRunArn")
 	}
 	if _, err := parseARN(in.StateMachineArn, "stateMachine"); err != nil {
 		return nil, err
@@ -320,7 +334,7 @@ func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (
 		return nil, err
 	}
 	if in.RedriveFilter == "REDRIVEN" {
-		return &listExecutionsOutput{Executions: []executionListItem{}}, nil
+		return noRedriven(in.NextToken)
 	}
 	out := &listExecutionsOutput{Executions: []executionListItem{}}
 	err := s.list(ctx, kindExecution, in.StateMachineArn, in.StatusFilter, "", in.MaxResults, in.NextToken, true, &out.NextToken, func(o *store.Object) error {
@@ -349,7 +363,7 @@ func (s *Service) GetExecutionHistory(ctx context.Context, in *getExecutionHisto
 	if err := awsapi.Authorize(ctx, in.ExecutionArn); err != nil {
 		return nil, err
 	}
-	kind := listingKey("history", in.ExecutionArn)
+	kind := awsapi.ListingKey("history", in.ExecutionArn, strconv.FormatBool(in.ReverseOrder), strconv.FormatBool(in.IncludeExecutionData == nil || *in.IncludeExecutionData))
 	after, err := s.parsePageToken(kind, in.NextToken)
 	if err != nil {
 		return nil, err

@@ -555,10 +555,10 @@ func (s *Service) listChildren(ctx context.Context, in *listExecutionsInput) (*l
 	}); err != nil {
 		return nil, err
 	}
-	out := &listExecutionsOutput{Executions: []executionListItem{}}
 	if in.RedriveFilter == "REDRIVEN" {
-		return out, nil
+		return noRedriven(in.NextToken)
 	}
+	out := &listExecutionsOutput{Executions: []executionListItem{}}
 	err := s.list(ctx, kindExecution, in.MapRunArn, in.StatusFilter, "", in.MaxResults, in.NextToken, true, &out.NextToken, func(o *store.Object) error {
 		var ex execution
 		if err := decode(o, &ex); err != nil {
