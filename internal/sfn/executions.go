@@ -27,25 +27,26 @@ const (
 // execution is the stored record of an execution: what DescribeExecution
 // shows, the definition it runs, and where it is.
 type execution struct {
-	ARN              string                `json:"arn"`
-	StateMachineARN  string                `json:"stateMachineArn"`
-	StateMachineName string                `json:"stateMachineName"`
-	Name             string                `json:"name"`
-	Status           string                `json:"status"`
-	StartDate        time.Time             `json:"startDate"`
-	StopDate         time.Time             `json:"stopDate,omitzero"`
-	Input            string                `json:"input"`
-	Output           *string               `json:"output,omitempty"`
-	Error            string                `json:"error,omitempty"`
-	Cause            string                `json:"cause,omitempty"`
-	TraceHeader      string                `json:"traceHeader,omitempty"`
-	DefHash          string                `json:"definitionHash"` // the definition it runs (kind sfn.definition)
-	RoleArn          string                `json:"roleArn"`
-	RevisionID       string                `json:"revisionId,omitempty"`
-	MachineUpdatedAt time.Time             `json:"machineUpdated"`
-	Logging          *LoggingConfiguration `json:"logging,omitempty"`
-	Tracing          *TracingConfiguration `json:"tracing,omitempty"`
-	LastEventID      int64                 `json:"lastEventId"`
+	ARN              string                   `json:"arn"`
+	StateMachineARN  string                   `json:"stateMachineArn"`
+	StateMachineName string                   `json:"stateMachineName"`
+	Name             string                   `json:"name"`
+	Status           string                   `json:"status"`
+	StartDate        time.Time                `json:"startDate"`
+	StopDate         time.Time                `json:"stopDate,omitzero"`
+	Input            string                   `json:"input"`
+	Output           *string                  `json:"output,omitempty"`
+	Error            string                   `json:"error,omitempty"`
+	Cause            string                   `json:"cause,omitempty"`
+	TraceHeader      string                   `json:"traceHeader,omitempty"`
+	DefHash          string                   `json:"definitionHash"` // the definition it runs (kind sfn.definition)
+	RoleArn          string                   `json:"roleArn"`
+	RevisionID       string                   `json:"revisionId,omitempty"`
+	MachineUpdatedAt time.Time                `json:"machineUpdated"`
+	Logging          *LoggingConfiguration    `json:"logging,omitempty"`
+	Tracing          *TracingConfiguration    `json:"tracing,omitempty"`
+	Encryption       *EncryptionConfiguration `json:"encryption,omitempty"`
+	LastEventID      int64                    `json:"lastEventId"`
 
 	// A child execution of a distributed Map state: its Map Run (the
 	// record's parent), the Map state's label, how many items it got, and
@@ -146,6 +147,7 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 			MachineUpdatedAt: m.UpdatedAt,
 			Logging:          m.Logging,
 			Tracing:          m.Tracing,
+			Encryption:       m.Encryption,
 		}
 		r := &recorder{ex: &ex, now: now}
 		r.add(historyEvent{Type: "ExecutionStarted", ExecutionStarted: &executionStartedDetails{
@@ -234,16 +236,17 @@ func (s *Service) DescribeStateMachineForExecution(ctx context.Context, in *exec
 		return nil, err
 	}
 	return &describeStateMachineForExecutionOutput{
-		StateMachineArn:      ex.StateMachineARN,
-		Name:                 ex.StateMachineName,
-		Definition:           definition,
-		RoleArn:              ex.RoleArn,
-		UpdateDate:           awsapi.Timestamp{Time: ex.MachineUpdatedAt},
-		LoggingConfiguration: ex.Logging,
-		TracingConfiguration: ex.Tracing,
-		RevisionID:           ex.RevisionID,
-		MapRunArn:            ex.MapRunARN,
-		Label:                ex.MapRunLabel,
+		StateMachineArn:         ex.StateMachineARN,
+		Name:                    ex.StateMachineName,
+		Definition:              definition,
+		RoleArn:                 ex.RoleArn,
+		UpdateDate:              awsapi.Timestamp{Time: ex.MachineUpdatedAt},
+		LoggingConfiguration:    ex.Logging,
+		TracingConfiguration:    ex.Tracing,
+		RevisionID:              ex.RevisionID,
+		MapRunArn:               ex.MapRunARN,
+		Label:                   ex.MapRunLabel,
+		EncryptionConfiguration: defaultEncryption(ex.Encryption),
 	}, nil
 }
 

@@ -306,6 +306,7 @@ func (r *run) startChild(ev *asl.Event) int64 {
 		MachineUpdatedAt: r.ex.MachineUpdatedAt,
 		Logging:          r.ex.Logging,
 		Tracing:          r.ex.Tracing,
+		Encryption:       r.ex.Encryption,
 		MapRunARN:        mr.ARN,
 		MapRunLabel:      mr.Label,
 		ItemCount:        ev.Length,
