@@ -62,6 +62,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"maps"
 	"strings"
@@ -235,15 +236,19 @@ func checkPipelineID(id string) error {
 // pageToken encodes a listing's position as a marker, signed with the
 // engine's page key.
 func (s *Service) pageToken(key string, pos int64) string {
-	return awsapi.PageToken(s.eng.PageKey(), key, pos)
+	return awsapi.Pager{Secret: s.eng.PageKey(), Now: s.eng.Now()}.Token(key, pos)
 }
 
 // parseMarker decodes a marker made by pageToken for the same listing; ""
-// is the start. An edited or forged marker is refused.
+// is the start. An edited, forged or foreign marker is refused, and so is
+// one older than awsapi.PageTokenLifetime.
 func (s *Service) parseMarker(key, marker string) (int64, error) {
-	pos, ok := awsapi.ParsePageToken(s.eng.PageKey(), key, marker)
-	if !ok {
-		return 0, invalid("Invalid marker: it is not a marker of this listing; pass the marker of the previous answer unchanged")
+	pos, err := awsapi.Pager{Secret: s.eng.PageKey(), Now: s.eng.Now()}.Position(key, marker)
+	if errors.Is(err, awsapi.ErrPageTokenExpired) {
+		return 0, invalid("Invalid marker: it has exceeded its maximum lifetime (24 hours); start the listing again")
+	}
+	if err != nil {
+		return 0, invalid("Invalid marker: it is not a marker of this listing; pass the marker of the previous answer unchanged, with the same arguments")
 	}
 	return pos, nil
 }

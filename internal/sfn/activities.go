@@ -19,6 +19,8 @@ type activity struct {
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created"`
 	Tags      []Tag     `json:"tags,omitempty"`
+	// Encryption is the encryptionConfiguration as given (nil: none).
+	Encryption *EncryptionConfiguration `json:"encryption,omitempty"`
 }
 
 // queueOf returns the engine queue of an activity.
@@ -30,7 +32,8 @@ func activityNotFound(a string) error {
 
 // CreateActivity creates an activity, or returns the existing one of the
 // same name (the call is idempotent by name; differing tags are ignored, as
-// AWS does).
+// AWS does). An activity's encryptionConfiguration may not be updated: one
+// that differs from the existing activity's is ActivityAlreadyExists.
 func (s *Service) CreateActivity(ctx context.Context, in *createActivityInput) (*createActivityOutput, error) {
 	if err := checkName(in.Name); err != nil {
 		return nil, err
@@ -38,11 +41,15 @@ func (s *Service) CreateActivity(ctx context.Context, in *createActivityInput) (
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
+	if err := checkEncryption(in.EncryptionConfiguration); err != nil {
+		return nil, err
+	}
 	a := activity{
-		ARN:       arn{region: awsapi.Region(ctx), account: s.account, resource: "activity", name: in.Name}.String(),
-		Name:      in.Name,
-		CreatedAt: s.eng.Now().UTC(),
-		Tags:      in.Tags,
+		ARN:        arn{region: awsapi.Region(ctx), account: s.account, resource: "activity", name: in.Name}.String(),
+		Name:       in.Name,
+		CreatedAt:  s.eng.Now().UTC(),
+		Tags:       in.Tags,
+		Encryption: in.EncryptionConfiguration,
 	}
 	if err := awsapi.Authorize(ctx, a.ARN); err != nil {
 		return nil, err
@@ -50,7 +57,15 @@ func (s *Service) CreateActivity(ctx context.Context, in *createActivityInput) (
 	err := s.update(ctx, func(tx store.Tx) error {
 		o, err := tx.GetObject(kindActivity, a.ARN)
 		if err == nil {
-			return decode(o, &a)
+			var old activity
+			if err := decode(o, &old); err != nil {
+				return err
+			}
+			if !sameJSON(defaultEncryption(old.Encryption), defaultEncryption(a.Encryption)) {
+				return sfnerr.ActivityAlreadyExists("Activity Already Exists: '%s' with a different encryptionConfiguration, which may not be updated", a.ARN)
+			}
+			a = old
+			return nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
@@ -79,7 +94,7 @@ func (s *Service) DescribeActivity(ctx context.Context, in *activityArnInput) (*
 	if err != nil {
 		return nil, err
 	}
-	return &describeActivityOutput{ActivityArn: a.ARN, Name: a.Name, CreationDate: awsapi.Timestamp{Time: a.CreatedAt}}, nil
+	return &describeActivityOutput{ActivityArn: a.ARN, Name: a.Name, CreationDate: awsapi.Timestamp{Time: a.CreatedAt}, EncryptionConfiguration: defaultEncryption(a.Encryption)}, nil
 }
 
 // ListActivities lists activities in creation order.

@@ -246,8 +246,14 @@ func TestCPStateMachineLifecycle(t *testing.T) {
 	}
 	_, err = b.Client.CreateStateMachine(b.Ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(cpPassDef), RoleArn: aws.String(cpRole)})
 	cpWantCode(t, "CreateStateMachine with another definition", err, "StateMachineAlreadyExists")
-	_, err = b.Client.CreateStateMachine(b.Ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(cpRole2)})
-	cpWantCode(t, "CreateStateMachine with another role", err, "StateMachineAlreadyExists")
+	// AWS: a different roleArn is ignored, and not updated.
+	other, err := b.Client.CreateStateMachine(b.Ctx, &sfn.CreateStateMachineInput{Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(cpRole2)})
+	if err != nil || aws.ToString(other.StateMachineArn) != sm {
+		t.Fatalf("CreateStateMachine with another role = %+v, %v; want the existing machine", other, err)
+	}
+	if d, err := b.Client.DescribeStateMachine(b.Ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(sm)}); err != nil || aws.ToString(d.RoleArn) != cpRole {
+		t.Fatalf("after a create with another role: roleArn %q, %v; want %s kept", aws.ToString(d.RoleArn), err, cpRole)
+	}
 
 	// A running execution keeps its definition across an update.
 	exec := b.Start(t, sm, `{}`)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/asl"
@@ -26,25 +27,26 @@ const (
 // execution is the stored record of an execution: what DescribeExecution
 // shows, the definition it runs, and where it is.
 type execution struct {
-	ARN              string                `json:"arn"`
-	StateMachineARN  string                `json:"stateMachineArn"`
-	StateMachineName string                `json:"stateMachineName"`
-	Name             string                `json:"name"`
-	Status           string                `json:"status"`
-	StartDate        time.Time             `json:"startDate"`
-	StopDate         time.Time             `json:"stopDate,omitzero"`
-	Input            string                `json:"input"`
-	Output           *string               `json:"output,omitempty"`
-	Error            string                `json:"error,omitempty"`
-	Cause            string                `json:"cause,omitempty"`
-	TraceHeader      string                `json:"traceHeader,omitempty"`
-	DefHash          string                `json:"definitionHash"` // the definition it runs (kind sfn.definition)
-	RoleArn          string                `json:"roleArn"`
-	RevisionID       string                `json:"revisionId,omitempty"`
-	MachineUpdatedAt time.Time             `json:"machineUpdated"`
-	Logging          *LoggingConfiguration `json:"logging,omitempty"`
-	Tracing          *TracingConfiguration `json:"tracing,omitempty"`
-	LastEventID      int64                 `json:"lastEventId"`
+	ARN              string                   `json:"arn"`
+	StateMachineARN  string                   `json:"stateMachineArn"`
+	StateMachineName string                   `json:"stateMachineName"`
+	Name             string                   `json:"name"`
+	Status           string                   `json:"status"`
+	StartDate        time.Time                `json:"startDate"`
+	StopDate         time.Time                `json:"stopDate,omitzero"`
+	Input            string                   `json:"input"`
+	Output           *string                  `json:"output,omitempty"`
+	Error            string                   `json:"error,omitempty"`
+	Cause            string                   `json:"cause,omitempty"`
+	TraceHeader      string                   `json:"traceHeader,omitempty"`
+	DefHash          string                   `json:"definitionHash"` // the definition it runs (kind sfn.definition)
+	RoleArn          string                   `json:"roleArn"`
+	RevisionID       string                   `json:"revisionId,omitempty"`
+	MachineUpdatedAt time.Time                `json:"machineUpdated"`
+	Logging          *LoggingConfiguration    `json:"logging,omitempty"`
+	Tracing          *TracingConfiguration    `json:"tracing,omitempty"`
+	Encryption       *EncryptionConfiguration `json:"encryption,omitempty"`
+	LastEventID      int64                    `json:"lastEventId"`
 
 	// A child execution of a distributed Map state: its Map Run (the
 	// record's parent), the Map state's label, how many items it got, and
@@ -145,6 +147,7 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 			MachineUpdatedAt: m.UpdatedAt,
 			Logging:          m.Logging,
 			Tracing:          m.Tracing,
+			Encryption:       m.Encryption,
 		}
 		r := &recorder{ex: &ex, now: now}
 		r.add(historyEvent{Type: "ExecutionStarted", ExecutionStarted: &executionStartedDetails{
@@ -233,16 +236,17 @@ func (s *Service) DescribeStateMachineForExecution(ctx context.Context, in *exec
 		return nil, err
 	}
 	return &describeStateMachineForExecutionOutput{
-		StateMachineArn:      ex.StateMachineARN,
-		Name:                 ex.StateMachineName,
-		Definition:           definition,
-		RoleArn:              ex.RoleArn,
-		UpdateDate:           awsapi.Timestamp{Time: ex.MachineUpdatedAt},
-		LoggingConfiguration: ex.Logging,
-		TracingConfiguration: ex.Tracing,
-		RevisionID:           ex.RevisionID,
-		MapRunArn:            ex.MapRunARN,
-		Label:                ex.MapRunLabel,
+		StateMachineArn:         ex.StateMachineARN,
+		Name:                    ex.StateMachineName,
+		Definition:              definition,
+		RoleArn:                 ex.RoleArn,
+		UpdateDate:              awsapi.Timestamp{Time: ex.MachineUpdatedAt},
+		LoggingConfiguration:    ex.Logging,
+		TracingConfiguration:    ex.Tracing,
+		RevisionID:              ex.RevisionID,
+		MapRunArn:               ex.MapRunARN,
+		Label:                   ex.MapRunLabel,
+		EncryptionConfiguration: defaultEncryption(ex.Encryption),
 	}, nil
 }
 
@@ -296,6 +300,16 @@ func (s *Service) StopExecution(ctx context.Context, in *stopExecutionInput) (*s
 	return &stopExecutionOutput{StopDate: awsapi.Timestamp{Time: ex.StopDate}}, nil
 }
 
+// noRedriven answers a listing of redriven executions: gaffer never
+// redrives one, so the listing is empty and has no pages, and any token
+// given for it belongs to another listing.
+func noRedriven(token string) (*listExecutionsOutput, error) {
+	if token != "" {
+		return nil, sfnerr.InvalidToken("Invalid Token: '%s' is not a page token of this listing (give the same arguments as for the first page)", token)
+	}
+	return &listExecutionsOutput{Executions: []executionListItem{}}, nil
+}
+
 // ListExecutions lists a state machine's executions, newest first.
 func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (*listExecutionsOutput, error) {
 	if in.MapRunArn != "" {
@@ -303,6 +317,9 @@ func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (
 	}
 	if in.StateMachineArn == "" {
 		return nil, sfnerr.ValidationException("Must provide a StateMachine ARN or MapRun ARN")
+	}
+	if in.StatusFilter == "PENDING_REDRIVE" {
+		return nil, sfnerr.ValidationException("The PENDING_REDRIVE status filter can only be used with a mapRunArn")
 	}
 	if _, err := s.parseARN(ctx, in.StateMachineArn, "stateMachine"); err != nil {
 		return nil, err
@@ -320,7 +337,7 @@ func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (
 		return nil, err
 	}
 	if in.RedriveFilter == "REDRIVEN" {
-		return &listExecutionsOutput{Executions: []executionListItem{}}, nil
+		return noRedriven(in.NextToken)
 	}
 	out := &listExecutionsOutput{Executions: []executionListItem{}}
 	err := s.list(ctx, kindExecution, in.StateMachineArn, in.StatusFilter, "", in.MaxResults, in.NextToken, true, &out.NextToken, func(o *store.Object) error {
@@ -349,7 +366,7 @@ func (s *Service) GetExecutionHistory(ctx context.Context, in *getExecutionHisto
 	if err := awsapi.Authorize(ctx, in.ExecutionArn); err != nil {
 		return nil, err
 	}
-	kind := listingKey("history", in.ExecutionArn)
+	kind := awsapi.ListingKey("history", in.ExecutionArn, strconv.FormatBool(in.ReverseOrder), strconv.FormatBool(in.IncludeExecutionData == nil || *in.IncludeExecutionData))
 	after, err := s.parsePageToken(kind, in.NextToken)
 	if err != nil {
 		return nil, err

@@ -24,12 +24,13 @@ func decode(o *store.Object, v any) error {
 // than "" lists only the objects whose ID, an ARN, is in that region: the
 // store does not index regions, so list reads on past other regions'
 // objects until the page is full, and the token holds the position of the
-// page's last object.
+// page's last object. The token is bound to kind, parent, status and
+// region: a token reused with any of them changed is InvalidToken.
 func (s *Service) list(ctx context.Context, kind, parent, status, region string, maxResults int, token string, desc bool, next *string, each func(*store.Object) error) error {
-	key := listingKey(kind, parent)
+	key := awsapi.ListingKey(kind, parent, status)
 	prefix := ""
 	if region != "" {
-		key = awsapi.ListingKey(kind, parent, region)
+		key = awsapi.ListingKey(kind, parent, status, region)
 		prefix = "arn:" + awsapi.Partition(region) + ":states:" + region + ":"
 	}
 	after, err := s.parsePageToken(key, token)

@@ -306,6 +306,7 @@ func (r *run) startChild(ev *asl.Event) int64 {
 		MachineUpdatedAt: r.ex.MachineUpdatedAt,
 		Logging:          r.ex.Logging,
 		Tracing:          r.ex.Tracing,
+		Encryption:       r.ex.Encryption,
 		MapRunARN:        mr.ARN,
 		MapRunLabel:      mr.Label,
 		ItemCount:        ev.Length,
@@ -555,10 +556,10 @@ func (s *Service) listChildren(ctx context.Context, in *listExecutionsInput) (*l
 	}); err != nil {
 		return nil, err
 	}
-	out := &listExecutionsOutput{Executions: []executionListItem{}}
 	if in.RedriveFilter == "REDRIVEN" {
-		return out, nil
+		return noRedriven(in.NextToken)
 	}
+	out := &listExecutionsOutput{Executions: []executionListItem{}}
 	err := s.list(ctx, kindExecution, in.MapRunArn, in.StatusFilter, "", in.MaxResults, in.NextToken, true, &out.NextToken, func(o *store.Object) error {
 		var ex execution
 		if err := decode(o, &ex); err != nil {

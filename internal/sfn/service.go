@@ -249,21 +249,26 @@ func pageSize(maxResults int) int {
 	return min(maxResults, 1000)
 }
 
-// listingKey names one listing (a kind of object, the children of one
-// parent) so that a page token of one listing is refused by another.
-func listingKey(kind, parent string) string { return awsapi.ListingKey(kind, parent) }
+// pager signs and opens page tokens with the engine's page key, at the
+// engine's time.
+func (s *Service) pager() awsapi.Pager {
+	return awsapi.Pager{Secret: s.eng.PageKey(), Now: s.eng.Now()}
+}
 
 // pageToken returns the signed token of position pos of the listing key.
 func (s *Service) pageToken(key string, pos int64) string {
-	return awsapi.PageToken(s.eng.PageKey(), key, pos)
+	return s.pager().Token(key, pos)
 }
 
 // parsePageToken decodes a page token of the listing key; an edited,
-// forged or foreign token is InvalidToken.
+// forged or foreign token, and one older than 24 hours, is InvalidToken.
 func (s *Service) parsePageToken(key, tok string) (int64, error) {
-	pos, ok := awsapi.ParsePageToken(s.eng.PageKey(), key, tok)
-	if !ok {
-		return 0, sfnerr.InvalidToken("Invalid Token: '%s' is not a page token of this listing", tok)
+	pos, err := s.pager().Position(key, tok)
+	if errors.Is(err, awsapi.ErrPageTokenExpired) {
+		return 0, sfnerr.InvalidToken("Invalid Token: Specified token has exceeded its maximum lifetime (24 hours)")
+	}
+	if err != nil {
+		return 0, sfnerr.InvalidToken("Invalid Token: '%s' is not a page token of this listing (give the same arguments as for the first page)", tok)
 	}
 	return pos, nil
 }

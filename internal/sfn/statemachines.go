@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/asl"
@@ -28,6 +27,8 @@ type stateMachine struct {
 	Logging    *LoggingConfiguration `json:"logging,omitempty"`
 	Tracing    *TracingConfiguration `json:"tracing,omitempty"`
 	Tags       []Tag                 `json:"tags,omitempty"`
+	// Encryption is the encryptionConfiguration as given (nil: none).
+	Encryption *EncryptionConfiguration `json:"encryption,omitempty"`
 }
 
 func machineNotFound(a string) error {
@@ -50,13 +51,6 @@ func (s *Service) checkDefinition(definition string) (*asl.Machine, string, erro
 	return m, hash, nil
 }
 
-func checkRoleArn(roleArn string) error {
-	if !strings.HasPrefix(roleArn, "arn:") || len(strings.Split(roleArn, ":")) < 6 {
-		return sfnerr.InvalidArn("Invalid Arn: '%s' is not a valid role ARN", roleArn)
-	}
-	return nil
-}
-
 func defaultLogging(l *LoggingConfiguration) *LoggingConfiguration {
 	if l == nil {
 		return &LoggingConfiguration{Level: "OFF"}
@@ -71,15 +65,28 @@ func defaultTracing(t *TracingConfiguration) *TracingConfiguration {
 	return t
 }
 
+// checkVersionDescription answers ValidationException, as AWS does, for a
+// versionDescription without publish: true.
+func checkVersionDescription(description *string, publish bool) error {
+	if description != nil && *description != "" && !publish {
+		return sfnerr.ValidationException("Version description can only be set when publish is true")
+	}
+	return nil
+}
+
 // CreateStateMachine creates a state machine. Creating one that exists with
-// the same definition and role returns it (idempotent, as on AWS); with
-// anything else different it fails with StateMachineAlreadyExists.
+// the same definition, type, logging, tracing and encryption settings
+// returns it, as on AWS: a different roleArn or tags are ignored (and not
+// updated); anything else different fails with StateMachineAlreadyExists.
 func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachineInput) (*createStateMachineOutput, error) {
 	if err := checkName(in.Name); err != nil {
 		return nil, err
 	}
 	if in.Type == "EXPRESS" {
 		return nil, sfnerr.StateMachineTypeNotSupported("State Machine Type Not Supported: gaffer runs STANDARD state machines only")
+	}
+	if err := checkVersionDescription(in.VersionDescription, in.Publish); err != nil {
+		return nil, err
 	}
 	if in.Publish {
 		return nil, sfnerr.ValidationException("gaffer does not support state machine versions yet: publish must be false")
@@ -88,6 +95,12 @@ func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachine
 		return nil, err
 	}
 	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	if err := checkLogging(in.LoggingConfiguration); err != nil {
+		return nil, err
+	}
+	if err := checkEncryption(in.EncryptionConfiguration); err != nil {
 		return nil, err
 	}
 	_, hash, err := s.checkDefinition(in.Definition)
@@ -108,6 +121,7 @@ func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachine
 		Logging:    defaultLogging(in.LoggingConfiguration),
 		Tracing:    defaultTracing(in.TracingConfiguration),
 		Tags:       in.Tags,
+		Encryption: in.EncryptionConfiguration,
 	}
 	if err := awsapi.Authorize(ctx, m.ARN); err != nil {
 		return nil, err
@@ -119,8 +133,9 @@ func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachine
 			if err := decode(o, &old); err != nil {
 				return err
 			}
-			if old.Definition != m.Definition || old.RoleArn != m.RoleArn {
-				return sfnerr.StateMachineAlreadyExists("State Machine Already Exists: '%s' with a different definition or role", m.ARN)
+			if old.Definition != m.Definition || old.Type != m.Type || !sameJSON(old.Logging, m.Logging) || !sameJSON(defaultTracing(old.Tracing), m.Tracing) ||
+				!sameJSON(defaultEncryption(old.Encryption), defaultEncryption(m.Encryption)) {
+				return sfnerr.StateMachineAlreadyExists("State Machine Already Exists: '%s' with a different definition, type, logging, tracing or encryption configuration", m.ARN)
 			}
 			m = old
 			return nil
@@ -156,16 +171,17 @@ func (s *Service) DescribeStateMachine(ctx context.Context, in *stateMachineArnI
 		return nil, err
 	}
 	return &describeStateMachineOutput{
-		StateMachineArn:      m.ARN,
-		Name:                 m.Name,
-		Status:               "ACTIVE",
-		Definition:           m.Definition,
-		RoleArn:              m.RoleArn,
-		Type:                 m.Type,
-		CreationDate:         awsapi.Timestamp{Time: m.CreatedAt},
-		LoggingConfiguration: m.Logging,
-		TracingConfiguration: m.Tracing,
-		RevisionID:           m.RevisionID,
+		StateMachineArn:         m.ARN,
+		Name:                    m.Name,
+		Status:                  "ACTIVE",
+		Definition:              m.Definition,
+		RoleArn:                 m.RoleArn,
+		Type:                    m.Type,
+		CreationDate:            awsapi.Timestamp{Time: m.CreatedAt},
+		LoggingConfiguration:    m.Logging,
+		TracingConfiguration:    m.Tracing,
+		RevisionID:              m.RevisionID,
+		EncryptionConfiguration: defaultEncryption(m.Encryption),
 	}, nil
 }
 
@@ -178,8 +194,17 @@ func (s *Service) UpdateStateMachine(ctx context.Context, in *updateStateMachine
 	if err := awsapi.Authorize(ctx, in.StateMachineArn); err != nil {
 		return nil, err
 	}
-	if in.Definition == nil && in.RoleArn == nil && in.LoggingConfiguration == nil && in.TracingConfiguration == nil {
-		return nil, sfnerr.MissingRequiredParameter("Missing Required Parameter: give at least one of definition, roleArn, loggingConfiguration or tracingConfiguration")
+	if in.Definition == nil && in.RoleArn == nil && in.LoggingConfiguration == nil && in.TracingConfiguration == nil && in.EncryptionConfiguration == nil {
+		return nil, sfnerr.MissingRequiredParameter("Missing Required Parameter: give at least one of definition, roleArn, loggingConfiguration, tracingConfiguration or encryptionConfiguration")
+	}
+	if err := checkVersionDescription(in.VersionDescription, in.Publish); err != nil {
+		return nil, err
+	}
+	if err := checkLogging(in.LoggingConfiguration); err != nil {
+		return nil, err
+	}
+	if err := checkEncryption(in.EncryptionConfiguration); err != nil {
+		return nil, err
 	}
 	if in.Publish {
 		return nil, sfnerr.ValidationException("gaffer does not support state machine versions yet: publish must be false")
@@ -215,6 +240,9 @@ func (s *Service) UpdateStateMachine(ctx context.Context, in *updateStateMachine
 		}
 		if in.TracingConfiguration != nil {
 			m.Tracing = in.TracingConfiguration
+		}
+		if in.EncryptionConfiguration != nil {
+			m.Encryption = in.EncryptionConfiguration
 		}
 		m.UpdatedAt = s.eng.Now().UTC()
 		m.RevisionID = revision(m.Definition, m.RoleArn)

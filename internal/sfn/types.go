@@ -28,9 +28,19 @@ type TracingConfiguration struct {
 	Enabled bool `json:"enabled"`
 }
 
+// EncryptionConfiguration is a state machine's or activity's server-side
+// encryption settings: validated, stored and echoed. gaffer calls no KMS:
+// nothing is encrypted with the key, and the key is not checked to exist.
+type EncryptionConfiguration struct {
+	Type                         string `json:"type"`
+	KmsKeyID                     string `json:"kmsKeyId,omitempty"`
+	KmsDataKeyReusePeriodSeconds *int   `json:"kmsDataKeyReusePeriodSeconds,omitempty"`
+}
+
 type createActivityInput struct {
-	Name string `json:"name"`
-	Tags []Tag  `json:"tags"`
+	Name                    string                   `json:"name"`
+	Tags                    []Tag                    `json:"tags"`
+	EncryptionConfiguration *EncryptionConfiguration `json:"encryptionConfiguration"`
 }
 
 type createActivityOutput struct {
@@ -43,9 +53,10 @@ type activityArnInput struct {
 }
 
 type describeActivityOutput struct {
-	ActivityArn  string           `json:"activityArn"`
-	Name         string           `json:"name"`
-	CreationDate awsapi.Timestamp `json:"creationDate"`
+	ActivityArn             string                   `json:"activityArn"`
+	Name                    string                   `json:"name"`
+	CreationDate            awsapi.Timestamp         `json:"creationDate"`
+	EncryptionConfiguration *EncryptionConfiguration `json:"encryptionConfiguration,omitempty"`
 }
 
 type listInput struct {
@@ -92,14 +103,16 @@ type sendTaskFailureInput struct {
 }
 
 type createStateMachineInput struct {
-	Name                 string                `json:"name"`
-	Definition           string                `json:"definition"`
-	RoleArn              string                `json:"roleArn"`
-	Type                 string                `json:"type"`
-	LoggingConfiguration *LoggingConfiguration `json:"loggingConfiguration"`
-	TracingConfiguration *TracingConfiguration `json:"tracingConfiguration"`
-	Tags                 []Tag                 `json:"tags"`
-	Publish              bool                  `json:"publish"`
+	Name                    string                   `json:"name"`
+	Definition              string                   `json:"definition"`
+	RoleArn                 string                   `json:"roleArn"`
+	Type                    string                   `json:"type"`
+	LoggingConfiguration    *LoggingConfiguration    `json:"loggingConfiguration"`
+	TracingConfiguration    *TracingConfiguration    `json:"tracingConfiguration"`
+	Tags                    []Tag                    `json:"tags"`
+	Publish                 bool                     `json:"publish"`
+	VersionDescription      *string                  `json:"versionDescription"`
+	EncryptionConfiguration *EncryptionConfiguration `json:"encryptionConfiguration"`
 }
 
 type createStateMachineOutput struct {
@@ -112,25 +125,28 @@ type stateMachineArnInput struct {
 }
 
 type describeStateMachineOutput struct {
-	StateMachineArn      string                `json:"stateMachineArn"`
-	Name                 string                `json:"name"`
-	Status               string                `json:"status"`
-	Definition           string                `json:"definition"`
-	RoleArn              string                `json:"roleArn"`
-	Type                 string                `json:"type"`
-	CreationDate         awsapi.Timestamp      `json:"creationDate"`
-	LoggingConfiguration *LoggingConfiguration `json:"loggingConfiguration,omitempty"`
-	TracingConfiguration *TracingConfiguration `json:"tracingConfiguration,omitempty"`
-	RevisionID           string                `json:"revisionId,omitempty"`
+	StateMachineArn         string                   `json:"stateMachineArn"`
+	Name                    string                   `json:"name"`
+	Status                  string                   `json:"status"`
+	Definition              string                   `json:"definition"`
+	RoleArn                 string                   `json:"roleArn"`
+	Type                    string                   `json:"type"`
+	CreationDate            awsapi.Timestamp         `json:"creationDate"`
+	LoggingConfiguration    *LoggingConfiguration    `json:"loggingConfiguration,omitempty"`
+	TracingConfiguration    *TracingConfiguration    `json:"tracingConfiguration,omitempty"`
+	RevisionID              string                   `json:"revisionId,omitempty"`
+	EncryptionConfiguration *EncryptionConfiguration `json:"encryptionConfiguration,omitempty"`
 }
 
 type updateStateMachineInput struct {
-	StateMachineArn      string                `json:"stateMachineArn"`
-	Definition           *string               `json:"definition"`
-	RoleArn              *string               `json:"roleArn"`
-	LoggingConfiguration *LoggingConfiguration `json:"loggingConfiguration"`
-	TracingConfiguration *TracingConfiguration `json:"tracingConfiguration"`
-	Publish              bool                  `json:"publish"`
+	StateMachineArn         string                   `json:"stateMachineArn"`
+	Definition              *string                  `json:"definition"`
+	RoleArn                 *string                  `json:"roleArn"`
+	LoggingConfiguration    *LoggingConfiguration    `json:"loggingConfiguration"`
+	TracingConfiguration    *TracingConfiguration    `json:"tracingConfiguration"`
+	Publish                 bool                     `json:"publish"`
+	VersionDescription      *string                  `json:"versionDescription"`
+	EncryptionConfiguration *EncryptionConfiguration `json:"encryptionConfiguration"`
 }
 
 type updateStateMachineOutput struct {
@@ -259,16 +275,17 @@ type getExecutionHistoryOutput struct {
 }
 
 type describeStateMachineForExecutionOutput struct {
-	StateMachineArn      string                `json:"stateMachineArn"`
-	Name                 string                `json:"name"`
-	Definition           string                `json:"definition"`
-	RoleArn              string                `json:"roleArn"`
-	UpdateDate           awsapi.Timestamp      `json:"updateDate"`
-	LoggingConfiguration *LoggingConfiguration `json:"loggingConfiguration,omitempty"`
-	TracingConfiguration *TracingConfiguration `json:"tracingConfiguration,omitempty"`
-	RevisionID           string                `json:"revisionId,omitempty"`
-	MapRunArn            string                `json:"mapRunArn,omitempty"`
-	Label                string                `json:"label,omitempty"`
+	StateMachineArn         string                   `json:"stateMachineArn"`
+	Name                    string                   `json:"name"`
+	Definition              string                   `json:"definition"`
+	RoleArn                 string                   `json:"roleArn"`
+	UpdateDate              awsapi.Timestamp         `json:"updateDate"`
+	LoggingConfiguration    *LoggingConfiguration    `json:"loggingConfiguration,omitempty"`
+	TracingConfiguration    *TracingConfiguration    `json:"tracingConfiguration,omitempty"`
+	RevisionID              string                   `json:"revisionId,omitempty"`
+	MapRunArn               string                   `json:"mapRunArn,omitempty"`
+	Label                   string                   `json:"label,omitempty"`
+	EncryptionConfiguration *EncryptionConfiguration `json:"encryptionConfiguration,omitempty"`
 }
 
 type mapRunArnInput struct {

@@ -44,9 +44,9 @@ func (s *Service) controlOps() map[string]awsapi.Operation {
 // changes between pages neither repeats nor skips the items that stayed;
 // listing names the listing (see listingKey) so that a token of another
 // listing, or of the same one in the other order, is refused. Tokens are
-// signed with secret (the engine's PageKey).
-func sortedPage[T any](secret []byte, items []T, sortKey func(T) string, listing, token string, maximumPageSize int, reverse bool) ([]T, string, error) {
-	after, err := parseKeyToken(secret, listing, token)
+// signed by pg.
+func sortedPage[T any](pg awsapi.Pager, items []T, sortKey func(T) string, listing, token string, maximumPageSize int, reverse bool) ([]T, string, error) {
+	after, err := parseKeyToken(pg, listing, token)
 	if err != nil {
 		return nil, "", err
 	}
@@ -69,23 +69,23 @@ func sortedPage[T any](secret []byte, items []T, sortKey func(T) string, listing
 		return items, "", nil
 	}
 	items = items[:size]
-	return items, keyToken(secret, listing, sortKey(items[size-1])), nil
+	return items, keyToken(pg, listing, sortKey(items[size-1])), nil
 }
 
 // keyToken encodes a sorted listing's position: the last key returned.
-func keyToken(secret []byte, listing, last string) string {
-	return awsapi.SignedToken(secret, listing, last)
+func keyToken(pg awsapi.Pager, listing, last string) string {
+	return pg.Sign(listing, last)
 }
 
 // parseKeyToken decodes a token made by keyToken for the same listing; ""
 // starts at the beginning.
-func parseKeyToken(secret []byte, listing, tok string) (string, error) {
+func parseKeyToken(pg awsapi.Pager, listing, tok string) (string, error) {
 	if tok == "" {
 		return "", nil
 	}
-	last, ok := awsapi.OpenToken(secret, listing, tok)
-	if !ok {
-		return "", swferr.ValidationException("Invalid nextPageToken: it is not a page token of this listing")
+	last, err := pg.Open(listing, tok)
+	if err != nil {
+		return "", tokenError(err, swferr.ValidationException("Invalid nextPageToken: it is not a page token of this listing (give the same arguments as for the first page)"))
 	}
 	return last, nil
 }

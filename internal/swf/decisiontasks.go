@@ -55,18 +55,18 @@ type decisionPage struct {
 // other listing is refused.
 const decisionPageKey = "decision-task"
 
-// encode returns the page's token, signed with secret (the engine's
+// encode returns the page's token, signed by pg (the engine's
 // PageKey): the page names the execution whose history it reads.
-func (p *decisionPage) encode(secret []byte) string {
+func (p *decisionPage) encode(pg awsapi.Pager) string {
 	b, _ := json.Marshal(p)
-	return awsapi.SignedToken(secret, listingKey(decisionPageKey), base64.RawURLEncoding.EncodeToString(b))
+	return pg.Sign(listingKey(decisionPageKey), base64.RawURLEncoding.EncodeToString(b))
 }
 
-func parseDecisionPage(secret []byte, tok, domainName string) (*decisionPage, error) {
+func parseDecisionPage(pg awsapi.Pager, tok, domainName string) (*decisionPage, error) {
 	bad := swferr.ValidationException("Invalid nextPageToken: it is not a page token of a decision task in this domain")
-	body, ok := awsapi.OpenToken(secret, listingKey(decisionPageKey), tok)
-	if !ok {
-		return nil, bad
+	body, err := pg.Open(listingKey(decisionPageKey), tok)
+	if err != nil {
+		return nil, tokenError(err, bad)
 	}
 	b, err := base64.RawURLEncoding.DecodeString(body)
 	if err != nil {
@@ -81,7 +81,7 @@ func parseDecisionPage(secret []byte, tok, domainName string) (*decisionPage, er
 
 // page reads one page of a decision task's history: the events from First
 // to Started, oldest first unless Reverse, starting after (before) After.
-func (p *decisionPage) page(secret []byte, tx store.Tx, size int) ([]json.RawMessage, string, error) {
+func (p *decisionPage) page(pg awsapi.Pager, tx store.Tx, size int) ([]json.RawMessage, string, error) {
 	size = pageSize(size)
 	q := store.EventQuery{Owner: executionID(p.Domain, p.WorkflowID, p.RunID), AfterID: p.After, Desc: p.Reverse, Limit: size + 1}
 	evs, err := tx.ListEvents(q)
@@ -101,7 +101,7 @@ func (p *decisionPage) page(secret []byte, tx store.Tx, size int) ([]json.RawMes
 		evs = evs[:size]
 		np := *p
 		np.After = evs[size-1].ID
-		next = np.encode(secret)
+		next = np.encode(pg)
 	}
 	out := make([]json.RawMessage, len(evs))
 	for i, e := range evs {
@@ -186,7 +186,7 @@ func (s *Service) decisionTask(ctx context.Context, t *store.Task, token string,
 			p.After = p.First - 1
 		}
 		out = p.output()
-		out.Events, out.NextPageToken, err = p.page(s.eng.PageKey(), tx, in.MaximumPageSize)
+		out.Events, out.NextPageToken, err = p.page(s.pager(), tx, in.MaximumPageSize)
 		return err
 	})
 	if err != nil {
@@ -207,7 +207,7 @@ func (p *decisionPage) output() *decisionTaskOutput {
 
 // nextDecisionPage answers a PollForDecisionTask with a nextPageToken.
 func (s *Service) nextDecisionPage(ctx context.Context, in *pollForDecisionTaskInput) (*decisionTaskOutput, error) {
-	p, err := parseDecisionPage(s.eng.PageKey(), in.NextPageToken, in.Domain)
+	p, err := parseDecisionPage(s.pager(), in.NextPageToken, in.Domain)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +217,7 @@ func (s *Service) nextDecisionPage(ctx context.Context, in *pollForDecisionTaskI
 			return err
 		}
 		var err error
-		out.Events, out.NextPageToken, err = p.page(s.eng.PageKey(), tx, in.MaximumPageSize)
+		out.Events, out.NextPageToken, err = p.page(s.pager(), tx, in.MaximumPageSize)
 		return err
 	})
 	if err != nil {

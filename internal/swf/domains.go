@@ -253,7 +253,7 @@ func (s *Service) ListDomains(ctx context.Context, in *listDomainsInput) (*domai
 		return nil, err
 	}
 	listing := listingKey("domains", region, in.RegistrationStatus, strconv.FormatBool(in.ReverseOrder))
-	page, next, err := sortedPage(s.eng.PageKey(), all, func(d DomainInfo) string { return d.Name }, listing, in.NextPageToken, in.MaximumPageSize, in.ReverseOrder)
+	page, next, err := sortedPage(s.pager(), all, func(d DomainInfo) string { return d.Name }, listing, in.NextPageToken, in.MaximumPageSize, in.ReverseOrder)
 	if err != nil {
 		return nil, err
 	}

@@ -569,7 +569,7 @@ func (s *Service) listTypes(ctx context.Context, kind string, in *listTypesInput
 		return nil, "", err
 	}
 	listing := listingKey(kind, in.Domain, in.RegistrationStatus, in.Name, strconv.FormatBool(in.ReverseOrder))
-	return sortedPage(s.eng.PageKey(), all, typeSortKey, listing, in.NextPageToken, in.MaximumPageSize, in.ReverseOrder)
+	return sortedPage(s.pager(), all, typeSortKey, listing, in.NextPageToken, in.MaximumPageSize, in.ReverseOrder)
 }
 
 // ListActivityTypes lists a domain's activity types by name and version.

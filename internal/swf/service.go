@@ -12,6 +12,7 @@ package swf
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"maps"
 	"strings"
@@ -151,18 +152,32 @@ func pageSize(maximumPageSize int) int {
 // refused by another.
 func listingKey(parts ...string) string { return awsapi.ListingKey(parts...) }
 
-// pageToken encodes a listing's position, signed with secret (the
-// engine's PageKey).
-func pageToken(secret []byte, key string, pos int64) string {
-	return awsapi.PageToken(secret, key, pos)
+// pager signs and opens page tokens with the engine's page key, at the
+// engine's time.
+func (s *Service) pager() awsapi.Pager {
+	return awsapi.Pager{Secret: s.eng.PageKey(), Now: s.eng.Now()}
+}
+
+// tokenError answers a page token that awsapi.Pager refused: an expired
+// one with AWS's words for it, any other with bad.
+func tokenError(err error, bad error) error {
+	if errors.Is(err, awsapi.ErrPageTokenExpired) {
+		return swferr.ValidationException("Specified token has exceeded its maximum lifetime")
+	}
+	return bad
+}
+
+// pageToken encodes a listing's position, signed by pg.
+func pageToken(pg awsapi.Pager, key string, pos int64) string {
+	return pg.Token(key, pos)
 }
 
 // parsePageToken decodes a token made by pageToken for the same listing;
-// an edited or forged token is refused.
-func parsePageToken(secret []byte, key, tok string) (int64, error) {
-	pos, ok := awsapi.ParsePageToken(secret, key, tok)
-	if !ok {
-		return 0, swferr.ValidationException("Invalid nextPageToken: it is not a page token of this listing")
+// an edited, forged, foreign or expired token is refused.
+func parsePageToken(pg awsapi.Pager, key, tok string) (int64, error) {
+	pos, err := pg.Position(key, tok)
+	if err != nil {
+		return 0, tokenError(err, swferr.ValidationException("Invalid nextPageToken: it is not a page token of this listing (give the same arguments as for the first page)"))
 	}
 	return pos, nil
 }

@@ -204,7 +204,7 @@ func (s *Service) GetWorkflowExecutionHistory(ctx context.Context, in *getWorkfl
 		if err != nil {
 			return err
 		}
-		out.Events, out.NextPageToken, err = historyPage(s.eng.PageKey(), tx, ex, in.NextPageToken, in.MaximumPageSize, in.ReverseOrder)
+		out.Events, out.NextPageToken, err = historyPage(s.pager(), tx, ex, in.NextPageToken, in.MaximumPageSize, in.ReverseOrder)
 		return err
 	})
 	if err != nil {
@@ -542,7 +542,7 @@ func (s *Service) countExecutions(ctx context.Context, q *executionQuery) (*coun
 // start, close or expire between pages neither repeat nor shift the pages.
 func (s *Service) listExecutions(ctx context.Context, q *executionQuery, p *pageParams) (*workflowExecutionInfos, error) {
 	key := q.key(p.ReverseOrder)
-	after, err := parseCursor(s.eng.PageKey(), key, p.NextPageToken)
+	after, err := parseCursor(s.pager(), key, p.NextPageToken)
 	if err != nil {
 		return nil, err
 	}
@@ -569,7 +569,7 @@ func (s *Service) listExecutions(ctx context.Context, q *executionQuery, p *page
 		}
 		if len(sel) > size {
 			sel = sel[:size]
-			out.NextPageToken = cursorToken(s.eng.PageKey(), key, sel[size-1].cursor())
+			out.NextPageToken = cursorToken(s.pager(), key, sel[size-1].cursor())
 		}
 		for _, e := range sel {
 			out.ExecutionInfos = append(out.ExecutionInfos, executionInfo(e.ex))
@@ -588,21 +588,21 @@ type cursor struct{ at, seq int64 }
 func (e selected) cursor() cursor { return cursor{at: e.at, seq: e.seq} }
 
 // cursorToken encodes a listing's position, "<at>:<seq>", signed with
-// secret (the engine's PageKey).
-func cursorToken(secret []byte, key string, c cursor) string {
-	return awsapi.SignedToken(secret, key, fmt.Sprintf("%d:%d", c.at, c.seq))
+// pg.
+func cursorToken(pg awsapi.Pager, key string, c cursor) string {
+	return pg.Sign(key, fmt.Sprintf("%d:%d", c.at, c.seq))
 }
 
 // parseCursor decodes a token made by cursorToken for the same listing; nil
 // for the first page.
-func parseCursor(secret []byte, key, tok string) (*cursor, error) {
+func parseCursor(pg awsapi.Pager, key, tok string) (*cursor, error) {
 	if tok == "" {
 		return nil, nil
 	}
 	bad := swferr.ValidationException("Invalid nextPageToken: it is not a page token of this listing (give the same domain, filters and order as the first page)")
-	pos, ok := awsapi.OpenToken(secret, key, tok)
-	if !ok {
-		return nil, bad
+	pos, err := pg.Open(key, tok)
+	if err != nil {
+		return nil, tokenError(err, bad)
 	}
 	a, q, ok := strings.Cut(pos, ":")
 	if !ok {
@@ -620,10 +620,10 @@ func parseCursor(secret []byte, key, tok string) (*cursor, error) {
 // at most; 0 means SWF's default of 1000), oldest first unless reverse, and
 // the token of the next page ("" on the last). GetWorkflowExecutionHistory
 // and PollForDecisionTask both page with it; a token of another execution
-// is refused. Tokens are signed with secret (the engine's PageKey).
-func historyPage(secret []byte, tx store.Tx, ex *execution, token string, size int, reverse bool) ([]json.RawMessage, string, error) {
-	key := listingKey("history", ex.ID())
-	after, err := parsePageToken(secret, key, token)
+// is refused. Tokens are signed by pg.
+func historyPage(pg awsapi.Pager, tx store.Tx, ex *execution, token string, size int, reverse bool) ([]json.RawMessage, string, error) {
+	key := listingKey("history", ex.ID(), strconv.FormatBool(reverse))
+	after, err := parsePageToken(pg, key, token)
 	if err != nil {
 		return nil, "", err
 	}
@@ -635,7 +635,7 @@ func historyPage(secret []byte, tx store.Tx, ex *execution, token string, size i
 	next := ""
 	if len(evs) > size {
 		evs = evs[:size]
-		next = pageToken(secret, key, evs[size-1].ID)
+		next = pageToken(pg, key, evs[size-1].ID)
 	}
 	out := make([]json.RawMessage, len(evs))
 	for i, e := range evs {

@@ -449,6 +449,11 @@ func TestVisHistoryPaging(t *testing.T) {
 	if got := servertest.ErrorCode(err); got != "ValidationException" {
 		t.Errorf("token of another execution: %v, want ValidationException", err)
 	}
+	// ... and to one order: reused with reverseOrder changed it is refused.
+	_, err = e.Client.GetWorkflowExecutionHistory(e.Ctx, &swf.GetWorkflowExecutionHistoryInput{Domain: aws.String(e.domain), Execution: r.execution(), ReverseOrder: true, NextPageToken: first.NextPageToken})
+	if got := servertest.ErrorCode(err); got != "ValidationException" {
+		t.Errorf("token reused with reverseOrder changed: %v, want ValidationException", err)
+	}
 }
 
 func TestVisListFilters(t *testing.T) {
