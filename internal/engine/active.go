@@ -11,6 +11,7 @@ type attempt struct {
 	taskID    int64
 	attempt   int
 	queue     string
+	owner     string        // the task's OwnerID
 	heartbeat time.Duration // 0: no heartbeat timeout
 
 	mu              sync.Mutex

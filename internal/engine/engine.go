@@ -783,6 +783,7 @@ func (e *Engine) armStarted(t *store.Task) *attempt {
 		taskID:          t.ID,
 		attempt:         t.Attempt,
 		queue:           t.Queue,
+		owner:           t.OwnerID,
 		heartbeat:       t.Heartbeat,
 		lastBeat:        t.StartedAt,
 		cancelRequested: t.CancelRequested,
@@ -899,6 +900,22 @@ func (e *Engine) TaskQueue(token string) (string, error) {
 		return "", ErrTaskClosed
 	}
 	return at.queue, nil
+}
+
+// TaskOwner returns the OwnerID of the started task whose current attempt
+// token names, or ErrInvalidToken / ErrTaskClosed, from memory: for
+// dialects that keep a token's task from callers that may not see its
+// owner (another region's execution) before they act on it.
+func (e *Engine) TaskOwner(token string) (string, error) {
+	ref, err := e.tokens.decode(token)
+	if err != nil {
+		return "", ErrInvalidToken
+	}
+	at := e.active.get(ref.taskID)
+	if at == nil || at.attempt != ref.attempt {
+		return "", ErrTaskClosed
+	}
+	return at.owner, nil
 }
 
 // OpenTask returns, within tx, the started task whose current attempt

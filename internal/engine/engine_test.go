@@ -617,3 +617,30 @@ func TestOpenTask(t *testing.T) {
 		t.Fatalf("OpenTask after complete: %v, want ErrTaskClosed", err)
 	}
 }
+
+// TestTaskOwner: a started task's token names its owner, from memory and
+// after a restart; a closed task's token is ErrTaskClosed, a garbled one
+// ErrInvalidToken.
+func TestTaskOwner(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.schedule(t, "q", func(tk *store.Task) { tk.OwnerID = "owner-7" })
+	_, tok := b.poll(t, "q", time.Second)
+	if owner, err := b.eng.TaskOwner(tok); err != nil || owner != "owner-7" {
+		t.Fatalf("TaskOwner = %q, %v; want owner-7", owner, err)
+	}
+	b.stop()
+	b.start(t)
+	if owner, err := b.eng.TaskOwner(tok); err != nil || owner != "owner-7" {
+		t.Fatalf("TaskOwner after a restart = %q, %v; want owner-7", owner, err)
+	}
+	if err := b.eng.Complete(context.Background(), tok, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.eng.TaskOwner(tok); !errors.Is(err, ErrTaskClosed) {
+		t.Errorf("TaskOwner of a closed task: %v, want ErrTaskClosed", err)
+	}
+	if _, err := b.eng.TaskOwner("garbled"); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("TaskOwner of a garbled token: %v, want ErrInvalidToken", err)
+	}
+}

@@ -496,6 +496,32 @@ func (s *Service) taskQueue(region, workerGroup string) string {
 	return "pipeline@" + region + "|" + workerGroup
 }
 
+// queueRegion returns the region of a task queue (taskQueue).
+func (s *Service) queueRegion(queue string) string {
+	if rest, ok := strings.CutPrefix(queue, "pipeline@"); ok {
+		region, _, _ := strings.Cut(rest, "|")
+		return region
+	}
+	return s.home
+}
+
+// checkTask answers a taskId the caller may not use as one that does not
+// exist: a taskId is an id too, and its attempt belongs to its pipeline,
+// which only its own region sees. The taskId of another region's pipeline
+// answers as an ended attempt's does (engine.ErrTaskClosed:
+// TaskNotFoundException); an unknown or ended one as the engine's verbs
+// answer it. The check reads memory only (the queue names the region).
+func (s *Service) checkTask(ctx context.Context, taskID string) error {
+	q, err := s.eng.TaskQueue(taskID)
+	if err != nil {
+		return err
+	}
+	if s.queueRegion(q) != awsapi.Region(ctx) {
+		return engine.ErrTaskClosed
+	}
+	return nil
+}
+
 // DeactivatePipeline stops dispatching the pipeline's instances and, with
 // cancelActive (the default), cancels its running and waiting attempts:
 // the runner's next ReportTaskProgress answers canceled=true.

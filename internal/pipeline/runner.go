@@ -361,6 +361,9 @@ func (s *Service) ReportTaskProgress(ctx context.Context, in *reportTaskProgress
 	if err := awsapi.Authorize(ctx, "*"); err != nil {
 		return nil, err
 	}
+	if err := s.checkTask(ctx, in.TaskID); err != nil {
+		return nil, err
+	}
 	res, err := s.eng.Heartbeat(in.TaskID, nil)
 	if err != nil {
 		return nil, err
@@ -436,6 +439,11 @@ func (s *Service) SetTaskStatus(ctx context.Context, in *setTaskStatusInput) (*s
 	}
 	if strings.HasPrefix(in.ErrorID, "Service_") {
 		return nil, invalid("Invalid errorId '%s': ids starting with 'Service_' are reserved", in.ErrorID)
+	}
+	if in.TaskStatus == "FINISHED" || in.TaskStatus == "FAILED" || in.TaskStatus == "FALSE" {
+		if err := s.checkTask(ctx, in.TaskID); err != nil {
+			return nil, err
+		}
 	}
 	var err error
 	switch in.TaskStatus {

@@ -167,8 +167,16 @@ func (r *run) advance(in asl.Input) error {
 	return nil
 }
 
-// activityExists reports whether the activity a Task state names exists.
+// activityExists reports whether the activity a Task state names exists
+// where the execution runs: an activity of another region, account or
+// partition than the execution's does not exist for it (each region keeps
+// its own activities; a task is never scheduled onto another region's
+// queue), and its Task state fails with States.Runtime as for a missing
+// activity.
 func (r *run) activityExists(resource string) (bool, error) {
+	if arnScope(resource) != arnScope(r.ex.ARN) {
+		return false, nil
+	}
 	return r.s.activityExists(r.tx, resource)
 }
 

@@ -206,6 +206,20 @@ func (s *Service) parseARN(ctx context.Context, str, resource string) (arn, erro
 	return a, nil
 }
 
+// arnScope returns the partition, region and account part of an ARN
+// ("arn:aws:states:us-east-1:123456789012:"), or "" if s has no such part.
+func arnScope(s string) string {
+	n := 0
+	for i := range len(s) {
+		if s[i] == ':' {
+			if n++; n == 5 {
+				return s[:i+1]
+			}
+		}
+	}
+	return ""
+}
+
 // parseARNForm parses the form of an ARN of the given resource type, in
 // any partition, region and account.
 func parseARNForm(s, resource string) (arn, error) {

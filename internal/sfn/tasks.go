@@ -6,6 +6,7 @@ import (
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/awsapi/sfnerr"
+	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -47,6 +48,9 @@ func (s *Service) SendTaskHeartbeat(ctx context.Context, in *sendTaskHeartbeatIn
 	if err := awsapi.Authorize(ctx, "*"); err != nil {
 		return nil, err
 	}
+	if err := s.checkToken(ctx, in.TaskToken); err != nil {
+		return nil, err
+	}
 	if _, err := s.eng.Heartbeat(in.TaskToken, nil); err != nil {
 		return nil, err
 	}
@@ -63,6 +67,9 @@ func (s *Service) SendTaskSuccess(ctx context.Context, in *sendTaskSuccessInput)
 	if !json.Valid([]byte(in.Output)) {
 		return nil, sfnerr.InvalidOutput("Invalid Output: the output is not valid JSON")
 	}
+	if err := s.checkToken(ctx, in.TaskToken); err != nil {
+		return nil, err
+	}
 	if err := s.eng.Complete(ctx, in.TaskToken, []byte(in.Output)); err != nil {
 		return nil, err
 	}
@@ -76,8 +83,30 @@ func (s *Service) SendTaskFailure(ctx context.Context, in *sendTaskFailureInput)
 	if err := awsapi.Authorize(ctx, "*"); err != nil {
 		return nil, err
 	}
+	if err := s.checkToken(ctx, in.TaskToken); err != nil {
+		return nil, err
+	}
 	if err := s.eng.Fail(ctx, in.TaskToken, in.Error, in.Cause); err != nil {
 		return nil, err
 	}
 	return &empty{}, nil
+}
+
+// checkToken answers a task token the caller may not use as one whose task
+// does not exist: a token is an id too, and the task belongs to its
+// execution, which only its own region and account see. A token of
+// another region's (or account's) execution answers as a closed task's
+// does (engine.ErrTaskClosed: TaskTimedOut, "Provided task does not exist
+// anymore"), so that a caller learns nothing of tasks it cannot see; a
+// malformed or closed token answers as the engine's verbs answer it. The
+// check reads memory only (Engine.TaskOwner).
+func (s *Service) checkToken(ctx context.Context, token string) error {
+	owner, err := s.eng.TaskOwner(token)
+	if err != nil {
+		return err
+	}
+	if _, err := s.parseARN(ctx, owner, "execution"); err != nil {
+		return engine.ErrTaskClosed
+	}
+	return nil
 }

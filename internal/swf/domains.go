@@ -11,6 +11,7 @@ import (
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/awsapi/swferr"
+	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -120,16 +121,22 @@ func (s *Service) authorize(ctx context.Context, name string) error {
 // authorizeToken authorizes an operation on a task token on the domain of
 // the token's task, which its engine queue names
 // ("swf:a:<domain>|<task list>"). A token that names no open task answers
-// the engine's error, as the operation would.
+// the engine's error, as the operation would. A token is an id too: one
+// whose domain is another region's answers as a token of a task that does
+// not exist (engine.ErrTaskClosed: UnknownResourceFault), signed or not.
 func (s *Service) authorizeToken(ctx context.Context, token string) error {
-	if _, ok := awsapi.Caller(ctx); !ok {
-		return nil
-	}
 	q, err := s.eng.TaskQueue(token)
 	if err != nil {
 		return s.tokenError(ctx, token, err)
 	}
-	return awsapi.Authorize(ctx, s.domainARN(ctx, queueDomain(q)))
+	d := queueDomain(q)
+	if keyRegion(d, awsapi.HomeRegion(ctx)) != awsapi.Region(ctx) {
+		return engine.ErrTaskClosed
+	}
+	if _, ok := awsapi.Caller(ctx); !ok {
+		return nil
+	}
+	return awsapi.Authorize(ctx, s.domainARN(ctx, d))
 }
 
 // checkRetention checks a workflowExecutionRetentionPeriodInDays: "NONE"

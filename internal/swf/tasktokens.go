@@ -10,7 +10,9 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/awsapi/swferr"
 	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/store"
@@ -52,7 +54,8 @@ func dropTaskIndex(tx store.Tx, id string) error {
 // execution is closed, else "Unknown activity, scheduledEventId = N" or
 // "Unknown decision task, scheduledEventId = N". Any other error, or a task
 // gaffer no longer knows (its execution removed), is returned as it is
-// (swferr.Mapped words it).
+// (swferr.Mapped words it), and so is a token of another region's task:
+// it names nothing the caller can see.
 func (s *Service) tokenError(ctx context.Context, token string, err error) error {
 	if !errors.Is(err, engine.ErrTaskClosed) {
 		return err
@@ -70,6 +73,9 @@ func (s *Service) tokenError(ctx context.Context, token string, err error) error
 		}
 		if err := json.Unmarshal(o.Body, &ix); err != nil {
 			return err
+		}
+		if d, _, _ := strings.Cut(o.Parent, "|"); keyRegion(d, awsapi.HomeRegion(ctx)) != awsapi.Region(ctx) {
+			return nil // another region's task: as one gaffer does not know
 		}
 		var ex execution
 		eo, err := tx.GetObject(kindExecution, o.Parent)
