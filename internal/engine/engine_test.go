@@ -644,3 +644,34 @@ func TestTaskOwner(t *testing.T) {
 		t.Errorf("TaskOwner of a garbled token: %v, want ErrInvalidToken", err)
 	}
 }
+
+// HeartbeatOf records a beat only for a token whose owner the caller may
+// use; another's answers ErrTaskClosed, as a closed task's.
+func TestHeartbeatOf(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	task := &store.Task{Queue: "q", OwnerKind: "test", OwnerID: "owner-a"}
+	if err := b.eng.Update(context.Background(), func(tx store.Tx) error {
+		_, err := b.eng.Schedule(tx, task)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := b.eng.Poll(context.Background(), "q", "w", time.Second)
+	if err != nil || token == "" {
+		t.Fatalf("poll: %q, %v", token, err)
+	}
+	var seen string
+	if _, err := b.eng.HeartbeatOf(token, nil, func(owner string) bool { seen = owner; return false }); !errors.Is(err, ErrTaskClosed) {
+		t.Errorf("refused owner: %v, want ErrTaskClosed", err)
+	}
+	if seen != "owner-a" {
+		t.Errorf("allowed saw owner %q, want owner-a", seen)
+	}
+	if _, err := b.eng.HeartbeatOf(token, nil, func(owner string) bool { return owner == "owner-a" }); err != nil {
+		t.Errorf("allowed owner: %v", err)
+	}
+	if _, err := b.eng.HeartbeatOf("garbage", nil, func(string) bool { return true }); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("garbled token: %v, want ErrInvalidToken", err)
+	}
+}

@@ -6,6 +6,9 @@ import "strings"
 // waiting polls.
 var QueueOf = queueOf
 
+// InScope is inScope, the heartbeat's region check.
+var InScope = inScope
+
 // PanicPrefix names the executions whose reactions to the engine panic, for
 // tests of a reaction that fails.
 const PanicPrefix = "panic-in-reaction-"

@@ -224,9 +224,9 @@ func arnScope(s string) string {
 // any partition, region and account.
 func parseARNForm(s, resource string) (arn, error) {
 	parts := strings.Split(s, ":")
-	bad := sfnerr.InvalidArn("Invalid Arn: '%s' is not a valid %s ARN", s, resource)
+	bad := func() error { return sfnerr.InvalidArn("Invalid Arn: '%s' is not a valid %s ARN", s, resource) }
 	if len(parts) < 7 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[2] != "states" || parts[3] == "" || parts[5] != resource {
-		return arn{}, bad
+		return arn{}, bad()
 	}
 	a := arn{region: parts[3], account: parts[4], resource: resource, name: parts[6]}
 	switch {
@@ -234,10 +234,10 @@ func parseARNForm(s, resource string) (arn, error) {
 		a.sub = parts[7]
 	case resource != "execution" && resource != "mapRun" && len(parts) == 7:
 	default:
-		return arn{}, bad
+		return arn{}, bad()
 	}
 	if a.name == "" {
-		return arn{}, bad
+		return arn{}, bad()
 	}
 	return a, nil
 }

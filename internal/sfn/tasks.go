@@ -3,6 +3,7 @@ package sfn
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/awsapi/sfnerr"
@@ -48,10 +49,11 @@ func (s *Service) SendTaskHeartbeat(ctx context.Context, in *sendTaskHeartbeatIn
 	if err := awsapi.Authorize(ctx, "*"); err != nil {
 		return nil, err
 	}
-	if err := s.checkToken(ctx, in.TaskToken); err != nil {
-		return nil, err
-	}
-	if _, err := s.eng.Heartbeat(in.TaskToken, nil); err != nil {
+	region := awsapi.Region(ctx)
+	partition := awsapi.Partition(region)
+	if _, err := s.eng.HeartbeatOf(in.TaskToken, nil, func(owner string) bool {
+		return inScope(owner, partition, region, s.account)
+	}); err != nil {
 		return nil, err
 	}
 	return &empty{}, nil
@@ -105,8 +107,23 @@ func (s *Service) checkToken(ctx context.Context, token string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.parseARN(ctx, owner, "execution"); err != nil {
+	region := awsapi.Region(ctx)
+	if !inScope(owner, awsapi.Partition(region), region, s.account) {
 		return engine.ErrTaskClosed
 	}
 	return nil
+}
+
+// inScope reports whether arn is arn:partition:states:region:account:…,
+// without allocating: it runs on every task heartbeat.
+func inScope(arn, partition, region, account string) bool {
+	want := [5]string{"arn", partition, "states", region, account}
+	for i := range want {
+		j := strings.IndexByte(arn, ':')
+		if j < 0 || arn[:j] != want[i] {
+			return false
+		}
+		arn = arn[j+1:]
+	}
+	return true
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/gaffer-dev/gaffer/internal/server/servertest"
+	sfnsvc "github.com/gaffer-dev/gaffer/internal/sfn"
 )
 
 // TestTaskTokensByRegion: a task token is an id too. A worker in another
@@ -102,4 +103,27 @@ func TestActivityOfAnotherRegion(t *testing.T) {
 		t.Errorf("the us-east-1 activity's task has input %s, want its own execution's", in)
 	}
 	b.WaitStatus(t, ex, types.ExecutionStatusRunning)
+}
+
+// TestInScope: the heartbeat's region check compares an ARN's partition,
+// service, region and account, nothing else.
+func TestInScope(t *testing.T) {
+	t.Parallel()
+	const ex = "arn:aws:states:us-east-1:000000000000:execution:m:e"
+	for _, tt := range []struct {
+		arn, partition, region, account string
+		want                            bool
+	}{
+		{ex, "aws", "us-east-1", "000000000000", true},
+		{ex, "aws", "eu-west-1", "000000000000", false},
+		{ex, "aws-cn", "us-east-1", "000000000000", false},
+		{ex, "aws", "us-east-1", "111111111111", false},
+		{"arn:aws:states:us-east-1", "aws", "us-east-1", "000000000000", false},
+		{"", "aws", "us-east-1", "000000000000", false},
+		{"arn:aws:lambda:us-east-1:000000000000:function:f", "aws", "us-east-1", "000000000000", false},
+	} {
+		if got := sfnsvc.InScope(tt.arn, tt.partition, tt.region, tt.account); got != tt.want {
+			t.Errorf("inScope(%q, %s, %s, %s) = %v, want %v", tt.arn, tt.partition, tt.region, tt.account, got, tt.want)
+		}
+	}
 }
