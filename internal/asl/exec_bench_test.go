@@ -18,8 +18,18 @@ func (r *countRecorder) LastEventID() int64 { return r.n }
 // passChoiceProgram returns a program of n states, Pass and Choice states
 // alternating, each Choice testing the input before it moves on.
 func passChoiceProgram(n int) string {
+	return passChoiceIn(n, false)
+}
+
+// passChoiceIn is passChoiceProgram in JSONPath, or with jsonata the same
+// data flow in JSONata: Output for Parameters, Condition for the rule.
+func passChoiceIn(n int, jsonata bool) string {
 	var b strings.Builder
-	b.WriteString(`{"StartAt": "S0", "States": {`)
+	if jsonata {
+		b.WriteString(`{"QueryLanguage": "JSONata", "StartAt": "S0", "States": {`)
+	} else {
+		b.WriteString(`{"StartAt": "S0", "States": {`)
+	}
 	for i := range n {
 		if i > 0 {
 			b.WriteString(",")
@@ -28,8 +38,12 @@ func passChoiceProgram(n int) string {
 		switch {
 		case i == n-1:
 			fmt.Fprintf(&b, `"S%d": {"Type": "Succeed"}`, i)
+		case i%2 == 0 && jsonata:
+			fmt.Fprintf(&b, `"S%d": {"Type": "Pass", "Output": {"n": "{%% $states.input.n %%}", "step": %d}, "Next": %q}`, i, i, next)
 		case i%2 == 0:
 			fmt.Fprintf(&b, `"S%d": {"Type": "Pass", "Parameters": {"n.$": "$.n", "step": %d}, "Next": %q}`, i, i, next)
+		case jsonata:
+			fmt.Fprintf(&b, `"S%d": {"Type": "Choice", "Choices": [{"Condition": "{%% $states.input.n > 100 %%}", "Next": "S%d"}], "Default": %q}`, i, n-1, next)
 		default:
 			fmt.Fprintf(&b, `"S%d": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 100, "Next": "S%d"}], "Default": %q}`, i, n-1, next)
 		}
@@ -40,9 +54,15 @@ func passChoiceProgram(n int) string {
 
 // BenchmarkRunPassChoice runs a 100-state program of Pass and Choice
 // states through Machine.Run, from NewExec to EffectSucceed, in one write.
-func BenchmarkRunPassChoice(b *testing.B) {
+func BenchmarkRunPassChoice(b *testing.B) { benchPassChoice(b, false) }
+
+// BenchmarkRunPassChoiceJSONata runs the same data flow written in JSONata:
+// CPU per state of JSONata against JSONPath.
+func BenchmarkRunPassChoiceJSONata(b *testing.B) { benchPassChoice(b, true) }
+
+func benchPassChoice(b *testing.B, jsonata bool) {
 	const states = 100
-	m, err := Parse([]byte(passChoiceProgram(states)))
+	m, err := Parse([]byte(passChoiceIn(states, jsonata)))
 	if err != nil {
 		b.Fatal(err)
 	}
