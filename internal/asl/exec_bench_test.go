@@ -15,14 +15,10 @@ func (r *countRecorder) Record(*Event, int64) int64 { r.n++; return r.n }
 
 func (r *countRecorder) LastEventID() int64 { return r.n }
 
-// passChoiceProgram returns a program of n states, Pass and Choice states
-// alternating, each Choice testing the input before it moves on.
-func passChoiceProgram(n int) string {
-	return passChoiceIn(n, false)
-}
-
-// passChoiceIn is passChoiceProgram in JSONPath, or with jsonata the same
-// data flow in JSONata: Output for Parameters, Condition for the rule.
+// passChoiceIn returns a program of n states, Pass and Choice states
+// alternating, each Choice testing the input before it moves on; in
+// JSONPath, or with jsonata the same data flow in JSONata (Output for
+// Parameters, a Condition for the rule).
 func passChoiceIn(n int, jsonata bool) string {
 	var b strings.Builder
 	if jsonata {
