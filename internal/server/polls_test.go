@@ -183,8 +183,14 @@ func TestRandomTaskListsFreed(t *testing.T) {
 	for w := range workers {
 		wg.Go(func() {
 			for i := range each {
-				if err := kinds[1].poll(context.Background(), p, fmt.Sprintf("random-%d-%d", w, i)); err != nil {
-					t.Errorf("PollForActivityTask: %v", err)
+				// A poll that waits 1 ms answers at once; one that does not
+				// within 30 s fails the test with its task list named (it
+				// once hung a run until the package's timeout).
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				err := kinds[1].poll(ctx, p, fmt.Sprintf("random-%d-%d", w, i))
+				cancel()
+				if err != nil {
+					t.Errorf("PollForActivityTask on random-%d-%d: %v", w, i, err)
 					return
 				}
 			}
