@@ -316,9 +316,6 @@ func (x *Exec) Frame(id int) *Frame {
 	return x.byID[id]
 }
 
-// Running reports whether the frame waits for the outcome of a task.
-func (f *Frame) Running() bool { return f.Phase == phaseTask }
-
 // input applies in.
 func (r *runner) input(in Input) error {
 	if in.Kind == InputStart || in.Kind == InputContinue {

@@ -430,7 +430,9 @@ func (r *runner) progress(p *Frame) error {
 	} else if fn.Running > 0 {
 		return nil
 	}
-	result := joinResults(fn.Results)
+	// The children's results as one array, null for an iteration that
+	// failed within the tolerance.
+	result := fn.Results.join()
 	p.Fan = nil
 	prog, err := r.program(p)
 	if err != nil {
@@ -489,26 +491,4 @@ func (r *runner) iterationInput(p *Frame, st *state, i int) ([]byte, error) {
 		return nil, err
 	}
 	return e.encode(v)
-}
-
-// joinResults returns the JSON array of the children's results (null for
-// an iteration that failed within the tolerance).
-func joinResults(rs []json.RawMessage) []byte {
-	n := 2
-	for _, r := range rs {
-		n += len(r) + 1
-	}
-	b := make([]byte, 0, n)
-	b = append(b, '[')
-	for i, r := range rs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		if r == nil {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, r...)
-		}
-	}
-	return append(b, ']')
 }

@@ -13,7 +13,10 @@ import (
 type rawList []json.RawMessage
 
 // MarshalJSON writes the list as a JSON array.
-func (l rawList) MarshalJSON() ([]byte, error) {
+func (l rawList) MarshalJSON() ([]byte, error) { return l.join(), nil }
+
+// join returns the list as a JSON array, nil elements as null.
+func (l rawList) join() []byte {
 	n := 2
 	for _, v := range l {
 		n += len(v) + 1
@@ -30,7 +33,7 @@ func (l rawList) MarshalJSON() ([]byte, error) {
 			b = append(b, v...)
 		}
 	}
-	return append(b, ']'), nil
+	return append(b, ']')
 }
 
 // UnmarshalJSON reads a JSON array (encoding/json has checked it is valid

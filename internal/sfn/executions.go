@@ -324,13 +324,20 @@ func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (
 	if _, err := s.parseARN(ctx, in.StateMachineArn, "stateMachine"); err != nil {
 		return nil, err
 	}
-	if err := awsapi.Authorize(ctx, in.StateMachineArn); err != nil {
+	return s.listExecutionsOf(ctx, in, kindStateMachine, in.StateMachineArn, machineNotFound)
+}
+
+// listExecutionsOf lists the executions under parent, an object of kind
+// parentKind (a state machine, or a Map Run for its child executions),
+// newest first; notFound answers a parent that does not exist.
+func (s *Service) listExecutionsOf(ctx context.Context, in *listExecutionsInput, parentKind, parent string, notFound func(string) error) (*listExecutionsOutput, error) {
+	if err := awsapi.Authorize(ctx, parent); err != nil {
 		return nil, err
 	}
 	if err := s.view(ctx, func(tx store.Tx) error {
-		_, err := tx.GetObject(kindStateMachine, in.StateMachineArn)
+		_, err := tx.GetObject(parentKind, parent)
 		if errors.Is(err, store.ErrNotFound) {
-			return machineNotFound(in.StateMachineArn)
+			return notFound(parent)
 		}
 		return err
 	}); err != nil {
@@ -340,19 +347,23 @@ func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (
 		return noRedriven(in.NextToken)
 	}
 	out := &listExecutionsOutput{Executions: []executionListItem{}}
-	err := s.list(ctx, kindExecution, in.StateMachineArn, in.StatusFilter, "", in.MaxResults, in.NextToken, true, &out.NextToken, func(o *store.Object) error {
+	err := s.list(ctx, kindExecution, parent, in.StatusFilter, "", in.MaxResults, in.NextToken, true, &out.NextToken, func(o *store.Object) error {
 		var ex execution
 		if err := decode(o, &ex); err != nil {
 			return err
 		}
-		out.Executions = append(out.Executions, executionListItem{
+		item := executionListItem{
 			ExecutionArn:    ex.ARN,
 			StateMachineArn: ex.StateMachineARN,
 			Name:            ex.Name,
 			Status:          ex.Status,
 			StartDate:       awsapi.Timestamp{Time: ex.StartDate},
 			StopDate:        awsapi.Timestamp{Time: ex.StopDate},
-		})
+		}
+		if ex.MapRunARN != "" {
+			item.MapRunArn, item.ItemCount = ex.MapRunARN, max(ex.ItemCount, 1)
+		}
+		out.Executions = append(out.Executions, item)
 		return nil
 	})
 	return out, err

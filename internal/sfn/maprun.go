@@ -544,38 +544,5 @@ func (s *Service) listChildren(ctx context.Context, in *listExecutionsInput) (*l
 	if err := s.checkMapRunARN(ctx, in.MapRunArn); err != nil {
 		return nil, err
 	}
-	if err := awsapi.Authorize(ctx, in.MapRunArn); err != nil {
-		return nil, err
-	}
-	if err := s.view(ctx, func(tx store.Tx) error {
-		_, err := tx.GetObject(kindMapRun, in.MapRunArn)
-		if errors.Is(err, store.ErrNotFound) {
-			return mapRunNotFound(in.MapRunArn)
-		}
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	if in.RedriveFilter == "REDRIVEN" {
-		return noRedriven(in.NextToken)
-	}
-	out := &listExecutionsOutput{Executions: []executionListItem{}}
-	err := s.list(ctx, kindExecution, in.MapRunArn, in.StatusFilter, "", in.MaxResults, in.NextToken, true, &out.NextToken, func(o *store.Object) error {
-		var ex execution
-		if err := decode(o, &ex); err != nil {
-			return err
-		}
-		out.Executions = append(out.Executions, executionListItem{
-			ExecutionArn:    ex.ARN,
-			StateMachineArn: ex.StateMachineARN,
-			Name:            ex.Name,
-			Status:          ex.Status,
-			StartDate:       awsapi.Timestamp{Time: ex.StartDate},
-			StopDate:        awsapi.Timestamp{Time: ex.StopDate},
-			MapRunArn:       ex.MapRunARN,
-			ItemCount:       max(ex.ItemCount, 1),
-		})
-		return nil
-	})
-	return out, err
+	return s.listExecutionsOf(ctx, in, kindMapRun, in.MapRunArn, mapRunNotFound)
 }
