@@ -21,6 +21,7 @@ const (
 	CodeInvalidRequestException   = "InvalidRequestException"
 	CodePipelineDeletedException  = "PipelineDeletedException"
 	CodePipelineNotFoundException = "PipelineNotFoundException"
+	CodeServiceUnavailable        = "ServiceUnavailable"
 	CodeTaskNotFoundException     = "TaskNotFoundException"
 	CodeThrottlingException       = "ThrottlingException"
 )
@@ -52,6 +53,12 @@ func PipelineDeletedException(format string, args ...any) *awsapi.Error {
 // found. Verify that you used the correct user and account identifiers.
 func PipelineNotFoundException(format string, args ...any) *awsapi.Error {
 	return awsapi.Errorf(CodePipelineNotFoundException, format, args...)
+}
+
+// ServiceUnavailable returns the ServiceUnavailable error (common) with a
+// formatted message.
+func ServiceUnavailable(format string, args ...any) *awsapi.Error {
+	return awsapi.Errorf(CodeServiceUnavailable, format, args...)
 }
 
 // TaskNotFoundException returns the TaskNotFoundException error (400) with a
@@ -94,4 +101,5 @@ var Mapped = []awsapi.ErrorMapping{
 	{Err: engine.ErrTooManyPollers, Code: CodeThrottlingException, Message: "Too many task runners are already polling this worker group (--max-pollers-per-queue); retry with back-off"},
 	{Err: engine.ErrTooManyPolls, Code: CodeThrottlingException, Message: "gaffer is overloaded: too many polls are waiting on this server (--max-waiting-polls); retry with back-off"},
 	{Err: store.ErrOverloaded, Code: CodeThrottlingException, Message: "gaffer is overloaded: too many writes are queued; retry with back-off"},
+	{Err: store.ErrFenced, Code: CodeServiceUnavailable, Message: "this gaffer node lost its membership (its lease expired) and is rejoining; retry, on another node if you have several"},
 }

@@ -42,6 +42,7 @@ const (
 	CodeMissingRequiredParameter       = "MissingRequiredParameter"
 	CodeResourceNotFound               = "ResourceNotFound"
 	CodeServiceQuotaExceededException  = "ServiceQuotaExceededException"
+	CodeServiceUnavailable             = "ServiceUnavailable"
 	CodeStateMachineAlreadyExists      = "StateMachineAlreadyExists"
 	CodeStateMachineDeleting           = "StateMachineDeleting"
 	CodeStateMachineDoesNotExist       = "StateMachineDoesNotExist"
@@ -231,6 +232,12 @@ func ServiceQuotaExceededException(format string, args ...any) *awsapi.Error {
 	return awsapi.Errorf(CodeServiceQuotaExceededException, format, args...)
 }
 
+// ServiceUnavailable returns the ServiceUnavailable error (common) with a
+// formatted message.
+func ServiceUnavailable(format string, args ...any) *awsapi.Error {
+	return awsapi.Errorf(CodeServiceUnavailable, format, args...)
+}
+
 // StateMachineAlreadyExists returns the StateMachineAlreadyExists error (400)
 // with a formatted message. The model says: A state machine with the same name
 // but a different definition or role ARN already exists.
@@ -332,4 +339,5 @@ var Mapped = []awsapi.ErrorMapping{
 	{Err: engine.ErrTooManyPollers, Code: CodeActivityWorkerLimitExceeded, Message: "Activity Worker Limit Exceeded: too many workers are already polling this activity (--max-pollers-per-queue); retry later"},
 	{Err: engine.ErrTooManyPolls, Code: CodeThrottlingException, Message: "gaffer is overloaded: too many polls are waiting on this server (--max-waiting-polls); retry with back-off"},
 	{Err: store.ErrOverloaded, Code: CodeThrottlingException, Message: "gaffer is overloaded: too many writes are queued; retry with back-off"},
+	{Err: store.ErrFenced, Code: CodeServiceUnavailable, Message: "this gaffer node lost its membership (its lease expired) and is rejoining; retry, on another node if you have several"},
 }

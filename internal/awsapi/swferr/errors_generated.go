@@ -21,6 +21,7 @@ const (
 	CodeInternalFailure                      = "InternalFailure"
 	CodeLimitExceededFault                   = "LimitExceededFault"
 	CodeOperationNotPermittedFault           = "OperationNotPermittedFault"
+	CodeServiceUnavailable                   = "ServiceUnavailable"
 	CodeThrottlingException                  = "ThrottlingException"
 	CodeTooManyTagsFault                     = "TooManyTagsFault"
 	CodeTypeAlreadyExistsFault               = "TypeAlreadyExistsFault"
@@ -79,6 +80,12 @@ func LimitExceededFault(format string, args ...any) *awsapi.Error {
 // have sufficient permissions to invoke the action.
 func OperationNotPermittedFault(format string, args ...any) *awsapi.Error {
 	return awsapi.Errorf(CodeOperationNotPermittedFault, format, args...)
+}
+
+// ServiceUnavailable returns the ServiceUnavailable error (common) with a
+// formatted message.
+func ServiceUnavailable(format string, args ...any) *awsapi.Error {
+	return awsapi.Errorf(CodeServiceUnavailable, format, args...)
 }
 
 // ThrottlingException returns the ThrottlingException error (common) with a
@@ -270,4 +277,5 @@ var Mapped = []awsapi.ErrorMapping{
 	{Err: engine.ErrTooManyPollers, Code: CodeLimitExceededFault, Message: "Limit exceeded: too many pollers are already waiting on this task list (--max-pollers-per-queue); retry later"},
 	{Err: engine.ErrTooManyPolls, Code: CodeThrottlingException, Message: "gaffer is overloaded: too many polls are waiting on this server (--max-waiting-polls); retry with back-off"},
 	{Err: store.ErrOverloaded, Code: CodeThrottlingException, Message: "gaffer is overloaded: too many writes are queued; retry with back-off"},
+	{Err: store.ErrFenced, Code: CodeServiceUnavailable, Message: "this gaffer node lost its membership (its lease expired) and is rejoining; retry, on another node if you have several"},
 }
