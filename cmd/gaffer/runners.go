@@ -64,27 +64,54 @@ func (c *runnersCommand) Run(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	endpoint, terminate := &f.endpoint, &f.terminate
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	op := operator{endpoint: f.endpoint, caFile: f.caFile}
+	if f.terminate != "" {
+		path := "/gaffer/runners/" + url.PathEscape(f.terminate) + "/terminate"
+		if err := op.call(ctx, http.MethodPost, path, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "asked task runner %s to stop; it will be told at its next heartbeat\n", f.terminate)
+		return nil
+	}
+	var runners []runnerView
+	if err := op.call(ctx, http.MethodGet, "/gaffer/runners", &runners); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TASKRUNNER\tWORKER GROUP\tHOSTNAME\tLAST SEEN\tTERMINATE")
+	for _, r := range runners {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\n", r.ID, r.WorkerGroup, r.Hostname, r.LastSeen.Format(time.RFC3339), r.Terminate)
+	}
+	return tw.Flush()
+}
+
+// operator calls a server's operator endpoints (/gaffer/...).
+type operator struct {
+	endpoint string
+	caFile   string // PEM certificates to trust instead of the system's, or ""
+}
+
+// call sends method path to the server, signed when the environment holds
+// AWS credentials (signOperator), and decodes a 200 answer's JSON into out
+// (if not nil); any other status is returned as an error with the
+// server's message.
+func (o operator) call(ctx context.Context, method, path string, out any) error {
 	client := http.DefaultClient
-	if f.caFile != "" {
-		pem, err := os.ReadFile(f.caFile)
+	if o.caFile != "" {
+		pem, err := os.ReadFile(o.caFile)
 		if err != nil {
 			return fmt.Errorf("-ca-file: %w", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return fmt.Errorf("-ca-file: %s holds no PEM certificate", f.caFile)
+			return fmt.Errorf("-ca-file: %s holds no PEM certificate", o.caFile)
 		}
 		client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	method, path := http.MethodGet, "/gaffer/runners"
-	if *terminate != "" {
-		method, path = http.MethodPost, "/gaffer/runners/"+url.PathEscape(*terminate)+"/terminate"
-	}
-	req, err := http.NewRequestWithContext(ctx, method, *endpoint+path, nil)
+	req, err := http.NewRequestWithContext(ctx, method, o.endpoint+path, nil)
 	if err != nil {
 		return fmt.Errorf("-endpoint: %w", err)
 	}
@@ -107,20 +134,13 @@ func (c *runnersCommand) Run(ctx context.Context, args []string) error {
 		}
 		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, e.Message)
 	}
-	if *terminate != "" {
-		fmt.Fprintf(c.stdout, "asked task runner %s to stop; it will be told at its next heartbeat\n", *terminate)
+	if out == nil {
 		return nil
 	}
-	var runners []runnerView
-	if err := json.NewDecoder(resp.Body).Decode(&runners); err != nil {
-		return fmt.Errorf("decode runners: %w", err)
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%s %s: decode the answer: %w", method, path, err)
 	}
-	tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TASKRUNNER\tWORKER GROUP\tHOSTNAME\tLAST SEEN\tTERMINATE")
-	for _, r := range runners {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\n", r.ID, r.WorkerGroup, r.Hostname, r.LastSeen.Format(time.RFC3339), r.Terminate)
-	}
-	return tw.Flush()
+	return nil
 }
 
 // emptySHA256 is the hex SHA-256 of an empty body, what operator requests
