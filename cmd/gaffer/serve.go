@@ -33,7 +33,10 @@ func (c *serveCommand) flags() (*flag.FlagSet, *server.Config, *serveOptions) {
 	fs.BoolVar(&cfg.Insecure, "insecure", false, "serve unauthenticated on a non-loopback --listen address: anyone who reaches it may use the node (logged as a warning)")
 	fs.StringVar(&cfg.TLSCertFile, "tls-cert", "", "serve HTTPS with the PEM certificate (chain) in this file (with --tls-key); re-read on SIGHUP")
 	fs.StringVar(&cfg.TLSKeyFile, "tls-key", "", "the PEM private key of --tls-cert; re-read on SIGHUP")
-	fs.StringVar(&cfg.DataDir, "data", "gaffer-data", "directory for the SQLite database (created 0700 if missing)")
+	fs.StringVar(&cfg.DataDir, "data", "gaffer-data", "directory for the SQLite database (created 0700 if missing); not used with --store")
+	fs.StringVar(&cfg.Store, "store", "", "a PostgreSQL database shared by several nodes, as a `URL` postgres://user:password@host:port/db?sslmode=... (or key=value DSN); default $"+storeEnv+" (keeps the password off the command line), else the SQLite database in --data")
+	fs.StringVar(&cfg.NodeName, "node-name", "", "this node's name among the nodes sharing --store, unique among them; a node restarted under the same name takes its partitions back at once (default: host name and --listen port)")
+	fs.DurationVar(&cfg.Lease, "lease", 0, "how long a node stays a member without renewing (every third of it): a node dead this long has its partitions taken over (default 10s)")
 	fs.BoolVar(&cfg.Init, "init", false, "create gaffer's schema in an existing gaffer.db that is empty (0 bytes) or holds no table, instead of refusing it")
 	fs.DurationVar(&cfg.MaxPollWait, "max-poll-wait", 60*time.Second, "cap on long polls (AWS holds them 60 s); lower it for tests")
 	fs.IntVar(&cfg.MaxPollersPerQueue, "max-pollers-per-queue", engine.DefaultMaxPollersPerQueue, "cap on the polls waiting on one activity, task list or worker group (AWS: 1,000 per activity); past it a poll is refused at once")
@@ -63,6 +66,9 @@ type serveOptions struct {
 // given.
 const credentialsEnv = "GAFFER_CREDENTIALS"
 
+// storeEnv holds the PostgreSQL URL when --store is not given.
+const storeEnv = "GAFFER_STORE"
+
 // Usage prints the flags.
 func (c *serveCommand) Usage() {
 	fs, _, _ := c.flags()
@@ -77,6 +83,12 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	}
 	if opts.credentials == "" {
 		opts.credentials = os.Getenv(credentialsEnv)
+	}
+	if cfg.Store == "" {
+		cfg.Store = os.Getenv(storeEnv)
+	}
+	if cfg.Lease < 0 {
+		return fmt.Errorf("-lease: %v must be positive", cfg.Lease)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())

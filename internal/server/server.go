@@ -44,6 +44,17 @@ type Config struct {
 	// DataDir holds the SQLite database (gaffer.db); created with mode
 	// 0700 if missing. New refuses one that group or others may write.
 	DataDir string
+	// Store, if set, is a PostgreSQL database that several nodes share: a
+	// postgres:// or postgresql:// URL, or a key=value DSN. DataDir is then
+	// not used. Empty keeps the SQLite database in DataDir (one node).
+	Store string
+	// NodeName is this node's name among the nodes sharing the store;
+	// default the host name and the listen port.
+	NodeName string
+	// Lease is how long the node stays a member without renewing; others
+	// take its partitions over when it has passed. Default
+	// cluster.DefaultLease.
+	Lease time.Duration
 	// Init lets New create the schema in an existing gaffer.db that is
 	// empty or holds no table (see sqlite.Options.Init).
 	Init bool
@@ -137,8 +148,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Listen == "" {
 		cfg.Listen = DefaultListen
 	}
-	if cfg.DataDir == "" {
-		return nil, errors.New("server: a data directory is required")
+	if cfg.DataDir == "" && cfg.Store == "" {
+		return nil, errors.New("server: a data directory or a store URL is required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -164,8 +175,10 @@ func New(cfg Config) (*Server, error) {
 	case cfg.TLSKeyFile != "":
 		return nil, fmt.Errorf("TLS key %s given without its certificate (--tls-cert)", cfg.TLSKeyFile)
 	}
-	if err := prepareDataDir(cfg.DataDir); err != nil {
-		return nil, err
+	if cfg.Store == "" {
+		if err := prepareDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -433,4 +434,17 @@ func (c commits) Await(within time.Duration, cond func() bool) bool {
 // made would wake it again.
 func Await(srv *server.Server, within time.Duration, cond func() bool) bool {
 	return srv.Store().(*sqlite.Store).Committed().Until(within, cond)
+}
+
+// StartNode runs `gaffer serve` as one of several nodes sharing the
+// PostgreSQL database dsn, named name, with a short lease (--lease 2s, so
+// a take-over happens within seconds) unless args set another, and waits
+// until it serves.
+func StartNode(t testing.TB, dsn, name string, args ...string) *Process {
+	t.Helper()
+	base := []string{"--store", dsn, "--node-name", name}
+	if !slices.Contains(args, "--lease") {
+		base = append(base, "--lease", "2s")
+	}
+	return StartProcess(t, "", append(base, args...)...)
 }
