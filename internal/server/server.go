@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/cluster"
 	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/pipeline"
 	"github.com/gaffer-dev/gaffer/internal/sfn"
@@ -133,6 +134,7 @@ type Server struct {
 	ctx       context.Context
 	store     store.Store
 	engine    *engine.Engine
+	node      *cluster.Node
 	retention *sfn.Retention // nil when closed executions are kept for good
 	http      *http.Server
 	ln        *limitListener
@@ -205,21 +207,35 @@ func (s *Server) start(ctx context.Context) error {
 	if err := checkListen(ctx, cfg, s.log); err != nil {
 		return err
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, DBFile), sqlite.Options{Logger: cfg.Logger.With("component", "store"), Init: cfg.Init})
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
 	if cfg.MaxWaitingPolls <= 0 {
 		cfg.MaxWaitingPolls = DefaultMaxWaitingPolls()
 	}
+	// The node's membership and the engine refer to each other: the
+	// engine asks the node which partitions it holds, the node tells the
+	// engine which to load.
+	notifier, _ := st.(store.Notifier)
+	node := cluster.New(cluster.Config{
+		Store:    st,
+		Notifier: notifier,
+		Name:     nodeName(cfg),
+		Addr:     cfg.Listen,
+		Lease:    cfg.Lease,
+		Logger:   cfg.Logger.With("component", "cluster"),
+	})
 	eng := engine.New(engine.Config{
 		Store:              st,
+		Cluster:            node,
 		Logger:             cfg.Logger.With("component", "engine"),
 		FlushInterval:      cfg.FlushInterval,
 		MaxPollersPerQueue: cfg.MaxPollersPerQueue,
 		MaxWaitingPolls:    cfg.MaxWaitingPolls,
 		Now:                cfg.Now,
 	})
+	node.Attach(eng)
 	states := sfn.New(sfn.Config{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
 	workflows := swf.New(swf.Config{Engine: eng, Logger: cfg.Logger.With("component", "swf"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
 	pipelines := pipeline.New(pipeline.Config{Engine: eng, Logger: cfg.Logger.With("component", "pipeline"), Account: cfg.Account, DefaultRegion: cfg.DefaultRegion, MaxPollWait: cfg.MaxPollWait, AckTimeout: cfg.PipelineAckTimeout, RetryDelay: cfg.PipelineRetryDelay})
@@ -235,6 +251,10 @@ func (s *Server) start(ctx context.Context) error {
 	// that have reported in, and a way to ask one to stop.
 	// Both are behind Authenticate (see operator).
 	anything := func(*http.Request) string { return "*" }
+	mux.HandleFunc("GET /gaffer/nodes", s.operator("gaffer:ListNodes", anything, func(w http.ResponseWriter, r *http.Request) {
+		v, err := nodesView(r.Context(), s.node)
+		writeJSON(w, v, err)
+	}))
 	mux.HandleFunc("GET /gaffer/runners", s.operator("gaffer:ListRunners", anything, func(w http.ResponseWriter, r *http.Request) {
 		runners, err := pipelines.Runners(r.Context())
 		writeJSON(w, runners, err)
@@ -269,9 +289,17 @@ func (s *Server) start(ctx context.Context) error {
 		_ = st.Close()
 		return fmt.Errorf("start engine: %w", err)
 	}
+	// Joining takes this node's partitions and loads their tasks and
+	// timers into the engine: alone, all of them.
+	if err := node.Start(ctx); err != nil {
+		eng.Stop()
+		_ = st.Close()
+		return fmt.Errorf("join the nodes sharing the store: %w", err)
+	}
 	if retention != nil {
 		if err := retention.Start(ctx); err != nil {
 			eng.Stop()
+			node.Stop()
 			_ = st.Close()
 			return fmt.Errorf("start retention: %w", err)
 		}
@@ -282,6 +310,7 @@ func (s *Server) start(ctx context.Context) error {
 			retention.Stop()
 		}
 		eng.Stop()
+		node.Stop()
 		_ = st.Close()
 		return fmt.Errorf("listen: %w", err)
 	}
@@ -290,7 +319,7 @@ func (s *Server) start(ctx context.Context) error {
 			"max_connections", cfg.MaxConnections, "fd_limit", limit, "allowed", DefaultMaxConnections())
 	}
 	ln := newLimitListener(tcp, cfg.MaxConnections, cfg.Logger)
-	s.ctx, s.store, s.engine, s.retention, s.ln = ctx, st, eng, retention, ln
+	s.ctx, s.store, s.engine, s.node, s.retention, s.ln = ctx, st, eng, node, retention, ln
 	s.http = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if refused(r) {
@@ -329,7 +358,7 @@ func (s *Server) start(ctx context.Context) error {
 		<-ctx.Done()
 		_ = s.http.Close()
 	})
-	s.log.Info("gaffer serving", "addr", ln.Addr().String(), "url", s.URL(), "data", cfg.DataDir,
+	s.log.Info("gaffer serving", "addr", ln.Addr().String(), "url", s.URL(), "store", storeName(cfg), "node", node.Name(),
 		"max_connections", cfg.MaxConnections, "body_timeout", cfg.BodyTimeout)
 	return nil
 }
@@ -413,7 +442,10 @@ func (s *Server) shutdown(deadline func() context.Context) error {
 	if s.retention != nil {
 		s.retention.Stop()
 	}
+	// The engine's last heartbeat flush still writes as a member; then
+	// the node hands its partitions over and leaves.
 	s.engine.Stop()
+	s.node.Stop()
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
