@@ -279,7 +279,7 @@ func (s *Server) start(ctx context.Context) error {
 		if keep == 0 {
 			keep = sfn.DefaultRetention
 		}
-		if retention, err = sfn.NewRetention(sfn.RetentionConfig{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Keep: keep}); err != nil {
+		if retention, err = sfn.NewRetention(sfn.RetentionConfig{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Keep: keep, Sweeper: func() bool { return node.Owns(0) }}); err != nil {
 			_ = st.Close()
 			return err
 		}
