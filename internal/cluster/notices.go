@@ -130,10 +130,28 @@ func (o *outbox) arm(partition int, tasks, timers []int64) {
 	a.tasks = append(a.tasks, tasks...)
 	a.timers = append(a.timers, timers...)
 	o.entries += len(tasks) + len(timers)
-	o.armBytes += 8 * (len(tasks) + len(timers)) // a typical ",t123456"
+	for _, id := range tasks {
+		o.armBytes += 2 + digits(id) // ",t123"
+	}
+	for _, id := range timers {
+		o.armBytes += 2 + digits(id)
+	}
 	full := o.armBytes >= maxPayload
 	o.mu.Unlock()
 	o.signal(full)
+}
+
+// digits returns the length of id in decimal.
+func digits(id int64) int {
+	n := 1
+	if id < 0 {
+		n, id = 2, -id
+	}
+	for id >= 10 {
+		id /= 10
+		n++
+	}
+	return n
 }
 
 func (o *outbox) signal(full bool) {
