@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/store"
+	"github.com/gaffer-dev/gaffer/internal/store/sqlite"
 	"github.com/gaffer-dev/gaffer/internal/testsignal"
 )
 
@@ -29,6 +31,9 @@ type harness struct {
 	bus     *bus // nil: alone
 	changed testsignal.Signal[struct{}]
 	members []*member
+	// direct gives the nodes the shared store itself (its own Fencer),
+	// not a nodeStore: for one node alone.
+	direct bool
 }
 
 type member struct {
@@ -54,7 +59,10 @@ func (h *harness) build(name string) *member {
 	m.engine = &fakeEngine{t: h.t, changed: &h.changed, held: map[int]bool{}}
 	cfg := Config{Store: m.store, Engine: m.engine, Name: name, Addr: name + ":9000", Lease: testLease,
 		Logger: slog.New(m.logs)}
-	if h.bus != nil {
+	switch {
+	case h.direct:
+		cfg.Store = h.shared
+	case h.bus != nil:
 		ns := notifierStore{m.store}
 		cfg.Store, cfg.Notifier = ns, ns
 	}
@@ -196,6 +204,18 @@ func (l *logCount) count(op string) int {
 // stores are the stores every scenario runs on.
 var stores = map[string]func(t *testing.T) store.Store{
 	"mem": func(*testing.T) store.Store { return newMemStore() },
+	"sqlite": func(t *testing.T) store.Store {
+		s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "gaffer.db"), sqlite.Options{})
+		if err != nil {
+			t.Fatalf("open sqlite: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("close sqlite: %v", err)
+			}
+		})
+		return s
+	},
 }
 
 func eachStore(t *testing.T, f func(t *testing.T, open func(t *testing.T) store.Store)) {
@@ -236,6 +256,7 @@ func TestAloneTakesAll(t *testing.T) {
 			t.Fatal(err)
 		}
 		h := newHarness(t, s, false)
+		h.direct = true
 		a := h.add("a")
 		if got := a.engine.acquires; len(got) != 1 || !slices.Equal(got[0], all()) {
 			t.Errorf("Acquire calls at start: %v, want one of all %d partitions", got, store.Partitions)

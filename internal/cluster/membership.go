@@ -143,7 +143,19 @@ func (n *Node) rejoin(ctx context.Context) {
 	if n.notifier != nil {
 		n.notify(ctx, NodesChannel, n.name)
 	}
-	n.balanceOrRejoin(ctx)
+	// Not balanceOrRejoin: a row gone again at once waits for the next
+	// tick rather than looping here.
+	err := n.balance(ctx)
+	if errors.Is(err, store.ErrFenced) {
+		n.mu.Lock()
+		n.joined = false
+		n.mu.Unlock()
+	}
+	if err != nil {
+		n.logged.fail(ctx, "balance", err)
+		return
+	}
+	n.logged.ok("balance")
 }
 
 // join inserts the node's row and fences the store to it. alone, it first
