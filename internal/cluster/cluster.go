@@ -35,7 +35,7 @@ const (
 // Engine is the engine's side of membership: what a node calls when it
 // takes or gives up partitions and when a notice arrives. Every method may
 // be called concurrently with the others (the membership loop and the
-// notice listener are two goroutines).
+// notice listener are two goroutines). *engine.Engine implements it.
 type Engine interface {
 	// Acquire loads and arms the open tasks and timers of partitions,
 	// which this node has just come to hold (Owns reports them already).
@@ -47,13 +47,16 @@ type Engine interface {
 	Release(partitions []int)
 	// WakeQueue tells the engine that queue got a scheduled task on
 	// another node: polls waiting here on it should look in the store.
-	WakeQueue(ctx context.Context, queue string)
+	// An error is retried on the next tick.
+	WakeQueue(ctx context.Context, queue string) error
 	// ArmRemote asks the engine to read and arm tasks and timers another
-	// node wrote in partitions this node holds.
-	ArmRemote(ctx context.Context, tasks, timers []int64)
+	// node wrote in partitions this node holds. An error is retried on
+	// the next tick.
+	ArmRemote(ctx context.Context, tasks, timers []int64) error
 	// Reconcile asks the engine to reload from the store what notices may
 	// have carried while they could be lost (the listener reconnected).
-	Reconcile(ctx context.Context)
+	// An error is retried on the next tick.
+	Reconcile(ctx context.Context) error
 }
 
 // Config configures a Node.
@@ -120,6 +123,9 @@ type Node struct {
 
 	out    outbox
 	logged errorLog
+	// retry holds the notices whose handling by the engine failed, for
+	// the next tick.
+	retry retries
 	// sent counts notices this node sent and has not heard back yet, so
 	// that their echo is skipped.
 	sent sentNotices

@@ -573,6 +573,54 @@ func TestReconnectReconciles(t *testing.T) {
 	}
 }
 
+func TestNoticeFailuresRetried(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, newMemStore(), true)
+	a := h.add("a")
+	b := h.add("b")
+	h.waitConverged(map[string]int{"a": 32, "b": 32})
+	byNode, _ := h.leases()
+	b.engine.mu.Lock()
+	b.engine.failNotices = 2
+	b.engine.mu.Unlock()
+	a.node.Wake("q")
+	a.node.Arm(byNode["b"][0], []int64{5}, []int64{6})
+	if !h.changed.Until(within, func() bool {
+		b.engine.mu.Lock()
+		defer b.engine.mu.Unlock()
+		return b.engine.failNotices == 0
+	}) {
+		t.Fatal("b's engine was not asked to wake and arm")
+	}
+	b.node.step(t.Context()) // the tick hands them over again
+	b.engine.mu.Lock()
+	woken, tasks, timers := b.engine.woken, b.engine.tasks, b.engine.timers
+	b.engine.mu.Unlock()
+	if !slices.Equal(woken, []string{"q"}) || !slices.Equal(tasks, []int64{5}) || !slices.Equal(timers, []int64{6}) {
+		t.Errorf("after the retry b's engine has woken %v, armed %v and %v", woken, tasks, timers)
+	}
+
+	// A failed reconcile is retried too.
+	b.engine.mu.Lock()
+	b.engine.failNotices = 1
+	b.engine.mu.Unlock()
+	h.bus.reconnect("b")
+	if !h.changed.Until(within, func() bool {
+		b.engine.mu.Lock()
+		defer b.engine.mu.Unlock()
+		return b.engine.failNotices == 0
+	}) {
+		t.Fatal("b's engine was not asked to reconcile")
+	}
+	b.node.step(t.Context())
+	b.engine.mu.Lock()
+	n := b.engine.reconciles
+	b.engine.mu.Unlock()
+	if n != 1 {
+		t.Errorf("%d reconciles after the retry, want 1", n)
+	}
+}
+
 func TestAcquireFailureRetried(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, newMemStore(), true)

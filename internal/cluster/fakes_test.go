@@ -356,8 +356,10 @@ type fakeEngine struct {
 	tasks      []int64
 	timers     []int64
 	reconciles int
-	// failAcquire makes the next Acquire calls fail.
+	// failAcquire makes the next Acquire calls fail; failNotices the
+	// next WakeQueue, ArmRemote and Reconcile calls.
 	failAcquire int
+	failNotices int
 }
 
 func (e *fakeEngine) Acquire(ctx context.Context, partitions []int) error {
@@ -394,26 +396,41 @@ func (e *fakeEngine) Release(partitions []int) {
 	}
 }
 
-func (e *fakeEngine) WakeQueue(ctx context.Context, queue string) {
+func (e *fakeEngine) WakeQueue(ctx context.Context, queue string) error {
 	defer e.changed.Signal(struct{}{})
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.failNotices > 0 {
+		e.failNotices--
+		return errors.New("fake engine: wake failed")
+	}
 	e.woken = append(e.woken, queue)
+	return nil
 }
 
-func (e *fakeEngine) ArmRemote(ctx context.Context, tasks, timers []int64) {
+func (e *fakeEngine) ArmRemote(ctx context.Context, tasks, timers []int64) error {
 	defer e.changed.Signal(struct{}{})
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.failNotices > 0 {
+		e.failNotices--
+		return errors.New("fake engine: arm failed")
+	}
 	e.tasks = append(e.tasks, tasks...)
 	e.timers = append(e.timers, timers...)
+	return nil
 }
 
-func (e *fakeEngine) Reconcile(ctx context.Context) {
+func (e *fakeEngine) Reconcile(ctx context.Context) error {
 	defer e.changed.Signal(struct{}{})
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.failNotices > 0 {
+		e.failNotices--
+		return errors.New("fake engine: reconcile failed")
+	}
 	e.reconciles++
+	return nil
 }
 
 // loaded returns the partitions the engine holds, in order.

@@ -100,6 +100,9 @@ func (n *Node) tick(ctx context.Context) {
 	if len(reaped) > 0 && n.notifier != nil {
 		n.notify(ctx, NodesChannel, n.name)
 	}
+	if n.notifier != nil {
+		n.retryNotices(ctx)
+	}
 }
 
 // balanceOrRejoin balances, and rejoins if the node turns out fenced.

@@ -442,7 +442,7 @@ func (n *Node) onNotice(ctx context.Context, channel, payload string) {
 		}
 		n.listenMu.Unlock()
 		if !first {
-			n.engine.Reconcile(ctx)
+			n.reconcile(ctx)
 		}
 	case NodesChannel:
 		if payload == n.name {
@@ -456,18 +456,111 @@ func (n *Node) onNotice(ctx context.Context, channel, payload string) {
 		if n.sent.echo(channel, payload) {
 			return
 		}
-		for _, q := range decodeWake(payload) {
-			n.engine.WakeQueue(ctx, q)
-		}
+		n.wakeQueues(ctx, decodeWake(payload))
 	case ArmChannel:
 		if n.sent.echo(channel, payload) {
 			return
 		}
 		tasks, timers := decodeArms(payload, n.Owns)
-		if len(tasks)+len(timers) > 0 {
-			n.engine.ArmRemote(ctx, tasks, timers)
+		n.armRemote(ctx, tasks, timers)
+	}
+}
+
+// reconcile calls Engine.Reconcile, keeping it for the next tick if it
+// fails.
+func (n *Node) reconcile(ctx context.Context) {
+	if err := n.engine.Reconcile(ctx); err != nil {
+		n.logged.fail(ctx, "reconcile", err)
+		n.retry.add(true, nil, nil, nil)
+		return
+	}
+	n.logged.ok("reconcile")
+}
+
+// wakeQueues calls Engine.WakeQueue for each queue, keeping those that
+// fail for the next tick.
+func (n *Node) wakeQueues(ctx context.Context, queues []string) {
+	var failed []string
+	var last error
+	for _, q := range queues {
+		if err := n.engine.WakeQueue(ctx, q); err != nil {
+			failed, last = append(failed, q), err
 		}
 	}
+	if len(failed) > 0 {
+		n.logged.fail(ctx, "wake", last)
+		n.retry.add(false, failed, nil, nil)
+	} else if len(queues) > 0 {
+		n.logged.ok("wake")
+	}
+}
+
+// armRemote calls Engine.ArmRemote, keeping the ids for the next tick if
+// it fails.
+func (n *Node) armRemote(ctx context.Context, tasks, timers []int64) {
+	if len(tasks)+len(timers) == 0 {
+		return
+	}
+	if err := n.engine.ArmRemote(ctx, tasks, timers); err != nil {
+		n.logged.fail(ctx, "arm", err)
+		n.retry.add(false, nil, tasks, timers)
+		return
+	}
+	n.logged.ok("arm")
+}
+
+// retryNotices hands the engine again what it failed to handle. A
+// reconcile covers the rest.
+func (n *Node) retryNotices(ctx context.Context) {
+	reconcile, queues, tasks, timers := n.retry.take()
+	if reconcile {
+		n.reconcile(ctx)
+		return
+	}
+	n.wakeQueues(ctx, queues)
+	n.armRemote(ctx, tasks, timers)
+}
+
+// retries are notices the engine failed to handle.
+type retries struct {
+	mu            sync.Mutex
+	reconcile     bool
+	queues        map[string]struct{}
+	tasks, timers []int64
+}
+
+func (r *retries) add(reconcile bool, queues []string, tasks, timers []int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if reconcile {
+		// A reconcile reads everything the others would name.
+		r.reconcile, r.queues, r.tasks, r.timers = true, nil, nil, nil
+		return
+	}
+	if r.reconcile {
+		return
+	}
+	if len(r.tasks)+len(r.timers)+len(r.queues) > maxPending {
+		r.reconcile, r.queues, r.tasks, r.timers = true, nil, nil, nil
+		return
+	}
+	for _, q := range queues {
+		if r.queues == nil {
+			r.queues = make(map[string]struct{})
+		}
+		r.queues[q] = struct{}{}
+	}
+	r.tasks = append(r.tasks, tasks...)
+	r.timers = append(r.timers, timers...)
+}
+
+func (r *retries) take() (reconcile bool, queues []string, tasks, timers []int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	reconcile, tasks, timers = r.reconcile, r.tasks, r.timers
+	queues = slices.Sorted(maps.Keys(r.queues))
+	r.reconcile, r.queues, r.tasks, r.timers = false, nil, nil, nil
+	return reconcile, queues, tasks, timers
 }
 
 // sentNotices counts the notices this node sent whose echo has not come
