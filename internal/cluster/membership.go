@@ -243,11 +243,6 @@ func preferredStart(name string) int {
 	return store.PartitionOf(name)
 }
 
-// rank returns p's position in this node's order of preference.
-func (n *Node) rank(p int) int {
-	return (p - n.start + store.Partitions) % store.Partitions
-}
-
 // balance brings the node's partitions to its share: it reads the live
 // nodes and the leases, drops from memory partitions the store says are no
 // longer its own, frees those above its share (Engine.Release, then the
