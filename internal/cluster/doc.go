@@ -108,5 +108,15 @@
 //
 // The loops never stop on a store error (ErrOverloaded, a lost
 // connection): each operation that fails is logged once, with its
-// recovery, and retried on the next tick.
+// recovery, and retried on the next tick. So are the engine's failures:
+// a partition whose Engine.Acquire failed stays held and is acquired
+// again; the queues and ids of a WakeQueue or ArmRemote that failed, and a
+// Reconcile that failed, are handed to the engine again (a pending
+// reconcile stands for the rest).
+//
+// # Stopping
+//
+// Stop must run before the store closes. Wake and Arm calls after it
+// begins are dropped, so a process stops its server first; the engine may
+// stop before or after (Release only drops memory).
 package cluster
