@@ -183,6 +183,11 @@ func New(cfg Config) *Node {
 	return n
 }
 
+// Attach sets the engine the node drives, for a caller that builds the
+// engine after the node (the engine's Config.Cluster is the node). Call
+// it before Start.
+func (n *Node) Attach(e Engine) { n.engine = e }
+
 // Name returns the node's name.
 func (n *Node) Name() string { return n.name }
 
