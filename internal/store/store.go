@@ -160,10 +160,13 @@ type Tx interface {
 	RenewNode(id string, epoch int64, ttl time.Duration) (time.Time, error)
 	// ReapNodes deletes the nodes whose ExpiresAt has passed by the
 	// store's clock and returns their IDs. Their leases are free from
-	// then on (AcquireLease takes them).
+	// then on (AcquireLease takes them), though their rows still name
+	// the reaped node until then.
 	ReapNodes() ([]string, error)
-	// LeaveNode deletes node id (if it is still of epoch) and frees the
-	// leases it holds: a clean stop hands its partitions over at once.
+	// LeaveNode deletes node id and frees the leases it holds, if its row
+	// is still of epoch (otherwise it does nothing: the name and its
+	// leases are a later process's): a clean stop hands its partitions
+	// over at once.
 	LeaveNode(id string, epoch int64) error
 	// ListNodes lists the live rows in ID order.
 	ListNodes() ([]Node, error)
