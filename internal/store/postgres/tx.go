@@ -754,7 +754,7 @@ const (
 				OR NOT EXISTS (SELECT 1 FROM gaffer_nodes WHERE id = l.node)
 		RETURNING epoch`
 	qNodeExists   = `SELECT EXISTS (SELECT 1 FROM gaffer_nodes WHERE id = $1)`
-	qReleaseLease = `UPDATE gaffer_leases SET node = '', epoch = epoch + 1 WHERE partition_id = $1 AND node = $2`
+	qReleaseLease = `UPDATE gaffer_leases SET node = '', epoch = epoch + 1 WHERE partition_id = $1 AND node = $2 AND node <> ''`
 )
 
 // errNotMember is AcquireLease's answer for a node without a row.
