@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 }
 
 // openDSN opens a store on dsn, closed when t ends.
-func openDSN(t *testing.T, dsn string, opts Options) *Store {
+func openDSN(t testing.TB, dsn string, opts Options) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), dsn, opts)
 	if err != nil {
@@ -44,7 +44,7 @@ func openDSN(t *testing.T, dsn string, opts Options) *Store {
 }
 
 // openTest opens a store on a new database; it returns the DSN too.
-func openTest(t *testing.T, opts Options) (*Store, string) {
+func openTest(t testing.TB, opts Options) (*Store, string) {
 	t.Helper()
 	dsn := pgtest.NewDatabase(t)
 	return openDSN(t, dsn, opts), dsn
