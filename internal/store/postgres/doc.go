@@ -49,6 +49,14 @@
 // synchronous_commit off, small parallel writes run at about the SQLite
 // store's rate (tens of µs each, ~30 per commit: BenchmarkUpdate).
 //
+// A transaction holds at most 64 savepoints that sent statements
+// (subtransactions): past that, PostgreSQL's per-backend cache of
+// subtransaction ids overflows and every other session's snapshots get
+// slower while the transaction runs. The writer commits a batch when it
+// reaches the bound and runs the rest in the next transaction; at one
+// commit per 64 writes, the commit is never the bottleneck of a writer
+// bound by round trips.
+//
 // PostgreSQL aborts a transaction's later statements once one fails, so a
 // function that goes on after a failed statement (rather than returning
 // its error) fails too: its savepoint is rolled back and Update returns
@@ -58,8 +66,9 @@
 // # Reads
 //
 // View runs on the pool in a REPEATABLE READ READ ONLY transaction: one
-// snapshot for the whole function. Writes in a View fail; AfterCommit does
-// nothing.
+// snapshot for the whole function. Its BEGIN goes out with its first
+// statement, so a View of one read costs two round trips (the read and the
+// ROLLBACK). Writes in a View fail; AfterCommit does nothing.
 //
 // # Several nodes: locking and re-runs
 //
