@@ -38,6 +38,10 @@ const (
 	DefaultRetries   = 10
 )
 
+// defaultConnectTimeout bounds a connection attempt when the DSN does not
+// (connect_timeout).
+const defaultConnectTimeout = 10 * time.Second
+
 // Store is a store.Store on a PostgreSQL database, which several nodes
 // may share (store.Fencer, store.Notifier). Create it with Open.
 type Store struct {
@@ -91,6 +95,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
 	cfg.MaxConns = int32(opts.MaxConns)
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// A dial to an unreachable server would otherwise wait for TCP to
+		// give up (minutes), holding up the writer.
+		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "gaffer"
 	}
