@@ -63,7 +63,7 @@ type Frame struct {
 	// Submitted: the task of a .waitForTaskToken (or .sync) integration
 	// was submitted (TaskSubmitted); it waits for its callback.
 	Submitted bool `json:"submitted,omitempty"`
-	Again        bool            `json:"again,omitempty"` // entering State again for a retry: keep RetryCounts
+	Again     bool `json:"again,omitempty"` // entering State again for a retry: keep RetryCounts
 
 	Task     *TaskSpec       `json:"task,omitempty"`     // phaseTask, and phaseRetry of a Task state
 	Wait     *waitResume     `json:"wait,omitempty"`     // phaseWait
@@ -234,7 +234,7 @@ type Recorder interface {
 
 // Env is what Run needs besides the Exec and the Input.
 type Env struct {
-	Now     time.Time
+	Now time.Time
 	// Context is the execution's part of $$; Rand for retry jitter too.
 	// Its TaskToken is seen by .waitForTaskToken Task states only.
 	Context *Context
