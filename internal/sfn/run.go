@@ -57,6 +57,9 @@ func (r *run) context() *asl.Context {
 		StateMachineID:   r.ex.StateMachineARN,
 		StateMachineName: r.ex.StateMachineName,
 		Rand:             rand.New(jitterSource{r.s.jitter}),
+		// Seen by .waitForTaskToken states only; the integration worker
+		// puts the attempt's token in its place.
+		TaskToken: r.tokenPlaceholder(),
 	}
 }
 
@@ -190,6 +193,7 @@ func (r *run) schedule(frame int, spec *asl.TaskSpec) (started bool, worker stri
 		OwnerRef:  strconv.Itoa(frame),
 		Input:     spec.Input,
 	}
+	res, _ := asl.ParseResource(spec.Resource)
 	if spec.TimeoutSeconds > 0 {
 		// Counted from ActivityStarted, as on AWS: a task nobody polls waits
 		// (bounded only by the execution's own timeout).
@@ -197,6 +201,11 @@ func (r *run) schedule(frame int, spec *asl.TaskSpec) (started bool, worker stri
 	}
 	if spec.HeartbeatSeconds > 0 {
 		t.Heartbeat = time.Duration(spec.HeartbeatSeconds) * time.Second
+	}
+	if res.Kind != asl.ResourceActivity {
+		if err := r.integrationTask(frame, spec, res, t); err != nil {
+			return false, "", err
+		}
 	}
 	t.ScheduledAt = r.rec.now
 	sch, err := r.s.eng.Schedule(r.tx, t)
