@@ -125,9 +125,11 @@ func (r *run) tokenPlaceholder() string {
 // integration or Lambda call: its queue and its input, a callSpec. A state
 // its execution's test case mocks gets its mocked answer for this
 // invocation (counted per state and execution, from 0; a retry is the
-// next); a state gaffer can neither mock nor call fails with
-// States.Runtime through the mock queue.
-func (r *run) integrationTask(frame int, spec *asl.TaskSpec, res asl.Resource, t *store.Task) error {
+// next). A state gaffer can neither mock nor call (its state machine was
+// created under another configuration, or the execution runs no test case
+// that mocks it) gets no task: unrunnable says why, and the state fails
+// with States.Runtime.
+func (r *run) integrationTask(frame int, spec *asl.TaskSpec, res asl.Resource, t *store.Task) (unrunnable string, err error) {
 	state := ""
 	if f := r.ex.Exec.Frame(frame); f != nil {
 		state = f.State
@@ -149,16 +151,19 @@ func (r *run) integrationTask(frame int, spec *asl.TaskSpec, res asl.Resource, t
 		t.Queue = queueLambda
 	default:
 		cause := fmt.Sprintf("gaffer cannot run Resource '%s' of state '%s': ", spec.Resource, state)
-		if r.ex.TestCase == "" {
-			cause += "it is mocked only for executions started on '<state machine ARN>#<test case>'"
-		} else {
+		switch {
+		case isLambda(res):
+			cause += "gaffer calls Lambda only when started with --lambda-endpoint (or mocks it with --mock-config)"
+		case r.ex.TestCase == "":
+			cause += "it can only be mocked, for executions started on '<state machine ARN>#<test case>' (--mock-config)"
+		default:
 			cause += fmt.Sprintf("test case '%s' does not mock the state", r.ex.TestCase)
 		}
-		t.Queue, call.Mock = queueMock, &integration.Mocked{Throw: true, Error: asl.ErrorRuntime, Cause: cause}
+		return cause, nil
 	}
 	body, err := json.Marshal(&call)
 	if err != nil {
-		return fmt.Errorf("encode integration call: %w", err)
+		return "", fmt.Errorf("encode integration call: %w", err)
 	}
 	t.Input = body
 	if call.Placeholder == "" || call.Mock != nil {
@@ -170,7 +175,7 @@ func (r *run) integrationTask(frame int, spec *asl.TaskSpec, res asl.Resource, t
 		// A Lambda function runs at most 15 minutes.
 		t.StartToClose = maxLambdaCall
 	}
-	return nil
+	return "", nil
 }
 
 // maxLambdaCall bounds a Lambda call whose state sets no TimeoutSeconds: a

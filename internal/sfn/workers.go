@@ -34,11 +34,6 @@ func (s *Service) Start(ctx context.Context) error {
 	if s.integ.Lambda != nil {
 		queues = append(queues, queueLambda)
 	}
-	// Unrunnable states are failed through the mock queue whatever the
-	// configuration, so it is always served.
-	if s.integ.Mocks == nil {
-		queues = append(queues, queueMock)
-	}
 	resumed, err := s.startedCalls(ctx)
 	if err != nil {
 		s.life.Stop()
