@@ -12,7 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
+	"net/url"
 	"sync"
 	"time"
 
@@ -21,9 +21,9 @@ import (
 	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/pipeline"
 	"github.com/gaffer-dev/gaffer/internal/sfn"
+	"github.com/gaffer-dev/gaffer/internal/sfn/integration"
 	"github.com/gaffer-dev/gaffer/internal/startstop"
 	"github.com/gaffer-dev/gaffer/internal/store"
-	"github.com/gaffer-dev/gaffer/internal/store/sqlite"
 	"github.com/gaffer-dev/gaffer/internal/swf"
 	"github.com/gaffer-dev/gaffer/internal/testsignal"
 )
@@ -110,6 +110,14 @@ type Config struct {
 	SFNRetention time.Duration
 	// Now is the node's clock; nil means time.Now. Tests move it.
 	Now func() time.Time
+	// LambdaEndpoint, if set, is the base URL of a server speaking the
+	// Lambda Invoke API: Step Functions Task states calling Lambda (a
+	// function ARN, arn:aws:states:::lambda:invoke) call it.
+	LambdaEndpoint string
+	// MockConfig, if set, is a Step Functions Local mock configuration
+	// file: executions started on "<state machine ARN>#<test case>" get
+	// its mocked responses. New refuses a file that does not check.
+	MockConfig string
 }
 
 // KeepForever as Config.SFNRetention keeps closed executions for good.
@@ -136,6 +144,8 @@ type Server struct {
 	engine    *engine.Engine
 	node      *cluster.Node
 	retention *sfn.Retention // nil when closed executions are kept for good
+	states    *sfn.Service
+	integ     sfn.IntegrationConfig
 	http      *http.Server
 	ln        *limitListener
 
@@ -166,6 +176,19 @@ func New(cfg Config) (*Server, error) {
 		cfg.Account = "000000000000"
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
+	if cfg.MockConfig != "" {
+		mocks, err := integration.LoadMockConfig(cfg.MockConfig)
+		if err != nil {
+			return nil, err
+		}
+		s.integ.Mocks = mocks
+	}
+	if cfg.LambdaEndpoint != "" {
+		if u, err := url.Parse(cfg.LambdaEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("lambda endpoint %q: want an http:// or https:// URL", cfg.LambdaEndpoint)
+		}
+		s.integ.Lambda = integration.NewLambda(integration.LambdaConfig{Endpoint: cfg.LambdaEndpoint})
+	}
 	switch {
 	case cfg.TLSCertFile != "" && cfg.TLSKeyFile != "":
 		s.cert = &certificate{certFile: cfg.TLSCertFile, keyFile: cfg.TLSKeyFile}
@@ -236,7 +259,7 @@ func (s *Server) start(ctx context.Context) error {
 		Now:                cfg.Now,
 	})
 	node.Attach(eng)
-	states := sfn.New(sfn.Config{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
+	states := sfn.New(sfn.Config{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait, Integrations: s.integ})
 	workflows := swf.New(swf.Config{Engine: eng, Logger: cfg.Logger.With("component", "swf"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
 	pipelines := pipeline.New(pipeline.Config{Engine: eng, Logger: cfg.Logger.With("component", "pipeline"), Account: cfg.Account, DefaultRegion: cfg.DefaultRegion, MaxPollWait: cfg.MaxPollWait, AckTimeout: cfg.PipelineAckTimeout, RetryDelay: cfg.PipelineRetryDelay})
 	api := awsapi.NewHandler(awsapi.Config{Logger: cfg.Logger.With("component", "awsapi"), DefaultRegion: cfg.DefaultRegion, Observe: cfg.Observe, BodyTimeout: cfg.BodyTimeout, Authenticate: cfg.Authenticate}, states.API(), workflows.API(), pipelines.API())
@@ -285,41 +308,44 @@ func (s *Server) start(ctx context.Context) error {
 		}
 	}
 
-	if err := eng.Start(ctx); err != nil {
-		_ = st.Close()
-		return fmt.Errorf("start engine: %w", err)
+	// undo stops what has started, last first, when a later step fails.
+	undo := []func(){func() { _ = st.Close() }}
+	fail := func(err error) error {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+		return err
 	}
+	if err := eng.Start(ctx); err != nil {
+		return fail(fmt.Errorf("start engine: %w", err))
+	}
+	undo = append(undo, eng.Stop)
 	// Joining takes this node's partitions and loads their tasks and
 	// timers into the engine: alone, all of them.
 	if err := node.Start(ctx); err != nil {
-		eng.Stop()
-		_ = st.Close()
-		return fmt.Errorf("join the nodes sharing the store: %w", err)
+		return fail(fmt.Errorf("join the nodes sharing the store: %w", err))
 	}
+	undo = append(undo, node.Stop)
 	if retention != nil {
 		if err := retention.Start(ctx); err != nil {
-			eng.Stop()
-			node.Stop()
-			_ = st.Close()
-			return fmt.Errorf("start retention: %w", err)
+			return fail(fmt.Errorf("start retention: %w", err))
 		}
+		undo = append(undo, retention.Stop)
 	}
+	if err := states.Start(ctx); err != nil {
+		return fail(fmt.Errorf("start step functions integrations: %w", err))
+	}
+	undo = append(undo, states.Stop)
 	tcp, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		if retention != nil {
-			retention.Stop()
-		}
-		eng.Stop()
-		node.Stop()
-		_ = st.Close()
-		return fmt.Errorf("listen: %w", err)
+		return fail(fmt.Errorf("listen: %w", err))
 	}
 	if limit := fdLimit(); limit > 0 && cfg.MaxConnections > DefaultMaxConnections() {
 		s.log.Warn("max connections above what the file descriptor limit allows: accepting may fail with EMFILE",
 			"max_connections", cfg.MaxConnections, "fd_limit", limit, "allowed", DefaultMaxConnections())
 	}
 	ln := newLimitListener(tcp, cfg.MaxConnections, cfg.Logger)
-	s.ctx, s.store, s.engine, s.node, s.retention, s.ln = ctx, st, eng, node, retention, ln
+	s.ctx, s.store, s.engine, s.node, s.retention, s.ln, s.states = ctx, st, eng, node, retention, ln, states
 	s.http = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if refused(r) {
@@ -429,6 +455,9 @@ func (s *Server) shutdown(deadline func() context.Context) error {
 		return nil
 	}
 	ctx := deadline()
+	// The integration workers first: their polls and calls end, and a call
+	// left unanswered is made again at the next start.
+	s.states.Stop()
 	// The order is the guarantee: polls are released first, so that the
 	// requests Shutdown waits for end; the retention sweeper and the engine
 	// stop (the engine's last heartbeat flush) while the store is still
@@ -442,10 +471,11 @@ func (s *Server) shutdown(deadline func() context.Context) error {
 	if s.retention != nil {
 		s.retention.Stop()
 	}
-	// The engine's last heartbeat flush still writes as a member; then
-	// the node hands its partitions over and leaves.
-	s.engine.Stop()
+	// The node hands its partitions over and leaves (then writes
+	// unfenced: what the engine still writes is checked row by row); the
+	// engine's last heartbeat flush follows.
 	s.node.Stop()
+	s.engine.Stop()
 	if cerr := s.store.Close(); cerr != nil && err == nil {
 		err = cerr
 	}

@@ -196,13 +196,14 @@ func SFNEventTypes(events []sfntypes.HistoryEvent) []string {
 	return out
 }
 
-// WaitStatus waits until the execution's status is want (at most 15 s)
-// and returns the description; it fails the test if the execution ends
-// otherwise.
+// WaitStatus waits until the execution's status is want (at most 60 s: a
+// bound for a loaded machine, not a pace; it returns as soon as the status
+// changes) and returns the description; it fails the test if the
+// execution ends otherwise.
 func (e *SFNEnv) WaitStatus(t testing.TB, exec string, want sfntypes.ExecutionStatus) *sfn.DescribeExecutionOutput {
 	t.Helper()
 	var out *sfn.DescribeExecutionOutput
-	e.Wait.Await(15*time.Second, func() bool {
+	e.Wait.Await(60*time.Second, func() bool {
 		var err error
 		out, err = e.Client.DescribeExecution(e.Ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(exec)})
 		if err != nil {
