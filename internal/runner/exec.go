@@ -169,6 +169,9 @@ func (r *Runner) runCommand(ctx context.Context, j *job) *outcome {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	if r.cfg.OnTaskStart != nil {
+		r.cfg.OnTaskStart(j.name)
+	}
 
 	beat := time.NewTicker(r.cfg.Heartbeat)
 	defer beat.Stop()
@@ -201,9 +204,13 @@ loop:
 			if o.stopped != notStopped {
 				continue
 			}
-			v, berr := j.beat(ctx, o.tail.lastLine())
+			last := o.tail.lastLine()
+			v, berr := j.beat(ctx, last)
 			if berr != nil && ctx.Err() == nil {
 				r.log.Warn("heartbeat failed", "task", j.name, "err", berr)
+			} else if berr == nil {
+				r.lastBeat.Store(&last)
+				r.beats.Signal(struct{}{})
 			}
 			switch v {
 			case cancelTask:

@@ -9,12 +9,15 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/swf"
+
+	"github.com/gaffer-dev/gaffer/internal/testsignal"
 )
 
 // Config configures a Runner. Exactly one dialect is set: ActivityARN
@@ -71,6 +74,9 @@ type Config struct {
 	// Logger receives one line per task start and end, and the runner's
 	// troubles; default discards.
 	Logger *slog.Logger
+	// OnTaskStart, if set, is called with the task's name once its
+	// command has started.
+	OnTaskStart func(task string)
 	// OnTaskEnd, if set, is called after each task has ended and been
 	// reported (or dropped).
 	OnTaskEnd func(Result)
@@ -109,6 +115,11 @@ type Runner struct {
 	drainC   chan struct{}      // closed when running tasks must stop (Shutdown + Drain)
 	drainSet bool
 	seq      int
+
+	// beats wakes tests after each heartbeat the service accepted;
+	// lastBeat holds the details it sent.
+	beats    testsignal.Signal[struct{}]
+	lastBeat atomic.Pointer[string]
 }
 
 // dialect is one service's side of the work.
