@@ -147,6 +147,9 @@ func (d *pipelineDialect) poll(ctx context.Context) (*job, error) {
 	j.report = func(ctx context.Context, o *outcome) (string, error) {
 		switch {
 		case o.succeeded():
+			if j.unstage == nil {
+				return "succeeded", d.setStatus(ctx, tid, types.TaskStatusFinished, "", "")
+			}
 			if err := j.unstage(); err != nil {
 				return "failed", d.setStatus(ctx, tid, types.TaskStatusFailed, "Runner.StagingFailed", err.Error())
 			}
