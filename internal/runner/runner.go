@@ -134,9 +134,9 @@ type dialect interface {
 type verdict int
 
 const (
-	keepGoing verdict = iota
-	cancelTask        // the service asks the task to stop: report canceled
-	taskGone          // the service no longer knows the task: report nothing
+	keepGoing  verdict = iota
+	cancelTask         // the service asks the task to stop: report canceled
+	taskGone           // the service no longer knows the task: report nothing
 )
 
 // job is one task to run.
@@ -181,36 +181,18 @@ func New(cfg Config) (*Runner, error) {
 		_, _ = rand.Read(b)
 		cfg.TaskRunnerID = "gaffer-runner-" + hex.EncodeToString(b)
 	}
-	set := 0
-	for _, on := range []bool{cfg.ActivityARN != "", cfg.Domain != "" || cfg.TaskList != "", cfg.WorkerGroup != ""} {
-		if on {
-			set++
-		}
-	}
-	if set != 1 {
-		return nil, errors.New("give exactly one of: an activity ARN (Step Functions), a domain and task list (SWF), a worker group (Data Pipeline)")
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	r := &Runner{cfg: cfg, log: cfg.Logger, drainC: make(chan struct{})}
 	switch {
 	case cfg.ActivityARN != "":
-		if cfg.Command == "" {
-			return nil, errors.New("a Step Functions runner needs a command")
-		}
 		r.dialect = &sfnDialect{r: r, c: sfn.NewFromConfig(cfg.AWS)}
 		r.defaultHeartbeat(10 * time.Second)
 	case cfg.WorkerGroup != "":
-		if cfg.Command != "" {
-			return nil, errors.New("a Data Pipeline runner runs the tasks' own commands: give no command")
-		}
 		r.dialect = &pipelineDialect{r: r, c: datapipeline.NewFromConfig(cfg.AWS)}
 		r.defaultHeartbeat(30 * time.Second)
 	default:
-		if cfg.Domain == "" || cfg.TaskList == "" {
-			return nil, errors.New("an SWF runner needs both a domain and a task list")
-		}
-		if cfg.Command == "" {
-			return nil, errors.New("an SWF runner needs a command")
-		}
 		r.dialect = &swfDialect{r: r, c: swf.NewFromConfig(cfg.AWS)}
 		r.defaultHeartbeat(10 * time.Second)
 	}
@@ -220,6 +202,32 @@ func New(cfg Config) (*Runner, error) {
 		}
 	}
 	return r, nil
+}
+
+// Validate checks that exactly one dialect is configured, with what it
+// needs; its errors name the flags of `gaffer runner`.
+func (c *Config) Validate() error {
+	set := 0
+	for _, on := range []bool{c.ActivityARN != "", c.Domain != "" || c.TaskList != "", c.WorkerGroup != ""} {
+		if on {
+			set++
+		}
+	}
+	switch {
+	case set != 1:
+		return errors.New("give exactly one of: -activity-arn (Step Functions), -domain and -task-list (SWF), -worker-group (Data Pipeline)")
+	case c.WorkerGroup != "" && c.Command != "":
+		return errors.New("-command: a Data Pipeline runner runs the tasks' own commands: give none")
+	case c.WorkerGroup == "" && c.Command == "":
+		return errors.New("-command is required with -activity-arn or -domain and -task-list")
+	case c.ActivityARN == "" && c.WorkerGroup == "" && (c.Domain == "" || c.TaskList == ""):
+		return errors.New("an SWF runner needs both -domain and -task-list")
+	case c.Concurrency < 0:
+		return fmt.Errorf("-concurrency %d: give 1 or more", c.Concurrency)
+	case c.Heartbeat < 0 || c.TaskTimeout < 0 || c.Drain < 0 || c.KillGrace < 0 || c.RunnerHeartbeat < 0:
+		return errors.New("durations must not be negative")
+	}
+	return nil
 }
 
 func (r *Runner) defaultHeartbeat(d time.Duration) {
