@@ -4,6 +4,7 @@
 //	gaffer serve [flags]   run a node
 //	gaffer bench [flags]   measure the hot paths against a bare HTTP handler
 //	gaffer runners [flags] list Data Pipeline task runners, or ask one to stop
+//	gaffer runner [flags]  run tasks as shell commands (SFN, SWF, Data Pipeline)
 //	gaffer backup [flags] DEST  copy the database, also while a node serves it
 //	gaffer check [flags] [FILE] check a database's integrity and summarise it
 package main
@@ -36,6 +37,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"serve":   &serveCommand{stderr: stderr},
 		"bench":   &benchCommand{stdout: stdout, stderr: stderr},
 		"runners": &runnersCommand{stdout: stdout, stderr: stderr},
+		"runner":  &runnerCommand{stderr: stderr},
 		"backup":  &backupCommand{stdout: stdout, stderr: stderr},
 		"check":   &checkCommand{stdout: stdout, stderr: stderr},
 	}
@@ -70,6 +72,7 @@ Usage:
   gaffer serve [flags]   run a node (embedded SQLite; see 'gaffer serve -h')
   gaffer bench [flags]   benchmark the hot paths (see 'gaffer bench -h')
   gaffer runners [flags] list Data Pipeline task runners, or ask one to stop
+  gaffer runner [flags]  run tasks as shell commands (see 'gaffer runner -h')
   gaffer backup [flags] DEST   copy the database, also while a node serves it
   gaffer check [flags] [FILE]  check a database's integrity and summarise it
 `)
