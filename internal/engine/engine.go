@@ -224,6 +224,9 @@ type Engine struct {
 	// deadlineWork is signalled after each pass of the deadline loop over
 	// the due deadlines and after each batch is handled (for tests).
 	deadlineWork testsignal.Signal[struct{}]
+	// flushed is signalled after each pass of the heartbeat flusher (for
+	// tests).
+	flushed testsignal.Signal[struct{}]
 
 	// life runs the deadline loop and its firers and the heartbeat
 	// flusher; Stop waits for all of them.

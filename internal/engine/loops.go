@@ -332,6 +332,7 @@ func (e *Engine) runFlusher(ctx context.Context) {
 			return
 		case <-tick.C:
 			e.flushBeats(ctx)
+			e.flushed.Signal(struct{}{})
 			if e.shared && n%sweepEvery == 0 {
 				e.sweepIdle(e.now(), sweepIdleFlushes*e.flush)
 			}

@@ -289,11 +289,11 @@ func (m *matcher) takeLooking(ctx context.Context, queue, worker string, deadlin
 		e := q.waiters.PushBack(w)
 		m.polls++
 		m.mu.Unlock()
-		m.waits.Signal(struct{}{})
 		if look != nil {
 			look()
 			look = nil
 		}
+		m.waits.Signal(struct{}{}) // after the look: tests see a poll that waits and has looked
 		if t == nil {
 			t = time.NewTimer(time.Until(deadline))
 		}
