@@ -1070,8 +1070,10 @@ func (e *Engine) finish(ctx context.Context, token string, o Outcome, closed fun
 	if err != nil {
 		return ErrInvalidToken
 	}
-	if at := e.active.get(ref.taskID); !e.shared && (at == nil || at.attempt != ref.attempt) {
-		return ErrTaskClosed // fast path: no store round trip for a dead token
+	if !e.shared { // alone, memory knows every open attempt
+		if at := e.active.get(ref.taskID); at == nil || at.attempt != ref.attempt {
+			return ErrTaskClosed // fast path: no store round trip for a dead token
+		}
 	}
 	return e.update(ctx, func(tx store.Tx) error {
 		t, err := tx.GetTask(ref.taskID)

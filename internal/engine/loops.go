@@ -367,8 +367,8 @@ func (e *Engine) flushBeats(ctx context.Context) {
 			if t.CancelRequested {
 				tx.AfterCommit(func() { e.cancelRequested(b.taskID, b.attempt) })
 			}
-			if !b.at.After(t.HeartbeatAt) {
-				continue
+			if b.at.Before(t.HeartbeatAt) {
+				continue // another node flushed a later beat
 			}
 			t.HeartbeatAt = b.at
 			t.Details = b.details
