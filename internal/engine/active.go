@@ -67,13 +67,6 @@ func (a *active) get(id int64) *attempt {
 	return at
 }
 
-func (a *active) put(at *attempt) {
-	s := a.shard(at.taskID)
-	s.mu.Lock()
-	s.m[at.taskID] = at
-	s.mu.Unlock()
-}
-
 // putNew records at unless an entry of the same attempt is there already,
 // and returns the entry kept and whether it is at.
 func (a *active) putNew(at *attempt) (*attempt, bool) {
