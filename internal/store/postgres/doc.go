@@ -1,0 +1,2 @@
+// Package postgres implements store.Store on PostgreSQL (doc to come).
+package postgres
