@@ -22,14 +22,17 @@ package store
 type CopyTx interface {
 	Tx
 
-	// ObjectKinds lists the kinds that have at least one object, in
-	// byte order.
+	// ObjectKinds lists the kinds that have at least one object, in the
+	// store's order of text (byte order on SQLite, the database's
+	// collation on PostgreSQL: the order its indexes keep).
 	ObjectKinds() ([]string, error)
-	// EventOwners lists the owners that have at least one event, in
-	// byte order, starting after after ("": from the first), at most
-	// limit of them (0: all).
+	// EventOwners lists the owners that have at least one event, in the
+	// store's order of text, starting after after ("": from the first),
+	// at most limit of them (0: all): pages that follow one another
+	// list each owner once.
 	EventOwners(after string, limit int) ([]string, error)
-	// ListMeta lists the meta entries in key order, except the store's
+	// ListMeta lists the meta entries in key order (the store's order of
+	// text), except the store's
 	// own bookkeeping (SQLite's schema_version): the entries a copy
 	// carries over, such as the engine's token secret.
 	ListMeta() ([]MetaEntry, error)

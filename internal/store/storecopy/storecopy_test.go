@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gaffer-dev/gaffer/internal/pgtest"
 	"github.com/gaffer-dev/gaffer/internal/store"
+	"github.com/gaffer-dev/gaffer/internal/store/postgres"
 	"github.com/gaffer-dev/gaffer/internal/store/sqlite"
 	"github.com/gaffer-dev/gaffer/internal/store/storecopy"
 )
@@ -18,7 +20,18 @@ import (
 // kinds of store a test copies between; each opens a new, empty store
 // closed when t ends.
 var kinds = map[string]func(t *testing.T) store.Store{
-	"sqlite": openSQLite,
+	"sqlite":   openSQLite,
+	"postgres": openPostgres,
+}
+
+func openPostgres(t *testing.T) store.Store {
+	t.Helper()
+	s, err := postgres.Open(t.Context(), pgtest.NewDatabase(t), postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }
 
 func openSQLite(t *testing.T) store.Store {
