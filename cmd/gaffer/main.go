@@ -6,6 +6,7 @@
 //	gaffer runners [flags] list Data Pipeline task runners, or ask one to stop
 //	gaffer backup [flags] DEST  copy the database, also while a node serves it
 //	gaffer check [flags] [FILE] check a database's integrity and summarise it
+//	gaffer copy -from SRC -to DST  copy a node's data into an empty store (SQLite, PostgreSQL)
 package main
 
 import (
@@ -38,6 +39,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"runners": &runnersCommand{stdout: stdout, stderr: stderr},
 		"backup":  &backupCommand{stdout: stdout, stderr: stderr},
 		"check":   &checkCommand{stdout: stdout, stderr: stderr},
+		"copy":    &copyCommand{stdout: stdout, stderr: stderr},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
@@ -72,5 +74,7 @@ Usage:
   gaffer runners [flags] list Data Pipeline task runners, or ask one to stop
   gaffer backup [flags] DEST   copy the database, also while a node serves it
   gaffer check [flags] [FILE]  check a database's integrity and summarise it
+  gaffer copy -from SRC -to DST  copy a node's data into an empty store
+                               (sqlite:DIR or postgres://…; see 'gaffer copy -h')
 `)
 }
