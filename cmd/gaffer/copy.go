@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -56,7 +57,8 @@ page tokens that clients hold stay valid on DST. Node membership is not
 copied. SRC and DST are
   sqlite:DIR                     the data directory of gaffer serve -data DIR
   sqlite:FILE.db                 a database file
-  postgres://user@host:5432/db   (or postgresql://) a PostgreSQL database
+  postgres://user@host:5432/db   (or postgresql://, or a key=value connection
+                                 string) a PostgreSQL database
 A password is best kept off the command line: in ~/.pgpass or $PGPASSWORD,
 or give the whole URL in an environment variable named by -from-env/-to-env.
 
@@ -208,12 +210,18 @@ func parseEndpoint(spec string) (endpoint, error) {
 			return endpoint{}, fmt.Errorf("not a PostgreSQL URL: %s", redactURL(spec))
 		}
 		return endpoint{dsn: spec}, nil
+	case strings.Contains(spec, "=") && !strings.Contains(spec, "://"):
+		return endpoint{dsn: spec}, nil // a key=value connection string, as libpq and pgx take
 	}
 	return endpoint{}, fmt.Errorf("want sqlite:DIR, sqlite:FILE.db or a postgres:// URL, got %q", redactURL(spec))
 }
 
-// redactURL hides the password of a URL, for messages.
+// redactURL hides the password of a URL or a key=value connection
+// string, for messages.
 func redactURL(s string) string {
+	if !strings.Contains(s, "://") {
+		return passwordKV.ReplaceAllString(s, "${1}xxxxx")
+	}
 	u, err := url.Parse(s)
 	if err != nil || u.User == nil {
 		if i := strings.Index(s, "@"); i >= 0 {
@@ -223,6 +231,9 @@ func redactURL(s string) string {
 	}
 	return u.Redacted()
 }
+
+// passwordKV is the password of a key=value connection string.
+var passwordKV = regexp.MustCompile(`(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
 
 // String names the endpoint for messages, without a password.
 func (e endpoint) String() string {
