@@ -360,3 +360,51 @@ func TestCopyFlags(t *testing.T) {
 		}
 	}
 }
+
+// A copy of a database that a node serves and writes meanwhile is one
+// snapshot: it passes its own count check, and holds every execution
+// acknowledged before the copy began.
+func TestCopyWhileServing(t *testing.T) {
+	t.Parallel()
+	data := filepath.Join(t.TempDir(), "data")
+	srv := servertest.Start(t, servertest.Options{DataDir: data})
+	e := servertest.InProcess(srv).SFN()
+	machine := e.Machine(t, `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`, "")
+	for range 20 {
+		e.Start(t, machine, `{}`)
+	}
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() {
+		n := 0
+		defer func() { done <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := e.Client.StartExecution(context.Background(), &sfn.StartExecutionInput{StateMachineArn: aws.String(machine)}); err != nil {
+				t.Errorf("StartExecution: %v", err)
+				return
+			}
+			n++
+		}
+	}()
+	copied := filepath.Join(t.TempDir(), "copied")
+	copyOK(t, "-from", "sqlite:"+data, "-to", "sqlite:"+copied)
+	close(stop)
+	during := <-done
+
+	c := servertest.InProcess(servertest.Start(t, servertest.Options{DataDir: copied})).SFN()
+	var n int
+	p := sfn.NewListExecutionsPaginator(c.Client, &sfn.ListExecutionsInput{StateMachineArn: aws.String(machine)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(t.Context())
+		servertest.OK(t, "ListExecutions", err)
+		n += len(page.Executions)
+	}
+	if n < 20 || n > 20+during {
+		t.Fatalf("the copy holds %d executions: want from the 20 started before it to %d", n, 20+during)
+	}
+}
