@@ -32,6 +32,7 @@ type seeded struct {
 	machine, exec, sfnToken string
 	domain, wid, swfToken   string
 	pipeline, dpTaskID      string
+	pageToken, secondPage   string // a ListExecutions nextToken, and the execution after it
 	wt                      swftypes.WorkflowType
 	lists                   listings
 }
@@ -120,6 +121,15 @@ func seed(t *testing.T, srv *server.Server) seeded {
 		t.Fatal("no Data Pipeline task")
 	}
 	s.lists = list(t, srv.URL(), s)
+	page, err := e.Client.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(s.machine), MaxResults: 1})
+	servertest.OK(t, "ListExecutions", err)
+	s.pageToken = aws.ToString(page.NextToken)
+	if s.pageToken == "" {
+		t.Fatal("ListExecutions of 2 executions by 1: no nextToken")
+	}
+	page, err = e.Client.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(s.machine), MaxResults: 1, NextToken: page.NextToken})
+	servertest.OK(t, "ListExecutions", err)
+	s.secondPage = aws.ToString(page.Executions[0].ExecutionArn)
 	return s
 }
 
@@ -182,7 +192,12 @@ func checkServes(t *testing.T, dir string, s seeded) {
 	}
 
 	e := env.SFN()
-	_, err := e.Client.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(s.sfnToken), Output: aws.String(`{"done":true}`)})
+	page, err := e.Client.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(s.machine), MaxResults: 1, NextToken: aws.String(s.pageToken)})
+	servertest.OK(t, "ListExecutions with a nextToken from before the copy", err)
+	if len(page.Executions) != 1 || aws.ToString(page.Executions[0].ExecutionArn) != s.secondPage {
+		t.Fatalf("ListExecutions with a nextToken from before the copy: %+v, want %s", page.Executions, s.secondPage)
+	}
+	_, err = e.Client.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: aws.String(s.sfnToken), Output: aws.String(`{"done":true}`)})
 	servertest.OK(t, "SendTaskSuccess with a token from before the copy", err)
 	if out := e.WaitStatus(t, s.exec, sfntypes.ExecutionStatusSucceeded); aws.ToString(out.Output) != `{"done":true}` {
 		t.Fatalf("execution output %q", aws.ToString(out.Output))
