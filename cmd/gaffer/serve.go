@@ -46,6 +46,8 @@ func (c *serveCommand) flags() (*flag.FlagSet, *server.Config, *serveOptions) {
 	fs.IntVar(&cfg.MaxConnections, "max-connections", 0, "cap on connections served at once, past which new ones are answered ThrottlingException; 0: the file descriptor limit minus 256 (at least half of it)")
 	cfg.SFNRetention = sfn.DefaultRetention
 	fs.Var((*retentionFlag)(&cfg.SFNRetention), "sfn-retention", "Step Functions: how long a closed execution and its history are kept after its stop date, a Go `duration` or days (30d, 1d12h); AWS keeps them 90 days; forever (or 0) keeps them for good")
+	fs.StringVar(&cfg.LambdaEndpoint, "lambda-endpoint", "", "Step Functions: base `URL` of a server speaking the Lambda Invoke API (a local Lambda emulator); Task states calling Lambda (arn:aws:states:::lambda:invoke, function ARNs) call it, signed with static credentials; without it they run only mocked")
+	fs.StringVar(&cfg.MockConfig, "mock-config", "", "Step Functions: mock configuration `file` in Step Functions Local's format (StateMachines, TestCases, MockedResponses); executions started on <state machine ARN>#<test case> get its mocked responses; default $"+mockConfigEnv+"")
 	opts := &serveOptions{}
 	fs.StringVar(&opts.level, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&opts.credentials, "credentials", "", "credentials `file` (JSON: identities with an access key, a secret and an IAM-style policy): every request must then carry an AWS Signature Version 4 made with one of its keys; SIGHUP reloads it; default $"+credentialsEnv+", else requests are not authenticated")
@@ -63,6 +65,10 @@ type serveOptions struct {
 // given.
 const credentialsEnv = "GAFFER_CREDENTIALS"
 
+// mockConfigEnv names the mock configuration file when --mock-config is
+// not given, as Step Functions Local reads it.
+const mockConfigEnv = "SFN_MOCK_CONFIG"
+
 // Usage prints the flags.
 func (c *serveCommand) Usage() {
 	fs, _, _ := c.flags()
@@ -77,6 +83,9 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	}
 	if opts.credentials == "" {
 		opts.credentials = os.Getenv(credentialsEnv)
+	}
+	if cfg.MockConfig == "" {
+		cfg.MockConfig = os.Getenv(mockConfigEnv)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())

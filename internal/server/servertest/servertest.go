@@ -61,6 +61,9 @@ type Options struct {
 	SFNRetention time.Duration
 	// Now is the server's clock (see Clock); default time.Now.
 	Now func() time.Time
+	// LambdaEndpoint and MockConfig: see server.Config.
+	LambdaEndpoint string
+	MockConfig     string
 }
 
 // Clock is a clock for a test server that the test moves forward: the
@@ -106,6 +109,8 @@ func Start(t testing.TB, opts Options) *server.Server {
 		MaxConnections:     opts.MaxConnections,
 		SFNRetention:       opts.SFNRetention,
 		Now:                opts.Now,
+		LambdaEndpoint:     opts.LambdaEndpoint,
+		MockConfig:         opts.MockConfig,
 	})
 	if err != nil {
 		t.Fatalf("new server: %v", err)

@@ -38,6 +38,10 @@ const (
 	DefaultRetries   = 10
 )
 
+// defaultConnectTimeout bounds a connection attempt when the DSN does not
+// (connect_timeout).
+const defaultConnectTimeout = 10 * time.Second
+
 // Store is a store.Store on a PostgreSQL database, which several nodes
 // may share (store.Fencer, store.Notifier). Create it with Open.
 type Store struct {
@@ -91,6 +95,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
 	cfg.MaxConns = int32(opts.MaxConns)
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// A dial to an unreachable server would otherwise wait for TCP to
+		// give up (minutes), holding up the writer.
+		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "gaffer"
 	}
@@ -113,7 +122,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		maxBatch: opts.MaxBatch,
 		retries:  opts.Retries,
 		queue:    queue,
-		ctx:      context.WithoutCancel(ctx),
+		session:  session{ctx: context.WithoutCancel(ctx)},
 	}
 	life, stopLife := context.WithCancel(context.WithoutCancel(ctx))
 	s := &Store{log: opts.Logger, pool: pool, queue: queue, life: life, stopLife: stopLife, w: w}
@@ -193,24 +202,38 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 }
 
 // View implements store.Store: fn runs in a REPEATABLE READ READ ONLY
-// transaction, a snapshot taken at its first statement. It returns
-// store.ErrClosed after Close.
+// transaction, a snapshot taken at its first statement (BEGIN goes out
+// with that statement, in one round trip). It returns store.ErrClosed after
+// Close.
 func (s *Store) View(ctx context.Context, fn func(tx store.Tx) error) error {
 	if s.isClosed.Load() {
 		return store.ErrClosed
 	}
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	pc, err := s.pool.Acquire(ctx)
 	if err != nil {
 		if s.isClosed.Load() {
 			return store.ErrClosed
 		}
 		return fmt.Errorf("postgres: begin view: %w", err)
 	}
-	defer func() { _ = ptx.Rollback(context.WithoutCancel(ctx)) }()
-	t := &tx{ctx: ctx, rtx: ptx}
+	defer pc.Release()
+	r := &session{conn: pc.Conn(), ctx: ctx, pending: []string{qBeginView}}
+	defer func() {
+		if r.sent == 0 {
+			return // never begun
+		}
+		// Even when ctx is done: a connection left in a transaction is
+		// not reused (the pool closes it), but one that can be is better.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_, _ = r.conn.Exec(rctx, "ROLLBACK")
+	}()
+	t := &tx{r: r}
 	defer t.finish()
 	return fn(t)
 }
+
+const qBeginView = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 // Fence implements store.Fencer: from now on, each write transaction first
 // checks, under FOR KEY SHARE, that node's row is there with epoch.

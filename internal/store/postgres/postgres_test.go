@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -33,7 +34,7 @@ func TestMain(m *testing.M) {
 }
 
 // openDSN opens a store on dsn, closed when t ends.
-func openDSN(t *testing.T, dsn string, opts Options) *Store {
+func openDSN(t testing.TB, dsn string, opts Options) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), dsn, opts)
 	if err != nil {
@@ -44,7 +45,7 @@ func openDSN(t *testing.T, dsn string, opts Options) *Store {
 }
 
 // openTest opens a store on a new database; it returns the DSN too.
-func openTest(t *testing.T, opts Options) (*Store, string) {
+func openTest(t testing.TB, opts Options) (*Store, string) {
 	t.Helper()
 	dsn := pgtest.NewDatabase(t)
 	return openDSN(t, dsn, opts), dsn
@@ -472,6 +473,66 @@ func TestDeadlockRetried(t *testing.T) {
 			}
 			if o.Status != want {
 				return fmt.Errorf("%s.Status = %q, want %q", id, o.Status, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBatchBoundsSubtransactions queues more writing Updates than one
+// transaction may hold savepoints for (maxSubxacts), behind one that holds
+// the writer: they commit in more than one transaction, all of them, and
+// each transaction holds as many as the bound allows.
+func TestBatchBoundsSubtransactions(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	inside, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- s.Update(t.Context(), func(tx store.Tx) error {
+			close(inside)
+			<-release
+			return nil
+		})
+	}()
+	<-inside
+	const n = 2*maxSubxacts + 10
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			errs <- s.Update(t.Context(), func(tx store.Tx) error {
+				return tx.PutMeta(fmt.Sprint("k", i), []byte("v"))
+			})
+		})
+	}
+	// Every job is queued before the writer drains the queue.
+	for len(s.queue) < n {
+		runtime.Gosched()
+	}
+	batches := s.w.batches.Load()
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("Update: %v", err)
+		}
+	}
+	// The holder's batch commits nothing (it sent no statement); then
+	// three transactions: 64, 64 and 10 jobs.
+	if got := s.w.batches.Load() - batches; got != 3 {
+		t.Errorf("%d jobs committed in %d transactions, want 3", n, got)
+	}
+	err := s.View(t.Context(), func(tx store.Tx) error {
+		for i := range n {
+			if _, err := tx.GetMeta(fmt.Sprint("k", i)); err != nil {
+				return fmt.Errorf("k%d: %w", i, err)
 			}
 		}
 		return nil

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -21,13 +20,12 @@ var (
 )
 
 // tx implements store.Tx: in an Update (w and job set) on the writer's
-// transaction, in a View (ctx and rtx set) on a read-only one.
+// transaction, in a View (r set) on a read-only one.
 type tx struct {
 	w   *writer
 	job *job
 
-	ctx context.Context
-	rtx pgx.Tx
+	r *session
 
 	done bool
 }
@@ -62,7 +60,7 @@ func (t *tx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
 		return pgconn.CommandTag{}, errTxDone
 	}
 	if t.w == nil {
-		return t.rtx.Exec(t.ctx, sql, args...)
+		return t.r.exec(sql, args)
 	}
 	tag, err := t.w.exec(sql, args)
 	if err != nil {
@@ -76,11 +74,7 @@ func (t *tx) query(sql string, args []any, each func(pgx.Rows) error) error {
 		return errTxDone
 	}
 	if t.w == nil {
-		rows, err := t.rtx.Query(t.ctx, sql, args...)
-		if err != nil {
-			return err
-		}
-		return eachRow(rows, each)
+		return t.r.query(sql, args, each)
 	}
 	err := t.w.query(sql, args, each)
 	if err != nil {
@@ -167,6 +161,7 @@ func (t *tx) Savepoint(fn func(store.Tx) error) error {
 		w.pending = w.pending[:len(w.pending)-1]
 		return err
 	}
+	w.subxacts++
 	if err != nil {
 		w.pending = append(w.pending, "ROLLBACK TO SAVEPOINT sub")
 	}

@@ -60,26 +60,22 @@ type writer struct {
 	maxBatch int
 	retries  int
 	queue    chan *job
-	// ctx is the context of every statement the writer sends: Open's,
-	// without its cancellation. A statement once begun runs to the end, so
-	// that a transaction is never cut in the middle; the writer stops
-	// between transactions.
-	ctx context.Context
 
 	fence atomic.Pointer[fence]
 
-	// The current transaction: owned by the writer goroutine.
-	conn *pgx.Conn
-	// pending are statements (savepoint bookkeeping, BEGIN) to send
-	// before the next one, in the same round trip.
-	pending []string
-	sent    int   // statements sent in this transaction
-	broken  error // the transaction cannot go on: roll it back
-	retry   bool  // broken by a deadlock or serialization failure: run it again
-	ran     []*job
+	// The current transaction: owned by the writer goroutine. Its ctx,
+	// the context of every statement the writer sends, is Open's without
+	// its cancellation: a statement once begun runs to the end, so that a
+	// transaction is never cut in the middle; the writer stops between
+	// transactions.
+	session
+	// subxacts counts the savepoints of the transaction that sent
+	// statements (PostgreSQL subtransactions).
+	subxacts int
+	ran      []*job
 
 	// Counters for tests and benchmarks.
-	batches atomic.Int64 // transactions committed
+	batches atomic.Int64 // transactions committed (that sent a statement)
 	jobs    atomic.Int64 // functions run (a re-run counts again)
 	retried atomic.Int64 // transactions re-run after a deadlock or serialization failure
 
@@ -182,7 +178,7 @@ func (w *writer) runTx(jobs []*job) (rest []*job) {
 	defer pc.Release()
 	w.conn = pc.Conn()
 	w.pending = append(w.pending[:0], "BEGIN")
-	w.sent, w.broken, w.retry = 0, nil, false
+	w.sent, w.broken, w.retry, w.subxacts = 0, nil, false, 0
 	w.ran = w.ran[:0]
 	defer func() {
 		w.conn = nil
@@ -214,12 +210,18 @@ func (w *writer) runTx(jobs []*job) (rest []*job) {
 		if w.broken != nil {
 			return w.abort(jobs[i+1:], fmt.Errorf("postgres: transaction aborted: %w", w.broken))
 		}
+		if w.subxacts >= maxSubxacts {
+			rest = jobs[i+1:]
+			break
+		}
 	}
 
 	if err := w.commitTx(); err != nil {
-		return w.abort(nil, fmt.Errorf("postgres: commit: %w", err))
+		return w.abort(rest, fmt.Errorf("postgres: commit: %w", err))
 	}
-	w.batches.Add(1)
+	if w.sent > 0 {
+		w.batches.Add(1)
+	}
 	for _, j := range w.ran {
 		if j.err == nil {
 			for _, f := range j.callbacks {
@@ -230,8 +232,17 @@ func (w *writer) runTx(jobs []*job) (rest []*job) {
 		j.reply <- j.err
 	}
 	w.committed.Signal(struct{}{})
-	return nil
+	return rest
 }
+
+// maxSubxacts bounds the subtransactions (savepoints that wrote) of one
+// transaction: past 64, PostgreSQL's per-backend cache of subtransaction
+// ids overflows, and while the transaction runs every other session's
+// snapshot must look its subtransactions up in pg_subtrans, a known
+// slowdown. A batch is committed once it reaches the bound, and the jobs
+// left run in the next transaction. (One function with more nested
+// savepoints than that still runs in one transaction.)
+const maxSubxacts = 64
 
 // abort rolls the transaction back. After a deadlock or serialization
 // failure, the jobs that ran are returned, before notRun, to run again
@@ -342,6 +353,7 @@ func (w *writer) runJob(j *job) {
 		w.pending = w.pending[:len(w.pending)-1]
 		return
 	}
+	w.subxacts++
 	if j.err != nil {
 		w.pending = append(w.pending, "ROLLBACK TO SAVEPOINT sp")
 	}
@@ -368,107 +380,6 @@ func (w *writer) failed(j *job, err error) {
 	if j != nil && j.stmtErr == nil {
 		j.stmtErr = err
 	}
-}
-
-// send sends the pending statements and then sql, in one round trip, and
-// returns the results, positioned at sql's.
-func (w *writer) send(sql string, args []any) (pgx.BatchResults, error) {
-	b := &pgx.Batch{}
-	for _, p := range w.pending {
-		b.Queue(p)
-	}
-	b.Queue(sql, args...)
-	br := w.conn.SendBatch(w.ctx, b)
-	w.sent++
-	for range w.pending {
-		if _, err := br.Exec(); err != nil {
-			_ = br.Close()
-			// A savepoint statement failed: the transaction is broken.
-			w.pending = w.pending[:0]
-			if w.broken == nil {
-				w.broken = err
-			}
-			w.retry = w.retry || retryable(err)
-			return nil, err
-		}
-	}
-	w.pending = w.pending[:0]
-	return br, nil
-}
-
-// exec runs a statement that returns no rows.
-func (w *writer) exec(sql string, args []any) (pgconn.CommandTag, error) {
-	if w.broken != nil {
-		return pgconn.CommandTag{}, w.broken
-	}
-	if len(w.pending) == 0 {
-		w.sent++
-		return w.conn.Exec(w.ctx, sql, args...)
-	}
-	br, err := w.send(sql, args)
-	if err != nil {
-		return pgconn.CommandTag{}, err
-	}
-	tag, err := br.Exec()
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	return tag, err
-}
-
-// query runs a statement and calls each for every row.
-func (w *writer) query(sql string, args []any, each func(pgx.Rows) error) error {
-	if w.broken != nil {
-		return w.broken
-	}
-	var (
-		rows pgx.Rows
-		br   pgx.BatchResults
-		err  error
-	)
-	if len(w.pending) == 0 {
-		w.sent++
-		rows, err = w.conn.Query(w.ctx, sql, args...)
-	} else {
-		if br, err = w.send(sql, args); err != nil {
-			return err
-		}
-		rows, err = br.Query()
-	}
-	if err == nil {
-		err = eachRow(rows, each)
-	}
-	if br != nil {
-		if cerr := br.Close(); err == nil {
-			err = cerr
-		}
-	}
-	return err
-}
-
-// queryRow runs a statement that returns at most one row into dest; it
-// returns pgx.ErrNoRows if there is none.
-func (w *writer) queryRow(sql string, args []any, dest ...any) error {
-	found := false
-	err := w.query(sql, args, func(rows pgx.Rows) error {
-		found = true
-		return rows.Scan(dest...)
-	})
-	if err == nil && !found {
-		err = pgx.ErrNoRows
-	}
-	return err
-}
-
-// eachRow calls each for every row and closes rows.
-func eachRow(rows pgx.Rows, each func(pgx.Rows) error) error {
-	defer rows.Close()
-	for rows.Next() {
-		if err := each(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
 
 // call runs fn, turning a panic into an error.
