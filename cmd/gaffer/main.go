@@ -7,6 +7,7 @@
 //	gaffer runner [flags]  run tasks as shell commands (SFN, SWF, Data Pipeline)
 //	gaffer backup [flags] DEST  copy the database, also while a node serves it
 //	gaffer check [flags] [FILE] check a database's integrity and summarise it
+//	gaffer copy -from SRC -to DST  copy a node's data into an empty store (SQLite, PostgreSQL)
 package main
 
 import (
@@ -40,6 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"runner":  &runnerCommand{stderr: stderr},
 		"backup":  &backupCommand{stdout: stdout, stderr: stderr},
 		"check":   &checkCommand{stdout: stdout, stderr: stderr},
+		"copy":    &copyCommand{stdout: stdout, stderr: stderr},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
@@ -75,5 +77,7 @@ Usage:
   gaffer runner [flags]  run tasks as shell commands (see 'gaffer runner -h')
   gaffer backup [flags] DEST   copy the database, also while a node serves it
   gaffer check [flags] [FILE]  check a database's integrity and summarise it
+  gaffer copy -from SRC -to DST  copy a node's data into an empty store
+                               (sqlite:DIR or postgres://…; see 'gaffer copy -h')
 `)
 }
