@@ -4,9 +4,11 @@
 //	gaffer serve [flags]   run a node
 //	gaffer bench [flags]   measure the hot paths against a bare HTTP handler
 //	gaffer runners [flags] list Data Pipeline task runners, or ask one to stop
+//	gaffer runner [flags]  run tasks as shell commands (SFN, SWF, Data Pipeline)
 //	gaffer backup [flags] DEST  copy the database, also while a node serves it
 //	gaffer check [flags] [FILE] check a database's integrity and summarise it
 //	gaffer nodes [flags]   list the nodes sharing a store and their partitions
+//	gaffer copy -from SRC -to DST  copy a node's data into an empty store (SQLite, PostgreSQL)
 package main
 
 import (
@@ -37,9 +39,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"serve":   &serveCommand{stderr: stderr},
 		"bench":   &benchCommand{stdout: stdout, stderr: stderr},
 		"runners": &runnersCommand{stdout: stdout, stderr: stderr},
+		"runner":  &runnerCommand{stderr: stderr},
 		"backup":  &backupCommand{stdout: stdout, stderr: stderr},
 		"check":   &checkCommand{stdout: stdout, stderr: stderr},
 		"nodes":   &nodesCommand{stdout: stdout, stderr: stderr},
+		"copy":    &copyCommand{stdout: stdout, stderr: stderr},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
@@ -72,8 +76,11 @@ Usage:
   gaffer serve [flags]   run a node (embedded SQLite; see 'gaffer serve -h')
   gaffer bench [flags]   benchmark the hot paths (see 'gaffer bench -h')
   gaffer runners [flags] list Data Pipeline task runners, or ask one to stop
+  gaffer runner [flags]  run tasks as shell commands (see 'gaffer runner -h')
   gaffer backup [flags] DEST   copy the database, also while a node serves it
   gaffer check [flags] [FILE]  check a database's integrity and summarise it
   gaffer nodes [flags]   list the nodes sharing a store and their partitions
+  gaffer copy -from SRC -to DST  copy a node's data into an empty store
+                               (sqlite:DIR or postgres://…; see 'gaffer copy -h')
 `)
 }

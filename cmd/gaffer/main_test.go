@@ -1,12 +1,26 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/gaffer-dev/gaffer/internal/pgtest"
 )
 
-// TestMain fails the package's tests if any goroutine outlives them.
+// TestMain runs the tests (gaffer copy's with a throwaway PostgreSQL
+// cluster, stopped at the end) and fails them if any goroutine outlives
+// them.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	code := m.Run()
+	pgtest.Stop()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }

@@ -13,12 +13,23 @@ type attempt struct {
 	queue     string
 	owner     string        // the task's OwnerID
 	heartbeat time.Duration // 0: no heartbeat timeout
+	partition int           // the task's partition
+	// deadlines: the task has a start-to-close, heartbeat or
+	// schedule-to-close timeout.
+	deadlines bool
 
 	mu              sync.Mutex
 	lastBeat        time.Time // latest heartbeat (or start)
 	details         []byte    // latest heartbeat details
 	dirty           bool      // lastBeat/details not yet persisted
 	cancelRequested bool
+	// armed: this attempt's deadlines are in this node's heap (its
+	// partition is owned here, or was when they were set); arming it
+	// again adds none. Release clears it.
+	armed bool
+	// hbDue is the time of the latest heartbeat deadline set for it, so
+	// that two copies of one (armed twice) re-arm as one.
+	hbDue time.Time
 }
 
 // activeShards spreads the started attempts over several locks so that
@@ -56,11 +67,32 @@ func (a *active) get(id int64) *attempt {
 	return at
 }
 
-func (a *active) put(at *attempt) {
+// putNew records at unless an entry of the same attempt is there already,
+// and returns the entry kept and whether it is at.
+func (a *active) putNew(at *attempt) (*attempt, bool) {
 	s := a.shard(at.taskID)
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur := s.m[at.taskID]; cur != nil && cur.attempt == at.attempt {
+		return cur, false
+	}
 	s.m[at.taskID] = at
-	s.mu.Unlock()
+	return at, true
+}
+
+// sweep calls fn for every attempt, under its shard's write lock; fn
+// returns true to forget the attempt. fn must not call back into a.
+func (a *active) sweep(fn func(at *attempt) bool) {
+	for i := range a.shards {
+		s := &a.shards[i]
+		s.mu.Lock()
+		for id, at := range s.m {
+			if fn(at) {
+				delete(s.m, id)
+			}
+		}
+		s.mu.Unlock()
+	}
 }
 
 // remove forgets the attempt of task id if it is the given attempt.

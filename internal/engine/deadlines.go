@@ -34,10 +34,13 @@ func (k deadlineKind) timeout() TimeoutKind {
 
 // deadline is one entry of the deadline queue.
 type deadline struct {
-	at      time.Time
-	kind    deadlineKind
-	id      int64 // task id, or timer id for dlTimer
-	attempt int   // the attempt the deadline belongs to (task deadlines)
+	at   time.Time
+	kind deadlineKind
+	// partition is the task's or timer's: a deadline of a partition this
+	// node no longer owns is dropped when it comes due.
+	partition uint16
+	id        int64 // task id, or timer id for dlTimer
+	attempt   int   // the attempt the deadline belongs to (task deadlines)
 }
 
 // deadlineHeap is a min-heap of deadlines by time.
@@ -103,27 +106,58 @@ func (d *deadlines) len() int {
 	return len(d.h)
 }
 
-// idSet is a set of task ids spread over several locks, like active.
+// idSet is a set of task ids spread over several locks, like active;
+// each id is kept with its task's partition.
 type idSet struct {
 	shards [activeShards]struct {
 		mu sync.RWMutex
-		m  map[int64]struct{}
+		m  map[int64]uint16
 	}
 }
 
 func newIDSet() *idSet {
 	s := &idSet{}
 	for i := range s.shards {
-		s.shards[i].m = make(map[int64]struct{})
+		s.shards[i].m = make(map[int64]uint16)
 	}
 	return s
 }
 
-func (s *idSet) add(id int64) {
+func (s *idSet) add(id int64) { s.addIn(id, 0) }
+
+// addIn adds id, of a task of partition p, and reports whether it was
+// not in the set.
+func (s *idSet) addIn(id int64, p int) bool {
 	sh := &s.shards[uint64(id)%activeShards]
 	sh.mu.Lock()
-	sh.m[id] = struct{}{}
+	_, had := sh.m[id]
+	sh.m[id] = uint16(p)
 	sh.mu.Unlock()
+	return !had
+}
+
+// take removes id and reports whether it was in the set.
+func (s *idSet) take(id int64) bool {
+	sh := &s.shards[uint64(id)%activeShards]
+	sh.mu.Lock()
+	_, had := sh.m[id]
+	delete(sh.m, id)
+	sh.mu.Unlock()
+	return had
+}
+
+// removeIn removes every id of the partitions in ps.
+func (s *idSet) removeIn(ps map[int]bool) {
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sh.mu.Lock()
+		for id, p := range sh.m {
+			if ps[int(p)] {
+				delete(sh.m, id)
+			}
+		}
+		sh.mu.Unlock()
+	}
 }
 
 func (s *idSet) remove(id int64) {

@@ -106,9 +106,54 @@
 //
 // # Several nodes
 //
-// Tasks, timers and tokens carry a partition, always 0 today: one node owns
-// every partition. The in-memory state above (matcher, attempts, deadlines)
-// belongs to the partition's owner; the plan for several nodes sharing
-// PostgreSQL (leases with epochs, forwarding tokens to the owner, LISTEN/
-// NOTIFY for cross-node wakeups) is in docs/architecture.md.
+// Tasks and timers carry the partition of their owner
+// (store.PartitionOf(OwnerID), set by Schedule and SetTimer; tokens carry
+// it too). With Config.Cluster nil the engine is alone: it owns every
+// partition, its memory is the whole truth, and all of the above holds as
+// written. With a Cluster (package cluster, the membership of the nodes
+// sharing the store), the same code runs with these differences:
+//
+//   - Deadlines are armed only for partitions the node holds (Owns). Start
+//     loads the token secret only; the cluster calls Acquire for the
+//     partitions it takes (a paged load like the start-up one, which arms
+//     what memory does not hold already, so loading twice is harmless) and
+//     Release for those it gives up: their deadlines are dropped as they
+//     come due (Owns is checked at pop time; the heap is not walked), and
+//     their attempts stay in memory without deadlines.
+//   - After a commit, what the node wrote in a partition another node holds
+//     is told to the cluster (Cluster.Arm: task and timer ids), whose
+//     notice makes the holder read and arm it (ArmRemote). An attempt
+//     started here is kept in memory here all the same: its worker will
+//     often beat here.
+//   - On a shared store (Cluster.Shared, read once), memory is a cache in
+//     front of the rows. A task scheduled here that no poll here took is
+//     not kept in the matcher; the cluster is told (Cluster.Wake), and its
+//     notice makes the nodes with polls waiting on the queue read that
+//     queue's scheduled tasks into their matchers (WakeQueue), where their
+//     polls race to start them (the row decides). A poll that finds nothing
+//     in memory looks in the store itself, once it is on the waiting list
+//     (so a task committed after the look reaches it by a notice), and
+//     again after a look whose tasks others took. Complete, Fail,
+//     AcknowledgeCancel and CompleteFunc always go to the row. A heartbeat,
+//     TaskQueue or TaskOwner that misses memory reads the task's row and,
+//     if the attempt is open, keeps it in memory like one started here
+//     (with its deadlines if its partition is held here). Every beat is
+//     flushed, and the flusher's read of each row forgets an attempt
+//     closed or superseded elsewhere (so a stale entry answers heartbeats
+//     for at most one flush interval) and learns a cancel request; a row
+//     holding a later beat (another node's) keeps it. A heartbeat deadline
+//     that comes due also reads the row's last persisted beat and, if that
+//     plus the heartbeat timeout plus one flush interval is still ahead,
+//     waits until then: on several nodes a heartbeat timeout may fire up to
+//     one flush interval late. A deadline that finds its task's row moved
+//     on sets memory right (forgets the attempt, arms what the row holds
+//     if the partition is held here). Attempts that need no memory here
+//     (of partitions held elsewhere, or without deadlines) and have not
+//     beaten here for a minute are forgotten by the flusher.
+//   - Notices may be lost: Reconcile (called by the cluster when its notice
+//     connection is made or re-made) re-acquires every partition held here
+//     and wakes every queue polls wait on here.
+//
+// docs/architecture.md ("Several nodes") has the whole design: leases,
+// fencing, notices.
 package engine

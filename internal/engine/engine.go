@@ -153,6 +153,11 @@ type Config struct {
 	// MaxWaitingPolls caps the polls waiting on all queues together (each
 	// holds a connection); 0 or less means no cap.
 	MaxWaitingPolls int
+	// Cluster, if set, makes the engine one of several nodes sharing the
+	// store (see Cluster); nil means alone: the engine owns every
+	// partition, its memory is the whole truth, and Start loads every
+	// open task and timer.
+	Cluster Cluster
 }
 
 // DefaultMaxPollersPerQueue is Config.MaxPollersPerQueue's default: AWS's
@@ -183,6 +188,17 @@ type Engine struct {
 	now    func() time.Time
 	flush  time.Duration
 	owners map[string]Owner
+	// cluster is Config.Cluster (nil: alone); shared is its Shared(),
+	// read once.
+	cluster Cluster
+	shared  bool
+	// timers holds the ids of the timers whose deadlines this node holds,
+	// with a cluster only (so that arming one twice adds one deadline).
+	timers *idSet
+	// ctx is the loops' context once Start has begun: store reads of the
+	// verbs that take none (a heartbeat missing memory on a shared store)
+	// run under it.
+	ctx atomic.Pointer[context.Context]
 
 	tokens    tokens
 	matcher   *matcher
@@ -208,6 +224,9 @@ type Engine struct {
 	// deadlineWork is signalled after each pass of the deadline loop over
 	// the due deadlines and after each batch is handled (for tests).
 	deadlineWork testsignal.Signal[struct{}]
+	// flushed is signalled after each pass of the heartbeat flusher (for
+	// tests).
+	flushed testsignal.Signal[struct{}]
 
 	// life runs the deadline loop and its firers and the heartbeat
 	// flusher; Stop waits for all of them.
@@ -235,6 +254,11 @@ func New(cfg Config) *Engine {
 		scheduled: newIDSet(),
 		batchSize: fireBatchSize,
 		firers:    fireWorkers,
+		cluster:   cfg.Cluster,
+	}
+	if e.cluster != nil {
+		e.shared = e.cluster.Shared()
+		e.timers = newIDSet()
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
@@ -259,7 +283,8 @@ const secretKey = "engine.token_secret"
 
 // Start loads the token secret and the open tasks and timers from the store,
 // re-arms their deadlines, and starts the background loops. It returns once
-// the engine is ready to serve. ctx bounds the loading and is the parent of
+// the engine is ready to serve. With a Config.Cluster, Start loads the
+// token secret only: the cluster calls Acquire for the partitions it takes. ctx bounds the loading and is the parent of
 // the loops' context (see package startstop). An engine starts once: a
 // second Start returns startstop.ErrStarted, and one after Stop, or after a
 // failed Start, startstop.ErrStop.
@@ -268,6 +293,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	e.ctx.Store(&ctx)
 	if err := e.load(ctx); err != nil {
 		e.life.Stop()
 		return err
@@ -302,7 +328,10 @@ func (e *Engine) load(ctx context.Context) error {
 			return fmt.Errorf("load token secret: %w", err)
 		}
 	}
-	if err := e.loadTasksAndTimers(ctx); err != nil {
+	if e.cluster != nil {
+		return nil // the cluster calls Acquire
+	}
+	if err := e.loadTasksAndTimers(ctx, nil); err != nil {
 		return fmt.Errorf("load tasks and timers: %w", err)
 	}
 	return nil
@@ -316,23 +345,24 @@ const (
 	loadLogEvery = 25000
 )
 
-// loadTasksAndTimers re-arms every open task and timer of the store, a page
-// at a time, in one read transaction (one consistent snapshot). Nothing
-// serves meanwhile: Start returns once it is done, because until then a
-// heartbeat or completion of a loaded attempt would be refused as closed
-// and pollers would miss the loaded tasks. A deadline loaded already due
-// fires once the loops start, in batches like any other.
-func (e *Engine) loadTasksAndTimers(ctx context.Context) error {
+// loadTasksAndTimers re-arms every open task and timer of the store (of
+// partitions only, if not nil: Acquire), a page at a time, in one read
+// transaction (one consistent snapshot). Nothing serves meanwhile: Start
+// returns once it is done, because until then a heartbeat or completion of
+// a loaded attempt would be refused as closed and pollers would miss the
+// loaded tasks. A deadline loaded already due fires once the loops start
+// (at once, for Acquire), in batches like any other.
+func (e *Engine) loadTasksAndTimers(ctx context.Context, partitions []int) error {
 	began := time.Now() // wall time for the log, whatever the engine's clock
 	var tasks, timers int
 	progress := func() {
 		if n := tasks + timers; n%loadLogEvery == 0 && n > 0 {
-			e.log.Info("engine loading", "tasks", tasks, "timers", timers, "took", time.Since(began))
+			e.log.Info("engine loading", "partitions", len(partitions), "tasks", tasks, "timers", timers, "took", time.Since(began))
 		}
 	}
 	err := e.store.View(ctx, func(tx store.Tx) error {
 		for after := int64(0); ; {
-			page, err := tx.ListTasks(store.TaskQuery{AfterID: after, Limit: loadPage})
+			page, err := tx.ListTasks(store.TaskQuery{Partitions: partitions, AfterID: after, Limit: loadPage})
 			if err != nil {
 				return err
 			}
@@ -347,12 +377,12 @@ func (e *Engine) loadTasksAndTimers(ctx context.Context) error {
 			after = page[len(page)-1].ID
 		}
 		for after := int64(0); ; {
-			page, err := tx.ListTimers(store.TimerQuery{AfterID: after, Limit: loadPage})
+			page, err := tx.ListTimers(store.TimerQuery{Partitions: partitions, AfterID: after, Limit: loadPage})
 			if err != nil {
 				return err
 			}
 			for _, tm := range page {
-				e.deadlines.add(deadline{at: tm.FireAt, kind: dlTimer, id: tm.ID})
+				e.armTimer(tm)
 				timers++
 				progress()
 			}
@@ -366,31 +396,32 @@ func (e *Engine) loadTasksAndTimers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e.log.Info("engine loaded", "tasks", tasks, "timers", timers, "took", time.Since(began))
+	e.log.Info("engine loaded", "partitions", len(partitions), "tasks", tasks, "timers", timers, "took", time.Since(began))
 	return nil
 }
 
-// loadTask re-arms one task read from the store at start.
+// loadTask re-arms one task read from the store (at start, or by Acquire):
+// its deadlines if its partition is owned here, and a scheduled one is
+// offered to the pollers.
 func (e *Engine) loadTask(t *store.Task) {
 	switch t.State {
 	case store.TaskScheduled:
-		e.armScheduled(t)
-		e.matcher.offer(t.Queue, t.ID)
+		if e.owns(t.Partition) {
+			e.armScheduled(t)
+		}
+		e.offer(t.Queue, t.ID, false)
 	case store.TaskStarted:
-		if t.ScheduleToClose > 0 {
-			e.deadlines.add(deadline{at: t.ScheduledAt.Add(t.ScheduleToClose), kind: dlScheduleToClose, id: t.ID, attempt: -1})
-		}
-		at := e.armStarted(t)
-		// Heartbeats newer than the last flush were lost with the
-		// process: give the holder the flush interval's benefit of the
-		// doubt.
-		at.lastBeat = t.StartedAt
-		if t.HeartbeatAt.After(at.lastBeat) {
-			at.lastBeat = t.HeartbeatAt
-		}
-		at.lastBeat = at.lastBeat.Add(e.flush)
-		at.details = t.Details
+		e.armAttempt(t, true, e.owns(t.Partition))
 	}
+}
+
+// armTimer sets the deadline of timer tm, read from the store, if its
+// partition is owned here and this node does not hold it already.
+func (e *Engine) armTimer(tm *store.Timer) {
+	if e.cluster != nil && (!e.cluster.Owns(tm.Partition) || !e.timers.addIn(tm.ID, tm.Partition)) {
+		return
+	}
+	e.deadlines.add(deadline{at: tm.FireAt, kind: dlTimer, partition: uint16(tm.Partition), id: tm.ID})
 }
 
 // Stop releases waiting pollers, stops the background loops (their context
@@ -523,10 +554,7 @@ func (e *Engine) startEager(et *engTx) error {
 		}
 		task := *t
 		et.AfterCommit(func() { // before the owner's callbacks
-			e.armStarted(&task)
-			if task.ScheduleToClose > 0 {
-				e.deadlines.add(deadline{at: task.ScheduledAt.Add(task.ScheduleToClose), kind: dlScheduleToClose, id: task.ID, attempt: -1})
-			}
+			e.startedHere(&task)
 			es.handed = true
 			e.matcher.fulfil(es.w, &task)
 		})
@@ -566,6 +594,7 @@ func (e *Engine) Schedule(tx store.Tx, t *store.Task) (Scheduled, error) {
 		return Scheduled{}, fmt.Errorf("schedule task: no owner %q", t.OwnerKind)
 	}
 	t.State = store.TaskScheduled
+	t.Partition = store.PartitionOf(t.OwnerID)
 	if t.ScheduledAt.IsZero() {
 		t.ScheduledAt = e.now()
 	}
@@ -588,10 +617,7 @@ func (e *Engine) Schedule(tx store.Tx, t *store.Task) (Scheduled, error) {
 		return Scheduled{}, fmt.Errorf("schedule task: %w", err)
 	}
 	task := *t
-	tx.AfterCommit(func() {
-		e.armScheduled(&task)
-		e.matcher.offer(task.Queue, task.ID)
-	})
+	tx.AfterCommit(func() { e.scheduledHere(&task) })
 	return Scheduled{}, nil
 }
 
@@ -601,11 +627,23 @@ func (e *Engine) SetTimer(tx store.Tx, tm *store.Timer) error {
 	if _, ok := e.owners[tm.OwnerKind]; !ok {
 		return fmt.Errorf("set timer: no owner %q", tm.OwnerKind)
 	}
+	tm.Partition = store.PartitionOf(tm.OwnerID)
 	if err := tx.InsertTimer(tm); err != nil {
 		return fmt.Errorf("set timer: %w", err)
 	}
-	dl := deadline{at: tm.FireAt, kind: dlTimer, id: tm.ID}
-	tx.AfterCommit(func() { e.deadlines.add(dl) })
+	if e.cluster == nil {
+		dl := deadline{at: tm.FireAt, kind: dlTimer, partition: uint16(tm.Partition), id: tm.ID}
+		tx.AfterCommit(func() { e.deadlines.add(dl) })
+		return nil
+	}
+	timer := *tm
+	tx.AfterCommit(func() {
+		if e.cluster.Owns(timer.Partition) {
+			e.armTimer(&timer)
+		} else {
+			e.cluster.Arm(timer.Partition, nil, []int64{timer.ID})
+		}
+	})
 	return nil
 }
 
@@ -635,15 +673,19 @@ func (e *Engine) RequestCancel(tx store.Tx, t *store.Task) error {
 	if err := tx.UpdateTask(t); err != nil {
 		return fmt.Errorf("request cancel: %w", err)
 	}
-	id := t.ID
-	tx.AfterCommit(func() {
-		if at := e.active.get(id); at != nil {
-			at.mu.Lock()
-			at.cancelRequested = true
-			at.mu.Unlock()
-		}
-	})
+	id, attempt := t.ID, t.Attempt
+	tx.AfterCommit(func() { e.cancelRequested(id, attempt) })
 	return nil
+}
+
+// cancelRequested notes in memory that the holder of task id's attempt is
+// asked to cancel.
+func (e *Engine) cancelRequested(id int64, attempt int) {
+	if at := e.active.get(id); at != nil && at.attempt == attempt {
+		at.mu.Lock()
+		at.cancelRequested = true
+		at.mu.Unlock()
+	}
 }
 
 // Poll waits up to wait for a task on queue, starts an attempt of it for
@@ -654,8 +696,15 @@ func (e *Engine) RequestCancel(tx store.Tx, t *store.Task) error {
 // with ErrTooManyPollers or ErrTooManyPolls.
 func (e *Engine) Poll(ctx context.Context, queue, worker string, wait time.Duration) (*store.Task, string, error) {
 	deadline := e.now().Add(wait)
+	looking := e.shared // on a shared store, look in it before waiting
 	for {
-		h, ok, err := e.matcher.take(ctx, queue, worker, deadline)
+		var look func()
+		if looking {
+			// Called once the poll waits, so a task scheduled elsewhere
+			// after the look reaches it by WakeQueue.
+			look = func() { looking = e.lookIn(ctx, queue) > 0 }
+		}
+		h, ok, err := e.matcher.takeLooking(ctx, queue, worker, deadline, look)
 		if !ok {
 			return nil, "", err
 		}
@@ -719,8 +768,7 @@ func (e *Engine) giveBack(ctx context.Context, t *store.Task) {
 		task := *cur
 		tx.AfterCommit(func() {
 			e.forget(task.ID, t.Attempt)
-			e.armScheduled(&task)
-			e.matcher.offer(task.Queue, task.ID)
+			e.scheduledHere(&task)
 		})
 		return nil
 	})
@@ -753,7 +801,7 @@ func (e *Engine) start(ctx context.Context, id int64, worker string) (*store.Tas
 			return err
 		}
 		task := *t
-		tx.AfterCommit(func() { e.armStarted(&task) }) // before the owner's callbacks
+		tx.AfterCommit(func() { e.startedHere(&task) }) // before the owner's callbacks
 		if err := e.owners[t.OwnerKind].TaskStarted(tx, t, StartedByPoll); err != nil {
 			return err
 		}
@@ -764,39 +812,89 @@ func (e *Engine) start(ctx context.Context, id int64, worker string) (*store.Tas
 }
 
 // armScheduled sets the deadlines of a scheduled task (after noting it in
-// the scheduled set, which stale reads).
+// the scheduled set, which stale reads), unless the set has it already:
+// its deadlines are set.
 func (e *Engine) armScheduled(t *store.Task) {
-	if t.ScheduleToStart > 0 || t.ScheduleToClose > 0 {
-		e.scheduled.add(t.ID)
+	if t.ScheduleToStart <= 0 && t.ScheduleToClose <= 0 || !e.scheduled.addIn(t.ID, t.Partition) {
+		return
 	}
+	p := uint16(t.Partition)
 	if t.ScheduleToStart > 0 {
-		e.deadlines.add(deadline{at: t.ScheduledAt.Add(t.ScheduleToStart), kind: dlScheduleToStart, id: t.ID, attempt: t.Attempt})
+		e.deadlines.add(deadline{at: t.ScheduledAt.Add(t.ScheduleToStart), kind: dlScheduleToStart, partition: p, id: t.ID, attempt: t.Attempt})
 	}
 	if t.ScheduleToClose > 0 {
-		e.deadlines.add(deadline{at: t.ScheduledAt.Add(t.ScheduleToClose), kind: dlScheduleToClose, id: t.ID, attempt: -1})
+		e.deadlines.add(deadline{at: t.ScheduledAt.Add(t.ScheduleToClose), kind: dlScheduleToClose, partition: p, id: t.ID, attempt: -1})
 	}
 }
 
 // armStarted records a started attempt in memory and sets its deadlines.
-func (e *Engine) armStarted(t *store.Task) *attempt {
-	at := &attempt{
+func (e *Engine) armStarted(t *store.Task) *attempt { return e.armAttempt(t, false, true) }
+
+// armAttempt records started attempt t in memory, keeping the entry of the
+// same attempt if there is one, and, with deadlines, sets its deadlines
+// unless they are set already (attempt.armed): start-to-close, heartbeat,
+// and schedule-to-close unless the task's scheduled period set it here.
+// loaded says that t was read from the store rather than started here:
+// heartbeats newer than the last flush may have been lost (with a process
+// that stopped, or on another node not flushed yet), so the holder gets
+// its last persisted beat plus one flush interval.
+func (e *Engine) armAttempt(t *store.Task, loaded, deadlines bool) *attempt {
+	fresh := &attempt{
 		taskID:          t.ID,
 		attempt:         t.Attempt,
 		queue:           t.Queue,
 		owner:           t.OwnerID,
 		heartbeat:       t.Heartbeat,
+		partition:       t.Partition,
+		deadlines:       t.StartToClose > 0 || t.Heartbeat > 0 || t.ScheduleToClose > 0,
 		lastBeat:        t.StartedAt,
 		cancelRequested: t.CancelRequested,
 	}
-	e.active.put(at)
+	if loaded {
+		if t.HeartbeatAt.After(fresh.lastBeat) {
+			fresh.lastBeat = t.HeartbeatAt
+		}
+		fresh.lastBeat = fresh.lastBeat.Add(e.flush)
+		fresh.details = t.Details
+	}
+	at, isNew := e.active.putNew(fresh)
+	if !isNew && loaded {
+		at.mu.Lock()
+		if fresh.lastBeat.After(at.lastBeat) {
+			at.lastBeat = fresh.lastBeat
+			if !at.dirty {
+				at.details = fresh.details
+			}
+		}
+		at.cancelRequested = at.cancelRequested || t.CancelRequested
+		at.mu.Unlock()
+	}
+	wasScheduled := false
 	if t.ScheduleToStart > 0 || t.ScheduleToClose > 0 {
-		e.scheduled.remove(t.ID) // after the put: see stale
+		wasScheduled = e.scheduled.take(t.ID) // after the put: see stale
+	}
+	if !deadlines {
+		return at
+	}
+	p := uint16(t.Partition)
+	at.mu.Lock()
+	armed := at.armed
+	at.armed = true
+	if !armed && t.Heartbeat > 0 {
+		at.hbDue = t.StartedAt.Add(t.Heartbeat)
+	}
+	at.mu.Unlock()
+	if armed {
+		return at
+	}
+	if t.ScheduleToClose > 0 && !wasScheduled {
+		e.deadlines.add(deadline{at: t.ScheduledAt.Add(t.ScheduleToClose), kind: dlScheduleToClose, partition: p, id: t.ID, attempt: -1})
 	}
 	if t.StartToClose > 0 {
-		e.deadlines.add(deadline{at: t.StartedAt.Add(t.StartToClose), kind: dlStartToClose, id: t.ID, attempt: t.Attempt})
+		e.deadlines.add(deadline{at: t.StartedAt.Add(t.StartToClose), kind: dlStartToClose, partition: p, id: t.ID, attempt: t.Attempt})
 	}
 	if t.Heartbeat > 0 {
-		e.deadlines.add(deadline{at: t.StartedAt.Add(t.Heartbeat), kind: dlHeartbeat, id: t.ID, attempt: t.Attempt})
+		e.deadlines.add(deadline{at: t.StartedAt.Add(t.Heartbeat), kind: dlHeartbeat, partition: p, id: t.ID, attempt: t.Attempt})
 	}
 	return at
 }
@@ -838,7 +936,9 @@ func (e *Engine) heartbeat(queuePrefix, token string, details []byte, allowed fu
 	}
 	at := e.active.get(ref.taskID)
 	if at == nil || at.attempt != ref.attempt {
-		return HeartbeatResult{}, ErrTaskClosed
+		if at, err = e.missed(ref, at); err != nil {
+			return HeartbeatResult{}, err
+		}
 	}
 	if !strings.HasPrefix(at.queue, queuePrefix) {
 		return HeartbeatResult{}, ErrWrongQueue
@@ -853,8 +953,10 @@ func (e *Engine) heartbeat(queuePrefix, token string, details []byte, allowed fu
 		at.details = details
 	}
 	// Persist only what a restart needs: the beat time of an attempt with a
-	// heartbeat timeout, and details.
-	if at.heartbeat > 0 || details != nil {
+	// heartbeat timeout, and details; on a shared store, every beat, so
+	// that the flusher reads the row (a close or cancel request of
+	// another node's).
+	if at.heartbeat > 0 || details != nil || e.shared {
 		at.dirty = true
 	}
 	res := HeartbeatResult{CancelRequested: at.cancelRequested}
@@ -903,8 +1005,9 @@ func (e *Engine) TokenTask(token string) (int64, error) {
 }
 
 // TaskQueue returns the queue of the started task whose current attempt
-// token names, or ErrInvalidToken / ErrTaskClosed, from memory: for
-// dialects that authorize a caller on the resource a token's task belongs
+// token names, or ErrInvalidToken / ErrTaskClosed, from memory (on a shared
+// store, from the task's row if memory misses it): for dialects that
+// authorize a caller on the resource a token's task belongs
 // to before they act on it.
 func (e *Engine) TaskQueue(token string) (string, error) {
 	ref, err := e.tokens.decode(token)
@@ -913,14 +1016,16 @@ func (e *Engine) TaskQueue(token string) (string, error) {
 	}
 	at := e.active.get(ref.taskID)
 	if at == nil || at.attempt != ref.attempt {
-		return "", ErrTaskClosed
+		if at, err = e.missed(ref, at); err != nil {
+			return "", err
+		}
 	}
 	return at.queue, nil
 }
 
 // TaskOwner returns the OwnerID of the started task whose current attempt
-// token names, or ErrInvalidToken / ErrTaskClosed, from memory: for
-// dialects that keep a token's task from callers that may not see its
+// token names, or ErrInvalidToken / ErrTaskClosed, from memory (on a shared
+// store, from the task's row if memory misses it): for dialects that keep a token's task from callers that may not see its
 // owner (another region's execution) before they act on it.
 func (e *Engine) TaskOwner(token string) (string, error) {
 	ref, err := e.tokens.decode(token)
@@ -929,7 +1034,9 @@ func (e *Engine) TaskOwner(token string) (string, error) {
 	}
 	at := e.active.get(ref.taskID)
 	if at == nil || at.attempt != ref.attempt {
-		return "", ErrTaskClosed
+		if at, err = e.missed(ref, at); err != nil {
+			return "", err
+		}
 	}
 	return at.owner, nil
 }
@@ -963,8 +1070,10 @@ func (e *Engine) finish(ctx context.Context, token string, o Outcome, closed fun
 	if err != nil {
 		return ErrInvalidToken
 	}
-	if at := e.active.get(ref.taskID); at == nil || at.attempt != ref.attempt {
-		return ErrTaskClosed // fast path: no store round trip for a dead token
+	if !e.shared { // alone, memory knows every open attempt
+		if at := e.active.get(ref.taskID); at == nil || at.attempt != ref.attempt {
+			return ErrTaskClosed // fast path: no store round trip for a dead token
+		}
 	}
 	return e.update(ctx, func(tx store.Tx) error {
 		t, err := tx.GetTask(ref.taskID)

@@ -91,6 +91,14 @@ func (e *Engine) runDeadlines(ctx context.Context) {
 // fires. The order of the lookups matters: a start adds the attempt to
 // active before it leaves the scheduled set.
 func (e *Engine) stale(dl deadline, now time.Time) bool {
+	if e.cluster != nil {
+		if dl.kind == dlTimer {
+			e.timers.remove(dl.id) // popped: arming it again adds one
+		}
+		if !e.cluster.Owns(int(dl.partition)) {
+			return true // released: its new holder arms it
+		}
+	}
 	switch dl.kind {
 	case dlScheduleToStart:
 		return !e.scheduled.has(dl.id)
@@ -104,9 +112,17 @@ func (e *Engine) stale(dl deadline, now time.Time) bool {
 		if dl.kind == dlHeartbeat {
 			at.mu.Lock()
 			due := at.lastBeat.Add(at.heartbeat)
+			// One deadline at due is enough: a copy of this one (armed
+			// twice) that re-arms at the same time is dropped.
+			rearm := due.After(now) && !due.Equal(at.hbDue)
+			if rearm {
+				at.hbDue = due
+			}
 			at.mu.Unlock()
 			if due.After(now) {
-				e.deadlines.add(deadline{at: due, kind: dlHeartbeat, id: dl.id, attempt: dl.attempt})
+				if rearm {
+					e.deadlines.add(deadline{at: due, kind: dlHeartbeat, partition: dl.partition, id: dl.id, attempt: dl.attempt})
+				}
 				return true
 			}
 		}
@@ -203,29 +219,32 @@ func (e *Engine) throttled(n int) {
 
 // apply handles one due deadline within tx: the store's state is the truth,
 // so a deadline whose task has ended or moved to another attempt does
-// nothing. For a heartbeat, the in-memory last beat is checked once more (the
-// worker may have beaten since the deadline was popped): if it moved on,
-// the deadline is re-armed once tx commits.
+// nothing (with a cluster, memory is set right: see settle). For a
+// heartbeat, the in-memory last beat is checked once more (the worker may
+// have beaten since the deadline was popped): if it moved on, the deadline
+// is re-armed once tx commits. On a shared store the worker may beat on
+// another node, which flushes its beats to the row: a heartbeat deadline
+// also waits for the row's last beat plus one flush interval.
 func (e *Engine) apply(tx store.Tx, dl deadline) error {
 	if dl.kind == dlTimer {
 		return e.applyTimer(tx, dl)
 	}
 	var details []byte
 	var haveDetails bool
-	if at := e.active.get(dl.id); at != nil && at.attempt == dl.attempt {
+	at := e.active.get(dl.id)
+	if at != nil && at.attempt == dl.attempt {
 		at.mu.Lock()
 		details, haveDetails = at.details, true
 		due := at.lastBeat.Add(at.heartbeat)
 		at.mu.Unlock()
 		if dl.kind == dlHeartbeat && due.After(e.now()) {
-			tx.AfterCommit(func() {
-				e.deadlines.add(deadline{at: due, kind: dlHeartbeat, id: dl.id, attempt: dl.attempt})
-			})
+			tx.AfterCommit(func() { e.rearmHeartbeat(dl, due) })
 			return nil
 		}
 	}
 	t, err := tx.GetTask(dl.id)
 	if errors.Is(err, store.ErrNotFound) {
+		e.settle(tx, dl, nil)
 		return nil
 	}
 	if err != nil {
@@ -234,18 +253,42 @@ func (e *Engine) apply(tx store.Tx, dl deadline) error {
 	switch dl.kind {
 	case dlScheduleToStart:
 		if t.State != store.TaskScheduled || t.Attempt != dl.attempt {
+			e.settle(tx, dl, t)
 			return nil
 		}
 	case dlStartToClose, dlHeartbeat:
 		if t.State != store.TaskStarted || t.Attempt != dl.attempt {
+			e.settle(tx, dl, t)
 			return nil
+		}
+		if dl.kind == dlHeartbeat && e.shared {
+			if due := t.HeartbeatAt.Add(t.Heartbeat + e.flush); due.After(e.now()) {
+				tx.AfterCommit(func() { e.rearmHeartbeat(dl, due) })
+				return nil
+			}
 		}
 	}
 	o := Outcome{Kind: TimedOut, Timeout: dl.kind.timeout(), Details: t.Details}
-	if haveDetails && t.State == store.TaskStarted {
+	if haveDetails && t.State == store.TaskStarted && (details != nil || !e.shared) {
 		o.Details = details
 	}
 	return e.closeWith(tx, t, o)
+}
+
+// rearmHeartbeat sets heartbeat deadline dl again at due, unless one is set
+// for that time already.
+func (e *Engine) rearmHeartbeat(dl deadline, due time.Time) {
+	if at := e.active.get(dl.id); at != nil && at.attempt == dl.attempt {
+		at.mu.Lock()
+		set := due.Equal(at.hbDue)
+		at.hbDue = due
+		at.mu.Unlock()
+		if set {
+			return
+		}
+	}
+	dl.at = due
+	e.deadlines.add(dl)
 }
 
 func (e *Engine) applyTimer(tx store.Tx, dl deadline) error {
@@ -267,12 +310,20 @@ func (e *Engine) applyTimer(tx store.Tx, dl deadline) error {
 	return o.TimerFired(tx, tm)
 }
 
+// On a shared store, every sweepEvery flushes the flusher forgets the
+// attempts idle for sweepIdleFlushes flush intervals that this node need
+// not keep (sweepIdle).
+const (
+	sweepEvery       = 30
+	sweepIdleFlushes = 60
+)
+
 // runFlusher persists heartbeats kept in memory every FlushInterval, and
 // once more when ctx ends.
 func (e *Engine) runFlusher(ctx context.Context) {
 	tick := time.NewTicker(e.flush)
 	defer tick.Stop()
-	for {
+	for n := 1; ; n++ {
 		select {
 		case <-ctx.Done():
 			// The last flush must happen although the engine's context has
@@ -281,12 +332,19 @@ func (e *Engine) runFlusher(ctx context.Context) {
 			return
 		case <-tick.C:
 			e.flushBeats(ctx)
+			e.flushed.Signal(struct{}{})
+			if e.shared && n%sweepEvery == 0 {
+				e.sweepIdle(e.now(), sweepIdleFlushes*e.flush)
+			}
 		}
 	}
 }
 
 // flushBeats persists the heartbeats changed since the last flush; on
-// failure they are kept for the next.
+// failure they are kept for the next. An attempt the row says is over
+// (closed or superseded, on another node) is forgotten, and a cancel
+// request in the row is learnt, once the flush commits; a row that holds
+// a later beat (flushed by another node) keeps it.
 func (e *Engine) flushBeats(ctx context.Context) {
 	beats := e.active.takeDirty()
 	if len(beats) == 0 {
@@ -296,13 +354,21 @@ func (e *Engine) flushBeats(ctx context.Context) {
 		for _, b := range beats {
 			t, err := tx.GetTask(b.taskID)
 			if errors.Is(err, store.ErrNotFound) {
+				tx.AfterCommit(func() { e.active.remove(b.taskID, b.attempt) })
 				continue
 			}
 			if err != nil {
 				return err
 			}
 			if t.Attempt != b.attempt || t.State != store.TaskStarted {
+				tx.AfterCommit(func() { e.active.remove(b.taskID, b.attempt) })
 				continue
+			}
+			if t.CancelRequested {
+				tx.AfterCommit(func() { e.cancelRequested(b.taskID, b.attempt) })
+			}
+			if b.at.Before(t.HeartbeatAt) {
+				continue // another node flushed a later beat
 			}
 			t.HeartbeatAt = b.at
 			t.Details = b.details

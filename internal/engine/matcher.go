@@ -151,6 +151,20 @@ func (m *matcher) offer(queue string, id int64) {
 	m.queued++
 }
 
+// offerWaiting hands id to the oldest poller waiting on queue and reports
+// whether one was there; it never keeps id (on a shared store, pollers
+// that come later look in the store).
+func (m *matcher) offerWaiting(queue string, id int64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	q := m.queues[queue]
+	if q == nil || !m.handToWaiter(q, id) {
+		return false
+	}
+	m.freeIfIdle(queue, q)
+	return true
+}
+
 // handToWaiter gives id to the oldest poller waiting on q, if there is
 // one. The caller holds m.mu.
 func (m *matcher) handToWaiter(q *pollQueue, id int64) bool {
@@ -227,6 +241,13 @@ func (m *matcher) putBack(queue string, id int64) {
 // false if none came. A poll that would wait past a limit is refused with
 // ErrTooManyPollers or ErrTooManyPolls.
 func (m *matcher) take(ctx context.Context, queue, worker string, deadline time.Time) (h handoff, ok bool, err error) {
+	return m.takeLooking(ctx, queue, worker, deadline, nil)
+}
+
+// takeLooking is take with look, if not nil, called once the poller is on
+// the waiting list (and only the first time it is): so a task id that look
+// offers, or any offered from then on, reaches a waiting poller.
+func (m *matcher) takeLooking(ctx context.Context, queue, worker string, deadline time.Time, look func()) (h handoff, ok bool, err error) {
 	var t *time.Timer
 	defer func() {
 		if t != nil {
@@ -268,7 +289,11 @@ func (m *matcher) take(ctx context.Context, queue, worker string, deadline time.
 		e := q.waiters.PushBack(w)
 		m.polls++
 		m.mu.Unlock()
-		m.waits.Signal(struct{}{})
+		if look != nil {
+			look()
+			look = nil
+		}
+		m.waits.Signal(struct{}{}) // after the look: tests see a poll that waits and has looked
 		if t == nil {
 			t = time.NewTimer(time.Until(deadline))
 		}
@@ -337,6 +362,19 @@ func (m *matcher) waiting(queue string) int {
 		return q.waiters.Len()
 	}
 	return 0
+}
+
+// waitingQueues returns the queues polls wait on.
+func (m *matcher) waitingQueues() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var qs []string
+	for name, q := range m.queues {
+		if q.waiters.Len() > 0 {
+			qs = append(qs, name)
+		}
+	}
+	return qs
 }
 
 // stats reports the matcher's part of Stats.

@@ -45,3 +45,8 @@ func CheckPrivateFile(path string) error {
 	}
 	return nil
 }
+
+// PrepareDataDir creates a data directory as a node would (mode 0700 if
+// missing) and refuses one that group or others may write, for commands
+// that write a database a node will serve (gaffer copy).
+func PrepareDataDir(dir string) error { return prepareDataDir(dir) }

@@ -67,7 +67,6 @@ func TestTakeOverAfterKill(t *testing.T) {
 	}
 
 	// Data Pipeline: a pipeline run by runners polling the live nodes.
-	dpa := ps[0].Env().DataPipeline()
 	group := servertest.Uniq("wg")
 	dpAttempts := &handouts{seen: map[string]int{}}
 	for i := range 4 {
