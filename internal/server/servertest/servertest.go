@@ -61,6 +61,10 @@ type Options struct {
 	SFNRetention time.Duration
 	// Now is the server's clock (see Clock); default time.Now.
 	Now func() time.Time
+	// NoMetrics, OpenMetrics and ReadyTimeout: see server.Config.
+	NoMetrics    bool
+	OpenMetrics  bool
+	ReadyTimeout time.Duration
 }
 
 // Clock is a clock for a test server that the test moves forward: the
@@ -106,6 +110,9 @@ func Start(t testing.TB, opts Options) *server.Server {
 		MaxConnections:     opts.MaxConnections,
 		SFNRetention:       opts.SFNRetention,
 		Now:                opts.Now,
+		NoMetrics:          opts.NoMetrics,
+		OpenMetrics:        opts.OpenMetrics,
+		ReadyTimeout:       opts.ReadyTimeout,
 	})
 	if err != nil {
 		t.Fatalf("new server: %v", err)
