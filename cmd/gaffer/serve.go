@@ -46,6 +46,8 @@ func (c *serveCommand) flags() (*flag.FlagSet, *server.Config, *serveOptions) {
 	fs.IntVar(&cfg.MaxConnections, "max-connections", 0, "cap on connections served at once, past which new ones are answered ThrottlingException; 0: the file descriptor limit minus 256 (at least half of it)")
 	cfg.SFNRetention = sfn.DefaultRetention
 	fs.Var((*retentionFlag)(&cfg.SFNRetention), "sfn-retention", "Step Functions: how long a closed execution and its history are kept after its stop date, a Go `duration` or days (30d, 1d12h); AWS keeps them 90 days; forever (or 0) keeps them for good")
+	fs.BoolVar(&cfg.NoMetrics, "no-metrics", false, "serve no GET /metrics, and count nothing for it on the hot paths")
+	fs.BoolVar(&cfg.OpenMetrics, "open-metrics", false, "serve GET /metrics without authentication even with --credentials (for scrapers that cannot sign requests; the metrics name no resource)")
 	opts := &serveOptions{}
 	fs.StringVar(&opts.level, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&opts.credentials, "credentials", "", "credentials `file` (JSON: identities with an access key, a secret and an IAM-style policy): every request must then carry an AWS Signature Version 4 made with one of its keys; SIGHUP reloads it; default $"+credentialsEnv+", else requests are not authenticated")

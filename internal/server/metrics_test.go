@@ -219,6 +219,9 @@ func TestMetrics(t *testing.T) {
 	_, err = dp.SetTaskStatus(ctx, &datapipeline.SetTaskStatusInput{TaskId: task.TaskObject.TaskId, TaskStatus: "FINISHED"})
 	servertest.OK(t, "SetTaskStatus", err)
 
+	// The deadline firer counts a batch once its Update returned: after
+	// the commit that Await wakes on, at worst at its timeout.
+	servertest.Await(srv, 5*time.Second, func() bool { return srv.Engine().Counters().DeadlinesFired >= 1 })
 	m := scrapeMetrics(t, srv.URL())
 	stopPoll()
 	<-polled
