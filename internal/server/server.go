@@ -79,8 +79,9 @@ type Config struct {
 	// Authenticate, if set, verifies every AWS request (see
 	// awsapi.Config.Authenticate) and every request to the operator
 	// endpoints (/gaffer/runners: actions gaffer:ListRunners on "*" and
-	// gaffer:TerminateRunner on RunnerARN); nil serves requests
-	// unauthenticated.
+	// gaffer:TerminateRunner on RunnerARN; /metrics: gaffer:GetMetrics on
+	// "*", unless OpenMetrics); nil serves requests unauthenticated.
+	// /healthz and /readyz are always open.
 	Authenticate awsapi.Authenticator
 	// BodyTimeout is how long a request, headers and body, may take to
 	// arrive (http.Server.ReadTimeout; the headers alone must arrive
