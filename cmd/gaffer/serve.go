@@ -48,6 +48,8 @@ func (c *serveCommand) flags() (*flag.FlagSet, *server.Config, *serveOptions) {
 	fs.Var((*retentionFlag)(&cfg.SFNRetention), "sfn-retention", "Step Functions: how long a closed execution and its history are kept after its stop date, a Go `duration` or days (30d, 1d12h); AWS keeps them 90 days; forever (or 0) keeps them for good")
 	fs.BoolVar(&cfg.NoMetrics, "no-metrics", false, "serve no GET /metrics, and count nothing for it on the hot paths")
 	fs.BoolVar(&cfg.OpenMetrics, "open-metrics", false, "serve GET /metrics without authentication even with --credentials (for scrapers that cannot sign requests; the metrics name no resource)")
+	fs.StringVar(&cfg.LambdaEndpoint, "lambda-endpoint", "", "Step Functions: base `URL` of a server speaking the Lambda Invoke API (a local Lambda emulator); Task states calling Lambda (arn:aws:states:::lambda:invoke, function ARNs) call it, signed with static credentials; without it they run only mocked")
+	fs.StringVar(&cfg.MockConfig, "mock-config", "", "Step Functions: mock configuration `file` in Step Functions Local's format (StateMachines, TestCases, MockedResponses); executions started on <state machine ARN>#<test case> get its mocked responses; default $"+mockConfigEnv+"")
 	opts := &serveOptions{}
 	fs.StringVar(&opts.level, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&opts.credentials, "credentials", "", "credentials `file` (JSON: identities with an access key, a secret and an IAM-style policy): every request must then carry an AWS Signature Version 4 made with one of its keys; SIGHUP reloads it; default $"+credentialsEnv+", else requests are not authenticated")
@@ -65,6 +67,10 @@ type serveOptions struct {
 // given.
 const credentialsEnv = "GAFFER_CREDENTIALS"
 
+// mockConfigEnv names the mock configuration file when --mock-config is
+// not given, as Step Functions Local reads it.
+const mockConfigEnv = "SFN_MOCK_CONFIG"
+
 // Usage prints the flags.
 func (c *serveCommand) Usage() {
 	fs, _, _ := c.flags()
@@ -79,6 +85,9 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	}
 	if opts.credentials == "" {
 		opts.credentials = os.Getenv(credentialsEnv)
+	}
+	if cfg.MockConfig == "" {
+		cfg.MockConfig = os.Getenv(mockConfigEnv)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())

@@ -106,5 +106,18 @@
 // Parse refuses, with UNSUPPORTED_FEATURE, everything gaffer does not run
 // rather than mis-running it: item readers and result writers (gaffer has no
 // S3), JSONPath filter and script expressions, task credentials, and any Task
-// Resource other than an activity ARN.
+// Resource that is not an activity, a service integration or a Lambda
+// function ARN (ParseResource). Whether a service integration can run is the
+// caller's to decide.
+//
+// # Task resources
+//
+// A Task's history events are named for its Resource, as on AWS: Activity*
+// for an activity, LambdaFunction* for a Lambda function ARN, Task* for a
+// service integration (TaskScheduled, TaskStarted, TaskSubmitted once a
+// .waitForTaskToken call was made (InputTaskSubmitted), TaskSucceeded,
+// TaskFailed, TaskTimedOut). A .waitForTaskToken state sees $$.Task.Token
+// as Context.TaskToken; the caller, which knows the token only once the
+// task's attempt starts, passes a placeholder there and puts the token in
+// its place in the task's input.
 package asl

@@ -60,7 +60,10 @@ type Frame struct {
 	EnteredEvent int64           `json:"enteredEvent,omitempty"`
 	LastEvent    int64           `json:"lastEvent,omitempty"` // previousEventId of the frame's next event
 	RetryCounts  []int           `json:"retryCounts,omitempty"`
-	Again        bool            `json:"again,omitempty"` // entering State again for a retry: keep RetryCounts
+	// Submitted: the task of a .waitForTaskToken (or .sync) integration
+	// was submitted (TaskSubmitted); it waits for its callback.
+	Submitted bool `json:"submitted,omitempty"`
+	Again     bool `json:"again,omitempty"` // entering State again for a retry: keep RetryCounts
 
 	Task     *TaskSpec       `json:"task,omitempty"`     // phaseTask, and phaseRetry of a Task state
 	Wait     *waitResume     `json:"wait,omitempty"`     // phaseWait
@@ -118,6 +121,10 @@ const (
 	InputTimer
 	// InputContinue: go on with the queued work after an EffectContinue.
 	InputContinue
+	// InputTaskSubmitted: Frame's task, a service integration that waits
+	// for a callback (.waitForTaskToken), made its call, which answered
+	// Output; it goes on waiting (TaskSubmitted).
+	InputTaskSubmitted
 	// InputUpdateMapRun: UpdateMapRun changed the settings of the Map Run
 	// of Frame, a distributed Map state (Update). A higher MaxConcurrency
 	// starts more iterations at once; a lower tolerance may fail the Map
@@ -183,7 +190,7 @@ type Event struct {
 	Output   []byte // *StateExited, ActivitySucceeded: the output
 	Error    string // *Failed, ActivityTimedOut, EvaluationFailed
 	Cause    string
-	Task     *TaskSpec // ActivityScheduled
+	Task     *TaskSpec // the task's events (Activity*, LambdaFunction*, Task*): the task
 	Worker   string    // ActivityStarted
 	Index    int       // MapIteration*: the iteration's index
 	Length   int       // MapStateStarted: the number of iterations
@@ -227,11 +234,14 @@ type Recorder interface {
 
 // Env is what Run needs besides the Exec and the Input.
 type Env struct {
-	Now     time.Time
-	Context *Context // the execution's part of $$; Rand for retry jitter too
+	Now time.Time
+	// Context is the execution's part of $$; Rand for retry jitter too.
+	// Its TaskToken is seen by .waitForTaskToken Task states only.
+	Context *Context
 	Record  Recorder
 	// CanSchedule reports whether a Task state's activity exists; a Task
-	// state whose activity does not fails with States.Runtime.
+	// state whose activity does not fails with States.Runtime. It is not
+	// asked about other resources.
 	CanSchedule func(resource string) (bool, error)
 	// ChildContext returns the $$ Execution and StateMachine parts of the
 	// child execution of a distributed Map named child (Event.Child); nil,
@@ -328,15 +338,21 @@ func (r *runner) input(in Input) error {
 	switch in.Kind {
 	case InputTaskStarted:
 		if f.Phase == phaseTask {
-			r.record(f, &Event{Type: "ActivityStarted", Worker: in.Worker})
+			r.record(f, &Event{Type: taskEvent(f.Task.Resource, "Started"), Worker: in.Worker, Task: f.Task})
+		}
+		return nil
+	case InputTaskSubmitted:
+		if f.Phase == phaseTask && !f.Submitted && resourceKind(f.Task.Resource) == ResourceService {
+			f.Submitted = true
+			r.record(f, &Event{Type: "TaskSubmitted", Output: in.Output, Task: f.Task})
 		}
 		return nil
 	case InputTaskSucceeded:
 		if f.Phase != phaseTask {
 			return nil
 		}
-		r.record(f, &Event{Type: "ActivitySucceeded", Output: in.Output})
-		f.Task = nil
+		r.record(f, &Event{Type: taskEvent(f.Task.Resource, "Succeeded"), Output: in.Output, Task: f.Task})
+		f.Task, f.Submitted = nil, false
 		prog, err := r.program(f)
 		if err != nil {
 			return err
@@ -355,11 +371,12 @@ func (r *runner) input(in Input) error {
 		if f.Phase != phaseTask {
 			return nil
 		}
-		typ := "ActivityFailed"
+		typ := taskEvent(f.Task.Resource, "Failed")
 		if in.Kind == InputTaskTimedOut {
-			typ = "ActivityTimedOut"
+			typ = taskEvent(f.Task.Resource, "TimedOut")
 		}
-		r.record(f, &Event{Type: typ, Error: in.Error, Cause: in.Cause})
+		f.Submitted = false
+		r.record(f, &Event{Type: typ, Error: in.Error, Cause: in.Cause, Task: f.Task})
 		return r.stateError(f, in.Error, in.Cause, nil)
 	case InputTimer:
 		switch f.Phase {
@@ -508,10 +525,16 @@ func (r *runner) context(f *Frame) *Context {
 	}
 	c.EnteredEventID = f.EnteredEvent
 	c.vars = r.scope(f)
+	callback := false
 	if prog, err := r.program(f); err == nil {
 		if st := prog.states[f.State]; st != nil {
 			c.noRetryCount = st.typ != typeTask && st.typ != typeParallel && st.typ != typeMap
+			callback = st.typ == typeTask && isCallback(st.resource)
 		}
+	}
+	if !callback {
+		// $$.Task.Token exists only in a .waitForTaskToken Task state.
+		c.TaskToken = ""
 	}
 	return &c
 }
@@ -717,7 +740,7 @@ func (r *runner) after(f *Frame, step Step) error {
 
 // schedule asks for f's activity task.
 func (r *runner) schedule(f *Frame, spec *TaskSpec) error {
-	if r.env.CanSchedule != nil {
+	if r.env.CanSchedule != nil && resourceKind(spec.Resource) == ResourceActivity {
 		ok, err := r.env.CanSchedule(spec.Resource)
 		if err != nil {
 			return err
@@ -728,8 +751,8 @@ func (r *runner) schedule(f *Frame, spec *TaskSpec) error {
 			return r.frameFail(f, ErrorRuntime, cause)
 		}
 	}
-	f.Phase, f.Task = phaseTask, spec
-	r.record(f, &Event{Type: "ActivityScheduled", Task: spec})
+	f.Phase, f.Task, f.Submitted = phaseTask, spec, false
+	r.record(f, &Event{Type: taskEvent(spec.Resource, "Scheduled"), Task: spec})
 	r.effects = append(r.effects, Effect{Kind: EffectSchedule, Frame: f.ID, Task: spec})
 	return nil
 }

@@ -697,9 +697,8 @@ func parseDataFlow(f fields, st *state) {
 // parseTask reads a Task state's own fields.
 func parseTask(f fields, st *state) {
 	if res, ok := f.str("Resource", true); ok {
-		if !isActivityARN(res) {
-			f.sc.at("Resource").problem(CodeUnsupportedFeature,
-				"is '%s', but gaffer runs only activity tasks (arn:aws:states:<region>:<account>:activity:<name>)", res)
+		if _, ok := ParseResource(res); !ok {
+			f.sc.at("Resource").problem(CodeUnsupportedFeature, resourceProblem, res)
 		}
 		st.resource = res
 	}

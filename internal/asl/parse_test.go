@@ -115,8 +115,9 @@ func TestParseProblems(t *testing.T) {
 
 		// Task.
 		{"Resource missing", states("A", `"A":{"Type":"Task","End":true}`), CodeSchemaValidation, "/States/A/Resource", []string{"required"}},
-		{"Resource lambda", states("A", `"A":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:f","End":true}`), CodeUnsupportedFeature, "/States/A/Resource", []string{"State 'A'", "activity tasks"}},
-		{"Resource service integration", states("A", `"A":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage","End":true}`), CodeUnsupportedFeature, "/States/A/Resource", []string{"activity tasks"}},
+		{"Resource lambda malformed", states("A", `"A":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:","End":true}`), CodeUnsupportedFeature, "/States/A/Resource", []string{"State 'A'", "Lambda function"}},
+		{"Resource service integration pattern", states("A", `"A":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForIt","End":true}`), CodeUnsupportedFeature, "/States/A/Resource", []string{"service integration"}},
+		{"Resource other service", states("A", `"A":{"Type":"Task","Resource":"arn:aws:s3:::bucket","End":true}`), CodeUnsupportedFeature, "/States/A/Resource", []string{"not a Resource gaffer knows"}},
 		{"Resource activity without name", states("A", `"A":{"Type":"Task","Resource":"arn:aws:states:us-east-1:123456789012:activity:","End":true}`), CodeUnsupportedFeature, "/States/A/Resource", []string{"activity"}},
 		{"TimeoutSeconds zero", states("A", `"A":{"Type":"Task",`+act+`,"TimeoutSeconds":0,"End":true}`), CodeSchemaValidation, "/States/A/TimeoutSeconds", []string{"'TimeoutSeconds'", "integer from 1"}},
 		{"TimeoutSeconds string", states("A", `"A":{"Type":"Task",`+act+`,"TimeoutSeconds":"5","End":true}`), CodeSchemaValidation, "/States/A/TimeoutSeconds", []string{"integer"}},

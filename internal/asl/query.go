@@ -225,9 +225,8 @@ func parseJSONataState(f fields, st *state) {
 			st.arguments = compileJTemplate(f.sc.at("Arguments"), v)
 		}
 		if res, ok := f.str("Resource", true); ok {
-			if !isActivityARN(res) {
-				f.sc.at("Resource").problem(CodeUnsupportedFeature,
-					"is '%s', but gaffer runs only activity tasks (arn:aws:states:<region>:<account>:activity:<name>)", res)
+			if _, ok := ParseResource(res); !ok {
+				f.sc.at("Resource").problem(CodeUnsupportedFeature, resourceProblem, res)
 			}
 			st.resource = res
 		}

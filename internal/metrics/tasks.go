@@ -194,6 +194,11 @@ type meteredStore struct {
 	m *Metrics
 }
 
+// Unwrap returns the store WrapStore wrapped: what to type-assert for the
+// optional interfaces of a store (store.Fencer, store.Notifier), which the
+// wrapper does not have.
+func (s *meteredStore) Unwrap() store.Store { return s.Store }
+
 func (s *meteredStore) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 	start := time.Now()
 	err := s.Store.Update(ctx, func(tx store.Tx) error {

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/gaffer-dev/gaffer/internal/metrics"
 	"github.com/gaffer-dev/gaffer/internal/pipeline"
 	"github.com/gaffer-dev/gaffer/internal/sfn"
+	"github.com/gaffer-dev/gaffer/internal/sfn/integration"
 	"github.com/gaffer-dev/gaffer/internal/startstop"
 	"github.com/gaffer-dev/gaffer/internal/store"
 	"github.com/gaffer-dev/gaffer/internal/store/sqlite"
@@ -110,6 +112,14 @@ type Config struct {
 	// ReadyTimeout bounds GET /readyz's checks of the store; default
 	// DefaultReadyTimeout.
 	ReadyTimeout time.Duration
+	// LambdaEndpoint, if set, is the base URL of a server speaking the
+	// Lambda Invoke API: Step Functions Task states calling Lambda (a
+	// function ARN, arn:aws:states:::lambda:invoke) call it.
+	LambdaEndpoint string
+	// MockConfig, if set, is a Step Functions Local mock configuration
+	// file: executions started on "<state machine ARN>#<test case>" get
+	// its mocked responses. New refuses a file that does not check.
+	MockConfig string
 }
 
 // KeepForever as Config.SFNRetention keeps closed executions for good.
@@ -135,6 +145,8 @@ type Server struct {
 	store     store.Store
 	engine    *engine.Engine
 	retention *sfn.Retention // nil when closed executions are kept for good
+	states    *sfn.Service
+	integ     sfn.IntegrationConfig
 	http      *http.Server
 	ln        *limitListener
 
@@ -165,6 +177,19 @@ func New(cfg Config) (*Server, error) {
 		cfg.Account = "000000000000"
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
+	if cfg.MockConfig != "" {
+		mocks, err := integration.LoadMockConfig(cfg.MockConfig)
+		if err != nil {
+			return nil, err
+		}
+		s.integ.Mocks = mocks
+	}
+	if cfg.LambdaEndpoint != "" {
+		if u, err := url.Parse(cfg.LambdaEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("lambda endpoint %q: want an http:// or https:// URL", cfg.LambdaEndpoint)
+		}
+		s.integ.Lambda = integration.NewLambda(integration.LambdaConfig{Endpoint: cfg.LambdaEndpoint})
+	}
 	switch {
 	case cfg.TLSCertFile != "" && cfg.TLSKeyFile != "":
 		s.cert = &certificate{certFile: cfg.TLSCertFile, keyFile: cfg.TLSKeyFile}
@@ -227,7 +252,7 @@ func (s *Server) start(ctx context.Context) error {
 		MaxWaitingPolls:    cfg.MaxWaitingPolls,
 		Now:                cfg.Now,
 	})
-	states := sfn.New(sfn.Config{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
+	states := sfn.New(sfn.Config{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait, Integrations: s.integ})
 	workflows := swf.New(swf.Config{Engine: eng, Logger: cfg.Logger.With("component", "swf"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
 	pipelines := pipeline.New(pipeline.Config{Engine: eng, Logger: cfg.Logger.With("component", "pipeline"), Account: cfg.Account, DefaultRegion: cfg.DefaultRegion, MaxPollWait: cfg.MaxPollWait, AckTimeout: cfg.PipelineAckTimeout, RetryDelay: cfg.PipelineRetryDelay})
 	if meter != nil {
@@ -284,8 +309,17 @@ func (s *Server) start(ctx context.Context) error {
 			return fmt.Errorf("start retention: %w", err)
 		}
 	}
+	if err := states.Start(ctx); err != nil {
+		if retention != nil {
+			retention.Stop()
+		}
+		eng.Stop()
+		_ = st.Close()
+		return fmt.Errorf("start step functions integrations: %w", err)
+	}
 	tcp, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
+		states.Stop()
 		if retention != nil {
 			retention.Stop()
 		}
@@ -298,7 +332,7 @@ func (s *Server) start(ctx context.Context) error {
 			"max_connections", cfg.MaxConnections, "fd_limit", limit, "allowed", DefaultMaxConnections())
 	}
 	ln := newLimitListener(tcp, cfg.MaxConnections, cfg.Logger)
-	s.ctx, s.store, s.engine, s.retention, s.ln = ctx, st, eng, retention, ln
+	s.ctx, s.store, s.engine, s.retention, s.ln, s.states = ctx, st, eng, retention, ln, states
 	s.http = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if refused(r) {
@@ -408,6 +442,9 @@ func (s *Server) shutdown(deadline func() context.Context) error {
 		return nil
 	}
 	ctx := deadline()
+	// The integration workers first: their polls and calls end, and a call
+	// left unanswered is made again at the next start.
+	s.states.Stop()
 	// The order is the guarantee: polls are released first, so that the
 	// requests Shutdown waits for end; the retention sweeper and the engine
 	// stop (the engine's last heartbeat flush) while the store is still

@@ -68,6 +68,14 @@ type execution struct {
 	ContinueTimerID int64         `json:"continueTimerId,omitempty"`
 	// The execution's own TimeoutSeconds timer.
 	TimeoutTimerID int64 `json:"timeoutTimerId,omitempty"`
+
+	// Service integrations (integrations.go): the mock configuration's
+	// test case the execution runs ("<machine ARN>#<test case>"), how many
+	// times each state called its integration so far, and the random part
+	// of the execution's $$.Task.Token placeholder.
+	TestCase    string         `json:"testCase,omitempty"`
+	Invocations map[string]int `json:"invocations,omitempty"`
+	TokenNonce  string         `json:"tokenNonce,omitempty"`
 }
 
 func executionNotFound(a string) error {
@@ -87,6 +95,8 @@ func newUUID() string {
 // the name and input of a running execution returns that execution (AWS's
 // idempotency); any other reuse of a name fails with ExecutionAlreadyExists.
 func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (*startExecutionOutput, error) {
+	machineARN, testCase := splitTestCase(in.StateMachineArn)
+	in.StateMachineArn = machineARN
 	smARN, err := s.parseARN(ctx, in.StateMachineArn, "stateMachine")
 	if err != nil {
 		return nil, err
@@ -127,6 +137,11 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
+		if testCase != "" {
+			if err := s.checkTestCase(m.Name, testCase); err != nil {
+				return err
+			}
+		}
 		machine, err := s.machineByHash(tx, m.DefHash)
 		if err != nil {
 			return err
@@ -148,6 +163,7 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 			Logging:          m.Logging,
 			Tracing:          m.Tracing,
 			Encryption:       m.Encryption,
+			TestCase:         testCase,
 		}
 		r := &recorder{ex: &ex, now: now}
 		r.add(historyEvent{Type: "ExecutionStarted", ExecutionStarted: &executionStartedDetails{

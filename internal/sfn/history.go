@@ -45,6 +45,54 @@ type historyEvent struct {
 	MapRunStarted          *mapRunStartedDetails    `json:"mapRunStartedEventDetails,omitempty"`
 	MapRunFailed           *errorDetails            `json:"mapRunFailedEventDetails,omitempty"`
 	EvaluationFailed       *evaluationFailedDetails `json:"evaluationFailedEventDetails,omitempty"`
+
+	TaskScheduled           *taskScheduledDetails   `json:"taskScheduledEventDetails,omitempty"`
+	TaskStarted             *taskDetails            `json:"taskStartedEventDetails,omitempty"`
+	TaskSubmitted           *taskOutputDetails      `json:"taskSubmittedEventDetails,omitempty"`
+	TaskSucceeded           *taskOutputDetails      `json:"taskSucceededEventDetails,omitempty"`
+	TaskFailed              *taskErrorDetails       `json:"taskFailedEventDetails,omitempty"`
+	TaskTimedOut            *taskErrorDetails       `json:"taskTimedOutEventDetails,omitempty"`
+	LambdaFunctionScheduled *lambdaScheduledDetails `json:"lambdaFunctionScheduledEventDetails,omitempty"`
+	LambdaFunctionSucceeded *outputDetails          `json:"lambdaFunctionSucceededEventDetails,omitempty"`
+	LambdaFunctionFailed    *errorDetails           `json:"lambdaFunctionFailedEventDetails,omitempty"`
+	LambdaFunctionTimedOut  *errorDetails           `json:"lambdaFunctionTimedOutEventDetails,omitempty"`
+}
+
+// taskDetails name a service integration's task: the service
+// ("lambda", "aws-sdk:s3") and the rest ("invoke.waitForTaskToken").
+type taskDetails struct {
+	ResourceType string `json:"resourceType"`
+	Resource     string `json:"resource"`
+}
+
+type taskScheduledDetails struct {
+	ResourceType       string `json:"resourceType"`
+	Resource           string `json:"resource"`
+	Region             string `json:"region"`
+	Parameters         string `json:"parameters"`
+	TimeoutInSeconds   int64  `json:"timeoutInSeconds,omitempty"`
+	HeartbeatInSeconds int64  `json:"heartbeatInSeconds,omitempty"`
+}
+
+type taskOutputDetails struct {
+	ResourceType  string     `json:"resourceType"`
+	Resource      string     `json:"resource"`
+	Output        *string    `json:"output,omitempty"`
+	OutputDetails *truncated `json:"outputDetails,omitempty"`
+}
+
+type taskErrorDetails struct {
+	ResourceType string `json:"resourceType"`
+	Resource     string `json:"resource"`
+	Error        string `json:"error,omitempty"`
+	Cause        string `json:"cause,omitempty"`
+}
+
+type lambdaScheduledDetails struct {
+	Resource         string     `json:"resource"`
+	Input            *string    `json:"input,omitempty"`
+	InputDetails     *truncated `json:"inputDetails,omitempty"`
+	TimeoutInSeconds int64      `json:"timeoutInSeconds,omitempty"`
 }
 
 type mapStateStartedDetails struct {
@@ -124,7 +172,15 @@ func (ev *historyEvent) stripData() {
 	if d := ev.ActivityScheduled; d != nil {
 		d.Input, d.InputDetails = nil, nil
 	}
-	for _, d := range []*outputDetails{ev.ActivitySucceeded, ev.ExecutionSucceeded} {
+	if d := ev.LambdaFunctionScheduled; d != nil {
+		d.Input, d.InputDetails = nil, nil
+	}
+	for _, d := range []*taskOutputDetails{ev.TaskSubmitted, ev.TaskSucceeded} {
+		if d != nil {
+			d.Output, d.OutputDetails = nil, nil
+		}
+	}
+	for _, d := range []*outputDetails{ev.ActivitySucceeded, ev.ExecutionSucceeded, ev.LambdaFunctionSucceeded} {
 		if d != nil {
 			d.Output, d.OutputDetails = nil, nil
 		}
@@ -216,6 +272,8 @@ func (r *recorder) Record(ev *asl.Event, prev int64) int64 {
 		h.MapRunStarted = &mapRunStartedDetails{}
 	case t == "MapRunFailed":
 		h.MapRunFailed = &errorDetails{Error: ev.Error, Cause: ev.Cause}
+	case strings.HasPrefix(t, "Task") || strings.HasPrefix(t, "LambdaFunction"):
+		r.taskEvent(&h, ev)
 	case t == "EvaluationFailed":
 		h.EvaluationFailed = &evaluationFailedDetails{Error: ev.Error, Cause: ev.Cause, State: ev.State}
 	}
@@ -232,4 +290,41 @@ func (r *recorder) flush(tx store.Tx) error {
 	}
 	r.pending = r.pending[:0]
 	return nil
+}
+
+// taskEvent fills in the details of a service integration's (Task*) or a
+// Lambda function's (LambdaFunction*) event.
+func (r *recorder) taskEvent(h *historyEvent, ev *asl.Event) {
+	if ev.Task == nil {
+		return
+	}
+	res, _ := asl.ParseResource(ev.Task.Resource)
+	td := taskDetails{ResourceType: res.Service, Resource: res.TaskResource()}
+	switch h.Type {
+	case "TaskScheduled":
+		h.TaskScheduled = &taskScheduledDetails{
+			ResourceType: td.ResourceType, Resource: td.Resource, Region: arnRegion(r.ex.ARN),
+			Parameters:         string(ev.Task.Input),
+			TimeoutInSeconds:   int64(ev.Task.TimeoutSeconds),
+			HeartbeatInSeconds: int64(ev.Task.HeartbeatSeconds),
+		}
+	case "TaskStarted":
+		h.TaskStarted = &td
+	case "TaskSubmitted":
+		h.TaskSubmitted = &taskOutputDetails{ResourceType: td.ResourceType, Resource: td.Resource, Output: data(string(ev.Output)), OutputDetails: notTruncated}
+	case "TaskSucceeded":
+		h.TaskSucceeded = &taskOutputDetails{ResourceType: td.ResourceType, Resource: td.Resource, Output: data(string(ev.Output)), OutputDetails: notTruncated}
+	case "TaskFailed":
+		h.TaskFailed = &taskErrorDetails{ResourceType: td.ResourceType, Resource: td.Resource, Error: ev.Error, Cause: ev.Cause}
+	case "TaskTimedOut":
+		h.TaskTimedOut = &taskErrorDetails{ResourceType: td.ResourceType, Resource: td.Resource, Error: ev.Error, Cause: ev.Cause}
+	case "LambdaFunctionScheduled":
+		h.LambdaFunctionScheduled = &lambdaScheduledDetails{Resource: ev.Task.Resource, Input: data(string(ev.Task.Input)), InputDetails: notTruncated, TimeoutInSeconds: int64(ev.Task.TimeoutSeconds)}
+	case "LambdaFunctionSucceeded":
+		h.LambdaFunctionSucceeded = &outputDetails{Output: data(string(ev.Output)), OutputDetails: notTruncated}
+	case "LambdaFunctionFailed":
+		h.LambdaFunctionFailed = &errorDetails{Error: ev.Error, Cause: ev.Cause}
+	case "LambdaFunctionTimedOut":
+		h.LambdaFunctionTimedOut = &errorDetails{Error: ev.Error, Cause: ev.Cause}
+	}
 }

@@ -44,6 +44,10 @@ type run struct {
 	// run touched (see maprun.go), and the first error met recording.
 	family *kin
 	err    error
+	// fails are the failures of tasks that could not be scheduled (an
+	// integration gaffer cannot run), fed to the interpreter after their
+	// start.
+	fails []asl.Input
 }
 
 // context returns the execution's part of the $$ context object.
@@ -57,6 +61,9 @@ func (r *run) context() *asl.Context {
 		StateMachineID:   r.ex.StateMachineARN,
 		StateMachineName: r.ex.StateMachineName,
 		Rand:             rand.New(jitterSource{r.s.jitter}),
+		// Seen by .waitForTaskToken states only; the integration worker
+		// puts the attempt's token in its place.
+		TaskToken: r.tokenPlaceholder(),
 	}
 }
 
@@ -139,6 +146,10 @@ func (r *run) advance(in asl.Input) error {
 				if started {
 					queue = append(queue, asl.Input{Kind: asl.InputTaskStarted, Frame: e.Frame, Worker: worker})
 				}
+				// A service integration gaffer cannot run fails at once
+				// (States.Runtime ends the execution: no loop).
+				queue = append(queue, r.fails...)
+				r.fails = r.fails[:0]
 			case asl.EffectTimer:
 				if err := r.setStateTimer(e.Frame, e.At); err != nil {
 					return err
@@ -190,6 +201,7 @@ func (r *run) schedule(frame int, spec *asl.TaskSpec) (started bool, worker stri
 		OwnerRef:  strconv.Itoa(frame),
 		Input:     spec.Input,
 	}
+	res, _ := asl.ParseResource(spec.Resource)
 	if spec.TimeoutSeconds > 0 {
 		// Counted from ActivityStarted, as on AWS: a task nobody polls waits
 		// (bounded only by the execution's own timeout).
@@ -197,6 +209,16 @@ func (r *run) schedule(frame int, spec *asl.TaskSpec) (started bool, worker stri
 	}
 	if spec.HeartbeatSeconds > 0 {
 		t.Heartbeat = time.Duration(spec.HeartbeatSeconds) * time.Second
+	}
+	if res.Kind != asl.ResourceActivity {
+		unrunnable, err := r.integrationTask(frame, spec, res, t)
+		if err != nil {
+			return false, "", err
+		}
+		if unrunnable != "" {
+			r.fails = append(r.fails, asl.Input{Kind: asl.InputTaskFailed, Frame: frame, Error: asl.ErrorRuntime, Cause: unrunnable})
+			return true, workerName, nil
+		}
 	}
 	t.ScheduledAt = r.rec.now
 	sch, err := r.s.eng.Schedule(r.tx, t)

@@ -23,6 +23,7 @@ import (
 	"github.com/gaffer-dev/gaffer/internal/awsapi/sfnerr"
 	"github.com/gaffer-dev/gaffer/internal/clockcache"
 	"github.com/gaffer-dev/gaffer/internal/engine"
+	"github.com/gaffer-dev/gaffer/internal/startstop"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -51,6 +52,9 @@ type Config struct {
 	// CachedDefinitions bounds the parsed definitions kept in memory;
 	// default DefaultCachedDefinitions.
 	CachedDefinitions int
+	// Integrations says which service integrations run (Lambda, mocks);
+	// the zero value runs activities only.
+	Integrations IntegrationConfig
 }
 
 // DefaultCachedDefinitions is Config.CachedDefinitions's default.
@@ -67,6 +71,10 @@ type Service struct {
 	machines   *clockcache.Cache[string, *asl.Machine] // definition hash → parsed definition
 	activities sync.Map                                // ARNs of activities known to exist → struct{}
 	deletions  atomic.Int64                            // activity deletions so far: a read older than one is not cached
+
+	integ IntegrationConfig
+	life  startstop.Base // the integration workers (Start, Stop)
+	workersState
 }
 
 // New returns the service and registers it with the engine as the owner of
@@ -78,6 +86,10 @@ func New(cfg Config) *Service {
 		account: cfg.Account,
 		maxPoll: cfg.MaxPollWait,
 		jitter:  cfg.Jitter,
+		integ:   cfg.Integrations,
+	}
+	if s.integ.Workers <= 0 {
+		s.integ.Workers = 32
 	}
 	if cfg.CachedDefinitions <= 0 {
 		cfg.CachedDefinitions = DefaultCachedDefinitions

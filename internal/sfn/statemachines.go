@@ -43,10 +43,13 @@ func revision(definition, roleArn string) string {
 
 // checkDefinition parses a definition, answering InvalidDefinition with
 // every problem found.
-func (s *Service) checkDefinition(definition string) (*asl.Machine, string, error) {
+func (s *Service) checkDefinition(definition, machine string) (*asl.Machine, string, error) {
 	m, hash, err := s.parseDefinition(definition)
 	if err != nil {
 		return nil, "", sfnerr.InvalidDefinition("%s", err.Error())
+	}
+	if err := s.checkRunnable(m, machine); err != nil {
+		return nil, "", err
 	}
 	return m, hash, nil
 }
@@ -103,7 +106,7 @@ func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachine
 	if err := checkEncryption(in.EncryptionConfiguration); err != nil {
 		return nil, err
 	}
-	_, hash, err := s.checkDefinition(in.Definition)
+	_, hash, err := s.checkDefinition(in.Definition, in.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +191,8 @@ func (s *Service) DescribeStateMachine(ctx context.Context, in *stateMachineArnI
 // UpdateStateMachine changes a state machine's definition, role, logging or
 // tracing. Running executions keep the definition they started with.
 func (s *Service) UpdateStateMachine(ctx context.Context, in *updateStateMachineInput) (*updateStateMachineOutput, error) {
-	if _, err := s.parseARN(ctx, in.StateMachineArn, "stateMachine"); err != nil {
+	smARN, err := s.parseARN(ctx, in.StateMachineArn, "stateMachine")
+	if err != nil {
 		return nil, err
 	}
 	if err := awsapi.Authorize(ctx, in.StateMachineArn); err != nil {
@@ -212,7 +216,7 @@ func (s *Service) UpdateStateMachine(ctx context.Context, in *updateStateMachine
 	var hash string
 	if in.Definition != nil {
 		var err error
-		if _, hash, err = s.checkDefinition(*in.Definition); err != nil {
+		if _, hash, err = s.checkDefinition(*in.Definition, smARN.name); err != nil {
 			return nil, err
 		}
 	}
@@ -222,7 +226,7 @@ func (s *Service) UpdateStateMachine(ctx context.Context, in *updateStateMachine
 		}
 	}
 	var m stateMachine
-	err := s.update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		if _, err := getObject(tx, kindStateMachine, in.StateMachineArn, &m, machineNotFound(in.StateMachineArn)); err != nil {
 			return err
 		}

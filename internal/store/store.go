@@ -1,6 +1,6 @@
 // Package store defines the persistence contract that the engine and the
 // service dialects (sfn, and later swf and pipeline) share, and the records it
-// holds. Implementations live in sub-packages (sqlite; postgres later) and are
+// holds. Implementations live in sub-packages (sqlite, postgres) and are
 // checked by the conformance suite in storetest.
 //
 // The contract is deliberately small and dialect-neutral:
@@ -50,6 +50,14 @@ type Store interface {
 	// call Update or View itself (fn may run on the store's only writer).
 	// If ctx ends before fn starts, Update returns ctx.Err() and fn never
 	// runs; once fn has started, Update waits for the commit's outcome.
+	//
+	// On a store several nodes share, the Get methods of an Update lock
+	// the rows they read until the commit (SELECT … FOR UPDATE), so two
+	// nodes' read-modify-writes of one object, task or timer take turns;
+	// and the store may run fn again, in a new transaction, when the
+	// database aborted the first for a deadlock or serialization failure
+	// (its writes and AfterCommit callbacks are dropped first, as for
+	// any failed savepoint).
 	Update(ctx context.Context, fn func(tx Tx) error) error
 	// View runs fn in a read-only transaction with a consistent snapshot.
 	View(ctx context.Context, fn func(tx Tx) error) error
@@ -132,6 +140,122 @@ type Tx interface {
 	GetMeta(key string) ([]byte, error)
 	// PutMeta stores value under key.
 	PutMeta(key string, value []byte) error
+
+	// Membership: the nodes that share the store and the partition leases
+	// that say which node arms which partition's deadlines (package
+	// cluster). Expiry times are the store's clock: a node's
+	// ExpiresAt is set by the store from its own now plus ttl, and
+	// ReapNodes compares with the same clock, so nodes need not agree on
+	// the time (on PostgreSQL it is the server's now()).
+
+	// JoinNode inserts n as a live node until the store's now + ttl,
+	// replacing the row of a node with the same ID (a restarted process
+	// takes its name back; the old one is fenced). It assigns n.Epoch
+	// (greater than any epoch assigned before), n.JoinedAt and
+	// n.ExpiresAt.
+	JoinNode(n *Node, ttl time.Duration) error
+	// RenewNode extends node id, joined with epoch, to the store's now +
+	// ttl and returns the new expiry, or ErrFenced if that row is gone
+	// (reaped, or replaced by a later JoinNode).
+	RenewNode(id string, epoch int64, ttl time.Duration) (time.Time, error)
+	// ReapNodes deletes the nodes whose ExpiresAt has passed by the
+	// store's clock and returns their IDs. Their leases are free from
+	// then on (AcquireLease takes them), though their rows still name
+	// the reaped node until then.
+	ReapNodes() ([]string, error)
+	// LeaveNode deletes node id and frees the leases it holds, if its row
+	// is still of epoch (otherwise it does nothing: the name and its
+	// leases are a later process's): a clean stop hands its partitions
+	// over at once.
+	LeaveNode(id string, epoch int64) error
+	// ListNodes lists the live rows in ID order.
+	ListNodes() ([]Node, error)
+	// ListLeases lists every partition's lease in partition order
+	// (partitions never leased are absent).
+	ListLeases() ([]Lease, error)
+	// AcquireLease makes node (which must be a live row) the holder of
+	// partition if it has no holder, its holder's row is gone, or node
+	// holds it already; the epoch goes up by one each time, and the
+	// lease is returned. A partition held by another live node gets
+	// ErrLeaseHeld.
+	AcquireLease(partition int, node string) (Lease, error)
+	// ReleaseLease frees partition if node holds it (the epoch goes up by
+	// one); otherwise it does nothing.
+	ReleaseLease(partition int, node string) error
+}
+
+// ErrFenced is returned by RenewNode when the node's row is gone, and by
+// a Fencer's Update when the node it was fenced to is: another node may
+// have taken its partitions, so the caller must not write, and should
+// rejoin.
+var ErrFenced = errors.New("store: this node's membership ended (fenced): another node may own its partitions")
+
+// ErrLeaseHeld is returned by AcquireLease for a partition another live
+// node holds.
+var ErrLeaseHeld = errors.New("store: partition lease held by another live node")
+
+// Node is one gaffer process that shares the store.
+type Node struct {
+	ID   string // the node's name, unique among live nodes (--node-name)
+	Addr string // where it serves clients, for operators
+	// Epoch is assigned by JoinNode, greater than every epoch before
+	// it: a node's row with an older epoch is a previous process.
+	Epoch     int64
+	JoinedAt  time.Time
+	ExpiresAt time.Time
+}
+
+// Lease is a partition's holder: the node that arms its deadlines.
+type Lease struct {
+	Partition int
+	Node      string // "" when free
+	// Epoch goes up by one at every change of holder.
+	Epoch int64
+}
+
+// Fencer is a store that several nodes may share. Once Fence names this
+// node (its ID and the epoch JoinNode gave it), every Update transaction
+// first checks, under a lock that ReapNodes and LeaveNode of that row
+// wait for, that the row still exists with that epoch; if it does not,
+// the transaction's functions do not run and Update returns ErrFenced. So
+// a node that another has declared dead (its lease expired while it was
+// paused or cut off) cannot write, while a write that passed the check
+// commits before the reaping does. Fence("", 0) turns the check off.
+type Fencer interface {
+	Fence(node string, epoch int64)
+}
+
+// Notifier is a store that carries notices between the nodes sharing it
+// (PostgreSQL LISTEN/NOTIFY). The store's rows stay the truth: a notice
+// only says where to look, and a lost one delays, never loses, work.
+type Notifier interface {
+	// Notify sends payload (at most 7,000 bytes) on channel to every
+	// listener, this node's own included, in a transaction of its own,
+	// never inside Update's.
+	Notify(ctx context.Context, channel, payload string) error
+	// Listen calls fn for each notice on channels, one at a time, until
+	// ctx ends (it returns ctx's error). When notices may have been
+	// missed — at the start, and after a lost connection is re-made —
+	// it calls fn with channel "" first, so that the caller reconciles
+	// from the rows.
+	Listen(ctx context.Context, channels []string, fn func(channel, payload string)) error
+}
+
+// Partitions is how many partitions tasks and timers are spread over: a
+// task's or timer's Partition is PartitionOf(its OwnerID). A partition's
+// lease holder arms its deadlines (package cluster). The number is part of
+// the stored data: changing it needs a migration.
+const Partitions = 64
+
+// PartitionOf returns the partition of an owner's tasks and timers: FNV-1a
+// of ownerID, modulo Partitions.
+func PartitionOf(ownerID string) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(ownerID); i++ {
+		h ^= uint32(ownerID[i])
+		h *= 16777619
+	}
+	return int(h % Partitions)
 }
 
 // ErrExists is returned by InsertObject when the object already exists.
@@ -233,6 +357,8 @@ type TaskQuery struct {
 	OwnerKind string
 	OwnerID   string
 	State     TaskState
+	// Partitions, if not nil, selects the tasks of these partitions only.
+	Partitions []int
 	// AfterID continues a listing: only tasks with ID > AfterID.
 	AfterID int64
 	Limit   int // 0: no limit
@@ -254,6 +380,8 @@ type Timer struct {
 type TimerQuery struct {
 	OwnerKind string
 	OwnerID   string
+	// Partitions, if not nil, selects the timers of these partitions only.
+	Partitions []int
 	// AfterID continues a listing: only timers with ID > AfterID.
 	AfterID int64
 	Limit   int // 0: no limit

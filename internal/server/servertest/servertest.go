@@ -65,6 +65,9 @@ type Options struct {
 	NoMetrics    bool
 	OpenMetrics  bool
 	ReadyTimeout time.Duration
+	// LambdaEndpoint and MockConfig: see server.Config.
+	LambdaEndpoint string
+	MockConfig     string
 }
 
 // Clock is a clock for a test server that the test moves forward: the
@@ -113,6 +116,8 @@ func Start(t testing.TB, opts Options) *server.Server {
 		NoMetrics:          opts.NoMetrics,
 		OpenMetrics:        opts.OpenMetrics,
 		ReadyTimeout:       opts.ReadyTimeout,
+		LambdaEndpoint:     opts.LambdaEndpoint,
+		MockConfig:         opts.MockConfig,
 	})
 	if err != nil {
 		t.Fatalf("new server: %v", err)

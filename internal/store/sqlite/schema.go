@@ -89,6 +89,27 @@ var migrations = [][]string{
 		`ALTER TABLE objects ADD COLUMN closed_at BIGINT NOT NULL DEFAULT 0`,
 		`CREATE INDEX objects_kind_closed_seq ON objects (kind, closed_at, seq) WHERE closed_at > 0`,
 	},
+	// 3: membership (store.Tx JoinNode … ReleaseLease): the nodes sharing
+	// the store, with epochs from the 'node_epoch' sequence, and the
+	// partitions' leases; and the tasks and timers of a partition, for
+	// TaskQuery and TimerQuery Partitions. Times are Unix nanoseconds.
+	{
+		`CREATE TABLE nodes (
+			id         TEXT PRIMARY KEY,
+			addr       TEXT NOT NULL,
+			epoch      BIGINT NOT NULL,
+			joined_at  BIGINT NOT NULL,
+			expires_at BIGINT NOT NULL
+		)`,
+		`CREATE TABLE leases (
+			partition_id INTEGER PRIMARY KEY,
+			node         TEXT NOT NULL DEFAULT '',
+			epoch        BIGINT NOT NULL
+		)`,
+		`INSERT INTO sequences (name, value) VALUES ('node_epoch', 0)`,
+		`CREATE INDEX tasks_partition_id ON tasks (partition_id, id)`,
+		`CREATE INDEX timers_partition_id ON timers (partition_id, id)`,
+	},
 }
 
 // schemaVersionKey is the meta key that records the schema version.

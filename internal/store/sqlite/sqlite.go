@@ -48,6 +48,16 @@
 // a rolled-back function are skipped, leaving gaps. Because one writer
 // assigns them and commits in order, Seq order is also commit order. Task and
 // timer IDs come from AUTOINCREMENT and are never reused after a delete.
+//
+// # Membership and fencing
+//
+// The store.Tx membership methods (member.go) keep the nodes and partition
+// leases in tables of their own; a node's epoch comes from the node_epoch
+// row of sequences; the store's clock is time.Now(). An SQLite file has one
+// node, but the same engine code runs on it. Store.Fence (store.Fencer)
+// makes the writer check the node's row at the start of each transaction
+// and fail the whole batch with store.ErrFenced, without running its
+// functions, when the row is gone; unfenced, the check costs nothing.
 package sqlite
 
 import (

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -585,26 +586,64 @@ const (
 
 var taskQueries = func() (qs [64]string) {
 	for bits := range qs {
-		var conds []string
-		if bits&taskQQueue != 0 {
-			conds = append(conds, "queue = ?")
-		}
-		if bits&taskQOwnerKind != 0 {
-			conds = append(conds, "owner_kind = ?")
-		}
-		if bits&taskQOwnerID != 0 {
-			conds = append(conds, "owner_id = ?")
-		}
-		if bits&taskQState != 0 {
-			conds = append(conds, "state = ?")
-		}
-		if bits&taskQAfter != 0 {
-			conds = append(conds, "id > ?")
-		}
-		qs[bits] = selectQuery(taskCols, "tasks", conds, "id", bits&taskQLimit != 0)
+		qs[bits] = taskQuery(bits, -1)
 	}
 	return qs
 }()
+
+// taskQuery builds the ListTasks query for bits, with a partition_id IN
+// list of nparts terms if nparts >= 0.
+func taskQuery(bits, nparts int) string {
+	var conds []string
+	if bits&taskQQueue != 0 {
+		conds = append(conds, "queue = ?")
+	}
+	if bits&taskQOwnerKind != 0 {
+		conds = append(conds, "owner_kind = ?")
+	}
+	if bits&taskQOwnerID != 0 {
+		conds = append(conds, "owner_id = ?")
+	}
+	if bits&taskQState != 0 {
+		conds = append(conds, "state = ?")
+	}
+	if nparts >= 0 {
+		conds = append(conds, inList("partition_id", nparts))
+	}
+	if bits&taskQAfter != 0 {
+		conds = append(conds, "id > ?")
+	}
+	return selectQuery(taskCols, "tasks", conds, "id", bits&taskQLimit != 0)
+}
+
+// inList returns "col IN (?, ?, ...)" with n placeholders (n > 0).
+func inList(col string, n int) string {
+	var b strings.Builder
+	b.WriteString(col)
+	b.WriteString(" IN (")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('?')
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+// partitionArgs returns the distinct partitions of ps, sorted, as query
+// arguments: a query has one IN list length per number of partitions
+// named, and so at most store.Partitions prepared variants.
+func partitionArgs(ps []int) []any {
+	ps = slices.Clone(ps)
+	slices.Sort(ps)
+	ps = slices.Compact(ps)
+	args := make([]any, len(ps))
+	for i, p := range ps {
+		args[i] = int64(p)
+	}
+	return args
+}
 
 // taskArgs returns t's columns in qInsertTask order (and qUpdateTask's,
 // without the trailing id).
@@ -722,6 +761,15 @@ func (t *tx) ListTasks(q store.TaskQuery) ([]*store.Task, error) {
 		bits |= taskQState
 		args = append(args, int64(q.State))
 	}
+	nparts := -1
+	if q.Partitions != nil {
+		if len(q.Partitions) == 0 {
+			return nil, nil
+		}
+		parts := partitionArgs(q.Partitions)
+		args = append(args, parts...)
+		nparts = len(parts)
+	}
 	if q.AfterID != 0 {
 		bits |= taskQAfter
 		args = append(args, q.AfterID)
@@ -730,7 +778,11 @@ func (t *tx) ListTasks(q store.TaskQuery) ([]*store.Task, error) {
 		bits |= taskQLimit
 		args = append(args, q.Limit)
 	}
-	rows, err := t.query(taskQueries[bits], args...)
+	query := taskQueries[bits]
+	if nparts >= 0 {
+		query = taskQuery(bits, nparts)
+	}
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
@@ -770,20 +822,29 @@ const (
 
 var timerQueries = func() (qs [16]string) {
 	for bits := range qs {
-		var conds []string
-		if bits&timerQOwnerKind != 0 {
-			conds = append(conds, "owner_kind = ?")
-		}
-		if bits&timerQOwnerID != 0 {
-			conds = append(conds, "owner_id = ?")
-		}
-		if bits&timerQAfter != 0 {
-			conds = append(conds, "id > ?")
-		}
-		qs[bits] = selectQuery(timerCols, "timers", conds, "id", bits&timerQLimit != 0)
+		qs[bits] = timerQuery(bits, -1)
 	}
 	return qs
 }()
+
+// timerQuery builds the ListTimers query for bits, with a partition_id IN
+// list of nparts terms if nparts >= 0.
+func timerQuery(bits, nparts int) string {
+	var conds []string
+	if bits&timerQOwnerKind != 0 {
+		conds = append(conds, "owner_kind = ?")
+	}
+	if bits&timerQOwnerID != 0 {
+		conds = append(conds, "owner_id = ?")
+	}
+	if nparts >= 0 {
+		conds = append(conds, inList("partition_id", nparts))
+	}
+	if bits&timerQAfter != 0 {
+		conds = append(conds, "id > ?")
+	}
+	return selectQuery(timerCols, "timers", conds, "id", bits&timerQLimit != 0)
+}
 
 func scanTimer(sc scanner) (*store.Timer, error) {
 	var (
@@ -856,6 +917,15 @@ func (t *tx) ListTimers(q store.TimerQuery) ([]*store.Timer, error) {
 		bits |= timerQOwnerID
 		args = append(args, q.OwnerID)
 	}
+	nparts := -1
+	if q.Partitions != nil {
+		if len(q.Partitions) == 0 {
+			return nil, nil
+		}
+		parts := partitionArgs(q.Partitions)
+		args = append(args, parts...)
+		nparts = len(parts)
+	}
 	if q.AfterID != 0 {
 		bits |= timerQAfter
 		args = append(args, q.AfterID)
@@ -864,7 +934,11 @@ func (t *tx) ListTimers(q store.TimerQuery) ([]*store.Timer, error) {
 		bits |= timerQLimit
 		args = append(args, q.Limit)
 	}
-	rows, err := t.query(timerQueries[bits], args...)
+	query := timerQueries[bits]
+	if nparts >= 0 {
+		query = timerQuery(bits, nparts)
+	}
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list timers: %w", err)
 	}

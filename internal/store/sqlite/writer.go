@@ -58,6 +58,10 @@ type writer struct {
 
 	ran []*job // scratch: the jobs whose functions ran in the current transaction
 
+	// fence, when set (Store.Fence), is the node whose row every
+	// transaction checks first.
+	fence atomic.Pointer[fence]
+
 	// Counters for tests.
 	batches atomic.Int64 // transactions committed
 	jobs    atomic.Int64 // functions run
@@ -211,7 +215,8 @@ func (w *writer) claim(j *job) bool {
 
 // runTx runs jobs in one transaction and answers them. If the transaction
 // breaks before every job has run, it answers the ones that ran and returns
-// the rest, to be run in a new transaction.
+// the rest, to be run in a new transaction. When the store is fenced and
+// the fence check fails, no job runs: each gets the check's error.
 func (w *writer) runTx(jobs []*job) (rest []*job) {
 	if err := w.exec(qBegin); err != nil {
 		err = fmt.Errorf("sqlite: begin: %w", err)
@@ -221,6 +226,22 @@ func (w *writer) runTx(jobs []*job) (rest []*job) {
 			}
 		}
 		return nil
+	}
+	if f := w.fence.Load(); f != nil {
+		if err := w.checkFence(f); err != nil {
+			if rbErr := w.exec(qRollback); rbErr != nil {
+				w.log.Debug("rollback after fence check", slog.Any("error", rbErr))
+			}
+			if !errors.Is(err, store.ErrFenced) {
+				err = fmt.Errorf("sqlite: fence check: %w", err)
+			}
+			for _, j := range jobs {
+				if w.claim(j) {
+					j.reply <- err
+				}
+			}
+			return nil
+		}
 	}
 	w.ran = w.ran[:0]
 	defer func() { clear(w.ran) }()
