@@ -15,6 +15,7 @@ import (
 func TestClassify(t *testing.T) {
 	for queue, want := range map[string]class{
 		"sfn:arn:aws:states:us-east-1:000000000000:activity:a": classSFNActivity,
+		"sfn-int:lambda":         classSFNIntegration,
 		"swf:a:dom|tl":           classSWFActivity,
 		"swf:d:eu-west-1/dom|tl": classSWFDecision,
 		"pipeline|wg":            classPipelineTask,

@@ -19,6 +19,7 @@ type class int
 
 const (
 	classSFNActivity class = iota
+	classSFNIntegration
 	classSWFActivity
 	classSWFDecision
 	classPipelineTask
@@ -28,20 +29,23 @@ const (
 
 // classLabels are each class's dialect and queue_kind labels.
 var classLabels = [numClasses][2]string{
-	classSFNActivity:  {"sfn", "activity"},
-	classSWFActivity:  {"swf", "activity"},
-	classSWFDecision:  {"swf", "decision"},
-	classPipelineTask: {"pipeline", "task"},
-	classOther:        {"other", "other"},
+	classSFNActivity:    {"sfn", "activity"},
+	classSFNIntegration: {"sfn", "integration"},
+	classSWFActivity:    {"swf", "activity"},
+	classSWFDecision:    {"swf", "decision"},
+	classPipelineTask:   {"pipeline", "task"},
+	classOther:          {"other", "other"},
 }
 
 // classify returns the class of an engine queue from the prefix its
-// dialect gives it (sfn.queueOf, swf.activityQueue and decisionQueue,
-// pipeline's taskQueue).
+// dialect gives it (sfn.queueOf and the integrations' queues,
+// swf.activityQueue and decisionQueue, pipeline's taskQueue).
 func classify(queue string) class {
 	switch {
 	case strings.HasPrefix(queue, "sfn:"):
 		return classSFNActivity
+	case strings.HasPrefix(queue, "sfn-int:"):
+		return classSFNIntegration
 	case strings.HasPrefix(queue, "swf:a:"):
 		return classSWFActivity
 	case strings.HasPrefix(queue, "swf:d:"):
