@@ -19,6 +19,7 @@ import (
 	"github.com/gaffer-dev/gaffer/internal/awsapi"
 	"github.com/gaffer-dev/gaffer/internal/cluster"
 	"github.com/gaffer-dev/gaffer/internal/engine"
+	"github.com/gaffer-dev/gaffer/internal/metrics"
 	"github.com/gaffer-dev/gaffer/internal/pipeline"
 	"github.com/gaffer-dev/gaffer/internal/sfn"
 	"github.com/gaffer-dev/gaffer/internal/sfn/integration"
@@ -90,8 +91,9 @@ type Config struct {
 	// Authenticate, if set, verifies every AWS request (see
 	// awsapi.Config.Authenticate) and every request to the operator
 	// endpoints (/gaffer/runners: actions gaffer:ListRunners on "*" and
-	// gaffer:TerminateRunner on RunnerARN); nil serves requests
-	// unauthenticated.
+	// gaffer:TerminateRunner on RunnerARN; /metrics: gaffer:GetMetrics on
+	// "*", unless OpenMetrics); nil serves requests unauthenticated.
+	// /healthz and /readyz are always open.
 	Authenticate awsapi.Authenticator
 	// BodyTimeout is how long a request, headers and body, may take to
 	// arrive (http.Server.ReadTimeout; the headers alone must arrive
@@ -110,6 +112,16 @@ type Config struct {
 	SFNRetention time.Duration
 	// Now is the node's clock; nil means time.Now. Tests move it.
 	Now func() time.Time
+	// NoMetrics turns GET /metrics off, and with it the counting on the
+	// hot paths (see package metrics).
+	NoMetrics bool
+	// OpenMetrics serves GET /metrics without authentication even when
+	// Authenticate is set (for scrapers that cannot sign requests); by
+	// default it is an operator endpoint (action gaffer:GetMetrics on "*").
+	OpenMetrics bool
+	// ReadyTimeout bounds GET /readyz's checks of the store; default
+	// DefaultReadyTimeout.
+	ReadyTimeout time.Duration
 	// LambdaEndpoint, if set, is the base URL of a server speaking the
 	// Lambda Invoke API: Step Functions Task states calling Lambda (a
 	// function ARN, arn:aws:states:::lambda:invoke) call it.
@@ -237,9 +249,18 @@ func (s *Server) start(ctx context.Context) error {
 	if cfg.MaxWaitingPolls <= 0 {
 		cfg.MaxWaitingPolls = DefaultMaxWaitingPolls()
 	}
+	var meter *metrics.Metrics
+	var engStore store.Store = st
+	observe := cfg.Observe
+	if !cfg.NoMetrics {
+		meter = newMetrics(cfg, st)
+		engStore = meter.WrapStore(st)
+		observe = observeBoth(cfg.Observe, meter.Observe)
+	}
 	// The node's membership and the engine refer to each other: the
 	// engine asks the node which partitions it holds, the node tells the
-	// engine which to load.
+	// engine which to load. The node gets the store itself (its fencing
+	// and notices), not the metrics' wrapper.
 	notifier, _ := st.(store.Notifier)
 	node := cluster.New(cluster.Config{
 		Store:    st,
@@ -250,7 +271,7 @@ func (s *Server) start(ctx context.Context) error {
 		Logger:   cfg.Logger.With("component", "cluster"),
 	})
 	eng := engine.New(engine.Config{
-		Store:              st,
+		Store:              engStore,
 		Cluster:            node,
 		Logger:             cfg.Logger.With("component", "engine"),
 		FlushInterval:      cfg.FlushInterval,
@@ -262,14 +283,15 @@ func (s *Server) start(ctx context.Context) error {
 	states := sfn.New(sfn.Config{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait, Integrations: s.integ})
 	workflows := swf.New(swf.Config{Engine: eng, Logger: cfg.Logger.With("component", "swf"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
 	pipelines := pipeline.New(pipeline.Config{Engine: eng, Logger: cfg.Logger.With("component", "pipeline"), Account: cfg.Account, DefaultRegion: cfg.DefaultRegion, MaxPollWait: cfg.MaxPollWait, AckTimeout: cfg.PipelineAckTimeout, RetryDelay: cfg.PipelineRetryDelay})
-	api := awsapi.NewHandler(awsapi.Config{Logger: cfg.Logger.With("component", "awsapi"), DefaultRegion: cfg.DefaultRegion, Observe: cfg.Observe, BodyTimeout: cfg.BodyTimeout, Authenticate: cfg.Authenticate}, states.API(), workflows.API(), pipelines.API())
+	if meter != nil {
+		meter.SetEngine(eng)
+		eng.WrapOwners(meter.WrapOwner)
+	}
+	api := awsapi.NewHandler(awsapi.Config{Logger: cfg.Logger.With("component", "awsapi"), DefaultRegion: cfg.DefaultRegion, Observe: observe, BodyTimeout: cfg.BodyTimeout, Authenticate: cfg.Authenticate}, states.API(), workflows.API(), pipelines.API())
 
 	mux := http.NewServeMux()
 	mux.Handle("POST /", api)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		_, _ = w.Write([]byte("ok\n"))
-	})
+	s.health(mux, st, meter) // /healthz, /readyz, /metrics
 	// Operator endpoints (not AWS APIs): the Data Pipeline task runners
 	// that have reported in, and a way to ask one to stop.
 	// Both are behind Authenticate (see operator).

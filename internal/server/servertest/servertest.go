@@ -62,6 +62,10 @@ type Options struct {
 	SFNRetention time.Duration
 	// Now is the server's clock (see Clock); default time.Now.
 	Now func() time.Time
+	// NoMetrics, OpenMetrics and ReadyTimeout: see server.Config.
+	NoMetrics    bool
+	OpenMetrics  bool
+	ReadyTimeout time.Duration
 	// LambdaEndpoint and MockConfig: see server.Config.
 	LambdaEndpoint string
 	MockConfig     string
@@ -110,6 +114,9 @@ func Start(t testing.TB, opts Options) *server.Server {
 		MaxConnections:     opts.MaxConnections,
 		SFNRetention:       opts.SFNRetention,
 		Now:                opts.Now,
+		NoMetrics:          opts.NoMetrics,
+		OpenMetrics:        opts.OpenMetrics,
+		ReadyTimeout:       opts.ReadyTimeout,
 		LambdaEndpoint:     opts.LambdaEndpoint,
 		MockConfig:         opts.MockConfig,
 	})
