@@ -110,8 +110,7 @@ func TestTakeOverAfterKill(t *testing.T) {
 
 	sb := ps[1].Env().SFN()
 	for _, exec := range execs {
-		out := sb.WaitStatus(t, exec, sfntypes.ExecutionStatusSucceeded)
-		_ = out
+		sb.WaitStatus(t, exec, sfntypes.ExecutionStatusSucceeded)
 	}
 	for _, exec := range execs[:50] { // the history of a sample: one wait, one task
 		counts := map[string]int{}
@@ -150,6 +149,9 @@ func TestTakeOverAfterKill(t *testing.T) {
 	}
 	if n := len(swfActivities.seen); n != takeoverSWF {
 		t.Errorf("%d SWF activity tasks handed out, want %d", n, takeoverSWF)
+	}
+	if n := len(dpAttempts.seen); n < takeoverDP {
+		t.Errorf("%d Data Pipeline attempts handed out, want at least one per pipeline (%d)", n, takeoverDP)
 	}
 }
 
@@ -318,7 +320,7 @@ func dpRunner(ctx context.Context, c *datapipeline.Client, group string, h *hand
 		if err != nil || out.TaskObject == nil {
 			continue
 		}
-		h.add(aws.ToString(out.TaskObject.AttemptId))
+		h.add(aws.ToString(out.TaskObject.PipelineId) + "/" + aws.ToString(out.TaskObject.AttemptId))
 		for {
 			_, err := c.SetTaskStatus(ctx, &datapipeline.SetTaskStatusInput{TaskId: out.TaskObject.TaskId, TaskStatus: dptypes.TaskStatusFinished})
 			if err == nil || canceled(ctx, err) {
