@@ -55,6 +55,13 @@ type Config struct {
 	// Integrations says which service integrations run (Lambda, mocks);
 	// the zero value runs activities only.
 	Integrations IntegrationConfig
+	// Node is the name of this node among those sharing the store, and
+	// Shared says whether others do. The in-process integration workers
+	// poll as "gaffer:<Node>"; at start a node makes again only the calls
+	// that workers of its own name left unfinished (alone: all of them),
+	// never those another live node's workers are making.
+	Node   string
+	Shared bool
 }
 
 // DefaultCachedDefinitions is Config.CachedDefinitions's default.
@@ -72,8 +79,10 @@ type Service struct {
 	activities sync.Map                                // ARNs of activities known to exist → struct{}
 	deletions  atomic.Int64                            // activity deletions so far: a read older than one is not cached
 
-	integ IntegrationConfig
-	life  startstop.Base // the integration workers (Start, Stop)
+	integ  IntegrationConfig
+	shared bool           // other nodes share the store (Config.Shared)
+	worker string         // the integration workers' identity: "gaffer:<node>"
+	life   startstop.Base // the integration workers (Start, Stop)
 	workersState
 }
 
@@ -87,6 +96,11 @@ func New(cfg Config) *Service {
 		maxPoll: cfg.MaxPollWait,
 		jitter:  cfg.Jitter,
 		integ:   cfg.Integrations,
+		shared:  cfg.Shared,
+		worker:  workerName,
+	}
+	if cfg.Node != "" {
+		s.worker = workerName + ":" + cfg.Node
 	}
 	if s.integ.Workers <= 0 {
 		s.integ.Workers = 32
@@ -369,7 +383,8 @@ func definitionText(tx store.Tx, hash string) (string, error) {
 }
 
 // activityExists reports whether an activity exists, from memory when it
-// is known to (this node is the only writer of activities).
+// is known to (alone, this node is the only writer of activities; on a
+// shared store it reads the store each time).
 func (s *Service) activityExists(tx store.Tx, arn string) (bool, error) {
 	if _, ok := s.activities.Load(arn); ok {
 		return true, nil
@@ -382,7 +397,7 @@ func (s *Service) activityExists(tx store.Tx, arn string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if s.deletions.Load() == deletions {
+	if s.deletions.Load() == deletions && !s.shared { // another node may delete it
 		s.activities.Store(arn, struct{}{})
 	}
 	return true, nil

@@ -76,6 +76,9 @@ func (s *Service) startedCalls(ctx context.Context) (map[string][]resumedCall, e
 					return err
 				}
 				for _, t := range page {
+					if s.shared && t.Worker != s.worker {
+						continue // another node's worker makes it
+					}
 					waiting, err := s.waitsForCallback(tx, t)
 					if err != nil && !errors.Is(err, store.ErrNotFound) {
 						return err
@@ -116,7 +119,7 @@ func (s *Service) work(ctx context.Context, queue string) {
 			s.call(ctx, rc.task, rc.token)
 			continue
 		}
-		t, token, err := s.eng.Poll(ctx, queue, workerName, time.Minute)
+		t, token, err := s.eng.Poll(ctx, queue, s.worker, time.Minute)
 		if err != nil {
 			if errors.Is(err, engine.ErrStopped) {
 				return
