@@ -74,6 +74,7 @@ func (s *Service) checkRunnable(m *asl.Machine, machine string) error {
 		res, _ := asl.ParseResource(t.Resource)
 		switch {
 		case res.Kind == asl.ResourceActivity:
+		case isNested(res):
 		case isLambda(res) && s.integ.Lambda != nil:
 		case s.integ.Mocks.Mocks(machine, t.State):
 		case isLambda(res):
