@@ -76,6 +76,10 @@ type execution struct {
 	TestCase    string         `json:"testCase,omitempty"`
 	Invocations map[string]int `json:"invocations,omitempty"`
 	TokenNonce  string         `json:"tokenNonce,omitempty"`
+
+	// The execution that started this one from a startExecution Task
+	// state (nested.go).
+	nestedLink
 }
 
 func executionNotFound(a string) error {
