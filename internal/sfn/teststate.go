@@ -50,9 +50,9 @@ type testStateConfigure struct {
 }
 
 type inspectionErrorDetails struct {
-	CatchIndex                  *int     `json:"catchIndex,omitempty"`
-	RetryIndex                  *int     `json:"retryIndex,omitempty"`
-	RetryBackoffIntervalSeconds *float64 `json:"retryBackoffIntervalSeconds,omitempty"`
+	CatchIndex                  *int   `json:"catchIndex,omitempty"`
+	RetryIndex                  *int   `json:"retryIndex,omitempty"`
+	RetryBackoffIntervalSeconds *int64 `json:"retryBackoffIntervalSeconds,omitempty"`
 }
 
 type inspectionData struct {
@@ -361,7 +361,7 @@ func (t *stateTest) taskFailed(errName, cause string) *testStateOutput {
 	retry, catch := t.m.Handlers(t.name, errName)
 	switch step.Kind {
 	case asl.StepRetry:
-		secs := step.Delay.Seconds()
+		secs := int64((step.Delay + time.Second - 1) / time.Second) // whole seconds, rounded up
 		return &testStateOutput{Status: testRetriable, Error: errName, Cause: cause,
 			InspectionData: &inspectionData{ErrorDetails: &inspectionErrorDetails{RetryIndex: &retry, RetryBackoffIntervalSeconds: &secs}}}
 	case asl.StepNext:
