@@ -145,17 +145,17 @@ func (r *run) saveExpress(insert bool) error {
 	ex := *r.ex
 	ex.Exec = nil
 	r.tx.AfterCommit(func() { r.s.syncs.closed(&ex) })
-	if r.s.shared {
-		return putExecution(r.tx, r.ex, insert)
+	switch {
+	case r.s.shared:
+		if err := putExecution(r.tx, r.ex, insert); err != nil {
+			return err
+		}
+	case !insert:
+		if err := r.tx.DeleteObject(kindExecution, r.ex.ARN); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 	}
-	if insert {
-		return nil
-	}
-	err := r.tx.DeleteObject(kindExecution, r.ex.ARN)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	return err
+	return r.saveKin() // a distributed Map's children and Map Runs, aborted by close
 }
 
 // syncWaiters are the StartSyncExecution requests waiting on this node,
