@@ -82,6 +82,9 @@ func (r *run) save(insert bool) error {
 	if err := r.rec.flush(r.tx); err != nil {
 		return err
 	}
+	if r.ex.Express && r.ex.Status != statusRunning {
+		return r.saveExpress(insert)
+	}
 	if err := putExecution(r.tx, r.ex, insert); err != nil {
 		return err
 	}
