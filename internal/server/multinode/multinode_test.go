@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,23 +18,14 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/swf"
 	swftypes "github.com/aws/aws-sdk-go-v2/service/swf/types"
-	"go.uber.org/goleak"
 
 	"github.com/gaffer-dev/gaffer/internal/pgtest"
 	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	pgtest.Stop()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "goleak:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+// TestMain runs the tests with one throwaway PostgreSQL cluster (pgtest.Main:
+// stopped at the end, and no goroutine may outlive the tests).
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // nodes starts n nodes named n1… on one fresh database, each with args.
 func nodes(t *testing.T, n int, args ...string) []*servertest.Process {
