@@ -14,7 +14,7 @@ func TestBenchFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-only", "heartbeat,nap"}, `-only: "nap" is not one of heartbeat, cycle, wake, swf-heartbeat, swf-activity, swf-decision, dp-heartbeat, dp-task, map, parallel, memory, soak`},
+		{[]string{"-only", "heartbeat,nap"}, `-only: "nap" is not one of heartbeat, cycle, wake, swf-heartbeat, swf-activity, swf-decision, dp-heartbeat, dp-task, map, parallel, express, memory, soak`},
 		{[]string{"-only", ","}, `-only: "," names no phase`},
 		{[]string{"-duration", "0s"}, "-duration: 0s must be positive"},
 		{[]string{"-polls", "0"}, "-polls: 0 must be at least 1"},
