@@ -52,6 +52,10 @@ func (c *benchCommand) flags(hidden bool) (*flag.FlagSet, *bench.Config, *benchH
 	fs.IntVar(&cfg.Polls, "polls", cfg.Polls, "idle long polls held open in the memory phase")
 	fs.StringVar(&cfg.Only, "only", cfg.Only, "comma-separated phases to run: "+strings.Join(all, ", "))
 	fs.BoolVar(&cfg.Credentials, "credentials", cfg.Credentials, "start gaffer with a credentials file and sign every request with aws-sdk-go-v2's SigV4 signer, to measure signature verification")
+	fs.StringVar(&cfg.Store, "store", cfg.Store, "also run the shared phases on gaffer on this PostgreSQL database (postgres://user@host/db or key=value DSN; the password may come from $PGPASSWORD), beside SQLite; each group of nodes gets a fresh schema gaffer_bench_<random>, dropped at the end (the role needs CREATE on the database); nothing else is touched")
+	fs.BoolVar(&cfg.PGLocal, "pg-local", cfg.PGLocal, "like -store, on a throwaway PostgreSQL cluster the bench starts on this machine (initdb found in PATH, pg_config --bindir or /usr/lib/postgresql/*/bin; fsync on)")
+	fs.IntVar(&cfg.Nodes, "nodes", cfg.Nodes, "with -store or -pg-local, also run the shared phases on this many gaffer nodes sharing the database, each request sent to the next node (1: one node only)")
+	fs.DurationVar(&cfg.Lease, "lease", cfg.Lease, "--lease of the nodes on PostgreSQL (0: serve's default, 10s); the takeover phase compares the take-over with it")
 	fs.BoolVar(&cfg.JSON, "json", cfg.JSON, "print the results as JSON instead of a table")
 	fs.StringVar(&cfg.Gaffer, "gaffer", cfg.Gaffer, "gaffer `binary` to benchmark (default: this executable)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", cfg.CPUProfile, "write a CPU profile of the gaffer server (every phase but memory) to `file`")
@@ -83,6 +87,12 @@ with a timer → the next decision task); for Data Pipeline,
 ReportTaskProgress throughput on an acknowledged task against the bare
 handler and the task-runner round trip (PollForTask → ReportTaskProgress
 → SetTaskStatus FINISHED). Missed targets are reported, not errors.
+
+With -store URL (or -pg-local) the same phases run again on gaffer on
+PostgreSQL, and with -nodes 3 on three nodes sharing it, each request
+sent to the next node; the report sets each figure beside SQLite's, with
+the ratio. The opt-in takeover phase (-only takeover) kills one of three
+nodes with SIGKILL and times the take-over against the lease.
 
 Phases, in the order they run:
 `)

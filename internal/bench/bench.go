@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -50,6 +51,24 @@ type Config struct {
 	// (--credentials) and signs every request to it with aws-sdk-go-v2's
 	// SigV4 signer, so that the figures include signature verification.
 	Credentials bool
+	// Store is a PostgreSQL database (a postgres:// URL or key=value DSN):
+	// the shared phases then run on it too, after SQLite, and the report
+	// sets the two side by side with their ratio. Every group of nodes
+	// gets a fresh schema of its own (gaffer_bench_<random>), dropped when
+	// the bench ends; the role needs CREATE on the database. Nothing else
+	// in the database is touched.
+	Store string
+	// PGLocal starts a throwaway PostgreSQL cluster on this machine
+	// (initdb in a temporary directory, durable settings) and uses it as
+	// Store.
+	PGLocal bool
+	// Nodes, above 1, also runs the shared phases on that many gaffer
+	// nodes sharing the PostgreSQL database, each request sent to the
+	// next node; the takeover phase always runs three.
+	Nodes int
+	// Lease is --lease of the gaffer nodes on PostgreSQL; 0 keeps
+	// serve's default (10 s).
+	Lease time.Duration
 	// Stderr receives the progress lines and the servers' logs; nil
 	// discards them.
 	Stderr io.Writer
@@ -72,6 +91,7 @@ func DefaultConfig() Config {
 		Workers:  32,
 		Samples:  500,
 		Polls:    10000,
+		Nodes:    1,
 		Only:     strings.Join(phaseNames(func(p Phase) bool { return !p.OptIn }), ","),
 	}
 }
@@ -96,6 +116,19 @@ func (c *Config) selected() (map[string]bool, error) {
 			return nil, fmt.Errorf("-%s: %d must be at least 1", f.name, f.v)
 		}
 	}
+	if c.Nodes < 1 {
+		return nil, fmt.Errorf("-nodes: %d must be at least 1", c.Nodes)
+	}
+	if c.Lease < 0 {
+		return nil, fmt.Errorf("-lease: %v must not be negative", c.Lease)
+	}
+	if c.Store != "" && c.PGLocal {
+		return nil, errors.New("-store and -pg-local: give one PostgreSQL database, not both")
+	}
+	pg := c.Store != "" || c.PGLocal
+	if c.Nodes > 1 && !pg {
+		return nil, fmt.Errorf("-nodes: %d nodes need a PostgreSQL database (-store or -pg-local)", c.Nodes)
+	}
 	all := phaseNames(func(Phase) bool { return true })
 	selected := map[string]bool{}
 	for p := range strings.SplitSeq(c.Only, ",") {
@@ -105,6 +138,9 @@ func (c *Config) selected() (map[string]bool, error) {
 		}
 		if !slices.Contains(all, p) {
 			return nil, fmt.Errorf("-only: %q is not one of %s", p, strings.Join(all, ", "))
+		}
+		if p == phaseTakeover && !pg {
+			return nil, fmt.Errorf("-only: %s needs a PostgreSQL database (-store or -pg-local)", p)
 		}
 		selected[p] = true
 	}
@@ -158,9 +194,12 @@ type Phase struct {
 	OptIn bool
 
 	// alone phases start servers of their own; the others share one
-	// gaffer server, started before the first of them runs and stopped
-	// after the last.
+	// gaffer server (or group of nodes) per store, started before the
+	// first of them runs and stopped after the last.
 	alone bool
+	// onPG says an alone phase runs on the PostgreSQL database (takeover),
+	// not on SQLite (memory, soak).
+	onPG bool
 	// run runs the phase and adds its figures to the report; gaffer is the
 	// shared server, nil for a phase that runs alone.
 	run func(b *bench, ctx context.Context, gaffer *endpoint) error
@@ -171,6 +210,7 @@ const (
 	phaseHeartbeat    = "heartbeat"
 	phaseCycle        = "cycle"
 	phaseWake         = "wake"
+	phaseWakeLoad     = "wake-load"
 	phaseSWFHeartbeat = "swf-heartbeat"
 	phaseSWFActivity  = "swf-activity"
 	phaseSWFDecision  = "swf-decision"
@@ -181,6 +221,7 @@ const (
 	phaseExpress      = "express"
 	phaseMemory       = "memory"
 	phaseSoak         = "soak"
+	phaseTakeover     = "takeover"
 )
 
 // phases are the bench's phases, in the order they run. Those that share
@@ -192,6 +233,8 @@ var phases = []Phase{
 		Description: "Step Functions: executions/s of Start → GetActivityTask → Heartbeat → Success"},
 	{Name: phaseWake, run: (*bench).wake,
 		Description: "Step Functions: latency of StartExecution → a waiting GetActivityTask answered"},
+	{Name: phaseWakeLoad, run: (*bench).wakeLoad,
+		Description: "Step Functions: the wake latency again, beside a background cycle load of a quarter of -workers"},
 	{Name: phaseSWFHeartbeat, Throughput: true, run: (*bench).swfHeartbeat,
 		Description: "SWF: RecordActivityTaskHeartbeat throughput against the bare handler"},
 	{Name: phaseSWFActivity, Throughput: true, run: (*bench).swfActivity,
@@ -212,6 +255,8 @@ var phases = []Phase{
 		Description: "Step Functions: memory per idle GetActivityTask long poll against the bare handler"},
 	{Name: phaseSoak, alone: true, OptIn: true, run: (*bench).soak,
 		Description: "opt-in (-only soak): a mixed load, -duration alone then -duration beside a hostile client; RSS, goroutines, throughput and p99"},
+	{Name: phaseTakeover, alone: true, onPG: true, OptIn: true, run: (*bench).takeover,
+		Description: "opt-in (-only takeover, PostgreSQL): three nodes with work in flight, one killed -9; time until the others hold its partitions and fire its deadlines, against the lease"},
 }
 
 // Phases returns the bench's phases, in the order they run.
@@ -231,9 +276,13 @@ func phaseNames(keep func(Phase) bool) []string {
 
 // Targets from the performance issue.
 const (
-	targetHeartbeatRatio = 0.50    // gaffer heartbeats/s ÷ bare handler requests/s (SFN and SWF)
-	targetCycleRate      = 2000    // executions/s; SWF: workflows/s, decision tasks/s; Data Pipeline: tasks/s
-	targetWakeP99        = 2e-3    // seconds
+	targetHeartbeatRatio = 0.50  // gaffer heartbeats/s ÷ bare handler requests/s (SFN and SWF)
+	targetCycleRate      = 2000  // executions/s; SWF: workflows/s, decision tasks/s; Data Pipeline: tasks/s
+	targetWakeP99        = 2e-3  // seconds
+	targetCrossWakeP99   = 10e-3 // seconds, a poller on one node, the start through another
+	targetPGCycleRatio   = 0.60  // PostgreSQL's cycle executions/s ÷ SQLite's, one node
+	targetPGHeartbeat    = 0.90  // PostgreSQL's heartbeats/s ÷ SQLite's ("unchanged", within the run-to-run spread)
+	targetTakeoverSlack  = time.Second
 	targetPollBytes      = 8 << 10 // RSS bytes per idle long poll
 )
 
@@ -291,18 +340,29 @@ type bench struct {
 	// "" and nil otherwise.
 	credentials string
 	signer      *signer
+	// db is the PostgreSQL database (Config.Store, Config.PGLocal), or nil.
+	db *pgDatabase
+	// target is the store the running phase measures; its name labels
+	// the figures when the run has more than one.
+	target target
+	// label is target.name when the run measures several stores, else "".
+	label string
 }
 
 func (b *bench) progress(format string, args ...any) {
+	if b.label != "" {
+		format = "[" + b.label + "] " + format
+	}
 	fmt.Fprintf(b.stderr, "bench: "+format+"\n", args...)
 }
 
-func (b *bench) run(ctx context.Context) (*report, error) {
+func (b *bench) run(ctx context.Context) (rep *report, err error) {
 	o := b.cfg
+	targets := o.targets()
 	b.report = &report{
 		Machine: machineInfo{
 			OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), CPUModel: cpuModel(),
-			GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+			GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0), LoadAvg: loadAverage(),
 		},
 		Settings: settings{
 			Duration: o.Duration.String(), Clients: o.Clients, Workers: o.Workers, Samples: o.Samples, Polls: o.Polls,
@@ -316,6 +376,27 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 	}
 	b.tmp = tmp
 	defer os.RemoveAll(tmp)
+	if o.Store != "" || o.PGLocal {
+		if o.PGLocal {
+			b.progress("starting a local PostgreSQL cluster (-pg-local)")
+		}
+		if b.db, err = openDatabase(ctx, o.Store, o.PGLocal); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if cerr := b.db.close(ctx); cerr != nil && err == nil {
+				err = cerr
+			}
+		}()
+		where := "the database of -store"
+		if o.PGLocal {
+			where = "a local cluster started by the bench (-pg-local: initdb, fsync on)"
+		}
+		b.report.Settings.Server += "; PostgreSQL: " + where + ", a fresh schema per group of nodes"
+		if o.Nodes > 1 {
+			b.report.Settings.Server += fmt.Sprintf("; %d nodes, each request to the next", o.Nodes)
+		}
+	}
 	if o.Credentials {
 		if b.credentials, err = writeCredentials(tmp); err != nil {
 			return nil, err
@@ -343,38 +424,81 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 			shared = append(shared, p)
 		}
 	}
-	if len(shared) > 0 {
+	for _, t := range targets {
+		if len(shared) == 0 {
+			break
+		}
+		b.target = t
+		if len(targets) > 1 {
+			b.label = t.name
+		}
+		b.report.store = b.label
 		if err := b.runShared(ctx, shared); err != nil {
 			return nil, err
 		}
 	}
 	for _, p := range alone {
+		b.target = targets[0]
+		if p.onPG {
+			b.target = target{name: storePostgres + "×3", pg: true, nodes: 3}
+		}
+		b.label = ""
+		if len(targets) > 1 {
+			b.label = b.target.name
+		}
+		b.report.store = b.label
 		if err := p.run(b, ctx, nil); err != nil {
 			return nil, fmt.Errorf("%s: %w", p.Name, err)
 		}
 	}
+	if len(targets) > 1 {
+		b.report.compare(targets)
+	}
 	return b.report, nil
 }
 
-// runShared runs phases, in order, against one gaffer server.
+// runShared runs phases, in order, against one gaffer server, or one
+// group of nodes, on b.target.
 func (b *bench) runShared(ctx context.Context, phases []Phase) (err error) {
-	srv, err := b.startGaffer(ctx, "main", serverPollWait, b.cfg.CPUProfile, false)
+	profile := b.cfg.CPUProfile
+	if profile != "" && b.target.name != storeSQLite {
+		profile += "." + strings.ReplaceAll(b.target.name, "×", "x")
+	}
+	procs, err := b.startNodes(ctx, "main-"+strings.ReplaceAll(b.target.name, "×", "x"), b.target.nodes, serverPollWait, profile, false)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if serr := srv.stop(); serr != nil && err == nil {
-			err = serr
+		for _, p := range procs {
+			if serr := p.stop(); serr != nil && err == nil {
+				err = serr
+			}
 		}
-		if err == nil && b.cfg.CPUProfile != "" {
-			b.progress("server CPU profile written to %s", b.cfg.CPUProfile)
+		if err == nil && profile != "" {
+			b.progress("server CPU profile written to %s", profile)
 		}
 	}()
-	gaffer := &endpoint{url: srv.url, client: b.client, proc: srv, signer: b.signer}
+	gaffer := b.endpointOf(procs, b.client)
 	for _, p := range phases {
 		if err := p.run(b, ctx, gaffer); err != nil {
+			if b.label != "" {
+				return fmt.Errorf("%s on %s: %w", p.Name, b.label, err)
+			}
 			return fmt.Errorf("%s: %w", p.Name, err)
 		}
 	}
 	return nil
+}
+
+// endpointOf returns the endpoint of the nodes procs, talked to through
+// client.
+func (b *bench) endpointOf(procs []*proc, client *http.Client) *endpoint {
+	ep := &endpoint{url: procs[0].url, client: client, proc: procs[0], signer: b.signer}
+	if len(procs) > 1 {
+		ep.nodes = procs
+	}
+	if b.target.pg && b.db != nil && b.db.postmaster != 0 {
+		ep.db = &dbServer{postmaster: b.db.postmaster}
+	}
+	return ep
 }

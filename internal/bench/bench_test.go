@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gaffer-dev/gaffer/internal/pgtest"
 )
 
 // binDir holds the gaffer binary the tests build once; TestMain removes it.
@@ -18,6 +20,7 @@ var binDir string
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	pgtest.Stop()
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
@@ -68,18 +71,24 @@ func runJSON(t *testing.T, cfg Config) (rep report, stdout, stderr *bytes.Buffer
 }
 
 // TestRun runs the whole bench (every phase DefaultConfig runs) with tiny
-// settings against a freshly built gaffer binary.
+// settings against a freshly built gaffer binary: on SQLite, on one node
+// on PostgreSQL and on three nodes sharing it.
 func TestRun(t *testing.T) {
 	t.Parallel()
 	bin := gafferBinary(t)
 
 	cfg := DefaultConfig()
 	cfg.Gaffer, cfg.Duration, cfg.Samples, cfg.Polls = bin, 200*time.Millisecond, 20, 200
+	cfg.Workers, cfg.Clients = 8, 16
+	cfg.Store, cfg.Nodes = pgtest.NewDatabase(t), 3
 	cfg.mapItems = 50
 	report, stdout, stderr := runJSON(t, cfg)
+	stores := []string{storeSQLite, storePostgres, storePostgres + "×3"}
 	got := map[string]result{}
+	counts := map[string]int{}
 	for _, r := range report.Results {
-		got[r.Phase+"/"+r.Metric] = r
+		got[r.Store+" "+r.Phase+"/"+r.Metric] = r
+		counts[r.Store]++
 	}
 	want := []struct {
 		key    string
@@ -100,6 +109,16 @@ func TestRun(t *testing.T) {
 		{"wake/max_ms", false},
 		{"wake/start_p50_ms", false},
 		{"wake/start_p99_ms", false},
+		{"wake/after_p50_ms", false},
+		{"wake/after_p99_ms", false},
+		{"wake-load/p50_ms", false},
+		{"wake-load/p99_ms", true},
+		{"wake-load/max_ms", false},
+		{"wake-load/start_p50_ms", false},
+		{"wake-load/start_p99_ms", false},
+		{"wake-load/after_p50_ms", false},
+		{"wake-load/after_p99_ms", false},
+		{"wake-load/load_executions_per_s", false},
 		{"swf-heartbeat/bare_rps", false},
 		{"swf-heartbeat/gaffer_rps", false},
 		{"swf-heartbeat/ratio", true},
@@ -168,36 +187,118 @@ func TestRun(t *testing.T) {
 		{"memory/bare_heap_kib_per_request", false},
 		{"memory/bare_goroutines_per_request", false},
 	}
-	for _, w := range want {
-		r, ok := got[w.key]
-		if !ok {
-			t.Errorf("no %s in the report:\n%s", w.key, stdout)
-			continue
-		}
-		if w.key == "dp-task/activations" {
-			// Zero when no runner exhausts its run in the measured round.
-			if !(r.Value >= 0) {
-				t.Errorf("%s = %v, want a count", w.key, r.Value)
+	// Figures that may be zero or negative.
+	anyValue := map[string]bool{
+		"dp-task/activations":    true, // zero when no runner exhausts its run in the measured round
+		"wake/after_p50_ms":      true, // the poll may be answered before the start
+		"wake/after_p99_ms":      true,
+		"wake-load/after_p50_ms": true,
+		"wake-load/after_p99_ms": true,
+	}
+	// Alone phases run on SQLite only.
+	sqliteOnly := func(key string) bool { return strings.HasPrefix(key, phaseMemory+"/") }
+	for _, store := range stores {
+		for _, w := range want {
+			if store != storeSQLite && sqliteOnly(w.key) {
+				continue
 			}
-			continue
-		}
-		if !(r.Value > 0) {
-			t.Errorf("%s = %v, want a positive number", w.key, r.Value)
-		}
-		if hasTarget := r.Pass != nil && r.Target != ""; hasTarget != w.target {
-			t.Errorf("%s: target %q, pass %v; want a target: %v", w.key, r.Target, r.Pass, w.target)
+			r, ok := got[store+" "+w.key]
+			if !ok {
+				t.Errorf("no %s %s in the report:\n%s", store, w.key, stdout)
+				continue
+			}
+			if !anyValue[w.key] && !(r.Value > 0) {
+				t.Errorf("%s %s = %v, want a positive number", store, w.key, r.Value)
+			}
+			if hasTarget := r.Pass != nil && r.Target != ""; hasTarget != w.target {
+				t.Errorf("%s %s: target %q, pass %v; want a target: %v", store, w.key, r.Target, r.Pass, w.target)
+			}
 		}
 	}
-	if len(report.Results) != len(want) {
-		t.Errorf("%d results, want %d:\n%s", len(report.Results), len(want), stdout)
+	if counts[storeSQLite] != len(want) {
+		t.Errorf("%d SQLite results, want %d:\n%s", counts[storeSQLite], len(want), stdout)
+	}
+	// On PostgreSQL: its CPU and the notices.
+	for _, store := range stores[1:] {
+		for _, key := range []string{"cycle/db_cpu_us", "cycle/wake_notices_per_s", "cycle/arm_notices_per_s", "cycle/notices_per_execution",
+			"heartbeat/db_cpu_pct", "swf-heartbeat/db_cpu_pct", "dp-heartbeat/db_cpu_pct"} {
+			r, ok := got[store+" "+key]
+			if !ok || r.Value < 0 {
+				t.Errorf("%s %s = %+v, want a figure", store, key, r)
+			}
+		}
+		if r := got[store+" cycle/db_cpu_us"]; !(r.Value > 0) {
+			t.Errorf("%s cycle/db_cpu_us = %v, want PostgreSQL's CPU per execution", store, r.Value)
+		}
+	}
+	if r := got[storePostgres+"×3 cycle/notices_per_execution"]; !(r.Value > 0) {
+		t.Errorf("three nodes sent no notice during the cycle: %+v", r)
+	}
+	// The ratios, with the issue's targets on one node.
+	for _, c := range []struct {
+		key    string
+		target bool
+	}{
+		{"postgres÷sqlite cycle/executions_per_s_ratio", true},
+		{"postgres÷sqlite heartbeat/gaffer_rps_ratio", true},
+		{"postgres×3÷sqlite cycle/executions_per_s_ratio", false},
+		{"postgres÷sqlite dp-task/tasks_per_s_ratio", false},
+	} {
+		r, ok := got[c.key]
+		if !ok || !(r.Value > 0) {
+			t.Errorf("%s = %+v, want a positive ratio", c.key, r)
+			continue
+		}
+		if hasTarget := r.Pass != nil; hasTarget != c.target {
+			t.Errorf("%s: target %q; want a target: %v", c.key, r.Target, c.target)
+		}
+	}
+	if r := got[storePostgres+"×3 wake/p99_ms"]; r.Target != "< 10 ms" {
+		t.Errorf("three nodes' wake/p99_ms target %q, want the cross-node target < 10 ms", r.Target)
 	}
 	for _, phase := range Phases() {
 		if phase.OptIn {
 			continue
 		}
-		if !strings.Contains(stderr.String(), "bench: "+phase.Name+":") {
+		if !strings.Contains(stderr.String(), "bench: [sqlite] "+phase.Name+":") {
 			t.Errorf("no progress line for %s on stderr:\n%s", phase.Name, stderr)
 		}
+	}
+	if !strings.Contains(stderr.String(), "bench: [postgres×3] wake: 20 samples, one poller waiting on node 0, StartExecution through node 1") {
+		t.Errorf("no cross-node wake on stderr:\n%s", stderr)
+	}
+}
+
+// TestTakeover runs the takeover phase with a lease of one second.
+func TestTakeover(t *testing.T) {
+	t.Parallel()
+	bin := gafferBinary(t)
+	cfg := DefaultConfig()
+	cfg.Gaffer, cfg.Only, cfg.Lease = bin, phaseTakeover, time.Second
+	cfg.Store = pgtest.NewDatabase(t)
+	report, stdout, _ := runJSON(t, cfg)
+	got := map[string]result{}
+	for _, r := range report.Results {
+		if r.Phase != phaseTakeover {
+			t.Errorf("result of phase %s in a takeover-only run", r.Phase)
+		}
+		got[r.Metric] = r
+	}
+	for _, m := range []string{"lease_s", "victim_partitions", "partitions_s", "deadline_first_s", "deadline_last_s", "survivor_deadline_last_s", "tasks_completed"} {
+		if r, ok := got[m]; !ok || !(r.Value > 0) {
+			t.Errorf("takeover/%s = %+v, want a positive figure:\n%s", m, r, stdout)
+		}
+	}
+	if r := got["tasks_completed"]; r.Value != takeoverTasks || r.Pass == nil || !*r.Pass {
+		t.Errorf("takeover/tasks_completed = %+v, want all %d", r, takeoverTasks)
+	}
+	if r := got["partitions_s"]; r.Target != "<= 2.0 s" {
+		t.Errorf("takeover/partitions_s target %q, want <= 2.0 s (lease + 1 s)", r.Target)
+	}
+	// A deadline of the killed node fires after its partitions were taken
+	// and not before it was due.
+	if first, parts := got["deadline_first_s"].Value, got["partitions_s"].Value; first+0.05 < parts {
+		t.Errorf("a deadline of the killed node fired %.3f s after the kill, before its partitions were taken (%.3f s)", first, parts)
 	}
 }
 
@@ -208,8 +309,12 @@ func TestConfigValidate(t *testing.T) {
 		edit func(*Config)
 		want string
 	}{
-		{"unknown phase", func(c *Config) { c.Only = "heartbeat,nap" }, `-only: "nap" is not one of heartbeat, cycle, wake, swf-heartbeat, swf-activity, swf-decision, dp-heartbeat, dp-task, map, parallel, express, memory, soak`},
+		{"unknown phase", func(c *Config) { c.Only = "heartbeat,nap" }, `-only: "nap" is not one of heartbeat, cycle, wake, wake-load, swf-heartbeat, swf-activity, swf-decision, dp-heartbeat, dp-task, map, parallel, express, memory, soak, takeover`},
 		{"no phase", func(c *Config) { c.Only = "," }, `-only: "," names no phase`},
+		{"takeover on SQLite", func(c *Config) { c.Only = "takeover" }, "-only: takeover needs a PostgreSQL database (-store or -pg-local)"},
+		{"nodes on SQLite", func(c *Config) { c.Nodes = 3 }, "-nodes: 3 nodes need a PostgreSQL database"},
+		{"zero nodes", func(c *Config) { c.Nodes = 0 }, "-nodes: 0 must be at least 1"},
+		{"two databases", func(c *Config) { c.Store, c.PGLocal = "postgres://x/y", true }, "-store and -pg-local: give one PostgreSQL database, not both"},
 		{"zero duration", func(c *Config) { c.Duration = 0 }, "-duration: 0s must be positive"},
 		{"zero clients", func(c *Config) { c.Clients = 0 }, "-clients: 0 must be at least 1"},
 		{"zero workers", func(c *Config) { c.Workers = 0 }, "-workers: 0 must be at least 1"},
@@ -239,7 +344,7 @@ func TestConfigValidate(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("DefaultConfig().Validate() = %v", err)
 	}
-	if got, want := cfg.Only, "heartbeat,cycle,wake,swf-heartbeat,swf-activity,swf-decision,dp-heartbeat,dp-task,map,parallel,express,memory"; got != want {
+	if got, want := cfg.Only, "heartbeat,cycle,wake,wake-load,swf-heartbeat,swf-activity,swf-decision,dp-heartbeat,dp-task,map,parallel,express,memory"; got != want {
 		t.Errorf("DefaultConfig().Only = %q, want %q", got, want)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,12 +56,51 @@ func newClient(conns int) *http.Client {
 	}}
 }
 
-// endpoint is a server and the client that talks to it.
+// endpoint is a server, or the nodes of a multi-node run, and the client
+// that talks to it.
 type endpoint struct {
 	url    string
 	client *http.Client
 	proc   *proc   // the server process
 	signer *signer // signs each request (Config.Credentials); nil: the fixed, unverified signature
+	// nodes, when there are more than one, are the gaffer nodes sharing
+	// one PostgreSQL database, nodes[0] being url and proc: each caller
+	// sends each request to the next node, round-robin.
+	nodes []*proc
+	// rr spreads the callers' first nodes.
+	rr atomic.Uint64
+	// db measures the database server's CPU time (a PostgreSQL store); nil
+	// when there is none to measure.
+	db *dbServer
+}
+
+// cpuTime returns the CPU time the endpoint's server processes have used.
+func (ep *endpoint) cpuTime() (time.Duration, error) {
+	if len(ep.nodes) == 0 {
+		return ep.proc.cpuTime()
+	}
+	var sum time.Duration
+	for _, p := range ep.nodes {
+		if p.dead() {
+			continue
+		}
+		t, err := p.cpuTime()
+		if err != nil {
+			return 0, err
+		}
+		sum += t
+	}
+	return sum, nil
+}
+
+// pinned returns a caller of dialect dl that sends every request to node
+// i (mod the number of nodes): with one server, to it.
+func (ep *endpoint) pinned(dl dialect, i int) *caller {
+	cl := ep.callerFor(dl)
+	if len(ep.nodes) > 1 {
+		cl.urls = []string{ep.nodes[i%len(ep.nodes)].url + "/"}
+	}
+	return cl
 }
 
 // caller returns a Step Functions caller.
@@ -73,7 +113,15 @@ func (ep *endpoint) swfCaller() *caller { return ep.callerFor(swfDialect) }
 func (ep *endpoint) dpCaller() *caller { return ep.callerFor(dpDialect) }
 
 func (ep *endpoint) callerFor(dl dialect) *caller {
-	return &caller{ep: ep, dialect: dl, headers: map[string]http.Header{}}
+	cl := &caller{ep: ep, dialect: dl, headers: map[string]http.Header{}, urls: []string{ep.url + "/"}}
+	if len(ep.nodes) > 1 {
+		cl.urls = make([]string, len(ep.nodes))
+		for i, p := range ep.nodes {
+			cl.urls[i] = p.url + "/"
+		}
+		cl.next = int(ep.rr.Add(1))
+	}
+	return cl
 }
 
 // caller makes one request at a time, reusing its headers and buffer.
@@ -82,6 +130,9 @@ type caller struct {
 	dialect dialect
 	headers map[string]http.Header // by operation
 	buf     bytes.Buffer
+	// urls are the nodes the caller sends to, each request to the next.
+	urls []string
+	next int
 }
 
 func (cl *caller) header(op string) http.Header {
@@ -102,7 +153,9 @@ func (cl *caller) header(op string) http.Header {
 // call sends one request and returns the response body, valid until the
 // next call. Any status but 200 is an error carrying the body.
 func (cl *caller) call(ctx context.Context, op string, body []byte) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cl.ep.url+"/", bytes.NewReader(body))
+	u := cl.urls[cl.next%len(cl.urls)]
+	cl.next++
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}

@@ -23,17 +23,32 @@ func (b *bench) cycle(ctx context.Context, gaffer *endpoint) error {
 	// completes what it got. Every loop starts one execution and completes
 	// one, so when all workers have stopped every execution has been
 	// completed.
+	var dbCPU time.Duration // PostgreSQL's, over the measured round
+	var notices [3]int64    // wake, arm, nodes notices over the measured round
+	var measured time.Duration
 	round := func(d time.Duration) (completed int64, rate float64, cpu, clientCPU time.Duration, lastArns []string, err error) {
 		ctx, cancel := context.WithCancelCause(ctx)
 		defer cancel(nil)
 		var count atomic.Int64
 		var wg sync.WaitGroup
 		lastArns = make([]string, o.Workers)
-		cpu0, err := gaffer.proc.cpuTime()
+		cpu0, err := gaffer.cpuTime()
 		if err != nil {
 			return 0, 0, 0, 0, nil, err
 		}
 		own0 := ownCPUTime()
+		var db0 time.Duration
+		if gaffer.db != nil {
+			if db0, err = gaffer.db.cpuTime(); err != nil {
+				return 0, 0, 0, 0, nil, err
+			}
+		}
+		var nc *noticeCounter
+		if b.target.pg {
+			if nc, err = b.db.listen(ctx); err != nil {
+				return 0, 0, 0, 0, nil, err
+			}
+		}
 		start := time.Now()
 		deadline := start.Add(d)
 		for w := range o.Workers {
@@ -73,7 +88,21 @@ func (b *bench) cycle(ctx context.Context, gaffer *endpoint) error {
 		wg.Wait()
 		elapsed := time.Since(start)
 		own1 := ownCPUTime()
-		cpu1, err := gaffer.proc.cpuTime()
+		if nc != nil {
+			if err := nc.close(); err != nil {
+				return 0, 0, 0, 0, nil, err
+			}
+			notices = [3]int64{nc.wake.Load(), nc.arm.Load(), nc.nodes.Load()}
+		}
+		if gaffer.db != nil {
+			db1, err := gaffer.db.cpuTime()
+			if err != nil {
+				return 0, 0, 0, 0, nil, err
+			}
+			dbCPU = db1 - db0
+		}
+		measured = elapsed
+		cpu1, err := gaffer.cpuTime()
 		if err != nil {
 			return 0, 0, 0, 0, nil, err
 		}
@@ -108,5 +137,14 @@ func (b *bench) cycle(ctx context.Context, gaffer *endpoint) error {
 		fmt.Sprintf(">= %d exec/s", targetCycleRate), rate >= targetCycleRate)
 	r.add(phaseCycle, "cpu_us", "gaffer server CPU per execution (4 requests)", micros(cpu), "µs")
 	r.add(phaseCycle, "client_cpu_us", "bench client CPU per execution", micros(clientCPU), "µs")
+	if gaffer.db != nil {
+		r.add(phaseCycle, "db_cpu_us", "PostgreSQL server CPU per execution (its processes, from /proc)", micros(dbCPU/time.Duration(max(completed, 1))), "µs")
+	}
+	if b.target.pg {
+		secs := measured.Seconds()
+		r.add(phaseCycle, "wake_notices_per_s", "NOTIFY gaffer_wake received by a listener, per second", float64(notices[0])/secs, "/s")
+		r.add(phaseCycle, "arm_notices_per_s", "NOTIFY gaffer_arm received by a listener, per second", float64(notices[1])/secs, "/s")
+		r.add(phaseCycle, "notices_per_execution", "NOTIFYs (all channels) per execution", float64(notices[0]+notices[1]+notices[2])/float64(max(completed, 1)), "")
+	}
 	return nil
 }

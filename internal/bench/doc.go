@@ -19,7 +19,10 @@
 //     SendTaskHeartbeat → SendTaskSuccess, executions/s.
 //   - wake: the latency from StartExecution sent to the answer of a
 //     GetActivityTask that was already waiting, and of StartExecution's own
-//     (durable) answer.
+//     (durable) answer. On several nodes the poller waits on node 0 and
+//     the execution is started through node 1: the cross-node wake.
+//   - wake-load: the same samples while a quarter of Workers run the cycle
+//     in the background on an activity of their own.
 //   - swf-heartbeat: RecordActivityTaskHeartbeat, as heartbeat.
 //   - swf-activity: the whole life of a one-activity workflow (start,
 //     decide, poll, heartbeat, complete, decide), workflows/s and the mean
@@ -63,9 +66,27 @@
 //     the bench as in every phase; beside the hostile client it is counted
 //     (target 0) and the loop starts over with fresh task lists or a fresh
 //     pipeline; the hostile client's errors are only counted.
+//   - takeover (opt-in, PostgreSQL): three nodes on one schema, 64 tasks
+//     held by a worker and Wait deadlines in every partition; one node is
+//     killed with SIGKILL; the time until the two others hold all 64
+//     partitions (GET /gaffer/nodes) and until the killed node's deadlines
+//     have fired, against the lease; then the held tasks are completed
+//     through the survivors.
 //
-// Every phase but memory and soak runs against one shared server; memory
-// and soak start servers of their own. Each phase adds its figures to the report, some with
+// Every phase but memory, soak and takeover runs against one shared server
+// per store; memory and soak start servers of their own, on SQLite.
+//
+// With Config.Store (a PostgreSQL database) or Config.PGLocal (a
+// throwaway local cluster, package pgserver), the shared phases run on
+// SQLite, then on one node on PostgreSQL, then, with Config.Nodes above 1,
+// on that many nodes sharing the database, each of the client's requests
+// sent to the next node. Each group of nodes gets a fresh schema,
+// gaffer_bench_<random>, through search_path, dropped when the bench ends:
+// nothing else in the database is read or written. The report labels each
+// figure with its store and adds the ratio to SQLite's; on PostgreSQL it
+// adds the database server's CPU time (its postmaster and children, from
+// /proc, when it runs on this machine) and the NOTIFYs a listener of the
+// bench's own receives during the cycle. Each phase adds its figures to the report, some with
 // a target: a missed target is reported, not an error. Any answer other
 // than the one expected aborts the bench.
 package bench

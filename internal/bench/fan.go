@@ -150,7 +150,7 @@ func (b *bench) mapPhase(ctx context.Context, gaffer *endpoint) error {
 		defer cancel(nil)
 		var maps, mapTime atomic.Int64
 		var starters sync.WaitGroup
-		cpu0, err := gaffer.proc.cpuTime()
+		cpu0, err := gaffer.cpuTime()
 		if err != nil {
 			return outcome{}, err
 		}
@@ -184,7 +184,7 @@ func (b *bench) mapPhase(ctx context.Context, gaffer *endpoint) error {
 		starters.Wait()
 		elapsed := time.Since(start)
 		own1 := ownCPUTime()
-		cpu1, err := gaffer.proc.cpuTime()
+		cpu1, err := gaffer.cpuTime()
 		if err != nil {
 			return outcome{}, err
 		}

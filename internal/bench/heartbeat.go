@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"time"
 )
 
 // heartbeatPhase is what one of the heartbeat phases measures: op of
@@ -51,9 +52,24 @@ func (b *bench) runHeartbeat(ctx context.Context, gaffer *endpoint, p heartbeatP
 		return fmt.Errorf("bare handler: %w", err)
 	}
 	b.progress("%s: gaffer %s, %d clients, %v", p.phase, gafferDesc, o.Clients, o.Duration)
+	var db0 time.Duration
+	if gaffer.db != nil {
+		if db0, err = gaffer.db.cpuTime(); err != nil {
+			return err
+		}
+	}
 	gafferRate, gafferCPU, gafferClientCPU, err := hammer(ctx, gaffer, p.dl, o.Clients, o.Duration, p.op, body)
 	if err != nil {
 		return err
+	}
+	var dbCPU time.Duration
+	if gaffer.db != nil {
+		db1, err := gaffer.db.cpuTime()
+		if err != nil {
+			return err
+		}
+		// Over the warm-up and the measured round: per second of both.
+		dbCPU = db1 - db0
 	}
 	if after != nil {
 		if err := after(ctx); err != nil {
@@ -69,6 +85,10 @@ func (b *bench) runHeartbeat(ctx context.Context, gaffer *endpoint, p heartbeatP
 	r.add(p.phase, "bare_cpu_us", "bare handler server CPU per request", micros(bareCPU), "µs")
 	r.add(p.phase, "gaffer_cpu_us", "gaffer server CPU per "+p.cpuDesc, micros(gafferCPU), "µs")
 	r.add(p.phase, "client_cpu_us", "bench client CPU per request (mean of both runs)", micros((bareClientCPU+gafferClientCPU)/2), "µs")
+	if gaffer.db != nil {
+		total := o.Duration + min(o.Duration/5, time.Second)
+		r.add(p.phase, "db_cpu_pct", "PostgreSQL server CPU while gaffer was hammered (% of one CPU)", 100*dbCPU.Seconds()/total.Seconds(), "%")
+	}
 	return nil
 }
 

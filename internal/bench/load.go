@@ -50,7 +50,7 @@ func runLoops(ctx context.Context, ep *endpoint, n int, d time.Duration, loop fu
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
-	cpu0, err := ep.proc.cpuTime()
+	cpu0, err := ep.cpuTime()
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -67,7 +67,7 @@ func runLoops(ctx context.Context, ep *endpoint, n int, d time.Duration, loop fu
 	wg.Wait()
 	elapsed = time.Since(start)
 	own1 := ownCPUTime()
-	cpu1, err := ep.proc.cpuTime()
+	cpu1, err := ep.cpuTime()
 	if err != nil {
 		return 0, 0, 0, err
 	}

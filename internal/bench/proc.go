@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -25,11 +26,56 @@ type proc struct {
 	err      error // from Wait, once exited is closed
 }
 
-// startGaffer starts 'gaffer serve' on a free loopback port with a data
-// directory under the bench's temp dir. With a CPU profile path or debug
+// startGaffer starts 'gaffer serve' on a free loopback port, on b.target's
+// store: with a data directory under the bench's temp dir, or a fresh
+// schema of the PostgreSQL database. With a CPU profile path or debug
 // set, it runs under the hidden wrapper mode (see ServeWrapped), with the
 // runtime's memory statistics on proc.debugURL.
 func (b *bench) startGaffer(ctx context.Context, name string, pollWait time.Duration, cpuprofile string, debug bool) (*proc, error) {
+	procs, err := b.startNodes(ctx, name, 1, pollWait, cpuprofile, debug)
+	if err != nil {
+		return nil, err
+	}
+	return procs[0], nil
+}
+
+// startNodes starts n gaffer nodes as startGaffer does, sharing one fresh
+// schema of the PostgreSQL database when b.target is PostgreSQL (n > 1
+// needs it). With several nodes, node i's CPU profile is cpuprofile-n<i>.
+func (b *bench) startNodes(ctx context.Context, name string, n int, pollWait time.Duration, cpuprofile string, debug bool) (procs []*proc, err error) {
+	dsn := ""
+	if b.target.pg {
+		if dsn, err = b.db.newSchema(ctx); err != nil {
+			return nil, err
+		}
+	}
+	defer func() {
+		if err != nil {
+			for _, p := range procs {
+				_ = p.stop()
+			}
+		}
+	}()
+	for i := range n {
+		nodeName, profile := name, cpuprofile
+		if n > 1 {
+			nodeName = fmt.Sprintf("%s-n%d", name, i)
+			if profile != "" {
+				profile = fmt.Sprintf("%s-n%d", cpuprofile, i)
+			}
+		}
+		p, err := b.startServe(ctx, nodeName, pollWait, profile, debug, dsn)
+		if err != nil {
+			return procs, err
+		}
+		procs = append(procs, p)
+	}
+	return procs, nil
+}
+
+// startServe starts one gaffer node named name, on the PostgreSQL
+// database of dsn or, if it is "", on SQLite.
+func (b *bench) startServe(ctx context.Context, name string, pollWait time.Duration, cpuprofile string, debug bool, dsn string) (*proc, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -58,7 +104,16 @@ func (b *bench) startGaffer(ctx context.Context, name string, pollWait time.Dura
 	if b.credentials != "" {
 		args = append(args, "--credentials", b.credentials)
 	}
-	p, err := b.start(ctx, "gaffer "+name+" server", addr, args)
+	var env []string
+	if dsn != "" {
+		// The DSN goes by the environment, as a user's password would.
+		env = append(os.Environ(), "GAFFER_STORE="+dsn)
+		args = append(args, "--node-name", name)
+		if b.cfg.Lease > 0 {
+			args = append(args, "--lease", b.cfg.Lease.String())
+		}
+	}
+	p, err := b.start(ctx, "gaffer "+name+" server", addr, args, env)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +138,7 @@ func (b *bench) startBare(ctx context.Context, debug bool) (*proc, error) {
 		}
 		args = append(args, "-serve-debug", debugAddr)
 	}
-	p, err := b.start(ctx, "bare handler", addr, args)
+	p, err := b.start(ctx, "bare handler", addr, args, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -95,8 +150,9 @@ func (b *bench) startBare(ctx context.Context, debug bool) (*proc, error) {
 
 // start runs the gaffer binary with args and waits until addr answers GET
 // /healthz with 200.
-func (b *bench) start(ctx context.Context, name, addr string, args []string) (*proc, error) {
+func (b *bench) start(ctx context.Context, name, addr string, args, env []string) (*proc, error) {
 	cmd := exec.Command(b.cfg.Gaffer, args...)
+	cmd.Env = env
 	cmd.Stdout = b.stderr
 	cmd.Stderr = b.stderr
 	// A process group of its own: ^C reaches the bench, which then stops
@@ -135,6 +191,25 @@ func (b *bench) start(ctx context.Context, name, addr string, args []string) (*p
 			return nil, fmt.Errorf("%s not ready on %s after 30s", name, addr)
 		}
 	}
+}
+
+// dead reports whether the process has exited.
+func (p *proc) dead() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// kill kills the process with SIGKILL (kill -9) and waits for it to exit.
+func (p *proc) kill() error {
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		return fmt.Errorf("kill %s: %w", p.name, err)
+	}
+	<-p.exited
+	return nil
 }
 
 // stop sends SIGTERM and waits for a clean exit; after stopTimeout it
