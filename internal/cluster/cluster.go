@@ -138,6 +138,12 @@ type Node struct {
 
 	// Test hooks.
 	balanced testsignal.Signal[struct{}] // after every balance
+
+	// seen is the live nodes the last balance read (the membership loop's
+	// own): a node gone from it may have died between a commit and the
+	// notice that would have told this node to arm a row, so the next
+	// balance reconciles.
+	seen map[string]bool
 	noticed  testsignal.Signal[string]   // after a notice was handled (its channel)
 	flushed  testsignal.Signal[struct{}] // after the sender sent a batch
 }
@@ -296,16 +302,18 @@ func (n *Node) Stop() {
 	if !joined {
 		return
 	}
+	if n.fencer != nil {
+		// A clean leave is not a stale node: writes the process still
+		// makes (its engine stopping: the last heartbeat flush) need no
+		// membership. Turned off before the row goes, so that none of
+		// them meets the fence in between.
+		n.fencer.Fence("", 0)
+	}
 	err := n.store.Update(ctx, func(tx store.Tx) error {
 		return tx.LeaveNode(n.name, epoch)
 	})
 	if err != nil && !errors.Is(err, store.ErrFenced) {
 		n.log.Warn("cluster: leave failed; the node's row expires after its lease", "error", err)
-	}
-	if n.fencer != nil {
-		// A clean leave is not a stale node: writes the process still
-		// makes (its engine stopping) need no membership.
-		n.fencer.Fence("", 0)
 	}
 	if n.notifier != nil {
 		if err := n.notifier.Notify(ctx, NodesChannel, n.name); err != nil {

@@ -434,6 +434,14 @@ func TestExpiredNodeReaped(t *testing.T) {
 	if !tookB {
 		t.Errorf("a did not take b's partitions %v after reaping it", byNode["b"])
 	}
+	// b may have committed rows of a's partitions and died before its
+	// notice: a reconciled once it saw b gone.
+	a.engine.mu.Lock()
+	reconciled := a.engine.reconciles
+	a.engine.mu.Unlock()
+	if reconciled == 0 {
+		t.Error("a did not reconcile after b was reaped (b's last notices may be lost)")
+	}
 	// b finds out (on a's notice, or its next tick): fenced, it drops
 	// everything and rejoins; the two split again.
 	b.node.step(t.Context())

@@ -17,10 +17,17 @@ import (
 func (n *Node) loop(ctx context.Context) {
 	t := time.NewTicker(n.lease / 3)
 	defer t.Stop()
+	// Reaping runs more often than renewal, so that a dead node's
+	// partitions are taken within a second of its lease's end, not a
+	// third of a lease later.
+	r := time.NewTicker(reapEvery(n.lease))
+	defer r.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-r.C:
+			n.reapNow(ctx)
 		case <-t.C:
 			n.tick(ctx)
 		case <-n.rebalance:
@@ -36,6 +43,42 @@ func (n *Node) loop(ctx context.Context) {
 			n.tick(ctx)
 			close(p.done)
 		}
+	}
+}
+
+// reapEvery is how often a node looks for dead nodes to reap: a tenth of
+// the lease, at most a second.
+func reapEvery(lease time.Duration) time.Duration {
+	return min(lease/10, time.Second)
+}
+
+// reapNow reaps the rows that expired and, if it reaped any, balances and
+// tells the others (a cheap write of a small table when nothing is due).
+func (n *Node) reapNow(ctx context.Context) {
+	n.mu.Lock()
+	joined := n.joined
+	n.mu.Unlock()
+	if !joined {
+		return
+	}
+	var reaped []string
+	err := n.store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		reaped, err = tx.ReapNodes()
+		return err
+	})
+	if err != nil {
+		n.logged.fail(ctx, "reap", err)
+		return
+	}
+	n.logged.ok("reap")
+	if len(reaped) == 0 {
+		return
+	}
+	n.log.Info("cluster: reaped nodes whose lease expired", "reaped", reaped)
+	n.balanceOrRejoin(ctx)
+	if n.notifier != nil {
+		n.notify(ctx, NodesChannel, n.name)
 	}
 }
 
@@ -277,6 +320,19 @@ func (n *Node) balance(ctx context.Context) error {
 	live := make(map[string]bool, len(nodes))
 	for _, nd := range nodes {
 		live[nd.ID] = true
+	}
+	// A node gone since the last balance (reaped, or left) may have
+	// committed rows of this node's partitions and died before telling:
+	// reconcile once this balance is done.
+	gone := false
+	for name := range n.seen {
+		if !live[name] {
+			gone = true
+		}
+	}
+	n.seen = live
+	if gone && n.notifier != nil {
+		defer n.reconcile(ctx)
 	}
 	var holder [store.Partitions]string
 	for _, l := range leases {
