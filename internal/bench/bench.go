@@ -230,8 +230,9 @@ func phaseNames(keep func(Phase) bool) []string {
 const (
 	targetHeartbeatRatio = 0.50    // gaffer heartbeats/s ÷ bare handler requests/s (SFN and SWF)
 	targetCycleRate      = 2000    // executions/s; SWF: workflows/s, decision tasks/s; Data Pipeline: tasks/s
-	targetWakeP99        = 2e-3    // seconds
-	targetPollBytes      = 8 << 10 // RSS bytes per idle long poll
+	targetWakeP99        = 1e-3    // seconds, idle and under background load
+	targetPollOverBare   = 2 << 10 // RSS bytes per idle long poll over the bare handler's per request
+	targetHeldP99Ratio   = 1.2     // heartbeat p99 with the idle polls held ÷ without
 )
 
 // Fixed settings of the bench.
@@ -250,9 +251,13 @@ const (
 	wakeSettle = 2 * time.Millisecond
 	// wakeWarmup is the number of wake samples discarded first.
 	wakeWarmup = 10
-	// pollBatch is how many idle polls the memory phase opens at once,
-	// below the kernel's default listen backlog (somaxconn 4096).
-	pollBatch = 250
+	// pollBatch is how many idle polls the memory phase opens before it
+	// waits for the server to accept them, below the kernel's default
+	// listen backlog (somaxconn 4096).
+	pollBatch = 1000
+	// memoryHeartbeatClients is the number of clients timing heartbeats
+	// in the memory phase, before and while the idle polls are held.
+	memoryHeartbeatClients = 4
 	// rssWindow and rssTolerance define a settled RSS: it changed by less
 	// than rssTolerance over rssWindow.
 	rssWindow    = time.Second

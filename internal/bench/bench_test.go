@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -155,6 +156,7 @@ func TestRun(t *testing.T) {
 		{"memory/rss_before_mib", false},
 		{"memory/rss_after_mib", false},
 		{"memory/kib_per_poll", true},
+		{"memory/kib_over_bare", false},
 		{"memory/stack_kib_per_poll", false},
 		{"memory/heap_kib_per_poll", false},
 		{"memory/goroutines_per_poll", false},
@@ -162,11 +164,21 @@ func TestRun(t *testing.T) {
 		{"memory/bare_stack_kib_per_request", false},
 		{"memory/bare_heap_kib_per_request", false},
 		{"memory/bare_goroutines_per_request", false},
+		{"memory/heartbeat_p99_ms_alone", false},
+		{"memory/heartbeat_p99_ms_held", false},
+		{"memory/heartbeat_p99_ratio", true},
 	}
 	for _, w := range want {
 		r, ok := got[w.key]
 		if !ok {
 			t.Errorf("no %s in the report:\n%s", w.key, stdout)
+			continue
+		}
+		if w.key == "memory/kib_over_bare" {
+			// A difference: below zero if gaffer held less than the floor.
+			if math.IsNaN(r.Value) {
+				t.Errorf("%s = %v, want a number", w.key, r.Value)
+			}
 			continue
 		}
 		if w.key == "dp-task/activations" {
