@@ -40,13 +40,13 @@ func (c *serveCommand) flags() (*flag.FlagSet, *server.Config, *serveOptions) {
 	fs.BoolVar(&cfg.Init, "init", false, "create gaffer's schema in an existing gaffer.db that is empty (0 bytes) or holds no table, instead of refusing it")
 	fs.DurationVar(&cfg.MaxPollWait, "max-poll-wait", 60*time.Second, "cap on long polls (AWS holds them 60 s); lower it for tests")
 	fs.IntVar(&cfg.MaxPollersPerQueue, "max-pollers-per-queue", engine.DefaultMaxPollersPerQueue, "cap on the polls waiting on one activity, task list or worker group (AWS: 1,000 per activity); past it a poll is refused at once")
-	fs.IntVar(&cfg.MaxWaitingPolls, "max-waiting-polls", server.DefaultMaxWaitingPolls(), "cap on the polls waiting on the node together, by default half the open-file limit (at most 10,000); past it a poll is refused at once")
+	fs.IntVar(&cfg.MaxWaitingPolls, "max-waiting-polls", 0, "cap on the polls waiting on the node together, past which a poll is refused at once; 0: half the open-file limit, which the node raises at start where it may (at most 100,000)")
 	fs.StringVar(&cfg.Account, "account", "000000000000", "AWS account id used in ARNs")
 	fs.DurationVar(&cfg.FlushInterval, "heartbeat-flush", time.Second, "how often heartbeats kept in memory are persisted")
 	fs.DurationVar(&cfg.PipelineAckTimeout, "pipeline-ack-timeout", 2*time.Minute, "Data Pipeline: how long a task may go unacknowledged by ReportTaskProgress before it is handed out again")
 	fs.DurationVar(&cfg.PipelineRetryDelay, "pipeline-retry-delay", 10*time.Minute, "Data Pipeline: the retryDelay of activities that set none")
 	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", server.DefaultBodyTimeout, "how long a request, headers and body, may take to arrive; a slower one is answered with an error and its connection closed (long polls' answers are not bounded by it)")
-	fs.IntVar(&cfg.MaxConnections, "max-connections", 0, "cap on connections served at once, past which new ones are answered ThrottlingException; 0: the file descriptor limit minus 256 (at least half of it)")
+	fs.IntVar(&cfg.MaxConnections, "max-connections", 0, "cap on connections served at once, past which new ones are answered ThrottlingException; 0: the open-file limit (raised at start where the node may) minus 256 (at least half of it)")
 	cfg.SFNRetention = sfn.DefaultRetention
 	fs.Var((*retentionFlag)(&cfg.SFNRetention), "sfn-retention", "Step Functions: how long a closed execution and its history are kept after its stop date, a Go `duration` or days (30d, 1d12h); AWS keeps them 90 days; forever (or 0) keeps them for good")
 	fs.BoolVar(&cfg.NoMetrics, "no-metrics", false, "serve no GET /metrics, and count nothing for it on the hot paths")
@@ -112,8 +112,11 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	if cfg.MaxPollWait <= 0 {
 		return fmt.Errorf("-max-poll-wait: %v must be positive", cfg.MaxPollWait)
 	}
-	if cfg.MaxPollersPerQueue <= 0 || cfg.MaxWaitingPolls <= 0 {
-		return fmt.Errorf("-max-pollers-per-queue and -max-waiting-polls must be positive (got %d, %d)", cfg.MaxPollersPerQueue, cfg.MaxWaitingPolls)
+	if cfg.MaxPollersPerQueue <= 0 {
+		return fmt.Errorf("-max-pollers-per-queue: %d must be positive", cfg.MaxPollersPerQueue)
+	}
+	if cfg.MaxWaitingPolls < 0 {
+		return fmt.Errorf("-max-waiting-polls: %d must be 0 (from the open-file limit) or positive", cfg.MaxWaitingPolls)
 	}
 	if cfg.PipelineAckTimeout <= 0 || cfg.PipelineRetryDelay <= 0 {
 		return fmt.Errorf("-pipeline-ack-timeout and -pipeline-retry-delay must be positive (got %v, %v)", cfg.PipelineAckTimeout, cfg.PipelineRetryDelay)

@@ -179,6 +179,7 @@ func TestRun(t *testing.T) {
 		{"memory/rss_before_mib", false},
 		{"memory/rss_after_mib", false},
 		{"memory/kib_per_poll", true},
+		{"memory/kib_over_bare", false},
 		{"memory/stack_kib_per_poll", false},
 		{"memory/heap_kib_per_poll", false},
 		{"memory/goroutines_per_poll", false},
@@ -186,6 +187,9 @@ func TestRun(t *testing.T) {
 		{"memory/bare_stack_kib_per_request", false},
 		{"memory/bare_heap_kib_per_request", false},
 		{"memory/bare_goroutines_per_request", false},
+		{"memory/heartbeat_p99_ms_alone", false},
+		{"memory/heartbeat_p99_ms_held", false},
+		{"memory/heartbeat_p99_ratio", true},
 	}
 	// Figures that may be zero or negative.
 	anyValue := map[string]bool{

@@ -155,3 +155,22 @@ func refused(r *http.Request) bool {
 	v, _ := r.Context().Value(refusedKey{}).(bool)
 	return v
 }
+
+// Log messages of the open-file limit (constant; details are attributes).
+const (
+	logFDRaised    = "open-file limit raised"
+	logFDNotRaised = "open-file limit not raised to the wanted value: the process may not raise its hard limit"
+)
+
+// adjustFDLimit raises the process's open-file limit (RaiseFDLimit) and
+// logs what it did, before the connection and poll caps are derived from
+// it.
+func adjustFDLimit(log *slog.Logger) {
+	before, after, err := RaiseFDLimit()
+	if after != before {
+		log.Info(logFDRaised, "from", before, "to", after)
+	}
+	if err != nil {
+		log.Info(logFDNotRaised, "fd_limit", after, "err", err)
+	}
+}

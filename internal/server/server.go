@@ -186,8 +186,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.BodyTimeout <= 0 {
 		cfg.BodyTimeout = DefaultBodyTimeout
 	}
+	adjustFDLimit(cfg.Logger)
 	if cfg.MaxConnections <= 0 {
 		cfg.MaxConnections = DefaultMaxConnections()
+	}
+	if cfg.MaxWaitingPolls <= 0 {
+		cfg.MaxWaitingPolls = DefaultMaxWaitingPolls()
 	}
 	if cfg.Account == "" {
 		cfg.Account = "000000000000"
@@ -257,9 +261,6 @@ func (s *Server) start(ctx context.Context) error {
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
-	}
-	if cfg.MaxWaitingPolls <= 0 {
-		cfg.MaxWaitingPolls = DefaultMaxWaitingPolls()
 	}
 	var meter *metrics.Metrics
 	var engStore store.Store = st
@@ -419,7 +420,7 @@ func (s *Server) start(ctx context.Context) error {
 		_ = s.http.Close()
 	})
 	s.log.Info("gaffer serving", "addr", ln.Addr().String(), "url", s.URL(), "store", storeName(cfg), "node", node.Name(),
-		"max_connections", cfg.MaxConnections, "body_timeout", cfg.BodyTimeout)
+		"max_connections", cfg.MaxConnections, "max_waiting_polls", cfg.MaxWaitingPolls, "fd_limit", fdLimit(), "body_timeout", cfg.BodyTimeout)
 	return nil
 }
 
