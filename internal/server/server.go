@@ -27,6 +27,7 @@ import (
 	"github.com/gaffer-dev/gaffer/internal/store"
 	"github.com/gaffer-dev/gaffer/internal/swf"
 	"github.com/gaffer-dev/gaffer/internal/testsignal"
+	"github.com/gaffer-dev/gaffer/internal/webui"
 )
 
 // Config configures a node.
@@ -130,6 +131,11 @@ type Config struct {
 	// file: executions started on "<state machine ARN>#<test case>" get
 	// its mocked responses. New refuses a file that does not check.
 	MockConfig string
+	// NoUI turns the web UI at /ui/ (package webui) off. With
+	// Authenticate, the UI asks the browser for an access key id and its
+	// secret (HTTP Basic, over TLS or from loopback only) and needs the
+	// action gaffer:ViewUI on "*" (docs/security.md).
+	NoUI bool
 }
 
 // KeepForever as Config.SFNRetention keeps closed executions for good.
@@ -309,6 +315,18 @@ func (s *Server) start(ctx context.Context) error {
 		runner, err := pipelines.TerminateRunner(r.Context(), r.PathValue("id"))
 		writeJSON(w, runner, err)
 	}))
+	mux.HandleFunc("GET /gaffer/queues", s.operator("gaffer:ListQueues", anything, func(w http.ResponseWriter, r *http.Request) {
+		queues, _, err := webui.Queues(r.Context(), eng)
+		writeJSON(w, queues, err)
+	}))
+	if !cfg.NoUI {
+		ui := webui.New(webui.Config{SFN: states, SWF: workflows, Pipeline: pipelines, Engine: eng, Node: node, Metrics: meter,
+			Store: storeName(cfg), Account: cfg.Account, Region: cfg.DefaultRegion,
+			Authenticate: cfg.Authenticate, Now: cfg.Now, Logger: cfg.Logger.With("component", "webui")})
+		mux.Handle("GET /ui/", ui)
+		mux.Handle("POST /ui/", ui)
+		mux.Handle("GET /{$}", http.RedirectHandler(webui.Prefix, http.StatusFound))
+	}
 	mux.Handle("/", api) // other methods get the wire layer's JSON error
 	refuse := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
