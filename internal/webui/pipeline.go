@@ -1,7 +1,6 @@
 package webui
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"sort"
@@ -120,7 +119,7 @@ func (u *UI) pipeline(r *http.Request) (view, error) {
 	id := q.Get("id")
 	v := view{name: "pipeline", title: "Pipeline " + id}
 	if id == "" {
-		return v, errors.New("which pipeline? (?id=df-…)")
+		return v, badRequest("which pipeline? (?id=df-…)")
 	}
 	ctx := r.Context()
 	var desc struct {

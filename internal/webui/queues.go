@@ -2,7 +2,6 @@ package webui
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"sort"
 	"strconv"
@@ -178,7 +177,7 @@ func (u *UI) queue(r *http.Request) (view, error) {
 	key := q.Get("q")
 	v := view{name: "queue", title: "Queue"}
 	if key == "" {
-		return v, errors.New("which queue? (?q=KEY)")
+		return v, badRequest("which queue? (?q=KEY)")
 	}
 	sum := QueueSummary{Queue: key}
 	sum.Dialect, sum.Kind, sum.Name = describeQueue(key)

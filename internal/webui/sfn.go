@@ -2,7 +2,6 @@ package webui
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -108,7 +107,7 @@ func (u *UI) executions(r *http.Request) (view, error) {
 	arn := q.Get("machine")
 	v := view{name: "executions", title: "Executions of " + shortARN(arn)}
 	if arn == "" {
-		return v, errors.New("which state machine? (?machine=ARN)")
+		return v, badRequest("which state machine? (?machine=ARN)")
 	}
 	in := map[string]any{"stateMachineArn": arn, "maxResults": pageSize}
 	status := q.Get("status")
@@ -158,7 +157,7 @@ func (u *UI) execution(r *http.Request) (view, error) {
 	arn := q.Get("arn")
 	v := view{name: "execution", title: "Execution " + shortARN(arn)}
 	if arn == "" {
-		return v, errors.New("which execution? (?arn=ARN)")
+		return v, badRequest("which execution? (?arn=ARN)")
 	}
 	ctx := r.Context()
 	var ex executionDetail

@@ -2,7 +2,6 @@ package webui
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"sort"
@@ -93,7 +92,7 @@ func (u *UI) swfExecutions(r *http.Request) (view, error) {
 		Type: q.Get("type"), Tag: q.Get("tag"), CloseStatus: q.Get("closeStatus"), Statuses: swfCloseStatuses}
 	v := view{name: "swfexecutions", title: "Executions in " + p.Domain}
 	if p.Domain == "" {
-		return v, errors.New("which domain? (?domain=NAME)")
+		return v, badRequest("which domain? (?domain=NAME)")
 	}
 	in := map[string]any{"domain": p.Domain, "maximumPageSize": pageSize, "reverseOrder": true}
 	in["startTimeFilter"] = map[string]any{"oldestDate": 0}
@@ -174,7 +173,7 @@ func (u *UI) swfExecution(r *http.Request) (view, error) {
 	domain, run := q.Get("domain"), swfRun{WorkflowID: q.Get("workflowId"), RunID: q.Get("runId")}
 	v := view{name: "swfexecution", title: "Workflow " + run.WorkflowID}
 	if domain == "" || run.WorkflowID == "" || run.RunID == "" {
-		return v, errors.New("which execution? (?domain=D&workflowId=W&runId=R)")
+		return v, badRequest("which execution? (?domain=D&workflowId=W&runId=R)")
 	}
 	ctx := r.Context()
 	var desc struct {

@@ -214,8 +214,8 @@ func (u *UI) authenticate(r *http.Request) (awsapi.Principal, error) {
 	}
 	// A request of our own, signed with the credentials given, for the
 	// node's own authenticator: the same keys, checks and policies as the
-	// APIs'.
-	signed, err := http.NewRequestWithContext(r.Context(), http.MethodGet, "http://gaffer.invalid/ui-login", nil)
+	// APIs'. Its path makes it an operator request (signing name gaffer).
+	signed, err := http.NewRequestWithContext(r.Context(), http.MethodGet, "http://gaffer.invalid/gaffer/ui-login", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -329,6 +329,13 @@ func (u *UI) page(fn func(r *http.Request) (view, error)) http.HandlerFunc {
 // errorStatus is 404 for a resource that does not exist, else 400 for
 // what the dialect refused and 500 for the rest.
 func errorStatus(err error) int {
+	var br badRequest
+	if errors.As(err, &br) {
+		return http.StatusBadRequest
+	}
+	if errors.Is(err, pipeline.ErrUnknownRunner) {
+		return http.StatusNotFound
+	}
 	var ae *awsapi.Error
 	if errors.As(err, &ae) {
 		if strings.Contains(ae.Code, "DoesNotExist") || strings.Contains(ae.Code, "NotFound") || strings.Contains(ae.Code, "Unknown") {
@@ -338,6 +345,11 @@ func errorStatus(err error) int {
 	}
 	return http.StatusInternalServerError
 }
+
+// badRequest is a page asked for without what it needs.
+type badRequest string
+
+func (e badRequest) Error() string { return string(e) }
 
 // action serves a POST from one of the UI's forms: refused from another
 // origin or without the CSRF token; fn acts and returns where to go next.

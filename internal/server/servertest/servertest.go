@@ -69,6 +69,8 @@ type Options struct {
 	// LambdaEndpoint and MockConfig: see server.Config.
 	LambdaEndpoint string
 	MockConfig     string
+	// NoUI: see server.Config.
+	NoUI bool
 }
 
 // Clock is a clock for a test server that the test moves forward: the
@@ -119,6 +121,7 @@ func Start(t testing.TB, opts Options) *server.Server {
 		ReadyTimeout:       opts.ReadyTimeout,
 		LambdaEndpoint:     opts.LambdaEndpoint,
 		MockConfig:         opts.MockConfig,
+		NoUI:               opts.NoUI,
 	})
 	if err != nil {
 		t.Fatalf("new server: %v", err)
