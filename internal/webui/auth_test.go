@@ -144,8 +144,8 @@ func TestAuthentication(t *testing.T) {
 	}
 	tok := viewer.csrf()
 	status, body := viewer.do("POST", "/ui/sfn/stop", url.Values{"csrf": {tok}, "arn": {exec}}, nil)
-	if status == http.StatusSeeOther || !strings.Contains(body, "states:StopExecution") {
-		t.Errorf("viewer's Stop: %d %q, want refused naming states:StopExecution", status, body)
+	if status != http.StatusForbidden || !strings.Contains(body, "states:StopExecution") {
+		t.Errorf("viewer's Stop: %d %q, want 403 naming states:StopExecution", status, body)
 	}
 	if out, err := s.Client.DescribeExecution(t.Context(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(exec)}); err != nil || out.Status != sfntypes.ExecutionStatusRunning {
 		t.Fatalf("after the viewer's Stop: %v %v, want RUNNING", out, err)

@@ -250,7 +250,7 @@ func allowed(r *http.Request, action, resource string) error {
 	if p == nil || p.Allowed(action, resource) {
 		return nil
 	}
-	return fmt.Errorf("User: %s is not authorized to perform: %s on resource: %s", p.Name(), action, resource)
+	return awsapi.Errorf(awsapi.CodeAccessDenied, "User: %s is not authorized to perform: %s on resource: %s", p.Name(), action, resource)
 }
 
 // csrfCookie holds the token that the UI's forms carry back.
@@ -338,6 +338,9 @@ func errorStatus(err error) int {
 	}
 	var ae *awsapi.Error
 	if errors.As(err, &ae) {
+		if ae.Code == awsapi.CodeAccessDenied {
+			return http.StatusForbidden
+		}
 		if strings.Contains(ae.Code, "DoesNotExist") || strings.Contains(ae.Code, "NotFound") || strings.Contains(ae.Code, "Unknown") {
 			return http.StatusNotFound
 		}
