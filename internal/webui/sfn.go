@@ -315,9 +315,9 @@ type stateRun struct {
 func stateRuns(items []historyItem, execStatus string) []stateRun {
 	var order []string
 	runs := map[string]*stateRun{}
-	failedAt := map[string]bool{}
-	lastFailure := ""
-	for _, it := range items {
+	lastFailure := map[string]int{} // state → index of its last failure event
+	enteredAt := map[string]int{}   // state → index of its last StateEntered
+	for i, it := range items {
 		if it.State == "" {
 			continue
 		}
@@ -332,42 +332,54 @@ func stateRuns(items []historyItem, execStatus string) []stateRun {
 			s.Entered++
 			s.Status = "running"
 			s.Input = detailField(it.Details, "input")
+			enteredAt[it.State] = i
+			delete(lastFailure, it.State)
 			if it.Type == "FailStateEntered" {
 				s.Status = "failed"
-				lastFailure = it.State
 			}
 		case strings.HasSuffix(it.Type, "StateExited"):
-			if s.Status != "failed" || !failedAt[it.State] {
+			if _, failed := lastFailure[it.State]; !failed {
 				s.Status = "succeeded"
 			}
 			s.Output = detailField(it.Details, "output")
 		case it.Failure:
 			s.Status = "failed"
-			failedAt[it.State] = true
+			lastFailure[it.State] = i
 			s.Error = detailField(it.Details, "error")
-			lastFailure = it.State
-		default:
-			if s.Status == "failed" && failedAt[it.State] && strings.HasSuffix(it.Type, "Scheduled") {
-				s.Status = "running" // retried
+		case strings.HasSuffix(it.Type, "Scheduled") || strings.HasSuffix(it.Type, "Started"):
+			if _, failed := lastFailure[it.State]; failed {
+				delete(lastFailure, it.State) // retried
+				s.Status = "running"
 			}
 		}
 	}
+	ended := execStatus != "RUNNING" && execStatus != ""
 	out := make([]stateRun, 0, len(order))
 	for _, n := range order {
 		s := runs[n]
-		if s.Status == "failed" && failedAt[n] {
-			// A failure the execution did not end with was caught (or,
-			// while the execution runs, is being retried).
-			ended := execStatus == "FAILED" || execStatus == "TIMED_OUT" || execStatus == "ABORTED"
-			if !(ended && n == lastFailure) {
-				if execStatus == "RUNNING" && n == lastFailure {
-					s.Status = "running"
-				} else {
-					s.Status = "caught"
+		if at, failed := lastFailure[n]; failed {
+			// A failure after which the execution went on elsewhere was
+			// caught; one it ended with failed it; one it still handles
+			// (a retry's wait) leaves the state running.
+			wentOn := false
+			for other, e := range enteredAt {
+				if other != n && e > at {
+					wentOn = true
+					break
 				}
 			}
+			switch {
+			case wentOn:
+				s.Status = "caught"
+			case !ended:
+				s.Status = "running"
+			case execStatus == "SUCCEEDED":
+				s.Status = "caught"
+			default:
+				s.Status = "failed"
+			}
 		}
-		if s.Status == "running" && execStatus != "RUNNING" && execStatus != "" {
+		if s.Status == "running" && ended {
 			s.Status = "failed" // the execution ended (stopped, timed out) while it ran
 		}
 		out = append(out, *s)
