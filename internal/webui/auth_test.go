@@ -1,6 +1,7 @@
 package webui_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
@@ -236,5 +238,28 @@ func TestPages(t *testing.T) {
 	// / sends a browser to the UI.
 	if status, _ := c.do("GET", "/", nil, nil); status != http.StatusFound {
 		t.Errorf("GET /: %d, want a redirect to /ui/", status)
+	}
+}
+
+// TestListPaging: the lists the UI holds whole are shown a page at a time.
+func TestListPaging(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{})
+	dp := servertest.DataPipeline(srv.URL())
+	for i := range 51 {
+		_, err := dp.ReportTaskRunnerHeartbeat(t.Context(), &datapipeline.ReportTaskRunnerHeartbeatInput{TaskrunnerId: aws.String(fmt.Sprintf("runner-%02d", i)), WorkerGroup: aws.String("wg")})
+		servertest.OK(t, "ReportTaskRunnerHeartbeat", err)
+	}
+	c := newClient(t, srv.URL(), "", "")
+	_, first := c.do("GET", "/ui/runners", nil, nil)
+	_, second := c.do("GET", "/ui/runners?page=2", nil, nil)
+	if got := strings.Count(first, `name="id"`); got != 50 || !strings.Contains(first, "page 1 of 2") || !strings.Contains(first, `href="?page=2"`) {
+		t.Errorf("first page: %d runners, pager %v", got, strings.Contains(first, "page 1 of 2"))
+	}
+	if got := strings.Count(second, `name="id"`); got != 1 || !strings.Contains(second, "page 2 of 2") || !strings.Contains(second, `href="?page=1"`) {
+		t.Errorf("second page: %d runners", got)
+	}
+	if strings.Contains(first, "runner-50") == strings.Contains(second, "runner-50") {
+		t.Error("runner-50 on both pages or neither")
 	}
 }

@@ -304,7 +304,6 @@ func TestBrowser(t *testing.T) {
 	machineName := f.machine[strings.LastIndex(f.machine, ":")+1:]
 	contains(t, "#machines", machineName)
 	contains(t, "#activities", f.act[strings.LastIndex(f.act, ":")+1:])
-	b.shot(t, "state-machines")
 	noErrors(t, "state machines")
 	b.run(t, "executions", chromedp.Click(chromedp.CSS(`#machines tbody td a`)), chromedp.WaitVisible(chromedp.CSS("#executions")))
 	if rows := b.count(t, "#executions tbody tr"); rows != 5 {

@@ -269,6 +269,7 @@ func (u *UI) dpSphere(r *http.Request, id, sphere, marker string) ([]dpRow, stri
 
 type runnersPage struct {
 	Runners []pipeline.Runner
+	Page    pager
 	Now     time.Time
 }
 
@@ -278,7 +279,8 @@ func (u *UI) runners(r *http.Request) (view, error) {
 	if err != nil {
 		return v, err
 	}
-	v.data = runnersPage{Runners: rs, Now: u.cfg.Now()}
+	pg := newPager(r, len(rs))
+	v.data = runnersPage{Runners: rs[pg.From:pg.To], Page: pg, Now: u.cfg.Now()}
 	return v, nil
 }
 

@@ -133,6 +133,7 @@ func describeQueue(q string) (dialect, kind, name string) {
 
 type queuesPage struct {
 	Queues    []QueueSummary
+	Page      pager
 	Truncated bool
 	Now       time.Time
 	Stats     engine.Stats
@@ -144,7 +145,8 @@ func (u *UI) queues(r *http.Request) (view, error) {
 	if err != nil {
 		return v, err
 	}
-	v.data = queuesPage{Queues: qs, Truncated: truncated, Now: u.cfg.Now(), Stats: u.cfg.Engine.Stats()}
+	pg := newPager(r, len(qs))
+	v.data = queuesPage{Queues: qs[pg.From:pg.To], Page: pg, Truncated: truncated, Now: u.cfg.Now(), Stats: u.cfg.Engine.Stats()}
 	return v, nil
 }
 
@@ -230,4 +232,34 @@ func (u *UI) queue(r *http.Request) (view, error) {
 	p.Summary = sum
 	v.data = p
 	return v, nil
+}
+
+// pager is a page of a list the UI holds whole (queues, task runners):
+// ?page=N (from 1), pageSize rows each.
+type pager struct {
+	N, Last  int // this page and the last, from 1
+	From, To int // the rows shown
+}
+
+func newPager(r *http.Request, rows int) pager {
+	last := max(1, (rows+pageSize-1)/pageSize)
+	n, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	n = min(max(n, 1), last)
+	return pager{N: n, Last: last, From: (n - 1) * pageSize, To: min(n*pageSize, rows)}
+}
+
+// Prev and Next are the neighbouring pages' numbers, 0 where there is none.
+func (p pager) Prev() int {
+	if p.N > 1 {
+		return p.N - 1
+	}
+	return 0
+}
+
+// Next: see Prev.
+func (p pager) Next() int {
+	if p.N < p.Last {
+		return p.N + 1
+	}
+	return 0
 }
