@@ -441,7 +441,8 @@ func TestBrowser(t *testing.T) {
 	// The node: this node among those sharing the store, and metrics.
 	b.run(t, "node", chromedp.Navigate(base+"node"), chromedp.WaitVisible(chromedp.CSS("#nodes")))
 	contains(t, "#nodes", "(this node)")
-	if metrics := b.count(t, "details.metric"); metrics < 5 {
+	contains(t, "#metrics-gaffer", "gaffer_tasks_started_total")
+	if metrics := b.count(t, "#metrics-gaffer tbody tr"); metrics < 10 {
 		t.Errorf("node page shows %d metrics", metrics)
 	}
 	b.shot(t, "node")

@@ -24,6 +24,7 @@ type metricRow struct {
 type metricFamily struct {
 	Name, Help, Type string
 	Rows             []metricRow
+	Open             bool // gaffer's own, shown unfolded
 }
 
 type nodePage struct {
@@ -63,7 +64,7 @@ func (u *UI) node(r *http.Request) (view, error) {
 		if p.Filter != "" && !strings.Contains(f.GetName(), p.Filter) {
 			continue
 		}
-		mf := metricFamily{Name: f.GetName(), Help: f.GetHelp(), Type: strings.ToLower(f.GetType().String())}
+		mf := metricFamily{Name: f.GetName(), Help: f.GetHelp(), Type: strings.ToLower(f.GetType().String()), Open: strings.HasPrefix(f.GetName(), "gaffer_")}
 		for _, m := range f.GetMetric() {
 			mf.Rows = append(mf.Rows, metricRow{Labels: labels(m), Value: metricValue(f.GetType(), m)})
 		}
