@@ -126,6 +126,10 @@ func TestAuthentication(t *testing.T) {
 	if status, body := newClient(t, base, "AKIDNOBODY", "nobody-secret").do("GET", "/ui/", nil, nil); status != http.StatusForbidden || !strings.Contains(body, webui.ViewAction) {
 		t.Errorf("without %s: %d %q, want 403 naming the action", webui.ViewAction, status, body)
 	}
+	// The operator endpoint of gaffer queues takes a signature, not Basic.
+	if status, body := newClient(t, base, "AKIDADMIN", "admin-secret").do("GET", "/gaffer/queues", nil, nil); status != http.StatusForbidden || !strings.Contains(body, "IncompleteSignature") {
+		t.Errorf("GET /gaffer/queues unsigned: %d %s, want 403", status, body)
+	}
 	admin := newClient(t, base, "AKIDADMIN", "admin-secret")
 	if status, body := admin.do("GET", "/ui/sfn/", nil, nil); status != http.StatusOK {
 		t.Errorf("admin: %d %s", status, body)
