@@ -92,8 +92,11 @@ type Config struct {
 	// Authenticate, if set, verifies every AWS request (see
 	// awsapi.Config.Authenticate) and every request to the operator
 	// endpoints (/gaffer/runners: actions gaffer:ListRunners on "*" and
-	// gaffer:TerminateRunner on RunnerARN; /metrics: gaffer:GetMetrics on
-	// "*", unless OpenMetrics); nil serves requests unauthenticated.
+	// gaffer:TerminateRunner on RunnerARN; /gaffer/queues:
+	// gaffer:ListQueues on "*"; /gaffer/nodes: gaffer:ListNodes on "*";
+	// /metrics: gaffer:GetMetrics on "*", unless OpenMetrics), and the
+	// web UI's credentials (see NoUI); nil serves requests
+	// unauthenticated.
 	// /healthz and /readyz are always open.
 	Authenticate awsapi.Authenticator
 	// BodyTimeout is how long a request, headers and body, may take to
