@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -328,7 +329,15 @@ func (s *Server) start(ctx context.Context) error {
 			Authenticate: cfg.Authenticate, Now: cfg.Now, Logger: cfg.Logger.With("component", "webui")})
 		mux.Handle("GET /ui/", ui)
 		mux.Handle("POST /ui/", ui)
-		mux.Handle("GET /{$}", http.RedirectHandler(webui.Prefix, http.StatusFound))
+		// A browser at / is sent to the UI; any other GET / (an AWS client's)
+		// gets the wire layer's answer as before.
+		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("X-Amz-Target") == "" && strings.Contains(r.Header.Get("Accept"), "text/html") {
+				http.Redirect(w, r, webui.Prefix, http.StatusFound)
+				return
+			}
+			api.ServeHTTP(w, r)
+		})
 	}
 	mux.Handle("/", api) // other methods get the wire layer's JSON error
 	refuse := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

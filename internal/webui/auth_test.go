@@ -239,9 +239,13 @@ func TestPages(t *testing.T) {
 			t.Errorf("GET %s: %d, want %d with %q; body %.300s", tt.path, status, tt.status, tt.want, body)
 		}
 	}
-	// / sends a browser to the UI.
-	if status, _ := c.do("GET", "/", nil, nil); status != http.StatusFound {
-		t.Errorf("GET /: %d, want a redirect to /ui/", status)
+	// / sends a browser to the UI; an AWS client's GET / gets the wire
+	// layer's error, as before.
+	if status, _ := c.do("GET", "/", nil, http.Header{"Accept": {"text/html,application/xhtml+xml"}}); status != http.StatusFound {
+		t.Errorf("GET / from a browser: %d, want a redirect to /ui/", status)
+	}
+	if status, body := c.do("GET", "/", nil, http.Header{"X-Amz-Target": {"AWSStepFunctions.ListActivities"}, "Accept": {"*/*"}}); status != http.StatusMethodNotAllowed || !strings.Contains(body, "UnknownOperationException") {
+		t.Errorf("GET / from an AWS client: %d %s, want 405 UnknownOperationException", status, body)
 	}
 }
 
