@@ -47,7 +47,7 @@ func (c *benchCommand) flags(hidden bool) (*flag.FlagSet, *bench.Config, *benchH
 	}
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "measured time of each throughput phase ("+strings.Join(throughput, ", ")+"), after a warm-up of a fifth of it (at most 1s)")
 	fs.IntVar(&cfg.Clients, "clients", cfg.Clients, "concurrent clients sending heartbeats (to gaffer and to the bare handler)")
-	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "concurrent worker loops in the cycle, swf-activity, swf-decision, dp-task, map and parallel phases")
+	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "concurrent worker loops in the cycle, swf-activity, swf-decision, dp-task, map, parallel and express phases")
 	fs.IntVar(&cfg.Samples, "samples", cfg.Samples, "wake-latency samples")
 	fs.IntVar(&cfg.Polls, "polls", cfg.Polls, "idle long polls held open in the memory phase")
 	fs.StringVar(&cfg.Only, "only", cfg.Only, "comma-separated phases to run: "+strings.Join(all, ", "))

@@ -14,7 +14,7 @@ func TestBenchFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-only", "heartbeat,nap"}, `-only: "nap" is not one of heartbeat, cycle, wake, swf-heartbeat, swf-activity, swf-decision, dp-heartbeat, dp-task, map, parallel, memory, soak`},
+		{[]string{"-only", "heartbeat,nap"}, `-only: "nap" is not one of heartbeat, cycle, wake, swf-heartbeat, swf-activity, swf-decision, dp-heartbeat, dp-task, map, parallel, express, memory, soak`},
 		{[]string{"-only", ","}, `-only: "," names no phase`},
 		{[]string{"-duration", "0s"}, "-duration: 0s must be positive"},
 		{[]string{"-polls", "0"}, "-polls: 0 must be at least 1"},
@@ -47,9 +47,9 @@ func TestBenchUsage(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"measured time of each throughput phase (heartbeat, cycle, swf-heartbeat, swf-activity, swf-decision, dp-heartbeat, dp-task, map, parallel), after a warm-up of a fifth of it (at most 1s) (default 5s)",
+		"measured time of each throughput phase (heartbeat, cycle, swf-heartbeat, swf-activity, swf-decision, dp-heartbeat, dp-task, map, parallel, express), after a warm-up of a fifth of it (at most 1s) (default 5s)",
 		"(default 64)", "(default 32)", "(default 500)", "(default 10000)",
-		`(default "heartbeat,cycle,wake,swf-heartbeat,swf-activity,swf-decision,dp-heartbeat,dp-task,map,parallel,memory")`,
+		`(default "heartbeat,cycle,wake,swf-heartbeat,swf-activity,swf-decision,dp-heartbeat,dp-task,map,parallel,express,memory")`,
 	} {
 		if !strings.Contains(help, want) {
 			t.Errorf("the help has no %q:\n%s", want, help)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gaffer-dev/gaffer/internal/pgtest"
 	"github.com/gaffer-dev/gaffer/internal/server"
 	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 	"github.com/gaffer-dev/gaffer/internal/sfn"
@@ -329,5 +330,54 @@ func TestServeRefusesReadableCredentials(t *testing.T) {
 	err := (&serveCommand{stderr: &bytes.Buffer{}}).Run(t.Context(), []string{"-data", t.TempDir(), "-credentials", path})
 	if err == nil || !strings.Contains(err.Error(), "chmod 600 "+path) {
 		t.Errorf("Run = %v, want a refusal naming chmod 600 %s", err, path)
+	}
+}
+
+// TestServeStoreFromEnv: without --store, `gaffer serve` takes the
+// PostgreSQL URL from $GAFFER_STORE, so that a password stays off the
+// command line, and never logs the password.
+func TestServeStoreFromEnv(t *testing.T) {
+	t.Parallel()
+	var port, db string
+	for _, kv := range strings.Fields(pgtest.NewDatabase(t)) {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "port":
+			port = v
+		case "dbname":
+			db = v
+		}
+	}
+	// The test cluster trusts local connections: the password is only
+	// something that must not be logged.
+	url := "postgres://postgres:hunter2@127.0.0.1:" + port + "/" + db + "?sslmode=disable"
+	cmd := exec.Command(servertest.Binary(t), "serve", "--listen", "127.0.0.1:0", "--node-name", "env-node")
+	cmd.Env = append(os.Environ(), "GAFFER_STORE="+url)
+	var out servertest.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	serving := func() bool { return strings.Contains(out.String(), `"msg":"gaffer serving"`) }
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(30 * time.Second); !serving(); <-tick.C {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("gaffer serve with $GAFFER_STORE did not serve:\n%s", out.String())
+		}
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-done; err != nil {
+		t.Fatalf("gaffer serve: %v\n%s", err, out.String())
+	}
+	log := out.String()
+	if !strings.Contains(log, `"store":"postgres://127.0.0.1:`+port+"/"+db) || !strings.Contains(log, `"node":"env-node"`) {
+		t.Errorf("the serving line does not name the PostgreSQL store and the node:\n%s", log)
+	}
+	if strings.Contains(log, "hunter2") {
+		t.Errorf("the password was logged:\n%s", log)
 	}
 }

@@ -23,7 +23,7 @@ type Config struct {
 	// gaffer and to the bare handler).
 	Clients int
 	// Workers is the number of concurrent worker loops in the cycle,
-	// swf-activity, swf-decision, dp-task, map and parallel phases.
+	// swf-activity, swf-decision, dp-task, map, parallel and express phases.
 	Workers int
 	// Samples is the number of wake-latency samples.
 	Samples int
@@ -178,6 +178,7 @@ const (
 	phaseDPTask       = "dp-task"
 	phaseMap          = "map"
 	phaseParallel     = "parallel"
+	phaseExpress      = "express"
 	phaseMemory       = "memory"
 	phaseSoak         = "soak"
 )
@@ -205,6 +206,8 @@ var phases = []Phase{
 		Description: "Step Functions: items/s of an inline Map of 1,000 activity tasks, MaxConcurrency 0"},
 	{Name: phaseParallel, Throughput: true, run: (*bench).parallelPhase,
 		Description: "Step Functions: executions/s of a Parallel state of 10 activity-task branches"},
+	{Name: phaseExpress, Throughput: true, run: (*bench).express,
+		Description: "Step Functions: executions/s and p99 of StartSyncExecution of a 3-state EXPRESS machine"},
 	{Name: phaseMemory, alone: true, run: (*bench).memory,
 		Description: "Step Functions: memory per idle GetActivityTask long poll against the bare handler"},
 	{Name: phaseSoak, alone: true, OptIn: true, run: (*bench).soak,

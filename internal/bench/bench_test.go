@@ -152,6 +152,11 @@ func TestRun(t *testing.T) {
 		{"parallel/tasks_per_s", false},
 		{"parallel/cpu_us", false},
 		{"parallel/client_cpu_us", false},
+		{"express/executions", false},
+		{"express/executions_per_s", false},
+		{"express/p50_ms", false},
+		{"express/p99_ms", false},
+		{"express/cpu_us", false},
 		{"memory/rss_before_mib", false},
 		{"memory/rss_after_mib", false},
 		{"memory/kib_per_poll", true},
@@ -203,7 +208,7 @@ func TestConfigValidate(t *testing.T) {
 		edit func(*Config)
 		want string
 	}{
-		{"unknown phase", func(c *Config) { c.Only = "heartbeat,nap" }, `-only: "nap" is not one of heartbeat, cycle, wake, swf-heartbeat, swf-activity, swf-decision, dp-heartbeat, dp-task, map, parallel, memory, soak`},
+		{"unknown phase", func(c *Config) { c.Only = "heartbeat,nap" }, `-only: "nap" is not one of heartbeat, cycle, wake, swf-heartbeat, swf-activity, swf-decision, dp-heartbeat, dp-task, map, parallel, express, memory, soak`},
 		{"no phase", func(c *Config) { c.Only = "," }, `-only: "," names no phase`},
 		{"zero duration", func(c *Config) { c.Duration = 0 }, "-duration: 0s must be positive"},
 		{"zero clients", func(c *Config) { c.Clients = 0 }, "-clients: 0 must be at least 1"},
@@ -234,7 +239,7 @@ func TestConfigValidate(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("DefaultConfig().Validate() = %v", err)
 	}
-	if got, want := cfg.Only, "heartbeat,cycle,wake,swf-heartbeat,swf-activity,swf-decision,dp-heartbeat,dp-task,map,parallel,memory"; got != want {
+	if got, want := cfg.Only, "heartbeat,cycle,wake,swf-heartbeat,swf-activity,swf-decision,dp-heartbeat,dp-task,map,parallel,express,memory"; got != want {
 		t.Errorf("DefaultConfig().Only = %q, want %q", got, want)
 	}
 }

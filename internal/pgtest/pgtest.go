@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.uber.org/goleak"
 )
 
 // InstallHint is what a test that needs PostgreSQL says when it is missing.
@@ -70,11 +71,19 @@ type cluster struct {
 	watchdog *exec.Cmd
 }
 
-// Main runs the tests of m and then stops the cluster, if a test started
-// one, and exits with the tests' status. Call it from TestMain.
+// Main runs the tests of m, stops the cluster if a test started one, fails
+// the tests if a goroutine outlives them (goleak, as every package's
+// TestMain checks), and exits with the tests' status. Call it from
+// TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
 	Stop()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
 	os.Exit(code)
 }
 

@@ -135,6 +135,11 @@ type Config struct {
 	// file: executions started on "<state machine ARN>#<test case>" get
 	// its mocked responses. New refuses a file that does not check.
 	MockConfig string
+	// HTTPConnections, if set, is a file mapping EventBridge connection
+	// ARNs to their credentials (integration.LoadConnections): Step
+	// Functions HTTP Tasks (arn:aws:states:::http:invoke) call their
+	// endpoints through them. New refuses a file that does not check.
+	HTTPConnections string
 	// NoUI turns the web UI at /ui/ (package webui) off. With
 	// Authenticate, the UI asks the browser for an access key id and its
 	// secret (HTTP Basic, over TLS or from loopback only) and needs the
@@ -204,6 +209,13 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		s.integ.Mocks = mocks
+	}
+	if cfg.HTTPConnections != "" {
+		conns, err := integration.LoadConnections(cfg.HTTPConnections)
+		if err != nil {
+			return nil, err
+		}
+		s.integ.HTTP = integration.NewHTTP(integration.HTTPConfig{Connections: conns})
 	}
 	if cfg.LambdaEndpoint != "" {
 		if u, err := url.Parse(cfg.LambdaEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

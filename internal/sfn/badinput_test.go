@@ -180,7 +180,7 @@ func TestBadInputRaw(t *testing.T) {
 		{name: "unknown operation", target: "Nope", body: `{}`, status: 400, code: "UnknownOperationException", msg: []string{"Nope"}},
 		{name: "no target", body: `{}`, status: 400, code: "UnknownOperationException"},
 		{name: "unknown service", target: "=Nope.ListActivities", body: `{}`, status: 400, code: "UnknownOperationException"},
-		{name: "unimplemented StartSyncExecution", target: "StartSyncExecution", body: `{"stateMachineArn":"` + sm + `"}`, status: 400, code: "UnknownOperationException", msg: []string{"StartSyncExecution"}},
+		{name: "StartSyncExecution of a STANDARD machine", target: "StartSyncExecution", body: `{"stateMachineArn":"` + sm + `"}`, status: 400, code: "StateMachineTypeNotSupported", msg: []string{"STANDARD"}},
 		{name: "unimplemented CreateStateMachineAlias", target: "CreateStateMachineAlias", body: `{"name":"a","routingConfiguration":[]}`, status: 400, code: "UnknownOperationException", msg: []string{"CreateStateMachineAlias"}},
 		{name: "SWF unknown operation", target: "=SimpleWorkflowService.NoSuchOperation", body: `{}`, status: 400, code: "UnknownOperationException", msg: []string{"NoSuchOperation"}},
 		{name: "Data Pipeline unknown operation", target: "=DataPipeline.NoSuchOperation", contentType: cpJSON11, body: `{}`, status: 400, code: "UnknownOperationException", msg: []string{"NoSuchOperation"}},

@@ -295,21 +295,28 @@ func TestCPStateMachineLifecycle(t *testing.T) {
 	cpWantCode(t, "UpdateStateMachine after delete", err, "StateMachineDoesNotExist")
 }
 
-func TestCPStateMachineExpressRefused(t *testing.T) {
+func TestCPStateMachineExpressListed(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	name := servertest.Uniq("cp-express")
 	_, err := b.Client.CreateStateMachine(b.Ctx, &sfn.CreateStateMachineInput{
 		Name: aws.String(name), Definition: aws.String(cpPassDef), RoleArn: aws.String(cpRole), Type: types.StateMachineTypeExpress,
 	})
-	cpWantCode(t, "CreateStateMachine EXPRESS", err, "StateMachineTypeNotSupported")
+	if err != nil {
+		t.Fatalf("CreateStateMachine EXPRESS: %v", err)
+	}
 	list, err := b.Client.ListStateMachines(b.Ctx, &sfn.ListStateMachinesInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list.StateMachines) != 0 {
-		t.Fatalf("a refused EXPRESS machine was created: %+v", list.StateMachines)
+	if len(list.StateMachines) != 1 || list.StateMachines[0].Type != types.StateMachineTypeExpress {
+		t.Fatalf("ListStateMachines: %+v, want the EXPRESS machine", list.StateMachines)
 	}
+	// Creating it again as STANDARD is another type: refused.
+	_, err = b.Client.CreateStateMachine(b.Ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String(name), Definition: aws.String(cpPassDef), RoleArn: aws.String(cpRole),
+	})
+	cpWantCode(t, "CreateStateMachine STANDARD over EXPRESS", err, "StateMachineAlreadyExists")
 }
 
 func TestCPListStateMachinesPaging(t *testing.T) {

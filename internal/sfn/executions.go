@@ -76,6 +76,13 @@ type execution struct {
 	TestCase    string         `json:"testCase,omitempty"`
 	Invocations map[string]int `json:"invocations,omitempty"`
 	TokenNonce  string         `json:"tokenNonce,omitempty"`
+
+	// The execution that started this one from a startExecution Task
+	// state (nested.go).
+	nestedLink
+
+	// Express: an execution of an EXPRESS state machine (express.go).
+	Express bool `json:"express,omitempty"`
 }
 
 func executionNotFound(a string) error {
@@ -123,6 +130,9 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 		var m stateMachine
 		if _, err := getObject(tx, kindStateMachine, in.StateMachineArn, &m, machineNotFound(in.StateMachineArn)); err != nil {
 			return err
+		}
+		if m.Type == typeExpress {
+			return s.startExpress(tx, &m, expressStart{arn: expressARN(smARN, name), name: name, input: input, traceHeader: in.TraceHeader, testCase: testCase}, &ex)
 		}
 		o, err := tx.GetObject(kindExecution, exARN)
 		if err == nil {
@@ -338,6 +348,9 @@ func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (
 		return nil, sfnerr.ValidationException("The PENDING_REDRIVE status filter can only be used with a mapRunArn")
 	}
 	if _, err := s.parseARN(ctx, in.StateMachineArn, "stateMachine"); err != nil {
+		return nil, err
+	}
+	if err := s.refuseExpressListing(ctx, in.StateMachineArn); err != nil {
 		return nil, err
 	}
 	return s.listExecutionsOf(ctx, in, kindStateMachine, in.StateMachineArn, machineNotFound)

@@ -285,6 +285,10 @@ func (r *recorder) flush(tx store.Tx) error {
 	if len(r.pending) == 0 {
 		return nil
 	}
+	if r.ex.Express {
+		r.pending = r.pending[:0] // an Express execution keeps no history
+		return nil
+	}
 	if err := tx.AppendEvents(r.ex.ARN, r.pending); err != nil {
 		return fmt.Errorf("append history: %w", err)
 	}

@@ -25,10 +25,11 @@ import (
 const (
 	queueMock   = "sfn-int:mock"
 	queueLambda = "sfn-int:lambda"
+	queueHTTP   = "sfn-int:http"
 )
 
 // integrationQueues are the queues the workers poll.
-var integrationQueues = []string{queueMock, queueLambda}
+var integrationQueues = []string{queueMock, queueLambda, queueHTTP}
 
 // IntegrationConfig says which service integrations gaffer can run.
 type IntegrationConfig struct {
@@ -37,6 +38,9 @@ type IntegrationConfig struct {
 	// Mocks, if not nil, mocks the states its test cases name, whatever
 	// their Resource, for executions started on "<machine ARN>#<test case>".
 	Mocks *integration.MockConfig
+	// HTTP, if not nil, makes the calls of HTTP Tasks
+	// (arn:aws:states:::http:invoke) through its connections.
+	HTTP *integration.HTTP
 	// Workers is how many calls run at once per kind of integration;
 	// default 32.
 	Workers int
@@ -74,6 +78,10 @@ func (s *Service) checkRunnable(m *asl.Machine, machine string) error {
 		res, _ := asl.ParseResource(t.Resource)
 		switch {
 		case res.Kind == asl.ResourceActivity:
+		case isNested(res):
+		case isHTTP(res) && s.integ.HTTP != nil:
+		case isHTTP(res) && !s.integ.Mocks.Mocks(machine, t.State):
+			problems = append(problems, fmt.Sprintf("UNSUPPORTED_FEATURE: State '%s': Resource '%s' is an HTTP Task, which gaffer calls when started with --http-connections (a file of the connections its Authentication.ConnectionArn names), or mocks with --mock-config", t.State, t.Resource))
 		case isLambda(res) && s.integ.Lambda != nil:
 		case s.integ.Mocks.Mocks(machine, t.State):
 		case isLambda(res):
@@ -149,9 +157,13 @@ func (r *run) integrationTask(frame int, spec *asl.TaskSpec, res asl.Resource, t
 		t.Queue, call.Mock = queueMock, &mocked
 	case isLambda(res) && r.s.integ.Lambda != nil:
 		t.Queue = queueLambda
+	case isHTTP(res) && r.s.integ.HTTP != nil:
+		t.Queue = queueHTTP
 	default:
 		cause := fmt.Sprintf("gaffer cannot run Resource '%s' of state '%s': ", spec.Resource, state)
 		switch {
+		case isHTTP(res):
+			cause += "gaffer makes HTTP Task calls only when started with --http-connections (or mocks them with --mock-config)"
 		case isLambda(res):
 			cause += "gaffer calls Lambda only when started with --lambda-endpoint (or mocks it with --mock-config)"
 		case r.ex.TestCase == "":
@@ -174,6 +186,9 @@ func (r *run) integrationTask(frame int, spec *asl.TaskSpec, res asl.Resource, t
 	if t.StartToClose == 0 && t.Queue == queueLambda && call.Placeholder == "" {
 		// A Lambda function runs at most 15 minutes.
 		t.StartToClose = maxLambdaCall
+	}
+	if t.StartToClose == 0 && t.Queue == queueHTTP {
+		t.StartToClose = maxHTTPCall
 	}
 	return "", nil
 }

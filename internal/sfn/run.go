@@ -82,10 +82,16 @@ func (r *run) save(insert bool) error {
 	if err := r.rec.flush(r.tx); err != nil {
 		return err
 	}
+	if r.ex.Express && r.ex.Status != statusRunning {
+		return r.saveExpress(insert)
+	}
 	if err := putExecution(r.tx, r.ex, insert); err != nil {
 		return err
 	}
-	return r.saveKin()
+	if err := r.saveKin(); err != nil {
+		return err
+	}
+	return r.notifyParent()
 }
 
 // putExecution stores an execution record (a new one if insert).
@@ -210,6 +216,9 @@ func (r *run) schedule(frame int, spec *asl.TaskSpec) (started bool, worker stri
 	if spec.HeartbeatSeconds > 0 {
 		t.Heartbeat = time.Duration(spec.HeartbeatSeconds) * time.Second
 	}
+	if isNested(res) && !r.mockedState(frame) {
+		return r.scheduleNested(frame, spec, res, t)
+	}
 	if res.Kind != asl.ResourceActivity {
 		unrunnable, err := r.integrationTask(frame, spec, res, t)
 		if err != nil {
@@ -271,7 +280,10 @@ func (r *run) closeTask(id int64) error {
 	if err != nil {
 		return err
 	}
-	return r.s.eng.CloseTask(r.tx, t)
+	if err := r.s.eng.CloseTask(r.tx, t); err != nil {
+		return err
+	}
+	return r.stopNested(t)
 }
 
 func (r *run) succeed(output []byte) error {
@@ -454,6 +466,9 @@ func (r *run) taskClosed(t *store.Task, out engine.Outcome) error {
 		return nil
 	}
 	delete(r.ex.Tasks, frame)
+	if err := r.stopNested(t); err != nil {
+		return err
+	}
 	in := asl.Input{Frame: frame}
 	switch out.Kind {
 	case engine.Completed:
@@ -497,6 +512,8 @@ func (r *run) timerFired(tm *store.Timer) (err error) {
 		}
 		ex.ContinueTimerID = 0
 		err = r.advance(asl.Input{Kind: asl.InputContinue})
+	case timerStart:
+		err = r.startFired(tm)
 	case timerState:
 		frame, perr := strconv.Atoi(string(tm.Payload))
 		if perr != nil || ex.Timers[frame] != tm.ID {

@@ -84,6 +84,7 @@ type Service struct {
 	worker string         // the integration workers' identity: "gaffer:<node>"
 	life   startstop.Base // the integration workers (Start, Stop)
 	workersState
+	syncs syncWaiters // StartSyncExecution requests waiting (express.go)
 }
 
 // New returns the service and registers it with the engine as the owner of
@@ -151,6 +152,8 @@ func (s *Service) API() *awsapi.Service {
 			"ListStateMachines":                awsapi.Op(s.ListStateMachines),
 			"ValidateStateMachineDefinition":   awsapi.Op(s.ValidateStateMachineDefinition),
 			"StartExecution":                   awsapi.Op(s.StartExecution),
+			"StartSyncExecution":               awsapi.Op(s.StartSyncExecution),
+			"TestState":                        awsapi.Op(s.TestState),
 			"DescribeExecution":                awsapi.Op(s.DescribeExecution),
 			"StopExecution":                    awsapi.Op(s.StopExecution),
 			"ListExecutions":                   awsapi.Op(s.ListExecutions),

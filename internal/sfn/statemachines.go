@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/asl"
@@ -85,9 +86,6 @@ func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachine
 	if err := checkName(in.Name); err != nil {
 		return nil, err
 	}
-	if in.Type == "EXPRESS" {
-		return nil, sfnerr.StateMachineTypeNotSupported("State Machine Type Not Supported: gaffer runs STANDARD state machines only")
-	}
 	if err := checkVersionDescription(in.VersionDescription, in.Publish); err != nil {
 		return nil, err
 	}
@@ -106,9 +104,14 @@ func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachine
 	if err := checkEncryption(in.EncryptionConfiguration); err != nil {
 		return nil, err
 	}
-	_, hash, err := s.checkDefinition(in.Definition, in.Name)
+	parsed, hash, err := s.checkDefinition(in.Definition, in.Name)
 	if err != nil {
 		return nil, err
+	}
+	if machineType(in.Type) == typeExpress {
+		if err := checkExpress(parsed); err != nil {
+			return nil, err
+		}
 	}
 	now := s.eng.Now().UTC()
 	m := stateMachine{
@@ -117,7 +120,7 @@ func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachine
 		Definition: in.Definition,
 		DefHash:    hash,
 		RoleArn:    in.RoleArn,
-		Type:       "STANDARD",
+		Type:       machineType(in.Type),
 		CreatedAt:  now,
 		UpdatedAt:  now,
 		RevisionID: revision(in.Definition, in.RoleArn),
@@ -214,9 +217,10 @@ func (s *Service) UpdateStateMachine(ctx context.Context, in *updateStateMachine
 		return nil, sfnerr.ValidationException("gaffer does not support state machine versions yet: publish must be false")
 	}
 	var hash string
+	var parsed *asl.Machine
 	if in.Definition != nil {
 		var err error
-		if _, hash, err = s.checkDefinition(*in.Definition, smARN.name); err != nil {
+		if parsed, hash, err = s.checkDefinition(*in.Definition, smARN.name); err != nil {
 			return nil, err
 		}
 	}
@@ -229,6 +233,11 @@ func (s *Service) UpdateStateMachine(ctx context.Context, in *updateStateMachine
 	err = s.update(ctx, func(tx store.Tx) error {
 		if _, err := getObject(tx, kindStateMachine, in.StateMachineArn, &m, machineNotFound(in.StateMachineArn)); err != nil {
 			return err
+		}
+		if in.Definition != nil && m.Type == typeExpress {
+			if err := checkExpress(parsed); err != nil {
+				return err
+			}
 		}
 		if in.Definition != nil {
 			m.Definition, m.DefHash = *in.Definition, hash
@@ -305,15 +314,17 @@ func (s *Service) ValidateStateMachineDefinition(ctx context.Context, in *valida
 		return nil, err
 	}
 	out := &validateOutput{Result: "OK", Diagnostics: []diagnostic{}}
-	if in.Type == "EXPRESS" {
-		out.Result = "FAIL"
-		out.Diagnostics = append(out.Diagnostics, diagnostic{Severity: "ERROR", Code: "UNSUPPORTED_FEATURE", Message: "gaffer runs STANDARD state machines only"})
-		return out, nil
-	}
-	_, err := asl.Parse([]byte(in.Definition))
+	parsed, err := asl.Parse([]byte(in.Definition))
 	var de *asl.DefinitionError
 	switch {
 	case err == nil:
+		if in.Type == typeExpress {
+			for _, p := range expressProblems(parsed) {
+				out.Result = "FAIL"
+				code, msg, _ := strings.Cut(p, ": ")
+				out.Diagnostics = append(out.Diagnostics, diagnostic{Severity: "ERROR", Code: code, Message: msg})
+			}
+		}
 	case errors.As(err, &de):
 		out.Result = "FAIL"
 		for _, p := range de.Problems {

@@ -34,6 +34,9 @@ func (s *Service) Start(ctx context.Context) error {
 	if s.integ.Lambda != nil {
 		queues = append(queues, queueLambda)
 	}
+	if s.integ.HTTP != nil {
+		queues = append(queues, queueHTTP)
+	}
 	resumed, err := s.startedCalls(ctx)
 	if err != nil {
 		s.life.Stop()
@@ -170,6 +173,8 @@ func (s *Service) call(ctx context.Context, t *store.Task, token string) {
 		out, err = s.integ.Lambda.InvokeFunction(callCtx, integration.Invocation{Region: spec.Region, Function: spec.Resource, Input: input})
 	case isLambda(res):
 		out, err = s.integ.Lambda.Invoke(callCtx, integration.Invocation{Region: spec.Region, Parameters: input})
+	case isHTTP(res):
+		out, err = s.integ.HTTP.Invoke(callCtx, spec.Region, input)
 	default:
 		err = &integration.TaskError{Name: asl.ErrorRuntime, Cause: "gaffer cannot call " + spec.Resource}
 	}

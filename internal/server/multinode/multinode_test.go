@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -13,25 +12,20 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
+	dptypes "github.com/aws/aws-sdk-go-v2/service/datapipeline/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
-	"go.uber.org/goleak"
+	"github.com/aws/aws-sdk-go-v2/service/swf"
+	swftypes "github.com/aws/aws-sdk-go-v2/service/swf/types"
 
 	"github.com/gaffer-dev/gaffer/internal/pgtest"
 	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	pgtest.Stop()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "goleak:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+// TestMain runs the tests with one throwaway PostgreSQL cluster (pgtest.Main:
+// stopped at the end, and no goroutine may outlive the tests).
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // nodes starts n nodes named n1… on one fresh database, each with args.
 func nodes(t *testing.T, n int, args ...string) []*servertest.Process {
@@ -300,4 +294,143 @@ func TestFencedNode(t *testing.T) {
 		t.Fatalf("SendTaskSuccess through the rejoined n1: %v", err)
 	}
 	b.WaitStatus(t, exec, sfntypes.ExecutionStatusSucceeded)
+}
+
+// TestMoreDeadlinesOnce: a start-to-close timeout (Step Functions
+// TimeoutSeconds), an SWF schedule-to-start timeout and a Data Pipeline
+// acknowledgement window, each set through one node and fired once by
+// whichever node holds its partition.
+func TestMoreDeadlinesOnce(t *testing.T) {
+	ps := nodes(t, 3, "--pipeline-ack-timeout", "1s")
+	ctx := context.Background()
+
+	// Step Functions: TimeoutSeconds 1 on a task a worker holds and never
+	// answers.
+	a, b := ps[0].Env().SFN(), ps[1].Env().SFN()
+	act := a.Activity(t)
+	machine := a.Machine(t, `{"StartAt":"Work","States":{"Work":{"Type":"Task","Resource":"$ACT","TimeoutSeconds":1,
+		"Catch":[{"ErrorEquals":["States.Timeout"],"Next":"Done"}],"End":true},"Done":{"Type":"Succeed"}}}`, act)
+	var execs []string
+	for i := range 6 {
+		execs = append(execs, ps[i%3].Env().SFN().Start(t, machine, fmt.Sprintf(`{"i":%d}`, i)))
+	}
+	for range execs {
+		b.MustPoll(t, act)
+	}
+	for _, exec := range execs {
+		a.WaitStatus(t, exec, sfntypes.ExecutionStatusSucceeded)
+		if n := countOf(servertest.SFNEventTypes(b.History(t, exec)), "ActivityTimedOut"); n != 1 {
+			t.Errorf("%s: %d ActivityTimedOut events, want 1", exec, n)
+		}
+	}
+
+	// SWF: an activity task nobody polls, with a schedule-to-start timeout
+	// of one second.
+	domain := servertest.Uniq("dom")
+	s1, s2 := servertest.SWF(ps[0].URL), servertest.SWF(ps[1].URL)
+	wt, at := registerSWF(t, s1, domain)
+	if _, err := s1.StartWorkflowExecution(ctx, &swf.StartWorkflowExecutionInput{
+		Domain: aws.String(domain), WorkflowId: aws.String("w"), WorkflowType: &wt, TaskList: &swftypes.TaskList{Name: aws.String("decide")},
+	}); err != nil {
+		t.Fatalf("StartWorkflowExecution: %v", err)
+	}
+	d := pollDecisionOn(t, s2, domain)
+	if _, err := s2.RespondDecisionTaskCompleted(ctx, &swf.RespondDecisionTaskCompletedInput{TaskToken: d.TaskToken, Decisions: []swftypes.Decision{{
+		DecisionType: swftypes.DecisionTypeScheduleActivityTask,
+		ScheduleActivityTaskDecisionAttributes: &swftypes.ScheduleActivityTaskDecisionAttributes{
+			ActivityId: aws.String("a"), ActivityType: &at, TaskList: &swftypes.TaskList{Name: aws.String("nobody")},
+			ScheduleToStartTimeout: aws.String("1")},
+	}}}); err != nil {
+		t.Fatalf("RespondDecisionTaskCompleted: %v", err)
+	}
+	d = pollDecisionOn(t, servertest.SWF(ps[2].URL), domain) // the timeout's decision task
+	var timeouts int
+	for _, e := range d.Events {
+		if e.EventType == swftypes.EventTypeActivityTaskTimedOut {
+			timeouts++
+			if got := e.ActivityTaskTimedOutEventAttributes.TimeoutType; got != swftypes.ActivityTaskTimeoutTypeScheduleToStart {
+				t.Errorf("timeout type %s, want SCHEDULE_TO_START", got)
+			}
+		}
+	}
+	if timeouts != 1 {
+		t.Errorf("%d ActivityTaskTimedOut events, want 1", timeouts)
+	}
+
+	// Data Pipeline: a task handed out and never acknowledged goes out
+	// again once, after the one-second window; acknowledged, it stays.
+	dp := ps[0].Env().DataPipeline()
+	group := servertest.Uniq("wg")
+	id := dp.Create(t, "acks")
+	objs := servertest.HelloPipeline()
+	objs[0] = servertest.PipelineObject("Default", servertest.PipelineString("workerGroup", group), servertest.PipelineString("scheduleType", "cron"))
+	dp.Put(t, id, objs)
+	if _, err := dp.Client.ActivatePipeline(ctx, &datapipeline.ActivatePipelineInput{PipelineId: aws.String(id)}); err != nil {
+		t.Fatalf("ActivatePipeline: %v", err)
+	}
+	first := pollTaskOn(t, servertest.DataPipeline(ps[1].URL), group)
+	second := pollTaskOn(t, servertest.DataPipeline(ps[2].URL), group) // after the window
+	if aws.ToString(second.TaskId) == aws.ToString(first.TaskId) || aws.ToString(second.PipelineId) != id {
+		t.Fatalf("second hand-out: task %s of pipeline %s; want a new task of %s (the first was %s)", aws.ToString(second.TaskId), aws.ToString(second.PipelineId), id, aws.ToString(first.TaskId))
+	}
+	d3 := servertest.DataPipeline(ps[0].URL)
+	if _, err := d3.ReportTaskProgress(ctx, &datapipeline.ReportTaskProgressInput{TaskId: second.TaskId}); err != nil {
+		t.Fatalf("ReportTaskProgress: %v", err)
+	}
+	// Two polls' worth of waiting (the window is one second): nothing more.
+	for range 2 {
+		out, err := d3.PollForTask(ctx, &datapipeline.PollForTaskInput{WorkerGroup: aws.String(group)})
+		if err != nil {
+			t.Fatalf("PollForTask: %v", err)
+		}
+		if out.TaskObject != nil {
+			t.Fatalf("an acknowledged task was handed out again: %s", aws.ToString(out.TaskObject.TaskId))
+		}
+	}
+	if _, err := d3.SetTaskStatus(ctx, &datapipeline.SetTaskStatusInput{TaskId: second.TaskId, TaskStatus: dptypes.TaskStatusFinished}); err != nil {
+		t.Fatalf("SetTaskStatus: %v", err)
+	}
+}
+
+func countOf(types []string, want string) int {
+	n := 0
+	for _, ty := range types {
+		if ty == want {
+			n++
+		}
+	}
+	return n
+}
+
+// pollDecisionOn polls the "decide" task list until a decision task
+// comes (at most 30 s).
+func pollDecisionOn(t *testing.T, c *swf.Client, domain string) *swf.PollForDecisionTaskOutput {
+	t.Helper()
+	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); {
+		out, err := c.PollForDecisionTask(context.Background(), &swf.PollForDecisionTaskInput{Domain: aws.String(domain), TaskList: &swftypes.TaskList{Name: aws.String("decide")}})
+		if err != nil {
+			t.Fatalf("PollForDecisionTask: %v", err)
+		}
+		if out.TaskToken != nil {
+			return out
+		}
+	}
+	t.Fatal("no decision task within 30 s")
+	return nil
+}
+
+// pollTaskOn polls a worker group until a task comes (at most 30 s).
+func pollTaskOn(t *testing.T, c *datapipeline.Client, group string) *dptypes.TaskObject {
+	t.Helper()
+	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); {
+		out, err := c.PollForTask(context.Background(), &datapipeline.PollForTaskInput{WorkerGroup: aws.String(group)})
+		if err != nil {
+			t.Fatalf("PollForTask: %v", err)
+		}
+		if out.TaskObject != nil {
+			return out.TaskObject
+		}
+	}
+	t.Fatal("no Data Pipeline task within 30 s")
+	return nil
 }

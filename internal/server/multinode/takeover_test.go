@@ -74,32 +74,46 @@ func TestTakeOverAfterKill(t *testing.T) {
 		wg.Go(func() { dpRunner(ctx, client, group, dpAttempts) })
 	}
 
-	// Start the units through all three nodes.
-	var execs, wids, pipelines []string
-	for i := range takeoverSFN {
-		execs = append(execs, ps[i%3].Env().SFN().Start(t, machine, fmt.Sprintf(`{"sfn":%d}`, i)))
-	}
-	for i := range takeoverSWF {
-		wid := fmt.Sprintf("wf-%d", i)
-		if _, err := servertest.SWF(ps[i%3].URL).StartWorkflowExecution(context.Background(), &swf.StartWorkflowExecutionInput{
-			Domain: aws.String(domain), WorkflowId: aws.String(wid), WorkflowType: &wt,
-			TaskList: &swftypes.TaskList{Name: aws.String("decide")},
-		}); err != nil {
-			t.Fatalf("StartWorkflowExecution %s: %v", wid, err)
+	// Start the units through all three nodes, a few at a time.
+	execs, wids, pipelines := make([]string, takeoverSFN), make([]string, takeoverSWF), make([]string, takeoverDP)
+	parallel(t, takeoverSFN, func(i int) error {
+		out, err := servertest.SFN(ps[i%3].URL).StartExecution(context.Background(), &sfn.StartExecutionInput{
+			StateMachineArn: aws.String(machine), Input: aws.String(fmt.Sprintf(`{"sfn":%d}`, i))})
+		if err == nil {
+			execs[i] = aws.ToString(out.ExecutionArn)
 		}
-		wids = append(wids, wid)
-	}
-	for i := range takeoverDP {
-		dp := ps[i%3].Env().DataPipeline()
-		id := dp.Create(t, fmt.Sprintf("p%d", i))
+		return err
+	})
+	parallel(t, takeoverSWF, func(i int) error {
+		wids[i] = fmt.Sprintf("wf-%d", i)
+		_, err := servertest.SWF(ps[i%3].URL).StartWorkflowExecution(context.Background(), &swf.StartWorkflowExecutionInput{
+			Domain: aws.String(domain), WorkflowId: aws.String(wids[i]), WorkflowType: &wt,
+			TaskList: &swftypes.TaskList{Name: aws.String("decide")},
+		})
+		return err
+	})
+	parallel(t, takeoverDP, func(i int) error {
+		c := servertest.DataPipeline(ps[i%3].URL)
+		ctx := context.Background()
+		out, err := c.CreatePipeline(ctx, &datapipeline.CreatePipelineInput{Name: aws.String(fmt.Sprintf("p%d", i)), UniqueId: aws.String(fmt.Sprintf("u%d", i))})
+		if err != nil {
+			return err
+		}
 		objs := servertest.HelloPipeline()
 		objs[0] = servertest.PipelineObject("Default", servertest.PipelineString("workerGroup", group), servertest.PipelineString("scheduleType", "cron"))
-		dp.Put(t, id, objs)
-		if _, err := dp.Client.ActivatePipeline(dp.Ctx, &datapipeline.ActivatePipelineInput{PipelineId: aws.String(id)}); err != nil {
-			t.Fatalf("ActivatePipeline: %v", err)
+		put, err := c.PutPipelineDefinition(ctx, &datapipeline.PutPipelineDefinitionInput{PipelineId: out.PipelineId, PipelineObjects: objs})
+		if err != nil {
+			return err
 		}
-		pipelines = append(pipelines, id)
-	}
+		if put.Errored {
+			return fmt.Errorf("PutPipelineDefinition: %s", servertest.PipelineErrors(put.ValidationErrors))
+		}
+		if _, err := c.ActivatePipeline(ctx, &datapipeline.ActivatePipelineInput{PipelineId: out.PipelineId}); err != nil {
+			return err
+		}
+		pipelines[i] = aws.ToString(out.PipelineId)
+		return nil
+	})
 
 	killed := time.Now()
 	ps[0].Kill(t)
@@ -152,6 +166,30 @@ func TestTakeOverAfterKill(t *testing.T) {
 	}
 	if n := len(dpAttempts.seen); n < takeoverDP {
 		t.Errorf("%d Data Pipeline attempts handed out, want at least one per pipeline (%d)", n, takeoverDP)
+	}
+}
+
+// parallel runs fn(i) for each i below n, 16 at a time, and fails the
+// test with the first error.
+func parallel(t *testing.T, n int, fn func(i int) error) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	next := make(chan int)
+	for range 16 {
+		wg.Go(func() {
+			for i := range next {
+				errs[i] = fn(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
 	}
 }
 

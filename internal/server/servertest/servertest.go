@@ -69,6 +69,8 @@ type Options struct {
 	// LambdaEndpoint and MockConfig: see server.Config.
 	LambdaEndpoint string
 	MockConfig     string
+	// HTTPConnections: see server.Config.
+	HTTPConnections string
 	// NoUI: see server.Config.
 	NoUI bool
 }
@@ -121,6 +123,7 @@ func Start(t testing.TB, opts Options) *server.Server {
 		ReadyTimeout:       opts.ReadyTimeout,
 		LambdaEndpoint:     opts.LambdaEndpoint,
 		MockConfig:         opts.MockConfig,
+		HTTPConnections:    opts.HTTPConnections,
 		NoUI:               opts.NoUI,
 	})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -12,26 +11,15 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"go.uber.org/goleak"
 
 	"github.com/gaffer-dev/gaffer/internal/pgtest"
 	"github.com/gaffer-dev/gaffer/internal/store"
 	"github.com/gaffer-dev/gaffer/internal/store/storetest"
 )
 
-// TestMain runs the tests against one throwaway PostgreSQL cluster, stops
-// it, and fails the tests if any goroutine outlives them.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	pgtest.Stop()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+// TestMain runs the tests with one throwaway PostgreSQL cluster (pgtest.Main:
+// stopped at the end, and no goroutine may outlive the tests).
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // openDSN opens a store on dsn, closed when t ends.
 func openDSN(t testing.TB, dsn string, opts Options) *Store {
