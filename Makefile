@@ -24,7 +24,7 @@ test: test-deps ## the README's test command (what CI runs): what the tests need
 	go test -count=1 ./...
 
 .PHONY: test-deps
-test-deps: ## install what the tests need where it is missing (the AWS CLI, PostgreSQL), or say what to install
+test-deps: ## install what the tests need where it is missing (the AWS CLI, PostgreSQL, Chromium), or say what to install
 	@scripts/test-deps
 
 .PHONY: test-race

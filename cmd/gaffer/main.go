@@ -9,6 +9,9 @@
 //	gaffer check [flags] [FILE] check a database's integrity and summarise it
 //	gaffer nodes [flags]   list the nodes sharing a store and their partitions
 //	gaffer copy -from SRC -to DST  copy a node's data into an empty store (SQLite, PostgreSQL)
+//	gaffer executions [flags]  list Step Functions executions
+//	gaffer history [flags] EXEC  print a Step Functions execution's history
+//	gaffer queues [flags]  list the queues: depth, tasks started, polls waiting
 package main
 
 import (
@@ -44,6 +47,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"check":   &checkCommand{stdout: stdout, stderr: stderr},
 		"nodes":   &nodesCommand{stdout: stdout, stderr: stderr},
 		"copy":    &copyCommand{stdout: stdout, stderr: stderr},
+
+		"executions": &executionsCommand{stdout: stdout, stderr: stderr},
+		"history":    &historyCommand{stdout: stdout, stderr: stderr},
+		"queues":     &queuesCommand{stdout: stdout, stderr: stderr},
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
@@ -82,5 +89,8 @@ Usage:
   gaffer nodes [flags]   list the nodes sharing a store and their partitions
   gaffer copy -from SRC -to DST  copy a node's data into an empty store
                                (sqlite:DIR or postgres://…; see 'gaffer copy -h')
+  gaffer executions [flags]    list Step Functions executions (-status, -state-machine, -json)
+  gaffer history [flags] EXEC  print a Step Functions execution's history (-json)
+  gaffer queues [flags]  list the queues: depth, tasks started, polls waiting (-json)
 `)
 }

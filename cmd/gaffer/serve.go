@@ -50,6 +50,7 @@ func (c *serveCommand) flags() (*flag.FlagSet, *server.Config, *serveOptions) {
 	cfg.SFNRetention = sfn.DefaultRetention
 	fs.Var((*retentionFlag)(&cfg.SFNRetention), "sfn-retention", "Step Functions: how long a closed execution and its history are kept after its stop date, a Go `duration` or days (30d, 1d12h); AWS keeps them 90 days; forever (or 0) keeps them for good")
 	fs.BoolVar(&cfg.NoMetrics, "no-metrics", false, "serve no GET /metrics, and count nothing for it on the hot paths")
+	fs.BoolVar(&cfg.NoUI, "no-ui", false, "serve no web UI at /ui/ (with --credentials the UI asks for an access key id and its secret, over HTTPS or from this machine only)")
 	fs.BoolVar(&cfg.OpenMetrics, "open-metrics", false, "serve GET /metrics without authentication even with --credentials (for scrapers that cannot sign requests; the metrics name no resource)")
 	fs.StringVar(&cfg.LambdaEndpoint, "lambda-endpoint", "", "Step Functions: base `URL` of a server speaking the Lambda Invoke API (a local Lambda emulator); Task states calling Lambda (arn:aws:states:::lambda:invoke, function ARNs) call it, signed with static credentials; without it they run only mocked")
 	fs.StringVar(&cfg.MockConfig, "mock-config", "", "Step Functions: mock configuration `file` in Step Functions Local's format (StateMachines, TestCases, MockedResponses); executions started on <state machine ARN>#<test case> get its mocked responses; default $"+mockConfigEnv+"")

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 	"github.com/gaffer-dev/gaffer/internal/store"
 	"github.com/gaffer-dev/gaffer/internal/swf"
 	"github.com/gaffer-dev/gaffer/internal/testsignal"
+	"github.com/gaffer-dev/gaffer/internal/webui"
 )
 
 // Config configures a node.
@@ -91,8 +93,11 @@ type Config struct {
 	// Authenticate, if set, verifies every AWS request (see
 	// awsapi.Config.Authenticate) and every request to the operator
 	// endpoints (/gaffer/runners: actions gaffer:ListRunners on "*" and
-	// gaffer:TerminateRunner on RunnerARN; /metrics: gaffer:GetMetrics on
-	// "*", unless OpenMetrics); nil serves requests unauthenticated.
+	// gaffer:TerminateRunner on RunnerARN; /gaffer/queues:
+	// gaffer:ListQueues on "*"; /gaffer/nodes: gaffer:ListNodes on "*";
+	// /metrics: gaffer:GetMetrics on "*", unless OpenMetrics), and the
+	// web UI's credentials (see NoUI); nil serves requests
+	// unauthenticated.
 	// /healthz and /readyz are always open.
 	Authenticate awsapi.Authenticator
 	// BodyTimeout is how long a request, headers and body, may take to
@@ -135,6 +140,11 @@ type Config struct {
 	// Functions HTTP Tasks (arn:aws:states:::http:invoke) call their
 	// endpoints through them. New refuses a file that does not check.
 	HTTPConnections string
+	// NoUI turns the web UI at /ui/ (package webui) off. With
+	// Authenticate, the UI asks the browser for an access key id and its
+	// secret (HTTP Basic, over TLS or from loopback only) and needs the
+	// action gaffer:ViewUI on "*" (docs/security.md).
+	NoUI bool
 }
 
 // KeepForever as Config.SFNRetention keeps closed executions for good.
@@ -322,6 +332,26 @@ func (s *Server) start(ctx context.Context) error {
 		runner, err := pipelines.TerminateRunner(r.Context(), r.PathValue("id"))
 		writeJSON(w, runner, err)
 	}))
+	mux.HandleFunc("GET /gaffer/queues", s.operator("gaffer:ListQueues", anything, func(w http.ResponseWriter, r *http.Request) {
+		queues, _, err := webui.Queues(r.Context(), eng)
+		writeJSON(w, queues, err)
+	}))
+	if !cfg.NoUI {
+		ui := webui.New(webui.Config{SFN: states, SWF: workflows, Pipeline: pipelines, Engine: eng, Node: node, Metrics: meter,
+			Store: storeName(cfg), Account: cfg.Account, Region: cfg.DefaultRegion,
+			Authenticate: cfg.Authenticate, Now: cfg.Now, Logger: cfg.Logger.With("component", "webui")})
+		mux.Handle("GET /ui/", ui)
+		mux.Handle("POST /ui/", ui)
+		// A browser at / is sent to the UI; any other GET / (an AWS client's)
+		// gets the wire layer's answer as before.
+		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("X-Amz-Target") == "" && strings.Contains(r.Header.Get("Accept"), "text/html") {
+				http.Redirect(w, r, webui.Prefix, http.StatusFound)
+				return
+			}
+			api.ServeHTTP(w, r)
+		})
+	}
 	mux.Handle("/", api) // other methods get the wire layer's JSON error
 	refuse := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")

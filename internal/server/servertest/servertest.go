@@ -71,6 +71,8 @@ type Options struct {
 	MockConfig     string
 	// HTTPConnections: see server.Config.
 	HTTPConnections string
+	// NoUI: see server.Config.
+	NoUI bool
 }
 
 // Clock is a clock for a test server that the test moves forward: the
@@ -122,6 +124,7 @@ func Start(t testing.TB, opts Options) *server.Server {
 		LambdaEndpoint:     opts.LambdaEndpoint,
 		MockConfig:         opts.MockConfig,
 		HTTPConnections:    opts.HTTPConnections,
+		NoUI:               opts.NoUI,
 	})
 	if err != nil {
 		t.Fatalf("new server: %v", err)
