@@ -76,6 +76,14 @@ type execution struct {
 	TestCase    string         `json:"testCase,omitempty"`
 	Invocations map[string]int `json:"invocations,omitempty"`
 	TokenNonce  string         `json:"tokenNonce,omitempty"`
+
+	// The version the execution runs, and the alias that chose it, when
+	// started on a version or alias ARN (versions.go).
+	VersionARN string `json:"versionArn,omitempty"`
+	AliasARN   string `json:"aliasArn,omitempty"`
+	// Redrives (redrive.go): how many so far and when the last was.
+	RedriveCount int       `json:"redriveCount,omitempty"`
+	RedriveDate  time.Time `json:"redriveDate,omitzero"`
 }
 
 func executionNotFound(a string) error {
@@ -97,7 +105,7 @@ func newUUID() string {
 func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (*startExecutionOutput, error) {
 	machineARN, testCase := splitTestCase(in.StateMachineArn)
 	in.StateMachineArn = machineARN
-	smARN, err := s.parseARN(ctx, in.StateMachineArn, "stateMachine")
+	smARN, target, err := s.parseStartARN(ctx, in.StateMachineArn) // versions.go: a version or alias ARN too
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +129,7 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 	var ex execution
 	err = s.update(ctx, func(tx store.Tx) error {
 		var m stateMachine
-		if _, err := getObject(tx, kindStateMachine, in.StateMachineArn, &m, machineNotFound(in.StateMachineArn)); err != nil {
+		if _, err := getObject(tx, kindStateMachine, target.machine, &m, machineNotFound(in.StateMachineArn)); err != nil {
 			return err
 		}
 		o, err := tx.GetObject(kindExecution, exARN)
@@ -141,6 +149,9 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 			if err := s.checkTestCase(m.Name, testCase); err != nil {
 				return err
 			}
+		}
+		if err := s.resolveStart(tx, &target, &m); err != nil {
+			return err
 		}
 		machine, err := s.machineByHash(tx, m.DefHash)
 		if err != nil {
@@ -164,6 +175,8 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 			Tracing:          m.Tracing,
 			Encryption:       m.Encryption,
 			TestCase:         testCase,
+			VersionARN:       target.version,
+			AliasARN:         target.alias,
 		}
 		r := &recorder{ex: &ex, now: now}
 		r.add(historyEvent{Type: "ExecutionStarted", ExecutionStarted: &executionStartedDetails{
@@ -225,6 +238,9 @@ func (s *Service) DescribeExecution(ctx context.Context, in *executionArnInput) 
 		Cause:           ex.Cause,
 		MapRunArn:       ex.MapRunARN,
 		RedriveStatus:   "NOT_REDRIVABLE",
+
+		StateMachineVersionArn: ex.VersionARN,
+		StateMachineAliasArn:   ex.AliasARN,
 	}
 	if in.IncludedData != "METADATA_ONLY" {
 		out.Input = data(ex.Input)
@@ -375,6 +391,9 @@ func (s *Service) listExecutionsOf(ctx context.Context, in *listExecutionsInput,
 			Status:          ex.Status,
 			StartDate:       awsapi.Timestamp{Time: ex.StartDate},
 			StopDate:        awsapi.Timestamp{Time: ex.StopDate},
+
+			StateMachineVersionArn: ex.VersionARN,
+			StateMachineAliasArn:   ex.AliasARN,
 		}
 		if ex.MapRunARN != "" {
 			item.MapRunArn, item.ItemCount = ex.MapRunARN, max(ex.ItemCount, 1)
