@@ -84,6 +84,9 @@ type execution struct {
 	// Redrives (redrive.go): how many so far and when the last was.
 	RedriveCount int       `json:"redriveCount,omitempty"`
 	RedriveDate  time.Time `json:"redriveDate,omitzero"`
+	// Redrive is where a redrive resumes an execution that ended without
+	// succeeding (asl.Machine.RedrivePoint); nil: nowhere.
+	Redrive *asl.Exec `json:"redrive,omitempty"`
 }
 
 func executionNotFound(a string) error {
@@ -237,11 +240,11 @@ func (s *Service) DescribeExecution(ctx context.Context, in *executionArnInput) 
 		Error:           ex.Error,
 		Cause:           ex.Cause,
 		MapRunArn:       ex.MapRunARN,
-		RedriveStatus:   "NOT_REDRIVABLE",
 
 		StateMachineVersionArn: ex.VersionARN,
 		StateMachineAliasArn:   ex.AliasARN,
 	}
+	s.describeRedrive(ex, out) // redrive.go
 	if in.IncludedData != "METADATA_ONLY" {
 		out.Input = data(ex.Input)
 		out.InputDetails = &dataDetails{Included: true}
@@ -332,16 +335,6 @@ func (s *Service) StopExecution(ctx context.Context, in *stopExecutionInput) (*s
 	return &stopExecutionOutput{StopDate: awsapi.Timestamp{Time: ex.StopDate}}, nil
 }
 
-// noRedriven answers a listing of redriven executions: gaffer never
-// redrives one, so the listing is empty and has no pages, and any token
-// given for it belongs to another listing.
-func noRedriven(token string) (*listExecutionsOutput, error) {
-	if token != "" {
-		return nil, sfnerr.InvalidToken("Invalid Token: '%s' is not a page token of this listing (give the same arguments as for the first page)", token)
-	}
-	return &listExecutionsOutput{Executions: []executionListItem{}}, nil
-}
-
 // ListExecutions lists a state machine's executions, newest first.
 func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (*listExecutionsOutput, error) {
 	if in.MapRunArn != "" {
@@ -352,6 +345,15 @@ func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (
 	}
 	if in.StatusFilter == "PENDING_REDRIVE" {
 		return nil, sfnerr.ValidationException("The PENDING_REDRIVE status filter can only be used with a mapRunArn")
+	}
+	if isQualified(in.StateMachineArn) {
+		// A version's or an alias's executions (versions.go).
+		q, err := s.parseQualified(ctx, in.StateMachineArn, "")
+		if err != nil {
+			return nil, err
+		}
+		in.only = in.StateMachineArn
+		return s.listExecutionsOf(ctx, in, kindStateMachine, q.machine.String(), machineNotFound)
 	}
 	if _, err := s.parseARN(ctx, in.StateMachineArn, "stateMachine"); err != nil {
 		return nil, err
@@ -375,11 +377,9 @@ func (s *Service) listExecutionsOf(ctx context.Context, in *listExecutionsInput,
 	}); err != nil {
 		return nil, err
 	}
-	if in.RedriveFilter == "REDRIVEN" {
-		return noRedriven(in.NextToken)
-	}
 	out := &listExecutionsOutput{Executions: []executionListItem{}}
-	err := s.list(ctx, kindExecution, parent, in.StatusFilter, "", in.MaxResults, in.NextToken, true, &out.NextToken, func(o *store.Object) error {
+	filter, keep := executionFilter(in) // redrive.go
+	err := s.listWhere(ctx, kindExecution, parent, in.StatusFilter, "", filter, keep, in.MaxResults, in.NextToken, true, &out.NextToken, func(o *store.Object) error {
 		var ex execution
 		if err := decode(o, &ex); err != nil {
 			return err
@@ -394,6 +394,8 @@ func (s *Service) listExecutionsOf(ctx context.Context, in *listExecutionsInput,
 
 			StateMachineVersionArn: ex.VersionARN,
 			StateMachineAliasArn:   ex.AliasARN,
+			RedriveCount:           ex.RedriveCount,
+			RedriveDate:            awsapi.Timestamp{Time: ex.RedriveDate},
 		}
 		if ex.MapRunARN != "" {
 			item.MapRunArn, item.ItemCount = ex.MapRunARN, max(ex.ItemCount, 1)

@@ -173,6 +173,7 @@ func (s *Service) API() *awsapi.Service {
 			"UpdateStateMachineAlias":          awsapi.Op(s.UpdateStateMachineAlias),
 			"DeleteStateMachineAlias":          awsapi.Op(s.DeleteStateMachineAlias),
 			"ListStateMachineAliases":          awsapi.Op(s.ListStateMachineAliases),
+			"RedriveExecution":                 awsapi.Op(s.RedriveExecution),
 			"TagResource":                      awsapi.Op(s.TagResource),
 			"UntagResource":                    awsapi.Op(s.UntagResource),
 			"ListTagsForResource":              awsapi.Op(s.ListTagsForResource),

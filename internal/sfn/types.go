@@ -251,6 +251,9 @@ type listExecutionsInput struct {
 	NextToken       string `json:"nextToken"`
 	MapRunArn       string `json:"mapRunArn"`
 	RedriveFilter   string `json:"redriveFilter"`
+	// only, when set, lists only the executions of this version or alias
+	// ARN (versions.go).
+	only string
 }
 
 type executionListItem struct {
