@@ -208,3 +208,36 @@ func TestRealClockRefusesMoves(t *testing.T) {
 		t.Errorf("POST /gaffer/clock on the real clock: %d %s, want 409", status, raw)
 	}
 }
+
+// TestClockEndpointAuthenticated: with credentials, moving the clock is
+// the action gaffer:SetClock, and the body reaches the handler after the
+// signature check read it.
+func TestClockEndpointAuthenticated(t *testing.T) {
+	t.Parallel()
+	clock := server.NewManualClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	srv := servertest.Start(t, servertest.Options{
+		ManualClock: clock,
+		Authenticate: servertest.Identities(t, map[string]string{
+			"AKIDDENY":  servertest.DenyAll,
+			"AKIDALLOW": servertest.AllowAll,
+		}).Authenticate,
+	})
+	post := func(akid string) (int, string) {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL()+"/gaffer/clock", strings.NewReader(`{"advance":"1h"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+akid+"/20260101/us-east-1/gaffer/aws4_request, SignedHeaders=host, Signature=00")
+		status, _, raw := doClock(t, req)
+		return status, raw
+	}
+	if status, raw := post("AKIDDENY"); status != http.StatusForbidden || !strings.Contains(raw, "gaffer:SetClock") {
+		t.Errorf("denied: %d %s", status, raw)
+	}
+	if status, raw := post("AKIDALLOW"); status != http.StatusOK {
+		t.Fatalf("allowed: %d %s", status, raw)
+	}
+	if got, want := clock.Now(), time.Date(2030, 1, 1, 1, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("clock %v, want %v", got, want)
+	}
+}

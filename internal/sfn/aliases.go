@@ -205,6 +205,16 @@ func (s *Service) CreateStateMachineAlias(ctx context.Context, in *createAliasIn
 	if err := checkAliasName(in.Name); err != nil {
 		return nil, err
 	}
+	if len(in.RoutingConfiguration) > 0 {
+		// The caller may create the alias before its routing is judged.
+		q, err := s.parseQualified(ctx, in.RoutingConfiguration[0].StateMachineVersionArn, "version")
+		if err != nil {
+			return nil, err
+		}
+		if err := awsapi.Authorize(ctx, q.machine.String()+":"+in.Name); err != nil {
+			return nil, err
+		}
+	}
 	q, err := s.checkRouting(ctx, in.RoutingConfiguration)
 	if err != nil {
 		return nil, err
@@ -296,6 +306,9 @@ func (s *Service) UpdateStateMachineAlias(ctx context.Context, in *updateAliasIn
 	if errors.Is(err, errForeign) {
 		return nil, aliasNotFound(in.StateMachineAliasArn)
 	} else if err != nil {
+		return nil, err
+	}
+	if err := awsapi.Authorize(ctx, in.StateMachineAliasArn); err != nil {
 		return nil, err
 	}
 	if in.Description == nil && in.RoutingConfiguration == nil {
