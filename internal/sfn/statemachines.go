@@ -32,6 +32,8 @@ type stateMachine struct {
 	// LastVersion is the number of the last version published (versions.go);
 	// numbers are never reused.
 	LastVersion int `json:"lastVersion,omitempty"`
+	// Versions is how many versions it has now.
+	Versions int `json:"versions,omitempty"`
 }
 
 func machineNotFound(a string) error {

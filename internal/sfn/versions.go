@@ -20,6 +20,9 @@ import (
 
 const (
 	kindVersion = "sfn.smversion"
+	// kindRevision indexes a state machine's versions by revision: id
+	// "<machine ARN>#<revision id>", body the version's ARN.
+	kindRevision = "sfn.smrevision"
 	// maxVersions is AWS's quota of versions per state machine.
 	maxVersions = 1000
 )
@@ -123,23 +126,24 @@ func versionNotFound(a string) error {
 // m; if a version of that revision exists, it returns that one and changes
 // nothing, as AWS does.
 func (s *Service) publish(tx store.Tx, m *stateMachine, description string) (*smVersion, error) {
-	objs, err := tx.ListObjects(store.ObjectQuery{Kind: kindVersion, Parent: m.ARN})
-	if err != nil {
-		return nil, err
-	}
-	for _, o := range objs {
+	revKey := m.ARN + "#" + m.RevisionID
+	if o, err := tx.GetObject(kindRevision, revKey); err == nil {
 		var v smVersion
-		if err := decode(o, &v); err != nil {
-			return nil, err
-		}
-		if v.RevisionID == m.RevisionID {
+		_, err := getObject(tx, kindVersion, string(o.Body), &v, store.ErrNotFound)
+		if err == nil {
 			return &v, nil
 		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
 	}
-	if len(objs) >= maxVersions {
+	if m.Versions >= maxVersions {
 		return nil, sfnerr.ServiceQuotaExceededException("Service Quota Exceeded: state machine '%s' has %d versions, the most allowed; delete some with DeleteStateMachineVersion", m.ARN, maxVersions)
 	}
 	m.LastVersion++
+	m.Versions++
 	v := &smVersion{
 		ARN:         m.ARN + ":" + strconv.Itoa(m.LastVersion),
 		Machine:     m.ARN,
@@ -156,6 +160,9 @@ func (s *Service) publish(tx store.Tx, m *stateMachine, description string) (*sm
 		Encryption:  m.Encryption,
 	}
 	if err := putObject(tx, kindVersion, v.ARN, m.ARN, "", v); err != nil {
+		return nil, err
+	}
+	if err := tx.PutObject(&store.Object{Kind: kindRevision, ID: revKey, Parent: m.ARN, Body: []byte(v.ARN)}); err != nil {
 		return nil, err
 	}
 	return v, putObject(tx, kindStateMachine, m.ARN, "", "", m)
@@ -247,11 +254,26 @@ func (s *Service) DeleteStateMachineVersion(ctx context.Context, in *versionArnI
 		if routing := aliasesRouting(aliases, in.StateMachineVersionArn); len(routing) > 0 {
 			return sfnerr.ConflictException("Version to be deleted must not be referenced by an alias. Current list of aliases referencing this version: [%s]", strings.Join(routing, ", "))
 		}
-		err = tx.DeleteObject(kindVersion, in.StateMachineVersionArn)
-		if errors.Is(err, store.ErrNotFound) {
+		var v smVersion
+		if _, err := getObject(tx, kindVersion, in.StateMachineVersionArn, &v, store.ErrNotFound); errors.Is(err, store.ErrNotFound) {
 			return nil
+		} else if err != nil {
+			return err
 		}
-		return err
+		if err := tx.DeleteObject(kindVersion, v.ARN); err != nil {
+			return err
+		}
+		if err := tx.DeleteObject(kindRevision, v.Machine+"#"+v.RevisionID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		var m stateMachine
+		if _, err := getObject(tx, kindStateMachine, v.Machine, &m, store.ErrNotFound); errors.Is(err, store.ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		m.Versions--
+		return putObject(tx, kindStateMachine, m.ARN, "", "", &m)
 	})
 	if err != nil {
 		return nil, err
@@ -352,7 +374,7 @@ func (s *Service) resolveStart(tx store.Tx, t *startTarget, m *stateMachine) err
 // deleteVersionsAndAliases deletes a state machine's versions and aliases
 // with it, as AWS does.
 func deleteVersionsAndAliases(tx store.Tx, machine string) error {
-	for _, kind := range []string{kindAlias, kindVersion} {
+	for _, kind := range []string{kindAlias, kindVersion, kindRevision} {
 		objs, err := tx.ListObjects(store.ObjectQuery{Kind: kind, Parent: machine})
 		if err != nil {
 			return err

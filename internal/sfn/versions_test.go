@@ -289,3 +289,37 @@ func TestAliasWeights(t *testing.T) {
 		t.Errorf("%d of %d starts went to the 70%% version, want 627..773", got, starts)
 	}
 }
+
+// TestVersionQuota publishes AWS's 1,000 versions of one state machine:
+// the next is ServiceQuotaExceededException until one is deleted.
+func TestVersionQuota(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	sm := b.Machine(t, passDef("0"), "")
+	publish := func(i int) error {
+		_, err := b.Client.UpdateStateMachine(b.Ctx, &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(sm), Definition: aws.String(passDef(fmt.Sprint(i))), Publish: true})
+		return err
+	}
+	for i := 1; i <= 1000; i++ {
+		if err := publish(i); err != nil {
+			t.Fatalf("version %d: %v", i, err)
+		}
+	}
+	cpWantCode(t, "the 1,001st version", publish(1001), "ServiceQuotaExceededException")
+	_, err := b.Client.DeleteStateMachineVersion(b.Ctx, &sfn.DeleteStateMachineVersionInput{StateMachineVersionArn: aws.String(sm + ":1")})
+	servertest.OK(t, "DeleteStateMachineVersion", err)
+	// The refused update changed nothing: the current revision is
+	// version 1000's, which publishing returns; a new definition then
+	// gets number 1001.
+	out, err := b.Client.PublishStateMachineVersion(b.Ctx, &sfn.PublishStateMachineVersionInput{StateMachineArn: aws.String(sm)})
+	servertest.OK(t, "PublishStateMachineVersion after a delete", err)
+	if got := aws.ToString(out.StateMachineVersionArn); got != sm+":1000" {
+		t.Errorf("version %s, want %s:1000", got, sm)
+	}
+	servertest.OK(t, "the 1,000th version again", publish(1001))
+	d, err := b.Client.DescribeStateMachine(b.Ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(sm + ":1001")})
+	servertest.OK(t, "DescribeStateMachine of version 1001", err)
+	if aws.ToString(d.Definition) != passDef("1001") {
+		t.Errorf("version 1001 runs %s", aws.ToString(d.Definition))
+	}
+}
