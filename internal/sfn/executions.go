@@ -87,6 +87,8 @@ type execution struct {
 	// Redrive is where a redrive resumes an execution that ended without
 	// succeeding (asl.Machine.RedrivePoint); nil: nowhere.
 	Redrive *asl.Exec `json:"redrive,omitempty"`
+	// RedriveToken is the clientToken of the last redrive.
+	RedriveToken string `json:"redriveToken,omitempty"`
 }
 
 func executionNotFound(a string) error {

@@ -25,6 +25,9 @@ const (
 	redrivablePeriod = 14 * 24 * time.Hour
 	// maxRedrives is AWS's limit of redrives of one execution.
 	maxRedrives = 1000
+	// redriveTokenLife is how long a redrive's clientToken makes the same
+	// request answer as the first time (AWS: 15 minutes).
+	redriveTokenLife = 15 * time.Minute
 	// maxOpenTime is AWS's maximum open time of a Standard execution.
 	maxOpenTime = 365 * 24 * time.Hour
 )
@@ -93,6 +96,9 @@ func (s *Service) RedriveExecution(ctx context.Context, in *redriveInput) (*redr
 			return err
 		}
 		now := s.eng.Now().UTC()
+		if in.ClientToken != "" && in.ClientToken == ex.RedriveToken && now.Sub(ex.RedriveDate) < redriveTokenLife {
+			return nil // this redrive again: answered as the first time
+		}
 		if reason := notRedrivable(&ex, now); reason != "" {
 			return sfnerr.ExecutionNotRedrivable("%s", reason)
 		}
@@ -103,7 +109,7 @@ func (s *Service) RedriveExecution(ctx context.Context, in *redriveInput) (*redr
 		ex.Exec, ex.Redrive = ex.Redrive, nil
 		ex.Status, ex.StopDate, ex.Output, ex.Error, ex.Cause = statusRunning, time.Time{}, nil, "", ""
 		ex.RedriveCount++
-		ex.RedriveDate = now
+		ex.RedriveDate, ex.RedriveToken = now, in.ClientToken
 		r := &run{s: s, tx: tx, ex: &ex, m: machine, rec: &recorder{ex: &ex, now: now}}
 		r.rec.add(historyEvent{Type: "ExecutionRedriven", ExecutionRedriven: &executionRedrivenDetails{RedriveCount: ex.RedriveCount}}, -1)
 		if machine.TimeoutSeconds > 0 {

@@ -47,8 +47,16 @@ func TestRedriveExecution(t *testing.T) {
 		t.Errorf("failed execution: redrive status %s count %v reason %q", failed.RedriveStatus, failed.RedriveCount, aws.ToString(failed.RedriveStatusReason))
 	}
 
-	out, err := b.Client.RedriveExecution(b.Ctx, &sfn.RedriveExecutionInput{ExecutionArn: aws.String(exec)})
+	out, err := b.Client.RedriveExecution(b.Ctx, &sfn.RedriveExecutionInput{ExecutionArn: aws.String(exec), ClientToken: aws.String("redrive-1")})
 	servertest.OK(t, "RedriveExecution", err)
+	// The same request again (a client's retry) answers the same.
+	again2, err := b.Client.RedriveExecution(b.Ctx, &sfn.RedriveExecutionInput{ExecutionArn: aws.String(exec), ClientToken: aws.String("redrive-1")})
+	servertest.OK(t, "RedriveExecution with the same clientToken", err)
+	if !again2.RedriveDate.Equal(*out.RedriveDate) {
+		t.Errorf("repeated redrive date %v, first %v", again2.RedriveDate, out.RedriveDate)
+	}
+	_, err = b.Client.RedriveExecution(b.Ctx, &sfn.RedriveExecutionInput{ExecutionArn: aws.String(exec), ClientToken: aws.String("redrive-2")})
+	cpWantCode(t, "RedriveExecution of the running execution with another clientToken", err, "ExecutionNotRedrivable")
 	if out.RedriveDate.Sub(clock.Now()).Abs() > time.Millisecond {
 		t.Errorf("redrive date %v, clock %v", out.RedriveDate, clock.Now())
 	}
