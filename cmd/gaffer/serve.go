@@ -57,6 +57,7 @@ func (c *serveCommand) flags() (*flag.FlagSet, *server.Config, *serveOptions) {
 	fs.StringVar(&cfg.HTTPConnections, "http-connections", "", "Step Functions: connections `file` for HTTP Tasks (arn:aws:states:::http:invoke): a JSON object mapping each EventBridge connection ARN that Authentication.ConnectionArn names to its AuthorizationType (API_KEY, BASIC, OAUTH_CLIENT_CREDENTIALS) and AuthParameters, as EventBridge's CreateConnection takes them; without it HTTP Tasks run only mocked")
 	opts := &serveOptions{}
 	fs.StringVar(&opts.level, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&opts.clock, "clock", "real", "the node's clock: real, or manual (for tests: time stands still until POST /gaffer/clock moves it, {\"advance\":\"90s\"} or {\"set\":\"RFC 3339 time\"}; Wait states, timeouts, retries, SWF timers and Data Pipeline schedules fire as it passes); never use manual in production")
 	fs.StringVar(&opts.credentials, "credentials", "", "credentials `file` (JSON: identities with an access key, a secret and an IAM-style policy): every request must then carry an AWS Signature Version 4 made with one of its keys; SIGHUP reloads it; default $"+credentialsEnv+", else requests are not authenticated")
 	c.fs = fs
 	return fs, cfg, opts
@@ -66,6 +67,7 @@ func (c *serveCommand) flags() (*flag.FlagSet, *server.Config, *serveOptions) {
 type serveOptions struct {
 	level       string
 	credentials string
+	clock       string
 }
 
 // credentialsEnv names the credentials file when --credentials is not
@@ -105,6 +107,13 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	switch opts.clock {
+	case "real":
+	case "manual":
+		cfg.Clock = server.NewManualClock(time.Now())
+	default:
+		return fmt.Errorf("-clock: %q is not one of real, manual", opts.clock)
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(opts.level)); err != nil {

@@ -36,6 +36,9 @@ type Exec struct {
 	VarBytes int `json:"varBytes,omitempty"`
 
 	byID map[int]*Frame
+	// failed is set when a Run fails the execution: the frames as they
+	// were when it failed, for RedrivePoint (redrive.go).
+	failed *failure
 }
 
 // Frame is one thread of an execution: the root, a Parallel branch or a Map
@@ -275,6 +278,10 @@ type runner struct {
 	ended   bool
 	full    bool         // the history is full: no more events; Run ends the execution
 	effs    map[*fan]any // Map states' effective inputs decoded in this Run (see iterationInput)
+	// The frames the failure being handled removed, and the fans of the
+	// Parallel and Map states it failed (redrive.go).
+	fallen []*Frame
+	fans   map[int]*fan
 }
 
 // Run moves x forward after in, and returns what the caller must do. An
@@ -776,6 +783,9 @@ func (r *runner) stateError(f *Frame, name, cause string, failed *Event) error {
 	if failed != nil && step.Kind != StepRetry {
 		r.record(f, failed)
 	}
+	if step.Kind == StepRetry || step.Kind == StepNext {
+		r.handled() // redrive.go
+	}
 	switch step.Kind {
 	case StepRetry:
 		f.Phase, f.RetryCounts = phaseRetry, step.RetryCounts
@@ -837,6 +847,7 @@ func (r *runner) frameFail(f *Frame, name, cause string) error {
 	if err != nil {
 		return err
 	}
+	r.fall(f) // redrive.go
 	r.remove(f)
 	fn := p.Fan
 	fn.Running--
@@ -873,6 +884,7 @@ func (r *runner) fanFailed(p *Frame, st *state, name, cause string) error {
 	if st.typ == typeMap && st.mapSpec.distributed {
 		r.record(p, &Event{Type: "MapRunFailed", Error: name, Cause: cause, MapFrame: p.ID})
 	}
+	r.keepFan(p) // redrive.go
 	p.Fan = nil
 	// MapStateFailed or ParallelStateFailed is recorded unless the state is
 	// retried: a retry starts it again (MapStateStarted, ParallelStateStarted).
@@ -922,6 +934,7 @@ func (r *runner) abortChildren(p *Frame) {
 		case st != nil && st.typ == typeMap:
 			r.record(p, &Event{Type: "MapIterationAborted", State: p.State, Index: c.Index})
 		}
+		r.fall(c) // redrive.go
 		r.remove(c)
 	}
 }
@@ -953,6 +966,9 @@ func (r *runner) end(e Effect) error {
 	}
 	r.effects = append(r.effects, e)
 	r.ended = true
+	if e.Kind == EffectFail {
+		r.failedAt() // redrive.go
+	}
 	for _, f := range r.x.Frames {
 		if f.Phase == phaseTask || f.Phase == phaseWait || f.Phase == phaseRetry {
 			r.effects = append(r.effects, Effect{Kind: EffectCancel, Frame: f.ID})

@@ -174,3 +174,14 @@ func (s *idSet) has(id int64) bool {
 	sh.mu.RUnlock()
 	return ok
 }
+
+// ClockMoved tells the engine that its clock (Config.Now) jumped, as a
+// manual clock does when a test moves it: the deadline loop wakes, fires
+// what is now due and sets its timer again from the new reading. A real
+// clock never needs it.
+func (e *Engine) ClockMoved() {
+	select {
+	case e.deadlines.wake <- struct{}{}:
+	default:
+	}
+}

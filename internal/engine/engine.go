@@ -695,7 +695,9 @@ func (e *Engine) cancelRequested(id int64, attempt int) {
 // Config.MaxPollersPerQueue or Config.MaxWaitingPolls is refused at once
 // with ErrTooManyPollers or ErrTooManyPolls.
 func (e *Engine) Poll(ctx context.Context, queue, worker string, wait time.Duration) (*store.Task, string, error) {
-	deadline := e.now().Add(wait)
+	// A poll holds a request: it waits in real time, whatever the engine's
+	// clock (a manual clock may stand still or jump years).
+	deadline := time.Now().Add(wait)
 	looking := e.shared // on a shared store, look in it before waiting
 	for {
 		var look func()

@@ -159,6 +159,10 @@ func stringFor(service, member string) string {
 		return "arn:aws:states:us-east-1:000000000000:mapRun:gaffer-walk/gaffer-walk:gaffer-walk"
 	case lower == "executionarn":
 		return "arn:aws:states:us-east-1:000000000000:execution:gaffer-walk:gaffer-walk"
+	case lower == "statemachineversionarn":
+		return "arn:aws:states:us-east-1:000000000000:stateMachine:gaffer-walk:1"
+	case lower == "statemachinealiasarn":
+		return "arn:aws:states:us-east-1:000000000000:stateMachine:gaffer-walk:gaffer-walk"
 	case service == "swf" && lower == "resourcearn":
 		return "arn:aws:swf:us-east-1:000000000000:/domain/gaffer-walk"
 	case strings.HasSuffix(lower, "arn"):

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -166,6 +167,7 @@ func (s *Server) operator(action string, resource func(*http.Request) string, h 
 			writeError(w, http.StatusForbidden, awsapi.Errorf(awsapi.CodeAccessDenied, "User: %s is not authorized to perform: %s on resource: %s", p.Name(), action, res))
 			return
 		}
+		r.Body = io.NopCloser(bytes.NewReader(body)) // the handler reads it again
 		h(w, r)
 	}
 }

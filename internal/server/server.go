@@ -117,6 +117,11 @@ type Config struct {
 	SFNRetention time.Duration
 	// Now is the node's clock; nil means time.Now. Tests move it.
 	Now func() time.Time
+	// Clock, if set, is the node's clock instead of Now (which must then
+	// be nil): a manual clock that POST /gaffer/clock moves (`gaffer
+	// serve --clock manual`). Request signatures are still checked
+	// against the real time.
+	Clock *ManualClock
 	// NoMetrics turns GET /metrics off, and with it the counting on the
 	// hot paths (see package metrics).
 	NoMetrics bool
@@ -205,6 +210,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Account == "" {
 		cfg.Account = "000000000000"
+	}
+	if cfg.Clock != nil {
+		if cfg.Now != nil {
+			return nil, errors.New("server: give Now or Clock, not both")
+		}
+		cfg.Now = cfg.Clock.Now
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
 	if cfg.MockConfig != "" {
@@ -303,6 +314,10 @@ func (s *Server) start(ctx context.Context) error {
 		Now:                cfg.Now,
 	})
 	node.Attach(eng)
+	if cfg.Clock != nil {
+		cfg.Clock.onMove(eng.ClockMoved)
+		s.log.Warn("manual clock: the node's time moves only by POST /gaffer/clock (for tests, never production)", "now", cfg.Clock.Now())
+	}
 	states := sfn.New(sfn.Config{Engine: eng, Logger: cfg.Logger.With("component", "sfn"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait, Integrations: s.integ, Node: node.Name(), Shared: node.Shared()})
 	workflows := swf.New(swf.Config{Engine: eng, Logger: cfg.Logger.With("component", "swf"), Account: cfg.Account, MaxPollWait: cfg.MaxPollWait})
 	pipelines := pipeline.New(pipeline.Config{Engine: eng, Logger: cfg.Logger.With("component", "pipeline"), Account: cfg.Account, DefaultRegion: cfg.DefaultRegion, MaxPollWait: cfg.MaxPollWait, AckTimeout: cfg.PipelineAckTimeout, RetryDelay: cfg.PipelineRetryDelay})
@@ -352,6 +367,9 @@ func (s *Server) start(ctx context.Context) error {
 			api.ServeHTTP(w, r)
 		})
 	}
+	// The node's time; a manual clock (--clock manual) is moved here.
+	mux.HandleFunc("GET /gaffer/clock", s.operator("gaffer:GetClock", anything, s.getClock))
+	mux.HandleFunc("POST /gaffer/clock", s.operator("gaffer:SetClock", anything, s.postClock))
 	mux.Handle("/", api) // other methods get the wire layer's JSON error
 	refuse := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close")
@@ -481,6 +499,9 @@ const msgConnLimit = "gaffer has too many connections open (--max-connections); 
 // Engine returns the node's engine once started, for tests and operator
 // tools that look at its in-memory state (Engine.Waiting).
 func (s *Server) Engine() *engine.Engine { return s.engine }
+
+// Clock returns the node's manual clock, nil on the real clock.
+func (s *Server) Clock() *ManualClock { return s.cfg.Clock }
 
 // Store returns the node's store, for tests that look inside.
 func (s *Server) Store() store.Store { return s.store }

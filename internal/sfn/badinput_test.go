@@ -181,7 +181,7 @@ func TestBadInputRaw(t *testing.T) {
 		{name: "no target", body: `{}`, status: 400, code: "UnknownOperationException"},
 		{name: "unknown service", target: "=Nope.ListActivities", body: `{}`, status: 400, code: "UnknownOperationException"},
 		{name: "StartSyncExecution of a STANDARD machine", target: "StartSyncExecution", body: `{"stateMachineArn":"` + sm + `"}`, status: 400, code: "StateMachineTypeNotSupported", msg: []string{"STANDARD"}},
-		{name: "unimplemented CreateStateMachineAlias", target: "CreateStateMachineAlias", body: `{"name":"a","routingConfiguration":[]}`, status: 400, code: "UnknownOperationException", msg: []string{"CreateStateMachineAlias"}},
+		{name: "CreateStateMachineAlias without routes", target: "CreateStateMachineAlias", body: `{"name":"a","routingConfiguration":[]}`, status: 400, code: "ValidationException"},
 		{name: "SWF unknown operation", target: "=SimpleWorkflowService.NoSuchOperation", body: `{}`, status: 400, code: "UnknownOperationException", msg: []string{"NoSuchOperation"}},
 		{name: "Data Pipeline unknown operation", target: "=DataPipeline.NoSuchOperation", contentType: cpJSON11, body: `{}`, status: 400, code: "UnknownOperationException", msg: []string{"NoSuchOperation"}},
 		{name: "body over the cap", target: "CreateActivity", body: huge, status: 413, code: "RequestEntityTooLargeException"},

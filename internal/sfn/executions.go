@@ -83,6 +83,19 @@ type execution struct {
 
 	// Express: an execution of an EXPRESS state machine (express.go).
 	Express bool `json:"express,omitempty"`
+
+	// The version the execution runs, and the alias that chose it, when
+	// started on a version or alias ARN (versions.go).
+	VersionARN string `json:"versionArn,omitempty"`
+	AliasARN   string `json:"aliasArn,omitempty"`
+	// Redrives (redrive.go): how many so far and when the last was.
+	RedriveCount int       `json:"redriveCount,omitempty"`
+	RedriveDate  time.Time `json:"redriveDate,omitzero"`
+	// Redrive is where a redrive resumes an execution that ended without
+	// succeeding (asl.Machine.RedrivePoint); nil: nowhere.
+	Redrive *asl.Exec `json:"redrive,omitempty"`
+	// RedriveToken is the clientToken of the last redrive.
+	RedriveToken string `json:"redriveToken,omitempty"`
 }
 
 func executionNotFound(a string) error {
@@ -104,7 +117,7 @@ func newUUID() string {
 func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (*startExecutionOutput, error) {
 	machineARN, testCase := splitTestCase(in.StateMachineArn)
 	in.StateMachineArn = machineARN
-	smARN, err := s.parseARN(ctx, in.StateMachineArn, "stateMachine")
+	smARN, target, err := s.parseStartARN(ctx, in.StateMachineArn) // versions.go: a version or alias ARN too
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +141,7 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 	var ex execution
 	err = s.update(ctx, func(tx store.Tx) error {
 		var m stateMachine
-		if _, err := getObject(tx, kindStateMachine, in.StateMachineArn, &m, machineNotFound(in.StateMachineArn)); err != nil {
+		if _, err := getObject(tx, kindStateMachine, target.machine, &m, machineNotFound(in.StateMachineArn)); err != nil {
 			return err
 		}
 		if m.Type == typeExpress {
@@ -152,6 +165,9 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 				return err
 			}
 		}
+		if err := s.resolveStart(tx, &target, &m); err != nil {
+			return err
+		}
 		machine, err := s.machineByHash(tx, m.DefHash)
 		if err != nil {
 			return err
@@ -174,6 +190,8 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 			Tracing:          m.Tracing,
 			Encryption:       m.Encryption,
 			TestCase:         testCase,
+			VersionARN:       target.version,
+			AliasARN:         target.alias,
 		}
 		r := &recorder{ex: &ex, now: now}
 		r.add(historyEvent{Type: "ExecutionStarted", ExecutionStarted: &executionStartedDetails{
@@ -234,8 +252,11 @@ func (s *Service) DescribeExecution(ctx context.Context, in *executionArnInput) 
 		Error:           ex.Error,
 		Cause:           ex.Cause,
 		MapRunArn:       ex.MapRunARN,
-		RedriveStatus:   "NOT_REDRIVABLE",
+
+		StateMachineVersionArn: ex.VersionARN,
+		StateMachineAliasArn:   ex.AliasARN,
 	}
+	s.describeRedrive(ex, out) // redrive.go
 	if in.IncludedData != "METADATA_ONLY" {
 		out.Input = data(ex.Input)
 		out.InputDetails = &dataDetails{Included: true}
@@ -326,16 +347,6 @@ func (s *Service) StopExecution(ctx context.Context, in *stopExecutionInput) (*s
 	return &stopExecutionOutput{StopDate: awsapi.Timestamp{Time: ex.StopDate}}, nil
 }
 
-// noRedriven answers a listing of redriven executions: gaffer never
-// redrives one, so the listing is empty and has no pages, and any token
-// given for it belongs to another listing.
-func noRedriven(token string) (*listExecutionsOutput, error) {
-	if token != "" {
-		return nil, sfnerr.InvalidToken("Invalid Token: '%s' is not a page token of this listing (give the same arguments as for the first page)", token)
-	}
-	return &listExecutionsOutput{Executions: []executionListItem{}}, nil
-}
-
 // ListExecutions lists a state machine's executions, newest first.
 func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (*listExecutionsOutput, error) {
 	if in.MapRunArn != "" {
@@ -346,6 +357,15 @@ func (s *Service) ListExecutions(ctx context.Context, in *listExecutionsInput) (
 	}
 	if in.StatusFilter == "PENDING_REDRIVE" {
 		return nil, sfnerr.ValidationException("The PENDING_REDRIVE status filter can only be used with a mapRunArn")
+	}
+	if isQualified(in.StateMachineArn) {
+		// A version's or an alias's executions (versions.go).
+		q, err := s.parseQualified(ctx, in.StateMachineArn, "")
+		if err != nil {
+			return nil, err
+		}
+		in.only = in.StateMachineArn
+		return s.listExecutionsOf(ctx, in, kindStateMachine, q.machine.String(), machineNotFound)
 	}
 	if _, err := s.parseARN(ctx, in.StateMachineArn, "stateMachine"); err != nil {
 		return nil, err
@@ -372,11 +392,9 @@ func (s *Service) listExecutionsOf(ctx context.Context, in *listExecutionsInput,
 	}); err != nil {
 		return nil, err
 	}
-	if in.RedriveFilter == "REDRIVEN" {
-		return noRedriven(in.NextToken)
-	}
 	out := &listExecutionsOutput{Executions: []executionListItem{}}
-	err := s.list(ctx, kindExecution, parent, in.StatusFilter, "", in.MaxResults, in.NextToken, true, &out.NextToken, func(o *store.Object) error {
+	filter, keep := executionFilter(in) // redrive.go
+	err := s.listWhere(ctx, kindExecution, parent, in.StatusFilter, "", filter, keep, in.MaxResults, in.NextToken, true, &out.NextToken, func(o *store.Object) error {
 		var ex execution
 		if err := decode(o, &ex); err != nil {
 			return err
@@ -388,6 +406,11 @@ func (s *Service) listExecutionsOf(ctx context.Context, in *listExecutionsInput,
 			Status:          ex.Status,
 			StartDate:       awsapi.Timestamp{Time: ex.StartDate},
 			StopDate:        awsapi.Timestamp{Time: ex.StopDate},
+
+			StateMachineVersionArn: ex.VersionARN,
+			StateMachineAliasArn:   ex.AliasARN,
+			RedriveCount:           ex.RedriveCount,
+			RedriveDate:            awsapi.Timestamp{Time: ex.RedriveDate},
 		}
 		if ex.MapRunARN != "" {
 			item.MapRunArn, item.ItemCount = ex.MapRunARN, max(ex.ItemCount, 1)

@@ -33,6 +33,7 @@ type historyEvent struct {
 	ExecutionSucceeded *outputDetails            `json:"executionSucceededEventDetails,omitempty"`
 	ExecutionAborted   *errorDetails             `json:"executionAbortedEventDetails,omitempty"`
 	ExecutionTimedOut  *errorDetails             `json:"executionTimedOutEventDetails,omitempty"`
+	ExecutionRedriven  *executionRedrivenDetails `json:"executionRedrivenEventDetails,omitempty"` // redrive.go
 	StateEntered       *stateEnteredDetails      `json:"stateEnteredEventDetails,omitempty"`
 	StateExited        *stateExitedDetails       `json:"stateExitedEventDetails,omitempty"`
 

@@ -27,11 +27,20 @@ func decode(o *store.Object, v any) error {
 // page's last object. The token is bound to kind, parent, status and
 // region: a token reused with any of them changed is InvalidToken.
 func (s *Service) list(ctx context.Context, kind, parent, status, region string, maxResults int, token string, desc bool, next *string, each func(*store.Object) error) error {
+	return s.listWhere(ctx, kind, parent, status, region, "", nil, maxResults, token, desc, next, each)
+}
+
+// listWhere is list keeping only the objects keep accepts (nil: all);
+// filter names keep in the page token's key.
+func (s *Service) listWhere(ctx context.Context, kind, parent, status, region, filter string, keep func(*store.Object) (bool, error), maxResults int, token string, desc bool, next *string, each func(*store.Object) error) error {
 	key := awsapi.ListingKey(kind, parent, status)
 	prefix := ""
 	if region != "" {
 		key = awsapi.ListingKey(kind, parent, status, region)
 		prefix = "arn:" + awsapi.Partition(region) + ":states:" + region + ":"
+	}
+	if filter != "" {
+		key = awsapi.ListingKey(key, filter)
 	}
 	after, err := s.parsePageToken(key, token)
 	if err != nil {
@@ -46,9 +55,18 @@ func (s *Service) list(ctx context.Context, kind, parent, status, region string,
 				return err
 			}
 			for _, o := range objs {
-				if strings.HasPrefix(o.ID, prefix) && len(page) <= size {
-					page = append(page, o)
+				if !strings.HasPrefix(o.ID, prefix) || len(page) > size {
+					continue
 				}
+				if keep != nil {
+					if ok, err := keep(o); err != nil || !ok {
+						if err != nil {
+							return err
+						}
+						continue
+					}
+				}
+				page = append(page, o)
 			}
 			if len(page) > size || len(objs) <= size {
 				break

@@ -60,6 +60,7 @@ func (r *run) context() *asl.Context {
 		StartTime:        r.ex.StartDate,
 		StateMachineID:   r.ex.StateMachineARN,
 		StateMachineName: r.ex.StateMachineName,
+		RedriveCount:     r.ex.RedriveCount,
 		Rand:             rand.New(jitterSource{r.s.jitter}),
 		// Seen by .waitForTaskToken states only; the integration worker
 		// puts the attempt's token in its place.
@@ -322,6 +323,9 @@ func (r *run) close(status string, output *string, errName, cause string) error 
 				return err
 			}
 		}
+	}
+	if status != statusSucceeded && r.m != nil && ex.Exec != nil && ex.MapRunARN == "" {
+		ex.Redrive = r.m.RedrivePoint(ex.Exec) // redrive.go
 	}
 	ex.Tasks, ex.Timers, ex.TimeoutTimerID, ex.ContinueTimerID, ex.Exec = nil, nil, 0, 0, nil
 	return nil

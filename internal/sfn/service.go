@@ -62,6 +62,9 @@ type Config struct {
 	// never those another live node's workers are making.
 	Node   string
 	Shared bool
+	// Route returns a random number in [0,1) for an alias's choice of
+	// version at StartExecution; nil uses math/rand.
+	Route func() float64
 }
 
 // DefaultCachedDefinitions is Config.CachedDefinitions's default.
@@ -74,6 +77,8 @@ type Service struct {
 	account string
 	maxPoll time.Duration
 	jitter  func() float64
+	// routeRand is Config.Route (aliases.go).
+	routeRand func() float64
 
 	machines   *clockcache.Cache[string, *asl.Machine] // definition hash → parsed definition
 	activities sync.Map                                // ARNs of activities known to exist → struct{}
@@ -91,14 +96,15 @@ type Service struct {
 // Step Functions tasks and timers. Call it before the engine starts.
 func New(cfg Config) *Service {
 	s := &Service{
-		eng:     cfg.Engine,
-		log:     cfg.Logger,
-		account: cfg.Account,
-		maxPoll: cfg.MaxPollWait,
-		jitter:  cfg.Jitter,
-		integ:   cfg.Integrations,
-		shared:  cfg.Shared,
-		worker:  workerName,
+		eng:       cfg.Engine,
+		log:       cfg.Logger,
+		account:   cfg.Account,
+		maxPoll:   cfg.MaxPollWait,
+		jitter:    cfg.Jitter,
+		routeRand: cfg.Route,
+		integ:     cfg.Integrations,
+		shared:    cfg.Shared,
+		worker:    workerName,
 	}
 	if cfg.Node != "" {
 		s.worker = workerName + ":" + cfg.Node
@@ -162,6 +168,15 @@ func (s *Service) API() *awsapi.Service {
 			"DescribeMapRun":                   awsapi.Op(s.DescribeMapRun),
 			"ListMapRuns":                      awsapi.Op(s.ListMapRuns),
 			"UpdateMapRun":                     awsapi.Op(s.UpdateMapRun),
+			"PublishStateMachineVersion":       awsapi.Op(s.PublishStateMachineVersion),
+			"ListStateMachineVersions":         awsapi.Op(s.ListStateMachineVersions),
+			"DeleteStateMachineVersion":        awsapi.Op(s.DeleteStateMachineVersion),
+			"CreateStateMachineAlias":          awsapi.Op(s.CreateStateMachineAlias),
+			"DescribeStateMachineAlias":        awsapi.Op(s.DescribeStateMachineAlias),
+			"UpdateStateMachineAlias":          awsapi.Op(s.UpdateStateMachineAlias),
+			"DeleteStateMachineAlias":          awsapi.Op(s.DeleteStateMachineAlias),
+			"ListStateMachineAliases":          awsapi.Op(s.ListStateMachineAliases),
+			"RedriveExecution":                 awsapi.Op(s.RedriveExecution),
 			"TagResource":                      awsapi.Op(s.TagResource),
 			"UntagResource":                    awsapi.Op(s.UntagResource),
 			"ListTagsForResource":              awsapi.Op(s.ListTagsForResource),

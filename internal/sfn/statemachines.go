@@ -30,6 +30,11 @@ type stateMachine struct {
 	Tags       []Tag                 `json:"tags,omitempty"`
 	// Encryption is the encryptionConfiguration as given (nil: none).
 	Encryption *EncryptionConfiguration `json:"encryption,omitempty"`
+	// LastVersion is the number of the last version published (versions.go);
+	// numbers are never reused.
+	LastVersion int `json:"lastVersion,omitempty"`
+	// Versions is how many versions it has now.
+	Versions int `json:"versions,omitempty"`
 }
 
 func machineNotFound(a string) error {
@@ -89,9 +94,6 @@ func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachine
 	if err := checkVersionDescription(in.VersionDescription, in.Publish); err != nil {
 		return nil, err
 	}
-	if in.Publish {
-		return nil, sfnerr.ValidationException("gaffer does not support state machine versions yet: publish must be false")
-	}
 	if err := checkRoleArn(in.RoleArn); err != nil {
 		return nil, err
 	}
@@ -132,7 +134,15 @@ func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachine
 	if err := awsapi.Authorize(ctx, m.ARN); err != nil {
 		return nil, err
 	}
-	err = s.update(ctx, func(tx store.Tx) error {
+	var version *smVersion
+	err = s.update(ctx, func(tx store.Tx) (err error) {
+		if in.Publish { // versions.go
+			defer func() {
+				if err == nil {
+					version, err = s.publish(tx, &m, deref(in.VersionDescription))
+				}
+			}()
+		}
 		o, err := tx.GetObject(kindStateMachine, m.ARN)
 		if err == nil {
 			var old stateMachine
@@ -157,11 +167,18 @@ func (s *Service) CreateStateMachine(ctx context.Context, in *createStateMachine
 	if err != nil {
 		return nil, err
 	}
-	return &createStateMachineOutput{StateMachineArn: m.ARN, CreationDate: awsapi.Timestamp{Time: m.CreatedAt}}, nil
+	out := &createStateMachineOutput{StateMachineArn: m.ARN, CreationDate: awsapi.Timestamp{Time: m.CreatedAt}}
+	if version != nil {
+		out.StateMachineVersionArn = version.ARN
+	}
+	return out, nil
 }
 
 // DescribeStateMachine describes a state machine.
 func (s *Service) DescribeStateMachine(ctx context.Context, in *stateMachineArnInput) (*describeStateMachineOutput, error) {
+	if isQualified(in.StateMachineArn) {
+		return s.describeVersion(ctx, in.StateMachineArn) // versions.go
+	}
 	if _, err := s.parseARN(ctx, in.StateMachineArn, "stateMachine"); err != nil {
 		return nil, err
 	}
@@ -213,9 +230,6 @@ func (s *Service) UpdateStateMachine(ctx context.Context, in *updateStateMachine
 	if err := checkEncryption(in.EncryptionConfiguration); err != nil {
 		return nil, err
 	}
-	if in.Publish {
-		return nil, sfnerr.ValidationException("gaffer does not support state machine versions yet: publish must be false")
-	}
 	var hash string
 	var parsed *asl.Machine
 	if in.Definition != nil {
@@ -230,7 +244,15 @@ func (s *Service) UpdateStateMachine(ctx context.Context, in *updateStateMachine
 		}
 	}
 	var m stateMachine
-	err = s.update(ctx, func(tx store.Tx) error {
+	var version *smVersion
+	err = s.update(ctx, func(tx store.Tx) (err error) {
+		if in.Publish { // versions.go
+			defer func() {
+				if err == nil {
+					version, err = s.publish(tx, &m, deref(in.VersionDescription))
+				}
+			}()
+		}
 		if _, err := getObject(tx, kindStateMachine, in.StateMachineArn, &m, machineNotFound(in.StateMachineArn)); err != nil {
 			return err
 		}
@@ -264,7 +286,11 @@ func (s *Service) UpdateStateMachine(ctx context.Context, in *updateStateMachine
 	if err != nil {
 		return nil, err
 	}
-	return &updateStateMachineOutput{UpdateDate: awsapi.Timestamp{Time: m.UpdatedAt}, RevisionID: m.RevisionID}, nil
+	out := &updateStateMachineOutput{UpdateDate: awsapi.Timestamp{Time: m.UpdatedAt}, RevisionID: m.RevisionID}
+	if version != nil {
+		out.StateMachineVersionArn = version.ARN
+	}
+	return out, nil
 }
 
 // DeleteStateMachine deletes a state machine. Its running executions run
@@ -285,7 +311,10 @@ func (s *Service) DeleteStateMachine(ctx context.Context, in *stateMachineArnInp
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return deleteVersionsAndAliases(tx, in.StateMachineArn) // versions.go
 	})
 	return &empty{}, err
 }

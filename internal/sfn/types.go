@@ -116,8 +116,9 @@ type createStateMachineInput struct {
 }
 
 type createStateMachineOutput struct {
-	StateMachineArn string           `json:"stateMachineArn"`
-	CreationDate    awsapi.Timestamp `json:"creationDate"`
+	StateMachineArn        string           `json:"stateMachineArn"`
+	CreationDate           awsapi.Timestamp `json:"creationDate"`
+	StateMachineVersionArn string           `json:"stateMachineVersionArn,omitempty"`
 }
 
 type stateMachineArnInput struct {
@@ -135,6 +136,7 @@ type describeStateMachineOutput struct {
 	LoggingConfiguration    *LoggingConfiguration    `json:"loggingConfiguration,omitempty"`
 	TracingConfiguration    *TracingConfiguration    `json:"tracingConfiguration,omitempty"`
 	RevisionID              string                   `json:"revisionId,omitempty"`
+	Description             string                   `json:"description,omitempty"` // a version's
 	EncryptionConfiguration *EncryptionConfiguration `json:"encryptionConfiguration,omitempty"`
 }
 
@@ -150,8 +152,9 @@ type updateStateMachineInput struct {
 }
 
 type updateStateMachineOutput struct {
-	UpdateDate awsapi.Timestamp `json:"updateDate"`
-	RevisionID string           `json:"revisionId,omitempty"`
+	UpdateDate             awsapi.Timestamp `json:"updateDate"`
+	RevisionID             string           `json:"revisionId,omitempty"`
+	StateMachineVersionArn string           `json:"stateMachineVersionArn,omitempty"`
 }
 
 type stateMachineListItem struct {
@@ -224,6 +227,11 @@ type describeExecutionOutput struct {
 	Cause           string           `json:"cause,omitempty"`
 	RedriveCount    int              `json:"redriveCount"`
 	RedriveStatus   string           `json:"redriveStatus,omitempty"`
+	// Versions and aliases (versions.go), redrives (redrive.go).
+	StateMachineVersionArn string           `json:"stateMachineVersionArn,omitempty"`
+	StateMachineAliasArn   string           `json:"stateMachineAliasArn,omitempty"`
+	RedriveDate            awsapi.Timestamp `json:"redriveDate,omitzero"`
+	RedriveStatusReason    string           `json:"redriveStatusReason,omitempty"`
 }
 
 type stopExecutionInput struct {
@@ -243,6 +251,9 @@ type listExecutionsInput struct {
 	NextToken       string `json:"nextToken"`
 	MapRunArn       string `json:"mapRunArn"`
 	RedriveFilter   string `json:"redriveFilter"`
+	// only, when set, lists only the executions of this version or alias
+	// ARN (versions.go).
+	only string
 }
 
 type executionListItem struct {
@@ -254,6 +265,11 @@ type executionListItem struct {
 	StopDate        awsapi.Timestamp `json:"stopDate,omitzero"`
 	MapRunArn       string           `json:"mapRunArn,omitempty"`
 	ItemCount       int              `json:"itemCount,omitempty"`
+	// Versions and aliases (versions.go), redrives (redrive.go).
+	StateMachineVersionArn string           `json:"stateMachineVersionArn,omitempty"`
+	StateMachineAliasArn   string           `json:"stateMachineAliasArn,omitempty"`
+	RedriveCount           int              `json:"redriveCount"`
+	RedriveDate            awsapi.Timestamp `json:"redriveDate,omitzero"`
 }
 
 type listExecutionsOutput struct {

@@ -62,6 +62,9 @@ type Options struct {
 	SFNRetention time.Duration
 	// Now is the server's clock (see Clock); default time.Now.
 	Now func() time.Time
+	// ManualClock, if set, is the server's clock instead (see
+	// server.Config.Clock): POST /gaffer/clock moves it.
+	ManualClock *server.ManualClock
 	// NoMetrics, OpenMetrics and ReadyTimeout: see server.Config.
 	NoMetrics    bool
 	OpenMetrics  bool
@@ -118,6 +121,7 @@ func Start(t testing.TB, opts Options) *server.Server {
 		MaxConnections:     opts.MaxConnections,
 		SFNRetention:       opts.SFNRetention,
 		Now:                opts.Now,
+		Clock:              opts.ManualClock,
 		NoMetrics:          opts.NoMetrics,
 		OpenMetrics:        opts.OpenMetrics,
 		ReadyTimeout:       opts.ReadyTimeout,
