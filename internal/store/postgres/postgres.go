@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,9 +26,17 @@ type Options struct {
 	// View share (Listen has a connection of its own); default 8.
 	MaxConns int
 	// Retries is how many times an Update function runs again after a
-	// deadlock or serialization failure aborted its transaction; default
-	// 10.
+	// deadlock, a serialization failure or a lock wait past LockTimeout
+	// stopped it; default 10.
 	Retries int
+	// LockTimeout bounds how long a statement waits for a row another
+	// transaction holds (PostgreSQL's lock_timeout); default 50 ms. A
+	// function that waits longer is rolled back to its savepoint and runs
+	// again in the next transaction, while the rest of its batch commits.
+	// It breaks deadlocks between nodes' batches in milliseconds, where
+	// PostgreSQL's own detection waits deadlock_timeout (1 s by default,
+	// which only a superuser may lower).
+	LockTimeout time.Duration
 }
 
 // Defaults for Options.
@@ -36,6 +45,8 @@ const (
 	DefaultMaxBatch  = 512
 	DefaultMaxConns  = 8
 	DefaultRetries   = 10
+	// DefaultLockTimeout is Options.LockTimeout's default.
+	DefaultLockTimeout = 50 * time.Millisecond
 )
 
 // defaultConnectTimeout bounds a connection attempt when the DSN does not
@@ -90,6 +101,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if opts.Retries <= 0 {
 		opts.Retries = DefaultRetries
 	}
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = DefaultLockTimeout
+	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
@@ -102,6 +116,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "gaffer"
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["lock_timeout"]; !ok {
+		cfg.ConnConfig.RuntimeParams["lock_timeout"] = strconv.FormatInt(opts.LockTimeout.Milliseconds(), 10)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -529,3 +529,39 @@ func TestBatchBoundsSubtransactions(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFailedStatementThenNew: a function whose statement fails (its
+// savepoint aborted) is rolled back before the next function's statements
+// go out, also when those are not yet prepared on the connection (a fresh
+// pool): PostgreSQL refuses to prepare a statement in an aborted
+// transaction, which once failed the rest of the batch.
+func TestFailedStatementThenNew(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	const n = 64
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = s.Update(t.Context(), func(tx store.Tx) error {
+				if i%2 == 0 {
+					// A NUL byte is no valid text: the statement fails.
+					return tx.PutMeta("bad\x00key", nil)
+				}
+				owner := fmt.Sprintf("owner-%d", i)
+				if _, err := tx.ListEvents(store.EventQuery{Owner: owner}); err != nil {
+					return err
+				}
+				return tx.AppendEvents(owner, []store.Event{{ID: 1, Body: []byte("{}")}})
+			})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if i%2 == 0 && err == nil {
+			t.Errorf("update %d (a failing statement) succeeded", i)
+		}
+		if i%2 == 1 && err != nil {
+			t.Errorf("update %d (after a failed one): %v", i, err)
+		}
+	}
+}

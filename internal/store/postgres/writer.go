@@ -41,6 +41,10 @@ type job struct {
 	err       error
 	tries     int   // transactions it ran in that a deadlock or serialization failure aborted
 	stmtErr   error // a statement of fn failed (the savepoint is aborted)
+	// again: a statement of fn lost a deadlock or waited past the lock
+	// timeout; fn's savepoint is rolled back and it runs again in the
+	// next transaction, unanswered meanwhile.
+	again bool
 }
 
 // fence is what Store.Fence set: the node row every write transaction
@@ -222,7 +226,13 @@ func (w *writer) runTx(jobs []*job) (rest []*job) {
 	if w.sent > 0 {
 		w.batches.Add(1)
 	}
+	var again []*job
 	for _, j := range w.ran {
+		if j.again {
+			j.again, j.err, j.stmtErr, j.callbacks = false, nil, nil, nil
+			again = append(again, j)
+			continue
+		}
 		if j.err == nil {
 			for _, f := range j.callbacks {
 				w.callback(f)
@@ -232,6 +242,12 @@ func (w *writer) runTx(jobs []*job) (rest []*job) {
 		j.reply <- j.err
 	}
 	w.committed.Signal(struct{}{})
+	if len(again) > 0 {
+		// What held their rows has had a moment to commit; they go first.
+		w.retried.Add(1)
+		w.backoff(again[0].tries)
+		return append(again, rest...)
+	}
 	return rest
 }
 
@@ -288,11 +304,11 @@ func (w *writer) backoff(tries int) {
 	<-t.C
 }
 
-// retryable reports whether err is a deadlock or serialization failure,
-// after which the transaction may run again.
+// retryable reports whether err is a deadlock, a serialization failure or
+// a lock wait past lock_timeout, after which the work may run again.
 func retryable(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001" || pgErr.Code == "55P03")
 }
 
 // rollback ends the transaction, if one was begun.
@@ -340,7 +356,12 @@ func (w *writer) runJob(j *job) {
 	if w.broken != nil {
 		return
 	}
-	if j.err == nil && j.stmtErr != nil {
+	if j.again {
+		// A statement lost a deadlock or a lock wait: whatever fn made of
+		// it, its savepoint is rolled back and it runs again later (it
+		// already counted the try).
+		j.err = j.stmtErr
+	} else if j.err == nil && j.stmtErr != nil {
 		// fn went on after a failed statement: PostgreSQL has aborted its
 		// savepoint, so its writes cannot commit.
 		j.err = fmt.Errorf("postgres: the update function went on after a failed statement: %w", j.stmtErr)
@@ -355,7 +376,19 @@ func (w *writer) runJob(j *job) {
 	}
 	w.subxacts++
 	if j.err != nil {
-		w.pending = append(w.pending, "ROLLBACK TO SAVEPOINT sp")
+		// Rolled back at once, in a round trip of its own: the savepoint
+		// may be aborted (a failed statement), and until it is rolled
+		// back PostgreSQL refuses even the preparation of the next
+		// statement, which would go out before it in a batch.
+		w.pending = append(w.pending, "ROLLBACK TO SAVEPOINT sp", "RELEASE SAVEPOINT sp")
+		_, err := w.conn.Exec(w.ctx, strings.Join(w.pending, "; "))
+		w.pending = w.pending[:0]
+		w.sent++
+		if err != nil && w.broken == nil {
+			w.broken = err
+			w.retry = w.retry || retryable(err)
+		}
+		return
 	}
 	w.pending = append(w.pending, "RELEASE SAVEPOINT sp")
 }
@@ -364,6 +397,15 @@ func (w *writer) runJob(j *job) {
 // error is a deadlock or serialization failure, or the connection is
 // gone.
 func (w *writer) failed(j *job, err error) {
+	if j != nil && retryable(err) && !w.conn.IsClosed() && j.tries < w.retries {
+		// Inside j's savepoint: only the savepoint is aborted. j runs
+		// again in the next transaction; the batch goes on.
+		if !j.again {
+			j.again, j.stmtErr = true, err
+			j.tries++
+		}
+		return
+	}
 	if retryable(err) {
 		w.retry = true
 		if w.broken == nil {
