@@ -110,6 +110,44 @@ var migrations = [][]string{
 		`CREATE INDEX tasks_partition_id ON tasks (partition_id, id)`,
 		`CREATE INDEX timers_partition_id ON timers (partition_id, id)`,
 	},
+	// 4: the visibility index (store.Tx PutVisibility … CountVisibility):
+	// one row per execution, its tags in a table of their own with the
+	// columns a tag listing filters and orders on. Each index serves one
+	// kind of query in its order (time, id); the close-time ones hold
+	// closed rows only. Times are Unix nanoseconds, 0 for none.
+	{
+		`CREATE TABLE visibility (
+			kind         TEXT NOT NULL,
+			id           TEXT NOT NULL,
+			namespace    TEXT NOT NULL,
+			status       TEXT NOT NULL,
+			close_status TEXT NOT NULL,
+			started_at   BIGINT NOT NULL,
+			closed_at    BIGINT NOT NULL,
+			type_name    TEXT NOT NULL,
+			type_version TEXT NOT NULL,
+			workflow_id  TEXT NOT NULL,
+			tags         TEXT NOT NULL,
+			PRIMARY KEY (kind, id)
+		)`,
+		`CREATE INDEX visibility_start ON visibility (kind, namespace, status, started_at, id)`,
+		`CREATE INDEX visibility_close ON visibility (kind, namespace, status, closed_at, id) WHERE closed_at > 0`,
+		`CREATE INDEX visibility_type ON visibility (kind, namespace, type_name, status, started_at, id)`,
+		`CREATE INDEX visibility_workflow ON visibility (kind, namespace, workflow_id, status, started_at, id)`,
+		`CREATE INDEX visibility_close_status ON visibility (kind, namespace, close_status, closed_at, id) WHERE closed_at > 0`,
+		`CREATE TABLE visibility_tags (
+			kind       TEXT NOT NULL,
+			id         TEXT NOT NULL,
+			tag        TEXT NOT NULL,
+			namespace  TEXT NOT NULL,
+			status     TEXT NOT NULL,
+			started_at BIGINT NOT NULL,
+			closed_at  BIGINT NOT NULL,
+			PRIMARY KEY (kind, id, tag)
+		) WITHOUT ROWID`,
+		`CREATE INDEX visibility_tags_start ON visibility_tags (kind, namespace, tag, status, started_at, id)`,
+		`CREATE INDEX visibility_tags_close ON visibility_tags (kind, namespace, tag, status, closed_at, id) WHERE closed_at > 0`,
+	},
 }
 
 // schemaVersionKey is the meta key that records the schema version.
