@@ -93,6 +93,29 @@ func (t *tx) DeleteVisibility(kind, id string) error {
 	return err
 }
 
+// visibilityIndex names the index that serves q: its range holds q's
+// entries in q's order, or (a type or workflow id by close time, a close
+// status by start time) the time range that q filters. SQLite is told
+// which (INDEXED BY): without statistics it may pick an index that
+// orders the rows but does not narrow them.
+func visibilityIndex(q *store.VisibilityQuery) string {
+	switch {
+	case q.Tag != nil && q.ByClose:
+		return "visibility_tags_close"
+	case q.Tag != nil:
+		return "visibility_tags_start"
+	case q.ByClose && q.CloseStatus != "":
+		return "visibility_close_status"
+	case q.ByClose:
+		return "visibility_close"
+	case q.TypeName != "":
+		return "visibility_type"
+	case q.WorkflowID != "":
+		return "visibility_workflow"
+	}
+	return "visibility_start"
+}
+
 // visibilityQuery returns the SQL and arguments of q: the entries' columns
 // in the listing's order, or their count. A tag query reads the
 // visibility_tags index and joins the entries it selects.
@@ -107,10 +130,10 @@ func visibilityQuery(q *store.VisibilityQuery, count bool) (string, []any) {
 		args = append(args, a...)
 	}
 	p := "v." // the table the range is read from
-	from := "visibility v"
+	from := "visibility v INDEXED BY " + visibilityIndex(q)
 	if q.Tag != nil {
 		p = "g."
-		from = "visibility_tags g JOIN visibility v ON v.kind = g.kind AND v.id = g.id"
+		from = "visibility_tags g INDEXED BY " + visibilityIndex(q) + " JOIN visibility v ON v.kind = g.kind AND v.id = g.id"
 	}
 	at := p + "started_at"
 	if q.ByClose {
