@@ -34,7 +34,7 @@ const (
 	qEventOwners    = `SELECT DISTINCT owner FROM gaffer_events WHERE owner > $1 ORDER BY owner`
 	qEventOwnersAll = `SELECT DISTINCT owner FROM gaffer_events ORDER BY owner`
 	// The derived entries (store.DerivedMetaPrefix) are rebuilt on a copy.
-	qListMeta = `SELECT key, value FROM gaffer_meta WHERE substr(key, 1, 8) <> '` + store.DerivedMetaPrefix + `' ORDER BY key`
+	qListMeta       = `SELECT key, value FROM gaffer_meta WHERE substr(key, 1, 8) <> '` + store.DerivedMetaPrefix + `' ORDER BY key`
 	qCountObjects   = `SELECT kind, count(*) FROM gaffer_objects GROUP BY kind`
 	qCountOtherRows = `SELECT (SELECT count(*) FROM gaffer_events), (SELECT count(DISTINCT owner) FROM gaffer_events),
 		(SELECT count(*) FROM gaffer_tasks), (SELECT count(*) FROM gaffer_timers), (SELECT count(*) FROM gaffer_meta WHERE substr(key, 1, 8) <> '` + store.DerivedMetaPrefix + `')`

@@ -135,6 +135,9 @@ var migrations = [][]string{
 		)`,
 		`CREATE INDEX gaffer_visibility_tags_start ON gaffer_visibility_tags (kind, namespace, tag, status, started_at, id)`,
 		`CREATE INDEX gaffer_visibility_tags_close ON gaffer_visibility_tags (kind, namespace, tag, status, closed_at, id) WHERE closed_at > 0`,
+		// Objects of one parent and status in Seq order, as in the
+		// SQLite store's version 5.
+		`CREATE INDEX gaffer_objects_kind_parent_status_seq ON gaffer_objects (kind, parent, status, seq)`,
 	},
 }
 

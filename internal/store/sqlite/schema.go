@@ -148,6 +148,13 @@ var migrations = [][]string{
 		`CREATE INDEX visibility_tags_start ON visibility_tags (kind, namespace, tag, status, started_at, id)`,
 		`CREATE INDEX visibility_tags_close ON visibility_tags (kind, namespace, tag, status, closed_at, id) WHERE closed_at > 0`,
 	},
+	// 5: objects of one parent and status in Seq order (ObjectQuery with
+	// both, e.g. Step Functions' ListExecutions with a status filter):
+	// without it a listing of a rare status reads the parent's objects
+	// until its page is full.
+	{
+		`CREATE INDEX objects_kind_parent_status_seq ON objects (kind, parent, status, seq)`,
+	},
 }
 
 // schemaVersionKey is the meta key that records the schema version.

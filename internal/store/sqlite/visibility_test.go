@@ -86,3 +86,51 @@ func TestVisibilityPlans(t *testing.T) {
 		}
 	}
 }
+
+// TestObjectListPlans checks that the object listings the dialects page
+// through (Step Functions' ListExecutions by state machine and status,
+// ListStateMachines, ListActivities) read an index range in Seq order.
+func TestObjectListPlans(t *testing.T) {
+	t.Parallel()
+	s := openTest(t, Options{})
+	for _, q := range []struct {
+		q     store.ObjectQuery
+		index string
+	}{
+		{store.ObjectQuery{Kind: "k", Parent: "p", Status: "FAILED", AfterSeq: 9, Desc: true, Limit: 10}, "objects_kind_parent_status_seq"},
+		{store.ObjectQuery{Kind: "k", Parent: "p", AfterSeq: 9, Desc: true, Limit: 10}, "objects_kind_parent_seq"},
+		{store.ObjectQuery{Kind: "k", AfterSeq: 9, Limit: 10}, "objects_kind_seq"},
+	} {
+		bits := objQDesc | objQLimit | objQAfter
+		args := []any{q.q.Kind}
+		if q.q.Parent != "" {
+			bits |= objQParent
+			args = append(args, q.q.Parent)
+		}
+		if q.q.Status != "" {
+			bits |= objQStatus
+			args = append(args, q.q.Status)
+		}
+		if !q.q.Desc {
+			bits &^= objQDesc
+		}
+		args = append(args, q.q.AfterSeq, q.q.Limit)
+		rows, err := s.rdb.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+objectQueries[bits], args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		_ = rows.Close()
+		if len(plan) != 1 || !strings.Contains(plan[0], "SEARCH objects USING INDEX "+q.index+" (") {
+			t.Errorf("%+v: plan %q, want a search of %s alone (no sort)", q.q, plan, q.index)
+		}
+	}
+}
