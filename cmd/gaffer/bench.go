@@ -50,6 +50,7 @@ func (c *benchCommand) flags(hidden bool) (*flag.FlagSet, *bench.Config, *benchH
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "concurrent worker loops in the cycle, swf-activity, swf-decision, dp-task, map and parallel phases")
 	fs.IntVar(&cfg.Samples, "samples", cfg.Samples, "wake-latency samples")
 	fs.IntVar(&cfg.Polls, "polls", cfg.Polls, "idle long polls held open in the memory phase")
+	fs.StringVar(&cfg.Growth, "growth", cfg.Growth, "comma-separated store `sizes` (closed SWF executions seeded straight into SQLite) the growth phase measures at")
 	fs.StringVar(&cfg.Only, "only", cfg.Only, "comma-separated phases to run: "+strings.Join(all, ", "))
 	fs.BoolVar(&cfg.Credentials, "credentials", cfg.Credentials, "start gaffer with a credentials file and sign every request with aws-sdk-go-v2's SigV4 signer, to measure signature verification")
 	fs.BoolVar(&cfg.JSON, "json", cfg.JSON, "print the results as JSON instead of a table")

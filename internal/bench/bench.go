@@ -30,6 +30,9 @@ type Config struct {
 	// Polls is the number of idle long polls held open in the memory
 	// phase.
 	Polls int
+	// Growth is the comma-separated list of store sizes (closed
+	// executions seeded) the growth phase measures at.
+	Growth string
 	// Only is the comma-separated list of the phases to run (see Phases).
 	Only string
 	// JSON prints the results as JSON instead of a table.
@@ -72,6 +75,7 @@ func DefaultConfig() Config {
 		Workers:  32,
 		Samples:  500,
 		Polls:    10000,
+		Growth:   "1000,100000,1000000",
 		Only:     strings.Join(phaseNames(func(p Phase) bool { return !p.OptIn }), ","),
 	}
 }
@@ -95,6 +99,9 @@ func (c *Config) selected() (map[string]bool, error) {
 		if f.v < 1 {
 			return nil, fmt.Errorf("-%s: %d must be at least 1", f.name, f.v)
 		}
+	}
+	if _, err := c.growthSizes(); err != nil {
+		return nil, err
 	}
 	all := phaseNames(func(Phase) bool { return true })
 	selected := map[string]bool{}
@@ -180,6 +187,7 @@ const (
 	phaseParallel     = "parallel"
 	phaseMemory       = "memory"
 	phaseSoak         = "soak"
+	phaseGrowth       = "growth"
 )
 
 // phases are the bench's phases, in the order they run. Those that share
@@ -209,6 +217,8 @@ var phases = []Phase{
 		Description: "Step Functions: memory per idle GetActivityTask long poll against the bare handler"},
 	{Name: phaseSoak, alone: true, OptIn: true, run: (*bench).soak,
 		Description: "opt-in (-only soak): a mixed load, -duration alone then -duration beside a hostile client; RSS, goroutines, throughput and p99"},
+	{Name: phaseGrowth, alone: true, OptIn: true, run: (*bench).growth,
+		Description: "opt-in (-only growth): the cycle's answer times and SWF/SFN listing times on stores seeded with -growth sizes of closed executions"},
 }
 
 // Phases returns the bench's phases, in the order they run.

@@ -64,7 +64,19 @@
 //     (target 0) and the loop starts over with fresh task lists or a fresh
 //     pipeline; the hostile client's errors are only counted.
 //
-// Every phase but memory and soak runs against one shared server; memory
+//   - growth (opt-in: run with -only growth -growth 1000,100000,1000000):
+//     for each size, a store seeded in the bench's process with that many
+//     closed SWF executions (swf.Seed: record, 11-event history,
+//     visibility entry and retention timer each, 2,000 per transaction),
+//     the seeding rate, a server started on it (time to ready), the cycle
+//     with the mean answer time of GetActivityTask, SendTaskHeartbeat and
+//     SendTaskSuccess, and the median time of SWF's
+//     ListClosedWorkflowExecutions (first page, ten pages, by tag),
+//     CountClosedWorkflowExecutions (last hour, all) and Step Functions'
+//     ListExecutions by status. The target: the three answer times at the
+//     largest size within 10 % of the smallest's.
+//
+// Every phase but memory, soak and growth runs against one shared server; memory
 // and soak start servers of their own. Each phase adds its figures to the report, some with
 // a target: a missed target is reported, not an error. Any answer other
 // than the one expected aborts the bench.
