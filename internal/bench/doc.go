@@ -15,32 +15,43 @@
 //
 //   - heartbeat: SendTaskHeartbeat with one real task token from many
 //     clients at once, requests/s against the bare handler's.
+//
 //   - cycle: worker loops doing StartExecution → GetActivityTask →
 //     SendTaskHeartbeat → SendTaskSuccess, executions/s.
+//
 //   - wake: the latency from StartExecution sent to the answer of a
 //     GetActivityTask that was already waiting, and of StartExecution's own
 //     (durable) answer.
+//
 //   - swf-heartbeat: RecordActivityTaskHeartbeat, as heartbeat.
+//
 //   - swf-activity: the whole life of a one-activity workflow (start,
 //     decide, poll, heartbeat, complete, decide), workflows/s and the mean
 //     answer time of each request.
+//
 //   - swf-decision: a decision task answered with a StartTimer that fires
 //     at once → the next decision task, decisions/s and round-trip latency.
+//
 //   - dp-heartbeat: ReportTaskProgress on an acknowledged Data Pipeline
 //     task, as heartbeat.
+//
 //   - dp-task: task runners doing PollForTask → ReportTaskProgress →
 //     SetTaskStatus FINISHED on pipelines of their own, re-activated when
 //     their run is over; tasks/s with and without activation time.
+//
 //   - map: an inline Map of 1,000 items over one activity, MaxConcurrency
 //     0, two executions kept running, their tasks taken by -workers loops
 //     of GetActivityTask → SendTaskSuccess; items/s and the time of one
 //     Map from StartExecution to SUCCEEDED.
+//
 //   - parallel: worker loops each starting an execution of a Parallel
 //     state of 10 activity-task branches and completing 10 tasks;
 //     executions/s.
+//
 //   - memory: the RSS, stack, heap and goroutines a fresh server holds per
 //     idle GetActivityTask long poll, against the bare handler holding the
 //     same requests.
+//
 //   - soak (opt-in: not in DefaultConfig's list, run with -only soak
 //     -duration 10m): a mixed honest load (Workers/4 loops each of the
 //     cycle, SWF one-activity workflows, Data Pipeline tasks and Step
