@@ -58,9 +58,12 @@ func (b *bench) seedStore(ctx context.Context, dir string, n int) (time.Duration
 	if err != nil {
 		return 0, fmt.Errorf("seed: open the store: %w", err)
 	}
+	var mu sync.Mutex
 	last := time.Now()
-	err = swf.Seed(ctx, st, swf.SeedConfig{Domain: growthDomain, N: n, Batch: 2000, Now: time.Now(), Progress: func(done int) {
-		if time.Since(last) > 5*time.Second {
+	err = swf.Seed(ctx, st, swf.SeedConfig{Domain: growthDomain, N: n, Now: time.Now(), Progress: func(done int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(last) > 10*time.Second {
 			last = time.Now()
 			b.progress("growth: seeded %d of %d executions (%.0f/s)", done, n, float64(done)/time.Since(start).Seconds())
 		}
@@ -243,13 +246,14 @@ func (b *bench) growth(ctx context.Context, _ *endpoint) error {
 			return err
 		}
 		sfx := "@" + strconv.Itoa(n)
-		r.add(phaseGrowth, "seed_per_s"+sfx, fmt.Sprintf("executions seeded per second (%d in %v)", n, took.Round(time.Millisecond)), float64(n)/took.Seconds(), "exec/s")
+		at := fmt.Sprintf("[%d] ", n)
+		r.add(phaseGrowth, "seed_per_s"+sfx, fmt.Sprintf("%sexecutions seeded per second (%d in %v)", at, n, took.Round(time.Millisecond)), float64(n)/took.Seconds(), "exec/s")
 		t := time.Now()
 		srv, err := b.startGaffer(ctx, name, serverPollWait, "", false)
 		if err != nil {
 			return err
 		}
-		r.add(phaseGrowth, "ready_ms"+sfx, "server start on the seeded store until /healthz answers", float64(time.Since(t))/float64(time.Millisecond), "ms")
+		r.add(phaseGrowth, "ready_ms"+sfx, at+"server start on the seeded store until /healthz answers", float64(time.Since(t))/float64(time.Millisecond), "ms")
 		err = func() error {
 			gaffer := &endpoint{url: srv.url, client: b.client, proc: srv, signer: b.signer}
 			activity, machine, err := setupMachine(ctx, gaffer, "bench-growth")
@@ -265,18 +269,18 @@ func (b *bench) growth(ctx context.Context, _ *endpoint) error {
 				return err
 			}
 			points = append(points, point{poll, beat, done})
-			r.add(phaseGrowth, "executions_per_s"+sfx, "cycle Start→Get→Heartbeat→Success", rate, "exec/s")
-			r.add(phaseGrowth, "cpu_us"+sfx, "gaffer server CPU per cycle execution", micros(cpu), "µs")
-			r.add(phaseGrowth, "poll_us"+sfx, "GetActivityTask mean answer time in the cycle", micros(poll), "µs")
-			r.add(phaseGrowth, "heartbeat_us"+sfx, "SendTaskHeartbeat mean answer time in the cycle", micros(beat), "µs")
-			r.add(phaseGrowth, "complete_us"+sfx, "SendTaskSuccess mean answer time in the cycle", micros(done), "µs")
+			r.add(phaseGrowth, "executions_per_s"+sfx, at+"cycle Start→Get→Heartbeat→Success", rate, "exec/s")
+			r.add(phaseGrowth, "cpu_us"+sfx, at+"gaffer server CPU per cycle execution", micros(cpu), "µs")
+			r.add(phaseGrowth, "poll_us"+sfx, at+"GetActivityTask mean answer time in the cycle", micros(poll), "µs")
+			r.add(phaseGrowth, "heartbeat_us"+sfx, at+"SendTaskHeartbeat mean answer time in the cycle", micros(beat), "µs")
+			r.add(phaseGrowth, "complete_us"+sfx, at+"SendTaskSuccess mean answer time in the cycle", micros(done), "µs")
 			b.progress("growth: %d executions: listings", n)
 			lists, err := b.growthLists(ctx, gaffer, machine)
 			if err != nil {
 				return err
 			}
 			for _, k := range slices.Sorted(maps.Keys(lists)) {
-				r.add(phaseGrowth, k+sfx, growthListDescriptions[k], float64(lists[k])/float64(time.Millisecond), "ms")
+				r.add(phaseGrowth, k+sfx, at+growthListDescriptions[k], float64(lists[k])/float64(time.Millisecond), "ms")
 			}
 			return nil
 		}()

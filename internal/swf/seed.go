@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/store"
@@ -20,14 +22,15 @@ type SeedConfig struct {
 	Account string
 	// N is how many closed executions to write.
 	N int
-	// Batch is how many executions each transaction writes; default 1000.
+	// Batch is how many executions each Update writes; default 100.
 	Batch int
 	// Now is the time the executions closed up to: they started over the
 	// 30 days before it, evenly, and each closed two seconds after it
 	// started.
 	Now time.Time
-	// Progress, if set, is called after each transaction with the
-	// number of executions written so far.
+	// Progress, if set, is called after each batch with the number of
+	// executions written so far (from several goroutines: it must be
+	// safe for that).
 	Progress func(done int)
 }
 
@@ -41,7 +44,7 @@ var seedType = WorkflowType{Name: "seeded", Version: "1"}
 // minutes (gaffer bench -seed); the server is started on st afterwards.
 func Seed(ctx context.Context, st store.Store, cfg SeedConfig) error {
 	if cfg.Batch <= 0 {
-		cfg.Batch = 1000
+		cfg.Batch = 100
 	}
 	if cfg.Account == "" {
 		cfg.Account = "000000000000"
@@ -74,27 +77,62 @@ func Seed(ctx context.Context, st store.Store, cfg SeedConfig) error {
 	}
 	span := 30 * 24 * time.Hour
 	step := span / time.Duration(max(cfg.N, 1))
-	for done := 0; done < cfg.N; {
-		n := min(cfg.Batch, cfg.N-done)
-		err := st.Update(ctx, func(tx store.Tx) error {
-			for i := done; i < done+n; i++ {
-				started := now.Add(-span + time.Duration(i)*step - 2*time.Second)
-				if err := seedExecution(tx, cfg.Domain, i, started); err != nil {
-					return err
+	// Batches go to the store from several goroutines at once, so that
+	// its writer commits many in one transaction, each in a small
+	// savepoint of its own (a big savepoint makes every insert's
+	// statement journal dearer).
+	type batch struct{ from, to int }
+	batches := make(chan batch)
+	errs := make(chan error, seedWriters)
+	var written atomic.Int64
+	var wg sync.WaitGroup
+	for range seedWriters {
+		wg.Go(func() {
+			for b := range batches {
+				err := st.Update(ctx, func(tx store.Tx) error {
+					for i := b.from; i < b.to; i++ {
+						started := now.Add(-span + time.Duration(i)*step - 2*time.Second)
+						if err := seedExecution(tx, cfg.Domain, i, started); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+				done := written.Add(int64(b.to - b.from))
+				if cfg.Progress != nil {
+					cfg.Progress(int(done))
 				}
 			}
-			return nil
 		})
-		if err != nil {
-			return fmt.Errorf("seed: %w", err)
+	}
+feed:
+	for from := 0; from < cfg.N; from += cfg.Batch {
+		select {
+		case batches <- batch{from, min(from+cfg.Batch, cfg.N)}:
+		case err = <-errs:
+			break feed
 		}
-		done += n
-		if cfg.Progress != nil {
-			cfg.Progress(done)
+	}
+	close(batches)
+	wg.Wait()
+	if err == nil {
+		select {
+		case err = <-errs:
+		default:
 		}
+	}
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
 	}
 	return nil
 }
+
+// seedWriters is how many goroutines send Seed's batches to the store.
+const seedWriters = 8
 
 // seedExecution writes execution i of a seeded domain, started at started.
 func seedExecution(tx store.Tx, domainName string, i int, started time.Time) error {

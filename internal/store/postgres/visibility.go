@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -98,10 +99,27 @@ func (t *tx) DeleteVisibility(kind, id string) error {
 	return err
 }
 
+// foldClosedAfter returns q with a close-time query's ClosedAfter made
+// part of its range's lower bound: two lower bounds on the column the
+// index range is on would leave the planner to pick one, and the looser
+// (a retention cut-off months ago) reads the whole range.
+func foldClosedAfter(q *store.VisibilityQuery) *store.VisibilityQuery {
+	if !q.ByClose || q.ClosedAfter.IsZero() {
+		return q
+	}
+	c := *q
+	if from := q.ClosedAfter.Add(time.Nanosecond); c.From.IsZero() || from.After(c.From) {
+		c.From = from
+	}
+	c.ClosedAfter = time.Time{}
+	return &c
+}
+
 // visibilityQuery returns the SQL and arguments of q: the entries' columns
 // in the listing's order, or their count. A tag query reads the
 // gaffer_visibility_tags index and joins the entries it selects.
 func visibilityQuery(q *store.VisibilityQuery, count bool) (string, []any) {
+	q = foldClosedAfter(q)
 	var w where
 	p := "v." // the table the range is read from
 	from := "gaffer_visibility v"

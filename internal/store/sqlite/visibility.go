@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
@@ -116,10 +117,27 @@ func visibilityIndex(q *store.VisibilityQuery) string {
 	return "visibility_start"
 }
 
+// foldClosedAfter returns q with a close-time query's ClosedAfter made
+// part of its range's lower bound: two lower bounds on the column the
+// index range is on would leave the planner to pick one, and the looser
+// (a retention cut-off months ago) reads the whole range.
+func foldClosedAfter(q *store.VisibilityQuery) *store.VisibilityQuery {
+	if !q.ByClose || q.ClosedAfter.IsZero() {
+		return q
+	}
+	c := *q
+	if from := q.ClosedAfter.Add(time.Nanosecond); c.From.IsZero() || from.After(c.From) {
+		c.From = from
+	}
+	c.ClosedAfter = time.Time{}
+	return &c
+}
+
 // visibilityQuery returns the SQL and arguments of q: the entries' columns
 // in the listing's order, or their count. A tag query reads the
 // visibility_tags index and joins the entries it selects.
 func visibilityQuery(q *store.VisibilityQuery, count bool) (string, []any) {
+	q = foldClosedAfter(q)
 	var (
 		b     strings.Builder
 		conds []string
