@@ -272,6 +272,13 @@ const (
 	// syncSamples is the number of fdatasyncs timed on the data
 	// directory's disk.
 	syncSamples = 100
+	// readyTimeout bounds a subprocess's start until /healthz answers;
+	// slowReadyTimeout that of a server on a seeded store (the growth
+	// phase), whose opening check reads the whole file (about 4 ms per
+	// MB warm, the disk's read rate cold: minutes for a million
+	// executions).
+	readyTimeout     = 30 * time.Second
+	slowReadyTimeout = 30 * time.Minute
 	// stopTimeout bounds a subprocess's clean exit after SIGTERM.
 	stopTimeout = 30 * time.Second
 	// swfDecisionTimers is the number of StartTimer rounds of each
@@ -298,6 +305,8 @@ type bench struct {
 	// "" and nil otherwise.
 	credentials string
 	signer      *signer
+	// slowStart gives servers slowReadyTimeout to start (growth phase).
+	slowStart bool
 }
 
 func (b *bench) progress(format string, args ...any) {

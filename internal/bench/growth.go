@@ -237,6 +237,8 @@ func (b *bench) growth(ctx context.Context, _ *endpoint) error {
 		poll, beat, done time.Duration
 	}
 	var points []point
+	b.slowStart = true
+	defer func() { b.slowStart = false }()
 	for _, n := range sizes {
 		name := "growth-" + strconv.Itoa(n)
 		dir := filepath.Join(b.tmp, name)

@@ -112,7 +112,11 @@ func (b *bench) start(ctx context.Context, name, addr string, args []string) (*p
 	}()
 	hc := &http.Client{Timeout: time.Second}
 	defer hc.CloseIdleConnections()
-	deadline := time.Now().Add(30 * time.Second)
+	wait := readyTimeout
+	if b.slowStart {
+		wait = slowReadyTimeout
+	}
+	deadline := time.Now().Add(wait)
 	for {
 		resp, err := hc.Get(p.url + "/healthz")
 		if err == nil {
@@ -132,7 +136,7 @@ func (b *bench) start(ctx context.Context, name, addr string, args []string) (*p
 		}
 		if time.Now().After(deadline) {
 			_ = p.stop()
-			return nil, fmt.Errorf("%s not ready on %s after 30s", name, addr)
+			return nil, fmt.Errorf("%s not ready on %s after %v", name, addr, wait)
 		}
 	}
 }
