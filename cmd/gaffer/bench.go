@@ -55,7 +55,7 @@ func (c *benchCommand) flags(hidden bool) (*flag.FlagSet, *bench.Config, *benchH
 	fs.BoolVar(&cfg.Credentials, "credentials", cfg.Credentials, "start gaffer with a credentials file and sign every request with aws-sdk-go-v2's SigV4 signer, to measure signature verification")
 	fs.BoolVar(&cfg.JSON, "json", cfg.JSON, "print the results as JSON instead of a table")
 	fs.StringVar(&cfg.Gaffer, "gaffer", cfg.Gaffer, "gaffer `binary` to benchmark (default: this executable)")
-	fs.StringVar(&cfg.CPUProfile, "cpuprofile", cfg.CPUProfile, "write a CPU profile of the gaffer server (every phase but memory) to `file`")
+	fs.StringVar(&cfg.CPUProfile, "cpuprofile", cfg.CPUProfile, "write a CPU profile of the gaffer server (every phase but memory) to `file` (the growth phase: file.growth-N for each size N)")
 	fs.StringVar(&cfg.MemProfile, "memprofile", cfg.MemProfile, "write a heap profile of the memory phase's server, taken while the idle polls are held, to `file`")
 	h := &benchHidden{}
 	if hidden {

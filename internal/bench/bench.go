@@ -44,7 +44,8 @@ type Config struct {
 	// the bench's subprocesses.
 	Gaffer string
 	// CPUProfile, if set, is the file the CPU profile of the gaffer server
-	// is written to (every phase but memory).
+	// is written to (every phase but memory; the growth phase's servers
+	// write CPUProfile.growth-N, one per size N).
 	CPUProfile string
 	// MemProfile, if set, is the file the heap profile of the memory
 	// phase's server is written to, taken while the idle polls are held.

@@ -251,7 +251,11 @@ func (b *bench) growth(ctx context.Context, _ *endpoint) error {
 		at := fmt.Sprintf("[%d] ", n)
 		r.add(phaseGrowth, "seed_per_s"+sfx, fmt.Sprintf("%sexecutions seeded per second (%d in %v)", at, n, took.Round(time.Millisecond)), float64(n)/took.Seconds(), "exec/s")
 		t := time.Now()
-		srv, err := b.startGaffer(ctx, name, serverPollWait, "", false)
+		profile := ""
+		if b.cfg.CPUProfile != "" {
+			profile = b.cfg.CPUProfile + "." + name
+		}
+		srv, err := b.startGaffer(ctx, name, serverPollWait, profile, false)
 		if err != nil {
 			return err
 		}
