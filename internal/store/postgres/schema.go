@@ -119,10 +119,10 @@ var migrations = [][]string{
 			PRIMARY KEY (kind, id)
 		)`,
 		`CREATE INDEX gaffer_visibility_start ON gaffer_visibility (kind, namespace, status, started_at, id)`,
-		`CREATE INDEX gaffer_visibility_close ON gaffer_visibility (kind, namespace, status, closed_at, id) WHERE closed_at > 0`,
+		`CREATE INDEX gaffer_visibility_close ON gaffer_visibility (kind, namespace, status, closed_at, id)`,
 		`CREATE INDEX gaffer_visibility_type ON gaffer_visibility (kind, namespace, type_name, status, started_at, id)`,
 		`CREATE INDEX gaffer_visibility_workflow ON gaffer_visibility (kind, namespace, workflow_id, status, started_at, id)`,
-		`CREATE INDEX gaffer_visibility_close_status ON gaffer_visibility (kind, namespace, close_status, closed_at, id) WHERE closed_at > 0`,
+		`CREATE INDEX gaffer_visibility_close_status ON gaffer_visibility (kind, namespace, close_status, closed_at, id)`,
 		`CREATE TABLE gaffer_visibility_tags (
 			kind       TEXT NOT NULL,
 			id         TEXT NOT NULL,
@@ -134,7 +134,7 @@ var migrations = [][]string{
 			PRIMARY KEY (kind, id, tag)
 		)`,
 		`CREATE INDEX gaffer_visibility_tags_start ON gaffer_visibility_tags (kind, namespace, tag, status, started_at, id)`,
-		`CREATE INDEX gaffer_visibility_tags_close ON gaffer_visibility_tags (kind, namespace, tag, status, closed_at, id) WHERE closed_at > 0`,
+		`CREATE INDEX gaffer_visibility_tags_close ON gaffer_visibility_tags (kind, namespace, tag, status, closed_at, id)`,
 		// Objects of one parent and status in Seq order, as in the
 		// SQLite store's version 5.
 		`CREATE INDEX gaffer_objects_kind_parent_status_seq ON gaffer_objects (kind, parent, status, seq)`,

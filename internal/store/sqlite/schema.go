@@ -113,8 +113,9 @@ var migrations = [][]string{
 	// 4: the visibility index (store.Tx PutVisibility … CountVisibility):
 	// one row per execution, its tags in a table of their own with the
 	// columns a tag listing filters and orders on. Each index serves one
-	// kind of query in its order (time, id); the close-time ones hold
-	// closed rows only. Times are Unix nanoseconds, 0 for none.
+	// kind of query in its order (time, id); in the close-time ones the
+	// columns before closed_at (status, close status) keep open rows
+	// apart. Times are Unix nanoseconds, 0 for none.
 	{
 		`CREATE TABLE visibility (
 			kind         TEXT NOT NULL,
@@ -131,10 +132,10 @@ var migrations = [][]string{
 			PRIMARY KEY (kind, id)
 		)`,
 		`CREATE INDEX visibility_start ON visibility (kind, namespace, status, started_at, id)`,
-		`CREATE INDEX visibility_close ON visibility (kind, namespace, status, closed_at, id) WHERE closed_at > 0`,
+		`CREATE INDEX visibility_close ON visibility (kind, namespace, status, closed_at, id)`,
 		`CREATE INDEX visibility_type ON visibility (kind, namespace, type_name, status, started_at, id)`,
 		`CREATE INDEX visibility_workflow ON visibility (kind, namespace, workflow_id, status, started_at, id)`,
-		`CREATE INDEX visibility_close_status ON visibility (kind, namespace, close_status, closed_at, id) WHERE closed_at > 0`,
+		`CREATE INDEX visibility_close_status ON visibility (kind, namespace, close_status, closed_at, id)`,
 		`CREATE TABLE visibility_tags (
 			kind       TEXT NOT NULL,
 			id         TEXT NOT NULL,
@@ -146,7 +147,7 @@ var migrations = [][]string{
 			PRIMARY KEY (kind, id, tag)
 		) WITHOUT ROWID`,
 		`CREATE INDEX visibility_tags_start ON visibility_tags (kind, namespace, tag, status, started_at, id)`,
-		`CREATE INDEX visibility_tags_close ON visibility_tags (kind, namespace, tag, status, closed_at, id) WHERE closed_at > 0`,
+		`CREATE INDEX visibility_tags_close ON visibility_tags (kind, namespace, tag, status, closed_at, id)`,
 	},
 	// 5: objects of one parent and status in Seq order (ObjectQuery with
 	// both, e.g. Step Functions' ListExecutions with a status filter):

@@ -118,14 +118,20 @@ func visibilityIndex(q *store.VisibilityQuery) string {
 }
 
 // foldClosedAfter returns q with a close-time query's ClosedAfter made
-// part of its range's lower bound: two lower bounds on the column the
+// part of its range's lower bound (and a From before 1970 dropped): two lower bounds on the column the
 // index range is on would leave the planner to pick one, and the looser
 // (a retention cut-off months ago) reads the whole range.
 func foldClosedAfter(q *store.VisibilityQuery) *store.VisibilityQuery {
-	if !q.ByClose || q.ClosedAfter.IsZero() {
+	if !q.ByClose || (q.ClosedAfter.IsZero() && !q.From.IsZero() && q.From.After(time.Unix(0, 0))) {
 		return q
 	}
 	c := *q
+	if !c.From.After(time.Unix(0, 0)) {
+		c.From = time.Time{} // every close time is after 1970
+	}
+	if c.ClosedAfter.IsZero() {
+		return &c
+	}
 	if from := q.ClosedAfter.Add(time.Nanosecond); c.From.IsZero() || from.After(c.From) {
 		c.From = from
 	}
@@ -173,8 +179,9 @@ func visibilityQuery(q *store.VisibilityQuery, count bool) (string, []any) {
 		add("v.close_status = ?", q.CloseStatus)
 	}
 	add(p+"status = ?", q.Status)
-	if q.ByClose || q.CloseStatus != "" {
-		// The close-time indexes' own condition.
+	if q.ByClose && q.From.IsZero() {
+		// Only entries that have a close time. (One lower bound on the
+		// range's column: with two, the planner may take the looser.)
 		conds = append(conds, p+"closed_at > 0")
 	}
 	if !q.From.IsZero() {
