@@ -50,6 +50,7 @@ func (c *benchCommand) flags(hidden bool) (*flag.FlagSet, *bench.Config, *benchH
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "concurrent worker loops in the cycle, swf-activity, swf-decision, dp-task, map, parallel and express phases")
 	fs.IntVar(&cfg.Samples, "samples", cfg.Samples, "wake-latency samples")
 	fs.IntVar(&cfg.Polls, "polls", cfg.Polls, "idle long polls held open in the memory phase")
+	fs.StringVar(&cfg.Growth, "growth", cfg.Growth, "comma-separated store `sizes` (closed SWF executions seeded straight into SQLite) the growth phase measures at")
 	fs.StringVar(&cfg.Only, "only", cfg.Only, "comma-separated phases to run: "+strings.Join(all, ", "))
 	fs.BoolVar(&cfg.Credentials, "credentials", cfg.Credentials, "start gaffer with a credentials file and sign every request with aws-sdk-go-v2's SigV4 signer, to measure signature verification")
 	fs.StringVar(&cfg.Store, "store", cfg.Store, "also run the shared phases on gaffer on this PostgreSQL database (postgres://user@host/db or key=value DSN; the password may come from $PGPASSWORD), beside SQLite; each group of nodes gets a fresh schema gaffer_bench_<random>, dropped at the end (the role needs CREATE on the database); nothing else is touched")
@@ -58,7 +59,7 @@ func (c *benchCommand) flags(hidden bool) (*flag.FlagSet, *bench.Config, *benchH
 	fs.DurationVar(&cfg.Lease, "lease", cfg.Lease, "--lease of the nodes on PostgreSQL (0: serve's default, 10s); the takeover phase compares the take-over with it")
 	fs.BoolVar(&cfg.JSON, "json", cfg.JSON, "print the results as JSON instead of a table")
 	fs.StringVar(&cfg.Gaffer, "gaffer", cfg.Gaffer, "gaffer `binary` to benchmark (default: this executable)")
-	fs.StringVar(&cfg.CPUProfile, "cpuprofile", cfg.CPUProfile, "write a CPU profile of the gaffer server (every phase but memory) to `file`")
+	fs.StringVar(&cfg.CPUProfile, "cpuprofile", cfg.CPUProfile, "write a CPU profile of the gaffer server (every phase but memory) to `file` (the growth phase: file.growth-N for each size N)")
 	fs.StringVar(&cfg.MemProfile, "memprofile", cfg.MemProfile, "write a heap profile of the memory phase's server, taken while the idle polls are held, to `file`")
 	h := &benchHidden{}
 	if hidden {

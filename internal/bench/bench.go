@@ -31,6 +31,9 @@ type Config struct {
 	// Polls is the number of idle long polls held open in the memory
 	// phase.
 	Polls int
+	// Growth is the comma-separated list of store sizes (closed
+	// executions seeded) the growth phase measures at.
+	Growth string
 	// Only is the comma-separated list of the phases to run (see Phases).
 	Only string
 	// JSON prints the results as JSON instead of a table.
@@ -42,7 +45,8 @@ type Config struct {
 	// the bench's subprocesses.
 	Gaffer string
 	// CPUProfile, if set, is the file the CPU profile of the gaffer server
-	// is written to (every phase but memory).
+	// is written to (every phase but memory; the growth phase's servers
+	// write CPUProfile.growth-N, one per size N).
 	CPUProfile string
 	// MemProfile, if set, is the file the heap profile of the memory
 	// phase's server is written to, taken while the idle polls are held.
@@ -92,6 +96,7 @@ func DefaultConfig() Config {
 		Samples:  500,
 		Polls:    10000,
 		Nodes:    1,
+		Growth:   "1000,100000,1000000",
 		Only:     strings.Join(phaseNames(func(p Phase) bool { return !p.OptIn }), ","),
 	}
 }
@@ -128,6 +133,9 @@ func (c *Config) selected() (map[string]bool, error) {
 	pg := c.Store != "" || c.PGLocal
 	if c.Nodes > 1 && !pg {
 		return nil, fmt.Errorf("-nodes: %d nodes need a PostgreSQL database (-store or -pg-local)", c.Nodes)
+	}
+	if _, err := c.growthSizes(); err != nil {
+		return nil, err
 	}
 	all := phaseNames(func(Phase) bool { return true })
 	selected := map[string]bool{}
@@ -222,6 +230,7 @@ const (
 	phaseMemory       = "memory"
 	phaseSoak         = "soak"
 	phaseTakeover     = "takeover"
+	phaseGrowth       = "growth"
 )
 
 // phases are the bench's phases, in the order they run. Those that share
@@ -257,6 +266,8 @@ var phases = []Phase{
 		Description: "opt-in (-only soak): a mixed load, -duration alone then -duration beside a hostile client; RSS, goroutines, throughput and p99"},
 	{Name: phaseTakeover, alone: true, onPG: true, OptIn: true, run: (*bench).takeover,
 		Description: "opt-in (-only takeover, PostgreSQL): three nodes with work in flight, one killed -9; time until the others hold its partitions and fire its deadlines, against the lease"},
+	{Name: phaseGrowth, alone: true, OptIn: true, run: (*bench).growth,
+		Description: "opt-in (-only growth): the cycle's answer times and SWF/SFN listing times on stores seeded with -growth sizes of closed executions"},
 }
 
 // Phases returns the bench's phases, in the order they run.
@@ -276,12 +287,12 @@ func phaseNames(keep func(Phase) bool) []string {
 
 // Targets from the performance issue.
 const (
-	targetHeartbeatRatio = 0.50    // gaffer heartbeats/s ÷ bare handler requests/s (SFN and SWF)
-	targetCycleRate      = 2000    // executions/s; SWF: workflows/s, decision tasks/s; Data Pipeline: tasks/s
-	targetWakeP99        = 1e-3    // seconds, idle and under background load
-	targetCrossWakeP99   = 10e-3   // seconds, a poller on one node, the start through another
-	targetPGCycleRatio   = 0.60    // PostgreSQL's cycle executions/s ÷ SQLite's, one node
-	targetPGHeartbeat    = 0.90    // PostgreSQL's heartbeats/s ÷ SQLite's ("unchanged", within the run-to-run spread)
+	targetHeartbeatRatio = 0.50  // gaffer heartbeats/s ÷ bare handler requests/s (SFN and SWF)
+	targetCycleRate      = 2000  // executions/s; SWF: workflows/s, decision tasks/s; Data Pipeline: tasks/s
+	targetWakeP99        = 1e-3  // seconds, idle and under background load
+	targetCrossWakeP99   = 10e-3 // seconds, a poller on one node, the start through another
+	targetPGCycleRatio   = 0.60  // PostgreSQL's cycle executions/s ÷ SQLite's, one node
+	targetPGHeartbeat    = 0.90  // PostgreSQL's heartbeats/s ÷ SQLite's ("unchanged", within the run-to-run spread)
 	targetTakeoverSlack  = time.Second
 	targetPollOverBare   = 2 << 10 // RSS bytes per idle long poll over the bare handler's per request
 	targetHeldP99Ratio   = 1.2     // heartbeat p99 with the idle polls held ÷ without
@@ -319,6 +330,13 @@ const (
 	// syncSamples is the number of fdatasyncs timed on the data
 	// directory's disk.
 	syncSamples = 100
+	// readyTimeout bounds a subprocess's start until /healthz answers;
+	// slowReadyTimeout that of a server on a seeded store (the growth
+	// phase), whose opening check reads the whole file (about 4 ms per
+	// MB warm, the disk's read rate cold: minutes for a million
+	// executions).
+	readyTimeout     = 30 * time.Second
+	slowReadyTimeout = 30 * time.Minute
 	// stopTimeout bounds a subprocess's clean exit after SIGTERM.
 	stopTimeout = 30 * time.Second
 	// swfDecisionTimers is the number of StartTimer rounds of each
@@ -352,6 +370,8 @@ type bench struct {
 	target target
 	// label is target.name when the run measures several stores, else "".
 	label string
+	// slowStart gives servers slowReadyTimeout to start (growth phase).
+	slowStart bool
 }
 
 func (b *bench) progress(format string, args ...any) {

@@ -315,6 +315,7 @@ func TestConfigValidate(t *testing.T) {
 		want string
 	}{
 		{"unknown phase", func(c *Config) { c.Only = "heartbeat,nap" }, `-only: "nap" is not one of heartbeat, cycle, wake, wake-load, swf-heartbeat, swf-activity, swf-decision, dp-heartbeat, dp-task, map, parallel, express, memory, soak, takeover`},
+		{"bad growth size", func(c *Config) { c.Growth = "1000,lots" }, `-growth: "lots" is not a number of executions`},
 		{"no phase", func(c *Config) { c.Only = "," }, `-only: "," names no phase`},
 		{"takeover on SQLite", func(c *Config) { c.Only = "takeover" }, "-only: takeover needs a PostgreSQL database (-store or -pg-local)"},
 		{"nodes on SQLite", func(c *Config) { c.Nodes = 3 }, "-nodes: 3 nodes need a PostgreSQL database"},
@@ -403,5 +404,40 @@ func TestSoak(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "bench: soak:") {
 		t.Errorf("no progress line for soak on stderr:\n%s", stderr)
+	}
+}
+
+// TestGrowth runs the growth phase at two tiny sizes: the seeding, the
+// cycle and every listing are measured at each, and the answer times'
+// growth is reported against its target.
+func TestGrowth(t *testing.T) {
+	t.Parallel()
+	bin := gafferBinary(t)
+	cfg := DefaultConfig()
+	cfg.Gaffer, cfg.Only, cfg.Growth, cfg.Duration, cfg.Workers = bin, phaseGrowth, "30,300", 300*time.Millisecond, 2
+	report, stdout, stderr := runJSON(t, cfg)
+	got := map[string]result{}
+	for _, r := range report.Results {
+		if r.Phase != phaseGrowth {
+			t.Errorf("result of phase %s in a growth-only run", r.Phase)
+		}
+		got[r.Metric] = r
+	}
+	for _, size := range []string{"30", "300"} {
+		for _, m := range []string{"seed_per_s", "ready_ms", "executions_per_s", "cpu_us", "poll_us", "heartbeat_us", "complete_us",
+			"list_closed_ms", "list_closed_10_pages_ms", "list_closed_tag_ms", "count_closed_hour_ms", "count_closed_all_ms",
+			"sfn_list_succeeded_ms", "sfn_list_failed_ms"} {
+			if r, ok := got[m+"@"+size]; !ok || !(r.Value > 0) {
+				t.Errorf("growth/%s@%s = %+v, want a positive figure:\n%s", m, size, r, stdout)
+			}
+		}
+	}
+	for _, m := range []string{"poll_growth", "heartbeat_growth", "complete_growth"} {
+		if r, ok := got[m]; !ok || r.Pass == nil || !(r.Value > 0) {
+			t.Errorf("growth/%s = %+v, want a ratio with a target", m, r)
+		}
+	}
+	if !strings.Contains(stderr.String(), "bench: growth:") {
+		t.Errorf("no progress line for growth on stderr:\n%s", stderr)
 	}
 }

@@ -15,35 +15,48 @@
 //
 //   - heartbeat: SendTaskHeartbeat with one real task token from many
 //     clients at once, requests/s against the bare handler's.
+//
 //   - cycle: worker loops doing StartExecution → GetActivityTask →
 //     SendTaskHeartbeat → SendTaskSuccess, executions/s.
+//
 //   - wake: the latency from StartExecution sent to the answer of a
 //     GetActivityTask that was already waiting, and of StartExecution's own
 //     (durable) answer. On several nodes the poller waits on node 0 and
 //     the execution is started through node 1: the cross-node wake.
+//
 //   - wake-load: the same samples while a quarter of Workers run the cycle
 //     in the background on an activity of their own.
+//     (durable) answer.
+//
 //   - swf-heartbeat: RecordActivityTaskHeartbeat, as heartbeat.
+//
 //   - swf-activity: the whole life of a one-activity workflow (start,
 //     decide, poll, heartbeat, complete, decide), workflows/s and the mean
 //     answer time of each request.
+//
 //   - swf-decision: a decision task answered with a StartTimer that fires
 //     at once → the next decision task, decisions/s and round-trip latency.
+//
 //   - dp-heartbeat: ReportTaskProgress on an acknowledged Data Pipeline
 //     task, as heartbeat.
+//
 //   - dp-task: task runners doing PollForTask → ReportTaskProgress →
 //     SetTaskStatus FINISHED on pipelines of their own, re-activated when
 //     their run is over; tasks/s with and without activation time.
+//
 //   - map: an inline Map of 1,000 items over one activity, MaxConcurrency
 //     0, two executions kept running, their tasks taken by -workers loops
 //     of GetActivityTask → SendTaskSuccess; items/s and the time of one
 //     Map from StartExecution to SUCCEEDED.
+//
 //   - parallel: worker loops each starting an execution of a Parallel
 //     state of 10 activity-task branches and completing 10 tasks;
 //     executions/s.
+//
 //   - memory: the RSS, stack, heap and goroutines a fresh server holds per
 //     idle GetActivityTask long poll, against the bare handler holding the
 //     same requests.
+//
 //   - soak (opt-in: not in DefaultConfig's list, run with -only soak
 //     -duration 10m): a mixed honest load (Workers/4 loops each of the
 //     cycle, SWF one-activity workflows, Data Pipeline tasks and Step
@@ -66,6 +79,7 @@
 //     the bench as in every phase; beside the hostile client it is counted
 //     (target 0) and the loop starts over with fresh task lists or a fresh
 //     pipeline; the hostile client's errors are only counted.
+//
 //   - takeover (opt-in, PostgreSQL): three nodes on one schema, 64 tasks
 //     held by a worker and Wait deadlines in every partition; one node is
 //     killed with SIGKILL; the time until the two others hold all 64
@@ -87,6 +101,20 @@
 // adds the database server's CPU time (its postmaster and children, from
 // /proc, when it runs on this machine) and the NOTIFYs a listener of the
 // bench's own receives during the cycle. Each phase adds its figures to the report, some with
+//   - growth (opt-in: run with -only growth -growth 1000,100000,1000000):
+//     for each size, a store seeded in the bench's process with that many
+//     closed SWF executions (swf.Seed: record, 11-event history,
+//     visibility entry and retention timer each, 2,000 per transaction),
+//     the seeding rate, a server started on it (time to ready), the cycle
+//     with the mean answer time of GetActivityTask, SendTaskHeartbeat and
+//     SendTaskSuccess, and the median time of SWF's
+//     ListClosedWorkflowExecutions (first page, ten pages, by tag),
+//     CountClosedWorkflowExecutions (last hour, all) and Step Functions'
+//     ListExecutions by status. The target: the three answer times at the
+//     largest size within 10 % of the smallest's.
+//
+// Every phase but memory, soak and growth runs against one shared server; memory
+// and soak start servers of their own. Each phase adds its figures to the report, some with
 // a target: a missed target is reported, not an error. Any answer other
 // than the one expected aborts the bench.
 package bench

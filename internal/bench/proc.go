@@ -168,7 +168,11 @@ func (b *bench) start(ctx context.Context, name, addr string, args, env []string
 	}()
 	hc := &http.Client{Timeout: time.Second}
 	defer hc.CloseIdleConnections()
-	deadline := time.Now().Add(30 * time.Second)
+	wait := readyTimeout
+	if b.slowStart {
+		wait = slowReadyTimeout
+	}
+	deadline := time.Now().Add(wait)
 	for {
 		resp, err := hc.Get(p.url + "/healthz")
 		if err == nil {
@@ -188,7 +192,7 @@ func (b *bench) start(ctx context.Context, name, addr string, args, env []string
 		}
 		if time.Now().After(deadline) {
 			_ = p.stop()
-			return nil, fmt.Errorf("%s not ready on %s after 30s", name, addr)
+			return nil, fmt.Errorf("%s not ready on %s after %v", name, addr, wait)
 		}
 	}
 }

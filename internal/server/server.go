@@ -409,6 +409,11 @@ func (s *Server) start(ctx context.Context) error {
 		return fail(fmt.Errorf("join the nodes sharing the store: %w", err))
 	}
 	undo = append(undo, node.Stop)
+	// Executions stored before the visibility index existed get their
+	// entries (once per store).
+	if err := workflows.BuildVisibility(ctx); err != nil {
+		return fail(err)
+	}
 	if retention != nil {
 		if err := retention.Start(ctx); err != nil {
 			return fail(fmt.Errorf("start retention: %w", err))

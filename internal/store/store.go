@@ -13,6 +13,10 @@
 //     own typed records in Body.
 //   - Events: an append-only, per-owner history with dense ids from 1.
 //   - Tasks and Timers: the engine's durable work items and deadlines.
+//   - Visibility: an index of executions (namespace, status, start and
+//     close times, type, tags, workflow id) that a dialect keeps beside
+//     its objects, so that listing and counting them reads the index
+//     range asked for, not every object.
 //   - Meta: small key/value settings (the token secret).
 //
 // All writes go through Store.Update, which may batch many callers' functions
@@ -135,6 +139,21 @@ type Tx interface {
 	// ListTimers lists timers matching q in ID order (a page of them if q
 	// says so).
 	ListTimers(q TimerQuery) ([]*Timer, error)
+
+	// PutVisibility inserts v or replaces the entry with the same Kind and
+	// ID (tags included). A tag repeated in v.Tags matches once.
+	PutVisibility(v *Visibility) error
+	// DeleteVisibility deletes the entry (kind, id), or returns
+	// ErrNotFound.
+	DeleteVisibility(kind, id string) error
+	// ListVisibility lists the entries q selects, newest first by the
+	// query's time (StartedAt, or ClosedAt if q.ByClose), then by ID
+	// descending; oldest first if q.Reverse. Its cost is that of the
+	// index range read, not of the entries the namespace holds.
+	ListVisibility(q VisibilityQuery) ([]Visibility, error)
+	// CountVisibility counts the entries q selects (q.After, q.Reverse and
+	// q.Limit are ignored), over an index range.
+	CountVisibility(q VisibilityQuery) (int64, error)
 
 	// GetMeta returns the value stored under key, or ErrNotFound.
 	GetMeta(key string) ([]byte, error)
@@ -294,6 +313,97 @@ type ObjectQuery struct {
 	// a sweep deletes what it listed and lists again.
 	ClosedBefore time.Time
 }
+
+// Visibility is the index entry of one execution (or any object that
+// starts and may close), which a dialect writes in the transaction that
+// changes the object: when it starts and when it closes. The fields are
+// what listings filter on; the object itself holds the rest.
+type Visibility struct {
+	Kind      string // the indexed object's kind, e.g. "swf.execution"
+	ID        string // the indexed object's ID
+	Namespace string // what a listing is within, e.g. the SWF domain
+	// Status is dialect-defined (e.g. OPEN, CLOSED), CloseStatus how it
+	// closed (e.g. COMPLETED), "" while open.
+	Status      string
+	CloseStatus string
+	StartedAt   time.Time
+	ClosedAt    time.Time // zero while open
+	TypeName    string
+	TypeVersion string
+	WorkflowID  string
+	// Tags are matched by VisibilityQuery.Tag (any of them); at most
+	// MaxVisibilityTags.
+	Tags []string
+}
+
+// MaxVisibilityTags is how many tags a Visibility entry may hold (SWF's
+// limit on an execution's tagList).
+const MaxVisibilityTags = 5
+
+// VisibilityQuery selects visibility entries of one kind, namespace and
+// status, in a window of time, with at most one more filter (TypeName,
+// with TypeVersion or not; Tag; WorkflowID; or CloseStatus), as SWF's
+// List and Count operations allow. The store answers more than one with
+// ErrVisibilityQuery.
+type VisibilityQuery struct {
+	Kind      string
+	Namespace string
+	Status    string
+	// ByClose selects and orders by ClosedAt (only entries that have
+	// one) rather than StartedAt.
+	ByClose bool
+	// From and Until bound the query's time: From <= t < Until. Zero
+	// leaves that side open.
+	From, Until time.Time
+	// ClosedAfter, when not zero, keeps only entries with a ClosedAt after
+	// it: what a retention period still shows.
+	ClosedAfter time.Time
+
+	TypeName    string
+	TypeVersion string // only with TypeName; "" matches any version
+	Tag         *string
+	WorkflowID  string
+	CloseStatus string
+
+	// After continues a listing after the entry at this position (in the
+	// listing's order); nil starts at its beginning.
+	After   *VisibilityPosition
+	Reverse bool // oldest first
+	Limit   int  // 0: no limit
+}
+
+// VisibilityPosition is a place in a visibility listing: the entry's
+// query time (StartedAt, or ClosedAt when ByClose) and ID.
+type VisibilityPosition struct {
+	At time.Time
+	ID string
+}
+
+// ErrVisibilityQuery is returned by ListVisibility and CountVisibility for
+// a query that sets more than one of TypeName, Tag, WorkflowID and
+// CloseStatus, TypeVersion without TypeName, or no Kind, Namespace or
+// Status.
+var ErrVisibilityQuery = errors.New("store: a visibility query needs Kind, Namespace and Status and allows at most one of TypeName, Tag, WorkflowID and CloseStatus")
+
+// Check returns ErrVisibilityQuery unless q is a query the stores answer.
+func (q *VisibilityQuery) Check() error {
+	n := 0
+	for _, set := range []bool{q.TypeName != "", q.Tag != nil, q.WorkflowID != "", q.CloseStatus != ""} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 || (q.TypeVersion != "" && q.TypeName == "") || q.Kind == "" || q.Namespace == "" || q.Status == "" {
+		return ErrVisibilityQuery
+	}
+	return nil
+}
+
+// DerivedMetaPrefix begins the meta keys that mark derived data: rows a
+// dialect rebuilds from its objects (the visibility index) and the marker
+// that says it has. CopyTx.ListMeta and CountRows leave them out: a copy
+// carries the objects, not the derived rows, so its dialects rebuild them.
+const DerivedMetaPrefix = "derived/"
 
 // Event is one entry of an owner's history. Body is opaque to the store.
 type Event struct {

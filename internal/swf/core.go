@@ -270,6 +270,9 @@ func (o *owner) TimerFired(tx store.Tx, tm *store.Timer) error {
 			if err := dropTaskIndex(tx, tm.OwnerID); err != nil {
 				return err
 			}
+			if err := tx.DeleteVisibility(kindExecution, tm.OwnerID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
 			return tx.DeleteObject(kindExecution, tm.OwnerID)
 		}
 		if err != nil || r == nil || r.open() {

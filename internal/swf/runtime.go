@@ -176,6 +176,10 @@ type run struct {
 	wantDecision bool
 	// deleted is set when the retention timer removed the execution.
 	deleted bool
+	// indexed is the status the execution's visibility entry holds (""
+	// for a new run): commit writes the entry when the status changed,
+	// that is when the run starts and when it closes.
+	indexed string
 }
 
 // get loads the execution with object id, or returns nil if there is none.
@@ -201,7 +205,9 @@ func (ss *session) get(id string) (*run, error) {
 	if err != nil {
 		return nil, engine.Brokenf("%s: %v", id, err)
 	}
-	return ss.add(&ex, rt), nil
+	r := ss.add(&ex, rt)
+	r.indexed = ex.Status
+	return r, nil
 }
 
 // add puts an execution (loaded or new) into the session.
@@ -264,6 +270,12 @@ func (ss *session) commit() error {
 		r.ex.Runtime = raw
 		if err := putJSON(ss.tx, kindExecution, r.ex.ID(), r.ex.Domain, r.ex.Status, r.ex); err != nil {
 			return err
+		}
+		if r.indexed != r.ex.Status {
+			if err := ss.tx.PutVisibility(visibilityOf(r.ex)); err != nil {
+				return err
+			}
+			r.indexed = r.ex.Status
 		}
 	}
 	return nil
@@ -513,6 +525,9 @@ func (r *run) remove() error {
 		return err
 	}
 	if err := r.ss.tx.DeleteObject(kindExecution, r.ex.ID()); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err := r.ss.tx.DeleteVisibility(kindExecution, r.ex.ID()); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	r.deleted = true

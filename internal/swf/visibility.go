@@ -1,11 +1,9 @@
 package swf
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -457,77 +455,61 @@ func (q *executionQuery) key(reverse bool) string {
 		q.typeName, q.typeVersion, tag, q.workflowID, q.closeStatus, strconv.FormatBool(reverse))
 }
 
-// sortTime is the time ex is filtered and ordered by.
-func (q *executionQuery) sortTime(ex *execution) time.Time {
-	if q.byClose {
-		return ex.Closed
-	}
-	return ex.Started
-}
-
-// match reports whether ex passes the filters. Times are compared at the
+// storeQuery returns the visibility query of q in a domain that keeps
+// closed executions for keep, at now. Times are compared at the
 // millisecond precision they have on the wire, so a timestamp read from a
 // response selects the execution it came from; both bounds are inclusive.
-func (q *executionQuery) match(ex *execution) bool {
-	ms := q.sortTime(ex).UnixMilli()
-	switch {
-	case ex.Status != q.status,
-		ms < q.oldest.UnixMilli(),
-		!q.latest.IsZero() && ms > q.latest.UnixMilli(),
-		q.typeName != "" && ex.Type.Name != q.typeName,
-		q.typeVersion != "" && ex.Type.Version != q.typeVersion,
-		q.tag != nil && !slices.Contains(ex.TagList, *q.tag),
-		q.workflowID != "" && ex.WorkflowID != q.workflowID,
-		q.closeStatus != "" && ex.CloseStatus != q.closeStatus:
-		return false
+// A closed execution past its retention is gone for every read even
+// before the retention timer deletes it.
+func (q *executionQuery) storeQuery(keep time.Duration, now time.Time) store.VisibilityQuery {
+	sq := store.VisibilityQuery{
+		Kind: kindExecution, Namespace: q.domain, Status: q.status, ByClose: q.byClose,
+		TypeName: q.typeName, TypeVersion: q.typeVersion, Tag: q.tag, WorkflowID: q.workflowID, CloseStatus: q.closeStatus,
 	}
-	return true
+	if ms := q.oldest.UnixMilli(); !q.oldest.IsZero() && ms > 0 {
+		sq.From = time.UnixMilli(ms)
+	}
+	if !q.latest.IsZero() {
+		// Up to the end of latest's millisecond; a latest before 1970
+		// ends before every execution.
+		sq.Until = time.UnixMilli(max(q.latest.UnixMilli(), -1) + 1)
+	}
+	if q.status == statusClosed {
+		sq.ClosedAfter = now.Add(-keep)
+	}
+	return sq
 }
 
-// selected is one execution a query selected, with its position in the
-// listing's order: the sort time, then the store's insertion order.
-type selected struct {
-	ex  *execution
-	at  int64 // sortTime in Unix nanoseconds
-	seq int64
+// visibilityOf returns the visibility entry of ex.
+func visibilityOf(ex *execution) *store.Visibility {
+	return &store.Visibility{
+		Kind: kindExecution, ID: ex.ID(), Namespace: ex.Domain,
+		Status: ex.Status, CloseStatus: ex.CloseStatus, StartedAt: ex.Started, ClosedAt: ex.Closed,
+		TypeName: ex.Type.Name, TypeVersion: ex.Type.Version, WorkflowID: ex.WorkflowID, Tags: ex.TagList,
+	}
 }
 
-// selectExecutions returns the executions q selects, unordered.
-//
-// The store filters only on kind, parent and status, and orders only by
-// insertion; the SWF filters, the retention cut-off and the time order are
-// applied here, in memory, over all of the domain's open (or closed)
-// executions. That is fine at the scale gaffer runs at; an index on the
-// start and close times would be the next step.
-func (s *Service) selectExecutions(tx store.Tx, q *executionQuery) ([]selected, error) {
+// domainQuery loads q's domain (UnknownResourceFault if there is none) and
+// returns q as a store query.
+func (s *Service) domainQuery(tx store.Tx, q *executionQuery) (store.VisibilityQuery, error) {
 	d, err := loadDomain(tx, q.domain)
 	if err != nil {
-		return nil, err
+		return store.VisibilityQuery{}, err
 	}
-	keep, now := retention(d), s.eng.Now()
-	objs, err := tx.ListObjects(store.ObjectQuery{Kind: kindExecution, Parent: q.domain, Status: q.status})
-	if err != nil {
-		return nil, fmt.Errorf("list executions: %w", err)
-	}
-	var out []selected
-	for _, o := range objs {
-		ex := new(execution)
-		if err := json.Unmarshal(o.Body, ex); err != nil {
-			return nil, fmt.Errorf("decode %s %s: %w", o.Kind, o.ID, err)
-		}
-		if ex.Domain != q.domain || !q.match(ex) || expired(ex, keep, now) {
-			continue
-		}
-		out = append(out, selected{ex: ex, at: q.sortTime(ex).UnixNano(), seq: o.Seq})
-	}
-	return out, nil
+	return q.storeQuery(retention(d), s.eng.Now()), nil
 }
 
+// countExecutions counts the executions q selects: an exact count over the
+// visibility index's range, so truncated is always false.
 func (s *Service) countExecutions(ctx context.Context, q *executionQuery) (*countOutput, error) {
 	out := &countOutput{}
 	err := s.view(ctx, func(tx store.Tx) error {
-		sel, err := s.selectExecutions(tx, q)
-		out.Count = len(sel)
+		sq, err := s.domainQuery(tx, q)
+		if err != nil {
+			return err
+		}
+		n, err := tx.CountVisibility(sq)
+		out.Count = int(n)
 		return err
 	})
 	if err != nil {
@@ -537,42 +519,45 @@ func (s *Service) countExecutions(ctx context.Context, q *executionQuery) (*coun
 }
 
 // listExecutions returns one page of the executions q selects, newest first
-// unless p.ReverseOrder. The page token holds the position of the page's
-// last execution (its sort time and sequence number), so executions that
-// start, close or expire between pages neither repeat nor shift the pages.
+// unless p.ReverseOrder, read from the visibility index: a page costs its
+// entries and their records, not the domain's executions. The page token
+// holds the position of the page's last execution (its sort time and
+// id), so executions that start, close or expire between pages neither
+// repeat nor shift the pages.
 func (s *Service) listExecutions(ctx context.Context, q *executionQuery, p *pageParams) (*workflowExecutionInfos, error) {
 	key := q.key(p.ReverseOrder)
-	after, err := parseCursor(s.pager(), key, p.NextPageToken)
+	pg := s.pager()
+	after, err := parseCursor(pg, key, p.NextPageToken)
 	if err != nil {
 		return nil, err
 	}
 	size := pageSize(p.MaximumPageSize)
-	order := func(a, b cursor) int { // newest first
-		return cmp.Or(cmp.Compare(b.at, a.at), cmp.Compare(b.seq, a.seq))
-	}
-	if p.ReverseOrder {
-		order = func(a, b cursor) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.seq, b.seq)) }
-	}
 	out := &workflowExecutionInfos{ExecutionInfos: []workflowExecutionInfo{}}
 	err = s.view(ctx, func(tx store.Tx) error {
-		sel, err := s.selectExecutions(tx, q)
+		sq, err := s.domainQuery(tx, q)
 		if err != nil {
 			return err
 		}
-		slices.SortFunc(sel, func(a, b selected) int { return order(a.cursor(), b.cursor()) })
-		if after != nil {
-			i, _ := slices.BinarySearchFunc(sel, *after, func(e selected, c cursor) int { return order(e.cursor(), c) })
-			if i < len(sel) && sel[i].cursor() == *after {
-				i++
+		sq.After, sq.Reverse, sq.Limit = after, p.ReverseOrder, size+1
+		vs, err := tx.ListVisibility(sq)
+		if err != nil {
+			return fmt.Errorf("list executions: %w", err)
+		}
+		if len(vs) > size {
+			vs = vs[:size]
+			last := vs[size-1]
+			at := last.StartedAt
+			if q.byClose {
+				at = last.ClosedAt
 			}
-			sel = sel[i:]
+			out.NextPageToken = cursorToken(pg, key, store.VisibilityPosition{At: at, ID: last.ID})
 		}
-		if len(sel) > size {
-			sel = sel[:size]
-			out.NextPageToken = cursorToken(s.pager(), key, sel[size-1].cursor())
-		}
-		for _, e := range sel {
-			out.ExecutionInfos = append(out.ExecutionInfos, executionInfo(e.ex))
+		for _, v := range vs {
+			ex := new(execution)
+			if _, err := store.GetJSON(tx, kindExecution, v.ID, ex); err != nil {
+				return fmt.Errorf("list executions: %w", err)
+			}
+			out.ExecutionInfos = append(out.ExecutionInfos, executionInfo(ex))
 		}
 		return nil
 	})
@@ -582,20 +567,15 @@ func (s *Service) listExecutions(ctx context.Context, q *executionQuery, p *page
 	return out, nil
 }
 
-// cursor is a position in an execution listing.
-type cursor struct{ at, seq int64 }
-
-func (e selected) cursor() cursor { return cursor{at: e.at, seq: e.seq} }
-
-// cursorToken encodes a listing's position, "<at>:<seq>", signed with
-// pg.
-func cursorToken(pg awsapi.Pager, key string, c cursor) string {
-	return pg.Sign(key, fmt.Sprintf("%d:%d", c.at, c.seq))
+// cursorToken encodes a listing's position, "<unix nanoseconds>:<id>",
+// signed with pg.
+func cursorToken(pg awsapi.Pager, key string, c store.VisibilityPosition) string {
+	return pg.Sign(key, strconv.FormatInt(c.At.UnixNano(), 10)+":"+c.ID)
 }
 
 // parseCursor decodes a token made by cursorToken for the same listing; nil
 // for the first page.
-func parseCursor(pg awsapi.Pager, key, tok string) (*cursor, error) {
+func parseCursor(pg awsapi.Pager, key, tok string) (*store.VisibilityPosition, error) {
 	if tok == "" {
 		return nil, nil
 	}
@@ -604,16 +584,15 @@ func parseCursor(pg awsapi.Pager, key, tok string) (*cursor, error) {
 	if err != nil {
 		return nil, tokenError(err, bad)
 	}
-	a, q, ok := strings.Cut(pos, ":")
+	a, id, ok := strings.Cut(pos, ":")
 	if !ok {
 		return nil, bad
 	}
-	at, err1 := strconv.ParseInt(a, 10, 64)
-	seq, err2 := strconv.ParseInt(q, 10, 64)
-	if err1 != nil || err2 != nil {
+	at, err := strconv.ParseInt(a, 10, 64)
+	if err != nil {
 		return nil, bad
 	}
-	return &cursor{at: at, seq: seq}, nil
+	return &store.VisibilityPosition{At: time.Unix(0, at).UTC(), ID: id}, nil
 }
 
 // historyPage returns one page of an execution's history (pageSize events

@@ -33,10 +33,11 @@ const (
 	qObjectKinds    = `SELECT DISTINCT kind FROM gaffer_objects ORDER BY kind`
 	qEventOwners    = `SELECT DISTINCT owner FROM gaffer_events WHERE owner > $1 ORDER BY owner`
 	qEventOwnersAll = `SELECT DISTINCT owner FROM gaffer_events ORDER BY owner`
-	qListMeta       = `SELECT key, value FROM gaffer_meta ORDER BY key`
+	// The derived entries (store.DerivedMetaPrefix) are rebuilt on a copy.
+	qListMeta       = `SELECT key, value FROM gaffer_meta WHERE substr(key, 1, 8) <> '` + store.DerivedMetaPrefix + `' ORDER BY key`
 	qCountObjects   = `SELECT kind, count(*) FROM gaffer_objects GROUP BY kind`
 	qCountOtherRows = `SELECT (SELECT count(*) FROM gaffer_events), (SELECT count(DISTINCT owner) FROM gaffer_events),
-		(SELECT count(*) FROM gaffer_tasks), (SELECT count(*) FROM gaffer_timers), (SELECT count(*) FROM gaffer_meta)`
+		(SELECT count(*) FROM gaffer_tasks), (SELECT count(*) FROM gaffer_timers), (SELECT count(*) FROM gaffer_meta WHERE substr(key, 1, 8) <> '` + store.DerivedMetaPrefix + `')`
 	qImportObject = `WITH ins AS (
 			INSERT INTO gaffer_objects (kind, id, parent, status, seq, body, closed_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -101,7 +102,8 @@ func (t *tx) texts(query string, args []any) ([]string, error) {
 }
 
 // ListMeta implements store.CopyTx. The schema version is not in
-// gaffer_meta: every entry is listed.
+// gaffer_meta: every entry but the derived ones (store.DerivedMetaPrefix)
+// is listed.
 func (t *tx) ListMeta() ([]store.MetaEntry, error) {
 	var out []store.MetaEntry
 	err := t.query(qListMeta, nil, func(rows pgx.Rows) error {

@@ -101,6 +101,44 @@ var migrations = [][]string{
 			epoch        BIGINT NOT NULL
 		)`,
 	},
+	// 2: the visibility index (store.Tx PutVisibility … CountVisibility),
+	// as in the SQLite store's version 4.
+	{
+		`CREATE TABLE gaffer_visibility (
+			kind         TEXT NOT NULL,
+			id           TEXT NOT NULL,
+			namespace    TEXT NOT NULL,
+			status       TEXT NOT NULL,
+			close_status TEXT NOT NULL,
+			started_at   BIGINT NOT NULL,
+			closed_at    BIGINT NOT NULL,
+			type_name    TEXT NOT NULL,
+			type_version TEXT NOT NULL,
+			workflow_id  TEXT NOT NULL,
+			tags         TEXT NOT NULL,
+			PRIMARY KEY (kind, id)
+		)`,
+		`CREATE INDEX gaffer_visibility_start ON gaffer_visibility (kind, namespace, status, started_at, id)`,
+		`CREATE INDEX gaffer_visibility_close ON gaffer_visibility (kind, namespace, status, closed_at, id)`,
+		`CREATE INDEX gaffer_visibility_type ON gaffer_visibility (kind, namespace, type_name, status, started_at, id)`,
+		`CREATE INDEX gaffer_visibility_workflow ON gaffer_visibility (kind, namespace, workflow_id, status, started_at, id)`,
+		`CREATE INDEX gaffer_visibility_close_status ON gaffer_visibility (kind, namespace, close_status, closed_at, id)`,
+		`CREATE TABLE gaffer_visibility_tags (
+			kind       TEXT NOT NULL,
+			id         TEXT NOT NULL,
+			tag        TEXT NOT NULL,
+			namespace  TEXT NOT NULL,
+			status     TEXT NOT NULL,
+			started_at BIGINT NOT NULL,
+			closed_at  BIGINT NOT NULL,
+			PRIMARY KEY (kind, id, tag)
+		)`,
+		`CREATE INDEX gaffer_visibility_tags_start ON gaffer_visibility_tags (kind, namespace, tag, status, started_at, id)`,
+		`CREATE INDEX gaffer_visibility_tags_close ON gaffer_visibility_tags (kind, namespace, tag, status, closed_at, id)`,
+		// Objects of one parent and status in Seq order, as in the
+		// SQLite store's version 5.
+		`CREATE INDEX gaffer_objects_kind_parent_status_seq ON gaffer_objects (kind, parent, status, seq)`,
+	},
 }
 
 // ErrSchemaTooNew is returned by Open when the database was written by a

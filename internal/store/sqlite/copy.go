@@ -15,13 +15,18 @@ import (
 
 var _ store.CopyTx = (*tx)(nil)
 
+// derivedPrefixLen is len(store.DerivedMetaPrefix), for SQL.
+const derivedPrefixLen = "8"
+
 var errBadImport = errors.New("sqlite: an imported row needs its Seq or ID (> 0)")
 
 const (
 	qObjectKinds = `SELECT DISTINCT kind FROM objects ORDER BY kind`
-	// The meta row schemaVersionKey is the store's own.
-	qListMeta  = `SELECT key, value, value IS NULL FROM meta WHERE key <> '` + schemaVersionKey + `' ORDER BY key`
-	qCountMeta = `SELECT count(*) FROM meta WHERE key <> '` + schemaVersionKey + `'`
+	// The meta row schemaVersionKey is the store's own; the derived
+	// ones (store.DerivedMetaPrefix) are rebuilt on the copy.
+	qCopiedMeta = ` FROM meta WHERE key <> '` + schemaVersionKey + `' AND substr(key, 1, ` + derivedPrefixLen + `) <> '` + store.DerivedMetaPrefix + `'`
+	qListMeta   = `SELECT key, value, value IS NULL` + qCopiedMeta + ` ORDER BY key`
+	qCountMeta  = `SELECT count(*)` + qCopiedMeta
 
 	qCountObjects = `SELECT kind, count(*) FROM objects GROUP BY kind ORDER BY kind`
 	qCountEvents  = `SELECT count(*), count(DISTINCT owner) FROM events`

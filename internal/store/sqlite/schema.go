@@ -110,6 +110,52 @@ var migrations = [][]string{
 		`CREATE INDEX tasks_partition_id ON tasks (partition_id, id)`,
 		`CREATE INDEX timers_partition_id ON timers (partition_id, id)`,
 	},
+	// 4: the visibility index (store.Tx PutVisibility … CountVisibility):
+	// one row per execution, its tags in a table of their own with the
+	// columns a tag listing filters and orders on. Each index serves one
+	// kind of query in its order (time, id); in the close-time ones the
+	// columns before closed_at (status, close status) keep open rows
+	// apart. Times are Unix nanoseconds, 0 for none.
+	{
+		`CREATE TABLE visibility (
+			kind         TEXT NOT NULL,
+			id           TEXT NOT NULL,
+			namespace    TEXT NOT NULL,
+			status       TEXT NOT NULL,
+			close_status TEXT NOT NULL,
+			started_at   BIGINT NOT NULL,
+			closed_at    BIGINT NOT NULL,
+			type_name    TEXT NOT NULL,
+			type_version TEXT NOT NULL,
+			workflow_id  TEXT NOT NULL,
+			tags         TEXT NOT NULL,
+			PRIMARY KEY (kind, id)
+		)`,
+		`CREATE INDEX visibility_start ON visibility (kind, namespace, status, started_at, id)`,
+		`CREATE INDEX visibility_close ON visibility (kind, namespace, status, closed_at, id)`,
+		`CREATE INDEX visibility_type ON visibility (kind, namespace, type_name, status, started_at, id)`,
+		`CREATE INDEX visibility_workflow ON visibility (kind, namespace, workflow_id, status, started_at, id)`,
+		`CREATE INDEX visibility_close_status ON visibility (kind, namespace, close_status, closed_at, id)`,
+		`CREATE TABLE visibility_tags (
+			kind       TEXT NOT NULL,
+			id         TEXT NOT NULL,
+			tag        TEXT NOT NULL,
+			namespace  TEXT NOT NULL,
+			status     TEXT NOT NULL,
+			started_at BIGINT NOT NULL,
+			closed_at  BIGINT NOT NULL,
+			PRIMARY KEY (kind, id, tag)
+		) WITHOUT ROWID`,
+		`CREATE INDEX visibility_tags_start ON visibility_tags (kind, namespace, tag, status, started_at, id)`,
+		`CREATE INDEX visibility_tags_close ON visibility_tags (kind, namespace, tag, status, closed_at, id)`,
+	},
+	// 5: objects of one parent and status in Seq order (ObjectQuery with
+	// both, e.g. Step Functions' ListExecutions with a status filter):
+	// without it a listing of a rare status reads the parent's objects
+	// until its page is full.
+	{
+		`CREATE INDEX objects_kind_parent_status_seq ON objects (kind, parent, status, seq)`,
+	},
 }
 
 // schemaVersionKey is the meta key that records the schema version.
