@@ -143,9 +143,9 @@ type Node struct {
 	// own): a node gone from it may have died between a commit and the
 	// notice that would have told this node to arm a row, so the next
 	// balance reconciles.
-	seen map[string]bool
-	noticed  testsignal.Signal[string]   // after a notice was handled (its channel)
-	flushed  testsignal.Signal[struct{}] // after the sender sent a batch
+	seen    map[string]bool
+	noticed testsignal.Signal[string]   // after a notice was handled (its channel)
+	flushed testsignal.Signal[struct{}] // after the sender sent a batch
 }
 
 const (

@@ -141,7 +141,7 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 	var ex execution
 	err = s.update(ctx, func(tx store.Tx) error {
 		var m stateMachine
-		if _, err := getObject(tx, kindStateMachine, target.machine, &m, machineNotFound(in.StateMachineArn)); err != nil {
+		if _, err := readObject(tx, kindStateMachine, target.machine, &m, machineNotFound(in.StateMachineArn)); err != nil {
 			return err
 		}
 		if m.Type == typeExpress {

@@ -275,7 +275,7 @@ func (s *Service) StartSyncExecution(ctx context.Context, in *startSyncExecution
 	var ex execution
 	err = s.update(ctx, func(tx store.Tx) error {
 		var m stateMachine
-		if _, err := getObject(tx, kindStateMachine, machineARN, &m, machineNotFound(machineARN)); err != nil {
+		if _, err := readObject(tx, kindStateMachine, machineARN, &m, machineNotFound(machineARN)); err != nil {
 			return err
 		}
 		if m.Type != typeExpress {

@@ -195,7 +195,17 @@ func (r *run) activityExists(resource string) (bool, error) {
 	if arnScope(resource) != arnScope(r.ex.ARN) {
 		return false, nil
 	}
-	return r.s.activityExists(r.tx, resource)
+	ok, err := r.s.activityExists(r.tx, resource)
+	if err != nil {
+		// The store's error, not the execution's: the reaction ends with
+		// it (the transaction, or on a shared store this function, runs
+		// again), rather than failing the execution as broken.
+		if r.err == nil {
+			r.err = err
+		}
+		return false, nil
+	}
+	return ok, nil
 }
 
 // schedule schedules a frame's activity task. started is true if a waiting

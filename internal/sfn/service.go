@@ -341,6 +341,17 @@ func getObject(tx store.Tx, kind, id string, v any, notFound error) (*store.Obje
 	return o, err
 }
 
+// readObject is getObject without locking the row (store.Tx.ReadObject),
+// for a record the transaction only reads and many share: the state
+// machine every StartExecution of it reads.
+func readObject(tx store.Tx, kind, id string, v any, notFound error) (*store.Object, error) {
+	o, err := store.ReadJSON(tx, kind, id, v)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound
+	}
+	return o, err
+}
+
 // putObject encodes and stores v.
 func putObject(tx store.Tx, kind, id, parent, status string, v any) error {
 	return store.PutJSON(tx, &store.Object{Kind: kind, ID: id, Parent: parent, Status: status}, v)
@@ -393,7 +404,7 @@ func (s *Service) machineByHash(tx store.Tx, hash string) (*asl.Machine, error) 
 
 // definitionText reads a stored definition.
 func definitionText(tx store.Tx, hash string) (string, error) {
-	o, err := tx.GetObject(kindDefinition, hash)
+	o, err := tx.ReadObject(kindDefinition, hash) // shared by executions, never rewritten
 	if err != nil {
 		return "", fmt.Errorf("load definition %s: %w", hash, err)
 	}
@@ -408,7 +419,7 @@ func (s *Service) activityExists(tx store.Tx, arn string) (bool, error) {
 		return true, nil
 	}
 	deletions := s.deletions.Load()
-	_, err := tx.GetObject(kindActivity, arn)
+	_, err := tx.ReadObject(kindActivity, arn) // read by every schedule of it: no lock
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}

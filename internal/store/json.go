@@ -19,6 +19,18 @@ func GetJSON(tx Tx, kind, id string, v any) (*Object, error) {
 	return o, nil
 }
 
+// ReadJSON is GetJSON through ReadObject: no lock on the row.
+func ReadJSON(tx Tx, kind, id string, v any) (*Object, error) {
+	o, err := tx.ReadObject(kind, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(o.Body, v); err != nil {
+		return nil, fmt.Errorf("decode %s %s: %w", kind, id, err)
+	}
+	return o, nil
+}
+
 // PutJSON encodes v as o's body and stores o with PutObject.
 func PutJSON(tx Tx, o *Object, v any) error {
 	body, err := json.Marshal(v)

@@ -89,8 +89,14 @@ type Tx interface {
 	// after it returns. In a View, fn just runs.
 	Savepoint(fn func(tx Tx) error) error
 
-	// GetObject returns the object, or ErrNotFound.
+	// GetObject returns the object, or ErrNotFound. In an Update on a
+	// shared store it locks the row until the commit (see Store.Update).
 	GetObject(kind, id string) (*Object, error)
+	// ReadObject is GetObject without the lock: for rows the transaction
+	// reads and will not write, that many writes share (a definition, an
+	// activity, a domain), so that nodes do not take turns on them. What
+	// it returns may be changed by another node's commit at any moment.
+	ReadObject(kind, id string) (*Object, error)
 	// PutObject inserts the object or replaces the one with the same Kind
 	// and ID. On insert it assigns o.Seq (greater than any Seq assigned
 	// before, across all kinds); on replace it keeps the stored Seq and sets

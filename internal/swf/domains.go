@@ -276,7 +276,7 @@ func (s *Service) DeprecateDomain(ctx context.Context, in *domainNameInput) (*st
 	in.Name = s.domainKey(ctx, in.Name)
 	now := s.eng.Now().UTC()
 	err := s.update(ctx, func(tx store.Tx) error {
-		d, err := loadDomain(tx, in.Name)
+		d, err := lockDomain(tx, in.Name)
 		if err != nil {
 			return err
 		}
@@ -326,7 +326,7 @@ func (s *Service) UndeprecateDomain(ctx context.Context, in *domainNameInput) (*
 	}
 	in.Name = s.domainKey(ctx, in.Name)
 	err := s.update(ctx, func(tx store.Tx) error {
-		d, err := loadDomain(tx, in.Name)
+		d, err := lockDomain(tx, in.Name)
 		if err != nil {
 			return err
 		}

@@ -205,7 +205,23 @@ func putJSON(tx store.Tx, kind, id, parent, status string, v any) error {
 
 // loadDomain reads the domain with the key name (domainKey), answering UnknownResourceFault if it does not
 // exist.
+// It does not lock the row (store.Tx.ReadObject): every start and
+// decision of the domain reads it; lockDomain is for the writes of it.
 func loadDomain(tx store.Tx, name string) (*domain, error) {
+	var d domain
+	_, err := store.ReadJSON(tx, kindDomain, name, &d)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, swferr.UnknownDomain(domainName(name))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// lockDomain is loadDomain locking the row, for the transaction that
+// writes it (deprecation).
+func lockDomain(tx store.Tx, name string) (*domain, error) {
 	var d domain
 	if _, err := getJSON(tx, kindDomain, name, &d, swferr.UnknownDomain(domainName(name))); err != nil {
 		return nil, err

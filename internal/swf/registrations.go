@@ -212,7 +212,7 @@ func (w *workflowType) configuration() WorkflowTypeConfiguration {
 // domain has no such type.
 func loadActivityType(tx store.Tx, domain, name, version string) (*activityType, error) {
 	var a activityType
-	if ok, err := loadType(tx, kindActivityType, domain, name, version, &a); !ok || err != nil {
+	if ok, err := readType(tx, kindActivityType, domain, name, version, &a); !ok || err != nil {
 		return nil, err
 	}
 	return &a, nil
@@ -222,15 +222,26 @@ func loadActivityType(tx store.Tx, domain, name, version string) (*activityType,
 // domain has no such type.
 func loadWorkflowType(tx store.Tx, domain, name, version string) (*workflowType, error) {
 	var w workflowType
-	if ok, err := loadType(tx, kindWorkflowType, domain, name, version, &w); !ok || err != nil {
+	if ok, err := readType(tx, kindWorkflowType, domain, name, version, &w); !ok || err != nil {
 		return nil, err
 	}
 	return &w, nil
 }
 
-// loadType decodes a stored type into rec and reports whether it exists.
+// loadType decodes a stored type into rec and reports whether it exists,
+// locking its row for the write that follows (deprecation).
 func loadType(tx store.Tx, kind, domain, name, version string, rec typeRecord) (bool, error) {
-	o, err := tx.GetObject(kind, typeID(domain, name, version))
+	return decodeType(tx.GetObject, kind, domain, name, version, rec)
+}
+
+// readType is loadType without the lock (store.Tx.ReadObject): for the
+// starts and decisions that only read the type, and share it.
+func readType(tx store.Tx, kind, domain, name, version string, rec typeRecord) (bool, error) {
+	return decodeType(tx.ReadObject, kind, domain, name, version, rec)
+}
+
+func decodeType(get func(kind, id string) (*store.Object, error), kind, domain, name, version string, rec typeRecord) (bool, error) {
+	o, err := get(kind, typeID(domain, name, version))
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}

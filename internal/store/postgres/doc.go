@@ -85,19 +85,20 @@
 // opposite orders deadlock; PostgreSQL would find that only after
 // deadlock_timeout (1 s, a setting only a superuser may lower), and every
 // write of both nodes would stand still meanwhile — measured: a three-node
-// cycle ran at 37 executions/s, with a deadlock a second. When a
-// statement of one function waits past the lock timeout, loses a
-// deadlock (40P01) or a serialization check (40001), only that function's
-// savepoint is aborted: the writer rolls it back at once, lets the rest of
-// the batch commit, and runs the function again first in the next
-// transaction, after a short jittered back-off, up to Options.Retries
-// times, as store.Store.Update allows (the same cycle: 248 executions/s).
-// Such a failure outside a function (at COMMIT, say) rolls the whole
-// batch back and runs it again. Other failures are answered: a failed
-// COMMIT or a lost connection is not retried, because the writes may have
-// committed. A function whose statement failed otherwise is rolled back
-// to its savepoint in a round trip of its own, before any other statement
-// goes out: PostgreSQL refuses even to prepare a statement in an aborted
+// cycle ran at 37 executions/s, with a deadlock a second; with the lock
+// timeout, 320/s. When PostgreSQL aborts the transaction for a deadlock
+// (40P01), a serialization failure (40001) or a lock wait past the
+// timeout (55P03), in a statement or at COMMIT, the writer rolls back,
+// drops the functions' results and callbacks, waits a short jittered
+// back-off and runs the same functions again in a new transaction, up to
+// Options.Retries times, as store.Store.Update allows. (Re-running only
+// the function that waited, and committing the rest of its batch, was
+// tried and dropped: a Map's tasks were handed out with stale tokens on
+// three nodes.) Other failures are answered: a failed COMMIT or a lost
+// connection is not retried, because the writes may have committed. A
+// function whose statement failed otherwise is rolled back to its
+// savepoint in a round trip of its own, before any other statement goes
+// out: PostgreSQL refuses even to prepare a statement in an aborted
 // transaction.
 //
 // AppendEvents checks the ids' density in the same statement that inserts

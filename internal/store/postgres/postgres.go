@@ -30,12 +30,11 @@ type Options struct {
 	// stopped it; default 10.
 	Retries int
 	// LockTimeout bounds how long a statement waits for a row another
-	// transaction holds (PostgreSQL's lock_timeout); default 50 ms. A
-	// function that waits longer is rolled back to its savepoint and runs
-	// again in the next transaction, while the rest of its batch commits.
-	// It breaks deadlocks between nodes' batches in milliseconds, where
-	// PostgreSQL's own detection waits deadlock_timeout (1 s by default,
-	// which only a superuser may lower).
+	// transaction holds (PostgreSQL's lock_timeout); default 50 ms. Past
+	// it the batch is rolled back and runs again (see Retries), as after
+	// a deadlock: it breaks deadlocks between nodes' batches in
+	// milliseconds, where PostgreSQL's own detection waits
+	// deadlock_timeout (1 s by default, which only a superuser may lower).
 	LockTimeout time.Duration
 }
 

@@ -259,8 +259,17 @@ func scanObject(rows pgx.Rows) (*store.Object, error) {
 // GetObject implements store.Tx. In an Update it locks the row until the
 // commit.
 func (t *tx) GetObject(kind, id string) (*store.Object, error) {
+	return t.getObject(qGetObject+t.forUpdate(), kind, id)
+}
+
+// ReadObject implements store.Tx: GetObject without FOR UPDATE.
+func (t *tx) ReadObject(kind, id string) (*store.Object, error) {
+	return t.getObject(qGetObject, kind, id)
+}
+
+func (t *tx) getObject(query, kind, id string) (*store.Object, error) {
 	var o *store.Object
-	err := t.query(qGetObject+t.forUpdate(), []any{kind, id}, func(rows pgx.Rows) (err error) {
+	err := t.query(query, []any{kind, id}, func(rows pgx.Rows) (err error) {
 		o, err = scanObject(rows)
 		return err
 	})

@@ -41,10 +41,6 @@ type job struct {
 	err       error
 	tries     int   // transactions it ran in that a deadlock or serialization failure aborted
 	stmtErr   error // a statement of fn failed (the savepoint is aborted)
-	// again: a statement of fn lost a deadlock or waited past the lock
-	// timeout; fn's savepoint is rolled back and it runs again in the
-	// next transaction, unanswered meanwhile.
-	again bool
 }
 
 // fence is what Store.Fence set: the node row every write transaction
@@ -226,13 +222,7 @@ func (w *writer) runTx(jobs []*job) (rest []*job) {
 	if w.sent > 0 {
 		w.batches.Add(1)
 	}
-	var again []*job
 	for _, j := range w.ran {
-		if j.again {
-			j.again, j.err, j.stmtErr, j.callbacks = false, nil, nil, nil
-			again = append(again, j)
-			continue
-		}
 		if j.err == nil {
 			for _, f := range j.callbacks {
 				w.callback(f)
@@ -242,12 +232,6 @@ func (w *writer) runTx(jobs []*job) (rest []*job) {
 		j.reply <- j.err
 	}
 	w.committed.Signal(struct{}{})
-	if len(again) > 0 {
-		// What held their rows has had a moment to commit; they go first.
-		w.retried.Add(1)
-		w.backoff(again[0].tries)
-		return append(again, rest...)
-	}
 	return rest
 }
 
@@ -356,12 +340,7 @@ func (w *writer) runJob(j *job) {
 	if w.broken != nil {
 		return
 	}
-	if j.again {
-		// A statement lost a deadlock or a lock wait: whatever fn made of
-		// it, its savepoint is rolled back and it runs again later (it
-		// already counted the try).
-		j.err = j.stmtErr
-	} else if j.err == nil && j.stmtErr != nil {
+	if j.err == nil && j.stmtErr != nil {
 		// fn went on after a failed statement: PostgreSQL has aborted its
 		// savepoint, so its writes cannot commit.
 		j.err = fmt.Errorf("postgres: the update function went on after a failed statement: %w", j.stmtErr)
@@ -397,15 +376,6 @@ func (w *writer) runJob(j *job) {
 // error is a deadlock or serialization failure, or the connection is
 // gone.
 func (w *writer) failed(j *job, err error) {
-	if j != nil && retryable(err) && !w.conn.IsClosed() && j.tries < w.retries {
-		// Inside j's savepoint: only the savepoint is aborted. j runs
-		// again in the next transaction; the batch goes on.
-		if !j.again {
-			j.again, j.stmtErr = true, err
-			j.tries++
-		}
-		return
-	}
 	if retryable(err) {
 		w.retry = true
 		if w.broken == nil {

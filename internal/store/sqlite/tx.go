@@ -288,6 +288,10 @@ func scanObject(sc scanner) (*store.Object, error) {
 	return &o, nil
 }
 
+// ReadObject implements store.Tx: SQLite has one writer, so GetObject
+// takes no lock to do without.
+func (t *tx) ReadObject(kind, id string) (*store.Object, error) { return t.GetObject(kind, id) }
+
 // GetObject implements store.Tx.
 func (t *tx) GetObject(kind, id string) (*store.Object, error) {
 	row, err := t.queryRow(qGetObject, kind, id)

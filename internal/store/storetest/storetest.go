@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, reopen func(t *testi
 	}{
 		{"Objects/InsertGet", testObjectInsertGet},
 		{"Objects/NotFound", testObjectNotFound},
+		{"Objects/Read", testObjectRead},
 		{"Objects/PutInsertReplace", testObjectPut},
 		{"Objects/SeqMonotonic", testObjectSeqMonotonic},
 		{"Objects/Delete", testObjectDelete},
@@ -288,6 +289,42 @@ func testObjectNotFound(t *testing.T, su suite) {
 			return fmt.Errorf("GetObject missing in Update: err = %v, want ErrNotFound", err)
 		}
 		return nil
+	})
+}
+
+// testObjectRead: ReadObject answers as GetObject, in an Update and in a
+// View, the transaction's own writes included.
+func testObjectRead(t *testing.T, su suite) {
+	s := su.open(t)
+	update(t, s, func(tx store.Tx) error {
+		return tx.InsertObject(&store.Object{Kind: "test.thing", ID: "r", Parent: "p", Status: "s", Body: []byte("v1")})
+	})
+	check := func(tx store.Tx, want string) error {
+		o, err := tx.ReadObject("test.thing", "r")
+		if err != nil {
+			return fmt.Errorf("ReadObject: %v", err)
+		}
+		if o.Parent != "p" || o.Status != "s" || string(o.Body) != want || o.Seq <= 0 {
+			return fmt.Errorf("ReadObject = %+v, want body %s", o, want)
+		}
+		if _, err := tx.ReadObject("test.thing", "missing"); !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("ReadObject missing: err = %v, want ErrNotFound", err)
+		}
+		return nil
+	}
+	if err := s.View(t.Context(), func(tx store.Tx) error { return check(tx, "v1") }); err != nil {
+		t.Fatal(err)
+	}
+	update(t, s, func(tx store.Tx) error {
+		o, err := tx.GetObject("test.thing", "r")
+		if err != nil {
+			return err
+		}
+		o.Body = []byte("v2")
+		if err := tx.PutObject(o); err != nil {
+			return err
+		}
+		return check(tx, "v2")
 	})
 }
 
