@@ -41,7 +41,7 @@ func TestCallbackSurvivesCrash(t *testing.T) {
 		return exec, token
 	}
 	answered, token := start("3600")
-	silent, _ := start("3")
+	silent, _ := start("5")
 	if d, err := b.Client.DescribeExecution(b.Ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(silent)}); err != nil || d.Status != types.ExecutionStatusRunning {
 		t.Fatalf("before the crash: %v %+v", err, d)
 	}
