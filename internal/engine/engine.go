@@ -158,6 +158,9 @@ type Config struct {
 	// partition, its memory is the whole truth, and Start loads every
 	// open task and timer.
 	Cluster Cluster
+	// Observer, if set, is told of what the engine measures inside
+	// (metrics); nil costs one check where it would be called.
+	Observer Observer
 }
 
 // DefaultMaxPollersPerQueue is Config.MaxPollersPerQueue's default: AWS's
@@ -227,6 +230,8 @@ type Engine struct {
 	// flushed is signalled after each pass of the heartbeat flusher (for
 	// tests).
 	flushed testsignal.Signal[struct{}]
+	// obs is Config.Observer (nil: none).
+	obs Observer
 
 	// life runs the deadline loop and its firers and the heartbeat
 	// flusher; Stop waits for all of them.
@@ -248,13 +253,14 @@ func New(cfg Config) *Engine {
 		now:       cfg.Now,
 		flush:     cfg.FlushInterval,
 		owners:    make(map[string]Owner),
-		matcher:   newMatcher(limits),
+		matcher:   newMatcher(limits, cfg.Observer),
 		active:    newActive(),
 		deadlines: newDeadlines(),
 		scheduled: newIDSet(),
 		batchSize: fireBatchSize,
 		firers:    fireWorkers,
 		cluster:   cfg.Cluster,
+		obs:       cfg.Observer,
 	}
 	if e.cluster != nil {
 		e.shared = e.cluster.Shared()
