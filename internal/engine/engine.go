@@ -452,6 +452,15 @@ func (e *Engine) Stats() Stats { return e.matcher.stats() }
 // sleeping.
 func (e *Engine) PollWaits() *testsignal.Signal[struct{}] { return &e.matcher.waits }
 
+// DeadlineWork is signalled after each pass of the deadline loop over the
+// due deadlines and after each batch of them is handled (its Observer
+// told); tests wait on it instead of sleeping.
+func (e *Engine) DeadlineWork() *testsignal.Signal[struct{}] { return &e.deadlineWork }
+
+// HeartbeatFlushes is signalled after each pass of the heartbeat flusher
+// (its Observer told); tests wait on it instead of sleeping.
+func (e *Engine) HeartbeatFlushes() *testsignal.Signal[struct{}] { return &e.flushed }
+
 // Drain releases every waiting poller with an empty answer and makes later
 // polls return at once; the rest of the engine keeps working. Servers call
 // it first when shutting down.
