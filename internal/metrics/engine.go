@@ -70,7 +70,7 @@ func (em *engineMetrics) init(reg prometheus.Registerer) {
 func (m *Metrics) Observer() engine.Observer { return &m.engineSeries }
 
 func (em *engineMetrics) PollHandedOff(queue string, waited time.Duration) {
-	em.handoff[classify(queue)].Observe(waited.Seconds())
+	em.handoff[classify(queue)].Observe(max(waited, 0).Seconds())
 }
 
 func (em *engineMetrics) BeatsFlushed(beats int, oldest time.Duration) {
