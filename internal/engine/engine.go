@@ -158,6 +158,9 @@ type Config struct {
 	// partition, its memory is the whole truth, and Start loads every
 	// open task and timer.
 	Cluster Cluster
+	// Observer, if set, is told of what the engine measures inside
+	// (metrics); nil costs one check where it would be called.
+	Observer Observer
 }
 
 // DefaultMaxPollersPerQueue is Config.MaxPollersPerQueue's default: AWS's
@@ -227,6 +230,8 @@ type Engine struct {
 	// flushed is signalled after each pass of the heartbeat flusher (for
 	// tests).
 	flushed testsignal.Signal[struct{}]
+	// obs is Config.Observer (nil: none).
+	obs Observer
 
 	// life runs the deadline loop and its firers and the heartbeat
 	// flusher; Stop waits for all of them.
@@ -248,13 +253,14 @@ func New(cfg Config) *Engine {
 		now:       cfg.Now,
 		flush:     cfg.FlushInterval,
 		owners:    make(map[string]Owner),
-		matcher:   newMatcher(limits),
+		matcher:   newMatcher(limits, cfg.Observer),
 		active:    newActive(),
 		deadlines: newDeadlines(),
 		scheduled: newIDSet(),
 		batchSize: fireBatchSize,
 		firers:    fireWorkers,
 		cluster:   cfg.Cluster,
+		obs:       cfg.Observer,
 	}
 	if e.cluster != nil {
 		e.shared = e.cluster.Shared()
@@ -445,6 +451,15 @@ func (e *Engine) Stats() Stats { return e.matcher.stats() }
 // tests wait on it (with Waiting or Stats as the condition) instead of
 // sleeping.
 func (e *Engine) PollWaits() *testsignal.Signal[struct{}] { return &e.matcher.waits }
+
+// DeadlineWork is signalled after each pass of the deadline loop over the
+// due deadlines and after each batch of them is handled (its Observer
+// told); tests wait on it instead of sleeping.
+func (e *Engine) DeadlineWork() *testsignal.Signal[struct{}] { return &e.deadlineWork }
+
+// HeartbeatFlushes is signalled after each pass of the heartbeat flusher
+// (its Observer told); tests wait on it instead of sleeping.
+func (e *Engine) HeartbeatFlushes() *testsignal.Signal[struct{}] { return &e.flushed }
 
 // Drain releases every waiting poller with an empty answer and makes later
 // polls return at once; the rest of the engine keeps working. Servers call

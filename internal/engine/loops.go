@@ -195,6 +195,19 @@ func (e *Engine) fireBatch(ctx context.Context, batch []deadline, errs []error) 
 	if failed > 0 {
 		e.log.Warn("deadline handling failed; will retry", "deadlines", failed, "first_err", firstErr)
 	}
+	if e.obs != nil {
+		now := e.now()
+		for i, dl := range batch {
+			if errs[i] != nil {
+				continue
+			}
+			kind := TaskTimeout
+			if dl.kind == dlTimer {
+				kind = OwnerTimer
+			}
+			e.obs.DeadlineFired(kind, now.Sub(dl.at))
+		}
+	}
 	e.fired.Add(int64(len(batch) - failed))
 	e.fireBatches.Add(1)
 	e.deadlineWork.Signal(struct{}{})
@@ -350,6 +363,7 @@ func (e *Engine) flushBeats(ctx context.Context) {
 	if len(beats) == 0 {
 		return
 	}
+	began := e.now()
 	err := e.store.Update(ctx, func(tx store.Tx) error {
 		for _, b := range beats {
 			t, err := tx.GetTask(b.taskID)
@@ -378,6 +392,15 @@ func (e *Engine) flushBeats(ctx context.Context) {
 		}
 		return nil
 	})
+	if err == nil && e.obs != nil {
+		oldest := beats[0].at
+		for _, b := range beats[1:] {
+			if b.at.Before(oldest) {
+				oldest = b.at
+			}
+		}
+		e.obs.BeatsFlushed(len(beats), began.Sub(oldest))
+	}
 	if err != nil {
 		if ctx.Err() == nil { // a stop's cut is no failure: the last flush follows
 			e.log.Warn("persisting heartbeats failed; will retry", "attempts", len(beats), "err", err)

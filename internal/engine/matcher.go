@@ -47,6 +47,7 @@ type matcher struct {
 	queued int
 	closed chan struct{} // closed at shutdown: every waiting poll returns empty
 	once   sync.Once
+	obs    Observer // told of polls handed a task after waiting; may be nil
 
 	// waits is signalled each time a poll starts waiting, and each time
 	// one gives up waiting (for tests).
@@ -92,8 +93,8 @@ type waiter struct {
 	reserved bool
 }
 
-func newMatcher(limits pollLimits) *matcher {
-	return &matcher{queues: make(map[string]*pollQueue), limits: limits, closed: make(chan struct{})}
+func newMatcher(limits pollLimits, obs Observer) *matcher {
+	return &matcher{queues: make(map[string]*pollQueue), limits: limits, closed: make(chan struct{}), obs: obs}
 }
 
 // queue returns the queue named name, creating it if it is not in memory.
@@ -254,7 +255,8 @@ func (m *matcher) takeLooking(ctx context.Context, queue, worker string, deadlin
 			t.Stop()
 		}
 	}()
-	admitted := false // a poller back from a released reservation is not refused
+	admitted := false        // a poller back from a released reservation is not refused
+	var waitedFrom time.Time // when the poll first waited, with an observer
 	for {
 		m.mu.Lock()
 		if q := m.queues[queue]; q != nil && q.head < len(q.ready) {
@@ -296,11 +298,15 @@ func (m *matcher) takeLooking(ctx context.Context, queue, worker string, deadlin
 		m.waits.Signal(struct{}{}) // after the look: tests see a poll that waits and has looked
 		if t == nil {
 			t = time.NewTimer(time.Until(deadline))
+			if m.obs != nil {
+				waitedFrom = time.Now()
+			}
 		}
 
 		select {
 		case h = <-w.ch:
 			if h.id != 0 || h.started != nil {
+				m.handedOff(queue, waitedFrom)
 				return h, true, nil
 			}
 			continue // a reservation released: wait again
@@ -315,6 +321,7 @@ func (m *matcher) takeLooking(ctx context.Context, queue, worker string, deadlin
 			// answer, even past the deadline.
 			m.mu.Unlock()
 			if h = <-w.ch; h.started != nil {
+				m.handedOff(queue, waitedFrom)
 				return h, true, nil
 			}
 			return handoff{}, false, nil
@@ -332,6 +339,14 @@ func (m *matcher) takeLooking(ctx context.Context, queue, worker string, deadlin
 			m.waits.Signal(struct{}{})
 		}
 		return handoff{}, false, nil
+	}
+}
+
+// handedOff tells the observer, if any, that a poll of queue waiting
+// since from was handed a task.
+func (m *matcher) handedOff(queue string, from time.Time) {
+	if m.obs != nil {
+		m.obs.PollHandedOff(queue, time.Since(from))
 	}
 }
 

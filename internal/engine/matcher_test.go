@@ -15,7 +15,7 @@ import (
 // BenchmarkMatcherOfferTake is the matcher's side of a poll that finds a
 // task waiting: the queue fills and empties on each cycle.
 func BenchmarkMatcherOfferTake(b *testing.B) {
-	m := newMatcher(pollLimits{})
+	m := newMatcher(pollLimits{}, nil)
 	ctx := context.Background()
 	deadline := time.Now().Add(time.Hour)
 	b.ReportAllocs()
@@ -188,7 +188,7 @@ func TestQueuesChurnLosesNoTask(t *testing.T) {
 // cap the others reached meanwhile.
 func TestMatcherReservationAndCap(t *testing.T) {
 	t.Parallel()
-	m := newMatcher(pollLimits{perQueue: 1})
+	m := newMatcher(pollLimits{perQueue: 1}, nil)
 	ctx := context.Background()
 	deadline := time.Now().Add(time.Minute)
 	type answer struct {

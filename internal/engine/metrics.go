@@ -7,6 +7,46 @@ import "time"
 // wrapping the owners. Each view takes the lock of the part it reads, no
 // more; none touches the store.
 
+// Observer is told of what the engine measures inside, for metrics
+// (Config.Observer). Its methods are called on the engine's own
+// goroutines, some on a poll's path: each must be quick, must not block
+// and must not call the engine.
+type Observer interface {
+	// PollHandedOff is called when a poll of queue that found no task
+	// and waited is handed one (a scheduled task's id, or a task started
+	// for it), with how long it had waited. A poll that finds a task at
+	// once, or whose wait ends empty, is not reported.
+	PollHandedOff(queue string, waited time.Duration)
+	// BeatsFlushed is called when a flush of the heartbeats kept in
+	// memory committed, with how many attempts' beats it persisted and
+	// the age, when the flush began, of the oldest of them (the latest
+	// beat of each attempt): how far the store lagged memory.
+	BeatsFlushed(beats int, oldest time.Duration)
+	// DeadlineFired is called for each deadline handled (its transaction
+	// committed), with its kind (a task's timeout, or an owner's timer)
+	// and how late it was handled: the clock when the batch committed
+	// less the time it was due.
+	DeadlineFired(kind DeadlineKind, late time.Duration)
+}
+
+// DeadlineKind tells the deadlines apart for an Observer: a task's
+// timeout (any of its four) or an owner's timer.
+type DeadlineKind int
+
+// The kinds of deadline.
+const (
+	TaskTimeout DeadlineKind = iota
+	OwnerTimer
+)
+
+// String returns the kind's label: task_timeout or timer.
+func (k DeadlineKind) String() string {
+	if k == OwnerTimer {
+		return "timer"
+	}
+	return "task_timeout"
+}
+
 // Counters are the engine's running totals since it started.
 type Counters struct {
 	// DeadlinesFired counts the deadlines (task timeouts and owner timers)

@@ -1,6 +1,8 @@
 // Package metrics holds a node's Prometheus metrics: the AWS requests it
 // answers (through awsapi.Config.Observe), what happens to tasks (through a
-// wrapper of the engine's owners and of the store), the engine's queues and
+// wrapper of the engine's owners and of the store), what the engine
+// measures inside (polls' hand-off, heartbeat flushes, deadlines' lateness,
+// through engine.Config.Observer), the engine's queues and
 // deadlines and the store's writer (read when scraped), the executions,
 // workflows and pipeline instances open (counted in the store, at most once
 // every few seconds), and Go's runtime and process collectors.
@@ -89,6 +91,8 @@ type Metrics struct {
 	requests requests
 	tasks    tasks
 	store    storeMetrics
+	// engineSeries are fed by the engine from inside (Observer).
+	engineSeries engineMetrics
 
 	// Object counts, refreshed by a scrape at most once every CountEvery.
 	countMu  sync.Mutex
@@ -113,6 +117,7 @@ func New(cfg Config) *Metrics {
 	m.requests.init(m.registry)
 	m.tasks.init(m.registry)
 	m.store.init(m.registry)
+	m.engineSeries.init(m.registry)
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

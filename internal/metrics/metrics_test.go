@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
 
@@ -128,5 +129,64 @@ func BenchmarkWrapStoreUpdate(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = s.Update(ctx, fn)
+	}
+}
+
+// The engine's Observer feeds the hand-off histogram by dialect and queue
+// kind, the flush histograms and the lateness by deadline kind; negative
+// durations count as 0; a hand-off allocates nothing.
+func TestEngineObserver(t *testing.T) {
+	m := New(Config{})
+	obs := m.Observer()
+	obs.PollHandedOff("sfn:arn:aws:states:us-east-1:000000000000:activity:a", 2*time.Second)
+	obs.PollHandedOff("swf:d:dom|tl", -time.Second)
+	obs.BeatsFlushed(3, 1500*time.Millisecond)
+	obs.DeadlineFired(engine.TaskTimeout, 5*time.Millisecond)
+	obs.DeadlineFired(engine.OwnerTimer, -time.Millisecond)
+	obs.DeadlineFired(engine.OwnerTimer, time.Second)
+
+	families, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{} // name{labels} -> count/sum
+	for _, f := range families {
+		for _, s := range f.GetMetric() {
+			h := s.GetHistogram()
+			if h == nil || h.GetSampleCount() == 0 {
+				continue
+			}
+			var ls []string
+			for _, l := range s.GetLabel() {
+				ls = append(ls, l.GetName()+"="+l.GetValue())
+			}
+			got[f.GetName()+"{"+strings.Join(ls, ",")+"}"] = fmt.Sprintf("%d/%g", h.GetSampleCount(), h.GetSampleSum())
+		}
+	}
+	for name, want := range map[string]string{
+		"gaffer_poll_handoff_seconds{dialect=sfn,queue_kind=activity}": "1/2",
+		"gaffer_poll_handoff_seconds{dialect=swf,queue_kind=decision}": "1/0",
+		"gaffer_heartbeat_flush_beats{}":                               "1/3",
+		"gaffer_heartbeat_flush_lag_seconds{}":                         "1/1.5",
+		"gaffer_deadline_lateness_seconds{kind=task_timeout}":          "1/0.005",
+		"gaffer_deadline_lateness_seconds{kind=timer}":                 "2/1",
+	} {
+		if got[name] != want {
+			t.Errorf("%s = %q (count/sum), want %q", name, got[name], want)
+		}
+		delete(got, name)
+	}
+	for name, v := range got {
+		if strings.HasPrefix(name, "gaffer_") {
+			t.Errorf("unexpected observation %s = %s", name, v)
+		}
+	}
+
+	queue := "sfn:arn:aws:states:us-east-1:000000000000:activity:a"
+	if n := testing.AllocsPerRun(100, func() { obs.PollHandedOff(queue, time.Millisecond) }); n != 0 {
+		t.Errorf("PollHandedOff allocates %v times, want 0", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { obs.DeadlineFired(engine.TaskTimeout, time.Millisecond) }); n != 0 {
+		t.Errorf("DeadlineFired allocates %v times, want 0", n)
 	}
 }

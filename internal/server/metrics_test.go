@@ -392,3 +392,104 @@ func TestNoMetrics(t *testing.T) {
 		t.Errorf("GET /readyz with NoMetrics = %d, want 200", status)
 	}
 }
+
+// The series the engine reports from inside: a poll handed a task after
+// waiting, a heartbeat flushed, and a task's timeout and a Wait state's
+// timer fired, each with how late.
+func TestEngineMetrics(t *testing.T) {
+	t.Parallel()
+	srv := servertest.Start(t, servertest.Options{MaxPollWait: 30 * time.Second})
+	env := servertest.InProcess(srv).SFN()
+	eng := srv.Engine()
+	ctx := t.Context()
+	sfnAct := []string{"dialect", "sfn", "queue_kind", "activity"}
+
+	before := scrapeMetrics(t, srv.URL())
+	before.want(t, 0, "gaffer_poll_handoff_seconds", sfnAct...)
+	before.want(t, 0, "gaffer_heartbeat_flush_beats")
+	before.want(t, 0, "gaffer_heartbeat_flush_lag_seconds")
+	before.want(t, 0, "gaffer_deadline_lateness_seconds", "kind", "task_timeout")
+	before.want(t, 0, "gaffer_deadline_lateness_seconds", "kind", "timer")
+
+	// A Wait state's timer, due in a second.
+	wait := env.Machine(t, `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}`, "")
+	waited := env.Start(t, wait, `{}`)
+
+	// A poll that waits, then is handed the task of an execution started
+	// meanwhile; the worker beats once and lets the task time out.
+	act := env.Activity(t)
+	// (A heartbeat timeout makes the beat one to persist; it fires first.)
+	machine := env.Machine(t, `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"$ACT","TimeoutSeconds":2,"HeartbeatSeconds":1,"End":true}}}`, act)
+	polled := make(chan *sfn.GetActivityTaskOutput, 1)
+	pollErr := make(chan error, 1)
+	go func() {
+		out, err := env.Client.GetActivityTask(ctx, &sfn.GetActivityTaskInput{ActivityArn: aws.String(act)})
+		pollErr <- err
+		polled <- out
+	}()
+	servertest.WaitPolling(t, srv, "sfn:"+act)
+	exec := env.Start(t, machine, `{}`)
+	servertest.OK(t, "GetActivityTask", <-pollErr)
+	task := <-polled
+	if task.TaskToken == nil {
+		t.Fatal("GetActivityTask: no task")
+	}
+	_, err := env.Client.SendTaskHeartbeat(ctx, &sfn.SendTaskHeartbeatInput{TaskToken: task.TaskToken})
+	servertest.OK(t, "SendTaskHeartbeat", err)
+	flushes := func() float64 {
+		v, _ := scrapeMetrics(t, srv.URL()).value("gaffer_heartbeat_flush_beats")
+		return v
+	}
+	if !eng.HeartbeatFlushes().Until(10*time.Second, func() bool { return flushes() >= 1 }) {
+		t.Fatal("no heartbeat flush observed within 10s")
+	}
+	env.WaitStatus(t, exec, sfntypes.ExecutionStatusFailed)
+	env.WaitStatus(t, waited, sfntypes.ExecutionStatusSucceeded)
+
+	late := func(kind string) float64 {
+		v, _ := scrapeMetrics(t, srv.URL()).value("gaffer_deadline_lateness_seconds", "kind", kind)
+		return v
+	}
+	if !eng.DeadlineWork().Until(10*time.Second, func() bool { return late("task_timeout") >= 1 && late("timer") >= 1 }) {
+		t.Fatalf("deadlines fired not observed within 10s: task_timeout %v, timer %v", late("task_timeout"), late("timer"))
+	}
+
+	m := scrapeMetrics(t, srv.URL())
+	m.want(t, 1, "gaffer_poll_handoff_seconds", sfnAct...)
+	m.want(t, 0, "gaffer_poll_handoff_seconds", "dialect", "swf", "queue_kind", "activity")
+	m.atLeast(t, 1, "gaffer_heartbeat_flush_beats")
+	m.atLeast(t, 1, "gaffer_heartbeat_flush_lag_seconds")
+	for _, kind := range []string{"task_timeout", "timer"} {
+		m.atLeast(t, 1, "gaffer_deadline_lateness_seconds", "kind", kind)
+		// Fired at or after due, and by a test's measure not minutes late.
+		if s := m.histogram("gaffer_deadline_lateness_seconds", "kind", kind); s == nil || s.GetSampleSum() < 0 || s.GetSampleSum() > 60*float64(s.GetSampleCount()) {
+			t.Errorf("gaffer_deadline_lateness_seconds{kind=%s} = %v", kind, s)
+		}
+	}
+	if s := m.histogram("gaffer_poll_handoff_seconds", sfnAct...); s == nil || s.GetSampleSum() <= 0 {
+		t.Errorf("gaffer_poll_handoff_seconds{sfn,activity}: sum %v, want the time the poll waited (> 0)", s)
+	}
+}
+
+// histogram returns the histogram of family name whose labels are labels
+// (name=value pairs), or nil.
+func (s scrape) histogram(name string, labels ...string) *dto.Histogram {
+	f := s[name]
+	if f == nil {
+		return nil
+	}
+next:
+	for _, m := range f.Metric {
+		have := map[string]string{}
+		for _, l := range m.Label {
+			have[l.GetName()] = l.GetValue()
+		}
+		for i := 0; i+1 < len(labels); i += 2 {
+			if have[labels[i]] != labels[i+1] {
+				continue next
+			}
+		}
+		return m.Histogram
+	}
+	return nil
+}

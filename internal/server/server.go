@@ -285,10 +285,12 @@ func (s *Server) start(ctx context.Context) error {
 	}
 	var meter *metrics.Metrics
 	var engStore store.Store = st
+	var engObs engine.Observer
 	observe := cfg.Observe
 	if !cfg.NoMetrics {
 		meter = newMetrics(cfg, st)
 		engStore = meter.WrapStore(st)
+		engObs = meter.Observer()
 		observe = observeBoth(cfg.Observe, meter.Observe)
 	}
 	// The node's membership and the engine refer to each other: the
@@ -312,6 +314,7 @@ func (s *Server) start(ctx context.Context) error {
 		MaxPollersPerQueue: cfg.MaxPollersPerQueue,
 		MaxWaitingPolls:    cfg.MaxWaitingPolls,
 		Now:                cfg.Now,
+		Observer:           engObs,
 	})
 	node.Attach(eng)
 	if cfg.Clock != nil {
