@@ -61,6 +61,17 @@ func (n *Node) reapNow(ctx context.Context) {
 	if !joined {
 		return
 	}
+	if n.reap(ctx) == 0 {
+		return
+	}
+	n.balanceOrRejoin(ctx)
+	if n.notifier != nil {
+		n.notify(ctx, NodesChannel, n.name)
+	}
+}
+
+// reap deletes the rows whose lease expired and returns how many.
+func (n *Node) reap(ctx context.Context) int {
 	var reaped []string
 	err := n.store.Update(ctx, func(tx store.Tx) error {
 		var err error
@@ -69,17 +80,13 @@ func (n *Node) reapNow(ctx context.Context) {
 	})
 	if err != nil {
 		n.logged.fail(ctx, "reap", err)
-		return
+		return 0
 	}
 	n.logged.ok("reap")
-	if len(reaped) == 0 {
-		return
+	if len(reaped) > 0 {
+		n.log.Info("cluster: reaped nodes whose lease expired", "reaped", reaped)
 	}
-	n.log.Info("cluster: reaped nodes whose lease expired", "reaped", reaped)
-	n.balanceOrRejoin(ctx)
-	if n.notifier != nil {
-		n.notify(ctx, NodesChannel, n.name)
-	}
+	return len(reaped)
 }
 
 // step runs one tick on the membership loop and waits for it (tests).
@@ -125,22 +132,9 @@ func (n *Node) tick(ctx context.Context) {
 		n.mu.Unlock()
 	}
 
-	var reaped []string
-	err = n.store.Update(ctx, func(tx store.Tx) error {
-		var err error
-		reaped, err = tx.ReapNodes()
-		return err
-	})
-	if err != nil {
-		n.logged.fail(ctx, "reap", err)
-	} else {
-		n.logged.ok("reap")
-		if len(reaped) > 0 {
-			n.log.Info("cluster: reaped nodes whose lease expired", "reaped", reaped)
-		}
-	}
+	reaped := n.reap(ctx)
 	n.balanceOrRejoin(ctx)
-	if len(reaped) > 0 && n.notifier != nil {
+	if reaped > 0 && n.notifier != nil {
 		n.notify(ctx, NodesChannel, n.name)
 	}
 	if n.notifier != nil {

@@ -40,3 +40,24 @@ func PutJSON(tx Tx, o *Object, v any) error {
 	o.Body = body
 	return tx.PutObject(o)
 }
+
+// EncodeVisibilityTags and DecodeVisibilityTags are how a store keeps a
+// Visibility entry's tags in one column for reading them back (JSON, ""
+// for none); a store matches tags in rows of their own.
+func EncodeVisibilityTags(tags []string) (string, error) {
+	if len(tags) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(tags)
+	return string(b), err
+}
+
+// DecodeVisibilityTags reverses EncodeVisibilityTags.
+func DecodeVisibilityTags(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var tags []string
+	err := json.Unmarshal([]byte(s), &tags)
+	return tags, err
+}

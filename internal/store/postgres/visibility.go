@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -30,26 +29,6 @@ const (
 		v.type_name, v.type_version, v.workflow_id, v.tags`
 )
 
-// encodeTags and decodeTags keep an entry's tags in one column (JSON, ""
-// for none) for reading them back; the gaffer_visibility_tags rows are
-// what queries match.
-func encodeTags(tags []string) (string, error) {
-	if len(tags) == 0 {
-		return "", nil
-	}
-	b, err := json.Marshal(tags)
-	return string(b), err
-}
-
-func decodeTags(s string) ([]string, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var tags []string
-	err := json.Unmarshal([]byte(s), &tags)
-	return tags, err
-}
-
 // PutVisibility implements store.Tx.
 func (t *tx) PutVisibility(v *store.Visibility) error {
 	if err := t.writable(); err != nil {
@@ -58,7 +37,7 @@ func (t *tx) PutVisibility(v *store.Visibility) error {
 	if len(v.Tags) > store.MaxVisibilityTags {
 		return fmt.Errorf("put visibility: %d tags, at most %d", len(v.Tags), store.MaxVisibilityTags)
 	}
-	tags, err := encodeTags(v.Tags)
+	tags, err := store.EncodeVisibilityTags(v.Tags)
 	if err != nil {
 		return fmt.Errorf("put visibility: %w", err)
 	}
@@ -207,7 +186,7 @@ func (t *tx) ListVisibility(q store.VisibilityQuery) ([]store.Visibility, error)
 		}
 		v.StartedAt, v.ClosedAt = timeFromDB(started), timeFromDB(closed)
 		var err error
-		if v.Tags, err = decodeTags(tags); err != nil {
+		if v.Tags, err = store.DecodeVisibilityTags(tags); err != nil {
 			return fmt.Errorf("tags of %s: %w", v.ID, err)
 		}
 		out = append(out, v)
