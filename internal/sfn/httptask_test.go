@@ -52,6 +52,14 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Answer", "yes")
 		_ = json.NewEncoder(w).Encode(map[string]any{"method": r.Method, "query": r.URL.RawQuery, "headers": headers, "body": string(body)})
+	case "/strict", "/deny":
+		// /strict refuses the first OAuth token; /deny every one.
+		if r.URL.Path == "/deny" || r.Header.Get("Authorization") == "Bearer tok-1" {
+			http.Error(w, "token revoked", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"authorization": r.Header.Get("Authorization")})
 	case "/missing":
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)
@@ -80,6 +88,7 @@ const (
 	connKey   = "arn:aws:events:us-east-1:000000000000:connection/Key/1"
 	connBasic = "arn:aws:events:us-east-1:000000000000:connection/Basic/2"
 	connOAuth = "arn:aws:events:us-east-1:000000000000:connection/OAuth/3"
+	connBody  = "arn:aws:events:us-east-1:000000000000:connection/Body/4"
 )
 
 func writeConnections(t *testing.T, api string) string {
@@ -92,7 +101,10 @@ func writeConnections(t *testing.T, api string) string {
   "` + connOAuth + `": {"AuthorizationType": "OAUTH_CLIENT_CREDENTIALS", "AuthParameters": {"OAuthParameters": {
     "AuthorizationEndpoint": "` + api + `/token", "HttpMethod": "POST",
     "ClientParameters": {"ClientID": "client", "ClientSecret": "s3cret"},
-    "OAuthHttpParameters": {"BodyParameters": [{"Key": "scope", "Value": "read"}]}}}}
+    "OAuthHttpParameters": {"BodyParameters": [{"Key": "scope", "Value": "read"}]}}}},
+  "` + connBody + `": {"AuthorizationType": "API_KEY", "AuthParameters": {
+    "ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": "k-456"},
+    "InvocationHttpParameters": {"BodyParameters": [{"Key": "account", "Value": "acme", "IsValueSecret": true}, {"Key": "mode", "Value": "live"}]}}}
 }`
 	p := filepath.Join(t.TempDir(), "connections.json")
 	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
@@ -230,5 +242,62 @@ func TestHTTPConnectionsRefused(t *testing.T) {
 				t.Errorf("server.New: %v; want an error naming the file and %s", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestTestStateHTTPTask(t *testing.T) {
+	t.Parallel()
+	api := newFakeAPI(t)
+	b := &bundle{servertest.InProcess(servertest.Start(t, servertest.Options{HTTPConnections: writeConnections(t, api.URL)})).SFN()}
+	c := syncClient(b)
+	state := `{"Type":"Task","Resource":"arn:aws:states:::http:invoke","Parameters":{"ApiEndpoint":"` + api.URL + `/echo","Method":"POST",
+		"Authentication":{"ConnectionArn":"` + connKey + `"},"QueryParameters":{"q":"1"},"Headers":{"X-Custom":"v"},"RequestBody":{"a":1}},
+		"ResultSelector":{"status.$":"$.StatusCode","method.$":"$.ResponseBody.method"},"End":true}`
+
+	// The endpoint is called; TRACE shows the request without what the
+	// connection adds, and the response.
+	out := testState(t, c, b, &sfn.TestStateInput{Definition: aws.String(state), InspectionLevel: types.InspectionLevelTrace})
+	if out.Status != types.TestExecutionStatusSucceeded || !servertest.JSONEqual(t, aws.ToString(out.Output), `{"status":200,"method":"POST"}`) {
+		t.Fatalf("HTTP Task: %s %s %s %s", out.Status, aws.ToString(out.Output), aws.ToString(out.Error), aws.ToString(out.Cause))
+	}
+	d := out.InspectionData
+	if d == nil || d.Request == nil || d.Response == nil {
+		t.Fatalf("no request/response in TRACE inspection: %+v", d)
+	}
+	req, resp := d.Request, d.Response
+	if aws.ToString(req.Protocol) != "http" || aws.ToString(req.Method) != "POST" || aws.ToString(req.Url) != api.URL+"/echo?q=1" ||
+		!servertest.JSONEqual(t, aws.ToString(req.Body), `{"a":1}`) {
+		t.Errorf("request %s %s %s %s", aws.ToString(req.Protocol), aws.ToString(req.Method), aws.ToString(req.Url), aws.ToString(req.Body))
+	}
+	h := aws.ToString(req.Headers)
+	if !strings.Contains(h, "X-Custom: v") || !strings.Contains(h, "Content-Type: application/json") || strings.Contains(h, "k-123") || strings.Contains(h, "blue") {
+		t.Errorf("request headers without revealSecrets: %s", h)
+	}
+	if aws.ToString(resp.StatusCode) != "200" || aws.ToString(resp.StatusMessage) != "OK" || !strings.Contains(aws.ToString(resp.Headers), "X-Answer: yes") ||
+		!strings.Contains(aws.ToString(resp.Body), `"method":"POST"`) {
+		t.Errorf("response %s %s %s %s", aws.ToString(resp.StatusCode), aws.ToString(resp.StatusMessage), aws.ToString(resp.Headers), aws.ToString(resp.Body))
+	}
+	// The call itself carried the connection's key, header and query.
+	if body := aws.ToString(resp.Body); !strings.Contains(body, `"x-api-key":"k-123"`) || !strings.Contains(body, `"x-team":"blue"`) || !strings.Contains(body, `tenant=t1`) {
+		t.Errorf("the call lacked the connection's parameters: %s", body)
+	}
+
+	// With revealSecrets, the connection's part shows.
+	out = testState(t, c, b, &sfn.TestStateInput{Definition: aws.String(state), InspectionLevel: types.InspectionLevelTrace, RevealSecrets: true})
+	if d := out.InspectionData; d == nil || d.Request == nil || !strings.Contains(aws.ToString(d.Request.Headers), "X-Api-Key: k-123") ||
+		!strings.Contains(aws.ToString(d.Request.Headers), "X-Team: blue") || !strings.Contains(aws.ToString(d.Request.Url), "tenant=t1") {
+		t.Errorf("revealSecrets request: %+v", out.InspectionData)
+	}
+
+	// DEBUG: no request/response; a 404 is a failure with both at TRACE.
+	out = testState(t, c, b, &sfn.TestStateInput{Definition: aws.String(state), InspectionLevel: types.InspectionLevelDebug})
+	if d := out.InspectionData; d == nil || d.Request != nil || d.Response != nil {
+		t.Errorf("DEBUG inspection: %+v", out.InspectionData)
+	}
+	missing := strings.Replace(state, "/echo", "/missing", 1)
+	out = testState(t, c, b, &sfn.TestStateInput{Definition: aws.String(missing), InspectionLevel: types.InspectionLevelTrace})
+	if out.Status != types.TestExecutionStatusFailed || aws.ToString(out.Error) != "States.Http.StatusCode.404" || out.InspectionData == nil ||
+		out.InspectionData.Response == nil || aws.ToString(out.InspectionData.Response.StatusCode) != "404" {
+		t.Errorf("404: %s %s %+v", out.Status, aws.ToString(out.Error), out.InspectionData)
 	}
 }
