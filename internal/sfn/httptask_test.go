@@ -301,3 +301,67 @@ func TestTestStateHTTPTask(t *testing.T) {
 		t.Errorf("404: %s %s %+v", out.Status, aws.ToString(out.Error), out.InspectionData)
 	}
 }
+
+func TestHTTPTaskConnectionDetails(t *testing.T) {
+	t.Parallel()
+	api := newFakeAPI(t)
+	b := &bundle{servertest.InProcess(servertest.Start(t, servertest.Options{HTTPConnections: writeConnections(t, api.URL)})).SFN()}
+	auth := func(conn string) string { return `"Authentication":{"ConnectionArn":"` + conn + `"}` }
+	def := `{"StartAt":"Json","States":{` + strings.Join([]string{
+		// The connection's body parameters join a JSON object body (its
+		// values win), a URL-encoded body, and make the body of a POST
+		// without one.
+		httpState("Json", "Form", `{"ApiEndpoint":"`+api.URL+`/echo","Method":"POST",`+auth(connBody)+`,"RequestBody":{"a":1,"mode":"test"}}`, ""),
+		httpState("Form", "Bare", `{"ApiEndpoint":"`+api.URL+`/echo","Method":"POST",`+auth(connBody)+`,"RequestBody":{"a":"x y","mode":"test"},
+			"Transform":{"RequestBodyEncoding":"URL_ENCODED"}}`, ""),
+		httpState("Bare", "Strict", `{"ApiEndpoint":"`+api.URL+`/echo","Method":"POST",`+auth(connBody)+`}`, ""),
+		// An OAuth token answered 401 is replaced once, and the call made
+		// again; a second 401 is the task's error.
+		httpState("Strict", "Deny", `{"ApiEndpoint":"`+api.URL+`/strict","Method":"GET",`+auth(connOAuth)+`}`, ""),
+		httpState("Deny", "", `{"ApiEndpoint":"`+api.URL+`/deny","Method":"GET",`+auth(connOAuth)+`}`,
+			`,"Catch":[{"ErrorEquals":["States.Http.StatusCode.401"],"ResultPath":"$.Deny","Next":"Done"}]`),
+	}, ",") + `,"Done":{"Type":"Pass","End":true}}}`
+	out := b.WaitStatus(t, b.Start(t, b.Machine(t, def, ""), `{}`), types.ExecutionStatusSucceeded)
+	type echo struct {
+		Method, Body string
+		Headers      map[string]string
+	}
+	var got struct {
+		Json, Form, Bare struct{ ResponseBody echo }
+		Strict           struct {
+			ResponseBody struct{ Authorization string }
+		}
+		Deny struct{ Error, Cause string }
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(out.Output)), &got); err != nil {
+		t.Fatalf("output %s: %v", aws.ToString(out.Output), err)
+	}
+	if !servertest.JSONEqual(t, got.Json.ResponseBody.Body, `{"a":1,"account":"acme","mode":"live"}`) {
+		t.Errorf("JSON body with the connection's parameters: %s", got.Json.ResponseBody.Body)
+	}
+	if got.Form.ResponseBody.Body != "a=x+y&account=acme&mode=live" || got.Form.ResponseBody.Headers["content-type"] != "application/x-www-form-urlencoded" {
+		t.Errorf("URL-encoded body with the connection's parameters: %+v", got.Form.ResponseBody)
+	}
+	if !servertest.JSONEqual(t, got.Bare.ResponseBody.Body, `{"account":"acme","mode":"live"}`) {
+		t.Errorf("POST without a body: %s", got.Bare.ResponseBody.Body)
+	}
+	if got.Strict.ResponseBody.Authorization != "Bearer tok-2" {
+		t.Errorf("after a 401 the call carried %q, want the new token", got.Strict.ResponseBody.Authorization)
+	}
+	if got.Deny.Error != "States.Http.StatusCode.401" {
+		t.Errorf("a refused retry: %+v", got.Deny)
+	}
+	// Strict: tok-1 then tok-2; Deny: tok-2 refused, tok-3 refused, no more.
+	if n := api.tokens.Load(); n != 3 {
+		t.Errorf("token endpoint called %d times, want 3", n)
+	}
+	// Headers AWS does not let a task set fail it with States.Runtime
+	// (which no Catch takes).
+	for headers, want := range map[string]string{`{"Host":"h","Authorization":"x"}`: "[authorization, host]", `{"X-Amz-Date":"d"}`: "[x-amz-date]"} {
+		def := `{"StartAt":"X","States":{` + httpState("X", "", `{"ApiEndpoint":"`+api.URL+`/echo","Method":"GET",`+auth(connKey)+`,"Headers":`+headers+`}`, "") + `}}`
+		out := b.WaitStatus(t, b.Start(t, b.Machine(t, def, ""), `{}`), types.ExecutionStatusFailed)
+		if aws.ToString(out.Error) != "States.Runtime" || !strings.Contains(aws.ToString(out.Cause), "The 'Headers' field contains unsupported values: "+want) {
+			t.Errorf("headers %s: %s: %s", headers, aws.ToString(out.Error), aws.ToString(out.Cause))
+		}
+	}
+}
