@@ -196,6 +196,7 @@ func (r *run) scheduleNested(frame int, spec *asl.TaskSpec, res asl.Resource, t 
 		r.ex.Tasks[frame] = t.ID
 		if res.Pattern == asl.PatternWaitForToken {
 			input = strings.ReplaceAll(input, r.tokenPlaceholder(), token)
+			r.rec.showToken(spec, r.tokenPlaceholder(), token)
 		} else {
 			link.ParentTask = t.ID
 		}

@@ -164,6 +164,10 @@ func TestNestedWaitForTaskToken(t *testing.T) {
 	if got := strings.Join(servertest.SFNEventTypes(events), " "); !strings.Contains(got, "TaskStarted TaskSubmitted TaskSucceeded") {
 		t.Errorf("history %s", got)
 	}
+	sch := eventsOf(events, types.HistoryEventTypeTaskScheduled)[0].TaskScheduledEventDetails
+	if params := aws.ToString(sch.Parameters); !strings.Contains(params, p.Token) || strings.Contains(params, "gaffer-task-token-") {
+		t.Errorf("TaskScheduled parameters %s do not show the token %s", params, p.Token)
+	}
 	sub := eventsOf(events, types.HistoryEventTypeTaskSubmitted)[0].TaskSubmittedEventDetails
 	var started struct {
 		ExecutionArn string
