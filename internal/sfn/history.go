@@ -1,6 +1,7 @@
 package sfn
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -203,6 +204,22 @@ type recorder struct {
 	ex      *execution
 	now     time.Time
 	pending []store.Event
+	// scheduled indexes, in pending, the TaskScheduled events of
+	// .waitForTaskToken tasks by their task, for showToken.
+	scheduled map[*asl.TaskSpec]int
+}
+
+// showToken puts the task token of spec's task in place of the
+// execution's placeholder in the task's TaskScheduled event, still
+// pending in this transaction, as AWS shows the token in its parameters.
+func (r *recorder) showToken(spec *asl.TaskSpec, placeholder, token string) {
+	i, ok := r.scheduled[spec]
+	if !ok || i >= len(r.pending) {
+		return
+	}
+	delete(r.scheduled, spec)
+	// The token is base64url: it needs no escaping inside the JSON text.
+	r.pending[i].Body = bytes.ReplaceAll(r.pending[i].Body, []byte(placeholder), []byte(token))
 }
 
 // add appends ev with the next id. prev is the id of the event that led to
@@ -275,6 +292,12 @@ func (r *recorder) Record(ev *asl.Event, prev int64) int64 {
 		h.MapRunFailed = &errorDetails{Error: ev.Error, Cause: ev.Cause}
 	case strings.HasPrefix(t, "Task") || strings.HasPrefix(t, "LambdaFunction"):
 		r.taskEvent(&h, ev)
+		if t == "TaskScheduled" && strings.HasSuffix(ev.Task.Resource, "."+asl.PatternWaitForToken) {
+			if r.scheduled == nil {
+				r.scheduled = make(map[*asl.TaskSpec]int)
+			}
+			r.scheduled[ev.Task] = len(r.pending)
+		}
 	case t == "EvaluationFailed":
 		h.EvaluationFailed = &evaluationFailedDetails{Error: ev.Error, Cause: ev.Cause, State: ev.State}
 	}

@@ -52,6 +52,14 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Answer", "yes")
 		_ = json.NewEncoder(w).Encode(map[string]any{"method": r.Method, "query": r.URL.RawQuery, "headers": headers, "body": string(body)})
+	case "/strict", "/deny":
+		// /strict refuses the first OAuth token; /deny every one.
+		if r.URL.Path == "/deny" || r.Header.Get("Authorization") == "Bearer tok-1" {
+			http.Error(w, "token revoked", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"authorization": r.Header.Get("Authorization")})
 	case "/missing":
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)
@@ -80,6 +88,7 @@ const (
 	connKey   = "arn:aws:events:us-east-1:000000000000:connection/Key/1"
 	connBasic = "arn:aws:events:us-east-1:000000000000:connection/Basic/2"
 	connOAuth = "arn:aws:events:us-east-1:000000000000:connection/OAuth/3"
+	connBody  = "arn:aws:events:us-east-1:000000000000:connection/Body/4"
 )
 
 func writeConnections(t *testing.T, api string) string {
@@ -92,7 +101,10 @@ func writeConnections(t *testing.T, api string) string {
   "` + connOAuth + `": {"AuthorizationType": "OAUTH_CLIENT_CREDENTIALS", "AuthParameters": {"OAuthParameters": {
     "AuthorizationEndpoint": "` + api + `/token", "HttpMethod": "POST",
     "ClientParameters": {"ClientID": "client", "ClientSecret": "s3cret"},
-    "OAuthHttpParameters": {"BodyParameters": [{"Key": "scope", "Value": "read"}]}}}}
+    "OAuthHttpParameters": {"BodyParameters": [{"Key": "scope", "Value": "read"}]}}}},
+  "` + connBody + `": {"AuthorizationType": "API_KEY", "AuthParameters": {
+    "ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": "k-456"},
+    "InvocationHttpParameters": {"BodyParameters": [{"Key": "account", "Value": "acme", "IsValueSecret": true}, {"Key": "mode", "Value": "live"}]}}}
 }`
 	p := filepath.Join(t.TempDir(), "connections.json")
 	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
@@ -230,5 +242,126 @@ func TestHTTPConnectionsRefused(t *testing.T) {
 				t.Errorf("server.New: %v; want an error naming the file and %s", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestTestStateHTTPTask(t *testing.T) {
+	t.Parallel()
+	api := newFakeAPI(t)
+	b := &bundle{servertest.InProcess(servertest.Start(t, servertest.Options{HTTPConnections: writeConnections(t, api.URL)})).SFN()}
+	c := syncClient(b)
+	state := `{"Type":"Task","Resource":"arn:aws:states:::http:invoke","Parameters":{"ApiEndpoint":"` + api.URL + `/echo","Method":"POST",
+		"Authentication":{"ConnectionArn":"` + connKey + `"},"QueryParameters":{"q":"1"},"Headers":{"X-Custom":"v"},"RequestBody":{"a":1}},
+		"ResultSelector":{"status.$":"$.StatusCode","method.$":"$.ResponseBody.method"},"End":true}`
+
+	// The endpoint is called; TRACE shows the request without what the
+	// connection adds, and the response.
+	out := testState(t, c, b, &sfn.TestStateInput{Definition: aws.String(state), InspectionLevel: types.InspectionLevelTrace})
+	if out.Status != types.TestExecutionStatusSucceeded || !servertest.JSONEqual(t, aws.ToString(out.Output), `{"status":200,"method":"POST"}`) {
+		t.Fatalf("HTTP Task: %s %s %s %s", out.Status, aws.ToString(out.Output), aws.ToString(out.Error), aws.ToString(out.Cause))
+	}
+	d := out.InspectionData
+	if d == nil || d.Request == nil || d.Response == nil {
+		t.Fatalf("no request/response in TRACE inspection: %+v", d)
+	}
+	req, resp := d.Request, d.Response
+	if aws.ToString(req.Protocol) != "http" || aws.ToString(req.Method) != "POST" || aws.ToString(req.Url) != api.URL+"/echo?q=1" ||
+		!servertest.JSONEqual(t, aws.ToString(req.Body), `{"a":1}`) {
+		t.Errorf("request %s %s %s %s", aws.ToString(req.Protocol), aws.ToString(req.Method), aws.ToString(req.Url), aws.ToString(req.Body))
+	}
+	h := aws.ToString(req.Headers)
+	if !strings.Contains(h, "X-Custom: v") || !strings.Contains(h, "Content-Type: application/json") || strings.Contains(h, "k-123") || strings.Contains(h, "blue") {
+		t.Errorf("request headers without revealSecrets: %s", h)
+	}
+	if aws.ToString(resp.StatusCode) != "200" || aws.ToString(resp.StatusMessage) != "OK" || !strings.Contains(aws.ToString(resp.Headers), "X-Answer: yes") ||
+		!strings.Contains(aws.ToString(resp.Body), `"method":"POST"`) {
+		t.Errorf("response %s %s %s %s", aws.ToString(resp.StatusCode), aws.ToString(resp.StatusMessage), aws.ToString(resp.Headers), aws.ToString(resp.Body))
+	}
+	// The call itself carried the connection's key, header and query.
+	if body := aws.ToString(resp.Body); !strings.Contains(body, `"x-api-key":"k-123"`) || !strings.Contains(body, `"x-team":"blue"`) || !strings.Contains(body, `tenant=t1`) {
+		t.Errorf("the call lacked the connection's parameters: %s", body)
+	}
+
+	// With revealSecrets, the connection's part shows.
+	out = testState(t, c, b, &sfn.TestStateInput{Definition: aws.String(state), InspectionLevel: types.InspectionLevelTrace, RevealSecrets: true})
+	if d := out.InspectionData; d == nil || d.Request == nil || !strings.Contains(aws.ToString(d.Request.Headers), "X-Api-Key: k-123") ||
+		!strings.Contains(aws.ToString(d.Request.Headers), "X-Team: blue") || !strings.Contains(aws.ToString(d.Request.Url), "tenant=t1") {
+		t.Errorf("revealSecrets request: %+v", out.InspectionData)
+	}
+
+	// DEBUG: no request/response; a 404 is a failure with both at TRACE.
+	out = testState(t, c, b, &sfn.TestStateInput{Definition: aws.String(state), InspectionLevel: types.InspectionLevelDebug})
+	if d := out.InspectionData; d == nil || d.Request != nil || d.Response != nil {
+		t.Errorf("DEBUG inspection: %+v", out.InspectionData)
+	}
+	missing := strings.Replace(state, "/echo", "/missing", 1)
+	out = testState(t, c, b, &sfn.TestStateInput{Definition: aws.String(missing), InspectionLevel: types.InspectionLevelTrace})
+	if out.Status != types.TestExecutionStatusFailed || aws.ToString(out.Error) != "States.Http.StatusCode.404" || out.InspectionData == nil ||
+		out.InspectionData.Response == nil || aws.ToString(out.InspectionData.Response.StatusCode) != "404" {
+		t.Errorf("404: %s %s %+v", out.Status, aws.ToString(out.Error), out.InspectionData)
+	}
+}
+
+func TestHTTPTaskConnectionDetails(t *testing.T) {
+	t.Parallel()
+	api := newFakeAPI(t)
+	b := &bundle{servertest.InProcess(servertest.Start(t, servertest.Options{HTTPConnections: writeConnections(t, api.URL)})).SFN()}
+	auth := func(conn string) string { return `"Authentication":{"ConnectionArn":"` + conn + `"}` }
+	def := `{"StartAt":"Json","States":{` + strings.Join([]string{
+		// The connection's body parameters join a JSON object body (its
+		// values win), a URL-encoded body, and make the body of a POST
+		// without one.
+		httpState("Json", "Form", `{"ApiEndpoint":"`+api.URL+`/echo","Method":"POST",`+auth(connBody)+`,"RequestBody":{"a":1,"mode":"test"}}`, ""),
+		httpState("Form", "Bare", `{"ApiEndpoint":"`+api.URL+`/echo","Method":"POST",`+auth(connBody)+`,"RequestBody":{"a":"x y","mode":"test"},
+			"Transform":{"RequestBodyEncoding":"URL_ENCODED"}}`, ""),
+		httpState("Bare", "Strict", `{"ApiEndpoint":"`+api.URL+`/echo","Method":"POST",`+auth(connBody)+`}`, ""),
+		// An OAuth token answered 401 is replaced once, and the call made
+		// again; a second 401 is the task's error.
+		httpState("Strict", "Deny", `{"ApiEndpoint":"`+api.URL+`/strict","Method":"GET",`+auth(connOAuth)+`}`, ""),
+		httpState("Deny", "", `{"ApiEndpoint":"`+api.URL+`/deny","Method":"GET",`+auth(connOAuth)+`}`,
+			`,"Catch":[{"ErrorEquals":["States.Http.StatusCode.401"],"ResultPath":"$.Deny","Next":"Done"}]`),
+	}, ",") + `,"Done":{"Type":"Pass","End":true}}}`
+	out := b.WaitStatus(t, b.Start(t, b.Machine(t, def, ""), `{}`), types.ExecutionStatusSucceeded)
+	type echo struct {
+		Method, Body string
+		Headers      map[string]string
+	}
+	var got struct {
+		Json, Form, Bare struct{ ResponseBody echo }
+		Strict           struct {
+			ResponseBody struct{ Authorization string }
+		}
+		Deny struct{ Error, Cause string }
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(out.Output)), &got); err != nil {
+		t.Fatalf("output %s: %v", aws.ToString(out.Output), err)
+	}
+	if !servertest.JSONEqual(t, got.Json.ResponseBody.Body, `{"a":1,"account":"acme","mode":"live"}`) {
+		t.Errorf("JSON body with the connection's parameters: %s", got.Json.ResponseBody.Body)
+	}
+	if got.Form.ResponseBody.Body != "a=x+y&account=acme&mode=live" || got.Form.ResponseBody.Headers["content-type"] != "application/x-www-form-urlencoded" {
+		t.Errorf("URL-encoded body with the connection's parameters: %+v", got.Form.ResponseBody)
+	}
+	if !servertest.JSONEqual(t, got.Bare.ResponseBody.Body, `{"account":"acme","mode":"live"}`) {
+		t.Errorf("POST without a body: %s", got.Bare.ResponseBody.Body)
+	}
+	if got.Strict.ResponseBody.Authorization != "Bearer tok-2" {
+		t.Errorf("after a 401 the call carried %q, want the new token", got.Strict.ResponseBody.Authorization)
+	}
+	if got.Deny.Error != "States.Http.StatusCode.401" {
+		t.Errorf("a refused retry: %+v", got.Deny)
+	}
+	// Strict: tok-1 then tok-2; Deny: tok-2 refused, tok-3 refused, no more.
+	if n := api.tokens.Load(); n != 3 {
+		t.Errorf("token endpoint called %d times, want 3", n)
+	}
+	// Headers AWS does not let a task set fail it with States.Runtime
+	// (which no Catch takes).
+	for headers, want := range map[string]string{`{"Host":"h","Authorization":"x"}`: "[authorization, host]", `{"X-Amz-Date":"d"}`: "[x-amz-date]"} {
+		def := `{"StartAt":"X","States":{` + httpState("X", "", `{"ApiEndpoint":"`+api.URL+`/echo","Method":"GET",`+auth(connKey)+`,"Headers":`+headers+`}`, "") + `}}`
+		out := b.WaitStatus(t, b.Start(t, b.Machine(t, def, ""), `{}`), types.ExecutionStatusFailed)
+		if aws.ToString(out.Error) != "States.Runtime" || !strings.Contains(aws.ToString(out.Cause), "The 'Headers' field contains unsupported values: "+want) {
+			t.Errorf("headers %s: %s: %s", headers, aws.ToString(out.Error), aws.ToString(out.Cause))
+		}
 	}
 }

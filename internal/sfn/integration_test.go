@@ -404,6 +404,11 @@ func TestWaitForTaskToken(t *testing.T) {
 		if aws.ToString(sub.Resource) != "invoke.waitForTaskToken" || !strings.Contains(aws.ToString(sub.Output), `"StatusCode":202`) {
 			t.Errorf("TaskSubmitted %+v", sub)
 		}
+		// TaskScheduled shows the token the function got, as AWS does.
+		sch := eventsOf(events, types.HistoryEventTypeTaskScheduled)[0].TaskScheduledEventDetails
+		if params := aws.ToString(sch.Parameters); !strings.Contains(params, `"token":"`+token+`"`) {
+			t.Errorf("TaskScheduled parameters %s do not show the token %s", params, token)
+		}
 		// The placeholder's prefix in user data is left alone.
 		var payload struct{ Note string }
 		for _, c := range fl.recorded() {

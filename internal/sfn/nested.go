@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/asl"
+	"github.com/gaffer-dev/gaffer/internal/awsapi"
+	"github.com/gaffer-dev/gaffer/internal/awsapi/sfnerr"
 	"github.com/gaffer-dev/gaffer/internal/engine"
 	"github.com/gaffer-dev/gaffer/internal/store"
 )
@@ -104,8 +106,18 @@ func (r *run) scheduleNested(frame int, spec *asl.TaskSpec, res asl.Resource, t 
 		return fail("StepFunctions.ValidationException", "The Parameters of a startExecution Task must name the StateMachineArn to start")
 	}
 	machineARN := *p.StateMachineArn
-	smARN, err := parseARNForm(machineARN, "stateMachine")
-	if err != nil {
+	// A version or alias ARN starts that version (an alias picks one by
+	// weight), as StartExecution does; the caller is the parent, in its
+	// execution's region.
+	parent, _ := parseARNForm(r.ex.ARN, "execution")
+	smARN, target, err := r.s.parseStartARNIn(parent.region, machineARN)
+	var apiErr *awsapi.Error
+	switch {
+	case errors.Is(err, errForeign):
+		return fail("StepFunctions.StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", machineARN)
+	case errors.As(err, &apiErr):
+		return fail("StepFunctions."+apiErr.Code, "%s", apiErr.Message)
+	case err != nil:
 		return fail("StepFunctions.InvalidArn", "Invalid Arn: '%s'", machineARN)
 	}
 	input := "{}"
@@ -129,8 +141,11 @@ func (r *run) scheduleNested(frame int, spec *asl.TaskSpec, res asl.Resource, t 
 		}
 	}
 	var m stateMachine
-	_, err = getObject(r.tx, kindStateMachine, machineARN, &m, store.ErrNotFound)
-	if errors.Is(err, store.ErrNotFound) || err == nil && arnScope(machineARN) != arnScope(r.ex.ARN) {
+	_, err = getObject(r.tx, kindStateMachine, target.machine, &m, store.ErrNotFound)
+	if err == nil {
+		err = r.s.resolveStart(r.tx, &target, &m)
+	}
+	if errors.Is(err, store.ErrNotFound) || errors.As(err, &apiErr) && apiErr.Code == sfnerr.CodeStateMachineDoesNotExist {
 		return fail("StepFunctions.StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", machineARN)
 	}
 	if err != nil {
@@ -181,6 +196,7 @@ func (r *run) scheduleNested(frame int, spec *asl.TaskSpec, res asl.Resource, t 
 		r.ex.Tasks[frame] = t.ID
 		if res.Pattern == asl.PatternWaitForToken {
 			input = strings.ReplaceAll(input, r.tokenPlaceholder(), token)
+			r.rec.showToken(spec, r.tokenPlaceholder(), token)
 		} else {
 			link.ParentTask = t.ID
 		}
@@ -204,6 +220,8 @@ func (r *run) scheduleNested(frame int, spec *asl.TaskSpec, res asl.Resource, t 
 		Logging:          m.Logging,
 		Tracing:          m.Tracing,
 		Encryption:       m.Encryption,
+		VersionARN:       target.version,
+		AliasARN:         target.alias,
 		nestedLink:       link,
 	}
 	if p.TraceHeader != nil {
@@ -289,8 +307,12 @@ type childDescription struct {
 	Status          string          `json:"Status"`
 	StopDate        int64           `json:"StopDate"`
 	TraceHeader     string          `json:"TraceHeader,omitempty"`
-	Error           string          `json:"Error,omitempty"`
-	Cause           string          `json:"Cause,omitempty"`
+	// StateMachineVersionArn and StateMachineAliasArn name the version and
+	// alias the child was started through, as DescribeExecution does.
+	StateMachineVersionArn string `json:"StateMachineVersionArn,omitempty"`
+	StateMachineAliasArn   string `json:"StateMachineAliasArn,omitempty"`
+	Error                  string `json:"Error,omitempty"`
+	Cause                  string `json:"Cause,omitempty"`
 }
 
 type dataDetails2 struct {
@@ -308,18 +330,20 @@ func describeChild(ex *execution, asJSON bool) []byte {
 		return b
 	}
 	d := childDescription{
-		ExecutionArn:    ex.ARN,
-		Input:           text(ex.Input),
-		InputDetails:    dataDetails2{Included: true},
-		Name:            ex.Name,
-		RedriveStatus:   "NOT_REDRIVABLE",
-		StartDate:       epochMillis(ex.StartDate),
-		StateMachineArn: ex.StateMachineARN,
-		Status:          ex.Status,
-		StopDate:        epochMillis(ex.StopDate),
-		TraceHeader:     ex.TraceHeader,
-		Error:           ex.Error,
-		Cause:           ex.Cause,
+		ExecutionArn:           ex.ARN,
+		Input:                  text(ex.Input),
+		InputDetails:           dataDetails2{Included: true},
+		Name:                   ex.Name,
+		RedriveStatus:          "NOT_REDRIVABLE",
+		StartDate:              epochMillis(ex.StartDate),
+		StateMachineArn:        ex.StateMachineARN,
+		Status:                 ex.Status,
+		StopDate:               epochMillis(ex.StopDate),
+		TraceHeader:            ex.TraceHeader,
+		StateMachineVersionArn: ex.VersionARN,
+		StateMachineAliasArn:   ex.AliasARN,
+		Error:                  ex.Error,
+		Cause:                  ex.Cause,
 	}
 	if ex.Output != nil {
 		d.Output, d.OutputDetails = text(*ex.Output), &dataDetails2{Included: true}

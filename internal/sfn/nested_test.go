@@ -164,6 +164,10 @@ func TestNestedWaitForTaskToken(t *testing.T) {
 	if got := strings.Join(servertest.SFNEventTypes(events), " "); !strings.Contains(got, "TaskStarted TaskSubmitted TaskSucceeded") {
 		t.Errorf("history %s", got)
 	}
+	sch := eventsOf(events, types.HistoryEventTypeTaskScheduled)[0].TaskScheduledEventDetails
+	if params := aws.ToString(sch.Parameters); !strings.Contains(params, p.Token) || strings.Contains(params, "gaffer-task-token-") {
+		t.Errorf("TaskScheduled parameters %s do not show the token %s", params, p.Token)
+	}
 	sub := eventsOf(events, types.HistoryEventTypeTaskSubmitted)[0].TaskSubmittedEventDetails
 	var started struct {
 		ExecutionArn string
@@ -313,5 +317,79 @@ func TestNestedSurvivesCrash(t *testing.T) {
 	middle, _ := descendants(t, b, exec)
 	if n := len(eventsOf(b.History(t, middle), types.HistoryEventTypeExecutionStarted)); n != 1 {
 		t.Errorf("middle started %d times", n)
+	}
+}
+
+func TestNestedVersionAndAlias(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	child := b.Machine(t, passDef("zero"), "")
+	pub := func(def string) string {
+		t.Helper()
+		out, err := b.Client.UpdateStateMachine(b.Ctx, &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(child), Definition: aws.String(passDef(def)), Publish: true})
+		servertest.OK(t, "UpdateStateMachine publish", err)
+		return aws.ToString(out.StateMachineVersionArn)
+	}
+	v1, v2 := pub("one"), pub("two")
+	_, err := b.Client.UpdateStateMachine(b.Ctx, &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(child), Definition: aws.String(passDef("latest"))})
+	servertest.OK(t, "UpdateStateMachine", err)
+	al, err := b.Client.CreateStateMachineAlias(b.Ctx, &sfn.CreateStateMachineAliasInput{Name: aws.String("live"),
+		RoutingConfiguration: []types.RoutingConfigurationListItem{{StateMachineVersionArn: aws.String(v2), Weight: 100}}})
+	servertest.OK(t, "CreateStateMachineAlias", err)
+	alias := aws.ToString(al.StateMachineAliasArn)
+	foreign := strings.Replace(child, ":us-east-1:", ":eu-west-1:", 1) + ":1"
+	catch := `"Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.err","Next":"Caught"}]`
+	parent := machineNamed(t, b, servertest.Uniq("VParent"), `{"StartAt":"V1","States":{
+		"V1":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync:2","Parameters":{"StateMachineArn":"`+v1+`"},"ResultPath":"$.v1","Next":"Alias"},
+		"Alias":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync","Parameters":{"StateMachineArn":"`+alias+`"},"ResultPath":"$.alias","Next":"Fire"},
+		"Fire":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution","Parameters":{"StateMachineArn":"`+v2+`"},"ResultPath":"$.fire","Next":"Latest"},
+		"Latest":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync:2","Parameters":{"StateMachineArn":"`+child+`"},"ResultPath":"$.latest","Next":"Missing"},
+		"Missing":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync:2","Parameters":{"StateMachineArn":"`+child+`:9"},"ResultPath":"$.missing",`+catch+`,"End":true},
+		"Caught":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync:2","Parameters":{"StateMachineArn":"`+foreign+`"},"ResultPath":"$.foreign",
+			"Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.err2","Next":"Done"}],"End":true},
+		"Done":{"Type":"Pass","End":true}}}`)
+	if !strings.Contains(child, ":us-east-1:") {
+		t.Fatalf("test assumes us-east-1: %s", child)
+	}
+	exec := b.Start(t, parent, `{}`)
+	out := b.WaitStatus(t, exec, types.ExecutionStatusSucceeded)
+	var got struct {
+		V1, Latest struct {
+			childDesc
+			StateMachineVersionArn, StateMachineAliasArn string
+		}
+		Alias struct {
+			childDesc
+			StateMachineVersionArn, StateMachineAliasArn string
+		}
+		Fire      struct{ ExecutionArn string }
+		Err, Err2 struct{ Error, Cause string }
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(out.Output)), &got); err != nil {
+		t.Fatalf("output %s: %v", aws.ToString(out.Output), err)
+	}
+	// A version ARN runs that version's definition.
+	if !servertest.JSONEqual(t, string(got.V1.Output), `{"v":"one"}`) || got.V1.StateMachineVersionArn != v1 || got.V1.StateMachineArn != child {
+		t.Errorf("child of version 1: %+v", got.V1)
+	}
+	// An alias picks its version (v2, weight 100).
+	var aliasOut string
+	if json.Unmarshal(got.Alias.Output, &aliasOut) != nil || !servertest.JSONEqual(t, aliasOut, `{"v":"two"}`) ||
+		got.Alias.StateMachineAliasArn != alias || got.Alias.StateMachineVersionArn != v2 {
+		t.Errorf("child of the alias: %+v", got.Alias)
+	}
+	// The unqualified ARN runs the current definition.
+	if !servertest.JSONEqual(t, string(got.Latest.Output), `{"v":"latest"}`) || got.Latest.StateMachineVersionArn != "" {
+		t.Errorf("child of the machine: %+v", got.Latest)
+	}
+	fired := b.WaitStatus(t, got.Fire.ExecutionArn, types.ExecutionStatusSucceeded)
+	if aws.ToString(fired.StateMachineVersionArn) != v2 || !servertest.JSONEqual(t, aws.ToString(fired.Output), `{"v":"two"}`) {
+		t.Errorf("request-response child of v2: version %s output %s", aws.ToString(fired.StateMachineVersionArn), aws.ToString(fired.Output))
+	}
+	if got.Err.Error != "StepFunctions.StateMachineDoesNotExist" || !strings.Contains(got.Err.Cause, child+":9") {
+		t.Errorf("missing version: %+v", got.Err)
+	}
+	if got.Err2.Error != "StepFunctions.StateMachineDoesNotExist" {
+		t.Errorf("version of another region: %+v", got.Err2)
 	}
 }

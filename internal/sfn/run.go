@@ -245,6 +245,16 @@ func (r *run) schedule(frame int, spec *asl.TaskSpec) (started bool, worker stri
 	if err != nil {
 		return false, "", err
 	}
+	if res.Pattern == asl.PatternWaitForToken {
+		// The token of the attempt the worker gets: started now, or the
+		// first of the task (a later one only if that attempt was given
+		// back unanswered, see engine.giveBack).
+		first := *t
+		if first.State != store.TaskStarted {
+			first.Attempt++
+		}
+		r.rec.showToken(spec, r.tokenPlaceholder(), r.s.eng.AttemptToken(&first))
+	}
 	if r.ex.Tasks == nil {
 		r.ex.Tasks = make(map[int]int64)
 	}

@@ -236,11 +236,16 @@ func notFoundFor(resource, a string) error {
 // own resources apart, and gaffer serves one account): the resource type's
 // does-not-exist error, marked errForeign.
 func (s *Service) parseARN(ctx context.Context, str, resource string) (arn, error) {
+	return s.parseARNIn(awsapi.Region(ctx), str, resource)
+}
+
+// parseARNIn is parseARN for a caller in region, where there is no request
+// (a startExecution Task state, whose caller is its execution's region).
+func (s *Service) parseARNIn(region, str, resource string) (arn, error) {
 	a, err := parseARNForm(str, resource)
 	if err != nil {
 		return a, err
 	}
-	region := awsapi.Region(ctx)
 	if p := strings.SplitN(str, ":", 3)[1]; p != awsapi.Partition(region) {
 		return arn{}, sfnerr.InvalidArn("Invalid Arn: '%s': partition '%s' is not the partition of region %s (%s)", str, p, region, awsapi.Partition(region))
 	}

@@ -18,7 +18,8 @@ import (
 // TestState runs one state, as AWS's TestState does: nothing is stored,
 // the state runs once (a Wait state does not wait, a retry is answered as
 // RETRIABLE rather than made), and a Task calls its Resource — a Lambda
-// function, with --lambda-endpoint — or answers the request's mock.
+// function, with --lambda-endpoint; an HTTP Task, with --http-connections
+// — or answers the request's mock.
 
 type testStateInput struct {
 	Definition         string              `json:"definition"`
@@ -65,6 +66,26 @@ type inspectionData struct {
 	AfterResultPath     *string                 `json:"afterResultPath,omitempty"`
 	Variables           *string                 `json:"variables,omitempty"`
 	ErrorDetails        *inspectionErrorDetails `json:"errorDetails,omitempty"`
+	Request             *inspectionRequest      `json:"request,omitempty"`
+	Response            *inspectionResponse     `json:"response,omitempty"`
+}
+
+// inspectionRequest is the model's InspectionDataRequest.
+type inspectionRequest struct {
+	Protocol string `json:"protocol,omitempty"`
+	Method   string `json:"method,omitempty"`
+	URL      string `json:"url,omitempty"`
+	Headers  string `json:"headers,omitempty"`
+	Body     string `json:"body,omitempty"`
+}
+
+// inspectionResponse is the model's InspectionDataResponse.
+type inspectionResponse struct {
+	Protocol      string `json:"protocol,omitempty"`
+	StatusCode    string `json:"statusCode,omitempty"`
+	StatusMessage string `json:"statusMessage,omitempty"`
+	Headers       string `json:"headers,omitempty"`
+	Body          string `json:"body,omitempty"`
 }
 
 type testStateOutput struct {
@@ -165,6 +186,16 @@ func (s *Service) TestState(ctx context.Context, in *testStateInput) (*testState
 		d.Input, d.AfterArguments, d.AfterInputPath, d.AfterParameters = text(ins.Input), text(ins.AfterArguments), text(ins.AfterInputPath), text(ins.AfterParameters)
 		d.Result, d.AfterResultSelector, d.AfterResultPath = text(ins.Result), text(ins.AfterResultSelector), text(ins.AfterResultPath)
 		d.Variables = text(t.step.VariablesAfter(actx))
+		if ex := t.exchange; lvl == "TRACE" && ex != nil {
+			// The HTTP Task's request and response; without revealSecrets,
+			// without what its connection adds (integration.InvokeTraced).
+			if r := ex.Request; r != nil {
+				d.Request = &inspectionRequest{Protocol: r.Protocol, Method: r.Method, URL: r.URL, Headers: r.Headers, Body: r.Body}
+			}
+			if r := ex.Response; r != nil {
+				d.Response = &inspectionResponse{Protocol: r.Protocol, StatusCode: r.StatusCode, StatusMessage: r.StatusMessage, Headers: r.Headers, Body: r.Body}
+			}
+		}
 		out.InspectionData = d
 	}
 	return out, nil
@@ -257,6 +288,8 @@ type stateTest struct {
 	ctx    *asl.Context
 	in     *testStateInput
 	step   asl.Step
+	// exchange is an HTTP Task's call, for inspectionLevel TRACE.
+	exchange *integration.Exchange
 }
 
 // run runs the state and words its outcome.
@@ -284,6 +317,10 @@ func (t *stateTest) run(ctx context.Context) (*testStateOutput, error) {
 		return nil, sfnerr.ValidationException("TestState does not run activities: give a mock of the task's result (mock.result or mock.errorOutput)")
 	case res.Kind == asl.ResourceService && res.Pattern != asl.PatternRequestResponse:
 		return nil, sfnerr.ValidationException("TestState runs the .%s pattern only with a mock of its result (mock.result or mock.errorOutput)", res.Pattern)
+	case isHTTP(res):
+		if t.s.integ.HTTP == nil {
+			return nil, sfnerr.ValidationException("gaffer calls HTTP Tasks only when started with --http-connections: start it so, or give a mock of the result")
+		}
 	case !isLambda(res):
 		return nil, sfnerr.ValidationException("gaffer cannot call Resource '%s': give a mock of its result (mock.result or mock.errorOutput)", step.Resource)
 	case t.s.integ.Lambda == nil:
@@ -297,7 +334,9 @@ func (t *stateTest) run(ctx context.Context) (*testStateOutput, error) {
 	defer cancel()
 	inv := integration.Invocation{Region: awsapi.Region(ctx)}
 	var out json.RawMessage
-	if res.Kind == asl.ResourceLambdaFunction {
+	if isHTTP(res) {
+		out, t.exchange, err = t.s.integ.HTTP.InvokeTraced(callCtx, awsapi.Region(ctx), step.TaskInput, t.in.RevealSecrets)
+	} else if res.Kind == asl.ResourceLambdaFunction {
 		inv.Function, inv.Input = step.Resource, step.TaskInput
 		out, err = t.s.integ.Lambda.InvokeFunction(callCtx, inv)
 	} else {

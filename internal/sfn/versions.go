@@ -93,6 +93,11 @@ func isQualified(s string) bool {
 // parseQualified parses a version or alias ARN as parseARN parses a state
 // machine's; what is "version" (a number), "alias" (a name) or "" (either).
 func (s *Service) parseQualified(ctx context.Context, str, what string) (qualifiedARN, error) {
+	return s.parseQualifiedIn(awsapi.Region(ctx), str, what)
+}
+
+// parseQualifiedIn is parseQualified for a caller in region.
+func (s *Service) parseQualifiedIn(region, str, what string) (qualifiedARN, error) {
 	bad := func() error {
 		return sfnerr.InvalidArn("Invalid Arn: '%s' is not a valid state machine %s ARN", str, strings.TrimSpace(what))
 	}
@@ -100,7 +105,7 @@ func (s *Service) parseQualified(ctx context.Context, str, what string) (qualifi
 		return qualifiedARN{}, bad()
 	}
 	i := strings.LastIndexByte(str, ':')
-	m, err := s.parseARN(ctx, str[:i], "stateMachine")
+	m, err := s.parseARNIn(region, str[:i], "stateMachine")
 	if err != nil {
 		return qualifiedARN{}, err
 	}
@@ -331,11 +336,18 @@ type startTarget struct {
 
 // parseStartARN parses StartExecution's stateMachineArn.
 func (s *Service) parseStartARN(ctx context.Context, str string) (arn, startTarget, error) {
+	return s.parseStartARNIn(awsapi.Region(ctx), str)
+}
+
+// parseStartARNIn is parseStartARN for a caller in region: a
+// startExecution Task state's StateMachineArn, whose caller is its
+// execution.
+func (s *Service) parseStartARNIn(region, str string) (arn, startTarget, error) {
 	if !isQualified(str) {
-		a, err := s.parseARN(ctx, str, "stateMachine")
+		a, err := s.parseARNIn(region, str, "stateMachine")
 		return a, startTarget{machine: str}, err
 	}
-	q, err := s.parseQualified(ctx, str, "")
+	q, err := s.parseQualifiedIn(region, str, "")
 	if err != nil {
 		return arn{}, startTarget{}, err
 	}

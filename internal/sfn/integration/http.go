@@ -206,34 +206,75 @@ const maxResponse = 256 << 10
 // Invoke makes the call of an HTTP Task with its evaluated Parameters. A
 // 2xx answer is the result; another status fails with
 // States.Http.StatusCode.<code> and the response as the cause; an
-// endpoint that cannot be reached fails with States.Http.Socket.
+// endpoint that cannot be reached fails with States.Http.Socket. An OAuth
+// connection whose token the endpoint answers 401 gets a new token, and
+// the call is made once more with it.
 func (h *HTTP) Invoke(ctx context.Context, region string, parameters json.RawMessage) (json.RawMessage, error) {
+	out, _, err := h.InvokeTraced(ctx, region, parameters, false)
+	return out, err
+}
+
+// Exchange is an HTTP Task's call as TestState's TRACE inspection shows it
+// (InspectionDataRequest and InspectionDataResponse).
+type Exchange struct {
+	Request  *ExchangeRequest
+	Response *ExchangeResponse // nil if no answer came
+}
+
+// ExchangeRequest is the request of an Exchange.
+type ExchangeRequest struct {
+	Protocol, Method, URL, Headers, Body string
+}
+
+// ExchangeResponse is the response of an Exchange.
+type ExchangeResponse struct {
+	Protocol, StatusCode, StatusMessage, Headers, Body string
+}
+
+// InvokeTraced is Invoke that also returns the call's exchange (nil if no
+// request was made). Unless reveal, the exchange leaves out what the
+// connection adds to the request — its credentials and its headers, query
+// and body parameters — as AWS's TestState does without revealSecrets.
+func (h *HTTP) InvokeTraced(ctx context.Context, region string, parameters json.RawMessage, reveal bool) (json.RawMessage, *Exchange, error) {
 	var p httpParameters
 	if err := json.Unmarshal(parameters, &p); err != nil {
-		return nil, &TaskError{Name: "States.Runtime", Cause: "The Parameters of an HTTP Task must be an object: " + err.Error()}
+		return nil, nil, &TaskError{Name: "States.Runtime", Cause: "The Parameters of an HTTP Task must be an object: " + err.Error()}
 	}
-	req, err := h.request(ctx, &p)
+	b, err := h.request(ctx, &p, region)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	req.Header.Set("User-Agent", "Amazon|StepFunctions|HttpInvoke|"+region)
-	resp, err := h.client.Do(req)
+	resp, err := h.client.Do(b.req)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized && b.token != "" {
+		// The token may have been revoked or have expired early: get a new
+		// one and call once more.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponse))
+		_ = resp.Body.Close()
+		h.dropToken(p.Authentication.ConnectionArn, b.token)
+		if b, err = h.request(ctx, &p, region); err != nil {
+			return nil, nil, err
+		}
+		resp, err = h.client.Do(b.req)
+	}
+	ex := &Exchange{Request: b.trace(reveal)}
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, &TaskError{Name: "States.Timeout", Cause: "The HTTP endpoint did not answer in time"}
+			return nil, ex, &TaskError{Name: "States.Timeout", Cause: "The HTTP endpoint did not answer in time"}
 		}
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, ex, ctx.Err()
 		}
-		return nil, &TaskError{Name: "States.Http.Socket", Cause: err.Error()}
+		return nil, ex, &TaskError{Name: "States.Http.Socket", Cause: err.Error()}
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
 	if err != nil {
-		return nil, &TaskError{Name: "States.Http.Socket", Cause: "reading the response: " + err.Error()}
+		return nil, ex, &TaskError{Name: "States.Http.Socket", Cause: "reading the response: " + err.Error()}
 	}
+	ex.Response = &ExchangeResponse{Protocol: b.req.URL.Scheme, StatusCode: strconv.Itoa(resp.StatusCode), StatusMessage: http.StatusText(resp.StatusCode),
+		Headers: headerText(resp.Header, nil), Body: string(body)}
 	if len(body) > maxResponse {
-		return nil, &TaskError{Name: "States.DataLimitExceeded", Cause: fmt.Sprintf("The response body is larger than %d bytes", maxResponse)}
+		return nil, ex, &TaskError{Name: "States.DataLimitExceeded", Cause: fmt.Sprintf("The response body is larger than %d bytes", maxResponse)}
 	}
 	out := HTTPResponse{Headers: map[string][]string{}, StatusCode: resp.StatusCode, StatusText: http.StatusText(resp.StatusCode)}
 	for k, v := range resp.Header {
@@ -248,17 +289,78 @@ func (h *HTTP) Invoke(ctx context.Context, region string, parameters json.RawMes
 	}
 	result, err := json.Marshal(&out)
 	if err != nil {
-		return nil, err
+		return nil, ex, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, &TaskError{Name: "States.Http.StatusCode." + strconv.Itoa(resp.StatusCode), Cause: string(result)}
+		return nil, ex, &TaskError{Name: "States.Http.StatusCode." + strconv.Itoa(resp.StatusCode), Cause: string(result)}
 	}
-	return result, nil
+	return result, ex, nil
+}
+
+// builtRequest is an HTTP Task's request, with what the connection added
+// to it.
+type builtRequest struct {
+	req        *http.Request
+	body       []byte
+	publicBody []byte          // the body without the connection's parameters
+	publicURL  string          // the URL without the connection's query parameters
+	secret     map[string]bool // canonical names of the headers the connection set
+	token      string          // the OAuth token the request carries
+}
+
+// trace is the request as an Exchange shows it.
+func (b *builtRequest) trace(reveal bool) *ExchangeRequest {
+	r := &ExchangeRequest{Protocol: b.req.URL.Scheme, Method: b.req.Method, URL: b.req.URL.String(), Headers: headerText(b.req.Header, nil), Body: string(b.body)}
+	if !reveal {
+		r.URL, r.Headers, r.Body = b.publicURL, headerText(b.req.Header, b.secret), string(b.publicBody)
+	}
+	return r
+}
+
+// headerText words headers as TestState shows them: "[Name: value, …]",
+// sorted, leaving out those in omit.
+func headerText(h http.Header, omit map[string]bool) string {
+	var parts []string
+	for _, k := range sortedKeys(h) {
+		if omit[k] {
+			continue
+		}
+		for _, v := range h[k] {
+			parts = append(parts, k+": "+v)
+		}
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// forbiddenHeaders are the headers an HTTP Task may not set (AWS fails the
+// task with States.Runtime), besides those prefixed x-forwarded-, x-amz- and
+// x-amzn-. Authorization is the connection's.
+var forbiddenHeaders = map[string]bool{
+	"a-im": true, "accept-charset": true, "accept-datetime": true, "accept-encoding": true, "authorization": true,
+	"cache-control": true, "connection": true, "content-encoding": true, "content-md5": true, "date": true,
+	"expect": true, "forwarded": true, "from": true, "host": true, "http2-settings": true, "if-match": true,
+	"if-modified-since": true, "if-none-match": true, "if-range": true, "if-unmodified-since": true,
+	"max-forwards": true, "origin": true, "pragma": true, "proxy-authorization": true, "referer": true,
+	"server": true, "te": true, "trailer": true, "transfer-encoding": true, "upgrade": true, "via": true, "warning": true,
+}
+
+// UnsupportedHeaders returns the names among headers an HTTP Task may not
+// set, lower-cased and sorted.
+func UnsupportedHeaders(headers []string) []string {
+	var bad []string
+	for _, k := range headers {
+		l := strings.ToLower(k)
+		if forbiddenHeaders[l] || strings.HasPrefix(l, "x-forwarded") || strings.HasPrefix(l, "x-amz-") || strings.HasPrefix(l, "x-amzn-") {
+			bad = append(bad, l)
+		}
+	}
+	sort.Strings(bad)
+	return bad
 }
 
 // request builds the HTTP request of a Task's Parameters, with its
 // connection's credentials and parameters.
-func (h *HTTP) request(ctx context.Context, p *httpParameters) (*http.Request, error) {
+func (h *HTTP) request(ctx context.Context, p *httpParameters, region string) (*builtRequest, error) {
 	bad := func(format string, args ...any) error {
 		return &TaskError{Name: "States.Runtime", Cause: fmt.Sprintf(format, args...)}
 	}
@@ -279,75 +381,165 @@ func (h *HTTP) request(ctx context.Context, p *httpParameters) (*http.Request, e
 	if !ok {
 		return nil, bad("Connection '%s' is not in gaffer's --http-connections file", p.Authentication.ConnectionArn)
 	}
+	if unsupported := UnsupportedHeaders(sortedKeys(p.Headers)); len(unsupported) > 0 {
+		return nil, bad("The 'Headers' field contains unsupported values: [%s]", strings.Join(unsupported, ", "))
+	}
+	inv := conn.AuthParameters.InvocationHttpParameters
+	if inv == nil {
+		inv = &HTTPParameters{}
+	}
 	q := u.Query()
 	for _, k := range sortedKeys(p.QueryParameters) {
 		q.Set(k, scalar(p.QueryParameters[k]))
 	}
-	var body io.Reader
+	publicQuery := q.Encode()
+	urlEncoded := p.Transform != nil && p.Transform.RequestBodyEncoding == "URL_ENCODED"
+	var body, publicBody []byte
 	contentType := ""
-	if len(p.RequestBody) > 0 && string(p.RequestBody) != "null" {
-		if p.Transform != nil && p.Transform.RequestBodyEncoding == "URL_ENCODED" {
+	hasBody := len(p.RequestBody) > 0 && string(p.RequestBody) != "null"
+	if hasBody || len(inv.BodyParameters) > 0 && method != "GET" && method != "HEAD" {
+		if urlEncoded {
 			format := "INDICES"
 			if o := p.Transform.RequestEncodingOptions; o != nil && o.ArrayFormat != "" {
 				format = o.ArrayFormat
 			}
-			form, err := urlEncode(p.RequestBody, format)
-			if err != nil {
-				return nil, bad("The HTTP Task's RequestBody cannot be URL-encoded: %v", err)
+			form := ""
+			if hasBody {
+				if form, err = urlEncode(p.RequestBody, format); err != nil {
+					return nil, bad("The HTTP Task's RequestBody cannot be URL-encoded: %v", err)
+				}
 			}
-			body, contentType = strings.NewReader(form), "application/x-www-form-urlencoded"
+			publicBody, body = []byte(form), []byte(mergeForm(form, inv.BodyParameters))
+			contentType = "application/x-www-form-urlencoded"
 		} else {
 			b := []byte(p.RequestBody)
+			if !hasBody {
+				b = []byte("{}")
+			}
 			var s string
 			if json.Unmarshal(b, &s) == nil {
 				b = []byte(s) // a string body is sent as it is
 			}
-			body, contentType = bytes.NewReader(b), "application/json; charset=UTF-8"
+			publicBody, body = b, mergeJSON(b, inv.BodyParameters)
+			if !hasBody {
+				publicBody = nil
+			}
+			contentType = "application/json; charset=UTF-8"
 		}
 	}
-	if inv := conn.AuthParameters.InvocationHttpParameters; inv != nil {
-		for _, kv := range inv.QueryStringParameters {
-			q.Set(kv.Key, kv.Value)
-		}
+	for _, kv := range inv.QueryStringParameters {
+		q.Set(kv.Key, kv.Value)
 	}
 	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	var reader io.Reader
+	if body != nil {
+		reader = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), reader)
 	if err != nil {
 		return nil, bad("The HTTP Task's request: %v", err)
 	}
+	public := *u
+	public.RawQuery = publicQuery
+	b := &builtRequest{req: req, body: body, publicBody: publicBody, publicURL: public.String(), secret: map[string]bool{}}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
 	for _, k := range sortedKeys(p.Headers) {
 		req.Header.Set(k, scalar(p.Headers[k]))
 	}
-	if inv := conn.AuthParameters.InvocationHttpParameters; inv != nil {
-		for _, kv := range inv.HeaderParameters {
-			req.Header.Set(kv.Key, kv.Value)
-		}
+	req.Header.Set("User-Agent", "Amazon|StepFunctions|HttpInvoke|"+region)
+	for _, kv := range inv.HeaderParameters {
+		req.Header.Set(kv.Key, kv.Value)
+		b.secret[http.CanonicalHeaderKey(kv.Key)] = true
 	}
-	if err := h.authorize(ctx, p.Authentication.ConnectionArn, &conn, req); err != nil {
+	if err := h.authorize(ctx, p.Authentication.ConnectionArn, &conn, b); err != nil {
 		return nil, err
 	}
-	return req, nil
+	return b, nil
 }
 
-// authorize puts the connection's credentials on req.
-func (h *HTTP) authorize(ctx context.Context, arn string, c *Connection, req *http.Request) error {
+// mergeJSON adds a connection's body parameters to a JSON object body
+// (the connection's value wins over the task's); another body is kept as
+// it is.
+func mergeJSON(body []byte, params []KeyValue) []byte {
+	if len(params) == 0 {
+		return body
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(body, &obj) != nil || obj == nil {
+		return body
+	}
+	for _, kv := range params {
+		obj[kv.Key], _ = json.Marshal(kv.Value)
+	}
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+// mergeForm adds a connection's body parameters to a URL-encoded body,
+// replacing the task's values of the same keys.
+func mergeForm(form string, params []KeyValue) string {
+	if len(params) == 0 {
+		return form
+	}
+	drop := map[string]bool{}
+	for _, kv := range params {
+		drop[kv.Key] = true
+	}
+	var parts []string
+	for _, part := range strings.Split(form, "&") {
+		k, _, _ := strings.Cut(part, "=")
+		if key, err := url.QueryUnescape(k); part == "" || err == nil && drop[key] {
+			continue
+		}
+		parts = append(parts, part)
+	}
+	for _, kv := range params {
+		parts = append(parts, url.QueryEscape(kv.Key)+"="+url.QueryEscape(kv.Value))
+	}
+	return strings.Join(parts, "&")
+}
+
+// authorize puts the connection's credentials on b's request.
+func (h *HTTP) authorize(ctx context.Context, arn string, c *Connection, b *builtRequest) error {
 	p := c.AuthParameters
 	switch c.AuthorizationType {
 	case "API_KEY":
-		req.Header.Set(p.ApiKeyAuthParameters.ApiKeyName, p.ApiKeyAuthParameters.ApiKeyValue)
+		b.req.Header.Set(p.ApiKeyAuthParameters.ApiKeyName, p.ApiKeyAuthParameters.ApiKeyValue)
+		b.secret[http.CanonicalHeaderKey(p.ApiKeyAuthParameters.ApiKeyName)] = true
 	case "BASIC":
-		req.SetBasicAuth(p.BasicAuthParameters.Username, p.BasicAuthParameters.Password)
+		b.req.SetBasicAuth(p.BasicAuthParameters.Username, p.BasicAuthParameters.Password)
+		b.secret["Authorization"] = true
 	case "OAUTH_CLIENT_CREDENTIALS":
 		tok, err := h.oauth(ctx, arn, c)
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Authorization", "Bearer "+tok)
+		b.req.Header.Set("Authorization", "Bearer "+tok)
+		b.secret["Authorization"] = true
+		b.token = tok
 	}
 	return nil
+}
+
+// dropToken forgets the connection's token if it is still used, so that
+// the next call fetches a new one.
+func (h *HTTP) dropToken(arn, used string) {
+	h.mu.Lock()
+	tok := h.tokens[arn]
+	h.mu.Unlock()
+	if tok == nil {
+		return
+	}
+	tok.mu.Lock()
+	defer tok.mu.Unlock()
+	if tok.value == used {
+		tok.value = ""
+	}
 }
 
 // oauth returns the connection's access token, fetching one from its
