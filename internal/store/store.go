@@ -1,5 +1,5 @@
 // Package store defines the persistence contract that the engine and the
-// service dialects (sfn, and later swf and pipeline) share, and the records it
+// service dialects (sfn, swf and pipeline) share, and the records it
 // holds. Implementations live in sub-packages (sqlite, postgres) and are
 // checked by the conformance suite in storetest.
 //
