@@ -947,15 +947,9 @@ func (e *Engine) HeartbeatOf(token string, details []byte, allowed func(owner st
 }
 
 func (e *Engine) heartbeat(queuePrefix, token string, details []byte, allowed func(owner string) bool) (HeartbeatResult, error) {
-	ref, err := e.tokens.decode(token)
+	at, err := e.openAttempt(token)
 	if err != nil {
-		return HeartbeatResult{}, ErrInvalidToken
-	}
-	at := e.active.get(ref.taskID)
-	if at == nil || at.attempt != ref.attempt {
-		if at, err = e.missed(ref, at); err != nil {
-			return HeartbeatResult{}, err
-		}
+		return HeartbeatResult{}, err
 	}
 	if !strings.HasPrefix(at.queue, queuePrefix) {
 		return HeartbeatResult{}, ErrWrongQueue
@@ -1027,15 +1021,9 @@ func (e *Engine) TokenTask(token string) (int64, error) {
 // authorize a caller on the resource a token's task belongs
 // to before they act on it.
 func (e *Engine) TaskQueue(token string) (string, error) {
-	ref, err := e.tokens.decode(token)
+	at, err := e.openAttempt(token)
 	if err != nil {
-		return "", ErrInvalidToken
-	}
-	at := e.active.get(ref.taskID)
-	if at == nil || at.attempt != ref.attempt {
-		if at, err = e.missed(ref, at); err != nil {
-			return "", err
-		}
+		return "", err
 	}
 	return at.queue, nil
 }
@@ -1045,17 +1033,26 @@ func (e *Engine) TaskQueue(token string) (string, error) {
 // store, from the task's row if memory misses it): for dialects that keep a token's task from callers that may not see its
 // owner (another region's execution) before they act on it.
 func (e *Engine) TaskOwner(token string) (string, error) {
+	at, err := e.openAttempt(token)
+	if err != nil {
+		return "", err
+	}
+	return at.owner, nil
+}
+
+// openAttempt returns the in-memory entry of the open attempt token names,
+// or ErrInvalidToken / ErrTaskClosed: from memory, or on a shared store
+// from the task's row when memory misses it (missed).
+func (e *Engine) openAttempt(token string) (*attempt, error) {
 	ref, err := e.tokens.decode(token)
 	if err != nil {
-		return "", ErrInvalidToken
+		return nil, ErrInvalidToken
 	}
 	at := e.active.get(ref.taskID)
 	if at == nil || at.attempt != ref.attempt {
-		if at, err = e.missed(ref, at); err != nil {
-			return "", err
-		}
+		return e.missed(ref, at)
 	}
-	return at.owner, nil
+	return at, nil
 }
 
 // OpenTask returns, within tx, the started task whose current attempt
