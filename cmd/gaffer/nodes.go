@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/gaffer-dev/gaffer/internal/server"
 )
 
 // nodesCommand lists the nodes that share a server's store, and the
@@ -37,20 +39,6 @@ func (c *nodesCommand) Usage() {
 	fs.Usage()
 }
 
-// nodesView is what GET /gaffer/nodes answers (server.NodesView).
-type nodesView struct {
-	Self  string `json:"self"`
-	Nodes []struct {
-		Name       string    `json:"name"`
-		Addr       string    `json:"addr"`
-		Epoch      int64     `json:"epoch"`
-		JoinedAt   time.Time `json:"joinedAt"`
-		ExpiresAt  time.Time `json:"expiresAt"`
-		Partitions []int     `json:"partitions"`
-	} `json:"nodes"`
-	Free []int `json:"free"`
-}
-
 // Run prints the nodes.
 func (c *nodesCommand) Run(ctx context.Context, args []string) error {
 	fs, op := c.flags()
@@ -60,7 +48,7 @@ func (c *nodesCommand) Run(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	var v nodesView
+	var v server.NodesView
 	if err := op.call(ctx, http.MethodGet, "/gaffer/nodes", &v); err != nil {
 		return err
 	}

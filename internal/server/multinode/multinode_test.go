@@ -20,6 +20,7 @@ import (
 	swftypes "github.com/aws/aws-sdk-go-v2/service/swf/types"
 
 	"github.com/gaffer-dev/gaffer/internal/pgtest"
+	"github.com/gaffer-dev/gaffer/internal/server"
 	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
 
@@ -39,15 +40,7 @@ func nodes(t *testing.T, n int, args ...string) []*servertest.Process {
 }
 
 // nodesView is GET /gaffer/nodes.
-type nodesView struct {
-	Self  string `json:"self"`
-	Nodes []struct {
-		Name       string `json:"name"`
-		Epoch      int64  `json:"epoch"`
-		Partitions []int  `json:"partitions"`
-	} `json:"nodes"`
-	Free []int `json:"free"`
-}
+type nodesView server.NodesView
 
 func readNodes(t *testing.T, p *servertest.Process) nodesView {
 	t.Helper()
