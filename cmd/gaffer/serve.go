@@ -74,6 +74,9 @@ type serveOptions struct {
 // given.
 const credentialsEnv = "GAFFER_CREDENTIALS"
 
+// minLease is the shortest --lease: a node renews every third of it.
+const minLease = time.Second
+
 // storeEnv holds the PostgreSQL URL when --store is not given.
 const storeEnv = "GAFFER_STORE"
 
@@ -99,8 +102,8 @@ func (c *serveCommand) Run(ctx context.Context, args []string) error {
 	if cfg.Store == "" {
 		cfg.Store = os.Getenv(storeEnv)
 	}
-	if cfg.Lease < 0 {
-		return fmt.Errorf("-lease: %v must be positive", cfg.Lease)
+	if cfg.Lease != 0 && cfg.Lease < minLease {
+		return fmt.Errorf("-lease: %v is too short: at least %v (a node renews every third of it, and a pause longer than it fences the node)", cfg.Lease, minLease)
 	}
 	if cfg.MockConfig == "" {
 		cfg.MockConfig = os.Getenv(mockConfigEnv)

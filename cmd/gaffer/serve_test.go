@@ -158,6 +158,8 @@ func TestServeFlags(t *testing.T) {
 		{[]string{"-body-timeout", "0s"}, "-body-timeout: 0s must be positive"},
 		{[]string{"-max-connections", "-1"}, "-max-connections: -1 must be 0 (from the file descriptor limit) or positive"},
 		{[]string{"-credentials", "/nonexistent/credentials.json"}, "-credentials: credentials: open /nonexistent/credentials.json"},
+		{[]string{"-lease", "100ms"}, "-lease: 100ms is too short: at least 1s"},
+		{[]string{"-lease", "-5s"}, "-lease: -5s is too short: at least 1s"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
