@@ -288,7 +288,6 @@ func phaseNames(keep func(Phase) bool) []string {
 // Targets from the performance issue.
 const (
 	targetHeartbeatRatio = 0.50  // gaffer heartbeats/s ÷ bare handler requests/s (SFN and SWF)
-	targetCycleRate      = 2000  // executions/s; SWF: workflows/s, decision tasks/s; Data Pipeline: tasks/s
 	targetWakeP99        = 1e-3  // seconds, idle and under background load
 	targetCrossWakeP99   = 10e-3 // seconds, a poller on one node, the start through another
 	targetPGCycleRatio   = 0.60  // PostgreSQL's cycle executions/s ÷ SQLite's, one node
@@ -296,6 +295,17 @@ const (
 	targetTakeoverSlack  = time.Second
 	targetPollOverBare   = 2 << 10 // RSS bytes per idle long poll over the bare handler's per request
 	targetHeldP99Ratio   = 1.2     // heartbeat p99 with the idle polls held ÷ without
+)
+
+// Targets of the durable rounds, as ratios to the bare handler measured
+// by the same dialect's heartbeat phase in the same run: absolute rates
+// move by 2× between runs and machines, ratios much less.
+const (
+	targetCycleCPUVsBare    = 12   // server CPU per cycle execution ÷ the bare handler's per request (four requests alone are 4)
+	targetCycleRateVsBare   = 0.08 // cycle executions/s ÷ the bare handler's req/s (the four-request ceiling is 0.25)
+	targetSWFWorkflowVsBare = 0.03 // one-activity workflows/s (8 requests) ÷ the bare handler's req/s
+	targetSWFDecisionVsBare = 0.08 // decision tasks/s ÷ the bare handler's req/s
+	targetDPTaskVsBare      = 0.06 // Poll→Progress→SetTaskStatus tasks/s ÷ the bare handler's req/s
 )
 
 // Fixed settings of the bench.
@@ -372,6 +382,45 @@ type bench struct {
 	label string
 	// slowStart gives servers slowReadyTimeout to start (growth phase).
 	slowStart bool
+	// bare holds what each heartbeat phase measured of the bare handler,
+	// by target and dialect (bareKey): the yardstick of the ratio targets.
+	bare map[string]bareFigures
+}
+
+// bareFigures is what a heartbeat phase measured of the bare handler.
+type bareFigures struct {
+	rate float64       // requests/s
+	cpu  time.Duration // server CPU per request
+}
+
+func bareKey(t target, dl dialect) string { return t.name + "/" + dl.service }
+
+// bareOf returns what the heartbeat phase of dl measured of the bare
+// handler on the current target in this run, if it ran.
+func (b *bench) bareOf(dl dialect) (bareFigures, bool) {
+	f, ok := b.bare[bareKey(b.target, dl)]
+	return f, ok && f.rate > 0 && f.cpu > 0
+}
+
+// addVsBare adds, when the heartbeat phase of dl ran before on the same
+// target, the figure rate (per second) ÷ the bare handler's requests/s
+// against the target want, and, if cpuWant > 0, the server CPU per unit
+// ÷ the bare handler's CPU per request against cpuWant.
+func (b *bench) addVsBare(phase string, dl dialect, what string, rate float64, want float64, cpu time.Duration, cpuWant float64) {
+	bare, ok := b.bareOf(dl)
+	if !ok {
+		return
+	}
+	heartbeat := map[dialect]string{sfnDialect: phaseHeartbeat, swfDialect: phaseSWFHeartbeat, dpDialect: phaseDPHeartbeat}[dl]
+	r := b.report
+	ratio := rate / bare.rate
+	r.addTarget(phase, "rate_vs_bare", fmt.Sprintf("%ss/s ÷ bare handler's req/s (%s phase)", what, heartbeat), ratio, "",
+		fmt.Sprintf(">= %.2f", want), ratio >= want)
+	if cpuWant > 0 {
+		c := float64(cpu) / float64(bare.cpu)
+		r.addTarget(phase, "cpu_vs_bare", fmt.Sprintf("server CPU per %s ÷ bare handler's per request", what), c, "×",
+			fmt.Sprintf("<= %.0f ×", cpuWant), c <= cpuWant)
+	}
 }
 
 func (b *bench) progress(format string, args ...any) {

@@ -76,6 +76,10 @@ func (b *bench) runHeartbeat(ctx context.Context, gaffer *endpoint, p heartbeatP
 			return err
 		}
 	}
+	if b.bare == nil {
+		b.bare = map[string]bareFigures{}
+	}
+	b.bare[bareKey(b.target, p.dl)] = bareFigures{rate: bareRate, cpu: bareCPU}
 	ratio := gafferRate / bareRate
 	r := b.report
 	r.add(p.phase, "bare_rps", fmt.Sprintf("bare net/http handler, %d clients", o.Clients), bareRate, "req/s")

@@ -122,7 +122,9 @@ func (r *report) compare(targets []target) {
 				out = append(out, res)
 			}
 		}
-		if !hasBase || base.Value <= 0 || base.Unit == "%" {
+		// Percentages and figures already relative to the bare handler
+		// are not set beside SQLite's.
+		if !hasBase || base.Value <= 0 || base.Unit == "%" || strings.HasSuffix(k.metric, "_vs_bare") {
 			continue
 		}
 		for _, t := range targets[1:] {
