@@ -135,7 +135,7 @@ func readOnly(ctx context.Context, path string, fn func(conn *sql.Conn) error) e
 		}
 		return err
 	}
-	db, err := sql.Open(driverName, dsn(abs, fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis))+"&mode=ro")
+	db, err := sql.Open("sqlite", dsn(abs, fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis))+"&mode=ro")
 	if err != nil {
 		return err
 	}

@@ -184,7 +184,7 @@ func TestOpenRefusesOrphanWAL(t *testing.T) {
 // sqliteFile creates an SQLite database at path with the given statements.
 func sqliteFile(t *testing.T, path string, stmts ...string) {
 	t.Helper()
-	db, err := sql.Open(driverName, dsn(path))
+	db, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
 		t.Fatal(err)
 	}

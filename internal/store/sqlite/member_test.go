@@ -95,7 +95,7 @@ func TestFenceBatch(t *testing.T) {
 func TestMigrateMembership(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "gaffer.db")
-	db, err := sql.Open(driverName, dsn(path))
+	db, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,6 +74,8 @@ import (
 
 	"github.com/gaffer-dev/gaffer/internal/store"
 	"github.com/gaffer-dev/gaffer/internal/testsignal"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // Options configure a Store. The zero value is usable.
@@ -154,11 +156,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	if err := prepareDriver(abs); err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
 
-	wdb, err := sql.Open(driverName, dsn(abs,
+	wdb, err := sql.Open("sqlite", dsn(abs,
 		"journal_mode(WAL)", "synchronous(FULL)", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis),
 		// Savepoint sub-journals stay in memory rather than in a temp file:
 		// every Update runs in a savepoint, so this is on the hot path.
@@ -195,7 +194,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 
 	readers := max(4, runtime.GOMAXPROCS(0))
-	rdb, err := sql.Open(driverName, dsn(abs,
+	rdb, err := sql.Open("sqlite", dsn(abs,
 		fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis), "query_only(1)"))
 	if err != nil {
 		w.closeStmts()
@@ -231,14 +230,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// uriEscaper escapes the characters that mean something in an SQLite URI
-// filename.
-var uriEscaper = strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23")
-
-// pragmaDSN returns a "file:" URI for the file at the absolute path abs with
-// each pragma ("name(value)") as a _pragma parameter, the form both
-// modernc.org/sqlite and github.com/ncruces/go-sqlite3 read.
-func pragmaDSN(abs string, pragmas ...string) string {
+// dsn returns the modernc.org/sqlite data source name for the file at the
+// absolute path abs with the given per-connection pragmas.
+func dsn(abs string, pragmas ...string) string {
 	var b strings.Builder
 	b.WriteString("file:")
 	b.WriteString(uriEscaper.Replace(abs))
@@ -253,6 +247,10 @@ func pragmaDSN(abs string, pragmas ...string) string {
 	}
 	return b.String()
 }
+
+// uriEscaper escapes the characters that mean something in an SQLite URI
+// filename.
+var uriEscaper = strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23")
 
 // Close stops accepting Updates (they return store.ErrClosed), commits the
 // ones already queued, stops the writer and closes the database. It is safe

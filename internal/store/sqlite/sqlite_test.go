@@ -637,7 +637,7 @@ func reportBatching(b *testing.B, s *Store) {
 func TestMigrateClosedAt(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "gaffer.db")
-	db, err := sql.Open(driverName, dsn(path))
+	db, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
 		t.Fatal(err)
 	}
