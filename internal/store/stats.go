@@ -23,7 +23,8 @@ type WriterStats struct {
 	// Updates counts the Update functions run (committed or not): divided
 	// by Transactions, the mean batch size.
 	Updates int64
-	// Queued is how many Updates wait for the writer now, of QueueSize.
+	// Queued is how many Updates wait for the writer now, of QueueSize
+	// (both lanes: see Lane).
 	Queued    int
 	QueueSize int
 }

@@ -113,7 +113,7 @@ type Store struct {
 	// nothing more is queued, and the writer can flush what is.
 	mu     sync.RWMutex
 	closed bool
-	queue  chan *job
+	lanes  *store.Lanes[*job]
 
 	isClosed  atomic.Bool
 	closeOnce sync.Once
@@ -187,8 +187,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := migrate(ctx, wconn); err != nil {
 		return fail(err)
 	}
-	queue := make(chan *job, opts.QueueSize)
-	w, err := newWriter(ctx, wconn, queue, opts.MaxBatch, opts.Logger)
+	lanes := store.NewLanes[*job](opts.QueueSize)
+	w, err := newWriter(ctx, wconn, lanes, opts.MaxBatch, opts.Logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -217,7 +217,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		wconn:  wconn,
 		rdb:    rdb,
 		rstmts: make(map[string]*sql.Stmt),
-		queue:  queue,
+		lanes:  lanes,
 		w:      w,
 	}
 	// The writer lives until Close, not until the end of ctx, which may be
@@ -304,7 +304,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 		return store.ErrClosed
 	}
 	select {
-	case s.queue <- j:
+	case s.lanes.Queue(store.LaneOf(ctx)) <- j:
 	default:
 		s.mu.RUnlock()
 		return store.ErrOverloaded
