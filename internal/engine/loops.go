@@ -26,7 +26,19 @@ const (
 	fireRetry = 100 * time.Millisecond
 	// throttleLogEvery spaces the aggregated "store overloaded" lines.
 	throttleLogEvery = 10 * time.Second
+	// fireTxBudget bounds the writer time of one batch: once the
+	// deadlines applied so far have taken this long (a run of Step
+	// Functions states going on, a large history), the rest of the batch
+	// is handed back, still due, for a later write. Batches go in the
+	// store's background lane (store.Background), which gets a bounded
+	// share of the writer while requests wait; a short batch is what keeps
+	// a request from waiting long behind one.
+	fireTxBudget = 5 * time.Millisecond
 )
+
+// errDeferred marks a deadline left for a later batch (fireTxBudget): its
+// savepoint wrote nothing.
+var errDeferred = errors.New("engine: deadline deferred to a later batch")
 
 // runDeadlines keeps one timer at the earliest deadline and, as deadlines
 // come due, hands them in batches of up to fireBatchSize to fireWorkers
@@ -148,16 +160,28 @@ func (e *Engine) runFirer(ctx context.Context, batches <-chan []deadline) {
 	}
 }
 
-// fireBatch applies batch in one store.Update, each deadline in a savepoint
-// of its own, retrying the whole batch with a back-off while the store
-// refuses it. A deadline whose own handling failed is re-armed fireRetry
-// later; the others are done. A stop (ctx ended) abandons the batch: the
+// fireBatch applies batch in one store.Update in the background lane, each
+// deadline in a savepoint of its own, retrying the whole batch with a
+// back-off while the store refuses it. Once fireTxBudget of writer time has
+// gone, the deadlines not yet applied are re-armed as they were (still
+// due). A deadline whose own handling failed is re-armed fireRetry later;
+// the others are done. A stop (ctx ended) abandons the batch: the
 // store still holds every deadline in it, and the next start re-arms them.
 // errs (as long as batch) receives each deadline's error.
 func (e *Engine) fireBatch(ctx context.Context, batch []deadline, errs []error) {
 	backoff := fireBackoffMin
+	bg := store.Background(ctx)
+	var began time.Time // of this run of the transaction's function
+	apply := func(tx store.Tx, i int) error {
+		if i == 0 {
+			began = time.Now()
+		} else if time.Since(began) > fireTxBudget {
+			return errDeferred
+		}
+		return e.apply(tx, batch[i])
+	}
 	for {
-		err := e.updateEach(ctx, len(batch), func(tx store.Tx, i int) error { return e.apply(tx, batch[i]) }, errs)
+		err := e.updateEach(bg, len(batch), apply, errs)
 		if err == nil {
 			break
 		}
@@ -178,10 +202,15 @@ func (e *Engine) fireBatch(ctx context.Context, batch []deadline, errs []error) 
 		}
 		backoff = min(2*backoff, fireBackoffMax)
 	}
-	var failed int
+	var failed, deferred int
 	var firstErr error
 	for i, err := range errs {
 		if err == nil {
+			continue
+		}
+		if errors.Is(err, errDeferred) {
+			deferred++
+			e.deadlines.add(batch[i])
 			continue
 		}
 		if failed == 0 {
@@ -208,7 +237,7 @@ func (e *Engine) fireBatch(ctx context.Context, batch []deadline, errs []error) 
 			e.obs.DeadlineFired(kind, now.Sub(dl.at))
 		}
 	}
-	e.fired.Add(int64(len(batch) - failed))
+	e.fired.Add(int64(len(batch) - failed - deferred))
 	e.fireBatches.Add(1)
 	e.deadlineWork.Signal(struct{}{})
 }

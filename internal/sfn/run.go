@@ -27,10 +27,17 @@ const (
 // asl.MaxPayload, each written to the history on entry and exit). A
 // definition that loops through Pass and Choice states, passes large data
 // along or maps over many items yields to a timer and goes on in a later
-// write rather than holding the writer.
+// write rather than holding the writer. The first write (StartExecution's,
+// which the caller waits on) is bounded alike; the later ones are deadline
+// firings, in the store's background lane (store.Background), whose share
+// of the writer is bounded while requests wait. maxBytesPerTx is small
+// enough that one write of an execution passing data that doubles to the
+// payload limit holds the writer for a few milliseconds, not for the whole
+// run (a megabyte of history): at most one state past it, which is at
+// most asl.MaxPayload in and out.
 const (
 	maxStepsPerTx = 500
-	maxBytesPerTx = 1 << 20
+	maxBytesPerTx = 64 << 10
 )
 
 // run moves one execution forward inside one transaction.
