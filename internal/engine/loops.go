@@ -393,7 +393,8 @@ func (e *Engine) flushBeats(ctx context.Context) {
 		return
 	}
 	began := e.now()
-	err := e.store.Update(ctx, func(tx store.Tx) error {
+	// Nobody waits on a flush: the background lane (store.Background).
+	err := e.store.Update(store.Background(ctx), func(tx store.Tx) error {
 		for _, b := range beats {
 			t, err := tx.GetTask(b.taskID)
 			if errors.Is(err, store.ErrNotFound) {
