@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -211,6 +212,17 @@ func (b *bench) soak(ctx context.Context, _ *endpoint) (err error) {
 	end, err := sampler.settle(ctx, goroutineBound, soakSettle)
 	if err != nil {
 		return err
+	}
+	if b.cfg.MemProfile != "" {
+		heap, err := srv.debugGet(ctx, "/heap")
+		if err != nil {
+			return err
+		}
+		file := b.cfg.MemProfile + ".soak"
+		if err := os.WriteFile(file, heap, 0o644); err != nil {
+			return fmt.Errorf("write heap profile: %w", err)
+		}
+		b.progress("%s: heap profile at the end written to %s", phaseSoak, file)
 	}
 	stopSampling()
 	sampling.Wait()

@@ -14,7 +14,9 @@ import (
 // When both lanes have work queued, the writer gives the background lane at
 // most BackgroundShare of its time (measured per transaction), never none:
 // heavy background work costs the requests a bounded share of the writer,
-// and still moves on. When only one lane has work, it has the writer.
+// and still moves on. When only one lane has work, it has the writer (the
+// background lane once the request lane has been idle for a moment: see
+// Lanes.Next).
 type Lane uint8
 
 // The two lanes.
@@ -33,6 +35,11 @@ const BackgroundShare = 0.10
 // waiting requests, and one long transaction delays the next background
 // one while requests wait by at most maxCredit/BackgroundShare.
 const maxCredit = 20 * time.Millisecond
+
+// idleGrace is how long the request lane must have had nothing since its
+// last transaction before a background job without credit takes the
+// writer (see Lanes.Next).
+const idleGrace = 2 * time.Millisecond
 
 type laneKey struct{}
 
@@ -60,8 +67,11 @@ type Lanes[J any] struct {
 	// BackgroundShare/(1-BackgroundShare), each background transaction run
 	// while requests waited takes its own. Between -maxCredit and maxCredit.
 	credit time.Duration
-	// charged: the last background job was taken while requests waited.
+	// charged: the last background job was taken on credit, or while
+	// requests waited or had been served within idleGrace.
 	charged bool
+	// lastRequest is when the last request transaction ended.
+	lastRequest time.Time
 }
 
 // NewLanes returns lanes of size jobs each.
@@ -81,23 +91,43 @@ func (q *Lanes[J]) Cap() int { return cap(q.queues[0]) + cap(q.queues[1]) }
 
 // Next waits for a job and returns it with its lane; ok is false when done
 // is closed first. When both lanes have jobs, the background one is taken
-// only while the lane has credit.
+// only while the lane has credit. Without credit, a background job also
+// waits for the request lane to have been idle for idleGrace since the
+// last request transaction: a group commit answers every waiting caller
+// at once, so the request lane is empty for a moment after each, while
+// those callers send their next requests; were that moment enough, the
+// background lane would get a transaction after every request batch.
 func (q *Lanes[J]) Next(done <-chan struct{}) (j J, l Lane, ok bool) {
 	req, bg := q.queues[LaneRequest], q.queues[LaneBackground]
-	if len(req) > 0 && len(bg) > 0 {
-		// Only the writer receives: a queued job is there to take.
+	if len(bg) > 0 {
 		if q.credit > 0 {
 			q.charged = true
 			return <-bg, LaneBackground, true
 		}
-		return <-req, LaneRequest, true
+		if len(req) > 0 {
+			return <-req, LaneRequest, true
+		}
+		if wait := idleGrace - time.Since(q.lastRequest); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case j = <-req:
+				t.Stop()
+				return j, LaneRequest, true
+			case <-done:
+				t.Stop()
+				return j, 0, false
+			case <-t.C:
+			}
+		}
+		// Only the writer receives: the queued job is still there.
+		q.charged = len(req) > 0
+		return <-bg, LaneBackground, true
 	}
-	q.charged = false
 	select {
 	case j = <-req:
 		return j, LaneRequest, true
 	case j = <-bg:
-		q.charged = len(req) > 0
+		q.charged = len(req) > 0 || time.Since(q.lastRequest) < idleGrace
 		return j, LaneBackground, true
 	case <-done:
 		return j, 0, false
@@ -143,6 +173,7 @@ func (q *Lanes[J]) Ran(l Lane, d time.Duration) {
 	switch {
 	case l == LaneRequest:
 		q.credit += time.Duration(float64(d) * BackgroundShare / (1 - BackgroundShare))
+		q.lastRequest = time.Now()
 	case q.charged:
 		q.credit -= d
 	}
