@@ -26,20 +26,20 @@ const (
 )
 
 // BackgroundShare is the share of the writer's time the background lane
-// gets while the request lane has work waiting.
+// gets while requests keep coming.
 const BackgroundShare = 0.10
 
-// maxCredit bounds the writer time the background lane may bank while it
-// has nothing queued, or owe after a long transaction: a burst of
-// background work after a quiet spell takes at most this much ahead of
-// waiting requests, and one long transaction delays the next background
-// one while requests wait by at most maxCredit/BackgroundShare.
+// maxCredit bounds the writer time the background lane may bank (a burst
+// after a quiet spell takes at most this much ahead of waiting requests)
+// or owe (after a long transaction, or a run on an idle writer, it waits
+// at most maxCredit/BackgroundShare for its next turn while requests keep
+// coming).
 const maxCredit = 20 * time.Millisecond
 
-// idleGrace is how long the request lane must have had nothing since its
-// last transaction before a background job without credit takes the
+// idleGrace is how long the request lane must have had nothing, since its
+// last transaction, before a background job without credit takes the
 // writer (see Lanes.Next).
-const idleGrace = 2 * time.Millisecond
+const idleGrace = 5 * time.Millisecond
 
 type laneKey struct{}
 
@@ -58,56 +58,66 @@ func LaneOf(ctx context.Context) Lane {
 }
 
 // Lanes is a writer's two queues and the account of the background lane's
-// share. Updates send to Queue(lane); only the writer goroutine calls Next,
+// share: a token bucket in writer time, filled at BackgroundShare of the
+// wall clock and emptied by the time background transactions take. Updates
+// send to Queue(lane); only the writer goroutine calls Next, TryNext,
 // Drain and Ran.
 type Lanes[J any] struct {
 	queues [2]chan J
-	// credit is the writer time the background lane may still take while
-	// requests wait: each request transaction adds its time ×
-	// BackgroundShare/(1-BackgroundShare), each background transaction run
-	// while requests waited takes its own. Between -maxCredit and maxCredit.
+	now    func() time.Time // time.Now; tests set their own
+	// credit is the writer time the background lane may take now, between
+	// -maxCredit and maxCredit, as of filled.
 	credit time.Duration
-	// charged: the last background job was taken on credit, or while
-	// requests waited or had been served within idleGrace.
-	charged bool
+	filled time.Time
 	// lastRequest is when the last request transaction ended.
 	lastRequest time.Time
+	// held is a background job taken off its queue while the writer
+	// waited, not yet run (hasHeld).
+	held    J
+	hasHeld bool
 }
 
 // NewLanes returns lanes of size jobs each.
 func NewLanes[J any](size int) *Lanes[J] {
-	return &Lanes[J]{queues: [2]chan J{make(chan J, size), make(chan J, size)}}
+	return &Lanes[J]{queues: [2]chan J{make(chan J, size), make(chan J, size)}, now: time.Now}
 }
 
 // Queue returns the channel of lane l, to send jobs to (without blocking:
 // a full lane is ErrOverloaded).
 func (q *Lanes[J]) Queue(l Lane) chan J { return q.queues[l&1] }
 
-// Len returns how many jobs are queued in both lanes.
+// Len returns how many jobs are queued in both lanes (not counting one the
+// writer has taken off to decide on).
 func (q *Lanes[J]) Len() int { return len(q.queues[0]) + len(q.queues[1]) }
 
 // Cap returns how many jobs both lanes hold.
 func (q *Lanes[J]) Cap() int { return cap(q.queues[0]) + cap(q.queues[1]) }
 
 // Next waits for a job and returns it with its lane; ok is false when done
-// is closed first. When both lanes have jobs, the background one is taken
-// only while the lane has credit. Without credit, a background job also
-// waits for the request lane to have been idle for idleGrace since the
-// last request transaction: a group commit answers every waiting caller
-// at once, so the request lane is empty for a moment after each, while
-// those callers send their next requests; were that moment enough, the
-// background lane would get a transaction after every request batch.
+// is closed first. A background job is taken when the lane has credit;
+// without, when no request is queued and none has been served for
+// idleGrace (the writer is otherwise idle), or once the credit comes back.
+// The grace matters: a group commit answers every waiting caller at once,
+// so the request lane is empty for a moment after each batch while those
+// callers send their next requests; were that moment enough, background
+// work would take a transaction after every request batch, and the CPU the
+// requests need.
 func (q *Lanes[J]) Next(done <-chan struct{}) (j J, l Lane, ok bool) {
 	req, bg := q.queues[LaneRequest], q.queues[LaneBackground]
-	if len(bg) > 0 {
-		if q.credit > 0 {
-			q.charged = true
-			return <-bg, LaneBackground, true
-		}
-		if len(req) > 0 {
-			return <-req, LaneRequest, true
-		}
-		if wait := idleGrace - time.Since(q.lastRequest); wait > 0 {
+	for {
+		if q.hasHeld || len(bg) > 0 {
+			now := q.fill()
+			if q.credit > 0 {
+				return q.takeBackground(), LaneBackground, true
+			}
+			if len(req) > 0 {
+				return <-req, LaneRequest, true
+			}
+			wait := idleGrace - now.Sub(q.lastRequest)
+			if wait <= 0 {
+				return q.takeBackground(), LaneBackground, true
+			}
+			wait = min(wait, time.Duration(float64(-q.credit)/BackgroundShare)+time.Microsecond)
 			t := time.NewTimer(wait)
 			select {
 			case j = <-req:
@@ -117,32 +127,53 @@ func (q *Lanes[J]) Next(done <-chan struct{}) (j J, l Lane, ok bool) {
 				t.Stop()
 				return j, 0, false
 			case <-t.C:
+				continue // the credit is back, or the grace over
 			}
 		}
-		// Only the writer receives: the queued job is still there.
-		q.charged = len(req) > 0
-		return <-bg, LaneBackground, true
+		select {
+		case j = <-req:
+			return j, LaneRequest, true
+		case q.held = <-bg:
+			q.hasHeld = true // decided on the next turn
+		case <-done:
+			return j, 0, false
+		}
 	}
-	select {
-	case j = <-req:
-		return j, LaneRequest, true
-	case j = <-bg:
-		q.charged = len(req) > 0 || time.Since(q.lastRequest) < idleGrace
-		return j, LaneBackground, true
-	case <-done:
-		return j, 0, false
+}
+
+// takeBackground returns the held background job, or the next queued one
+// (only the writer receives: one is there).
+func (q *Lanes[J]) takeBackground() J {
+	if q.hasHeld {
+		j := q.held
+		var zero J
+		q.held, q.hasHeld = zero, false
+		return j
 	}
+	return <-q.queues[LaneBackground]
+}
+
+// fill adds the credit earned since the last fill and returns the time.
+func (q *Lanes[J]) fill() time.Time {
+	now := q.now()
+	if !q.filled.IsZero() {
+		q.credit += time.Duration(float64(now.Sub(q.filled)) * BackgroundShare)
+		q.credit = min(q.credit, maxCredit)
+	}
+	q.filled = now
+	return now
 }
 
 // TryNext returns a queued job of either lane, requests first, without
 // waiting (for the writer's last flush when it stops).
 func (q *Lanes[J]) TryNext() (j J, l Lane, ok bool) {
-	for _, l := range []Lane{LaneRequest, LaneBackground} {
-		select {
-		case j = <-q.queues[l]:
-			return j, l, true
-		default:
-		}
+	select {
+	case j = <-q.queues[LaneRequest]:
+		return j, LaneRequest, true
+	default:
+	}
+	if q.hasHeld || len(q.queues[LaneBackground]) > 0 {
+		return q.takeBackground(), LaneBackground, true
 	}
 	return j, 0, false
 }
@@ -168,14 +199,12 @@ func (q *Lanes[J]) Drain(batch []J, l Lane, max int) []J {
 }
 
 // Ran records that the writer spent d on a batch of lane l (the one Next
-// last returned).
+// last returned), which ended now.
 func (q *Lanes[J]) Ran(l Lane, d time.Duration) {
-	switch {
-	case l == LaneRequest:
-		q.credit += time.Duration(float64(d) * BackgroundShare / (1 - BackgroundShare))
-		q.lastRequest = time.Now()
-	case q.charged:
-		q.credit -= d
+	if l == LaneRequest {
+		q.lastRequest = q.now()
+		return
 	}
-	q.credit = min(max(q.credit, -maxCredit), maxCredit)
+	q.fill()
+	q.credit = max(q.credit-d, -maxCredit)
 }
