@@ -33,7 +33,7 @@ const (
 	// store's background lane (store.Background), which gets a bounded
 	// share of the writer while requests wait; a short batch is what keeps
 	// a request from waiting long behind one.
-	fireTxBudget = 5 * time.Millisecond
+	fireTxBudget = 10 * time.Millisecond
 )
 
 // errDeferred marks a deadline left for a later batch (fireTxBudget): its
