@@ -11,8 +11,8 @@ import (
 // of a long run of Step Functions states — goes in LaneBackground, through
 // a context made by Background.
 //
-// When both lanes have work queued, the writer gives the background lane at
-// most BackgroundShare of its time (measured per transaction), never none:
+// While requests keep coming, the writer gives the background lane about
+// BackgroundShare of its time (measured per transaction), never none:
 // heavy background work costs the requests a bounded share of the writer,
 // and still moves on. When only one lane has work, it has the writer (the
 // background lane once the request lane has been idle for a moment: see

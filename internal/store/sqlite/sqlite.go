@@ -25,10 +25,10 @@
 // The queue is two lanes (store.Lanes): jobs a request waits on, and
 // background jobs (an Update whose context comes from store.Background:
 // deadline firings, heartbeat flushes, sweeps). A batch is drained from one
-// lane; a background job has a transaction of its own. When both lanes
-// have jobs, the background lane runs only on the credit the requests'
-// transactions earn it, store.BackgroundShare of the writer's time, so
-// that it is bounded but never shut out.
+// lane; a background job has a transaction of its own. While requests keep
+// coming, the background lane gets store.BackgroundShare of the writer's
+// time (a token bucket: see store.Lanes), so that it is bounded but never
+// shut out.
 //
 // A job whose context is done before the writer reaches it does not run:
 // Update returns the context's error, and nothing was written. Once the
