@@ -99,6 +99,36 @@ func (d *deadlines) due(now time.Time, buf []deadline, limit int) ([]deadline, t
 	return buf, d.h[0].at
 }
 
+// compact drops the deadlines over, by live, without holding the lock
+// while it decides: the heap is swapped for an empty one (add goes on
+// into it meanwhile) and the survivors are merged back. Only the
+// goroutine that pops (runDeadlines) may call it.
+func (d *deadlines) compact(live func(deadline) bool) (before, after int) {
+	d.mu.Lock()
+	old := d.h
+	d.h = nil
+	d.mu.Unlock()
+	kept := old[:0]
+	for _, dl := range old {
+		if live(dl) {
+			kept = append(kept, dl)
+		}
+	}
+	clear(old[len(kept):])
+	// A fresh array if most went: the old one's size is what compacting
+	// is for.
+	if cap(kept) > 4*len(kept) {
+		kept = append(deadlineHeap(nil), kept...)
+	}
+	d.mu.Lock()
+	kept = append(kept, d.h...)
+	d.h = kept
+	heap.Init(&d.h)
+	after = len(d.h)
+	d.mu.Unlock()
+	return len(old), after
+}
+
 // len returns how many deadlines are pending.
 func (d *deadlines) len() int {
 	d.mu.Lock()

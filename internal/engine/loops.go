@@ -36,6 +36,16 @@ const (
 	fireTxBudget = 10 * time.Millisecond
 )
 
+// compactMin is the fewest pending deadlines at which the deadline loop
+// drops those over (Engine.pending). Entries are not removed when their
+// task ends, only when they come due; timeouts of hours would otherwise
+// keep one per task for hours. The loop compacts again when the heap has
+// doubled since.
+const compactMin = 4096
+
+// compactEvery is the longest the deadline loop sleeps.
+const compactEvery = 30 * time.Second
+
 // errDeferred marks a deadline left for a later batch (fireTxBudget): its
 // savepoint wrote nothing.
 var errDeferred = errors.New("engine: deadline deferred to a later batch")
@@ -54,6 +64,7 @@ func (e *Engine) runDeadlines(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	var buf []deadline // a batch handed to a firer is the firer's
+	compactAt := compactMin
 	for {
 		if buf == nil {
 			buf = make([]deadline, 0, e.batchSize)
@@ -76,13 +87,19 @@ func (e *Engine) runDeadlines(ctx context.Context) {
 				return
 			}
 		}
+		if n := e.deadlines.len(); n > compactAt {
+			_, after := e.deadlines.compact(e.pending)
+			compactAt = max(2*after, compactMin)
+		}
 		e.deadlineWork.Signal(struct{}{})
 		if !next.IsZero() && !next.After(e.now()) {
 			continue // more are due
 		}
-		wait := time.Hour
+		// At least every compactEvery, so that a heap that grows behind a
+		// far earliest deadline is compacted.
+		wait := compactEvery
 		if !next.IsZero() {
-			wait = next.Sub(e.now())
+			wait = min(next.Sub(e.now()), compactEvery)
 		}
 		timer.Reset(wait)
 		select {
@@ -92,6 +109,26 @@ func (e *Engine) runDeadlines(ctx context.Context) {
 		case <-timer.C:
 		}
 	}
+}
+
+// pending reports whether dl may still have to fire, by what memory says,
+// without changing anything: false for a task deadline whose task is
+// neither scheduled nor started here, or whose attempt has ended (the
+// checks of stale, which see why memory may be trusted); true for the
+// rest, timers included (a canceled timer is only known to the store). A
+// deadline is armed after its task enters memory, so one in the heap whose
+// task is not there is over.
+func (e *Engine) pending(dl deadline) bool {
+	switch dl.kind {
+	case dlScheduleToStart:
+		return e.scheduled.has(dl.id)
+	case dlScheduleToClose:
+		return e.scheduled.has(dl.id) || e.active.get(dl.id) != nil
+	case dlStartToClose, dlHeartbeat:
+		at := e.active.get(dl.id)
+		return at != nil && at.attempt == dl.attempt
+	}
+	return true
 }
 
 // stale reports whether dl is over by what memory says, so that it need not
