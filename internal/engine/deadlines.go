@@ -101,8 +101,8 @@ func (d *deadlines) due(now time.Time, buf []deadline, limit int) ([]deadline, t
 
 // compact drops the deadlines over, by live, without holding the lock
 // while it decides: the heap is swapped for an empty one (add goes on
-// into it meanwhile) and the survivors are merged back. Only the
-// goroutine that pops (runDeadlines) may call it.
+// into it meanwhile) and the survivors are merged back; then the deadline
+// loop is woken, in case it looked at the heap meanwhile.
 func (d *deadlines) compact(live func(deadline) bool) (before, after int) {
 	d.mu.Lock()
 	old := d.h
@@ -126,6 +126,10 @@ func (d *deadlines) compact(live func(deadline) bool) (before, after int) {
 	heap.Init(&d.h)
 	after = len(d.h)
 	d.mu.Unlock()
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
 	return len(old), after
 }
 

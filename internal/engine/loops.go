@@ -88,7 +88,7 @@ func (e *Engine) runDeadlines(ctx context.Context) {
 			}
 		}
 		if n := e.deadlines.len(); n > compactAt {
-			_, after := e.deadlines.compact(e.pending)
+			_, after := e.compactDeadlines()
 			compactAt = max(2*after, compactMin)
 		}
 		e.deadlineWork.Signal(struct{}{})
@@ -109,6 +109,12 @@ func (e *Engine) runDeadlines(ctx context.Context) {
 		case <-timer.C:
 		}
 	}
+}
+
+// compactDeadlines drops the pending deadlines that memory says are over
+// (see pending) and returns how many there were and are.
+func (e *Engine) compactDeadlines() (before, after int) {
+	return e.deadlines.compact(e.pending)
 }
 
 // pending reports whether dl may still have to fire, by what memory says,

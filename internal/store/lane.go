@@ -90,8 +90,8 @@ func (q *Lanes[J]) Queue(l Lane) chan J { return q.queues[l&1] }
 // writer has taken off to decide on).
 func (q *Lanes[J]) Len() int { return len(q.queues[0]) + len(q.queues[1]) }
 
-// Cap returns how many jobs both lanes hold.
-func (q *Lanes[J]) Cap() int { return cap(q.queues[0]) + cap(q.queues[1]) }
+// Cap returns how many jobs each lane holds.
+func (q *Lanes[J]) Cap() int { return cap(q.queues[0]) }
 
 // Next waits for a job and returns it with its lane; ok is false when done
 // is closed first. A background job is taken when the lane has credit;
