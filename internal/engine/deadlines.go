@@ -59,9 +59,11 @@ func (h *deadlineHeap) Pop() any {
 
 // deadlines is every pending deadline behind one timer: the timer is always
 // set for the earliest, and moves only when an earlier one arrives. Entries
-// are never removed when the thing they guard ends; a due entry is checked
+// are not removed when the thing they guard ends; a due entry is checked
 // against the in-memory state and dropped if stale (Engine.stale), and the
-// rest against the store when they fire (Engine.apply).
+// rest against the store when they fire (Engine.apply). So that a long
+// timeout does not keep an entry per ended task for its length, the
+// deadline loop compacts the heap as it grows (compact, Engine.pending).
 type deadlines struct {
 	mu   sync.Mutex
 	h    deadlineHeap
