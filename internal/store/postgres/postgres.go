@@ -20,7 +20,7 @@ import (
 // Options configure a Store. The zero value is usable.
 type Options struct {
 	Logger    *slog.Logger // nil: discard
-	QueueSize int          // pending Update calls before ErrOverloaded; default 8192
+	QueueSize int          // pending Update calls per lane (store.Lane) before ErrOverloaded; default 8192
 	MaxBatch  int          // Update functions per transaction; default 512
 	// MaxConns is the size of the connection pool that the writer and
 	// View share (Listen has a connection of its own); default 8.

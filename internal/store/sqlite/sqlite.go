@@ -89,7 +89,7 @@ import (
 // Options configure a Store. The zero value is usable.
 type Options struct {
 	Logger    *slog.Logger // nil: discard
-	QueueSize int          // pending Update calls before ErrOverloaded; default 8192
+	QueueSize int          // pending Update calls per lane (store.Lane) before ErrOverloaded; default 8192
 	MaxBatch  int          // Update functions per transaction; default 512
 	// Init lets Open create the schema in an existing file that is empty
 	// or holds no table; without it Open refuses such a file (a missing
@@ -293,7 +293,7 @@ func (s *Store) Close() error {
 func (s *Store) Committed() *testsignal.Signal[struct{}] { return &s.w.committed }
 
 // Update implements store.Store. It returns store.ErrOverloaded at once when
-// Options.QueueSize Updates are already waiting, and store.ErrClosed after
+// Options.QueueSize Updates are already waiting in its lane, and store.ErrClosed after
 // Close. If ctx ends while the job is still queued, Update returns ctx.Err()
 // and the function never runs.
 //
