@@ -173,8 +173,8 @@ func (s *Store) Close() error {
 func (s *Store) Committed() *testsignal.Signal[struct{}] { return &s.w.committed }
 
 // Update implements store.Store. It returns store.ErrOverloaded at once when
-// Options.QueueSize Updates are already waiting, and store.ErrClosed after
-// Close. If ctx ends while the job is still queued, Update returns ctx.Err()
+// Options.QueueSize Updates are already waiting in its lane (store.LaneOf
+// ctx), and store.ErrClosed after Close. If ctx ends while the job is still queued, Update returns ctx.Err()
 // and the function never runs. Once Fence has named this node, a
 // transaction whose node row is gone runs no function, and their Updates
 // return an error wrapping store.ErrFenced.

@@ -293,8 +293,8 @@ func (s *Store) Close() error {
 func (s *Store) Committed() *testsignal.Signal[struct{}] { return &s.w.committed }
 
 // Update implements store.Store. It returns store.ErrOverloaded at once when
-// Options.QueueSize Updates are already waiting in its lane, and store.ErrClosed after
-// Close. If ctx ends while the job is still queued, Update returns ctx.Err()
+// Options.QueueSize Updates are already waiting in its lane (store.LaneOf
+// ctx), and store.ErrClosed after Close. If ctx ends while the job is still queued, Update returns ctx.Err()
 // and the function never runs.
 //
 // fn runs on the writer goroutine, holding up every other write while it
