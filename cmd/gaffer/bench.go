@@ -60,7 +60,7 @@ func (c *benchCommand) flags(hidden bool) (*flag.FlagSet, *bench.Config, *benchH
 	fs.BoolVar(&cfg.JSON, "json", cfg.JSON, "print the results as JSON instead of a table")
 	fs.StringVar(&cfg.Gaffer, "gaffer", cfg.Gaffer, "gaffer `binary` to benchmark (default: this executable)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", cfg.CPUProfile, "write a CPU profile of the gaffer server (every phase but memory) to `file` (the growth phase: file.growth-N for each size N)")
-	fs.StringVar(&cfg.MemProfile, "memprofile", cfg.MemProfile, "write a heap profile of the memory phase's server, taken while the idle polls are held, to `file`")
+	fs.StringVar(&cfg.MemProfile, "memprofile", cfg.MemProfile, "write a heap profile of the memory phase's server, taken while the idle polls are held, to `file` (and the soak phase's, at its end, to file.soak)")
 	h := &benchHidden{}
 	if hidden {
 		fs.StringVar(&h.bareServer, "bare-server", "", "")

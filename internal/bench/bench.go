@@ -49,7 +49,8 @@ type Config struct {
 	// write CPUProfile.growth-N, one per size N).
 	CPUProfile string
 	// MemProfile, if set, is the file the heap profile of the memory
-	// phase's server is written to, taken while the idle polls are held.
+	// phase's server is written to, taken while the idle polls are held;
+	// the soak phase writes its server's at the end to MemProfile+".soak".
 	MemProfile string
 	// Credentials starts every gaffer server with a credentials file
 	// (--credentials) and signs every request to it with aws-sdk-go-v2's

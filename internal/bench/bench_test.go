@@ -387,6 +387,7 @@ func TestSoak(t *testing.T) {
 	positive := []string{
 		"rss_start_mib", "rss_alone_mib", "rss_max_mib", "rss_end_mib",
 		"goroutines_start", "goroutines_alone", "goroutines_max", "goroutines_end",
+		"go_heap_alone_mib", "go_heap_end_mib", "go_held_alone_mib", "go_held_end_mib",
 		"honest_rps_alone", "honest_rps_hostile", "rps_ratio", "honest_p99_ms_alone", "honest_p99_ms_hostile", "p99_ratio",
 		"hostile_sfn_sent", "hostile_dp_sent", "hostile_slow_sent", "hostile_poll_sent", "hostile_utf8_sent",
 	}

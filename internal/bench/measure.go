@@ -134,11 +134,13 @@ func measureSync(dir string, n int) ([]time.Duration, error) {
 
 // debugStats is the hidden debug endpoint's /memstats answer.
 type debugStats struct {
-	HeapInuse   uint64 `json:"heap_inuse"`
-	StackInuse  uint64 `json:"stack_inuse"`
-	Sys         uint64 `json:"sys"`
-	HeapObjects uint64 `json:"heap_objects"`
-	Goroutines  int    `json:"goroutines"`
+	HeapInuse  uint64 `json:"heap_inuse"`
+	StackInuse uint64 `json:"stack_inuse"`
+	Sys        uint64 `json:"sys"`
+	// HeapReleased is what the runtime has returned to the OS (of Sys).
+	HeapReleased uint64 `json:"heap_released"`
+	HeapObjects  uint64 `json:"heap_objects"`
+	Goroutines   int    `json:"goroutines"`
 }
 
 // memStats fetches the runtime's memory statistics from a server started

@@ -148,7 +148,7 @@ func serveDebug(addr string) (stop func(), err error) {
 		runtime.ReadMemStats(&m)
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(debugStats{
-			HeapInuse: m.HeapInuse, StackInuse: m.StackInuse, Sys: m.Sys,
+			HeapInuse: m.HeapInuse, StackInuse: m.StackInuse, Sys: m.Sys, HeapReleased: m.HeapReleased,
 			HeapObjects: m.HeapObjects, Goroutines: runtime.NumGoroutine(),
 		})
 	})

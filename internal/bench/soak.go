@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -99,6 +100,10 @@ const (
 type soakSample struct {
 	rss        int64
 	goroutines int
+	// goHeap is the Go heap in use; goHeld what the Go runtime holds from
+	// the OS (Sys less what it released). RSS less goHeld is memory Go
+	// does not manage: SQLite's (the C code's) allocations among them.
+	goHeap, goHeld int64
 }
 
 // soakRound is what the honest loops did in one round.
@@ -208,6 +213,17 @@ func (b *bench) soak(ctx context.Context, _ *endpoint) (err error) {
 	if err != nil {
 		return err
 	}
+	if b.cfg.MemProfile != "" {
+		heap, err := srv.debugGet(ctx, "/heap")
+		if err != nil {
+			return err
+		}
+		file := b.cfg.MemProfile + ".soak"
+		if err := os.WriteFile(file, heap, 0o644); err != nil {
+			return fmt.Errorf("write heap profile: %w", err)
+		}
+		b.progress("%s: heap profile at the end written to %s", phaseSoak, file)
+	}
 	stopSampling()
 	sampling.Wait()
 	peak := sampler.max()
@@ -221,6 +237,10 @@ func (b *bench) soak(ctx context.Context, _ *endpoint) (err error) {
 	r.add(phaseSoak, "rss_max_mib", fmt.Sprintf("server RSS, largest sample (every %v)", every), mib(peak.rss), "MiB")
 	r.addTarget(phaseSoak, "rss_end_mib", "server RSS after the hostile round, settled", mib(end.rss), "MiB",
 		fmt.Sprintf("<= %.0f %% of alone", 100*targetSoakRSS), float64(end.rss) <= targetSoakRSS*float64(afterAlone.rss))
+	r.add(phaseSoak, "go_heap_alone_mib", "server Go heap in use after the honest load alone", mib(afterAlone.goHeap), "MiB")
+	r.add(phaseSoak, "go_heap_end_mib", "server Go heap in use at the end", mib(end.goHeap), "MiB")
+	r.add(phaseSoak, "go_held_alone_mib", "memory the server's Go runtime holds (Sys - HeapReleased) after the honest load alone", mib(afterAlone.goHeld), "MiB")
+	r.add(phaseSoak, "go_held_end_mib", "memory the server's Go runtime holds at the end", mib(end.goHeld), "MiB")
 	r.add(phaseSoak, "goroutines_start", "server goroutines after setup and warm-up", float64(start.goroutines), "")
 	r.add(phaseSoak, "goroutines_alone", "server goroutines after the honest load alone", float64(afterAlone.goroutines), "")
 	r.add(phaseSoak, "goroutines_max", "server goroutines, largest sample", float64(peak.goroutines), "")
@@ -468,7 +488,8 @@ func (s *soakSampler) sample(ctx context.Context) (soakSample, error) {
 	if err != nil {
 		return soakSample{}, err
 	}
-	v := soakSample{rss: rss, goroutines: st.Goroutines}
+	v := soakSample{rss: rss, goroutines: st.Goroutines,
+		goHeap: int64(st.HeapInuse), goHeld: int64(st.Sys) - int64(st.HeapReleased)}
 	s.mu.Lock()
 	s.samples = append(s.samples, v)
 	s.mu.Unlock()

@@ -59,9 +59,11 @@ func (h *deadlineHeap) Pop() any {
 
 // deadlines is every pending deadline behind one timer: the timer is always
 // set for the earliest, and moves only when an earlier one arrives. Entries
-// are never removed when the thing they guard ends; a due entry is checked
+// are not removed when the thing they guard ends; a due entry is checked
 // against the in-memory state and dropped if stale (Engine.stale), and the
-// rest against the store when they fire (Engine.apply).
+// rest against the store when they fire (Engine.apply). So that a long
+// timeout does not keep an entry per ended task for its length, the
+// deadline loop compacts the heap as it grows (compact, Engine.pending).
 type deadlines struct {
 	mu   sync.Mutex
 	h    deadlineHeap
@@ -97,6 +99,40 @@ func (d *deadlines) due(now time.Time, buf []deadline, limit int) ([]deadline, t
 		return buf, time.Time{}
 	}
 	return buf, d.h[0].at
+}
+
+// compact drops the deadlines over, by live, without holding the lock
+// while it decides: the heap is swapped for an empty one (add goes on
+// into it meanwhile) and the survivors are merged back; then the deadline
+// loop is woken, in case it looked at the heap meanwhile.
+func (d *deadlines) compact(live func(deadline) bool) (before, after int) {
+	d.mu.Lock()
+	old := d.h
+	d.h = nil
+	d.mu.Unlock()
+	kept := old[:0]
+	for _, dl := range old {
+		if live(dl) {
+			kept = append(kept, dl)
+		}
+	}
+	clear(old[len(kept):])
+	// A fresh array if most went: the old one's size is what compacting
+	// is for.
+	if cap(kept) > 4*len(kept) {
+		kept = append(deadlineHeap(nil), kept...)
+	}
+	d.mu.Lock()
+	kept = append(kept, d.h...)
+	d.h = kept
+	heap.Init(&d.h)
+	after = len(d.h)
+	d.mu.Unlock()
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+	return len(old), after
 }
 
 // len returns how many deadlines are pending.

@@ -26,7 +26,29 @@ const (
 	fireRetry = 100 * time.Millisecond
 	// throttleLogEvery spaces the aggregated "store overloaded" lines.
 	throttleLogEvery = 10 * time.Second
+	// fireTxBudget bounds the writer time of one batch: once the
+	// deadlines applied so far have taken this long (a run of Step
+	// Functions states going on, a large history), the rest of the batch
+	// is handed back, still due, for a later write. Batches go in the
+	// store's background lane (store.Background), which gets a bounded
+	// share of the writer while requests wait; a short batch is what keeps
+	// a request from waiting long behind one.
+	fireTxBudget = 10 * time.Millisecond
 )
+
+// compactMin is the fewest pending deadlines at which the deadline loop
+// drops those over (Engine.pending). Entries are not removed when their
+// task ends, only when they come due; timeouts of hours would otherwise
+// keep one per task for hours. The loop compacts again when the heap has
+// doubled since.
+const compactMin = 4096
+
+// compactEvery is the longest the deadline loop sleeps.
+const compactEvery = 30 * time.Second
+
+// errDeferred marks a deadline left for a later batch (fireTxBudget): its
+// savepoint wrote nothing.
+var errDeferred = errors.New("engine: deadline deferred to a later batch")
 
 // runDeadlines keeps one timer at the earliest deadline and, as deadlines
 // come due, hands them in batches of up to fireBatchSize to fireWorkers
@@ -42,6 +64,7 @@ func (e *Engine) runDeadlines(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	var buf []deadline // a batch handed to a firer is the firer's
+	compactAt := compactMin
 	for {
 		if buf == nil {
 			buf = make([]deadline, 0, e.batchSize)
@@ -64,13 +87,19 @@ func (e *Engine) runDeadlines(ctx context.Context) {
 				return
 			}
 		}
+		if n := e.deadlines.len(); n > compactAt {
+			_, after := e.compactDeadlines()
+			compactAt = max(2*after, compactMin)
+		}
 		e.deadlineWork.Signal(struct{}{})
 		if !next.IsZero() && !next.After(e.now()) {
 			continue // more are due
 		}
-		wait := time.Hour
+		// At least every compactEvery, so that a heap that grows behind a
+		// far earliest deadline is compacted.
+		wait := compactEvery
 		if !next.IsZero() {
-			wait = next.Sub(e.now())
+			wait = min(next.Sub(e.now()), compactEvery)
 		}
 		timer.Reset(wait)
 		select {
@@ -80,6 +109,32 @@ func (e *Engine) runDeadlines(ctx context.Context) {
 		case <-timer.C:
 		}
 	}
+}
+
+// compactDeadlines drops the pending deadlines that memory says are over
+// (see pending) and returns how many there were and are.
+func (e *Engine) compactDeadlines() (before, after int) {
+	return e.deadlines.compact(e.pending)
+}
+
+// pending reports whether dl may still have to fire, by what memory says,
+// without changing anything: false for a task deadline whose task is
+// neither scheduled nor started here, or whose attempt has ended (the
+// checks of stale, which see why memory may be trusted); true for the
+// rest, timers included (a canceled timer is only known to the store). A
+// deadline is armed after its task enters memory, so one in the heap whose
+// task is not there is over.
+func (e *Engine) pending(dl deadline) bool {
+	switch dl.kind {
+	case dlScheduleToStart:
+		return e.scheduled.has(dl.id)
+	case dlScheduleToClose:
+		return e.scheduled.has(dl.id) || e.active.get(dl.id) != nil
+	case dlStartToClose, dlHeartbeat:
+		at := e.active.get(dl.id)
+		return at != nil && at.attempt == dl.attempt
+	}
+	return true
 }
 
 // stale reports whether dl is over by what memory says, so that it need not
@@ -148,16 +203,28 @@ func (e *Engine) runFirer(ctx context.Context, batches <-chan []deadline) {
 	}
 }
 
-// fireBatch applies batch in one store.Update, each deadline in a savepoint
-// of its own, retrying the whole batch with a back-off while the store
-// refuses it. A deadline whose own handling failed is re-armed fireRetry
-// later; the others are done. A stop (ctx ended) abandons the batch: the
+// fireBatch applies batch in one store.Update in the background lane, each
+// deadline in a savepoint of its own, retrying the whole batch with a
+// back-off while the store refuses it. Once fireTxBudget of writer time has
+// gone, the deadlines not yet applied are re-armed as they were (still
+// due). A deadline whose own handling failed is re-armed fireRetry later;
+// the others are done. A stop (ctx ended) abandons the batch: the
 // store still holds every deadline in it, and the next start re-arms them.
 // errs (as long as batch) receives each deadline's error.
 func (e *Engine) fireBatch(ctx context.Context, batch []deadline, errs []error) {
 	backoff := fireBackoffMin
+	bg := store.Background(ctx)
+	var began time.Time // of this run of the transaction's function
+	apply := func(tx store.Tx, i int) error {
+		if i == 0 {
+			began = time.Now()
+		} else if time.Since(began) > fireTxBudget {
+			return errDeferred
+		}
+		return e.apply(tx, batch[i])
+	}
 	for {
-		err := e.updateEach(ctx, len(batch), func(tx store.Tx, i int) error { return e.apply(tx, batch[i]) }, errs)
+		err := e.updateEach(bg, len(batch), apply, errs)
 		if err == nil {
 			break
 		}
@@ -178,10 +245,15 @@ func (e *Engine) fireBatch(ctx context.Context, batch []deadline, errs []error) 
 		}
 		backoff = min(2*backoff, fireBackoffMax)
 	}
-	var failed int
+	var failed, deferred int
 	var firstErr error
 	for i, err := range errs {
 		if err == nil {
+			continue
+		}
+		if errors.Is(err, errDeferred) {
+			deferred++
+			e.deadlines.add(batch[i])
 			continue
 		}
 		if failed == 0 {
@@ -208,7 +280,7 @@ func (e *Engine) fireBatch(ctx context.Context, batch []deadline, errs []error) 
 			e.obs.DeadlineFired(kind, now.Sub(dl.at))
 		}
 	}
-	e.fired.Add(int64(len(batch) - failed))
+	e.fired.Add(int64(len(batch) - failed - deferred))
 	e.fireBatches.Add(1)
 	e.deadlineWork.Signal(struct{}{})
 }
@@ -364,7 +436,8 @@ func (e *Engine) flushBeats(ctx context.Context) {
 		return
 	}
 	began := e.now()
-	err := e.store.Update(ctx, func(tx store.Tx) error {
+	// Nobody waits on a flush: the background lane (store.Background).
+	err := e.store.Update(store.Background(ctx), func(tx store.Tx) error {
 		for _, b := range beats {
 			t, err := tx.GetTask(b.taskID)
 			if errors.Is(err, store.ErrNotFound) {

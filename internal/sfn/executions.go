@@ -204,7 +204,8 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 			}
 			ex.TimeoutTimerID = tm.ID
 		}
-		run := &run{s: s, tx: tx, ex: &ex, m: machine, rec: r}
+		// StartExecution's caller waits on this write: the first budget.
+		run := &run{s: s, tx: tx, ex: &ex, m: machine, rec: r, first: true}
 		if err := run.start(); err != nil {
 			return err
 		}

@@ -179,7 +179,7 @@ func (r *Retention) sweep(ctx context.Context) (time.Time, error) {
 		cutoff := r.eng.Now().Add(-r.keep)
 		n := 0
 		var took time.Duration
-		err := r.eng.Update(ctx, func(tx store.Tx) error {
+		err := r.eng.Update(store.Background(ctx), func(tx store.Tx) error {
 			start := time.Now()
 			defer func() { took = time.Since(start) }()
 			n = 0
@@ -258,7 +258,7 @@ func deleteExecution(tx store.Tx, arn string) error {
 func (r *Retention) backfill(ctx context.Context) error {
 	for {
 		done := false
-		err := r.eng.Update(ctx, func(tx store.Tx) error {
+		err := r.eng.Update(store.Background(ctx), func(tx store.Tx) error {
 			done = false
 			after := int64(0)
 			v, err := tx.GetMeta(backfillKey)

@@ -23,7 +23,8 @@ type WriterStats struct {
 	// Updates counts the Update functions run (committed or not): divided
 	// by Transactions, the mean batch size.
 	Updates int64
-	// Queued is how many Updates wait for the writer now, of QueueSize.
+	// Queued is how many Updates wait for the writer now, in both lanes
+	// (see Lane); QueueSize is each lane's capacity.
 	Queued    int
 	QueueSize int
 }

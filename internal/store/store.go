@@ -54,6 +54,9 @@ type Store interface {
 	// call Update or View itself (fn may run on the store's only writer).
 	// If ctx ends before fn starts, Update returns ctx.Err() and fn never
 	// runs; once fn has started, Update waits for the commit's outcome.
+	// ctx also names the lane the job waits in (LaneOf): work no caller
+	// waits on passes a context from Background, and gets a bounded share
+	// of the writer while requests wait (see Lane).
 	//
 	// On a store several nodes share, the Get methods of an Update lock
 	// the rows they read until the commit (SELECT … FOR UPDATE), so two

@@ -36,7 +36,10 @@
 // callbacks after COMMIT in order, on the writer. A job whose context ends
 // before it starts does not run; once started, Update waits for the
 // outcome. Close stops taking jobs (store.ErrClosed), commits the queued
-// ones and closes the pool.
+// ones and closes the pool. The queue is two lanes, requests and
+// background work, shared with the sqlite package (store.Lanes): when both
+// have jobs, background gets at most store.BackgroundShare of the writer's
+// time.
 //
 // Every statement is a network round trip, and the writer's round trips
 // are the store's write throughput, so the bookkeeping statements never

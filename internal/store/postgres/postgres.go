@@ -20,7 +20,7 @@ import (
 // Options configure a Store. The zero value is usable.
 type Options struct {
 	Logger    *slog.Logger // nil: discard
-	QueueSize int          // pending Update calls before ErrOverloaded; default 8192
+	QueueSize int          // pending Update calls per lane (store.Lane) before ErrOverloaded; default 8192
 	MaxBatch  int          // Update functions per transaction; default 512
 	// MaxConns is the size of the connection pool that the writer and
 	// View share (Listen has a connection of its own); default 8.
@@ -62,7 +62,7 @@ type Store struct {
 	// nothing more is queued, and the writer can flush what is.
 	mu     sync.RWMutex
 	closed bool
-	queue  chan *job
+	lanes  *store.Lanes[*job]
 
 	isClosed  atomic.Bool
 	closeOnce sync.Once
@@ -131,17 +131,17 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	queue := make(chan *job, opts.QueueSize)
+	lanes := store.NewLanes[*job](opts.QueueSize)
 	w := &writer{
 		pool:     pool,
 		log:      opts.Logger,
 		maxBatch: opts.MaxBatch,
 		retries:  opts.Retries,
-		queue:    queue,
+		lanes:    lanes,
 		session:  session{ctx: context.WithoutCancel(ctx)},
 	}
 	life, stopLife := context.WithCancel(context.WithoutCancel(ctx))
-	s := &Store{log: opts.Logger, pool: pool, queue: queue, life: life, stopLife: stopLife, w: w}
+	s := &Store{log: opts.Logger, pool: pool, lanes: lanes, life: life, stopLife: stopLife, w: w}
 	// The writer lives until Close, not until the end of ctx, which may be
 	// a start-up context.
 	if err := w.Start(context.WithoutCancel(ctx)); err != nil {
@@ -173,8 +173,8 @@ func (s *Store) Close() error {
 func (s *Store) Committed() *testsignal.Signal[struct{}] { return &s.w.committed }
 
 // Update implements store.Store. It returns store.ErrOverloaded at once when
-// Options.QueueSize Updates are already waiting, and store.ErrClosed after
-// Close. If ctx ends while the job is still queued, Update returns ctx.Err()
+// Options.QueueSize Updates are already waiting in its lane (store.LaneOf
+// ctx), and store.ErrClosed after Close. If ctx ends while the job is still queued, Update returns ctx.Err()
 // and the function never runs. Once Fence has named this node, a
 // transaction whose node row is gone runs no function, and their Updates
 // return an error wrapping store.ErrFenced.
@@ -195,7 +195,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 		return store.ErrClosed
 	}
 	select {
-	case s.queue <- j:
+	case s.lanes.Queue(store.LaneOf(ctx)) <- j:
 	default:
 		s.mu.RUnlock()
 		return store.ErrOverloaded

@@ -497,7 +497,7 @@ func TestBatchBoundsSubtransactions(t *testing.T) {
 		})
 	}
 	// Every job is queued before the writer drains the queue.
-	for len(s.queue) < n {
+	for s.lanes.Len() < n {
 		runtime.Gosched()
 	}
 	batches := s.w.batches.Load()

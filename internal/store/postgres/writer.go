@@ -59,7 +59,7 @@ type writer struct {
 	log      *slog.Logger
 	maxBatch int
 	retries  int
-	queue    chan *job
+	lanes    *store.Lanes[*job]
 
 	fence atomic.Pointer[fence]
 
@@ -99,43 +99,36 @@ func (w *writer) Start(ctx context.Context) error {
 // for it.
 func (w *writer) Stop() { w.life.Stop() }
 
-// run is the writer goroutine: it commits batches of jobs from the queue
+// run is the writer goroutine: it commits batches of jobs from the lanes
 // until ctx ends, then those still queued.
 func (w *writer) run(ctx context.Context) {
 	batch := make([]*job, 0, w.maxBatch)
 	for {
-		select {
-		case j := <-w.queue:
-			w.commit(append(batch[:0], j))
-		case <-ctx.Done():
+		j, lane, ok := w.lanes.Next(ctx.Done())
+		if !ok {
 			for {
-				select {
-				case j := <-w.queue:
-					w.commit(append(batch[:0], j))
-				default:
+				j, lane, ok := w.lanes.TryNext()
+				if !ok {
 					return
 				}
+				w.commit(append(batch[:0], j), lane)
 			}
 		}
+		w.commit(append(batch[:0], j), lane)
 	}
 }
 
-// commit adds to batch whatever else is queued, up to maxBatch jobs, and
-// runs them in as few transactions as it takes.
-func (w *writer) commit(batch []*job) {
-drain:
-	for len(batch) < w.maxBatch {
-		select {
-		case j := <-w.queue:
-			batch = append(batch, j)
-		default:
-			break drain
-		}
-	}
+// commit adds to batch whatever else is queued in lane, up to maxBatch
+// jobs, runs them in as few transactions as it takes, and tells the lanes
+// how long that took.
+func (w *writer) commit(batch []*job, lane store.Lane) {
+	start := time.Now()
+	batch = w.lanes.Drain(batch, lane, w.maxBatch)
 	for rest := batch; len(rest) > 0; {
 		rest = w.runTx(rest)
 	}
 	clear(batch)
+	w.lanes.Ran(lane, time.Since(start))
 }
 
 // claim takes j for running. It returns false if j must not run: the caller

@@ -22,6 +22,14 @@
 //     or RELEASE), the jobs that ran get the error and the ones that had not
 //     started yet run in a fresh transaction.
 //
+// The queue is two lanes (store.Lanes): jobs a request waits on, and
+// background jobs (an Update whose context comes from store.Background:
+// deadline firings, heartbeat flushes, sweeps). A batch is drained from one
+// lane; a background job has a transaction of its own. While requests keep
+// coming, the background lane gets store.BackgroundShare of the writer's
+// time (a token bucket: see store.Lanes), so that it is bounded but never
+// shut out.
+//
 // A job whose context is done before the writer reaches it does not run:
 // Update returns the context's error, and nothing was written. Once the
 // writer has started a job's function, Update waits for the outcome even if
@@ -81,7 +89,7 @@ import (
 // Options configure a Store. The zero value is usable.
 type Options struct {
 	Logger    *slog.Logger // nil: discard
-	QueueSize int          // pending Update calls before ErrOverloaded; default 8192
+	QueueSize int          // pending Update calls per lane (store.Lane) before ErrOverloaded; default 8192
 	MaxBatch  int          // Update functions per transaction; default 512
 	// Init lets Open create the schema in an existing file that is empty
 	// or holds no table; without it Open refuses such a file (a missing
@@ -113,7 +121,7 @@ type Store struct {
 	// nothing more is queued, and the writer can flush what is.
 	mu     sync.RWMutex
 	closed bool
-	queue  chan *job
+	lanes  *store.Lanes[*job]
 
 	isClosed  atomic.Bool
 	closeOnce sync.Once
@@ -187,8 +195,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := migrate(ctx, wconn); err != nil {
 		return fail(err)
 	}
-	queue := make(chan *job, opts.QueueSize)
-	w, err := newWriter(ctx, wconn, queue, opts.MaxBatch, opts.Logger)
+	lanes := store.NewLanes[*job](opts.QueueSize)
+	w, err := newWriter(ctx, wconn, lanes, opts.MaxBatch, opts.Logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -217,7 +225,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		wconn:  wconn,
 		rdb:    rdb,
 		rstmts: make(map[string]*sql.Stmt),
-		queue:  queue,
+		lanes:  lanes,
 		w:      w,
 	}
 	// The writer lives until Close, not until the end of ctx, which may be
@@ -285,8 +293,8 @@ func (s *Store) Close() error {
 func (s *Store) Committed() *testsignal.Signal[struct{}] { return &s.w.committed }
 
 // Update implements store.Store. It returns store.ErrOverloaded at once when
-// Options.QueueSize Updates are already waiting, and store.ErrClosed after
-// Close. If ctx ends while the job is still queued, Update returns ctx.Err()
+// Options.QueueSize Updates are already waiting in its lane (store.LaneOf
+// ctx), and store.ErrClosed after Close. If ctx ends while the job is still queued, Update returns ctx.Err()
 // and the function never runs.
 //
 // fn runs on the writer goroutine, holding up every other write while it
@@ -304,7 +312,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) error {
 		return store.ErrClosed
 	}
 	select {
-	case s.queue <- j:
+	case s.lanes.Queue(store.LaneOf(ctx)) <- j:
 	default:
 		s.mu.RUnlock()
 		return store.ErrOverloaded

@@ -12,8 +12,8 @@ func (s *Store) WriterStats() store.WriterStats {
 	return store.WriterStats{
 		Transactions: s.w.batches.Load(),
 		Updates:      s.w.jobs.Load(),
-		Queued:       len(s.queue),
-		QueueSize:    cap(s.queue),
+		Queued:       s.lanes.Len(),
+		QueueSize:    s.lanes.Cap(),
 	}
 }
 

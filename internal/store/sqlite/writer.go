@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync/atomic"
+	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/startstop"
 	"github.com/gaffer-dev/gaffer/internal/store"
@@ -44,7 +45,7 @@ type writer struct {
 	conn     *sql.Conn
 	log      *slog.Logger
 	maxBatch int
-	queue    chan *job // sent to by Update while the store is open
+	lanes    *store.Lanes[*job] // sent to by Update while the store is open
 	// ctx is the context of every statement on conn: Open's, without its
 	// cancellation. A statement once begun runs to the end, so that a
 	// transaction is never cut in the middle; the writer stops between
@@ -71,12 +72,12 @@ type writer struct {
 	committed testsignal.Signal[struct{}]
 }
 
-func newWriter(ctx context.Context, conn *sql.Conn, queue chan *job, maxBatch int, log *slog.Logger) (*writer, error) {
+func newWriter(ctx context.Context, conn *sql.Conn, lanes *store.Lanes[*job], maxBatch int, log *slog.Logger) (*writer, error) {
 	w := &writer{
 		conn:     conn,
 		log:      log,
 		maxBatch: maxBatch,
-		queue:    queue,
+		lanes:    lanes,
 		ctx:      context.WithoutCancel(ctx),
 		stmts:    make(map[string]*sql.Stmt),
 	}
@@ -160,44 +161,37 @@ func (w *writer) Start(ctx context.Context) error {
 // behind.
 func (w *writer) Stop() { w.life.Stop() }
 
-// run is the writer goroutine: it commits batches of jobs from the queue
+// run is the writer goroutine: it commits batches of jobs from the lanes
 // until ctx ends, then those still queued.
 func (w *writer) run(ctx context.Context) {
 	batch := make([]*job, 0, w.maxBatch)
 	for {
-		select {
-		case j := <-w.queue:
-			w.commit(append(batch[:0], j))
-		case <-ctx.Done():
+		j, lane, ok := w.lanes.Next(ctx.Done())
+		if !ok {
 			// Stopping: the store takes no more jobs; flush the last ones.
 			for {
-				select {
-				case j := <-w.queue:
-					w.commit(append(batch[:0], j))
-				default:
+				j, lane, ok := w.lanes.TryNext()
+				if !ok {
 					return
 				}
+				w.commit(append(batch[:0], j), lane)
 			}
 		}
+		w.commit(append(batch[:0], j), lane)
 	}
 }
 
-// commit adds to batch whatever else is queued, up to maxBatch jobs, and
-// runs them in as few transactions as it takes.
-func (w *writer) commit(batch []*job) {
-drain:
-	for len(batch) < w.maxBatch {
-		select {
-		case j := <-w.queue:
-			batch = append(batch, j)
-		default:
-			break drain
-		}
-	}
+// commit adds to batch whatever else is queued in lane, up to maxBatch
+// jobs, runs them in as few transactions as it takes, and tells the lanes
+// how long that took.
+func (w *writer) commit(batch []*job, lane store.Lane) {
+	start := time.Now()
+	batch = w.lanes.Drain(batch, lane, w.maxBatch)
 	for rest := batch; len(rest) > 0; {
 		rest = w.runTx(rest)
 	}
 	clear(batch) // let the jobs be collected
+	w.lanes.Ran(lane, time.Since(start))
 }
 
 // claim takes j for running. It returns false if j must not run: the caller

@@ -78,6 +78,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, reopen func(t *testi
 		{"Update/Concurrent", testUpdateConcurrent},
 		{"Update/ReadsOwnWrites", testUpdateReadsOwnWrites},
 		{"Update/CanceledContext", testUpdateCanceledContext},
+		{"Lanes/RequestFirst", testLaneRequestFirst},
+		{"Lanes/BackgroundProgresses", testLaneBackgroundProgresses},
 		{"AfterCommit/Order", testAfterCommitOrder},
 		{"AfterCommit/AfterCommit", testAfterCommitSeesCommit},
 		{"AfterCommit/DroppedOnError", testAfterCommitDropped},

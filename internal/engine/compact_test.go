@@ -1,0 +1,97 @@
+package engine
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gaffer-dev/gaffer/internal/store"
+)
+
+// compact keeps what live keeps and every deadline added meanwhile, in
+// heap order.
+func TestDeadlinesCompact(t *testing.T) {
+	d := newDeadlines()
+	base := time.Unix(1000, 0)
+	const n = 10_000
+	for i := range n {
+		d.add(deadline{at: base.Add(time.Duration(n-i) * time.Millisecond), kind: dlStartToClose, id: int64(i)})
+	}
+	var wg sync.WaitGroup
+	started := make(chan struct{})
+	wg.Go(func() {
+		close(started)
+		for i := range 1000 {
+			d.add(deadline{at: base.Add(time.Duration(i) * time.Microsecond), kind: dlTimer, id: int64(n + i)})
+		}
+	})
+	<-started
+	before, after := d.compact(func(dl deadline) bool { return dl.kind == dlTimer || dl.id%10 == 0 })
+	wg.Wait()
+	if before > n+1000 || before < n {
+		t.Errorf("compact saw %d, want %d to %d", before, n, n+1000)
+	}
+	if after < n/10 {
+		t.Errorf("%d left, want at least %d", after, n/10)
+	}
+	got, _ := d.due(base.Add(time.Hour), nil, 2*n)
+	if want := n/10 + 1000; len(got) != want {
+		t.Fatalf("%d pending after compact, want %d (the live tenth and every timer)", len(got), want)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].at.Before(got[i-1].at) {
+			t.Fatalf("deadline %d at %v before %v: not in order", i, got[i].at, got[i-1].at)
+		}
+	}
+	for _, dl := range got {
+		if dl.kind != dlTimer && dl.id%10 != 0 {
+			t.Fatalf("deadline %d kept, want it dropped", dl.id)
+		}
+	}
+}
+
+// The deadlines of tasks that ended long before their timeouts do not stay
+// in memory until then: compacting drops them, and keeps those of the
+// tasks still waiting.
+func TestEndedTasksDeadlinesCompacted(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const n = compactMin // two deadlines each
+	long := func(tk *store.Task) { tk.ScheduleToStart, tk.ScheduleToClose = time.Hour, time.Hour }
+	var tasks []*store.Task
+	err := b.eng.Update(t.Context(), func(tx store.Tx) error {
+		tasks = tasks[:0]
+		for range n {
+			tk := &store.Task{Queue: "q", OwnerKind: "test", OwnerID: "o1"}
+			long(tk)
+			if _, err := b.eng.Schedule(tx, tk); err != nil {
+				return err
+			}
+			tasks = append(tasks, tk)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := b.schedule(t, "q", long)
+	err = b.eng.Update(t.Context(), func(tx store.Tx) error {
+		for _, tk := range tasks {
+			if err := b.eng.CloseTask(tx, tk); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the deadline loop does once the heap has passed compactMin (it
+	// may have done it already, before the tasks closed).
+	if before, after := b.eng.compactDeadlines(); after != 2 {
+		t.Fatalf("%d deadlines pending, then %d, want the 2 of the task still scheduled", before, after)
+	}
+	if !b.eng.pending(deadline{kind: dlScheduleToStart, id: kept.ID}) {
+		t.Errorf("the waiting task's deadline is not pending")
+	}
+}

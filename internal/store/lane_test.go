@@ -1,0 +1,81 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestLaneOf(t *testing.T) {
+	ctx := t.Context()
+	if got := LaneOf(ctx); got != LaneRequest {
+		t.Errorf("LaneOf(plain) = %d, want LaneRequest", got)
+	}
+	bg := Background(ctx)
+	if got := LaneOf(bg); got != LaneBackground {
+		t.Errorf("LaneOf(Background) = %d, want LaneBackground", got)
+	}
+	if got := LaneOf(context.WithoutCancel(bg)); got != LaneBackground {
+		t.Errorf("LaneOf(derived from Background) = %d, want LaneBackground", got)
+	}
+}
+
+// next takes the next job, which must be there.
+func next(t *testing.T, q *Lanes[string]) (string, Lane) {
+	t.Helper()
+	j, l, ok := q.Next(nil)
+	if !ok {
+		t.Fatal("Next: no job")
+	}
+	return j, l
+}
+
+// TestLanesShare: with both lanes full, background gets BackgroundShare of
+// the writer's time, and is never shut out; with only background queued
+// and no request for idleGrace, it has the writer.
+func TestLanesShare(t *testing.T) {
+	q := NewLanes[string](256)
+	clock := time.Unix(1000, 0)
+	q.now = func() time.Time { return clock }
+	for range 256 {
+		q.Queue(LaneRequest) <- "r"
+		q.Queue(LaneBackground) <- "b"
+	}
+	var reqTime, bgTime time.Duration
+	const reqCost, bgCost = time.Millisecond, 3 * time.Millisecond
+	for range 200 {
+		_, l := next(t, q)
+		cost := reqCost
+		if l == LaneBackground {
+			cost = bgCost
+		}
+		clock = clock.Add(cost)
+		q.Ran(l, cost)
+		if l == LaneBackground {
+			bgTime += cost
+		} else {
+			reqTime += cost
+		}
+	}
+	if bgTime == 0 {
+		t.Fatal("background never ran beside requests")
+	}
+	share := float64(bgTime) / float64(bgTime+reqTime)
+	// The bucket may start full (maxCredit) and the last job overdraw it.
+	slack := float64(maxCredit+bgCost) / float64(bgTime+reqTime)
+	if share > BackgroundShare+slack || share < BackgroundShare-slack {
+		t.Errorf("background took %.1f %% of the writer, want %.0f %% ± %.1f", 100*share, 100*BackgroundShare, 100*slack)
+	}
+
+	// Background alone, credit overdrawn, a request just served: it waits
+	// out the grace, then has the writer.
+	for len(q.Queue(LaneRequest)) > 0 {
+		<-q.Queue(LaneRequest)
+	}
+	q.now = time.Now
+	q.Ran(LaneRequest, reqCost)
+	q.Ran(LaneBackground, time.Second)
+	if _, l := next(t, q); l != LaneBackground {
+		t.Errorf("lane %d with only background queued, want background", l)
+	}
+}
