@@ -41,6 +41,9 @@ type deadline struct {
 	partition uint16
 	id        int64 // task id, or timer id for dlTimer
 	attempt   int   // the attempt the deadline belongs to (task deadlines)
+	// background marks a timer whose owner fires work nobody waits on in
+	// the store's background lane (see BackgroundTimers).
+	background bool
 }
 
 // deadlineHeap is a min-heap of deadlines by time.

@@ -476,3 +476,98 @@ func TestStaleDeadlineNeverReachesTheStore(t *testing.T) {
 		t.Errorf("%d deadline batches, want none", got)
 	}
 }
+
+// laneStore notes the lane of the Update whose function is running, for an
+// owner to read while it reacts (the writer runs one function at a time).
+type laneStore struct {
+	store.Store
+	cur atomic.Uint32 // store.Lane
+}
+
+func (s *laneStore) Update(ctx context.Context, fn func(tx store.Tx) error) error {
+	lane := store.LaneOf(ctx)
+	return s.Store.Update(ctx, func(tx store.Tx) error {
+		s.cur.Store(uint32(lane))
+		return fn(tx)
+	})
+}
+
+// laneOwner is an owner whose "bg" timers are background work
+// (BackgroundTimers); it records the lane each timer fired in.
+type laneOwner struct {
+	st    *laneStore
+	mu    sync.Mutex
+	lanes map[string][]store.Lane // by timer kind
+	total atomic.Int64
+}
+
+func (o *laneOwner) BackgroundTimer(kind string) bool                    { return kind == "bg" }
+func (o *laneOwner) TaskStarted(store.Tx, *store.Task, StartKind) error { return nil }
+func (o *laneOwner) TaskClosed(store.Tx, *store.Task, Outcome) error    { return nil }
+func (o *laneOwner) TimerFired(tx store.Tx, tm *store.Timer) error {
+	lane := store.Lane(o.st.cur.Load())
+	tx.AfterCommit(func() {
+		o.mu.Lock()
+		o.lanes[tm.Kind] = append(o.lanes[tm.Kind], lane)
+		o.mu.Unlock()
+		o.total.Add(1)
+	})
+	return nil
+}
+
+// Timers an owner calls background (a Step Functions run going on in a
+// later write) fire in the store's background lane; the others (a Wait
+// state's end, an SWF timer a decider waits for) in the request lane, so
+// that a writer busy with requests does not hold them to the background
+// share. Both kinds fall due together: the batch is split by lane.
+func TestTimersFireInTheirOwnersLane(t *testing.T) {
+	t.Parallel()
+	sq, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "gaffer.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &laneStore{Store: sq}
+	owner := &laneOwner{st: st, lanes: make(map[string][]store.Lane)}
+	eng := New(Config{Store: st, Logger: slog.New(&logRecorder{})})
+	eng.RegisterOwner("test", owner)
+	t.Cleanup(func() {
+		eng.Stop()
+		_ = sq.Close()
+	})
+	if err := eng.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	const n = 5
+	due := eng.Now().Add(20 * time.Millisecond) // all due together
+	err = eng.Update(t.Context(), func(tx store.Tx) error {
+		for i := range n {
+			for _, kind := range []string{"wait", "bg"} {
+				tm := &store.Timer{OwnerKind: "test", OwnerID: fmt.Sprintf("o%d", i), Kind: kind, FireAt: due}
+				if err := eng.SetTimer(tx, tm); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !eng.deadlineWork.Until(30*time.Second, func() bool { return owner.total.Load() >= 2*n }) {
+		t.Fatalf("%d of %d timers fired", owner.total.Load(), 2*n)
+	}
+	owner.mu.Lock()
+	defer owner.mu.Unlock()
+	for kind, want := range map[string]store.Lane{"wait": store.LaneRequest, "bg": store.LaneBackground} {
+		got := owner.lanes[kind]
+		if len(got) != n {
+			t.Errorf("%d %q timers fired, want %d", len(got), kind, n)
+		}
+		for _, lane := range got {
+			if lane != want {
+				t.Errorf("a %q timer fired in lane %d, want %d: %v", kind, lane, want, got)
+				break
+			}
+		}
+	}
+}

@@ -56,6 +56,19 @@ type Owner interface {
 	TimerFired(tx store.Tx, tm *store.Timer) error
 }
 
+// BackgroundTimers is implemented by an owner some of whose timers start
+// work no caller waits on and that may be long (a Step Functions execution
+// going on with its run of states in a later write). Those timers fire in
+// the store's background lane (store.Background), whose share of the
+// writer is bounded while requests wait; every other deadline — timers a
+// workflow waits on, task timeouts — fires in the request lane, so that a
+// busy writer delays it no more than a request.
+type BackgroundTimers interface {
+	// BackgroundTimer reports whether timers of kind (store.Timer.Kind)
+	// fire in the background lane.
+	BackgroundTimer(kind string) bool
+}
+
 // StartKind says how an attempt was started.
 type StartKind int
 
@@ -427,7 +440,16 @@ func (e *Engine) armTimer(tm *store.Timer) {
 	if e.cluster != nil && (!e.cluster.Owns(tm.Partition) || !e.timers.addIn(tm.ID, tm.Partition)) {
 		return
 	}
-	e.deadlines.add(deadline{at: tm.FireAt, kind: dlTimer, partition: uint16(tm.Partition), id: tm.ID})
+	e.deadlines.add(e.timerDeadline(tm))
+}
+
+// timerDeadline returns the deadline of timer tm.
+func (e *Engine) timerDeadline(tm *store.Timer) deadline {
+	dl := deadline{at: tm.FireAt, kind: dlTimer, partition: uint16(tm.Partition), id: tm.ID}
+	if bt, ok := e.owners[tm.OwnerKind].(BackgroundTimers); ok {
+		dl.background = bt.BackgroundTimer(tm.Kind)
+	}
+	return dl
 }
 
 // Stop releases waiting pollers, stops the background loops (their context
@@ -647,7 +669,7 @@ func (e *Engine) SetTimer(tx store.Tx, tm *store.Timer) error {
 		return fmt.Errorf("set timer: %w", err)
 	}
 	if e.cluster == nil {
-		dl := deadline{at: tm.FireAt, kind: dlTimer, partition: uint16(tm.Partition), id: tm.ID}
+		dl := e.timerDeadline(tm)
 		tx.AfterCommit(func() { e.deadlines.add(dl) })
 		return nil
 	}

@@ -29,10 +29,11 @@ const (
 	// fireTxBudget bounds the writer time of one batch: once the
 	// deadlines applied so far have taken this long (a run of Step
 	// Functions states going on, a large history), the rest of the batch
-	// is handed back, still due, for a later write. Batches go in the
-	// store's background lane (store.Background), which gets a bounded
-	// share of the writer while requests wait; a short batch is what keeps
-	// a request from waiting long behind one.
+	// is handed back, still due, for a later write; a short batch is what
+	// keeps a request from waiting long behind one. Batches of background
+	// timers (BackgroundTimers) go in the store's background lane
+	// (store.Background), which gets a bounded share of the writer while
+	// requests wait; the others in the request lane.
 	fireTxBudget = 10 * time.Millisecond
 )
 
@@ -71,17 +72,27 @@ func (e *Engine) runDeadlines(ctx context.Context) {
 		}
 		now := e.now()
 		batch, next := e.deadlines.due(now, buf[:0], e.batchSize)
+		// The live deadlines, request lane first, then background (a
+		// batch is in one lane: see fireBatch).
 		live := batch[:0]
+		var bg []deadline
 		for _, dl := range batch {
 			if e.stale(dl, now) {
 				e.dropped.Add(1)
 				continue
 			}
+			if dl.background {
+				bg = append(bg, dl)
+				continue
+			}
 			live = append(live, dl)
 		}
-		if len(live) > 0 {
+		for _, b := range [2][]deadline{live, bg} {
+			if len(b) == 0 {
+				continue
+			}
 			select {
-			case batches <- live:
+			case batches <- b:
 				buf = nil
 			case <-ctx.Done():
 				return
@@ -203,8 +214,9 @@ func (e *Engine) runFirer(ctx context.Context, batches <-chan []deadline) {
 	}
 }
 
-// fireBatch applies batch in one store.Update in the background lane, each
-// deadline in a savepoint of its own, retrying the whole batch with a
+// fireBatch applies batch in one store.Update, each deadline in a savepoint
+// of its own, in the background lane if its deadlines are background
+// timers (runDeadlines makes each batch of one lane), retrying the whole batch with a
 // back-off while the store refuses it. Once fireTxBudget of writer time has
 // gone, the deadlines not yet applied are re-armed as they were (still
 // due). A deadline whose own handling failed is re-armed fireRetry later;
@@ -213,7 +225,10 @@ func (e *Engine) runFirer(ctx context.Context, batches <-chan []deadline) {
 // errs (as long as batch) receives each deadline's error.
 func (e *Engine) fireBatch(ctx context.Context, batch []deadline, errs []error) {
 	backoff := fireBackoffMin
-	bg := store.Background(ctx)
+	uctx := ctx
+	if batch[0].background {
+		uctx = store.Background(ctx)
+	}
 	var began time.Time // of this run of the transaction's function
 	apply := func(tx store.Tx, i int) error {
 		if i == 0 {
@@ -224,7 +239,7 @@ func (e *Engine) fireBatch(ctx context.Context, batch []deadline, errs []error) 
 		return e.apply(tx, batch[i])
 	}
 	for {
-		err := e.updateEach(bg, len(batch), apply, errs)
+		err := e.updateEach(uctx, len(batch), apply, errs)
 		if err == nil {
 			break
 		}

@@ -28,9 +28,10 @@ const (
 // definition that loops through Pass and Choice states, passes large data
 // along or maps over many items yields to a timer and goes on in a later
 // write rather than holding the writer. The first write (StartExecution's,
-// which the caller waits on) is bounded alike; the later ones are deadline
-// firings, in the store's background lane (store.Background), whose share
-// of the writer is bounded while requests wait. maxBytesPerTx is small
+// which the caller waits on) is bounded alike; the later ones are firings
+// of a continue timer, in the store's background lane (store.Background:
+// see owner.BackgroundTimer), whose share of the writer is bounded while
+// requests wait. maxBytesPerTx is small
 // enough that one write of an execution passing data that doubles to the
 // payload limit holds the writer for a few milliseconds, not for the whole
 // run (a megabyte of history): at most one state past it, which is at
@@ -544,6 +545,18 @@ func (r *run) taskClosed(t *store.Task, out engine.Outcome) error {
 		return err
 	}
 	return r.save(false)
+}
+
+// BackgroundTimer reports whether timers of kind fire in the store's
+// background lane (engine.BackgroundTimers): a long run of states going on
+// after a yield, and a child execution's first states, are work no caller
+// waits on and may fill their write's budget; a Wait state's end, a retry's
+// back-off and an execution's timeout fire in the request lane, on time
+// however busy the writer is.
+var _ engine.BackgroundTimers = (*owner)(nil)
+
+func (o *owner) BackgroundTimer(kind string) bool {
+	return kind == timerContinue || kind == timerStart
 }
 
 // TimerFired resumes an execution after a Wait state, a retry back-off, a
