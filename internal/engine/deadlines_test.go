@@ -501,7 +501,7 @@ type laneOwner struct {
 	total atomic.Int64
 }
 
-func (o *laneOwner) BackgroundTimer(kind string) bool                    { return kind == "bg" }
+func (o *laneOwner) BackgroundTimer(kind string) bool                   { return kind == "bg" }
 func (o *laneOwner) TaskStarted(store.Tx, *store.Task, StartKind) error { return nil }
 func (o *laneOwner) TaskClosed(store.Tx, *store.Task, Outcome) error    { return nil }
 func (o *laneOwner) TimerFired(tx store.Tx, tm *store.Timer) error {
