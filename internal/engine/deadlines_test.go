@@ -519,7 +519,8 @@ func (o *laneOwner) TimerFired(tx store.Tx, tm *store.Timer) error {
 // later write) fire in the store's background lane; the others (a Wait
 // state's end, an SWF timer a decider waits for) in the request lane, so
 // that a writer busy with requests does not hold them to the background
-// share. Both kinds fall due together: the batch is split by lane.
+// share. Both kinds fall due together: the batch is split by lane. The
+// owner is wrapped (WrapOwners), as the server's metrics wrap every owner.
 func TestTimersFireInTheirOwnersLane(t *testing.T) {
 	t.Parallel()
 	sq, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "gaffer.db"), sqlite.Options{})
@@ -530,6 +531,8 @@ func TestTimersFireInTheirOwnersLane(t *testing.T) {
 	owner := &laneOwner{st: st, lanes: make(map[string][]store.Lane)}
 	eng := New(Config{Store: st, Logger: slog.New(&logRecorder{})})
 	eng.RegisterOwner("test", owner)
+	// As the server's metrics do: a wrapper that has only Owner's methods.
+	eng.WrapOwners(func(_ string, o Owner) Owner { return struct{ Owner }{o} })
 	t.Cleanup(func() {
 		eng.Stop()
 		_ = sq.Close()

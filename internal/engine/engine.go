@@ -204,6 +204,10 @@ type Engine struct {
 	now    func() time.Time
 	flush  time.Duration
 	owners map[string]Owner
+	// bgTimers holds the registered owners that name background timers
+	// (BackgroundTimers), by kind: WrapOwners's wrappers need not pass
+	// the method on.
+	bgTimers map[string]BackgroundTimers
 	// cluster is Config.Cluster (nil: alone); shared is its Shared(),
 	// read once.
 	cluster Cluster
@@ -266,6 +270,7 @@ func New(cfg Config) *Engine {
 		now:       cfg.Now,
 		flush:     cfg.FlushInterval,
 		owners:    make(map[string]Owner),
+		bgTimers:  make(map[string]BackgroundTimers),
 		matcher:   newMatcher(limits, cfg.Observer),
 		active:    newActive(),
 		deadlines: newDeadlines(),
@@ -293,7 +298,12 @@ func New(cfg Config) *Engine {
 
 // RegisterOwner makes o the owner of tasks and timers whose OwnerKind is
 // kind. Call it before Start.
-func (e *Engine) RegisterOwner(kind string, o Owner) { e.owners[kind] = o }
+func (e *Engine) RegisterOwner(kind string, o Owner) {
+	e.owners[kind] = o
+	if bt, ok := o.(BackgroundTimers); ok {
+		e.bgTimers[kind] = bt
+	}
+}
 
 // Now returns the engine's clock reading.
 func (e *Engine) Now() time.Time { return e.now() }
@@ -446,7 +456,7 @@ func (e *Engine) armTimer(tm *store.Timer) {
 // timerDeadline returns the deadline of timer tm.
 func (e *Engine) timerDeadline(tm *store.Timer) deadline {
 	dl := deadline{at: tm.FireAt, kind: dlTimer, partition: uint16(tm.Partition), id: tm.ID}
-	if bt, ok := e.owners[tm.OwnerKind].(BackgroundTimers); ok {
+	if bt, ok := e.bgTimers[tm.OwnerKind]; ok {
 		dl.background = bt.BackgroundTimer(tm.Kind)
 	}
 	return dl
