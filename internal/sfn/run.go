@@ -44,7 +44,7 @@ const (
 // client waits in.
 const (
 	maxStepsPerTx   = 500
-	maxBytesPerTx   = 64 << 10
+	maxBytesPerTx   = 16 << 10
 	maxStepsFirstTx = 100
 	maxBytesFirstTx = 16 << 10
 )

@@ -29,12 +29,18 @@ const (
 // gets while requests keep coming.
 const BackgroundShare = 0.10
 
-// maxCredit bounds the writer time the background lane may bank (a burst
-// after a quiet spell takes at most this much ahead of waiting requests)
-// or owe (after a long transaction, or a run on an idle writer, it waits
-// at most maxCredit/BackgroundShare for its next turn while requests keep
-// coming).
+// maxCredit bounds the writer time the background lane may bank: a burst
+// after a quiet spell takes at most this much ahead of waiting requests.
 const maxCredit = 20 * time.Millisecond
+
+// maxDebt bounds the writer time the background lane may owe. A background
+// transaction is charged its whole duration, however long, so that long
+// ones get no more than the share (charged at most maxCredit, a 50 ms one
+// took 20 % of a busy writer); the bound is for a long run on an idle
+// writer, after which background waits at most maxDebt/BackgroundShare
+// for a turn of its own while requests keep coming (it still runs
+// whenever the request lane is idle).
+const maxDebt = time.Second
 
 // idleGrace is how long the request lane must have had nothing, since its
 // last transaction, before a background job without credit takes the
@@ -66,7 +72,7 @@ type Lanes[J any] struct {
 	queues [2]chan J
 	now    func() time.Time // time.Now; tests set their own
 	// credit is the writer time the background lane may take now, between
-	// -maxCredit and maxCredit, as of filled.
+	// -maxDebt and maxCredit, as of filled.
 	credit time.Duration
 	filled time.Time
 	// lastRequest is when the last request transaction ended.
@@ -206,5 +212,5 @@ func (q *Lanes[J]) Ran(l Lane, d time.Duration) {
 		return
 	}
 	q.fill()
-	q.credit = max(q.credit-d, -maxCredit)
+	q.credit = max(q.credit-d, -maxDebt)
 }

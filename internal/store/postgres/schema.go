@@ -169,6 +169,12 @@ func migrateStep(ctx context.Context, pool *pgxpool.Pool) (done bool, err error)
 		return false, fmt.Errorf("migrate: %w", err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	// The pool's lock_timeout (Options.LockTimeout) is for the writer's row
+	// locks; a node waiting for another's migration waits as long as ctx
+	// lets it (a 50 ms bound failed TestMigrateOnce on a loaded machine).
+	if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = 0`); err != nil {
+		return false, fmt.Errorf("migrate: %w", err)
+	}
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrateLockKey)); err != nil {
 		return false, fmt.Errorf("migrate: lock: %w", err)
 	}
