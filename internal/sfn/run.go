@@ -549,14 +549,16 @@ func (r *run) taskClosed(t *store.Task, out engine.Outcome) error {
 
 // BackgroundTimer reports whether timers of kind fire in the store's
 // background lane (engine.BackgroundTimers): a long run of states going on
-// after a yield, and a child execution's first states, are work no caller
-// waits on and may fill their write's budget; a Wait state's end, a retry's
-// back-off and an execution's timeout fire in the request lane, on time
-// however busy the writer is.
+// after a yield is work no caller waits on and fills its write's budget. A
+// Wait state's end, a retry's back-off, an execution's timeout and a child
+// execution's first states (its parent waits on it) fire in the request
+// lane, on time however busy the writer is: with a child's start in the
+// background lane, a `.sync:2` parent and child took 10.3 ms one pair at a
+// time, against 3.5 ms (the lane's turn waits while its share is spent).
 var _ engine.BackgroundTimers = (*owner)(nil)
 
 func (o *owner) BackgroundTimer(kind string) bool {
-	return kind == timerContinue || kind == timerStart
+	return kind == timerContinue
 }
 
 // TimerFired resumes an execution after a Wait state, a retry back-off, a
