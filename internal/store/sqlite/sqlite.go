@@ -351,26 +351,52 @@ func (s *Store) View(ctx context.Context, fn func(tx store.Tx) error) error {
 		}
 		return fmt.Errorf("sqlite: begin view: %w", err)
 	}
-	defer func() { _ = sqlTx.Rollback() }()
 	t := &tx{ctx: ctx, s: s, rtx: sqlTx}
-	defer t.finish()
-	return fn(t)
+	err = func() error {
+		defer func() {
+			t.finish()
+			_ = sqlTx.Rollback()
+		}()
+		return fn(t)
+	}()
+	// The statements this view prepared on its own connection go in the
+	// cache now that the connection is back in the pool (see tx.stmt).
+	s.cacheReadStmts(ctx, t.uncached)
+	return err
 }
 
-// readStmt returns query prepared on the read pool.
-func (s *Store) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+// cachedReadStmt returns query prepared on the read pool, if it is.
+func (s *Store) cachedReadStmt(query string) (*sql.Stmt, bool, error) {
 	s.rstmtsMu.Lock()
 	defer s.rstmtsMu.Unlock()
-	if st, ok := s.rstmts[query]; ok {
-		return st, nil
-	}
 	if s.rstmts == nil {
-		return nil, store.ErrClosed
+		return nil, false, store.ErrClosed
 	}
-	st, err := s.rdb.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
+	st, ok := s.rstmts[query]
+	return st, ok, nil
+}
+
+// cacheReadStmts prepares queries on the read pool for later views. It
+// must not run inside a view: preparing on the pool takes a connection of
+// its own, and views that each held one while waiting for another (all of
+// the pool's, at the first queries after a start) waited for each other
+// until their callers gave up. A query that fails to prepare is left for a
+// later view.
+func (s *Store) cacheReadStmts(ctx context.Context, queries []string) {
+	for _, q := range queries {
+		if _, ok, err := s.cachedReadStmt(q); ok || err != nil {
+			continue
+		}
+		st, err := s.rdb.PrepareContext(ctx, q)
+		if err != nil {
+			continue
+		}
+		s.rstmtsMu.Lock()
+		if _, ok := s.rstmts[q]; ok || s.rstmts == nil {
+			_ = st.Close() // another view's came first, or the store closed
+		} else {
+			s.rstmts[q] = st
+		}
+		s.rstmtsMu.Unlock()
 	}
-	s.rstmts[query] = st
-	return st, nil
 }

@@ -702,3 +702,54 @@ func TestMigrateClosedAt(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Views as many as the read pool's connections, each inside its
+// transaction (holding a connection) before any runs its first query, all
+// finish: a query not yet prepared is prepared on the view's own
+// connection, not on the pool, where it waited for a connection only
+// another waiting view could give back (polls right after a start hung
+// until their clients gave up). The statement is cached after the view.
+func TestViewsAtOnceWithNewStatements(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := t.Context()
+	if err := s.Update(ctx, func(tx store.Tx) error {
+		return tx.PutObject(&store.Object{Kind: "k", ID: "a", Body: []byte("v")})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	n := s.rdb.Stats().MaxOpenConnections
+	inside := make(chan struct{}, n)
+	all := make(chan struct{})
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			errs <- s.View(ctx, func(tx store.Tx) error {
+				inside <- struct{}{}
+				<-all // every view holds its connection now
+				_, err := tx.GetObject("k", "a")
+				return err
+			})
+		}()
+	}
+	for range n {
+		<-inside
+	}
+	close(all)
+	timeout := time.After(30 * time.Second)
+	for range n {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-timeout:
+			t.Fatalf("%d views that all held a connection did not finish their first query", n)
+		}
+	}
+	s.rstmtsMu.Lock()
+	cached := len(s.rstmts)
+	s.rstmtsMu.Unlock()
+	if cached == 0 {
+		t.Error("the views' statement was not cached after them")
+	}
+}

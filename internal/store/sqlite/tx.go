@@ -26,6 +26,9 @@ type tx struct {
 	ctx context.Context
 	s   *Store
 	rtx *sql.Tx
+	// uncached holds the queries a view prepared on its own connection,
+	// for the store to cache after it (Store.cacheReadStmts).
+	uncached []string
 
 	done bool
 }
@@ -56,11 +59,24 @@ func (t *tx) stmt(query string) (*sql.Stmt, context.Context, error) {
 		st, err := t.w.stmt(query)
 		return st, t.w.ctx, err
 	}
-	st, err := t.s.readStmt(t.ctx, query)
+	st, ok, err := t.s.cachedReadStmt(query)
 	if err != nil {
 		return nil, nil, err
 	}
-	return t.rtx.StmtContext(t.ctx, st), t.ctx, nil
+	if ok {
+		return t.rtx.StmtContext(t.ctx, st), t.ctx, nil
+	}
+	// Not cached yet: prepared on this transaction's own connection (the
+	// statement ends with the transaction), and cached once the view is
+	// over (Store.cacheReadStmts).
+	if !slices.Contains(t.uncached, query) {
+		t.uncached = append(t.uncached, query)
+	}
+	st, err = t.rtx.PrepareContext(t.ctx, query)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, t.ctx, nil
 }
 
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {
