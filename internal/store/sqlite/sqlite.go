@@ -382,8 +382,8 @@ func (s *Store) cachedReadStmt(query string) (*sql.Stmt, bool, error) {
 // the pool's, at the first queries after a start) waited for each other
 // until their callers gave up. A query that fails to prepare is left for a
 // later view.
-func (s *Store) cacheReadStmts(ctx context.Context, queries []string) {
-	for _, q := range queries {
+func (s *Store) cacheReadStmts(ctx context.Context, queries map[string]*sql.Stmt) {
+	for q := range queries {
 		if _, ok, err := s.cachedReadStmt(q); ok || err != nil {
 			continue
 		}

@@ -726,8 +726,12 @@ func TestViewsAtOnceWithNewStatements(t *testing.T) {
 			errs <- s.View(ctx, func(tx store.Tx) error {
 				inside <- struct{}{}
 				<-all // every view holds its connection now
-				_, err := tx.GetObject("k", "a")
-				return err
+				for range 2 { // the second reuses the view's statement
+					if _, err := tx.GetObject("k", "a"); err != nil {
+						return err
+					}
+				}
+				return nil
 			})
 		}()
 	}

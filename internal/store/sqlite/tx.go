@@ -26,9 +26,9 @@ type tx struct {
 	ctx context.Context
 	s   *Store
 	rtx *sql.Tx
-	// uncached holds the queries a view prepared on its own connection,
-	// for the store to cache after it (Store.cacheReadStmts).
-	uncached []string
+	// uncached holds the statements a view prepared on its own connection,
+	// by query, for the store to cache after it (Store.cacheReadStmts).
+	uncached map[string]*sql.Stmt
 
 	done bool
 }
@@ -69,13 +69,17 @@ func (t *tx) stmt(query string) (*sql.Stmt, context.Context, error) {
 	// Not cached yet: prepared on this transaction's own connection (the
 	// statement ends with the transaction), and cached once the view is
 	// over (Store.cacheReadStmts).
-	if !slices.Contains(t.uncached, query) {
-		t.uncached = append(t.uncached, query)
+	if st, ok := t.uncached[query]; ok {
+		return st, t.ctx, nil
 	}
 	st, err = t.rtx.PrepareContext(t.ctx, query)
 	if err != nil {
 		return nil, nil, err
 	}
+	if t.uncached == nil {
+		t.uncached = make(map[string]*sql.Stmt)
+	}
+	t.uncached[query] = st
 	return st, t.ctx, nil
 }
 
