@@ -726,7 +726,8 @@ func TestViewsAtOnceWithNewStatements(t *testing.T) {
 			errs <- s.View(ctx, func(tx store.Tx) error {
 				inside <- struct{}{}
 				<-all // every view holds its connection now
-				for range 2 { // the second reuses the view's statement
+				// The second query reuses the view's statement.
+				for range 2 {
 					if _, err := tx.GetObject("k", "a"); err != nil {
 						return err
 					}
