@@ -27,26 +27,23 @@ const (
 // asl.MaxPayload, each written to the history on entry and exit). A
 // definition that loops through Pass and Choice states, passes large data
 // along or maps over many items yields to a timer and goes on in a later
-// write rather than holding the writer. The first write (StartExecution's,
-// which the caller waits on) is bounded alike; the later ones are firings
-// of a continue timer, in the store's background lane (store.Background:
-// see owner.BackgroundTimer), whose share of the writer is bounded while
-// requests wait. maxBytesPerTx is small
-// enough that one write of an execution passing data that doubles to the
-// payload limit holds the writer for a few milliseconds, not for the whole
-// run (a megabyte of history): at most one state past it, which is at
-// most asl.MaxPayload in and out.
+// write rather than holding the writer. The later writes are firings of a
+// continue timer, in the store's background lane (store.Background: see
+// owner.BackgroundTimer), whose share of the writer is bounded while
+// requests wait. maxBytesPerTx is small enough that one write of an
+// execution passing data that doubles to the payload limit holds the
+// writer for a few milliseconds, not for the whole run (a megabyte of
+// history): at most one state past it, which is at most asl.MaxPayload in
+// and out.
 //
 // The first write of a standard execution, StartExecution's own (a request
-// the caller waits on, in the writer's request lane), has a smaller budget,
-// maxStepsFirstTx and maxBytesFirstTx: an execution's client pays for its
-// long run in background writes, not in the request lane every other
-// client waits in.
+// the caller waits on, in the writer's request lane), runs through fewer
+// states, maxStepsFirstTx: an execution's client pays for its long run in
+// background writes, not in the request lane every other client waits in.
 const (
 	maxStepsPerTx   = 500
-	maxBytesPerTx   = 16 << 10
 	maxStepsFirstTx = 100
-	maxBytesFirstTx = 16 << 10
+	maxBytesPerTx   = 16 << 10
 )
 
 // run moves one execution forward inside one transaction.
@@ -60,8 +57,7 @@ type run struct {
 	// run touched (see maprun.go), and the first error met recording.
 	family *kin
 	err    error
-	// first: this is StartExecution's write (maxStepsFirstTx,
-	// maxBytesFirstTx).
+	// first: this is StartExecution's write (maxStepsFirstTx).
 	first bool
 	// fails are the failures of tasks that could not be scheduled (an
 	// integration gaffer cannot run), fed to the interpreter after their
@@ -154,7 +150,7 @@ func (r *run) advance(in asl.Input) error {
 			ChildContext: r.childContext,
 			MaxEvents:    maxHistoryEvents,
 			MaxSteps:     r.maxSteps(),
-			MaxBytes:     r.maxBytes(),
+			MaxBytes:     maxBytesPerTx,
 		})
 		if r.err != nil {
 			return r.err
@@ -204,19 +200,13 @@ func (r *run) advance(in asl.Input) error {
 	return nil
 }
 
-// maxSteps and maxBytes are the budget of this write for the execution.
+// maxSteps is the number of states this write may run the execution
+// through.
 func (r *run) maxSteps() int {
 	if r.first {
 		return maxStepsFirstTx
 	}
 	return maxStepsPerTx
-}
-
-func (r *run) maxBytes() int {
-	if r.first {
-		return maxBytesFirstTx
-	}
-	return maxBytesPerTx
 }
 
 // activityExists reports whether the activity a Task state names exists
