@@ -130,8 +130,8 @@ func (e *Engine) compactDeadlines() (before, after int) {
 
 // pending reports whether dl may still have to fire, by what memory says,
 // without changing anything: false for a task deadline whose task is
-// neither scheduled nor started here, or whose attempt has ended (the
-// checks of stale, which see why memory may be trusted); true for the
+// neither scheduled nor started here, or whose attempt has ended (stale
+// builds on it; see there why memory may be trusted); true for the
 // rest, timers included (a canceled timer is only known to the store). A
 // deadline is armed after its task enters memory, so one in the heap whose
 // task is not there is over.
@@ -165,32 +165,28 @@ func (e *Engine) stale(dl deadline, now time.Time) bool {
 			return true // released: its new holder arms it
 		}
 	}
-	switch dl.kind {
-	case dlScheduleToStart:
-		return !e.scheduled.has(dl.id)
-	case dlScheduleToClose:
-		return !e.scheduled.has(dl.id) && e.active.get(dl.id) == nil
-	case dlStartToClose, dlHeartbeat:
+	if !e.pending(dl) {
+		return true
+	}
+	if dl.kind == dlHeartbeat {
 		at := e.active.get(dl.id)
 		if at == nil || at.attempt != dl.attempt {
-			return true
+			return true // ended since pending looked
 		}
-		if dl.kind == dlHeartbeat {
-			at.mu.Lock()
-			due := at.lastBeat.Add(at.heartbeat)
-			// One deadline at due is enough: a copy of this one (armed
-			// twice) that re-arms at the same time is dropped.
-			rearm := due.After(now) && !due.Equal(at.hbDue)
+		at.mu.Lock()
+		due := at.lastBeat.Add(at.heartbeat)
+		// One deadline at due is enough: a copy of this one (armed
+		// twice) that re-arms at the same time is dropped.
+		rearm := due.After(now) && !due.Equal(at.hbDue)
+		if rearm {
+			at.hbDue = due
+		}
+		at.mu.Unlock()
+		if due.After(now) {
 			if rearm {
-				at.hbDue = due
+				e.deadlines.add(deadline{at: due, kind: dlHeartbeat, partition: dl.partition, id: dl.id, attempt: dl.attempt})
 			}
-			at.mu.Unlock()
-			if due.After(now) {
-				if rearm {
-					e.deadlines.add(deadline{at: due, kind: dlHeartbeat, partition: dl.partition, id: dl.id, attempt: dl.attempt})
-				}
-				return true
-			}
+			return true
 		}
 	}
 	return false // timers: canceled ones are only known to the store
