@@ -170,6 +170,37 @@ func (q *Lanes[J]) fill() time.Time {
 	return now
 }
 
+// Serve is a writer's loop: until done is closed it takes the next job
+// (Next), adds whatever else waits in the same lane up to max jobs (Drain),
+// hands the batch to commit, and counts the time that took against the
+// lane (Ran). Once done is closed it commits what is still queued, and
+// returns. The batch is cleared after commit returns, so that
+// its jobs can be collected.
+func (q *Lanes[J]) Serve(done <-chan struct{}, max int, commit func(batch []J)) {
+	batch := make([]J, 0, max)
+	run := func(j J, l Lane) {
+		start := time.Now()
+		batch = q.Drain(append(batch[:0], j), l, max)
+		commit(batch)
+		clear(batch)
+		q.Ran(l, time.Since(start))
+	}
+	for {
+		j, l, ok := q.Next(done)
+		if !ok {
+			break
+		}
+		run(j, l)
+	}
+	for {
+		j, l, ok := q.TryNext()
+		if !ok {
+			return
+		}
+		run(j, l)
+	}
+}
+
 // TryNext returns a queued job of either lane, requests first, without
 // waiting (for the writer's last flush when it stops).
 func (q *Lanes[J]) TryNext() (j J, l Lane, ok bool) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 )
@@ -84,5 +85,39 @@ func TestLanesShare(t *testing.T) {
 	q.Ran(LaneBackground, time.Second)
 	if _, l := next(t, q); l != LaneBackground {
 		t.Errorf("lane %d with only background queued, want background", l)
+	}
+}
+
+// Serve commits the jobs in batches of one lane each, up to max, and, once
+// done is closed, everything still queued.
+func TestLanesServe(t *testing.T) {
+	q := NewLanes[string](16)
+	for _, j := range []string{"r1", "r2", "r3"} {
+		q.Queue(LaneRequest) <- j
+	}
+	q.Queue(LaneBackground) <- "b1"
+	q.Queue(LaneBackground) <- "b2"
+	done := make(chan struct{})
+	close(done) // all of it is the flush at a stop
+	var batches [][]string
+	q.Serve(done, 2, func(batch []string) {
+		batches = append(batches, slices.Clone(batch))
+	})
+	var all []string
+	for _, b := range batches {
+		if len(b) > 2 || len(b) > 1 && b[0][0] != b[1][0] {
+			t.Errorf("batch %v: more than 2 jobs, or of both lanes", b)
+		}
+		if b[0][0] == 'b' && len(b) > 1 {
+			t.Errorf("background batch %v: a background job is a transaction of its own", b)
+		}
+		all = append(all, b...)
+	}
+	slices.Sort(all)
+	if want := []string{"b1", "b2", "r1", "r2", "r3"}; !slices.Equal(all, want) {
+		t.Errorf("committed %v, want each of %v once", all, want)
+	}
+	if len(batches) != 4 {
+		t.Errorf("%d batches %v, want 4 (r1 r2 drained together)", len(batches), batches)
 	}
 }

@@ -99,36 +99,15 @@ func (w *writer) Start(ctx context.Context) error {
 // for it.
 func (w *writer) Stop() { w.life.Stop() }
 
-// run is the writer goroutine: it commits batches of jobs from the lanes
-// until ctx ends, then those still queued.
+// run is the writer goroutine: it commits batches of jobs from the lanes,
+// in as few transactions as each takes, until ctx ends, then those still
+// queued (the store takes no more jobs by then).
 func (w *writer) run(ctx context.Context) {
-	batch := make([]*job, 0, w.maxBatch)
-	for {
-		j, lane, ok := w.lanes.Next(ctx.Done())
-		if !ok {
-			for {
-				j, lane, ok := w.lanes.TryNext()
-				if !ok {
-					return
-				}
-				w.commit(append(batch[:0], j), lane)
-			}
+	w.lanes.Serve(ctx.Done(), w.maxBatch, func(batch []*job) {
+		for rest := batch; len(rest) > 0; {
+			rest = w.runTx(rest)
 		}
-		w.commit(append(batch[:0], j), lane)
-	}
-}
-
-// commit adds to batch whatever else is queued in lane, up to maxBatch
-// jobs, runs them in as few transactions as it takes, and tells the lanes
-// how long that took.
-func (w *writer) commit(batch []*job, lane store.Lane) {
-	start := time.Now()
-	batch = w.lanes.Drain(batch, lane, w.maxBatch)
-	for rest := batch; len(rest) > 0; {
-		rest = w.runTx(rest)
-	}
-	clear(batch)
-	w.lanes.Ran(lane, time.Since(start))
+	})
 }
 
 // claim takes j for running. It returns false if j must not run: the caller
