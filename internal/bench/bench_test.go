@@ -78,7 +78,9 @@ func TestRun(t *testing.T) {
 	bin := gafferBinary(t)
 
 	cfg := DefaultConfig()
-	cfg.Gaffer, cfg.Duration, cfg.Samples, cfg.Polls = bin, 200*time.Millisecond, 20, 200
+	// 1,000 polls: at 200 the heap's growth per poll (garbage included) was
+	// once below zero, a GC having freed more than the polls held.
+	cfg.Gaffer, cfg.Duration, cfg.Samples, cfg.Polls = bin, 200*time.Millisecond, 20, 1000
 	cfg.Workers, cfg.Clients = 8, 16
 	cfg.Store, cfg.Nodes = pgtest.NewDatabase(t), 3
 	cfg.mapItems = 50
