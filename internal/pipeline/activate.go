@@ -283,6 +283,9 @@ func getAttempt(tx store.Tx, pipelineID, id string) (*attemptRecord, error) {
 
 // listInstances returns a pipeline's instances in creation order.
 func listInstances(tx store.Tx, pipelineID string) ([]*instanceRecord, error) {
+	if testHookListInstances != nil {
+		testHookListInstances(pipelineID)
+	}
 	objs, err := tx.ListObjects(store.ObjectQuery{Kind: kindInstance, Parent: pipelineID})
 	if err != nil {
 		return nil, err
@@ -298,6 +301,11 @@ func listInstances(tx store.Tx, pipelineID string) ([]*instanceRecord, error) {
 	}
 	return out, nil
 }
+
+// testHookListInstances, when set (by tests only), is called with the
+// pipeline ID each time a pipeline's instances are listed: they are all
+// its runs', so the hot paths must not.
+var testHookListInstances func(pipelineID string)
 
 // listAttempts returns a pipeline's attempts in creation order.
 func listAttempts(tx store.Tx, pipelineID string) ([]*attemptRecord, error) {
@@ -376,7 +384,7 @@ func (s *Service) ActivatePipeline(ctx context.Context, in *activateInput) (*str
 		if err != nil {
 			return err
 		}
-		insts, err := listInstances(tx, p.ID)
+		latest, over, err := latestRun(tx, p, nil)
 		if err != nil {
 			return err
 		}
@@ -384,10 +392,10 @@ func (s *Service) ActivatePipeline(ctx context.Context, in *activateInput) (*str
 		if err != nil {
 			return err
 		}
-		if p.State == stateScheduled && (pending || !runOver(insts)) {
+		if p.State == stateScheduled && (pending || !over) {
 			return nil // already active
 		}
-		if p.State == stateInactive && (pending || !runOver(insts)) {
+		if p.State == stateInactive && (pending || !over) {
 			p.State = stateScheduled
 			if err := s.resumeSchedules(tx, p); err != nil {
 				return err
@@ -395,26 +403,23 @@ func (s *Service) ActivatePipeline(ctx context.Context, in *activateInput) (*str
 			if err := putPipeline(tx, p); err != nil {
 				return err
 			}
-			return s.advance(tx, p, insts)
+			return s.advance(tx, p, nil)
 		}
-		latest, ok, err := loadDefinition(tx, p.ID, versionLatest)
+		defLatest, ok, err := loadDefinition(tx, p.ID, versionLatest)
 		if err != nil {
 			return err
 		}
 		if !ok {
 			return invalid("Pipeline %s has no definition: put one with PutPipelineDefinition before activating it", p.ID)
 		}
-		def := *latest
+		def := *defLatest
 		if len(in.ParameterValues) > 0 {
 			def.ParameterValues = in.ParameterValues
 			if rep := validateDefinition(p.ID, def.Objects, def.ParameterObjects, def.ParameterValues); rep.errored() {
 				return invalid("Invalid parameterValues: %s", rep.errs[0].Errors)
 			}
 		}
-		run := p.Run + 1
-		for _, i := range insts {
-			run = max(run, i.Run+1)
-		}
+		run := latest + 1
 		created, err := s.newInstances(tx, p, &def, run, start, start, "")
 		if err != nil {
 			return err

@@ -233,6 +233,35 @@ func noteTransitions(tx store.Tx, ins []*instanceRecord) error {
 	return putRunState(tx, ins[0].PipelineID, rs)
 }
 
+// latestRun returns the number of the pipeline's latest run and whether
+// no instance of it can make progress: from the run's bookkeeping when it
+// was counted from its first instance and answers alone, else from the
+// pipeline's instances (all, or listed if all is nil). It lists them only
+// for a run some instance of which ended without finishing, or one older
+// than its record.
+func latestRun(tx store.Tx, p *pipelineRecord, all []*instanceRecord) (run int, over bool, err error) {
+	rs, err := loadRunState(tx, p.ID)
+	if err != nil {
+		return 0, false, err
+	}
+	switch {
+	case rs.Run == p.Run && rs.Counted && rs.Open <= 0:
+		return rs.Run, true, nil
+	case rs.Run == p.Run && rs.Counted && !rs.Broken:
+		return rs.Run, false, nil
+	}
+	if all == nil {
+		if all, err = listInstances(tx, p.ID); err != nil {
+			return 0, false, err
+		}
+	}
+	run = p.Run
+	for _, i := range all {
+		run = max(run, i.Run)
+	}
+	return run, runOver(all), nil
+}
+
 // runOver reports whether no instance of the latest run can make progress.
 func runOver(insts []*instanceRecord) bool {
 	run := 0
@@ -346,26 +375,9 @@ func (s *Service) advance(tx store.Tx, p *pipelineRecord, touched []*instanceRec
 	if p.State != stateScheduled {
 		return nil
 	}
-	rs, err := loadRunState(tx, p.ID)
-	if err != nil {
+	_, over, err := latestRun(tx, p, all)
+	if err != nil || !over {
 		return err
-	}
-	var over bool
-	switch {
-	case rs.Run == p.Run && rs.Counted && rs.Open <= 0:
-		over = true
-	case rs.Run == p.Run && rs.Counted && !rs.Broken:
-		over = false
-	default:
-		if all == nil {
-			if all, err = listInstances(tx, p.ID); err != nil {
-				return err
-			}
-		}
-		over = runOver(all)
-	}
-	if !over {
-		return nil
 	}
 	pending, err := schedulePending(tx, p)
 	if err != nil || pending {

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline"
 	"github.com/aws/aws-sdk-go-v2/service/datapipeline/types"
 
+	"github.com/gaffer-dev/gaffer/internal/pipeline"
 	"github.com/gaffer-dev/gaffer/internal/server"
 	"github.com/gaffer-dev/gaffer/internal/server/servertest"
 )
@@ -480,4 +481,50 @@ func TestRunnerReportProgressTimeout(t *testing.T) {
 	}
 	_, err := b.Client.SetTaskStatus(b.Ctx, &datapipeline.SetTaskStatusInput{TaskId: first.TaskId, TaskStatus: types.TaskStatusFinished})
 	servertest.WantClientError(t, "SetTaskStatus of the timed-out attempt", err, "TaskNotFoundException")
+}
+
+// Each run of a pipeline is built from its own activation's parameter
+// values: the decoded definition cached for a pipeline is replaced by a
+// later run's, never served for it. And a run's activation, poll and
+// finish never list the instances of every run (their cost would grow
+// with the runs): the run's bookkeeping answers.
+func TestReactivationTakesItsParameters(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	wg := servertest.Uniq("wg")
+	id := b.Create(t, servertest.Uniq("react"))
+	put, err := b.Client.PutPipelineDefinition(b.Ctx, &datapipeline.PutPipelineDefinitionInput{
+		PipelineId:       aws.String(id),
+		PipelineObjects:  []types.PipelineObject{onDemand(wg), obj("Act", str("type", "ShellCommandActivity"), str("command", "echo #{myWord}"))},
+		ParameterObjects: []types.ParameterObject{param("myWord", "type", "String", "default", "x")},
+	})
+	servertest.OK(t, "PutPipelineDefinition", err)
+	if put.Errored {
+		t.Fatalf("PutPipelineDefinition errored: %s", servertest.PipelineErrors(put.ValidationErrors))
+	}
+	listings := func() int {
+		pipeline.InstanceListings.Lock()
+		defer pipeline.InstanceListings.Unlock()
+		return pipeline.InstanceListings.ByPipeline[id]
+	}
+	var first int
+	for n, word := range []string{"first", "second", "third"} {
+		if n == 1 {
+			first = listings()
+		}
+		_, err := b.Client.ActivatePipeline(b.Ctx, &datapipeline.ActivatePipelineInput{
+			PipelineId: aws.String(id), ParameterValues: []types.ParameterValue{value("myWord", word)},
+		})
+		servertest.OK(t, "ActivatePipeline "+word, err)
+		task := b.poll(t, wg)
+		att := servertest.PipelineFields(task.Objects[aws.ToString(task.AttemptId)].Fields)
+		if want := "echo " + word; att["command"] != want {
+			t.Fatalf("run with myWord=%s: the attempt's command = %q, want %q", word, att["command"], want)
+		}
+		b.setStatus(t, aws.ToString(task.TaskId), types.TaskStatusFinished, "", "")
+		b.wantState(t, id, "FINISHED")
+	}
+	if n := listings() - first; n != 0 {
+		t.Fatalf("the second and third runs listed the pipeline's instances %d times, want 0", n)
+	}
 }
