@@ -29,6 +29,7 @@ type entry[K comparable, V any] struct {
 	key  K
 	val  V
 	used atomic.Bool
+	slot int // its index in ring
 }
 
 // New returns a cache holding at most size entries (at least 1).
@@ -53,13 +54,30 @@ func (c *Cache[K, V]) Get(k K) (V, bool) {
 // Put caches v for k, evicting another entry if the cache is full. A value
 // already cached for k is kept.
 func (c *Cache[K, V]) Put(k K, v V) {
+	c.Update(k, v, func(V) bool { return false })
+}
+
+// Update caches v for k, evicting another entry if the cache is full. A
+// value already cached for k is replaced by v if replace(old) says so, and
+// kept otherwise. A replaced value stays valid for those who got it
+// before: values are never changed in place.
+func (c *Cache[K, V]) Update(k K, v V, replace func(old V) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.m.Load(k); ok {
+	if cur, ok := c.m.Load(k); ok {
+		old := cur.(*entry[K, V])
+		if !replace(old.val) {
+			return
+		}
+		e := &entry[K, V]{key: k, val: v, slot: old.slot}
+		e.used.Store(true)
+		c.ring[e.slot] = e
+		c.m.Store(k, e)
 		return
 	}
 	e := &entry[K, V]{key: k, val: v}
 	if len(c.ring) < c.size {
+		e.slot = len(c.ring)
 		c.ring = append(c.ring, e)
 	} else {
 		for c.ring[c.hand].used.Swap(false) {
@@ -67,6 +85,7 @@ func (c *Cache[K, V]) Put(k K, v V) {
 		}
 		old := c.ring[c.hand]
 		c.m.Delete(old.key)
+		e.slot = c.hand
 		c.ring[c.hand] = e
 		c.hand = (c.hand + 1) % len(c.ring)
 	}

@@ -54,6 +54,29 @@ func TestPutKeeps(t *testing.T) {
 	}
 }
 
+// Update replaces a cached value when told to, in the same slot, and the
+// replaced entry is evicted like any other.
+func TestUpdateReplaces(t *testing.T) {
+	t.Parallel()
+	c := New[string, int](2)
+	newer := func(v int) func(int) bool { return func(old int) bool { return old < v } }
+	c.Put("a", 1)
+	c.Update("a", 2, newer(2))
+	if v, _ := c.Get("a"); v != 2 || c.Len() != 1 {
+		t.Fatalf("after a newer Update: Get(a) = %d, Len = %d; want 2, 1", v, c.Len())
+	}
+	c.Update("a", 0, newer(0))
+	if v, _ := c.Get("a"); v != 2 {
+		t.Fatalf("after an older Update: Get(a) = %d; want 2 kept", v)
+	}
+	for i := range 10 {
+		c.Put(string(rune('b'+i)), i)
+	}
+	if _, ok := c.Get("a"); ok || c.Len() != 2 {
+		t.Fatalf("after 10 other puts: a still cached (%v), Len = %d; want evicted, 2", ok, c.Len())
+	}
+}
+
 // Concurrent gets and puts (run with -race).
 func TestConcurrent(t *testing.T) {
 	t.Parallel()

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/awsapi/dperr"
@@ -193,6 +192,7 @@ func componentDefinition(tx store.Tx, p *pipelineRecord) (*definitionRecord, err
 
 // activeDef is a decoded active definition. It is shared: read-only.
 type activeDef struct {
+	run     int // the pipeline run it is the definition of
 	version int
 	ix      *index
 	params  map[string][]string
@@ -207,15 +207,16 @@ func (d *activeDef) env(pipelineID string) *evalEnv {
 // activeDefinition returns the active definition of p's current run (nil if
 // it has none).
 func (s *Service) activeDefinition(tx store.Tx, p *pipelineRecord) (*activeDef, error) {
-	key := p.ID + "|" + strconv.Itoa(p.Run)
-	if d, ok := s.defs.Get(key); ok {
+	if d, ok := s.defs.Get(p.ID); ok && d.run == p.Run {
 		return d, nil
 	}
 	def, ok, err := loadDefinition(tx, p.ID, versionActive)
 	if err != nil || !ok {
 		return nil, err
 	}
-	d := &activeDef{version: def.Version, ix: newIndex(def.Objects), params: parameterValues(def.ParameterObjects, def.ParameterValues)}
-	s.defs.Put(key, d)
+	d := &activeDef{run: p.Run, version: def.Version, ix: newIndex(def.Objects), params: parameterValues(def.ParameterObjects, def.ParameterValues)}
+	// One entry a pipeline: a later run's replaces an earlier's (a view
+	// of an older snapshot does not put its run's back).
+	s.defs.Update(p.ID, d, func(old *activeDef) bool { return old.run < d.run })
 	return d, nil
 }

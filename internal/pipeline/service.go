@@ -96,7 +96,7 @@ type Config struct {
 	// activity has no retryDelay field. Default 10 minutes, as AWS.
 	RetryDelay time.Duration
 	// CachedDefinitions bounds the decoded active definitions (one per
-	// pipeline run) kept in memory; default DefaultCachedDefinitions.
+	// pipeline, of its current run) kept in memory; default DefaultCachedDefinitions.
 	CachedDefinitions int
 }
 
@@ -114,11 +114,12 @@ type Service struct {
 	ackTimeout time.Duration
 	retryDelay time.Duration
 	acked      ackCache
-	// defs caches the decoded active definition of each pipeline run
-	// ("<pipelineId>|<run>"), so that PollForTask does not decode and
-	// index the definition for every task. ActivatePipeline writes the
-	// active definition once per run, and run numbers only grow, so a key
-	// names one definition for good.
+	// defs caches the decoded active definition of each pipeline's
+	// current run, keyed by pipeline ID, so that PollForTask does not
+	// decode and index the definition for every task. ActivatePipeline
+	// writes the active definition once per run, and run numbers only
+	// grow, so an entry whose run is the pipeline's is current; one
+	// entry a pipeline, however often it is activated.
 	defs *clockcache.Cache[string, *activeDef]
 }
 
