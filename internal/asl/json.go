@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // JSON values inside the interpreter are the types encoding/json produces with
@@ -21,8 +23,7 @@ import (
 // therefore share literal values (Result, Parameters) with every execution.
 
 // maxDepth bounds the nesting of decoded JSON. Jackson, which AWS uses,
-// refuses documents nested deeper than 1000 by default; the bound also keeps
-// json.Decoder.Token, whose cost grows with depth, fast.
+// refuses documents nested deeper than 1000 by default.
 const maxDepth = 1000
 
 // object is a JSON object that remembers the order of its keys.
@@ -62,89 +63,105 @@ func (o *object) clone() *object {
 
 // decodeJSON decodes exactly one JSON value from data. With strict set, a
 // repeated key in an object is an error (definitions); otherwise the last value
-// wins and the key keeps its first position (data).
+// wins and the key keeps its first position (data). Invalid UTF-8 in a string
+// becomes U+FFFD, as encoding/json does.
 func decodeJSON(data []byte, strict bool) (any, error) {
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.UseNumber()
-	v, err := decodeValue(d, strict, 0, "")
-	if err != nil {
-		return nil, err
+	d := decoder{
+		// A bytes.Buffer is parsed in place, without a copy.
+		Decoder: jsontext.NewDecoder(bytes.NewBuffer(data),
+			jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)),
+		strict: strict,
 	}
-	if tok, err := d.Token(); err != io.EOF {
-		if err != nil {
-			return nil, err
+	v, err := d.value(0)
+	if err != nil {
+		return nil, plainSyntaxError(err)
+	}
+	if _, err := d.ReadToken(); err != io.EOF {
+		if err == nil {
+			err = errors.New("more than one value")
 		}
-		return nil, fmt.Errorf("unexpected %v after the top-level value", tok)
+		return nil, fmt.Errorf("after the top-level value: %w", plainSyntaxError(err))
 	}
 	return v, nil
 }
 
-// decodeValue reads one value; ptr is its JSON pointer, for messages.
-func decodeValue(d *json.Decoder, strict bool, depth int, ptr string) (any, error) {
+// plainSyntaxError drops the package name jsontext puts before its
+// messages: they reach users (a definition's or a state input's fault).
+func plainSyntaxError(err error) error {
+	var se *jsontext.SyntacticError
+	if errors.As(err, &se) {
+		return errors.New(strings.TrimPrefix(se.Error(), "jsontext: "))
+	}
+	return err
+}
+
+// decoder decodes JSON text into the interpreter's values, a token at a
+// time (jsontext reads tokens without allocating, unlike encoding/json's
+// Decoder.Token, and keeps the path for messages).
+type decoder struct {
+	*jsontext.Decoder
+	strict bool
+}
+
+// value reads one value at the given depth.
+func (d *decoder) value(depth int) (any, error) {
 	if depth > maxDepth {
 		return nil, errors.New("JSON nested too deeply")
 	}
-	tok, err := d.Token()
+	tok, err := d.ReadToken()
 	if err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
 		return nil, err
 	}
-	delim, ok := tok.(json.Delim)
-	if !ok {
-		return tok, nil
-	}
-	switch delim {
+	switch tok.Kind() {
+	case 'n':
+		return nil, nil
+	case 't':
+		return true, nil
+	case 'f':
+		return false, nil
+	case '"':
+		return tok.String(), nil
+	case '0':
+		return json.Number(tok.String()), nil
 	case '{':
 		o := newObject(4)
-		for d.More() {
-			kt, err := d.Token()
+		for d.PeekKind() != '}' {
+			kt, err := d.ReadToken()
 			if err != nil {
 				return nil, err
 			}
-			k, ok := kt.(string)
-			if !ok {
-				return nil, fmt.Errorf("object key %v is not a string", kt)
+			k := kt.String()
+			if _, dup := o.vals[k]; dup && d.strict {
+				return nil, fmt.Errorf("duplicate key %q at %s", k, d.StackPointer())
 			}
-			kptr := ptr + "/" + pointerEscape(k)
-			if _, dup := o.vals[k]; dup && strict {
-				return nil, fmt.Errorf("duplicate key %q at %s", k, kptr)
-			}
-			v, err := decodeValue(d, strict, depth+1, kptr)
+			v, err := d.value(depth + 1)
 			if err != nil {
 				return nil, err
 			}
 			o.set(k, v)
 		}
-		if err := closeToken(d); err != nil {
+		if _, err := d.ReadToken(); err != nil {
 			return nil, err
 		}
 		return o, nil
 	case '[':
 		a := []any{}
-		for d.More() {
-			v, err := decodeValue(d, strict, depth+1, ptr+"/"+strconv.Itoa(len(a)))
+		for d.PeekKind() != ']' {
+			v, err := d.value(depth + 1)
 			if err != nil {
 				return nil, err
 			}
 			a = append(a, v)
 		}
-		if err := closeToken(d); err != nil {
+		if _, err := d.ReadToken(); err != nil {
 			return nil, err
 		}
 		return a, nil
 	}
-	return nil, fmt.Errorf("unexpected %v", delim)
-}
-
-// closeToken reads the '}' or ']' that ends an object or array.
-func closeToken(d *json.Decoder) error {
-	_, err := d.Token()
-	if err == io.EOF {
-		return io.ErrUnexpectedEOF
-	}
-	return err
+	return nil, fmt.Errorf("unexpected %v", tok.Kind())
 }
 
 // decodeData decodes a state input or task result. Empty data is {}.

@@ -225,3 +225,21 @@ func BenchmarkEncodeLimited(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeLargeInput decodes a 160 KB state input nested 14 deep
+// (the doubling machine's at its last state under the payload limit): every
+// state's input is decoded once, so this is a large payload's cost per
+// state.
+func BenchmarkDecodeLargeInput(b *testing.B) {
+	data := []byte(`{"x":1}`)
+	for len(data) < 128<<10 {
+		data = []byte(`{"a":` + string(data) + `,"b":` + string(data) + `}`)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeData(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
