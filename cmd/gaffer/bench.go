@@ -59,8 +59,9 @@ func (c *benchCommand) flags(hidden bool) (*flag.FlagSet, *bench.Config, *benchH
 	fs.DurationVar(&cfg.Lease, "lease", cfg.Lease, "--lease of the nodes on PostgreSQL (0: serve's default, 10s); the takeover phase compares the take-over with it")
 	fs.BoolVar(&cfg.JSON, "json", cfg.JSON, "print the results as JSON instead of a table")
 	fs.StringVar(&cfg.Gaffer, "gaffer", cfg.Gaffer, "gaffer `binary` to benchmark (default: this executable)")
-	fs.StringVar(&cfg.CPUProfile, "cpuprofile", cfg.CPUProfile, "write a CPU profile of the gaffer server (every phase but memory) to `file` (the growth phase: file.growth-N for each size N)")
+	fs.StringVar(&cfg.CPUProfile, "cpuprofile", cfg.CPUProfile, "write a CPU profile of the gaffer server (every phase but memory) to `file` (the growth phase: file.growth-N for each size N; the soak phase: file.soak-alone and file.soak-hostile, one for each round)")
 	fs.StringVar(&cfg.MemProfile, "memprofile", cfg.MemProfile, "write a heap profile of the memory phase's server, taken while the idle polls are held, to `file` (and the soak phase's, at its end, to file.soak)")
+	fs.StringVar(&cfg.Hostile, "hostile", cfg.Hostile, "comma-separated `kinds` the soak phase's hostile client sends, of sfn, dp, slow, poll and utf8 (default all)")
 	h := &benchHidden{}
 	if hidden {
 		fs.StringVar(&h.bareServer, "bare-server", "", "")

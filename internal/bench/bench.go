@@ -74,6 +74,10 @@ type Config struct {
 	// Lease is --lease of the gaffer nodes on PostgreSQL; 0 keeps
 	// serve's default (10 s).
 	Lease time.Duration
+	// Hostile, if set, is the comma-separated hostile kinds the soak
+	// phase's hostile client sends (of sfn, dp, slow, poll and utf8);
+	// empty sends them all.
+	Hostile string
 	// Stderr receives the progress lines and the servers' logs; nil
 	// discards them.
 	Stderr io.Writer

@@ -9,8 +9,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	httppprof "net/http/pprof"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"time"
 )
@@ -136,7 +138,9 @@ func ServeWrapped(ctx context.Context, cpuprofile, debugAddr string, serve func(
 }
 
 // serveDebug serves the runtime's memory statistics on
-// http://addr/memstats and its heap profile on /heap; stop closes it.
+// http://addr/memstats, its heap profile on /heap and a CPU profile of the
+// next ?seconds=N on /profile; /freeosmemory runs a garbage collection and
+// returns the free memory to the OS. stop closes it.
 func serveDebug(addr string) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -154,6 +158,10 @@ func serveDebug(addr string) (stop func(), err error) {
 	})
 	mux.HandleFunc("GET /heap", func(w http.ResponseWriter, r *http.Request) {
 		_ = pprof.Lookup("heap").WriteTo(w, 0)
+	})
+	mux.HandleFunc("GET /profile", httppprof.Profile)
+	mux.HandleFunc("GET /freeosmemory", func(w http.ResponseWriter, r *http.Request) {
+		debug.FreeOSMemory()
 	})
 	dbg := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = dbg.Serve(ln) }()

@@ -64,6 +64,35 @@ type hostileLoad struct {
 	utf8Max   int
 }
 
+// only returns l with the kinds not named in the comma-separated list
+// turned off.
+func (l hostileLoad) only(list string) (hostileLoad, error) {
+	named := map[string]bool{}
+	for _, k := range strings.Split(list, ",") {
+		k = strings.TrimSpace(k)
+		if !slices.ContainsFunc(hostileKinds, func(h hostileKind) bool { return h.name == k }) {
+			return l, fmt.Errorf("unknown hostile kind %q: give some of sfn, dp, slow, poll, utf8", k)
+		}
+		named[k] = true
+	}
+	if !named["sfn"] {
+		l.sfnMax = 0
+	}
+	if !named["dp"] {
+		l.dpRuns = 0
+	}
+	if !named["slow"] {
+		l.slowConns = 0
+	}
+	if !named["poll"] {
+		l.swfPolls = 0
+	}
+	if !named["utf8"] {
+		l.utf8Max = 0
+	}
+	return l, nil
+}
+
 // defaultHostile is the hardening issue's hostile client.
 var defaultHostile = hostileLoad{
 	passStates: 30, sfnEvery: 100 * time.Millisecond, sfnMax: 100000,
@@ -146,6 +175,11 @@ func (b *bench) soak(ctx context.Context, _ *endpoint) (err error) {
 	if o.hostile != nil {
 		hostile = *o.hostile
 	}
+	if o.Hostile != "" {
+		if hostile, err = hostile.only(o.Hostile); err != nil {
+			return err
+		}
+	}
 	srv, err := b.startGaffer(ctx, "soak", serverPollWait, "", true)
 	if err != nil {
 		return err
@@ -188,11 +222,16 @@ func (b *bench) soak(ctx context.Context, _ *endpoint) (err error) {
 		return err
 	}
 	b.progress("%s: honest load alone, %v", phaseSoak, o.Duration)
+	profiled := b.profileRound(ctx, srv, o.Duration, "alone")
 	alone, err := honest.round(ctx, o.Duration, false)
-	if err != nil {
+	if err := errors.Join(err, profiled()); err != nil {
 		return err
 	}
 	afterAlone, err := sampler.sample(ctx)
+	if err != nil {
+		return err
+	}
+	keptAlone, err := retained(ctx, srv)
 	if err != nil {
 		return err
 	}
@@ -200,16 +239,21 @@ func (b *bench) soak(ctx context.Context, _ *endpoint) (err error) {
 	hctx, stopHostile := context.WithCancel(ctx)
 	var hostileDone sync.WaitGroup
 	hostileDone.Go(func() { hc.run(hctx, o.Duration) })
+	profiled = b.profileRound(ctx, srv, o.Duration, "hostile")
 	withHostile, err := honest.round(ctx, o.Duration, true)
 	stopHostile()
 	hostileDone.Wait()
 	hc.ep.client.CloseIdleConnections()
-	if err != nil {
+	if err := errors.Join(err, profiled()); err != nil {
 		return err
 	}
 	b.progress("%s: waiting up to %v for the server to settle", phaseSoak, soakSettle)
 	goroutineBound := afterAlone.goroutines + max(10, int(targetSoakGoroutineSlack*float64(afterAlone.goroutines)))
 	end, err := sampler.settle(ctx, goroutineBound, soakSettle)
+	if err != nil {
+		return err
+	}
+	keptEnd, err := retained(ctx, srv)
 	if err != nil {
 		return err
 	}
@@ -235,8 +279,13 @@ func (b *bench) soak(ctx context.Context, _ *endpoint) (err error) {
 	r.add(phaseSoak, "rss_start_mib", "server RSS after setup and warm-up", mib(start.rss), "MiB")
 	r.add(phaseSoak, "rss_alone_mib", "server RSS after the honest load alone", mib(afterAlone.rss), "MiB")
 	r.add(phaseSoak, "rss_max_mib", fmt.Sprintf("server RSS, largest sample (every %v)", every), mib(peak.rss), "MiB")
-	r.addTarget(phaseSoak, "rss_end_mib", "server RSS after the hostile round, settled", mib(end.rss), "MiB",
-		fmt.Sprintf("<= %.0f %% of alone", 100*targetSoakRSS), float64(end.rss) <= targetSoakRSS*float64(afterAlone.rss))
+	r.add(phaseSoak, "rss_end_mib", "server RSS after the hostile round, settled (the garbage collector's headroom included)", mib(end.rss), "MiB")
+	r.add(phaseSoak, "rss_end_ratio", "server RSS, after the hostile round ÷ after the honest load alone", 100*float64(end.rss)/float64(afterAlone.rss), "%")
+	r.add(phaseSoak, "kept_alone_mib", "server RSS after the honest load alone, after a collection that returns free memory to the OS: what the server keeps", mib(keptAlone.rss), "MiB")
+	r.addTarget(phaseSoak, "kept_end_mib", "server RSS after the hostile round, after the same collection", mib(keptEnd.rss), "MiB",
+		fmt.Sprintf("<= %.0f %% of alone", 100*targetSoakRSS), float64(keptEnd.rss) <= targetSoakRSS*float64(keptAlone.rss))
+	r.add(phaseSoak, "live_heap_alone_mib", "server Go heap live after the honest load alone (in use after the collection)", mib(keptAlone.goHeap), "MiB")
+	r.add(phaseSoak, "live_heap_end_mib", "server Go heap live at the end", mib(keptEnd.goHeap), "MiB")
 	r.add(phaseSoak, "go_heap_alone_mib", "server Go heap in use after the honest load alone", mib(afterAlone.goHeap), "MiB")
 	r.add(phaseSoak, "go_heap_end_mib", "server Go heap in use at the end", mib(end.goHeap), "MiB")
 	r.add(phaseSoak, "go_held_alone_mib", "memory the server's Go runtime holds (Sys - HeapReleased) after the honest load alone", mib(afterAlone.goHeld), "MiB")
@@ -284,6 +333,50 @@ func (b *bench) soak(ctx context.Context, _ *endpoint) (err error) {
 	}
 	r.addTarget(phaseSoak, "clean_stop", "server stopped cleanly on SIGTERM (1) or not (0)", clean, "", "1", stopErr == nil)
 	return nil
+}
+
+// profileRound, with -cpuprofile, takes a CPU profile of srv for the d of
+// the round that starts now and writes it to the file's name with
+// .soak-round appended; the returned wait waits for it. Without
+// -cpuprofile it does nothing.
+func (b *bench) profileRound(ctx context.Context, srv *proc, d time.Duration, round string) (wait func() error) {
+	if b.cfg.CPUProfile == "" {
+		return func() error { return nil }
+	}
+	file := b.cfg.CPUProfile + ".soak-" + round
+	done := make(chan error, 1)
+	go func() {
+		secs := max(1, int((d+time.Second/2)/time.Second))
+		prof, err := srv.debugGet(ctx, "/profile?seconds="+strconv.Itoa(secs))
+		if err == nil {
+			err = os.WriteFile(file, prof, 0o644)
+		}
+		if err == nil {
+			b.progress("%s: CPU profile of the %s round written to %s", phaseSoak, round, file)
+		}
+		done <- err
+	}()
+	return func() error { return <-done }
+}
+
+// retained runs a garbage collection in srv that returns its free memory
+// to the OS, then samples it: RSS (settled) is then what the server keeps,
+// without the headroom the collector lets the heap grow into (twice the
+// live heap at GOGC=100) before the next collection; the Go heap in use is
+// the live heap.
+func retained(ctx context.Context, srv *proc) (soakSample, error) {
+	if _, err := srv.debugGet(ctx, "/freeosmemory"); err != nil {
+		return soakSample{}, err
+	}
+	st, err := srv.memStats(ctx)
+	if err != nil {
+		return soakSample{}, err
+	}
+	rss, err := srv.settledRSS(ctx)
+	if err != nil {
+		return soakSample{}, err
+	}
+	return soakSample{rss: rss, goroutines: st.Goroutines, goHeap: int64(st.HeapInuse), goHeld: int64(st.Sys) - int64(st.HeapReleased)}, nil
 }
 
 // soakPerKind is the number of honest loops of each kind.
@@ -556,10 +649,13 @@ const (
 	hostileCount
 )
 
-var hostileKinds = []struct {
+// hostileKind names a kind of hostile action.
+type hostileKind struct {
 	kind       int
 	name, desc string
-}{
+}
+
+var hostileKinds = []hostileKind{
 	{hostileSFN, "sfn", "(a) doubling Pass executions"},
 	{hostileDP, "dp", "(b) wide, deep pipeline requests"},
 	{hostileSlow, "slow", "(c) ~1 MB slow bodies"},
