@@ -50,6 +50,55 @@ func TestDeadlinesCompact(t *testing.T) {
 	}
 }
 
+// A drained backlog gives its room back: the heap's array once it is
+// mostly popped, and a set's maps once most ids left, so that a burst of
+// deadlines or scheduled tasks does not keep its peak's memory for good.
+// The heap stays a heap through it.
+func TestDrainedBacklogShrinks(t *testing.T) {
+	d := newDeadlines()
+	base := time.Unix(1000, 0)
+	const n = 100_000
+	for i := range n {
+		d.add(deadline{at: base.Add(time.Duration(i*7919%n) * time.Millisecond), kind: dlTimer, id: int64(i)})
+	}
+	peak := cap(d.h)
+	var last time.Time
+	for popped := 0; popped < n-10; {
+		got, _ := d.due(base.Add(time.Hour), nil, min(1000, n-10-popped))
+		for _, dl := range got {
+			if dl.at.Before(last) {
+				t.Fatalf("deadline %d at %v after one at %v: not in order", dl.id, dl.at, last)
+			}
+			last = dl.at
+		}
+		popped += len(got)
+	}
+	if c := cap(d.h); c > shrinkMin || len(d.h) != 10 {
+		t.Fatalf("after draining %d of %d deadlines: %d left in an array of %d (peak %d), want 10 in at most %d", n-10, n, len(d.h), c, peak, shrinkMin)
+	}
+
+	s := newIDSet()
+	for i := range n {
+		s.add(int64(i))
+	}
+	for i := range n {
+		if i%1000 != 0 && !s.take(int64(i)) {
+			t.Fatalf("take(%d) = false, want true", i)
+		}
+	}
+	for i := range s.shards {
+		sh := &s.shards[i]
+		if sh.peak > shardShrinkMin {
+			t.Fatalf("shard %d holds %d ids after a peak of %d was not made anew", i, len(sh.m), sh.peak)
+		}
+	}
+	for i := 0; i < n; i += 1000 {
+		if !s.has(int64(i)) {
+			t.Fatalf("id %d lost when its shard was made anew", i)
+		}
+	}
+}
+
 // The deadlines of tasks that ended long before their timeouts do not stay
 // in memory until then: compacting drops them, and keeps those of the
 // tasks still waiting.

@@ -98,11 +98,24 @@ func (d *deadlines) due(now time.Time, buf []deadline, limit int) ([]deadline, t
 	for n := 0; n < limit && len(d.h) > 0 && !d.h[0].at.After(now); n++ {
 		buf = append(buf, heap.Pop(&d.h).(deadline))
 	}
+	if c := cap(d.h); c > shrinkMin && c > 4*len(d.h) {
+		// A backlog has drained: give back the array it grew (a copy of
+		// a heap is a heap).
+		d.h = append(make(deadlineHeap, 0, 2*len(d.h)), d.h...)
+	}
 	if len(d.h) == 0 {
 		return buf, time.Time{}
 	}
 	return buf, d.h[0].at
 }
+
+// shrinkMin is the capacity, in entries, below which the heap is not
+// reallocated smaller when it empties; shardShrinkMin is an idSet shard's
+// (a set of activeShards of them).
+const (
+	shrinkMin      = 1024
+	shardShrinkMin = 64
+)
 
 // compact drops the deadlines over, by live, without holding the lock
 // while it decides: the heap is swapped for an empty one (add goes on
@@ -148,10 +161,29 @@ func (d *deadlines) len() int {
 // idSet is a set of task ids spread over several locks, like active;
 // each id is kept with its task's partition.
 type idSet struct {
-	shards [activeShards]struct {
-		mu sync.RWMutex
-		m  map[int64]uint16
+	shards [activeShards]idShard
+}
+
+type idShard struct {
+	mu sync.RWMutex
+	m  map[int64]uint16
+	// peak is the most ids m held since it was made: a Go map keeps the
+	// room of its largest size, so a map down to a quarter of its peak
+	// (past shardShrinkMin) is made anew (shrink).
+	peak int
+}
+
+// shrink makes the shard's map anew if it holds a quarter of its peak or
+// less; sh.mu is held. Each id copied was preceded by three deleted.
+func (sh *idShard) shrink() {
+	if sh.peak <= shardShrinkMin || len(sh.m) > sh.peak/4 {
+		return
 	}
+	m := make(map[int64]uint16, len(sh.m))
+	for id, p := range sh.m {
+		m[id] = p
+	}
+	sh.m, sh.peak = m, len(m)
 }
 
 func newIDSet() *idSet {
@@ -171,6 +203,7 @@ func (s *idSet) addIn(id int64, p int) bool {
 	sh.mu.Lock()
 	_, had := sh.m[id]
 	sh.m[id] = uint16(p)
+	sh.peak = max(sh.peak, len(sh.m))
 	sh.mu.Unlock()
 	return !had
 }
@@ -181,6 +214,7 @@ func (s *idSet) take(id int64) bool {
 	sh.mu.Lock()
 	_, had := sh.m[id]
 	delete(sh.m, id)
+	sh.shrink()
 	sh.mu.Unlock()
 	return had
 }
@@ -195,6 +229,7 @@ func (s *idSet) removeIn(ps map[int]bool) {
 				delete(sh.m, id)
 			}
 		}
+		sh.shrink()
 		sh.mu.Unlock()
 	}
 }
@@ -203,6 +238,7 @@ func (s *idSet) remove(id int64) {
 	sh := &s.shards[uint64(id)%activeShards]
 	sh.mu.Lock()
 	delete(sh.m, id)
+	sh.shrink()
 	sh.mu.Unlock()
 }
 

@@ -101,6 +101,10 @@ func (e *Engine) runDeadlines(ctx context.Context) {
 		if n := e.deadlines.len(); n > compactAt {
 			_, after := e.compactDeadlines()
 			compactAt = max(2*after, compactMin)
+		} else {
+			// Compact again when the heap has doubled from its lowest
+			// since, not from a backlog's peak long drained.
+			compactAt = max(min(compactAt, 2*n), compactMin)
 		}
 		e.deadlineWork.Signal(struct{}{})
 		if !next.IsZero() && !next.After(e.now()) {
