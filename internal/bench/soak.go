@@ -286,6 +286,8 @@ func (b *bench) soak(ctx context.Context, _ *endpoint) (err error) {
 		fmt.Sprintf("<= %.0f %% of alone", 100*targetSoakRSS), float64(keptEnd.rss) <= targetSoakRSS*float64(keptAlone.rss))
 	r.add(phaseSoak, "live_heap_alone_mib", "server Go heap live after the honest load alone (in use after the collection)", mib(keptAlone.goHeap), "MiB")
 	r.add(phaseSoak, "live_heap_end_mib", "server Go heap live at the end", mib(keptEnd.goHeap), "MiB")
+	r.add(phaseSoak, "kept_outside_go_alone_mib", "of what the server keeps after the honest load alone, memory the Go runtime does not hold (RSS - (Sys - HeapReleased): SQLite's among it)", mib(keptAlone.rss-keptAlone.goHeld), "MiB")
+	r.add(phaseSoak, "kept_outside_go_end_mib", "the same at the end", mib(keptEnd.rss-keptEnd.goHeld), "MiB")
 	r.add(phaseSoak, "go_heap_alone_mib", "server Go heap in use after the honest load alone", mib(afterAlone.goHeap), "MiB")
 	r.add(phaseSoak, "go_heap_end_mib", "server Go heap in use at the end", mib(end.goHeap), "MiB")
 	r.add(phaseSoak, "go_held_alone_mib", "memory the server's Go runtime holds (Sys - HeapReleased) after the honest load alone", mib(afterAlone.goHeld), "MiB")
