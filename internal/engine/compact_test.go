@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gaffer-dev/gaffer/internal/store"
+	"github.com/gaffer-dev/gaffer/internal/store/sqlite"
 )
 
 // compact keeps what live keeps and every deadline added meanwhile, in
@@ -142,5 +144,35 @@ func TestEndedTasksDeadlinesCompacted(t *testing.T) {
 	}
 	if !b.eng.pending(deadline{kind: dlScheduleToStart, id: kept.ID}) {
 		t.Errorf("the waiting task's deadline is not pending")
+	}
+}
+
+// An idle node does not keep the deadlines of tasks that ended until they
+// fall due: the deadline loop compacts at least every compactEvery, however
+// far the heap is from doubling.
+func TestIdleHeapCompacted(t *testing.T) {
+	t.Parallel()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "gaffer.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(Config{Store: st})
+	e.compactEvery = 20 * time.Millisecond
+	if err := e.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		e.Stop()
+		_ = st.Close()
+	})
+	// Fewer than compactMin, due in an hour, of attempts this node does not
+	// run: what ended tasks leave behind.
+	const n = compactMin / 2
+	due := time.Now().Add(time.Hour)
+	for i := range n {
+		e.deadlines.add(deadline{at: due, kind: dlStartToClose, id: int64(1_000_000 + i), attempt: 1})
+	}
+	if !e.deadlineWork.Until(10*time.Second, func() bool { return e.deadlines.len() == 0 }) {
+		t.Fatalf("%d of %d ended tasks' deadlines still held after 10 s of an idle loop compacting every %v", e.deadlines.len(), n, e.compactEvery)
 	}
 }

@@ -230,9 +230,10 @@ type Engine struct {
 	scheduled *idSet
 
 	// Deadline firing (loops.go); tests may lower these before Start.
-	batchSize int // deadlines per store.Update
-	firers    int // batches in flight
-	throttle  struct {
+	batchSize    int           // deadlines per store.Update
+	firers       int           // batches in flight
+	compactEvery time.Duration // the constant compactEvery
+	throttle     struct {
 		mu                 sync.Mutex
 		logged             time.Time
 		retries, deadlines int
@@ -265,20 +266,21 @@ func New(cfg Config) *Engine {
 		limits.perQueue = 0
 	}
 	e := &Engine{
-		store:     cfg.Store,
-		log:       cfg.Logger,
-		now:       cfg.Now,
-		flush:     cfg.FlushInterval,
-		owners:    make(map[string]Owner),
-		bgTimers:  make(map[string]BackgroundTimers),
-		matcher:   newMatcher(limits, cfg.Observer),
-		active:    newActive(),
-		deadlines: newDeadlines(),
-		scheduled: newIDSet(),
-		batchSize: fireBatchSize,
-		firers:    fireWorkers,
-		cluster:   cfg.Cluster,
-		obs:       cfg.Observer,
+		store:        cfg.Store,
+		log:          cfg.Logger,
+		now:          cfg.Now,
+		flush:        cfg.FlushInterval,
+		owners:       make(map[string]Owner),
+		bgTimers:     make(map[string]BackgroundTimers),
+		matcher:      newMatcher(limits, cfg.Observer),
+		active:       newActive(),
+		deadlines:    newDeadlines(),
+		scheduled:    newIDSet(),
+		batchSize:    fireBatchSize,
+		firers:       fireWorkers,
+		compactEvery: compactEvery,
+		cluster:      cfg.Cluster,
+		obs:          cfg.Observer,
 	}
 	if e.cluster != nil {
 		e.shared = e.cluster.Shared()

@@ -44,7 +44,8 @@ const (
 // doubled since.
 const compactMin = 4096
 
-// compactEvery is the longest the deadline loop sleeps.
+// compactEvery is the longest the deadline loop sleeps, and goes without
+// compacting a heap that is not empty (Engine.compactEvery).
 const compactEvery = 30 * time.Second
 
 // errDeferred marks a deadline left for a later batch (fireTxBudget): its
@@ -66,6 +67,7 @@ func (e *Engine) runDeadlines(ctx context.Context) {
 	defer timer.Stop()
 	var buf []deadline // a batch handed to a firer is the firer's
 	compactAt := compactMin
+	compacted := time.Now()
 	for {
 		if buf == nil {
 			buf = make([]deadline, 0, e.batchSize)
@@ -98,12 +100,15 @@ func (e *Engine) runDeadlines(ctx context.Context) {
 				return
 			}
 		}
-		if n := e.deadlines.len(); n > compactAt {
+		// Compact when the heap has doubled from its lowest since the last
+		// time (not from a backlog's peak long drained), and at least every
+		// compactEvery, so that an idle node does not keep the deadlines of
+		// tasks that ended until they fall due.
+		if n := e.deadlines.len(); n > compactAt || (n > 0 && time.Since(compacted) >= e.compactEvery) {
 			_, after := e.compactDeadlines()
 			compactAt = max(2*after, compactMin)
+			compacted = time.Now()
 		} else {
-			// Compact again when the heap has doubled from its lowest
-			// since, not from a backlog's peak long drained.
 			compactAt = max(min(compactAt, 2*n), compactMin)
 		}
 		e.deadlineWork.Signal(struct{}{})
@@ -112,9 +117,9 @@ func (e *Engine) runDeadlines(ctx context.Context) {
 		}
 		// At least every compactEvery, so that a heap that grows behind a
 		// far earliest deadline is compacted.
-		wait := compactEvery
+		wait := e.compactEvery
 		if !next.IsZero() {
-			wait = min(next.Sub(e.now()), compactEvery)
+			wait = min(next.Sub(e.now()), e.compactEvery)
 		}
 		timer.Reset(wait)
 		select {
