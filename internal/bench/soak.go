@@ -224,7 +224,7 @@ func (b *bench) soak(ctx context.Context, _ *endpoint) (err error) {
 	b.progress("%s: honest load alone, %v", phaseSoak, o.Duration)
 	profiled := b.profileRound(ctx, srv, o.Duration, "alone")
 	alone, err := honest.round(ctx, o.Duration, false)
-	if err := errors.Join(err, profiled()); err != nil {
+	if err := errors.Join(err, profiled(err != nil)); err != nil {
 		return err
 	}
 	afterAlone, err := sampler.sample(ctx)
@@ -244,7 +244,7 @@ func (b *bench) soak(ctx context.Context, _ *endpoint) (err error) {
 	stopHostile()
 	hostileDone.Wait()
 	hc.ep.client.CloseIdleConnections()
-	if err := errors.Join(err, profiled()); err != nil {
+	if err := errors.Join(err, profiled(err != nil)); err != nil {
 		return err
 	}
 	b.progress("%s: waiting up to %v for the server to settle", phaseSoak, soakSettle)
@@ -339,13 +339,15 @@ func (b *bench) soak(ctx context.Context, _ *endpoint) (err error) {
 
 // profileRound, with -cpuprofile, takes a CPU profile of srv for the d of
 // the round that starts now and writes it to the file's name with
-// .soak-round appended; the returned wait waits for it. Without
+// .soak-round appended; the returned wait waits for it, or, with abort
+// set (the round failed), gives it up at once and writes nothing. Without
 // -cpuprofile it does nothing.
-func (b *bench) profileRound(ctx context.Context, srv *proc, d time.Duration, round string) (wait func() error) {
+func (b *bench) profileRound(ctx context.Context, srv *proc, d time.Duration, round string) (wait func(abort bool) error) {
 	if b.cfg.CPUProfile == "" {
-		return func() error { return nil }
+		return func(bool) error { return nil }
 	}
 	file := b.cfg.CPUProfile + ".soak-" + round
+	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
 		secs := max(1, int((d+time.Second/2)/time.Second))
@@ -358,7 +360,17 @@ func (b *bench) profileRound(ctx context.Context, srv *proc, d time.Duration, ro
 		}
 		done <- err
 	}()
-	return func() error { return <-done }
+	return func(abort bool) error {
+		if abort {
+			cancel()
+		}
+		err := <-done
+		cancel()
+		if abort {
+			return nil // the round's error is the one to report
+		}
+		return err
+	}
 }
 
 // retained runs a garbage collection in srv that returns its free memory
