@@ -198,14 +198,16 @@ func setupBacklog(t *testing.T, n int) *backlog {
 	return b
 }
 
-// awaitFired waits until n timers have fired and the engine has counted
-// batches batches.
+// awaitFired waits until n timers have fired, the engine has counted them
+// (after the batch's transaction, so after the owner saw them), and it has
+// counted batches batches.
 func (b *backlog) awaitFired(t *testing.T, n int, batches int64, within time.Duration) {
 	t.Helper()
 	if !b.eng.deadlineWork.Until(within, func() bool {
-		return b.owner.total.Load() >= int64(n) && b.eng.fireBatches.Load() >= batches
+		return b.owner.total.Load() >= int64(n) && b.eng.fired.Load() >= int64(n) && b.eng.fireBatches.Load() >= batches
 	}) {
-		t.Fatalf("%d of %d timers fired, in %d of %d batches, within %v", b.owner.total.Load(), n, b.eng.fireBatches.Load(), batches, within)
+		t.Fatalf("%d of %d timers fired (%d counted by the engine), in %d of %d batches, within %v",
+			b.owner.total.Load(), n, b.eng.fired.Load(), b.eng.fireBatches.Load(), batches, within)
 	}
 }
 

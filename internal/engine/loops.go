@@ -300,8 +300,10 @@ func (e *Engine) fireBatch(ctx context.Context, batch []deadline, errs []error) 
 			e.obs.DeadlineFired(kind, now.Sub(dl.at))
 		}
 	}
-	e.fired.Add(int64(len(batch) - failed - deferred))
+	// The batch is counted before its deadlines: whoever sees them in
+	// fired sees the batch in fireBatches too.
 	e.fireBatches.Add(1)
+	e.fired.Add(int64(len(batch) - failed - deferred))
 	e.deadlineWork.Signal(struct{}{})
 }
 
