@@ -182,9 +182,7 @@ func (e *Engine) Release(partitions []int) {
 		ps[p] = true
 	}
 	e.scheduled.removeIn(ps)
-	if e.timers != nil {
-		e.timers.removeIn(ps)
-	}
+	e.timers.removeIn(ps)
 	e.active.sweep(func(at *attempt) bool {
 		if ps[at.partition] {
 			at.mu.Lock()

@@ -176,3 +176,63 @@ func TestIdleHeapCompacted(t *testing.T) {
 		t.Fatalf("%d of %d ended tasks' deadlines still held after 10 s of an idle loop compacting every %v", e.deadlines.len(), n, e.compactEvery)
 	}
 }
+
+// A canceled timer's deadline is dropped from memory at the next
+// compaction, not held until it falls due: an SWF workflow's timeout timer,
+// canceled when the workflow closes, may be a year away.
+func TestCanceledTimersCompacted(t *testing.T) {
+	t.Parallel()
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "gaffer.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(Config{Store: st})
+	e.compactEvery = 20 * time.Millisecond
+	owner := newTimerCounter()
+	e.RegisterOwner("test", owner)
+	if err := e.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		e.Stop()
+		_ = st.Close()
+	})
+	const n, kept = 2000, 10
+	due := time.Now().Add(365 * 24 * time.Hour)
+	ids := make([]int64, 0, n)
+	err = e.Update(t.Context(), func(tx store.Tx) error {
+		for range n {
+			tm := &store.Timer{OwnerKind: "test", OwnerID: "workflow", Kind: "timeout", FireAt: due}
+			if err := e.SetTimer(tx, tm); err != nil {
+				return err
+			}
+			ids = append(ids, tm.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.deadlines.len(); got != n {
+		t.Fatalf("%d deadlines armed, want %d", got, n)
+	}
+	err = e.Update(t.Context(), func(tx store.Tx) error {
+		for _, id := range ids[kept:] {
+			if err := e.CancelTimer(tx, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !e.deadlineWork.Until(10*time.Second, func() bool { return e.deadlines.len() == kept }) {
+		t.Fatalf("%d deadlines held after %d of %d timers were canceled, want %d", e.deadlines.len(), n-kept, n, kept)
+	}
+	for _, id := range ids[:kept] {
+		if !e.timers.has(id) {
+			t.Errorf("timer %d, not canceled, was forgotten", id)
+		}
+	}
+}

@@ -372,7 +372,8 @@ func TestFailingDeadlineDoesNotUndoItsBatch(t *testing.T) {
 }
 
 // Stale deadlines are dropped in memory: their task is neither scheduled
-// nor started here any more, or the attempt or the heartbeat has moved on.
+// nor started here any more, or the attempt or the heartbeat has moved on,
+// or their timer was canceled.
 func TestStaleDeadlinesDroppedInMemory(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 12, 7, 4, 0, 0, 0, time.UTC)
@@ -383,6 +384,7 @@ func TestStaleDeadlinesDroppedInMemory(t *testing.T) {
 	beating.lastBeat = now.Add(-time.Second)
 	silent := e.armStarted(&store.Task{ID: 4, Attempt: 1, Heartbeat: 10 * time.Second, StartedAt: now.Add(-time.Minute)})
 	silent.lastBeat = now.Add(-20 * time.Second)
+	e.timers.add(1) // timer 1: armed; timer 2: canceled, fired or never armed here
 	armed := e.deadlines.len()
 
 	tests := []struct {
@@ -403,6 +405,7 @@ func TestStaleDeadlinesDroppedInMemory(t *testing.T) {
 		{"heartbeat, an earlier attempt", deadline{kind: dlHeartbeat, id: 4, attempt: 0}, true},
 		{"heartbeat, ended", deadline{kind: dlHeartbeat, id: 9, attempt: 1}, true},
 		{"timer", deadline{kind: dlTimer, id: 1}, false},
+		{"timer, canceled", deadline{kind: dlTimer, id: 2}, true},
 	}
 	for _, tt := range tests {
 		if got := e.stale(tt.dl, now); got != tt.stale {

@@ -212,8 +212,11 @@ type Engine struct {
 	// read once.
 	cluster Cluster
 	shared  bool
-	// timers holds the ids of the timers whose deadlines this node holds,
-	// with a cluster only (so that arming one twice adds one deadline).
+	// timers holds the ids of the timers whose deadlines this node holds
+	// and that have neither fired nor been canceled here: arming one twice
+	// adds one deadline, and the deadline of a canceled timer is dropped
+	// from memory (stale, compaction) instead of waiting until it is due
+	// (an SWF workflow's timeout timer may be a year away).
 	timers *idSet
 	// ctx is the loops' context once Start has begun: store reads of the
 	// verbs that take none (a heartbeat missing memory on a shared store)
@@ -282,9 +285,9 @@ func New(cfg Config) *Engine {
 		cluster:      cfg.Cluster,
 		obs:          cfg.Observer,
 	}
+	e.timers = newIDSet()
 	if e.cluster != nil {
 		e.shared = e.cluster.Shared()
-		e.timers = newIDSet()
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
@@ -449,7 +452,10 @@ func (e *Engine) loadTask(t *store.Task) {
 // armTimer sets the deadline of timer tm, read from the store, if its
 // partition is owned here and this node does not hold it already.
 func (e *Engine) armTimer(tm *store.Timer) {
-	if e.cluster != nil && (!e.cluster.Owns(tm.Partition) || !e.timers.addIn(tm.ID, tm.Partition)) {
+	if e.cluster != nil && !e.cluster.Owns(tm.Partition) {
+		return
+	}
+	if !e.timers.addIn(tm.ID, tm.Partition) {
 		return
 	}
 	e.deadlines.add(e.timerDeadline(tm))
@@ -680,14 +686,9 @@ func (e *Engine) SetTimer(tx store.Tx, tm *store.Timer) error {
 	if err := tx.InsertTimer(tm); err != nil {
 		return fmt.Errorf("set timer: %w", err)
 	}
-	if e.cluster == nil {
-		dl := e.timerDeadline(tm)
-		tx.AfterCommit(func() { e.deadlines.add(dl) })
-		return nil
-	}
 	timer := *tm
 	tx.AfterCommit(func() {
-		if e.cluster.Owns(timer.Partition) {
+		if e.cluster == nil || e.cluster.Owns(timer.Partition) {
 			e.armTimer(&timer)
 		} else {
 			e.cluster.Arm(timer.Partition, nil, []int64{timer.ID})
@@ -696,11 +697,14 @@ func (e *Engine) SetTimer(tx store.Tx, tm *store.Timer) error {
 	return nil
 }
 
-// CancelTimer deletes a timer within tx; it will not fire.
+// CancelTimer deletes a timer within tx; it will not fire. Once tx
+// commits its deadline here is known to be over, and is dropped from
+// memory at the next compaction rather than when it falls due.
 func (e *Engine) CancelTimer(tx store.Tx, id int64) error {
 	if err := tx.DeleteTimer(id); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("cancel timer: %w", err)
 	}
+	tx.AfterCommit(func() { e.timers.remove(id) })
 	return nil
 }
 

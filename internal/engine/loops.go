@@ -154,7 +154,9 @@ func (e *Engine) pending(dl deadline) bool {
 		at := e.active.get(dl.id)
 		return at != nil && at.attempt == dl.attempt
 	}
-	return true
+	// A timer: canceled here (or its partition released) is over; one
+	// canceled on another node is known only to the store.
+	return e.timers.has(dl.id)
 }
 
 // stale reports whether dl is over by what memory says, so that it need not
@@ -166,13 +168,11 @@ func (e *Engine) pending(dl deadline) bool {
 // fires. The order of the lookups matters: a start adds the attempt to
 // active before it leaves the scheduled set.
 func (e *Engine) stale(dl deadline, now time.Time) bool {
-	if e.cluster != nil {
+	if e.cluster != nil && !e.cluster.Owns(int(dl.partition)) {
 		if dl.kind == dlTimer {
-			e.timers.remove(dl.id) // popped: arming it again adds one
+			e.timers.remove(dl.id) // so that taking the partition back arms it
 		}
-		if !e.cluster.Owns(int(dl.partition)) {
-			return true // released: its new holder arms it
-		}
+		return true // released: its new holder arms it
 	}
 	if !e.pending(dl) {
 		return true
@@ -198,7 +198,7 @@ func (e *Engine) stale(dl deadline, now time.Time) bool {
 			return true
 		}
 	}
-	return false // timers: canceled ones are only known to the store
+	return false // timers: those canceled on another node are only known to the store
 }
 
 // runFirer applies the batches runDeadlines hands it until ctx ends.
@@ -286,6 +286,11 @@ func (e *Engine) fireBatch(ctx context.Context, batch []deadline, errs []error) 
 	}
 	if failed > 0 {
 		e.log.Warn("deadline handling failed; will retry", "deadlines", failed, "first_err", firstErr)
+	}
+	for i, dl := range batch {
+		if errs[i] == nil && dl.kind == dlTimer {
+			e.timers.remove(dl.id) // fired (or found canceled): over
+		}
 	}
 	if e.obs != nil {
 		now := e.now()
