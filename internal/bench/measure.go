@@ -26,23 +26,54 @@ func ownCPUTime() time.Duration {
 
 // rss returns the process's resident set size in bytes.
 func (p *proc) rss() (int64, error) {
+	v, err := p.status("VmRSS")
+	if err != nil {
+		return 0, err
+	}
+	return v[0], nil
+}
+
+// rssParts returns the parts of the process's resident set: anonymous
+// memory (what it allocated: the Go heap and stacks, SQLite's memory),
+// file pages (the binary's code and data it has touched) and shared memory
+// (SQLite's WAL index, mapped from the -shm file), in bytes.
+func (p *proc) rssParts() (anon, file, shmem int64, err error) {
+	v, err := p.status("RssAnon", "RssFile", "RssShmem")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return v[0], v[1], v[2], nil
+}
+
+// status returns the named sizes of /proc/PID/status in bytes.
+func (p *proc) status(names ...string) ([]int64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
-		return 0, fmt.Errorf("read RSS of %s: %w", p.name, err)
+		return nil, fmt.Errorf("read /proc status of %s: %w", p.name, err)
 	}
+	v := make([]int64, len(names))
+	found := 0
 	for line := range strings.Lines(string(data)) {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			f := strings.Fields(v) // "123456 kB"
-			if len(f) == 2 && f[1] == "kB" {
-				kb, err := strconv.ParseInt(f[0], 10, 64)
-				if err == nil {
-					return kb << 10, nil
-				}
-			}
-			break
+		name, rest, ok := strings.Cut(line, ":")
+		i := slices.Index(names, name)
+		if !ok || i < 0 {
+			continue
 		}
+		f := strings.Fields(rest) // "123456 kB"
+		if len(f) != 2 || f[1] != "kB" {
+			return nil, fmt.Errorf("/proc/%d/status: %s: unexpected %q", p.cmd.Process.Pid, name, strings.TrimSpace(rest))
+		}
+		kb, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("/proc/%d/status: %s: %w", p.cmd.Process.Pid, name, err)
+		}
+		v[i] = kb << 10
+		found++
 	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", p.cmd.Process.Pid)
+	if found != len(names) {
+		return nil, fmt.Errorf("/proc/%d/status: want %s, found %d of them", p.cmd.Process.Pid, strings.Join(names, ", "), found)
+	}
+	return v, nil
 }
 
 // settledRSS samples the RSS every 100 ms and returns it once it changed

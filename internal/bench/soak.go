@@ -133,6 +133,9 @@ type soakSample struct {
 	// the OS (Sys less what it released). RSS less goHeld is memory Go
 	// does not manage: SQLite's (the C code's) allocations among them.
 	goHeap, goHeld int64
+	// anon, file and shmem are the RSS's parts (proc.rssParts), in the
+	// samples retained takes.
+	anon, file, shmem int64
 }
 
 // soakRound is what the honest loops did in one round.
@@ -288,6 +291,12 @@ func (b *bench) soak(ctx context.Context, _ *endpoint) (err error) {
 	r.add(phaseSoak, "live_heap_end_mib", "server Go heap live at the end", mib(keptEnd.goHeap), "MiB")
 	r.add(phaseSoak, "kept_outside_go_alone_mib", "of what the server keeps after the honest load alone, memory the Go runtime does not hold (RSS - (Sys - HeapReleased): SQLite's among it)", mib(keptAlone.rss-keptAlone.goHeld), "MiB")
 	r.add(phaseSoak, "kept_outside_go_end_mib", "the same at the end", mib(keptEnd.rss-keptEnd.goHeld), "MiB")
+	r.add(phaseSoak, "kept_anon_alone_mib", "of what the server keeps after the honest load alone, anonymous memory (RssAnon: the Go heap and stacks, SQLite's memory)", mib(keptAlone.anon), "MiB")
+	r.add(phaseSoak, "kept_anon_end_mib", "the same at the end", mib(keptEnd.anon), "MiB")
+	r.add(phaseSoak, "kept_file_alone_mib", "of what the server keeps after the honest load alone, file pages (RssFile: the binary's code and data touched so far)", mib(keptAlone.file), "MiB")
+	r.add(phaseSoak, "kept_file_end_mib", "the same at the end", mib(keptEnd.file), "MiB")
+	r.add(phaseSoak, "kept_shmem_alone_mib", "of what the server keeps after the honest load alone, shared memory (RssShmem: SQLite's WAL index)", mib(keptAlone.shmem), "MiB")
+	r.add(phaseSoak, "kept_shmem_end_mib", "the same at the end", mib(keptEnd.shmem), "MiB")
 	r.add(phaseSoak, "go_heap_alone_mib", "server Go heap in use after the honest load alone", mib(afterAlone.goHeap), "MiB")
 	r.add(phaseSoak, "go_heap_end_mib", "server Go heap in use at the end", mib(end.goHeap), "MiB")
 	r.add(phaseSoak, "go_held_alone_mib", "memory the server's Go runtime holds (Sys - HeapReleased) after the honest load alone", mib(afterAlone.goHeld), "MiB")
@@ -390,7 +399,12 @@ func retained(ctx context.Context, srv *proc) (soakSample, error) {
 	if err != nil {
 		return soakSample{}, err
 	}
-	return soakSample{rss: rss, goroutines: st.Goroutines, goHeap: int64(st.HeapInuse), goHeld: int64(st.Sys) - int64(st.HeapReleased)}, nil
+	anon, file, shmem, err := srv.rssParts()
+	if err != nil {
+		return soakSample{}, err
+	}
+	return soakSample{rss: rss, goroutines: st.Goroutines, goHeap: int64(st.HeapInuse), goHeld: int64(st.Sys) - int64(st.HeapReleased),
+		anon: anon, file: file, shmem: shmem}, nil
 }
 
 // soakPerKind is the number of honest loops of each kind.
