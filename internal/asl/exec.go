@@ -589,6 +589,10 @@ func (f *Frame) assign(vals *object) {
 
 // enter enters f's state, and runs on through states that need no waiting.
 func (r *runner) enter(f *Frame) error {
+	// carry is the decoded value of f.Input when the state before, in
+	// this loop, produced it (carrying).
+	var carry any
+	carrying := false
 	for {
 		if r.ended {
 			return errEnded
@@ -626,7 +630,8 @@ func (r *runner) enter(f *Frame) error {
 		if st.typ == typeParallel || st.typ == typeMap {
 			return r.startFan(f, st)
 		}
-		step, err := prog.Enter(f.State, f.Input, r.context(f))
+		step, err := prog.enter(f.State, f.Input, carry, carrying, r.context(f))
+		carry, carrying = nil, false
 		if err != nil {
 			var re *RuntimeError
 			if !errors.As(err, &re) {
@@ -646,6 +651,7 @@ func (r *runner) enter(f *Frame) error {
 				return err
 			}
 			f.State, f.Input = step.Next, step.Output
+			carry, carrying = step.out, carryable(step.out, 0)
 			continue
 		}
 		return r.after(f, step)

@@ -164,6 +164,84 @@ func (d *decoder) value(depth int) (any, error) {
 	return nil, fmt.Errorf("unexpected %v", tok.Kind())
 }
 
+// carryable reports whether v, found at depth, is what decoding its JSON
+// text (encodeJSON) gives back, so that the next state may take a state's
+// output value as its input instead of decoding the text again: only the
+// interpreter's types, strings and keys of valid UTF-8 (encodeJSON writes
+// U+FFFD for invalid bytes), numbers of valid JSON syntax (written as they
+// are), nested no deeper than decoding allows. Values are immutable, so
+// one may be shared.
+func carryable(v any, depth int) bool {
+	if depth > maxDepth {
+		return false
+	}
+	switch v := v.(type) {
+	case nil, bool:
+		return true
+	case string:
+		return utf8.ValidString(v)
+	case json.Number:
+		return validNumber(string(v))
+	case *object:
+		if v == nil {
+			return false
+		}
+		for _, k := range v.keys {
+			if !utf8.ValidString(k) || !carryable(v.vals[k], depth+1) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, e := range v {
+			if !carryable(e, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// validNumber reports whether s is a JSON number:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?.
+func validNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
 // decodeData decodes a state input or task result. Empty data is {}.
 func decodeData(data []byte) (any, error) {
 	if len(bytes.TrimSpace(data)) == 0 {

@@ -138,7 +138,7 @@ func finishOutput(step Step, sc *jsonataScope, def any, assign *assignment, outp
 			return Step{}, err
 		}
 	}
-	if step.Output, err = e.encode(out); err != nil {
+	if step.Output, step.out, err = e.encodeOut(out); err != nil {
 		return Step{}, err
 	}
 	return step, nil

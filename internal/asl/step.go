@@ -132,6 +132,10 @@ type Step struct {
 	// assign holds the variables the state's Assign sets, evaluated; the
 	// executor applies them to the scope once the state is done. nil: none.
 	assign *object
+	// out is the value Output encodes (when there is an Output): the next
+	// state may take it as its input instead of decoding Output again
+	// (see carryable).
+	out any
 }
 
 // RuntimeError is a state failing while processing its data: a path that
@@ -276,6 +280,12 @@ func (e *env) encode(v any) ([]byte, error) {
 	return b, nil
 }
 
+// encodeOut is encode for a state's output, which it also returns.
+func (e *env) encodeOut(v any) ([]byte, any, error) {
+	b, err := e.encode(v)
+	return b, v, err
+}
+
 // checkSize fails with States.DataLimitExceeded if v, which is not encoded
 // itself, is larger than MaxPayload as JSON text.
 func (e *env) checkSize(v any) error {
@@ -326,14 +336,22 @@ func (e *env) decodeInput(data []byte, what string) (any, error) {
 // A failure while processing data is returned as a *RuntimeError; the state
 // fails with it (see the package documentation for which can be caught).
 func (m *Machine) Enter(name string, input []byte, ctx *Context) (Step, error) {
+	return m.enter(name, input, nil, false, ctx)
+}
+
+// enter is Enter, given with decoded (if carried) the value input encodes:
+// the previous state's output, passed on in memory (see carryable).
+func (m *Machine) enter(name string, input []byte, decoded any, carried bool, ctx *Context) (Step, error) {
 	st, err := m.lookupState(name)
 	if err != nil {
 		return Step{}, err
 	}
 	e := newEnv(name, ctx)
-	raw, err := e.decodeInput(input, "state input")
-	if err != nil {
-		return Step{}, err
+	raw := decoded
+	if !carried || len(input) > MaxPayload {
+		if raw, err = e.decodeInput(input, "state input"); err != nil {
+			return Step{}, err
+		}
 	}
 	step := Step{State: name, Type: st.typ}
 	if st.jsonata {
@@ -406,7 +424,7 @@ func (m *Machine) Enter(name string, input []byte, ctx *Context) (Step, error) {
 		if err != nil {
 			return Step{}, err
 		}
-		if step.Output, err = e.encode(out); err != nil {
+		if step.Output, step.out, err = e.encodeOut(out); err != nil {
 			return Step{}, err
 		}
 		step.Kind, step.Next = StepNext, next
@@ -426,7 +444,7 @@ func (m *Machine) Enter(name string, input []byte, ctx *Context) (Step, error) {
 		if err != nil {
 			return Step{}, err
 		}
-		if step.Output, err = e.encode(out); err != nil {
+		if step.Output, step.out, err = e.encodeOut(out); err != nil {
 			return Step{}, err
 		}
 		step.Kind, step.Next, step.End = StepWait, st.next, st.end
@@ -440,7 +458,7 @@ func (m *Machine) Enter(name string, input []byte, ctx *Context) (Step, error) {
 		if err != nil {
 			return Step{}, err
 		}
-		if step.Output, err = e.encode(out); err != nil {
+		if step.Output, step.out, err = e.encodeOut(out); err != nil {
 			return Step{}, err
 		}
 		step.Kind = StepSucceed
@@ -563,7 +581,7 @@ func (m *Machine) TaskFailed(name string, input []byte, errName, cause string, r
 		step.Error, step.Cause = re.ErrorName, re.CauseText
 		return step
 	}
-	if step.Output, err = e.encode(out); err != nil {
+	if step.Output, step.out, err = e.encodeOut(out); err != nil {
 		re := err.(*RuntimeError)
 		step.Error, step.Cause = re.ErrorName, re.CauseText
 		return step
@@ -606,7 +624,7 @@ func (st *state) finish(step Step, raw, result any, e *env) (Step, error) {
 	if out, err = st.outputPath.apply(out, e); err != nil {
 		return Step{}, err
 	}
-	if step.Output, err = e.encode(out); err != nil {
+	if step.Output, step.out, err = e.encodeOut(out); err != nil {
 		return Step{}, err
 	}
 	if st.end {
