@@ -52,7 +52,7 @@ func parseAssign(f fields, jsonata bool) *assignment {
 		}
 		a.names = append(a.names, name)
 		if jsonata {
-			a.jsonata = append(a.jsonata, jtmplKey{name: name, value: compileJTemplate(sc.at(k), obj.vals[k])})
+			a.jsonata = append(a.jsonata, jtmplKey{name: name, value: compileJTemplate(sc.at(k), obj.value(k))})
 		}
 	}
 	if !jsonata {
@@ -118,7 +118,7 @@ func (a *assignment) eval(e *env, data any, sc *jsonataScope) (*object, error) {
 	}
 	total := 0
 	for _, k := range out.keys {
-		n := jsonSize(out.vals[k], MaxVariableSize)
+		n := jsonSize(out.value(k), MaxVariableSize)
 		if n > MaxVariableSize {
 			return nil, e.fail("The value assigned to the variable '%s' is larger than the maximum size of a variable (%d bytes).", k, MaxVariableSize)
 		}
@@ -142,7 +142,7 @@ func (s Step) AssignedVariables() map[string]string {
 	}
 	m := make(map[string]string, len(s.assign.keys))
 	for _, k := range s.assign.keys {
-		m[k] = string(encodeJSON(s.assign.vals[k]))
+		m[k] = string(encodeJSON(s.assign.value(k)))
 	}
 	return m
 }

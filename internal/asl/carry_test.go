@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -104,6 +105,51 @@ func BenchmarkRunDoubling(b *testing.B) {
 		effects, err := m.Run(x, Input{Kind: InputStart}, Env{Now: now, Record: &countRecorder{}})
 		if err != nil || len(effects) != 1 || effects[0].Kind != EffectFail || effects[0].Error != ErrorDataLimitExceeded {
 			b.Fatalf("effects %+v, err %v", effects, err)
+		}
+	}
+}
+
+// An object keeps its keys in order, the last value of a repeated key at
+// its first position, below and above the size at which it keeps an index;
+// a clone changes apart from its original.
+func TestObjectKeysAndClone(t *testing.T) {
+	for _, n := range []int{3, objectIndexMin - 1, objectIndexMin, 3 * objectIndexMin} {
+		var b strings.Builder
+		b.WriteString(`{`)
+		for i := range n {
+			fmt.Fprintf(&b, `"k%d":%d,`, i, i)
+		}
+		b.WriteString(`"k0":"last"}`)
+		v, err := decodeData([]byte(b.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := v.(*object)
+		if len(o.keys) != n || len(o.vals) != n {
+			t.Fatalf("n=%d: %d keys, %d values", n, len(o.keys), len(o.vals))
+		}
+		if got := o.value("k0"); got != "last" {
+			t.Errorf("n=%d: k0 = %v, want the last value", n, got)
+		}
+		if got := o.value(fmt.Sprintf("k%d", n-1)); got != json.Number(fmt.Sprint(n-1)) {
+			t.Errorf("n=%d: k%d = %v", n, n-1, got)
+		}
+		if _, ok := o.get("missing"); ok {
+			t.Errorf("n=%d: a missing key found", n)
+		}
+		c := o.clone()
+		c.set("k1", "changed")
+		c.set("new", true)
+		if o.value("k1") != json.Number("1") || o.find("new") >= 0 {
+			t.Errorf("n=%d: changing a clone changed the original: %s", n, encodeJSON(o))
+		}
+		if c.value("k1") != "changed" || c.value("new") != true || c.keys[len(c.keys)-1] != "new" {
+			t.Errorf("n=%d: clone %s", n, encodeJSON(c))
+		}
+		want := strings.Replace(b.String(), `"k0":0,`, `"k0":"last",`, 1)
+		want = strings.TrimSuffix(want, `,"k0":"last"}`) + `}`
+		if got := string(encodeJSON(o)); got != want {
+			t.Errorf("n=%d: encoded %s, want %s", n, got, want)
 		}
 	}
 }

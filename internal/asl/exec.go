@@ -583,7 +583,7 @@ func (f *Frame) assign(vals *object) {
 		f.vars = f.vars.clone()
 	}
 	for _, k := range vals.keys {
-		f.vars.set(k, vals.vals[k])
+		f.vars.set(k, vals.value(k))
 	}
 }
 

@@ -133,7 +133,7 @@ func (s Step) VariablesAfter(ctx *Context) []byte {
 	}
 	if s.assign != nil {
 		for _, k := range s.assign.keys {
-			vals.set(k, s.assign.vals[k])
+			vals.set(k, s.assign.value(k))
 		}
 	}
 	return encodeJSON(vals)

@@ -758,7 +758,7 @@ func appendFormatted(b *strings.Builder, v any) {
 			}
 			b.WriteString(k)
 			b.WriteByte('=')
-			appendFormatted(b, v.vals[k])
+			appendFormatted(b, v.value(k))
 		}
 		b.WriteByte('}')
 	}
@@ -999,7 +999,7 @@ func evalJSONMerge(c *callEnv, args []any) (any, error) {
 	}
 	out := a.clone()
 	for _, k := range b.keys {
-		out.set(k, b.vals[k])
+		out.set(k, b.value(k))
 	}
 	return out, nil
 }
@@ -1120,7 +1120,7 @@ func equalJSON(a, b any) bool {
 		}
 		for _, k := range a.keys {
 			bv, ok := bo.get(k)
-			if !ok || !equalJSON(a.vals[k], bv) {
+			if !ok || !equalJSON(a.value(k), bv) {
 				return false
 			}
 		}
@@ -1155,7 +1155,7 @@ func appendCanonical(b []byte, v any) []byte {
 			}
 			b = appendString(b, k)
 			b = append(b, ':')
-			b = appendCanonical(b, v.vals[k])
+			b = appendCanonical(b, v.value(k))
 		}
 		return append(b, '}')
 	}

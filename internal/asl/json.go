@@ -26,37 +26,84 @@ import (
 // refuses documents nested deeper than 1000 by default.
 const maxDepth = 1000
 
-// object is a JSON object that remembers the order of its keys.
+// object is a JSON object that remembers the order of its keys: vals[i]
+// is the value of keys[i]. Small objects are searched in order; from
+// objectIndexMin keys on, index maps each key to its position. Most objects
+// in state data are small, and a map for each made decoding large payloads
+// cost mostly allocation.
 type object struct {
-	keys []string
-	vals map[string]any
+	keys  []string
+	vals  []any
+	index map[string]int // nil below objectIndexMin keys
 }
+
+// objectIndexMin is the number of keys from which an object keeps an index.
+const objectIndexMin = 16
 
 // newObject returns an empty object with room for n keys.
 func newObject(n int) *object {
-	return &object{keys: make([]string, 0, n), vals: make(map[string]any, n)}
+	return &object{keys: make([]string, 0, n), vals: make([]any, 0, n)}
+}
+
+// find returns the position of key k, or -1.
+func (o *object) find(k string) int {
+	if o.index != nil {
+		if i, ok := o.index[k]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, key := range o.keys {
+		if key == k {
+			return i
+		}
+	}
+	return -1
 }
 
 // get returns the value stored under k.
 func (o *object) get(k string) (any, bool) {
-	v, ok := o.vals[k]
-	return v, ok
+	if i := o.find(k); i >= 0 {
+		return o.vals[i], true
+	}
+	return nil, false
+}
+
+// value returns the value stored under k, nil if there is none.
+func (o *object) value(k string) any {
+	v, _ := o.get(k)
+	return v
 }
 
 // set stores v under k, appending k if it is new.
 func (o *object) set(k string, v any) {
-	if _, ok := o.vals[k]; !ok {
-		o.keys = append(o.keys, k)
+	if i := o.find(k); i >= 0 {
+		o.vals[i] = v
+		return
 	}
-	o.vals[k] = v
+	o.keys = append(o.keys, k)
+	o.vals = append(o.vals, v)
+	switch {
+	case o.index != nil:
+		o.index[k] = len(o.keys) - 1
+	case len(o.keys) >= objectIndexMin:
+		o.index = make(map[string]int, 2*len(o.keys))
+		for i, key := range o.keys {
+			o.index[key] = i
+		}
+	}
 }
 
 // clone returns a shallow copy of o.
 func (o *object) clone() *object {
-	c := &object{keys: make([]string, len(o.keys), len(o.keys)+1), vals: make(map[string]any, len(o.vals)+1)}
+	c := &object{keys: make([]string, len(o.keys), len(o.keys)+1), vals: make([]any, len(o.vals), len(o.vals)+1)}
 	copy(c.keys, o.keys)
-	for k, v := range o.vals {
-		c.vals[k] = v
+	copy(c.vals, o.vals)
+	if o.index != nil {
+		c.index = make(map[string]int, len(o.index)+1)
+		for k, i := range o.index {
+			c.index[k] = i
+		}
 	}
 	return c
 }
@@ -134,7 +181,7 @@ func (d *decoder) value(depth int) (any, error) {
 				return nil, err
 			}
 			k := kt.String()
-			if _, dup := o.vals[k]; dup && d.strict {
+			if d.strict && o.find(k) >= 0 {
 				return nil, fmt.Errorf("duplicate key %q at %s", k, d.StackPointer())
 			}
 			v, err := d.value(depth + 1)
@@ -186,8 +233,8 @@ func carryable(v any, depth int) bool {
 		if v == nil {
 			return false
 		}
-		for _, k := range v.keys {
-			if !utf8.ValidString(k) || !carryable(v.vals[k], depth+1) {
+		for i, k := range v.keys {
+			if !utf8.ValidString(k) || !carryable(v.vals[i], depth+1) {
 				return false
 			}
 		}
@@ -284,7 +331,7 @@ func appendJSON(b []byte, v any, limit int) ([]byte, bool) {
 			b = appendString(b, k)
 			b = append(b, ':')
 			var ok bool
-			if b, ok = appendJSON(b, v.vals[k], limit); !ok {
+			if b, ok = appendJSON(b, v.vals[i], limit); !ok {
 				return b, false
 			}
 		}
@@ -331,12 +378,12 @@ func jsonSize(v any, limit int) int {
 		n = stringSize(v)
 	case *object:
 		n = 2 + max(len(v.keys)-1, 0) // braces and commas
-		for _, k := range v.keys {
+		for i, k := range v.keys {
 			n += stringSize(k) + 1
 			if n > limit {
 				return n
 			}
-			n += jsonSize(v.vals[k], limit-n)
+			n += jsonSize(v.vals[i], limit-n)
 		}
 	case []any:
 		n = 2 + max(len(v)-1, 0)

@@ -268,8 +268,8 @@ func toJSONata(v any, orders map[uintptr]keptOrder) any {
 		return f
 	case *object:
 		m := make(map[string]any, len(v.keys))
-		for _, k := range v.keys {
-			m[k] = toJSONata(v.vals[k], orders)
+		for i, k := range v.keys {
+			m[k] = toJSONata(v.vals[i], orders)
 		}
 		orders[reflect.ValueOf(m).Pointer()] = keptOrder{m: m, keys: v.keys}
 		return m

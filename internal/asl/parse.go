@@ -500,7 +500,7 @@ func parseStates(root scope, f fields, m *Machine) {
 			root.at("States").problem(CodeSchemaValidation, "must contain at least one state")
 		}
 		for _, name := range states.keys {
-			m.states[name] = parseState(root, name, states.vals[name])
+			m.states[name] = parseState(root, name, states.value(name))
 			order = append(order, name)
 		}
 	}
@@ -657,7 +657,7 @@ func lenientTransitions(f fields, st *state) {
 		if cs, ok := cv.([]any); ok {
 			for i, c := range cs {
 				if o, ok := c.(*object); ok {
-					if next, ok := o.vals["Next"].(string); ok {
+					if next, ok := o.value("Next").(string); ok {
 						f.sc.at("Catch").elem(i).at("Next").transition(next)
 					}
 				}
@@ -992,7 +992,7 @@ func compileRule(sc scope, v any, top bool) *rule {
 	}
 	r.op = ops[0]
 	osc := sc.at(r.op)
-	operand := obj.vals[r.op]
+	operand := obj.value(r.op)
 	switch r.op {
 	case "And", "Or":
 		if f.has("Variable") {

@@ -381,8 +381,8 @@ func (s segment) descend(n any, out []any) []any {
 	out = s.apply(n, out)
 	switch n := n.(type) {
 	case *object:
-		for _, k := range n.keys {
-			out = s.descend(n.vals[k], out)
+		for _, v := range n.vals {
+			out = s.descend(v, out)
 		}
 	case []any:
 		for _, e := range n {
@@ -417,9 +417,7 @@ func (s segment) apply(n any, out []any) []any {
 	case segWildcard:
 		switch n := n.(type) {
 		case *object:
-			for _, k := range n.keys {
-				out = append(out, n.vals[k])
-			}
+			out = append(out, n.vals...)
 		case []any:
 			out = append(out, n...)
 		}

@@ -109,9 +109,9 @@ func compileTemplate(sc scope, v any) *template {
 			var child *template
 			if strings.HasSuffix(k, ".$") {
 				name = strings.TrimSuffix(k, ".$")
-				child = compileTemplatePath(ksc, k, v.vals[k])
+				child = compileTemplatePath(ksc, k, v.value(k))
 			} else {
-				child = compileTemplate(ksc, v.vals[k])
+				child = compileTemplate(ksc, v.value(k))
 			}
 			if other, dup := seen[name]; dup {
 				ksc.problem(CodeSchemaValidation, "clashes with field '%s': both produce the key '%s'", other, name)

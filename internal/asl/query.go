@@ -45,7 +45,7 @@ func compileJTemplate(sc scope, v any) *jtemplate {
 		t := &jtemplate{}
 		dynamic := false
 		for _, k := range v.keys {
-			child := compileJTemplate(sc.at(k), v.vals[k])
+			child := compileJTemplate(sc.at(k), v.value(k))
 			dynamic = dynamic || child.dynamic()
 			t.fields = append(t.fields, jtmplKey{name: k, value: child})
 		}

@@ -272,6 +272,6 @@ func applyAssign(v *scopeVars, assign *object) {
 		v.vals = v.vals.clone()
 	}
 	for _, k := range assign.keys {
-		v.vals.set(k, assign.vals[k])
+		v.vals.set(k, assign.value(k))
 	}
 }
