@@ -455,22 +455,16 @@ func keptDuring(ctx context.Context, srv *proc, d time.Duration) (wait func() ([
 // live heap at GOGC=100) before the next collection; the Go heap in use is
 // the live heap.
 func retained(ctx context.Context, srv *proc) (soakSample, error) {
-	if _, err := srv.debugGet(ctx, "/freeosmemory"); err != nil {
-		return soakSample{}, err
-	}
-	st, err := srv.memStats(ctx)
-	if err != nil {
-		return soakSample{}, err
-	}
-	rss, err := srv.settledRSS(ctx)
-	if err != nil {
-		return soakSample{}, err
-	}
-	return sampleKept(srv, st, rss)
+	return keptSample(ctx, srv, true)
 }
 
 // retainedNow is retained without waiting for the RSS to settle.
 func retainedNow(ctx context.Context, srv *proc) (soakSample, error) {
+	return keptSample(ctx, srv, false)
+}
+
+// keptSample is retained, waiting for the RSS to settle if settle.
+func keptSample(ctx context.Context, srv *proc, settle bool) (soakSample, error) {
 	if _, err := srv.debugGet(ctx, "/freeosmemory"); err != nil {
 		return soakSample{}, err
 	}
@@ -478,7 +472,12 @@ func retainedNow(ctx context.Context, srv *proc) (soakSample, error) {
 	if err != nil {
 		return soakSample{}, err
 	}
-	rss, err := srv.rss()
+	var rss int64
+	if settle {
+		rss, err = srv.settledRSS(ctx)
+	} else {
+		rss, err = srv.rss()
+	}
 	if err != nil {
 		return soakSample{}, err
 	}

@@ -147,17 +147,20 @@ func TestEndedTasksDeadlinesCompacted(t *testing.T) {
 	}
 }
 
-// An idle node does not keep the deadlines of tasks that ended until they
-// fall due: the deadline loop compacts at least every compactEvery, however
-// far the heap is from doubling.
-func TestIdleHeapCompacted(t *testing.T) {
-	t.Parallel()
+// startCompacting starts an engine on a new SQLite store whose deadline
+// loop compacts every 20 ms, with owner (if not nil) the owner of kind
+// "test".
+func startCompacting(t *testing.T, owner Owner) *Engine {
+	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "gaffer.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := New(Config{Store: st})
 	e.compactEvery = 20 * time.Millisecond
+	if owner != nil {
+		e.RegisterOwner("test", owner)
+	}
 	if err := e.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -165,6 +168,15 @@ func TestIdleHeapCompacted(t *testing.T) {
 		e.Stop()
 		_ = st.Close()
 	})
+	return e
+}
+
+// An idle node does not keep the deadlines of tasks that ended until they
+// fall due: the deadline loop compacts at least every compactEvery, however
+// far the heap is from doubling.
+func TestIdleHeapCompacted(t *testing.T) {
+	t.Parallel()
+	e := startCompacting(t, nil)
 	// Fewer than compactMin, due in an hour, of attempts this node does not
 	// run: what ended tasks leave behind.
 	const n = compactMin / 2
@@ -182,25 +194,11 @@ func TestIdleHeapCompacted(t *testing.T) {
 // canceled when the workflow closes, may be a year away.
 func TestCanceledTimersCompacted(t *testing.T) {
 	t.Parallel()
-	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "gaffer.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := New(Config{Store: st})
-	e.compactEvery = 20 * time.Millisecond
-	owner := newTimerCounter()
-	e.RegisterOwner("test", owner)
-	if err := e.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		e.Stop()
-		_ = st.Close()
-	})
+	e := startCompacting(t, newTimerCounter())
 	const n, kept = 2000, 10
 	due := time.Now().Add(365 * 24 * time.Hour)
 	ids := make([]int64, 0, n)
-	err = e.Update(t.Context(), func(tx store.Tx) error {
+	err := e.Update(t.Context(), func(tx store.Tx) error {
 		for range n {
 			tm := &store.Timer{OwnerKind: "test", OwnerID: "workflow", Kind: "timeout", FireAt: due}
 			if err := e.SetTimer(tx, tm); err != nil {
