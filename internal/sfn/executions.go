@@ -209,6 +209,9 @@ func (s *Service) StartExecution(ctx context.Context, in *startExecutionInput) (
 		if err := run.start(); err != nil {
 			return err
 		}
+		if testHookFirstWrite != nil {
+			testHookFirstWrite(&ex)
+		}
 		return run.save(true)
 	})
 	if err != nil {

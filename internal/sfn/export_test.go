@@ -1,6 +1,9 @@
 package sfn
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // QueueOf is the engine queue of an activity, for tests that watch its
 // waiting polls.
@@ -13,7 +16,20 @@ var InScope = inScope
 // tests of a reaction that fails.
 const PanicPrefix = "panic-in-reaction-"
 
+// FirstWritePrefix names the executions whose first write is counted in
+// FirstWriteEvents: by name, the history events StartExecution's own write
+// recorded.
+const FirstWritePrefix = "first-write-"
+
+// FirstWriteEvents: see FirstWritePrefix.
+var FirstWriteEvents sync.Map
+
 func init() {
+	testHookFirstWrite = func(ex *execution) {
+		if strings.HasPrefix(ex.Name, FirstWritePrefix) {
+			FirstWriteEvents.Store(ex.Name, ex.LastEventID)
+		}
+	}
 	testHookReaction = func(ex *execution) {
 		if strings.HasPrefix(ex.Name, PanicPrefix) {
 			panic("test: the reaction of " + ex.Name + " panics")

@@ -218,3 +218,46 @@ func TestReactionPanicFailsExecution(t *testing.T) {
 	good := b.startWithin(t, 10*time.Second, sm, servertest.Uniq("w"), `{}`)
 	b.WaitStatus(t, good, types.ExecutionStatusSucceeded)
 }
+
+// StartExecution's own write, which every other request waits behind in
+// the writer's request lane, takes in at most 4 KiB of state input (and
+// the first state whatever its size): an execution with large data goes
+// on in background writes. One with small data runs to its end in it.
+func TestFirstWriteBoundedByBytes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var states []string
+	for i := 1; i <= 10; i++ {
+		tail := fmt.Sprintf(`"Next":"P%d"`, i+1)
+		if i == 10 {
+			tail = `"End":true`
+		}
+		states = append(states, fmt.Sprintf(`"P%d":{"Type":"Pass",%s}`, i, tail))
+	}
+	sm := b.Machine(t, `{"StartAt":"P1","States":{`+strings.Join(states, ",")+`}}`, "")
+	for _, tt := range []struct {
+		name   string
+		input  string
+		events int64 // in the first write
+	}{
+		// ExecutionStarted, ten states entered and exited, ExecutionSucceeded.
+		{"small", `{"s":"` + strings.Repeat("x", 100) + `"}`, 22},
+		// 3 KiB a state: two states (6 KiB taken in) before the budget.
+		{"3k", `{"s":"` + strings.Repeat("x", 3<<10) + `"}`, 5},
+		// The first state runs whatever its size.
+		{"64k", `{"s":"` + strings.Repeat("x", 64<<10) + `"}`, 3},
+	} {
+		name := gsfn.FirstWritePrefix + tt.name
+		exec := b.startWithin(t, 30*time.Second, sm, name, tt.input)
+		got, ok := gsfn.FirstWriteEvents.Load(name)
+		if !ok {
+			t.Fatalf("%s: the first write was not seen", tt.name)
+		}
+		if got.(int64) != tt.events {
+			t.Errorf("%s: %d events in StartExecution's write, want %d", tt.name, got, tt.events)
+		}
+		if out := b.WaitStatus(t, exec, types.ExecutionStatusSucceeded); aws.ToString(out.Output) != tt.input {
+			t.Errorf("%s: output of %d bytes, want its input", tt.name, len(aws.ToString(out.Output)))
+		}
+	}
+}

@@ -38,12 +38,15 @@ const (
 //
 // The first write of a standard execution, StartExecution's own (a request
 // the caller waits on, in the writer's request lane), runs through fewer
-// states, maxStepsFirstTx: an execution's client pays for its long run in
+// states and takes in fewer bytes, maxStepsFirstTx and maxBytesFirstTx: an
+// execution's client pays for its long run, or its large data, in
 // background writes, not in the request lane every other client waits in.
+// The first state always runs, whatever its input's size.
 const (
 	maxStepsPerTx   = 500
 	maxStepsFirstTx = 100
 	maxBytesPerTx   = 16 << 10
+	maxBytesFirstTx = 4 << 10
 )
 
 // run moves one execution forward inside one transaction.
@@ -150,7 +153,7 @@ func (r *run) advance(in asl.Input) error {
 			ChildContext: r.childContext,
 			MaxEvents:    maxHistoryEvents,
 			MaxSteps:     r.maxSteps(),
-			MaxBytes:     maxBytesPerTx,
+			MaxBytes:     r.maxBytes(),
 		})
 		if r.err != nil {
 			return r.err
@@ -207,6 +210,14 @@ func (r *run) maxSteps() int {
 		return maxStepsFirstTx
 	}
 	return maxStepsPerTx
+}
+
+// maxBytes is the state input this write may take in before it yields.
+func (r *run) maxBytes() int {
+	if r.first {
+		return maxBytesFirstTx
+	}
+	return maxBytesPerTx
 }
 
 // activityExists reports whether the activity a Task state names exists
@@ -424,6 +435,10 @@ func (o *owner) load(tx store.Tx, arn string) (*run, bool, error) {
 // stored definition that no longer loads, a step the dialect cannot carry
 // out — rather than of the store: engine.React fails the execution instead.
 func broken(format string, args ...any) error { return engine.Brokenf(format, args...) }
+
+// testHookFirstWrite, when set (by tests only), is handed each new
+// execution once StartExecution's own write has run it as far as it goes.
+var testHookFirstWrite func(ex *execution)
 
 // testHookReaction, when set (by tests only), runs at the start of every
 // reaction to an engine callback.
