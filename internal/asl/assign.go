@@ -41,7 +41,7 @@ func parseAssign(f fields, jsonata bool) *assignment {
 		return nil
 	}
 	a := &assignment{isJSONa: jsonata}
-	for _, k := range obj.keys {
+	for i, k := range obj.keys {
 		name := k
 		if !jsonata {
 			name = strings.TrimSuffix(k, ".$")
@@ -52,7 +52,7 @@ func parseAssign(f fields, jsonata bool) *assignment {
 		}
 		a.names = append(a.names, name)
 		if jsonata {
-			a.jsonata = append(a.jsonata, jtmplKey{name: name, value: compileJTemplate(sc.at(k), obj.value(k))})
+			a.jsonata = append(a.jsonata, jtmplKey{name: name, value: compileJTemplate(sc.at(k), obj.vals[i])})
 		}
 	}
 	if !jsonata {
@@ -117,8 +117,8 @@ func (a *assignment) eval(e *env, data any, sc *jsonataScope) (*object, error) {
 		return nil, nil
 	}
 	total := 0
-	for _, k := range out.keys {
-		n := jsonSize(out.value(k), MaxVariableSize)
+	for i, k := range out.keys {
+		n := jsonSize(out.vals[i], MaxVariableSize)
 		if n > MaxVariableSize {
 			return nil, e.fail("The value assigned to the variable '%s' is larger than the maximum size of a variable (%d bytes).", k, MaxVariableSize)
 		}
@@ -141,8 +141,8 @@ func (s Step) AssignedVariables() map[string]string {
 		return nil
 	}
 	m := make(map[string]string, len(s.assign.keys))
-	for _, k := range s.assign.keys {
-		m[k] = string(encodeJSON(s.assign.value(k)))
+	for i, k := range s.assign.keys {
+		m[k] = string(encodeJSON(s.assign.vals[i]))
 	}
 	return m
 }

@@ -582,8 +582,8 @@ func (f *Frame) assign(vals *object) {
 	} else {
 		f.vars = f.vars.clone()
 	}
-	for _, k := range vals.keys {
-		f.vars.set(k, vals.value(k))
+	for i, k := range vals.keys {
+		f.vars.set(k, vals.vals[i])
 	}
 }
 

@@ -132,8 +132,8 @@ func (s Step) VariablesAfter(ctx *Context) []byte {
 		vals = ctx.vars.vals.clone()
 	}
 	if s.assign != nil {
-		for _, k := range s.assign.keys {
-			vals.set(k, s.assign.value(k))
+		for i, k := range s.assign.keys {
+			vals.set(k, s.assign.vals[i])
 		}
 	}
 	return encodeJSON(vals)

@@ -758,7 +758,7 @@ func appendFormatted(b *strings.Builder, v any) {
 			}
 			b.WriteString(k)
 			b.WriteByte('=')
-			appendFormatted(b, v.value(k))
+			appendFormatted(b, v.vals[i])
 		}
 		b.WriteByte('}')
 	}
@@ -998,8 +998,8 @@ func evalJSONMerge(c *callEnv, args []any) (any, error) {
 		return nil, c.fail("deep merging is not supported: the third argument must be false")
 	}
 	out := a.clone()
-	for _, k := range b.keys {
-		out.set(k, b.value(k))
+	for i, k := range b.keys {
+		out.set(k, b.vals[i])
 	}
 	return out, nil
 }
@@ -1118,9 +1118,9 @@ func equalJSON(a, b any) bool {
 		if !ok || len(a.keys) != len(bo.keys) {
 			return false
 		}
-		for _, k := range a.keys {
+		for i, k := range a.keys {
 			bv, ok := bo.get(k)
-			if !ok || !equalJSON(a.value(k), bv) {
+			if !ok || !equalJSON(a.vals[i], bv) {
 				return false
 			}
 		}

@@ -499,8 +499,8 @@ func parseStates(root scope, f fields, m *Machine) {
 		if len(states.keys) == 0 {
 			root.at("States").problem(CodeSchemaValidation, "must contain at least one state")
 		}
-		for _, name := range states.keys {
-			m.states[name] = parseState(root, name, states.value(name))
+		for i, name := range states.keys {
+			m.states[name] = parseState(root, name, states.vals[i])
 			order = append(order, name)
 		}
 	}

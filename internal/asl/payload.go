@@ -103,15 +103,15 @@ func compileTemplate(sc scope, v any) *template {
 		t := &template{}
 		dynamic := false
 		seen := make(map[string]string, len(v.keys))
-		for _, k := range v.keys {
+		for i, k := range v.keys {
 			ksc := sc.at(k)
 			name := k
 			var child *template
 			if strings.HasSuffix(k, ".$") {
 				name = strings.TrimSuffix(k, ".$")
-				child = compileTemplatePath(ksc, k, v.value(k))
+				child = compileTemplatePath(ksc, k, v.vals[i])
 			} else {
-				child = compileTemplate(ksc, v.value(k))
+				child = compileTemplate(ksc, v.vals[i])
 			}
 			if other, dup := seen[name]; dup {
 				ksc.problem(CodeSchemaValidation, "clashes with field '%s': both produce the key '%s'", other, name)

@@ -44,8 +44,8 @@ func compileJTemplate(sc scope, v any) *jtemplate {
 	case *object:
 		t := &jtemplate{}
 		dynamic := false
-		for _, k := range v.keys {
-			child := compileJTemplate(sc.at(k), v.value(k))
+		for i, k := range v.keys {
+			child := compileJTemplate(sc.at(k), v.vals[i])
 			dynamic = dynamic || child.dynamic()
 			t.fields = append(t.fields, jtmplKey{name: k, value: child})
 		}

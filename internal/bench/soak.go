@@ -312,12 +312,17 @@ func (b *bench) soak(ctx context.Context, _ *endpoint) (err error) {
 	r.add(phaseSoak, "live_heap_end_mib", "server Go heap live at the end", mib(keptEnd.goHeap), "MiB")
 	r.add(phaseSoak, "kept_outside_go_alone_mib", "of what the server keeps after the honest load alone, memory the Go runtime does not hold (RSS - (Sys - HeapReleased): SQLite's among it)", mib(keptAlone.rss-keptAlone.goHeld), "MiB")
 	r.add(phaseSoak, "kept_outside_go_end_mib", "the same at the end", mib(keptEnd.rss-keptEnd.goHeld), "MiB")
-	r.add(phaseSoak, "kept_anon_alone_mib", "of what the server keeps after the honest load alone, anonymous memory (RssAnon: the Go heap and stacks, SQLite's memory)", mib(keptAlone.anon), "MiB")
-	r.add(phaseSoak, "kept_anon_end_mib", "the same at the end", mib(keptEnd.anon), "MiB")
-	r.add(phaseSoak, "kept_file_alone_mib", "of what the server keeps after the honest load alone, file pages (RssFile: the binary's code and data touched so far)", mib(keptAlone.file), "MiB")
-	r.add(phaseSoak, "kept_file_end_mib", "the same at the end", mib(keptEnd.file), "MiB")
-	r.add(phaseSoak, "kept_shmem_alone_mib", "of what the server keeps after the honest load alone, shared memory (RssShmem: SQLite's WAL index)", mib(keptAlone.shmem), "MiB")
-	r.add(phaseSoak, "kept_shmem_end_mib", "the same at the end", mib(keptEnd.shmem), "MiB")
+	for _, part := range []struct {
+		name, desc string
+		alone, end int64
+	}{
+		{"anon", "anonymous memory (RssAnon: the Go heap and stacks, SQLite's memory)", keptAlone.anon, keptEnd.anon},
+		{"file", "file pages (RssFile: the binary's code and data touched so far)", keptAlone.file, keptEnd.file},
+		{"shmem", "shared memory (RssShmem: SQLite's WAL index)", keptAlone.shmem, keptEnd.shmem},
+	} {
+		r.add(phaseSoak, "kept_"+part.name+"_alone_mib", "of what the server keeps after the honest load alone, "+part.desc, mib(part.alone), "MiB")
+		r.add(phaseSoak, "kept_"+part.name+"_end_mib", "the same at the end", mib(part.end), "MiB")
+	}
 	r.add(phaseSoak, "go_heap_alone_mib", "server Go heap in use after the honest load alone", mib(afterAlone.goHeap), "MiB")
 	r.add(phaseSoak, "go_heap_end_mib", "server Go heap in use at the end", mib(end.goHeap), "MiB")
 	r.add(phaseSoak, "go_held_alone_mib", "memory the server's Go runtime holds (Sys - HeapReleased) after the honest load alone", mib(afterAlone.goHeld), "MiB")

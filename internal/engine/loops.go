@@ -269,6 +269,9 @@ func (e *Engine) fireBatch(ctx context.Context, batch []deadline, errs []error) 
 	var firstErr error
 	for i, err := range errs {
 		if err == nil {
+			if batch[i].kind == dlTimer {
+				e.timers.remove(batch[i].id) // fired (or found canceled): over
+			}
 			continue
 		}
 		if errors.Is(err, errDeferred) {
@@ -286,11 +289,6 @@ func (e *Engine) fireBatch(ctx context.Context, batch []deadline, errs []error) 
 	}
 	if failed > 0 {
 		e.log.Warn("deadline handling failed; will retry", "deadlines", failed, "first_err", firstErr)
-	}
-	for i, dl := range batch {
-		if errs[i] == nil && dl.kind == dlTimer {
-			e.timers.remove(dl.id) // fired (or found canceled): over
-		}
 	}
 	if e.obs != nil {
 		now := e.now()

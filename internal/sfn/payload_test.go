@@ -17,18 +17,25 @@ import (
 	gsfn "github.com/gaffer-dev/gaffer/internal/sfn"
 )
 
-// doublingStates returns n Pass states D1…Dn, each doubling its input, the
-// last one ending the execution.
-func doublingStates(n int) []string {
+// passChain returns n Pass states prefix1…prefixN, each with fields (a
+// list of members ending in a comma, or ""), the last one ending the
+// execution.
+func passChain(prefix string, n int, fields string) []string {
 	var states []string
 	for i := 1; i <= n; i++ {
-		tail := fmt.Sprintf(`"Next":"D%d"`, i+1)
+		tail := fmt.Sprintf(`"Next":"%s%d"`, prefix, i+1)
 		if i == n {
 			tail = `"End":true`
 		}
-		states = append(states, fmt.Sprintf(`"D%d":{"Type":"Pass","Parameters":{"a.$":"$","b.$":"$"},%s}`, i, tail))
+		states = append(states, fmt.Sprintf(`"%s%d":{"Type":"Pass",%s%s}`, prefix, i, fields, tail))
 	}
 	return states
+}
+
+// doublingStates returns n Pass states D1…Dn, each doubling its input, the
+// last one ending the execution.
+func doublingStates(n int) []string {
+	return passChain("D", n, `"Parameters":{"a.$":"$","b.$":"$"},`)
 }
 
 // startWithin starts an execution and fails the test if StartExecution does
@@ -226,15 +233,7 @@ func TestReactionPanicFailsExecution(t *testing.T) {
 func TestFirstWriteBoundedByBytes(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	var states []string
-	for i := 1; i <= 10; i++ {
-		tail := fmt.Sprintf(`"Next":"P%d"`, i+1)
-		if i == 10 {
-			tail = `"End":true`
-		}
-		states = append(states, fmt.Sprintf(`"P%d":{"Type":"Pass",%s}`, i, tail))
-	}
-	sm := b.Machine(t, `{"StartAt":"P1","States":{`+strings.Join(states, ",")+`}}`, "")
+	sm := b.Machine(t, `{"StartAt":"P1","States":{`+strings.Join(passChain("P", 10, ""), ",")+`}}`, "")
 	for _, tt := range []struct {
 		name   string
 		input  string
