@@ -160,6 +160,7 @@ func serveDebug(addr string) (stop func(), err error) {
 		_ = pprof.Lookup("heap").WriteTo(w, 0)
 	})
 	mux.HandleFunc("GET /profile", httppprof.Profile)
+	mux.HandleFunc("GET /trace", httppprof.Trace)
 	mux.HandleFunc("GET /freeosmemory", func(w http.ResponseWriter, r *http.Request) {
 		debug.FreeOSMemory()
 	})

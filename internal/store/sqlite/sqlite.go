@@ -40,6 +40,15 @@
 // The database is in WAL mode with synchronous=FULL: an Update that
 // returned nil survives kill -9 and power loss.
 //
+// # Checkpoints
+//
+// The writer does not checkpoint inside its commits (wal_autocheckpoint is
+// off on its connection): a checkpointer goroutine on a connection of its
+// own copies the log into the database file in PASSIVE checkpoints, and
+// when the log has grown to restartFrames it asks the writer for one
+// checkpoint between transactions, which lets the log restart from its
+// beginning (checkpoint.go).
+//
 // # Reads
 //
 // View runs on a separate pool of query_only connections, in a deferred
@@ -127,7 +136,8 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	w *writer
+	w    *writer
+	ckpt *checkpointer
 
 	// onEnqueue, when set (by tests, before any Update), is called after a
 	// job has been queued.
@@ -169,7 +179,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		"journal_mode(WAL)", "synchronous(FULL)", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis),
 		// Savepoint sub-journals stay in memory rather than in a temp file:
 		// every Update runs in a savepoint, so this is on the hot path.
-		"temp_store(MEMORY)"))
+		"temp_store(MEMORY)",
+		// The checkpointer copies the log, and asks the writer for the
+		// checkpoints that restart it (checkpoint.go).
+		"wal_autocheckpoint(0)"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -218,7 +231,16 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return fail(err)
 	}
 
+	ckpt, err := newCheckpointer(ctx, abs, checkpointEvery, &w.restartDue, opts.Logger)
+	if err != nil {
+		_ = rdb.Close()
+		w.closeStmts()
+		return fail(err)
+	}
+	w.ckpt = ckpt
+
 	s := &Store{
+		ckpt:   ckpt,
 		path:   path,
 		log:    opts.Logger,
 		wdb:    wdb,
@@ -228,9 +250,16 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		lanes:  lanes,
 		w:      w,
 	}
-	// The writer lives until Close, not until the end of ctx, which may be
-	// a start-up context.
+	// The writer and the checkpointer live until Close, not until the end
+	// of ctx, which may be a start-up context.
+	if err := ckpt.Start(context.WithoutCancel(ctx)); err != nil {
+		_ = ckpt.Stop()
+		_ = rdb.Close()
+		w.closeStmts()
+		return fail(err)
+	}
 	if err := w.Start(context.WithoutCancel(ctx)); err != nil {
+		_ = ckpt.Stop()
 		_ = rdb.Close()
 		w.closeStmts()
 		return fail(err)
@@ -272,6 +301,7 @@ func (s *Store) Close() error {
 		s.w.Stop()
 
 		var errs []error
+		errs = append(errs, s.ckpt.Stop())
 		s.w.closeStmts()
 		s.rstmtsMu.Lock()
 		for _, st := range s.rstmts {

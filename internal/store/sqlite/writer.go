@@ -62,9 +62,15 @@ type writer struct {
 	// transaction checks first.
 	fence atomic.Pointer[fence]
 
+	// ckpt, when set, is told of every commit; when it sets restartDue,
+	// the writer checkpoints between transactions (checkpoint.go).
+	ckpt       *checkpointer
+	restartDue atomic.Bool
+
 	// Counters for tests.
-	batches atomic.Int64 // transactions committed
-	jobs    atomic.Int64 // functions run
+	checkpoints atomic.Int64 // checkpoints the writer ran (checkpoint)
+	batches     atomic.Int64 // transactions committed
+	jobs        atomic.Int64 // functions run
 
 	// committed is signalled after each commit, once its AfterCommit
 	// callbacks have run and its callers are answered (for tests).
@@ -92,7 +98,7 @@ func newWriter(ctx context.Context, conn *sql.Conn, lanes *store.Lanes[*job], ma
 	w.seq = max(saved, stored)
 	w.savedSeq = saved
 	for _, q := range []string{qBegin, qCommit, qRollback, qSavepoint, qRelease, qRollbackTo,
-		qSubSavepoint, qSubRelease, qSubRollbackTo, qSaveSeq} {
+		qSubSavepoint, qSubRelease, qSubRollbackTo, qSaveSeq, qCheckpoint} {
 		if _, err := w.stmt(q); err != nil {
 			w.closeStmts()
 			return nil, fmt.Errorf("prepare %q: %w", q, err)
@@ -168,7 +174,25 @@ func (w *writer) run(ctx context.Context) {
 		for rest := batch; len(rest) > 0; {
 			rest = w.runTx(rest)
 		}
+		if w.restartDue.CompareAndSwap(true, false) {
+			w.checkpoint()
+		}
 	})
+}
+
+// checkpoint copies the rest of the write-ahead log into the database file,
+// after the checkpointer found the log long: once all of it is copied, the
+// writer's next transaction starts the log again from its beginning.
+func (w *writer) checkpoint() {
+	w.checkpoints.Add(1)
+	st, err := w.stmt(qCheckpoint)
+	if err == nil {
+		var busy, frames, copied int
+		err = st.QueryRowContext(w.ctx).Scan(&busy, &frames, &copied)
+	}
+	if err != nil {
+		w.log.Warn("sqlite: checkpoint failed", slog.Any("error", err))
+	}
 }
 
 // claim takes j for running. It returns false if j must not run: the caller
@@ -243,6 +267,9 @@ func (w *writer) runTx(jobs []*job) (rest []*job) {
 	}
 	w.savedSeq = w.seq
 	w.batches.Add(1)
+	if w.ckpt != nil {
+		w.ckpt.committed()
+	}
 	for _, j := range w.ran {
 		if j.err == nil {
 			for _, f := range j.callbacks {
