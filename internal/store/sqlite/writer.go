@@ -182,16 +182,22 @@ func (w *writer) run(ctx context.Context) {
 
 // checkpoint copies the rest of the write-ahead log into the database file,
 // after the checkpointer found the log long: once all of it is copied, the
-// writer's next transaction starts the log again from its beginning.
+// writer's next transaction starts the log again from its beginning. When
+// the checkpointer's own pass holds the checkpoint lock at that moment, the
+// writer tries again after its next transaction.
 func (w *writer) checkpoint() {
 	w.checkpoints.Add(1)
 	st, err := w.stmt(qCheckpoint)
+	var busy, frames, copied int
 	if err == nil {
-		var busy, frames, copied int
 		err = st.QueryRowContext(w.ctx).Scan(&busy, &frames, &copied)
 	}
 	if err != nil {
 		w.log.Warn("sqlite: checkpoint failed", slog.Any("error", err))
+		return
+	}
+	if busy != 0 {
+		w.restartDue.Store(true)
 	}
 }
 
