@@ -62,8 +62,8 @@ type writer struct {
 	// transaction checks first.
 	fence atomic.Pointer[fence]
 
-	// ckpt, when set, is told of every commit; when it sets restartDue,
-	// the writer checkpoints between transactions (checkpoint.go).
+	// ckpt is told of every commit; when it sets restartDue, the writer
+	// checkpoints between transactions (checkpoint.go).
 	ckpt       *checkpointer
 	restartDue atomic.Bool
 
@@ -273,9 +273,7 @@ func (w *writer) runTx(jobs []*job) (rest []*job) {
 	}
 	w.savedSeq = w.seq
 	w.batches.Add(1)
-	if w.ckpt != nil {
-		w.ckpt.committed()
-	}
+	w.ckpt.committed()
 	for _, j := range w.ran {
 		if j.err == nil {
 			for _, f := range j.callbacks {
